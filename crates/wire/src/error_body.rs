@@ -1,0 +1,172 @@
+//! OpenAI's error body shape `{"error":{"message","type","param","code"}}` and normalisation of
+//! upstream error bodies into it.
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The inner object of an OpenAI error body.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OpenAiError {
+    pub message: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub param: Option<String>,
+    pub code: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: &'a OpenAiError,
+}
+
+impl OpenAiError {
+    pub fn new(message: impl Into<String>, kind: &str, code: Option<&str>) -> Self {
+        Self {
+            message: message.into(),
+            kind: kind.to_owned(),
+            param: None,
+            code: code.map(|c| Value::String(c.to_owned())),
+        }
+    }
+
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    /// The full JSON body.
+    pub fn to_body(&self) -> Bytes {
+        // Serialising a struct of strings and JSON values cannot fail.
+        Bytes::from(serde_json::to_vec(&Envelope { error: self }).unwrap_or_default())
+    }
+
+    /// The body framed as one SSE `data:` event, for errors after a stream has started.
+    pub fn to_sse_event(&self) -> Bytes {
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(&self.to_body());
+        out.extend_from_slice(b"\n\n");
+        Bytes::from(out)
+    }
+}
+
+/// OpenAI's error `type` for a status, used when an upstream body does not name one.
+pub fn default_type_for_status(status: u16) -> &'static str {
+    match status {
+        400 | 404 | 405 | 409 | 413 | 415 | 422 => "invalid_request_error",
+        401 => "authentication_error",
+        403 => "permission_error",
+        429 => "rate_limit_error",
+        503 | 529 => "overloaded_error",
+        _ if status >= 500 => "api_error",
+        _ => "invalid_request_error",
+    }
+}
+
+/// Rewrites an upstream error body into OpenAI's shape, keeping what it says.
+///
+/// Bodies already in the shape keep every field and gain any of the four that are missing;
+/// other JSON bodies (`{"message":..}`, `{"detail":..}`, `{"error":"text"}`) and plain text
+/// become the message.
+pub fn normalize_upstream_error(status: u16, body: &[u8]) -> Bytes {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    if let Some(Value::Object(mut top)) = parsed {
+        if let Some(Value::Object(inner)) = top.get_mut("error") {
+            let has_message = inner.get("message").is_some_and(Value::is_string);
+            if !has_message {
+                let text = inner
+                    .get("message")
+                    .map(Value::to_string)
+                    .unwrap_or_else(|| format!("upstream returned status {status}"));
+                inner.insert("message".into(), Value::String(text));
+            }
+            if !inner.get("type").is_some_and(Value::is_string) {
+                inner.insert(
+                    "type".into(),
+                    Value::String(default_type_for_status(status).into()),
+                );
+            }
+            inner.entry("param").or_insert(Value::Null);
+            inner.entry("code").or_insert(Value::Null);
+            return Bytes::from(serde_json::to_vec(&top).unwrap_or_default());
+        }
+        let message = ["error", "message", "detail", "error_message", "msg"]
+            .iter()
+            .find_map(|k| top.get(*k).map(text_of))
+            .unwrap_or_else(|| Value::Object(top.clone()).to_string());
+        return OpenAiError::new(message, default_type_for_status(status), None).to_body();
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let message = if text.is_empty() {
+        format!("upstream returned status {status} with an empty body")
+    } else {
+        text.chars().take(2000).collect()
+    };
+    OpenAiError::new(message, default_type_for_status(status), None).to_body()
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(b: &Bytes) -> Value {
+        serde_json::from_slice(b).unwrap()
+    }
+
+    #[test]
+    fn openai_shaped_body_keeps_fields_and_fills_missing() {
+        let b = normalize_upstream_error(
+            429,
+            br#"{"error":{"message":"slow down","code":"rate_limit_exceeded","extra":1}}"#,
+        );
+        let v = parse(&b);
+        assert_eq!(v["error"]["message"], "slow down");
+        assert_eq!(v["error"]["type"], "rate_limit_error");
+        assert_eq!(v["error"]["code"], "rate_limit_exceeded");
+        assert_eq!(v["error"]["extra"], 1);
+        assert!(v["error"]["param"].is_null());
+    }
+
+    #[test]
+    fn detail_body_becomes_message() {
+        let v = parse(&normalize_upstream_error(500, br#"{"detail":"boom"}"#));
+        assert_eq!(v["error"]["message"], "boom");
+        assert_eq!(v["error"]["type"], "api_error");
+    }
+
+    #[test]
+    fn string_error_becomes_message() {
+        let v = parse(&normalize_upstream_error(503, br#"{"error":"overloaded"}"#));
+        assert_eq!(v["error"]["message"], "overloaded");
+        assert_eq!(v["error"]["type"], "overloaded_error");
+    }
+
+    #[test]
+    fn plain_text_and_empty_bodies() {
+        let v = parse(&normalize_upstream_error(502, b"Bad Gateway\n"));
+        assert_eq!(v["error"]["message"], "Bad Gateway");
+        let v = parse(&normalize_upstream_error(404, b""));
+        assert_eq!(
+            v["error"]["message"],
+            "upstream returned status 404 with an empty body"
+        );
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+    }
+
+    #[test]
+    fn sse_event_framing() {
+        let e = OpenAiError::new("cut", "api_error", Some("upstream_stream_broken"));
+        let s = String::from_utf8(e.to_sse_event().to_vec()).unwrap();
+        assert!(s.starts_with("data: {\"error\":{\"message\":\"cut\""));
+        assert!(s.ends_with("}\n\n"));
+    }
+}
