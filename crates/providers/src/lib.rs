@@ -1,1 +1,44 @@
-//! placeholder
+//! Provider adapters: one folder per wire format, plus the OpenAI-compatible hosts as data.
+//!
+//! Adapters are pure translation: they build the upstream request and read its answer. The
+//! server owns the HTTP client, timeouts and credentials.
+
+pub mod openai_compat;
+pub mod presets;
+
+/// The wire format a provider speaks. Each variant has its own folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// OpenAI's API and every host that copies it.
+    OpenAiCompatible,
+}
+
+/// The inbound operation being served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    ChatCompletions,
+    Completions,
+    Embeddings,
+}
+
+impl Operation {
+    /// Name used in logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::ChatCompletions => "chat.completions",
+            Operation::Completions => "completions",
+            Operation::Embeddings => "embeddings",
+        }
+    }
+}
+
+/// How a provider expects its API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthStyle {
+    /// `Authorization: Bearer <key>`
+    Bearer,
+    /// The key alone in a named header, e.g. `api-key` or `x-api-key`.
+    Header(String),
+    /// No credentials are sent.
+    None,
+}

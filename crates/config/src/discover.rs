@@ -1,0 +1,44 @@
+//! Providers found in the standard environment variables, for the zero-configuration start.
+//!
+//! A hosted preset is enabled by its key variable (e.g. GROQ_API_KEY); a local server preset
+//! (Ollama, vLLM, LM Studio, llama.cpp) by its base-URL variable (e.g. OLLAMA_BASE_URL).
+
+use crate::error::ConfigError;
+use crate::runtime::{Origin, Provider, Timeouts};
+use crate::{EnvSource, Secret};
+use switchyard_providers::presets::{PresetAuth, PRESETS};
+use switchyard_providers::AuthStyle;
+
+pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Provider> {
+    let mut out = Vec::new();
+    for pr in PRESETS {
+        let key = env.var(pr.key_env);
+        let base = env.var(pr.base_url_env);
+        let enabled = match pr.auth {
+            PresetAuth::Bearer => key.is_some(),
+            PresetAuth::OptionalBearer => base.is_some(),
+        };
+        if !enabled {
+            continue;
+        }
+        let base_url = match base.as_deref() {
+            Some(u) => crate::validate::check_url(u, pr.base_url_env, errors),
+            None => pr.base_url.to_owned(),
+        };
+        out.push(Provider {
+            name: pr.name.to_owned(),
+            kind: pr.kind,
+            preset: Some(pr.name),
+            base_url,
+            auth: AuthStyle::Bearer,
+            api_key: key.map(Secret::new),
+            headers: Vec::new(),
+            models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
+            models_configured: false,
+            model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),
+            timeouts: Timeouts::default(),
+            origin: Origin::Env,
+        });
+    }
+    out
+}

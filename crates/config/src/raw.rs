@@ -1,0 +1,106 @@
+//! The config file as written: serde types that reject unknown fields. The JSON Schema printed by
+//! `switchyard config schema` is generated from these types.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Top level of the Switchyard config file.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Listener, limits and shutdown.
+    #[serde(default)]
+    pub server: RawServer,
+    /// Upstream providers, in the order bare model names are matched against them.
+    #[serde(default)]
+    pub providers: Vec<RawProvider>,
+    /// Model names callers may use, each standing for `provider/model` or another model name.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    /// API keys callers must present. SWITCHYARD_API_KEYS (comma-separated) adds more.
+    #[serde(default)]
+    pub client_keys: Vec<RawClientKey>,
+}
+
+/// Listener, limits and shutdown.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// Address to listen on, `IP:PORT`. Default 127.0.0.1:8080.
+    pub listen: Option<String>,
+    /// Largest request body accepted, in bytes. Default 10485760 (10 MiB).
+    pub max_body_bytes: Option<u64>,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT. Default 30.
+    pub drain_timeout_secs: Option<u64>,
+    /// Allow a non-loopback listen address with no client keys. Default false.
+    pub allow_insecure_public: Option<bool>,
+    /// Also add providers found in standard environment variables (OPENAI_API_KEY, ...). Default true.
+    pub discover_env: Option<bool>,
+}
+
+/// One upstream provider.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvider {
+    /// Name used in `name/model` and in logs; lowercase letters, digits, `-` and `_`.
+    pub name: String,
+    /// A built-in host (see docs/providers.md) supplying base URL, auth style and env vars.
+    /// Defaults to the preset named like the provider, when there is one.
+    pub preset: Option<String>,
+    /// Wire format. Default `openai-compatible`.
+    #[serde(rename = "type")]
+    pub kind: Option<RawKind>,
+    /// Base URL that `/chat/completions` is appended to, e.g. `https://api.openai.com/v1`.
+    pub base_url: Option<String>,
+    /// API key, usually `${ENV_VAR}`. Defaults to the preset's environment variable.
+    pub api_key: Option<String>,
+    /// Header carrying the key: `authorization` (as `Bearer <key>`, the default), another header
+    /// name such as `api-key` (the key alone), or `none`.
+    pub auth_header: Option<String>,
+    /// Extra headers sent with every request to this provider.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Models this provider serves; bare names in this list route here.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Bare model names starting with one of these route here. Defaults to the preset's.
+    pub model_prefixes: Option<Vec<String>>,
+    /// Upstream timeouts.
+    #[serde(default)]
+    pub timeouts: RawTimeouts,
+}
+
+/// Wire formats a provider can speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawKind {
+    /// OpenAI's API or a host that copies it.
+    OpenaiCompatible,
+}
+
+/// Upstream timeouts, in milliseconds.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimeouts {
+    /// TCP and TLS connect. Default 10000.
+    pub connect_ms: Option<u64>,
+    /// From sending the request to the response headers (time to first byte). Default 600000.
+    pub first_byte_ms: Option<u64>,
+    /// Longest gap between two stream chunks. Default 300000.
+    pub idle_ms: Option<u64>,
+    /// The whole exchange, body included. Default 1800000.
+    pub total_ms: Option<u64>,
+}
+
+/// A key callers present as `Authorization: Bearer` or `x-api-key`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawClientKey {
+    /// A label for logs; the key itself is never logged.
+    pub name: String,
+    /// The key, usually `${ENV_VAR}`. Give this or `key_sha256`.
+    pub key: Option<String>,
+    /// Hex SHA-256 of the key, so the file need not hold it.
+    pub key_sha256: Option<String>,
+}

@@ -1,0 +1,75 @@
+//! The validated configuration the server runs with: every reference resolved, every default filled.
+
+use crate::Secret;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+use switchyard_providers::{AuthStyle, ProviderKind};
+
+/// Default listen address: loopback, so nothing is exposed without a decision.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub allow_insecure_public: bool,
+    pub max_body_bytes: usize,
+    pub drain_timeout: Duration,
+    pub client_keys: Vec<ClientKey>,
+    pub providers: Vec<Provider>,
+    /// alias → target model name (itself `provider/model`, a bare name or another alias).
+    pub aliases: BTreeMap<String, String>,
+}
+
+/// A caller key, kept only as its SHA-256.
+#[derive(Debug, Clone)]
+pub struct ClientKey {
+    pub name: String,
+    pub sha256: [u8; 32],
+}
+
+/// Where a provider's definition came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    Env,
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// Preset name, when one supplied defaults.
+    pub preset: Option<&'static str>,
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    pub auth: AuthStyle,
+    pub api_key: Option<Secret>,
+    pub headers: Vec<(String, String)>,
+    /// Explicit model list (from config) or the preset's list.
+    pub models: Vec<String>,
+    /// True when `models` came from config: then it is authoritative for bare names.
+    pub models_configured: bool,
+    pub model_prefixes: Vec<String>,
+    pub timeouts: Timeouts,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub first_byte: Duration,
+    pub idle: Duration,
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(600),
+            idle: Duration::from_secs(300),
+            total: Duration::from_secs(1800),
+        }
+    }
+}

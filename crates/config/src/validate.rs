@@ -1,0 +1,438 @@
+//! Raw file types → runtime config. Collects every problem before giving up, so one run of
+//! `switchyard config check` shows them all.
+
+use crate::discover;
+use crate::env::expand_all;
+use crate::error::{ConfigError, ConfigErrors};
+use crate::raw::{RawClientKey, RawConfig, RawKind, RawProvider, RawServer, RawTimeouts};
+use crate::runtime::{ClientKey, Config, Origin, Provider, Timeouts, DEFAULT_LISTEN};
+use crate::yaml::Doc;
+use crate::{EnvSource, Secret};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::time::Duration;
+use switchyard_providers::presets::{self, Preset, PresetAuth};
+use switchyard_providers::{AuthStyle, ProviderKind};
+
+const TOP_LEVEL: &[&str] = &["server", "providers", "aliases", "client_keys"];
+
+/// Deserialises the document, expanding `${VAR}` first; on failure reports every bad section.
+pub fn deserialize(doc: Doc, env: &dyn EnvSource) -> Result<RawConfig, ConfigErrors> {
+    let Doc { mut value, spans } = doc;
+    let mut errors = Vec::new();
+    expand_all(&mut value, "", env, &mut errors);
+    let parsed = serde_path_to_error::deserialize::<_, RawConfig>(&value);
+    let result = match parsed {
+        Ok(raw) if errors.is_empty() => return Ok(raw),
+        Ok(_) => errors,
+        Err(_) => {
+            section_errors(&value, &mut errors);
+            errors
+        }
+    };
+    Err(ConfigErrors(result).with_lines(&spans))
+}
+
+fn join_path(prefix: &str, inner: &str) -> String {
+    match (prefix.is_empty(), inner) {
+        (_, ".") => prefix.to_owned(),
+        (true, _) => inner.to_owned(),
+        (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
+        (false, p) => format!("{prefix}.{p}"),
+    }
+}
+
+fn check<T: DeserializeOwned>(v: &Value, prefix: &str, errors: &mut Vec<ConfigError>) {
+    if let Err(e) = serde_path_to_error::deserialize::<_, T>(v) {
+        let path = join_path(prefix, &e.path().to_string());
+        errors.push(ConfigError::new(path, e.into_inner().to_string()));
+    }
+}
+
+fn check_each<T: DeserializeOwned>(v: &Value, prefix: &str, errors: &mut Vec<ConfigError>) {
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check::<T>(item, &format!("{prefix}[{i}]"), errors);
+            }
+        }
+        _ => check::<Vec<T>>(v, prefix, errors),
+    }
+}
+
+fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
+    let Value::Object(top) = value else {
+        errors.push(ConfigError::new(
+            "",
+            "the config file must be a YAML mapping",
+        ));
+        return;
+    };
+    for (k, v) in top {
+        match k.as_str() {
+            "server" => check::<RawServer>(v, "server", errors),
+            "providers" => check_each::<RawProvider>(v, "providers", errors),
+            "aliases" => check::<BTreeMap<String, String>>(v, "aliases", errors),
+            "client_keys" => check_each::<RawClientKey>(v, "client_keys", errors),
+            other => errors.push(ConfigError::new(
+                other,
+                format!(
+                    "unknown field{}; expected one of: {}",
+                    suggestion(other, TOP_LEVEL.iter().copied()),
+                    TOP_LEVEL.join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+/// ` (did you mean "x"?)` when a known name is within two edits.
+pub(crate) fn suggestion<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> String {
+    known
+        .map(|k| (edit_distance(word, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| format!(" (did you mean \"{k}\"?)"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Validates the raw config into the runtime config.
+pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors> {
+    let mut errors = Vec::new();
+    let s = &raw.server;
+    let listen_text = s.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+    let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
+        errors.push(ConfigError::new(
+            "server.listen",
+            format!("invalid address \"{listen_text}\": expected IP:PORT such as 127.0.0.1:8080"),
+        ));
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    });
+    let max_body = s.max_body_bytes.unwrap_or(10 * 1024 * 1024);
+    if max_body == 0 {
+        errors.push(ConfigError::new(
+            "server.max_body_bytes",
+            "must be greater than 0",
+        ));
+    }
+    let mut providers = Vec::new();
+    let mut names = HashSet::new();
+    for (i, p) in raw.providers.iter().enumerate() {
+        let path = format!("providers[{i}]");
+        if !names.insert(p.name.clone()) {
+            errors.push(ConfigError::new(
+                format!("{path}.name"),
+                format!("duplicate provider name \"{}\"", p.name),
+            ));
+        }
+        if let Some(p) = provider(p, &path, env, &mut errors) {
+            providers.push(p);
+        }
+    }
+    if s.discover_env != Some(false) {
+        for p in discover::providers(env, &mut errors) {
+            if !names.contains(&p.name) {
+                providers.push(p);
+            }
+        }
+    }
+    let client_keys = client_keys(&raw.client_keys, env, &mut errors);
+    for (alias, target) in &raw.aliases {
+        if alias.is_empty() || target.trim().is_empty() {
+            errors.push(ConfigError::new(
+                format!("aliases.{alias}"),
+                "alias names and targets must not be empty",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ConfigErrors(errors));
+    }
+    Ok(Config {
+        listen,
+        allow_insecure_public: s.allow_insecure_public.unwrap_or(false),
+        max_body_bytes: usize::try_from(max_body).unwrap_or(usize::MAX),
+        drain_timeout: Duration::from_secs(s.drain_timeout_secs.unwrap_or(30)),
+        client_keys,
+        providers,
+        aliases: raw.aliases,
+    })
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn provider(
+    p: &RawProvider,
+    path: &str,
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Provider> {
+    let start = errors.len();
+    if !valid_name(&p.name) {
+        errors.push(ConfigError::new(
+            format!("{path}.name"),
+            format!(
+                "invalid provider name \"{}\": use lowercase letters, digits, '-' and '_'",
+                p.name
+            ),
+        ));
+    }
+    let preset: Option<&'static Preset> = match &p.preset {
+        Some(name) => {
+            let found = presets::find(name);
+            if found.is_none() {
+                errors.push(ConfigError::new(
+                    format!("{path}.preset"),
+                    format!(
+                        "unknown preset \"{name}\"{}; see docs/providers.md for the list",
+                        suggestion(name, presets::PRESETS.iter().map(|p| p.name))
+                    ),
+                ));
+            }
+            found
+        }
+        None if p.base_url.is_none() => presets::find(&p.name),
+        None => None,
+    };
+    let kind = match p.kind {
+        Some(RawKind::OpenaiCompatible) | None => ProviderKind::OpenAiCompatible,
+    };
+    let base_url = p
+        .base_url
+        .clone()
+        .or_else(|| preset.and_then(|pr| env.var(pr.base_url_env)))
+        .or_else(|| preset.map(|pr| pr.base_url.to_owned()));
+    let base_url = match base_url {
+        Some(u) => check_url(&u, &format!("{path}.base_url"), errors),
+        None => {
+            if p.preset.is_none() {
+                errors.push(ConfigError::new(
+                    format!("{path}.base_url"),
+                    format!(
+                        "required: no preset is named \"{}\", so set base_url or preset",
+                        p.name
+                    ),
+                ));
+            }
+            String::new()
+        }
+    };
+    let auth = match p.auth_header.as_deref() {
+        None => AuthStyle::Bearer,
+        Some(h) if h.eq_ignore_ascii_case("authorization") => AuthStyle::Bearer,
+        Some("none") => AuthStyle::None,
+        Some(h) => {
+            if http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                errors.push(ConfigError::new(
+                    format!("{path}.auth_header"),
+                    format!("\"{h}\" is not a valid header name"),
+                ));
+            }
+            AuthStyle::Header(h.to_ascii_lowercase())
+        }
+    };
+    let api_key = p
+        .api_key
+        .clone()
+        .or_else(|| preset.and_then(|pr| env.var(pr.key_env)));
+    if api_key.is_none() && auth != AuthStyle::None {
+        if let Some(pr) = preset.filter(|pr| pr.auth == PresetAuth::Bearer) {
+            errors.push(ConfigError::new(
+                format!("{path}.api_key"),
+                format!(
+                    "no API key: set api_key (e.g. \"${{{0}}}\") or the {0} environment variable",
+                    pr.key_env
+                ),
+            ));
+        }
+    }
+    let mut headers = Vec::new();
+    for (k, v) in &p.headers {
+        let ok_name = http::HeaderName::from_bytes(k.as_bytes()).is_ok();
+        let ok_value = http::HeaderValue::from_str(v).is_ok();
+        if !ok_name || !ok_value {
+            errors.push(ConfigError::new(
+                format!("{path}.headers.{k}"),
+                "not a valid HTTP header name and value",
+            ));
+        }
+        headers.push((k.clone(), v.clone()));
+    }
+    let timeouts = timeouts(&p.timeouts, &format!("{path}.timeouts"), errors);
+    if errors.len() > start {
+        return None;
+    }
+    let models_configured = !p.models.is_empty();
+    Some(Provider {
+        name: p.name.clone(),
+        kind,
+        preset: preset.map(|pr| pr.name),
+        base_url,
+        auth,
+        api_key: api_key.map(Secret::new),
+        headers,
+        models: if models_configured {
+            p.models.clone()
+        } else {
+            preset
+                .map(|pr| pr.models.iter().map(|m| (*m).to_owned()).collect())
+                .unwrap_or_default()
+        },
+        models_configured,
+        model_prefixes: p.model_prefixes.clone().unwrap_or_else(|| {
+            preset
+                .map(|pr| pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect())
+                .unwrap_or_default()
+        }),
+        timeouts,
+        origin: Origin::File,
+    })
+}
+
+/// Checks an http(s) URL and returns it without a trailing slash.
+pub(crate) fn check_url(u: &str, path: &str, errors: &mut Vec<ConfigError>) -> String {
+    match url::Url::parse(u) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
+        Ok(_) => errors.push(ConfigError::new(
+            path,
+            format!("\"{u}\" must be an http:// or https:// URL"),
+        )),
+        Err(e) => errors.push(ConfigError::new(
+            path,
+            format!("\"{u}\" is not a valid URL: {e}"),
+        )),
+    }
+    u.trim_end_matches('/').to_owned()
+}
+
+fn timeouts(t: &RawTimeouts, path: &str, errors: &mut Vec<ConfigError>) -> Timeouts {
+    let d = Timeouts::default();
+    let mut pick = |v: Option<u64>, field: &str, default: Duration| match v {
+        Some(0) => {
+            errors.push(ConfigError::new(
+                format!("{path}.{field}"),
+                "must be greater than 0",
+            ));
+            default
+        }
+        Some(ms) => Duration::from_millis(ms),
+        None => default,
+    };
+    Timeouts {
+        connect: pick(t.connect_ms, "connect_ms", d.connect),
+        first_byte: pick(t.first_byte_ms, "first_byte_ms", d.first_byte),
+        idle: pick(t.idle_ms, "idle_ms", d.idle),
+        total: pick(t.total_ms, "total_ms", d.total),
+    }
+}
+
+/// SHA-256 of a key, as stored and compared.
+pub fn hash_key(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+fn client_keys(
+    raw: &[RawClientKey],
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<ClientKey> {
+    let mut out = Vec::new();
+    let mut names = HashSet::new();
+    for (i, k) in raw.iter().enumerate() {
+        let path = format!("client_keys[{i}]");
+        if k.name.is_empty() || !names.insert(k.name.clone()) {
+            errors.push(ConfigError::new(
+                format!("{path}.name"),
+                format!(
+                    "client key names must be unique and non-empty (\"{}\")",
+                    k.name
+                ),
+            ));
+        }
+        let sha = match (&k.key, &k.key_sha256) {
+            (Some(key), None) if key.len() >= 8 => Some(hash_key(key)),
+            (Some(_), None) => {
+                errors.push(ConfigError::new(
+                    format!("{path}.key"),
+                    "keys must be at least 8 characters",
+                ));
+                None
+            }
+            (None, Some(hex)) => {
+                let parsed = parse_hex32(hex);
+                if parsed.is_none() {
+                    errors.push(ConfigError::new(
+                        format!("{path}.key_sha256"),
+                        "must be 64 hexadecimal characters",
+                    ));
+                }
+                parsed
+            }
+            _ => {
+                errors.push(ConfigError::new(
+                    path.clone(),
+                    "give exactly one of key and key_sha256",
+                ));
+                None
+            }
+        };
+        if let Some(sha256) = sha {
+            out.push(ClientKey {
+                name: k.name.clone(),
+                sha256,
+            });
+        }
+    }
+    if let Some(list) = env.var("SWITCHYARD_API_KEYS") {
+        for (i, key) in list
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .enumerate()
+        {
+            out.push(ClientKey {
+                name: format!("env-{}", i + 1),
+                sha256: hash_key(key),
+            });
+        }
+    }
+    out
+}
+
+fn parse_hex32(hex: &str) -> Option<[u8; 32]> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks(2).enumerate() {
+        let s = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests;

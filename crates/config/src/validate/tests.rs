@@ -1,0 +1,269 @@
+use crate::{from_env, from_yaml, ConfigErrors, Origin};
+use std::collections::HashMap;
+use switchyard_providers::AuthStyle;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn errs(text: &str, e: &HashMap<String, String>) -> Vec<String> {
+    let ConfigErrors(list) = from_yaml(text, e).unwrap_err();
+    list.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn zero_config_discovers_openai_with_base_url() {
+    let c = from_env(&env(&[
+        ("OPENAI_API_KEY", "x"),
+        ("OPENAI_BASE_URL", "http://127.0.0.1:9000/v1/"),
+    ]))
+    .unwrap();
+    assert_eq!(c.providers.len(), 1);
+    let p = &c.providers[0];
+    assert_eq!(p.name, "openai");
+    assert_eq!(p.base_url, "http://127.0.0.1:9000/v1");
+    assert_eq!(p.api_key.as_ref().unwrap().expose(), "x");
+    assert_eq!(p.origin, Origin::Env);
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert!(c.client_keys.is_empty());
+}
+
+#[test]
+fn zero_config_with_nothing_has_no_providers() {
+    let c = from_env(&env(&[])).unwrap();
+    assert!(c.providers.is_empty());
+}
+
+#[test]
+fn local_presets_need_their_base_url_and_no_key() {
+    let c = from_env(&env(&[("OLLAMA_BASE_URL", "http://127.0.0.1:11434/v1")])).unwrap();
+    assert_eq!(c.providers[0].name, "ollama");
+    assert!(c.providers[0].api_key.is_none());
+}
+
+#[test]
+fn bad_env_base_url_is_reported() {
+    let e = from_env(&env(&[("GROQ_API_KEY", "k"), ("GROQ_BASE_URL", "ftp://x")])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "GROQ_BASE_URL: \"ftp://x\" must be an http:// or https:// URL"
+    );
+}
+
+#[test]
+fn full_file_parses() {
+    let text = r#"
+server:
+  listen: 0.0.0.0:9999
+  max_body_bytes: 1000
+  drain_timeout_secs: 5
+  discover_env: false
+providers:
+  - name: groq
+    api_key: ${GROQ_KEY}
+  - name: local
+    base_url: http://127.0.0.1:9000/v1/
+    auth_header: api-key
+    api_key: literal-key
+    headers: { X-Team: blue }
+    models: [m1, m2]
+    timeouts: { connect_ms: 50, first_byte_ms: 60, idle_ms: 70, total_ms: 80 }
+aliases:
+  fast: groq/llama-3.1-8b-instant
+client_keys:
+  - name: team
+    key: ${TEAM_KEY}
+  - name: hashed
+    key_sha256: "0000000000000000000000000000000000000000000000000000000000000000"
+"#;
+    let e = env(&[
+        ("GROQ_KEY", "gk"),
+        ("TEAM_KEY", "team-key-123"),
+        ("OPENAI_API_KEY", "ignored"),
+    ]);
+    let c = from_yaml(text, &e).unwrap();
+    assert_eq!(c.listen.to_string(), "0.0.0.0:9999");
+    assert_eq!(c.max_body_bytes, 1000);
+    assert_eq!(c.drain_timeout.as_secs(), 5);
+    assert_eq!(c.providers.len(), 2, "discover_env: false keeps OpenAI out");
+    assert_eq!(c.providers[0].base_url, "https://api.groq.com/openai/v1");
+    assert_eq!(c.providers[0].preset, Some("groq"));
+    assert_eq!(c.providers[0].api_key.as_ref().unwrap().expose(), "gk");
+    let l = &c.providers[1];
+    assert_eq!(l.base_url, "http://127.0.0.1:9000/v1");
+    assert_eq!(l.auth, AuthStyle::Header("api-key".into()));
+    assert_eq!(l.headers, vec![("X-Team".to_string(), "blue".to_string())]);
+    assert_eq!(l.models, vec!["m1", "m2"]);
+    assert!(l.models_configured);
+    assert_eq!(l.timeouts.total.as_millis(), 80);
+    assert_eq!(c.aliases["fast"], "groq/llama-3.1-8b-instant");
+    assert_eq!(c.client_keys.len(), 2);
+    assert_eq!(
+        c.client_keys[0].sha256,
+        crate::validate::hash_key("team-key-123")
+    );
+}
+
+#[test]
+fn file_providers_win_over_discovered_ones_and_env_adds_the_rest() {
+    let text =
+        "providers:\n  - name: openai\n    base_url: http://127.0.0.1:1/v1\n    api_key: a\n";
+    let c = from_yaml(
+        text,
+        &env(&[("OPENAI_API_KEY", "b"), ("GROQ_API_KEY", "g")]),
+    )
+    .unwrap();
+    let names: Vec<_> = c.providers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["openai", "groq"]);
+    assert_eq!(c.providers[0].api_key.as_ref().unwrap().expose(), "a");
+}
+
+#[test]
+fn every_error_is_reported_with_path_and_line() {
+    let text = r#"server:
+  listen: nowhere
+providers:
+  - name: a
+    preset: opneai
+  - name: b
+  - name: a
+    base_url: not a url
+    timeouts:
+      idle_ms: 0
+client_keys:
+  - name: k
+    key: short
+  - name: k2
+    key_sha256: zz
+"#;
+    assert_eq!(
+        errs(text, &env(&[])),
+        vec![
+            "line 2: server.listen: invalid address \"nowhere\": expected IP:PORT such as 127.0.0.1:8080",
+            "line 5: providers[0].preset: unknown preset \"opneai\" (did you mean \"openai\"?); see docs/providers.md for the list",
+            "line 6: providers[1].base_url: required: no preset is named \"b\", so set base_url or preset",
+            "line 7: providers[2].name: duplicate provider name \"a\"",
+            "line 8: providers[2].base_url: \"not a url\" is not a valid URL: relative URL without a base",
+            "line 10: providers[2].timeouts.idle_ms: must be greater than 0",
+            "line 13: client_keys[0].key: keys must be at least 8 characters",
+            "line 15: client_keys[1].key_sha256: must be 64 hexadecimal characters",
+        ]
+    );
+}
+
+#[test]
+fn unknown_fields_are_errors_in_every_section() {
+    let text = r#"servr:
+  listen: 127.0.0.1:1
+providers:
+  - name: x
+    base_url: http://127.0.0.1:1
+    baseurl: http://typo
+  - name: y
+    base_url: http://127.0.0.1:2
+    timeouts: { conect_ms: 5 }
+client_keys:
+  - name: k
+    kee: abcdefgh
+"#;
+    let got = errs(text, &env(&[]));
+    assert_eq!(got.len(), 4, "{got:#?}");
+    assert_eq!(
+        got[0],
+        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys"
+    );
+    assert!(
+        got[1]
+            .starts_with("line 6: providers[0].baseurl: unknown field `baseurl`, expected one of"),
+        "{}",
+        got[1]
+    );
+    assert!(
+        got[2].starts_with("line 9: providers[1].timeouts.conect_ms: unknown field `conect_ms`"),
+        "{}",
+        got[2]
+    );
+    assert!(
+        got[3].starts_with("line 12: client_keys[0].kee: unknown field `kee`"),
+        "{}",
+        got[3]
+    );
+}
+
+#[test]
+fn wrong_types_name_the_field() {
+    let got = errs("server:\n  max_body_bytes: lots\n", &env(&[]));
+    assert_eq!(
+        got,
+        vec!["line 2: server.max_body_bytes: invalid type: string \"lots\", expected u64"]
+    );
+}
+
+#[test]
+fn missing_env_reference_and_missing_key() {
+    let text = "providers:\n  - name: groq\n  - name: mistral\n    api_key: ${MISSING}\n";
+    assert_eq!(
+        errs(text, &env(&[])),
+        vec!["line 4: providers[1].api_key: environment variable MISSING is not set"]
+    );
+    let text = "providers:\n  - name: groq\n";
+    assert_eq!(
+        errs(text, &env(&[])),
+        vec!["line 2: providers[0].api_key: no API key: set api_key (e.g. \"${GROQ_API_KEY}\") or the GROQ_API_KEY environment variable"]
+    );
+}
+
+#[test]
+fn invalid_names_headers_and_auth_header() {
+    let text = "providers:\n  - name: My/Prov\n    base_url: http://h\n    auth_header: \"bad header\"\n    headers: { \"x y\": v }\n";
+    assert_eq!(
+        errs(text, &env(&[])),
+        vec![
+            "line 2: providers[0].name: invalid provider name \"My/Prov\": use lowercase letters, digits, '-' and '_'",
+            "line 4: providers[0].auth_header: \"bad header\" is not a valid header name",
+            "line 5: providers[0].headers.x y: not a valid HTTP header name and value",
+        ]
+    );
+}
+
+#[test]
+fn client_key_needs_exactly_one_form_and_unique_names() {
+    let text = "client_keys:\n  - name: a\n  - name: a\n    key: \"12345678\"\n";
+    assert_eq!(
+        errs(text, &env(&[])),
+        vec![
+            "line 2: client_keys[0]: give exactly one of key and key_sha256",
+            "line 3: client_keys[1].name: client key names must be unique and non-empty (\"a\")",
+        ]
+    );
+}
+
+#[test]
+fn switchyard_api_keys_env_adds_keys() {
+    let c = from_env(&env(&[("SWITCHYARD_API_KEYS", "k1-aaaaaa, k2-bbbbbb")])).unwrap();
+    assert_eq!(c.client_keys.len(), 2);
+    assert_eq!(c.client_keys[1].name, "env-2");
+    assert_eq!(
+        c.client_keys[1].sha256,
+        crate::validate::hash_key("k2-bbbbbb")
+    );
+}
+
+#[test]
+fn yaml_syntax_error_has_a_line() {
+    let got = errs("providers:\n  - name: a\n   bad: [\n", &env(&[]));
+    assert_eq!(got.len(), 1);
+    assert!(got[0].starts_with("line "), "{}", got[0]);
+    assert!(got[0].contains("invalid YAML"), "{}", got[0]);
+}
+
+#[test]
+fn non_mapping_document() {
+    assert_eq!(
+        errs("- a\n- b\n", &env(&[])),
+        vec!["line 1: the config file must be a YAML mapping"]
+    );
+}
