@@ -1,1 +1,168 @@
-//! placeholder
+//! A mock LLM provider that speaks OpenAI's documented wire format and injects faults on request:
+//! latency, status codes, Retry-After, slow first chunk, chunk delays, broken and hanging streams.
+//! It records what it receives so tests can check the exact upstream body and headers.
+//!
+//! Faults are chosen per request, first match wins: the queue filled by `POST /_mock/faults`,
+//! then a `mock` object in the JSON request body (which pass-through gateways forward untouched).
+
+mod control;
+mod embeddings;
+mod faults;
+mod openai;
+mod stream;
+
+pub use faults::Fault;
+
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// Options for one mock server.
+#[derive(Debug, Clone, Default)]
+pub struct MockOptions {
+    /// Keep a log of received requests (off for benchmarks).
+    pub record: bool,
+    /// When set, requests must carry exactly this key (Bearer or `api-key`).
+    pub expect_key: Option<String>,
+}
+
+/// A request as the mock received it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    /// First value of a header, by lowercase name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Counters tests read to see what happened upstream.
+#[derive(Debug, Default, Serialize)]
+pub struct StatsSnapshot {
+    pub requests: u64,
+    pub streams_started: u64,
+    pub streams_completed: u64,
+    pub streams_aborted: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Stats {
+    pub requests: AtomicU64,
+    pub streams_started: AtomicU64,
+    pub streams_completed: AtomicU64,
+    pub streams_aborted: AtomicU64,
+}
+
+pub(crate) struct State {
+    pub opts: MockOptions,
+    pub recorded: Mutex<VecDeque<Recorded>>,
+    pub faults: Mutex<VecDeque<Fault>>,
+    pub stats: Stats,
+    pub ids: AtomicU64,
+}
+
+const RECORD_LIMIT: usize = 1000;
+
+impl State {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let s = &self.stats;
+        StatsSnapshot {
+            requests: s.requests.load(Ordering::Relaxed),
+            streams_started: s.streams_started.load(Ordering::Relaxed),
+            streams_completed: s.streams_completed.load(Ordering::Relaxed),
+            streams_aborted: s.streams_aborted.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A running mock; dropping it does not stop the server task.
+#[derive(Clone)]
+pub struct MockHandle {
+    pub addr: SocketAddr,
+    state: Arc<State>,
+}
+
+impl MockHandle {
+    /// Base URL to configure as an OpenAI-compatible provider.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Requests received so far, oldest first.
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.state.recorded).iter().cloned().collect()
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.state.snapshot()
+    }
+
+    /// Queues faults for the next requests, one each.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        lock(&self.state.faults).extend(faults);
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The mock's HTTP routes.
+fn router(opts: MockOptions) -> (Router, Arc<State>) {
+    let state = Arc::new(State {
+        opts,
+        recorded: Mutex::new(VecDeque::new()),
+        faults: Mutex::new(VecDeque::new()),
+        stats: Stats::default(),
+        ids: AtomicU64::new(1),
+    });
+    let app = Router::new()
+        .route("/v1/chat/completions", post(openai::chat))
+        .route("/v1/completions", post(openai::completions))
+        .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/v1/models", get(openai::models))
+        .route(
+            "/_mock/requests",
+            get(control::requests).delete(control::clear_requests),
+        )
+        .route(
+            "/_mock/faults",
+            post(control::push_faults).delete(control::clear_faults),
+        )
+        .route("/_mock/stats", get(control::stats))
+        .with_state(state.clone());
+    (app, state)
+}
+
+/// Serves the mock on `listener` in a background task.
+pub fn spawn(listener: TcpListener, opts: MockOptions) -> std::io::Result<MockHandle> {
+    let addr = listener.local_addr()?;
+    let (app, state) = router(opts);
+    tokio::spawn(async move {
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(MockHandle { addr, state })
+}
+
+/// Binds 127.0.0.1 on a free port and serves the mock.
+pub async fn start(opts: MockOptions) -> std::io::Result<MockHandle> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    spawn(listener, opts)
+}

@@ -1,0 +1,41 @@
+//! Fault directives: what the mock should do wrong for one request.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One request's behaviour. Every field is optional; the default is a fast, correct answer.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Answer with this status and an error body instead.
+    pub status: Option<u16>,
+    /// Error body to send with `status` (JSON value, or a string sent as plain text).
+    pub body: Option<Value>,
+    /// Retry-After header value to send with `status`.
+    pub retry_after: Option<String>,
+    /// Delay before the response headers.
+    pub latency_ms: Option<u64>,
+    /// Delay before the first stream chunk (after headers).
+    pub first_chunk_delay_ms: Option<u64>,
+    /// Delay between stream chunks.
+    pub chunk_delay_ms: Option<u64>,
+    /// Number of content chunks in a stream (the text is split to fit). Default: one per word.
+    pub chunks: Option<usize>,
+    /// Close the connection abruptly after this many stream events.
+    pub break_after: Option<usize>,
+    /// Never answer (until the client gives up).
+    #[serde(default)]
+    pub hang: bool,
+    /// The assistant's text.
+    pub content: Option<String>,
+    /// Arguments JSON text for a tool call, when the request offers tools.
+    pub tool_arguments: Option<String>,
+}
+
+impl Fault {
+    /// Reads a `mock` object from a request body, ignoring bodies without one.
+    pub fn from_body(body: &Value) -> Option<Fault> {
+        body.get("mock")
+            .and_then(|m| serde_json::from_value(m.clone()).ok())
+    }
+}

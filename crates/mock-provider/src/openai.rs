@@ -1,0 +1,320 @@
+//! OpenAI chat completions, legacy completions and model listing, as documented in OpenAI's API
+//! reference (chat.completion and chat.completion.chunk objects).
+
+use crate::faults::Fault;
+use crate::stream::sse_response;
+use crate::{lock, Recorded, State, RECORD_LIMIT};
+use axum::extract::State as AxState;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+const CREATED: u64 = 1_700_000_000;
+const DEFAULT_TEXT: &str = "Hello! This is the mock provider answering.";
+
+pub(crate) fn error(status: StatusCode, message: &str, kind: &str, code: Option<&str>) -> Response {
+    let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
+    (status, axum::Json(body)).into_response()
+}
+
+/// Records, authenticates, parses and applies the fault's status and latency.
+pub(crate) async fn prepare(
+    state: &State,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &Bytes,
+) -> Result<(Value, Fault), Response> {
+    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    if state.opts.record {
+        let mut rec = lock(&state.recorded);
+        if rec.len() == RECORD_LIMIT {
+            rec.pop_front();
+        }
+        rec.push_back(Recorded {
+            method: "POST".into(),
+            path: uri.path().to_owned(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                .collect(),
+            body: String::from_utf8_lossy(body).into_owned(),
+        });
+    }
+    let key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("api-key").and_then(|v| v.to_str().ok()));
+    match (&state.opts.expect_key, key) {
+        (_, None) => {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "You didn't provide an API key.",
+                "invalid_request_error",
+                None,
+            ))
+        }
+        (Some(want), Some(got)) if want != got => {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "Incorrect API key provided.",
+                "invalid_request_error",
+                Some("invalid_api_key"),
+            ))
+        }
+        _ => {}
+    }
+    let req: Value = serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            &format!("We could not parse the JSON body of your request: {e}"),
+            "invalid_request_error",
+            None,
+        )
+    })?;
+    let queued = lock(&state.faults).pop_front();
+    let fault = queued
+        .or_else(|| Fault::from_body(&req))
+        .unwrap_or_default();
+    if fault.hang {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    if let Some(ms) = fault.latency_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if let Some(status) = fault.status {
+        return Err(fault_response(status, &fault));
+    }
+    Ok((req, fault))
+}
+
+fn fault_response(status: u16, fault: &Fault) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = match &fault.body {
+        Some(Value::String(text)) => (status, text.clone()).into_response(),
+        Some(v) => (status, axum::Json(v.clone())).into_response(),
+        None => error(
+            status,
+            &format!("mock fault: status {}", status.as_u16()),
+            if status.as_u16() == 429 {
+                "rate_limit_error"
+            } else {
+                "server_error"
+            },
+            None,
+        ),
+    };
+    if let Some(ra) = fault.retry_after.as_deref() {
+        if let Ok(v) = ra.parse() {
+            resp.headers_mut().insert("retry-after", v);
+        }
+    }
+    resp
+}
+
+fn words(text: &str, chunks: Option<usize>) -> Vec<String> {
+    let parts: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
+    let Some(n) = chunks.filter(|n| *n > 0) else {
+        return parts;
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let per = chars.len().div_ceil(n).max(1);
+    let mut out: Vec<String> = chars.chunks(per).map(|c| c.iter().collect()).collect();
+    while out.len() < n {
+        out.push(String::new());
+    }
+    out
+}
+
+fn usage(req: &Value, completion: usize) -> Value {
+    let prompt = req
+        .get("messages")
+        .or(req.get("prompt"))
+        .map_or(1, |m| m.to_string().len().div_ceil(4));
+    json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
+}
+
+fn tool_name(req: &Value) -> Option<String> {
+    if req.get("tool_choice").and_then(Value::as_str) == Some("none") {
+        return None;
+    }
+    req.get("tools")?
+        .as_array()?
+        .first()?
+        .pointer("/function/name")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn text_for(req: &Value, fault: &Fault) -> String {
+    if let Some(c) = &fault.content {
+        return c.clone();
+    }
+    let fmt = req.pointer("/response_format/type").and_then(Value::as_str);
+    if matches!(fmt, Some("json_object" | "json_schema")) {
+        return "{\"answer\": \"mock\"}".into();
+    }
+    DEFAULT_TEXT.into()
+}
+
+fn logprobs_for(text: &str) -> Value {
+    let content: Vec<Value> = text
+        .split_inclusive(' ')
+        .map(|t| json!({"token": t, "logprob": -0.25, "bytes": t.as_bytes(), "top_logprobs": []}))
+        .collect();
+    json!({"content": content, "refusal": null})
+}
+
+pub(crate) async fn chat(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let (req, fault) = match prepare(&state, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let id = format!(
+        "chatcmpl-mock-{}",
+        state.ids.fetch_add(1, Ordering::Relaxed)
+    );
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("mock")
+        .to_owned();
+    let n = req.get("n").and_then(Value::as_u64).unwrap_or(1).max(1) as usize;
+    let text = text_for(&req, &fault);
+    let tool = tool_name(&req);
+    let args = fault
+        .tool_arguments
+        .clone()
+        .unwrap_or_else(|| "{\"city\": \"Paris\", \"unit\": \"celsius\"}".into());
+    let want_logprobs = req.get("logprobs").and_then(Value::as_bool) == Some(true);
+    let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
+    let completion_tokens = text.split(' ').count();
+    if !stream {
+        let choices: Vec<Value> = (0..n)
+            .map(|i| {
+                let message = match &tool {
+                    Some(name) => json!({"role": "assistant", "content": null, "refusal": null,
+                        "tool_calls": [{"id": format!("call_mock_{i}"), "type": "function",
+                            "function": {"name": name, "arguments": args}}]}),
+                    None => json!({"role": "assistant", "content": text, "refusal": null}),
+                };
+                json!({"index": i, "message": message,
+                    "logprobs": if want_logprobs { logprobs_for(&text) } else { Value::Null },
+                    "finish_reason": if tool.is_some() { "tool_calls" } else { "stop" }})
+            })
+            .collect();
+        let body = json!({"id": id, "object": "chat.completion", "created": CREATED, "model": model,
+            "choices": choices, "usage": usage(&req, completion_tokens),
+            "system_fingerprint": "fp_mock"});
+        return axum::Json(body).into_response();
+    }
+    let chunk = |delta: Value, finish: Value, index: usize| {
+        json!({"id": id, "object": "chat.completion.chunk", "created": CREATED, "model": model,
+            "system_fingerprint": "fp_mock",
+            "choices": [{"index": index, "delta": delta, "logprobs": null, "finish_reason": finish}]})
+        .to_string()
+    };
+    let mut events = Vec::new();
+    for i in 0..n {
+        events.push(chunk(
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+            i,
+        ));
+        match &tool {
+            Some(name) => {
+                events.push(chunk(
+                    json!({"tool_calls": [{"index": 0, "id": format!("call_mock_{i}"), "type": "function",
+                        "function": {"name": name, "arguments": ""}}]}),
+                    Value::Null,
+                    i,
+                ));
+                for piece in words(&args, fault.chunks) {
+                    events.push(chunk(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+                        Value::Null,
+                        i,
+                    ));
+                }
+                events.push(chunk(json!({}), json!("tool_calls"), i));
+            }
+            None => {
+                for piece in words(&text, fault.chunks) {
+                    events.push(chunk(json!({"content": piece}), Value::Null, i));
+                }
+                events.push(chunk(json!({}), json!("stop"), i));
+            }
+        }
+    }
+    if req
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        events.push(
+            json!({"id": id, "object": "chat.completion.chunk", "created": CREATED, "model": model,
+                "choices": [], "usage": usage(&req, completion_tokens * n)})
+            .to_string(),
+        );
+    }
+    events.push("[DONE]".into());
+    sse_response(state, events, fault)
+}
+
+pub(crate) async fn completions(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let (req, fault) = match prepare(&state, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let id = format!("cmpl-mock-{}", state.ids.fetch_add(1, Ordering::Relaxed));
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("mock")
+        .to_owned();
+    let text = fault.content.clone().unwrap_or_else(|| DEFAULT_TEXT.into());
+    let tokens = text.split(' ').count();
+    if req.get("stream").and_then(Value::as_bool) != Some(true) {
+        let body = json!({"id": id, "object": "text_completion", "created": CREATED, "model": model,
+            "choices": [{"text": text, "index": 0, "logprobs": null, "finish_reason": "stop"}],
+            "usage": usage(&req, tokens)});
+        return axum::Json(body).into_response();
+    }
+    let mut events: Vec<String> = words(&text, fault.chunks)
+        .into_iter()
+        .map(|piece| {
+            json!({"id": id, "object": "text_completion", "created": CREATED, "model": model,
+                "choices": [{"text": piece, "index": 0, "logprobs": null, "finish_reason": null}]})
+            .to_string()
+        })
+        .collect();
+    events.push(
+        json!({"id": id, "object": "text_completion", "created": CREATED, "model": model,
+            "choices": [{"text": "", "index": 0, "logprobs": null, "finish_reason": "stop"}]})
+        .to_string(),
+    );
+    events.push("[DONE]".into());
+    sse_response(state, events, fault)
+}
+
+pub(crate) async fn models() -> Response {
+    let data: Vec<Value> = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"]
+        .iter()
+        .map(|m| json!({"id": m, "object": "model", "created": CREATED, "owned_by": "mock"}))
+        .collect();
+    axum::Json(json!({"object": "list", "data": data})).into_response()
+}

@@ -1,0 +1,78 @@
+//! SSE bodies with per-chunk delays, abrupt breaks, and counting of streams the client abandoned.
+
+use crate::faults::Fault;
+use crate::State;
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Counts a stream as aborted unless it is marked finished before being dropped.
+struct Guard {
+    state: Arc<State>,
+    finished: bool,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let counter = if self.finished {
+            &self.state.stats.streams_completed
+        } else {
+            &self.state.stats.streams_aborted
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+struct Cursor {
+    guard: Guard,
+    events: std::vec::IntoIter<String>,
+    sent: usize,
+    fault: Fault,
+}
+
+/// Streams `events` as `data:` lines, applying the fault's timing and break.
+pub(crate) fn sse_response(state: Arc<State>, events: Vec<String>, fault: Fault) -> Response {
+    state.stats.streams_started.fetch_add(1, Ordering::Relaxed);
+    let cursor = Cursor {
+        guard: Guard {
+            state,
+            finished: false,
+        },
+        events: events.into_iter(),
+        sent: 0,
+        fault,
+    };
+    let stream = futures_util::stream::unfold(cursor, |mut c| async move {
+        if c.fault.break_after == Some(c.sent) {
+            return Some((Err(std::io::Error::other("mock: broken stream")), c));
+        }
+        let delay = if c.sent == 0 {
+            c.fault.first_chunk_delay_ms
+        } else {
+            c.fault.chunk_delay_ms
+        };
+        if let Some(ms) = delay.filter(|ms| *ms > 0) {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        match c.events.next() {
+            Some(ev) => {
+                c.sent += 1;
+                let bytes = Bytes::from(format!("data: {ev}\n\n"));
+                Some((Ok::<_, std::io::Error>(bytes), c))
+            }
+            None => {
+                c.guard.finished = true;
+                drop(c);
+                None
+            }
+        }
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(Body::from_stream(stream))
+        .unwrap_or_default()
+}
