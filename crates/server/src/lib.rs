@@ -1,1 +1,19 @@
-//! placeholder
+//! Switchyard: an AI gateway serving OpenAI-compatible APIs in front of many LLM providers.
+//!
+//! The request path is `http::router` (generic HTTP layers) → `pipeline::handle` (the LLM stages,
+//! in order, in one function). docs/request-lifecycle.md draws it.
+
+pub mod auth;
+pub mod cli;
+pub mod context;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod models;
+pub mod pipeline;
+pub mod relay;
+pub mod startup;
+pub mod state;
+pub mod upstream;
+
+pub use startup::{serve, Server};

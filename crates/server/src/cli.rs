@@ -1,0 +1,197 @@
+//! Command line: `serve` (the default), `config check FILE`, `config schema`.
+
+use crate::startup::{check_exposure, serve, summary, termination_signal};
+use crate::state::AppState;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use switchyard_config::{Config, ConfigErrors, ProcessEnv};
+
+#[derive(Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "An AI gateway for OpenAI-compatible APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway (the default when no command is given).
+    Serve(ServeArgs),
+    /// Work with config files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Parser, Default)]
+struct ServeArgs {
+    /// YAML config file; SWITCHYARD_CONFIG also names one. Without it, providers come from the
+    /// standard environment variables (OPENAI_API_KEY, GROQ_API_KEY, ...).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Listen address (IP:PORT), overriding the config. Default 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Allow listening on a non-loopback address with no client keys. Insecure.
+    #[arg(long)]
+    allow_insecure_public: bool,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate a config file and report every error with its field path and line.
+    Check { file: PathBuf },
+    /// Print the config file's JSON Schema (for editors).
+    Schema,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => run_serve(ServeArgs::default()),
+        Some(Command::Serve(a)) => run_serve(a),
+        Some(Command::Config(ConfigCommand::Check { file })) => config_check(&file),
+        Some(Command::Config(ConfigCommand::Schema)) => {
+            println!("{}", switchyard_config::json_schema());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn print_errors(source: &str, errs: &ConfigErrors) {
+    for e in &errs.0 {
+        match e.line {
+            Some(l) => {
+                let mut e = e.clone();
+                e.line = None;
+                eprintln!("{source}:{l}: {e}");
+            }
+            None => eprintln!("{source}: {e}"),
+        }
+    }
+}
+
+fn load(file: Option<&PathBuf>) -> Result<(Config, String), ExitCode> {
+    let file = file
+        .cloned()
+        .or_else(|| std::env::var_os("SWITCHYARD_CONFIG").map(PathBuf::from));
+    let (result, source) = match &file {
+        Some(f) => (
+            switchyard_config::from_file(f, &ProcessEnv),
+            f.display().to_string(),
+        ),
+        None => (
+            switchyard_config::from_env(&ProcessEnv),
+            "environment".to_owned(),
+        ),
+    };
+    match result {
+        Ok(c) => Ok((c, source)),
+        Err(errs) => {
+            print_errors(&source, &errs);
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn config_check(file: &PathBuf) -> ExitCode {
+    let (cfg, source) = match load(Some(file)) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let counts = (
+        cfg.providers.len(),
+        cfg.aliases.len(),
+        cfg.client_keys.len(),
+    );
+    match AppState::build(cfg) {
+        Ok(_) => {
+            println!(
+                "{source}: ok ({} providers, {} aliases, {} client keys)",
+                counts.0, counts.1, counts.2
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errs) => {
+            let spans_errs = ConfigErrors(errs);
+            print_errors(&source, &spans_errs);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run_serve(args: ServeArgs) -> ExitCode {
+    init_logging();
+    let (mut cfg, _) = match load(args.config.as_ref()) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    if let Some(l) = &args.listen {
+        match l.parse() {
+            Ok(addr) => cfg.listen = addr,
+            Err(_) => {
+                eprintln!("switchyard: --listen {l}: expected IP:PORT such as 127.0.0.1:8080");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    cfg.allow_insecure_public |= args.allow_insecure_public;
+    if let Err(msg) = check_exposure(&cfg) {
+        eprintln!("switchyard: {msg}");
+        return ExitCode::from(2);
+    }
+    let listen = cfg.listen;
+    let state = match AppState::build(cfg) {
+        Ok(s) => s,
+        Err(errs) => {
+            print_errors("config", &ConfigErrors(errs));
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchyard: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("switchyard: cannot listen on {listen}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let server = match serve(state, listener, axum::Router::new()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("switchyard: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        eprintln!("{}", summary(&server.state, server.addr));
+        termination_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        if !server.shutdown().await {
+            tracing::warn!("drain deadline reached; remaining connections were closed");
+        }
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,290 @@
+//! The gateway's errors and the one place that decides their status, type and blame.
+//!
+//! `classify` has no catch-all arm: a new variant does not compile until someone decides how it
+//! reaches the caller. Replies are always in OpenAI's error shape; internal detail stays in logs.
+
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use switchyard_wire::error_body::OpenAiError;
+
+/// An upstream error reply, relayed with its status and selected headers.
+#[derive(Debug)]
+pub struct UpstreamReply {
+    pub status: StatusCode,
+    pub body: Bytes,
+    pub headers: HeaderMap,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("{message}")]
+    Unauthorized { message: &'static str },
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        param: Option<String>,
+    },
+    #[error("request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("model '{model}' is not served by any configured provider")]
+    UnknownModel { model: String },
+    #[error("no provider is configured")]
+    NoProviders,
+    #[error("no route for {method} {path}")]
+    RouteNotFound { method: String, path: String },
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("provider '{provider}' is unreachable: {detail}")]
+    UpstreamUnreachable { provider: String, detail: String },
+    #[error("provider '{provider}' timed out ({phase})")]
+    UpstreamTimeout {
+        provider: String,
+        phase: &'static str,
+    },
+    #[error("provider '{provider}' sent an unusable response: {detail}")]
+    UpstreamProtocol { provider: String, detail: String },
+    /// An error status from the provider, body already in OpenAI's shape.
+    #[error("provider returned status {}", .0.status)]
+    UpstreamStatus(Box<UpstreamReply>),
+    #[error("the gateway is shutting down")]
+    ShuttingDown,
+    #[error("internal error: {detail}")]
+    Internal { detail: String },
+}
+
+/// Who caused an error; decides log level and, later, retries and circuit breaking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blame {
+    Client,
+    Upstream,
+    Gateway,
+}
+
+/// How an error reaches the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Class {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub code: Option<&'static str>,
+    pub blame: Blame,
+    /// Whether another attempt (or another provider) could succeed.
+    pub retryable: bool,
+}
+
+const fn class(
+    status: StatusCode,
+    kind: &'static str,
+    code: Option<&'static str>,
+    blame: Blame,
+    retryable: bool,
+) -> Class {
+    Class {
+        status,
+        kind,
+        code,
+        blame,
+        retryable,
+    }
+}
+
+impl GatewayError {
+    pub fn classify(&self) -> Class {
+        use GatewayError as E;
+        use StatusCode as S;
+        match self {
+            E::Unauthorized { .. } => class(
+                S::UNAUTHORIZED,
+                "authentication_error",
+                Some("invalid_api_key"),
+                Blame::Client,
+                false,
+            ),
+            E::BadRequest { .. } => class(
+                S::BAD_REQUEST,
+                "invalid_request_error",
+                None,
+                Blame::Client,
+                false,
+            ),
+            E::PayloadTooLarge { .. } => class(
+                S::PAYLOAD_TOO_LARGE,
+                "invalid_request_error",
+                Some("request_too_large"),
+                Blame::Client,
+                false,
+            ),
+            E::UnknownModel { .. } | E::NoProviders => class(
+                S::NOT_FOUND,
+                "invalid_request_error",
+                Some("model_not_found"),
+                Blame::Client,
+                false,
+            ),
+            E::RouteNotFound { .. } => class(
+                S::NOT_FOUND,
+                "invalid_request_error",
+                Some("unknown_url"),
+                Blame::Client,
+                false,
+            ),
+            E::MethodNotAllowed { .. } => class(
+                S::METHOD_NOT_ALLOWED,
+                "invalid_request_error",
+                Some("method_not_allowed"),
+                Blame::Client,
+                false,
+            ),
+            E::UpstreamUnreachable { .. } => class(
+                S::BAD_GATEWAY,
+                "api_error",
+                Some("upstream_unreachable"),
+                Blame::Upstream,
+                true,
+            ),
+            E::UpstreamTimeout { .. } => class(
+                S::GATEWAY_TIMEOUT,
+                "api_error",
+                Some("upstream_timeout"),
+                Blame::Upstream,
+                true,
+            ),
+            E::UpstreamProtocol { .. } => class(
+                S::BAD_GATEWAY,
+                "api_error",
+                Some("upstream_bad_response"),
+                Blame::Upstream,
+                true,
+            ),
+            E::UpstreamStatus(reply) => class(
+                reply.status,
+                "api_error",
+                None,
+                Blame::Upstream,
+                matches!(
+                    reply.status.as_u16(),
+                    408 | 429 | 500 | 502 | 503 | 504 | 529
+                ),
+            ),
+            E::ShuttingDown => class(
+                S::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("shutting_down"),
+                Blame::Gateway,
+                true,
+            ),
+            E::Internal { .. } => class(
+                S::INTERNAL_SERVER_ERROR,
+                "api_error",
+                Some("internal_error"),
+                Blame::Gateway,
+                false,
+            ),
+        }
+    }
+
+    /// The message the caller sees: helpful, and free of internal detail.
+    fn public_message(&self) -> String {
+        match self {
+            GatewayError::UnknownModel { model } => format!(
+                "The model '{model}' is not served by any configured provider. \
+                 GET /v1/models lists the models this gateway routes; \
+                 address a provider's model as 'provider/model' (e.g. 'openai/gpt-4o-mini')."
+            ),
+            GatewayError::NoProviders => "No provider is configured on this gateway. Set a \
+                 provider's API key (e.g. OPENAI_API_KEY) before starting it, or pass --config \
+                 with a providers section."
+                .into(),
+            GatewayError::Internal { .. } => {
+                "The gateway hit an internal error; the request id identifies it in the logs."
+                    .into()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// The OpenAI-shaped error object.
+    pub fn to_openai(&self) -> OpenAiError {
+        let c = self.classify();
+        let mut e = OpenAiError::new(self.public_message(), c.kind, c.code);
+        if let GatewayError::BadRequest { param: Some(p), .. } = self {
+            e = e.with_param(p.clone());
+        }
+        e
+    }
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        let c = self.classify();
+        let (body, extra) = match self {
+            GatewayError::UpstreamStatus(reply) => (reply.body, reply.headers),
+            other => (other.to_openai().to_body(), HeaderMap::new()),
+        };
+        let mut resp = (c.status, body).into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        h.extend(extra);
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_the_documented_table() {
+        let cases: Vec<(GatewayError, u16)> = vec![
+            (GatewayError::Unauthorized { message: "x" }, 401),
+            (
+                GatewayError::BadRequest {
+                    message: "x".into(),
+                    param: None,
+                },
+                400,
+            ),
+            (GatewayError::PayloadTooLarge { limit: 1 }, 413),
+            (GatewayError::UnknownModel { model: "m".into() }, 404),
+            (GatewayError::NoProviders, 404),
+            (
+                GatewayError::UpstreamUnreachable {
+                    provider: "p".into(),
+                    detail: "d".into(),
+                },
+                502,
+            ),
+            (
+                GatewayError::UpstreamTimeout {
+                    provider: "p".into(),
+                    phase: "first byte",
+                },
+                504,
+            ),
+            (GatewayError::ShuttingDown, 503),
+            (
+                GatewayError::Internal {
+                    detail: "secret detail".into(),
+                },
+                500,
+            ),
+        ];
+        for (e, status) in cases {
+            assert_eq!(e.classify().status.as_u16(), status, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn internal_detail_stays_out_of_the_body() {
+        let e = GatewayError::Internal {
+            detail: "secret detail".into(),
+        };
+        let body = e.to_openai().to_body();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("\"type\":\"api_error\""));
+    }
+}

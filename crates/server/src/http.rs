@@ -1,0 +1,156 @@
+//! The HTTP surface: routes, and the generic layers every request passes through.
+
+use crate::context::RequestCtx;
+use crate::error::GatewayError;
+use crate::ids::{accept_request_id, new_request_id, TraceContext};
+use crate::pipeline;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http::{header, HeaderValue, StatusCode};
+use std::any::Any;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use switchyard_providers::Operation;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// The request id chosen by the outermost layer, for handlers to read.
+#[derive(Clone)]
+struct RequestId(HeaderValue);
+
+/// Builds the router. `extra` lets tests mount routes inside the same layer stack.
+pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
+    let api = Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/chat/completions", post(chat))
+        .route("/v1/completions", post(completions))
+        .route("/completions", post(completions))
+        .route("/v1/embeddings", post(embeddings))
+        .route("/embeddings", post(embeddings))
+        .route("/v1/models", get(models))
+        .route("/models", get(models))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(extra)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    api.layer(
+        ServiceBuilder::new()
+            // Outermost: every response, even a panic's, carries the request id.
+            .layer(middleware::from_fn(request_id))
+            // Inside the id layer, so the 500 it builds still gets the id header.
+            .layer(CatchPanicLayer::custom(panic_response)),
+    )
+}
+
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .filter(|v| accept_request_id(v))
+        .cloned()
+        .unwrap_or_else(new_request_id);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert("x-request-id", id);
+    resp
+}
+
+fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    tracing::error!(panic = %detail, "handler panicked");
+    GatewayError::Internal { detail }.into_response()
+}
+
+async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(new_request_id);
+    let trace = TraceContext::from_header(req.headers().get("traceparent"));
+    let mut ctx = RequestCtx::new(id, trace, op);
+    match pipeline::handle(&state, &mut ctx, req).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            let c = e.classify();
+            if c.status.is_server_error() {
+                tracing::warn!(request_id = ?ctx.request_id, op = op.name(), status = c.status.as_u16(), error = %e, "request failed");
+            } else {
+                tracing::debug!(request_id = ?ctx.request_id, op = op.name(), status = c.status.as_u16(), error = %e, "request refused");
+            }
+            e.into_response()
+        }
+    }
+}
+
+async fn chat(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    run(s, Operation::ChatCompletions, req).await
+}
+
+async fn completions(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    run(s, Operation::Completions, req).await
+}
+
+async fn embeddings(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    run(s, Operation::Embeddings, req).await
+}
+
+async fn models(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    if let Err(e) = crate::auth::authenticate(&s.cfg.client_keys, req.headers()) {
+        return e.into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        s.models_body.clone(),
+    )
+        .into_response()
+}
+
+async fn healthz() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        "{\"status\":\"ok\"}",
+    )
+        .into_response()
+}
+
+async fn readyz(State(s): State<Arc<AppState>>) -> Response {
+    let (status, body) = if s.draining.load(Ordering::Relaxed) {
+        (StatusCode::SERVICE_UNAVAILABLE, "{\"status\":\"draining\"}")
+    } else if s.upstreams.is_empty() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{\"status\":\"no_providers\"}",
+        )
+    } else {
+        (StatusCode::OK, "{\"status\":\"ready\"}")
+    };
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn not_found(req: Request<Body>) -> Response {
+    GatewayError::RouteNotFound {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+    }
+    .into_response()
+}
+
+async fn method_not_allowed(req: Request<Body>) -> Response {
+    GatewayError::MethodNotAllowed {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+    }
+    .into_response()
+}

@@ -1,0 +1,120 @@
+//! Request ids and W3C trace context (`traceparent`).
+
+use http::HeaderValue;
+
+/// A fresh request id: 32 lowercase hex digits of randomness.
+pub fn new_request_id() -> HeaderValue {
+    let hex = format!("{:032x}", fastrand::u128(..));
+    HeaderValue::from_str(&hex).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+/// Accepts a client-supplied id when it is short and printable, so logs stay clean.
+pub fn accept_request_id(v: &HeaderValue) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty() && b.len() <= 128 && b.iter().all(|c| c.is_ascii_graphic())
+}
+
+/// The parts of a `traceparent` header we carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceContext {
+    pub trace_id: u128,
+    /// The caller's span: our span's parent.
+    pub parent_id: Option<u64>,
+    pub flags: u8,
+}
+
+impl TraceContext {
+    /// Continues the caller's trace, or starts a new sampled one.
+    pub fn from_header(v: Option<&HeaderValue>) -> Self {
+        v.and_then(|v| v.to_str().ok())
+            .and_then(parse_traceparent)
+            .unwrap_or_else(|| TraceContext {
+                trace_id: fastrand::u128(1..),
+                parent_id: None,
+                flags: 1,
+            })
+    }
+
+    /// The header to send upstream: same trace, `span_id` as the parent.
+    pub fn child_header(&self, span_id: u64) -> HeaderValue {
+        let s = format!(
+            "00-{:032x}-{:016x}-{:02x}",
+            self.trace_id, span_id, self.flags
+        );
+        HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+/// Parses version 00 of `traceparent`: `00-<32 hex>-<16 hex>-<2 hex>`; all-zero ids are invalid.
+pub fn parse_traceparent(s: &str) -> Option<TraceContext> {
+    let mut parts = s.trim().split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if version.len() != 2 || version == "ff" || trace.len() != 32 || parent.len() != 16 {
+        return None;
+    }
+    if flags.len() != 2 || (version == "00" && parts.next().is_some()) {
+        return None;
+    }
+    let lower_hex = |x: &str| {
+        x.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if ![version, trace, parent, flags].iter().all(|x| lower_hex(x)) {
+        return None;
+    }
+    let trace_id = u128::from_str_radix(trace, 16).ok()?;
+    let parent_id = u64::from_str_radix(parent, 16).ok()?;
+    if trace_id == 0 || parent_id == 0 {
+        return None;
+    }
+    Some(TraceContext {
+        trace_id,
+        parent_id: Some(parent_id),
+        flags: u8::from_str_radix(flags, 16).ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_continues_a_trace() {
+        let t =
+            parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+        assert_eq!(t.trace_id, 0x4bf92f3577b34da6a3ce929d0e0e4736);
+        assert_eq!(t.parent_id, Some(0x00f067aa0ba902b7));
+        assert_eq!(
+            t.child_header(0xabc).to_str().unwrap(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000abc-01"
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_headers() {
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        ] {
+            assert!(parse_traceparent(bad).is_none(), "{bad}");
+        }
+        let fresh = TraceContext::from_header(Some(&HeaderValue::from_static("junk")));
+        assert_ne!(fresh.trace_id, 0);
+        assert_eq!(fresh.parent_id, None);
+    }
+
+    #[test]
+    fn request_ids() {
+        let id = new_request_id();
+        assert_eq!(id.len(), 32);
+        assert_ne!(id, new_request_id());
+        assert!(accept_request_id(&HeaderValue::from_static("req-123")));
+        assert!(!accept_request_id(&HeaderValue::from_static("has space")));
+    }
+}

@@ -1,0 +1,126 @@
+//! The LLM request path, one stage per line, in the order they run.
+//!
+//! | stage        | reads                          | writes                        |
+//! |--------------|--------------------------------|-------------------------------|
+//! | authenticate | Authorization / x-api-key      | ctx.caller                    |
+//! | read_body    | body, server.max_body_bytes    | the body bytes                |
+//! | parse        | body                           | model, stream flag            |
+//! | resolve      | model, aliases, providers      | ctx.provider, upstream model  |
+//! | call         | provider endpoint, timeouts    | upstream response headers     |
+//! | relay        | upstream response              | the caller's response         |
+//!
+//! Later stages (limits, guardrails, cache, logging) slot in between these lines; the order is
+//! also drawn in docs/request-lifecycle.md and checked by a test through `ctx.stages`.
+
+use crate::auth::authenticate;
+use crate::context::RequestCtx;
+use crate::error::GatewayError;
+use crate::relay::{relay, BodyLimits};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{header, HeaderValue, Request};
+use http_body_util::{BodyExt, Limited};
+use switchyard_providers::{openai_compat, Operation};
+use switchyard_routing::ResolveError;
+use switchyard_wire::peek::{peek, rewrite_model, Required};
+
+/// The documented stage order; `ctx.stages` of a successful request equals this.
+pub const STAGES: &[&str] = &[
+    "authenticate",
+    "read_body",
+    "parse",
+    "resolve",
+    "call",
+    "relay",
+];
+
+/// Runs one OpenAI-style request through every stage.
+pub async fn handle(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    req: Request<Body>,
+) -> Result<Response, GatewayError> {
+    let (parts, body) = req.into_parts();
+    ctx.enter("authenticate");
+    ctx.caller = authenticate(&state.cfg.client_keys, &parts.headers)?;
+    ctx.enter("read_body");
+    let body = read_body(body, &parts.headers, state.cfg.max_body_bytes).await?;
+    ctx.enter("parse");
+    let peeked = peek(&body, required(ctx.op)).map_err(|e| GatewayError::BadRequest {
+        message: e.message,
+        param: e.param,
+    })?;
+    ctx.enter("resolve");
+    let target = state.index.resolve(&peeked.model).map_err(|e| match e {
+        ResolveError::NoProviders => GatewayError::NoProviders,
+        ResolveError::UnknownModel => GatewayError::UnknownModel {
+            model: peeked.model.clone(),
+        },
+        ResolveError::AliasLoop => GatewayError::Internal {
+            detail: format!("alias loop for {}", peeked.model),
+        },
+    })?;
+    ctx.provider = Some(target.provider);
+    let upstream = &state.upstreams[target.provider];
+    let upstream_body = rewrite_model(&body, &peeked, target.model);
+    ctx.requested_model = Some(peeked.model);
+    ctx.enter("call");
+    let mut up_req =
+        openai_compat::build_request(&upstream.endpoint, ctx.op, upstream_body, peeked.stream)
+            .map_err(|e| GatewayError::Internal {
+                detail: format!("building upstream request: {e}"),
+            })?;
+    let h = up_req.headers_mut();
+    h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));
+    if let Some(ts) = parts.headers.get("tracestate") {
+        h.insert("tracestate", ts.clone());
+    }
+    h.insert("x-request-id", ctx.request_id.clone());
+    let deadline = tokio::time::Instant::from_std(ctx.started) + upstream.timeouts.total;
+    let resp = upstream.send(up_req, deadline).await?;
+    ctx.enter("relay");
+    let limits = BodyLimits {
+        idle: upstream.timeouts.idle,
+        deadline,
+    };
+    let mut out = relay(&upstream.name, resp, limits).await?;
+    if let Ok(v) = HeaderValue::from_str(&upstream.name) {
+        out.headers_mut().insert("x-switchyard-provider", v);
+    }
+    Ok(out)
+}
+
+fn required(op: Operation) -> Required {
+    match op {
+        Operation::ChatCompletions => Required::Messages,
+        Operation::Completions => Required::Prompt,
+        Operation::Embeddings => Required::Input,
+    }
+}
+
+/// Reads the request body up to `limit` bytes; a declared or actual larger body is a 413.
+async fn read_body(
+    body: Body,
+    headers: &http::HeaderMap,
+    limit: usize,
+) -> Result<Bytes, GatewayError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(GatewayError::PayloadTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(GatewayError::PayloadTooLarge { limit })
+        }
+        Err(e) => Err(GatewayError::BadRequest {
+            message: format!("could not read the request body: {e}"),
+            param: None,
+        }),
+    }
+}

@@ -1,0 +1,232 @@
+//! Relays an upstream response to the caller: SSE streams event by event as they arrive, other
+//! bodies whole, error bodies normalised to OpenAI's shape. After the first byte has gone to the
+//! caller, a failure ends the stream with an error event, never a silent truncation.
+
+use crate::error::{GatewayError, UpstreamReply};
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Incoming;
+use std::convert::Infallible;
+use std::time::Duration;
+use switchyard_wire::error_body::{normalize_upstream_error, OpenAiError};
+use switchyard_wire::sse::SseParser;
+use tokio::time::Instant;
+
+/// Error bodies larger than this are cut; they are read only to relay a message.
+const MAX_ERROR_BODY: usize = 1024 * 1024;
+/// Non-stream bodies larger than this are refused rather than held in memory.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Upstream response headers worth passing to the caller.
+fn pass_header(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    n == "retry-after"
+        || n == "retry-after-ms"
+        || n.starts_with("x-ratelimit-")
+        || n == "openai-processing-ms"
+        || n == "openai-version"
+}
+
+fn copied_headers(from: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for (k, v) in from {
+        if pass_header(k) {
+            out.append(k.clone(), v.clone());
+        }
+    }
+    if let Some(id) = from.get("x-request-id") {
+        out.insert("x-upstream-request-id", id.clone());
+    }
+    out
+}
+
+/// Limits that apply while reading an upstream body.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub idle: Duration,
+    pub deadline: Instant,
+}
+
+/// Turns the upstream response into the caller's response.
+pub async fn relay(
+    provider: &str,
+    resp: hyper::Response<Incoming>,
+    limits: BodyLimits,
+) -> Result<Response, GatewayError> {
+    let (parts, body) = resp.into_parts();
+    let headers = copied_headers(&parts.headers);
+    if !parts.status.is_success() {
+        let raw = read_body(provider, body, limits, MAX_ERROR_BODY, true).await?;
+        return Err(GatewayError::UpstreamStatus(Box::new(UpstreamReply {
+            status: parts.status,
+            body: normalize_upstream_error(parts.status.as_u16(), &raw),
+            headers,
+        })));
+    }
+    let is_sse = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let mut out = if is_sse {
+        let mut r = Response::new(sse_body(provider.to_owned(), body, limits));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        r
+    } else {
+        let bytes = read_body(provider, body, limits, MAX_BODY, false).await?;
+        let mut r = Response::new(Body::from(bytes));
+        let ct = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .cloned()
+            .unwrap_or(HeaderValue::from_static("application/json"));
+        r.headers_mut().insert(header::CONTENT_TYPE, ct);
+        r
+    };
+    *out.status_mut() = StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::OK);
+    out.headers_mut().extend(headers);
+    Ok(out)
+}
+
+/// Reads a whole body within the idle and total limits. `truncate` keeps the first `max` bytes
+/// instead of failing (for error bodies, which are only read for their message).
+async fn read_body(
+    provider: &str,
+    mut body: Incoming,
+    limits: BodyLimits,
+    max: usize,
+    truncate: bool,
+) -> Result<Bytes, GatewayError> {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut first: Option<Bytes> = None;
+    loop {
+        let next = tokio::time::timeout_at(
+            limits.deadline.min(Instant::now() + limits.idle),
+            body.frame(),
+        )
+        .await
+        .map_err(|_| GatewayError::UpstreamTimeout {
+            provider: provider.to_owned(),
+            phase: "reading the response body",
+        })?;
+        match next {
+            None => break,
+            Some(Err(e)) => {
+                return Err(GatewayError::UpstreamProtocol {
+                    provider: provider.to_owned(),
+                    detail: format!("response body broke off: {e}"),
+                })
+            }
+            Some(Ok(frame)) => {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                // Most bodies arrive in one frame: keep it without copying.
+                if first.is_none() && buf.is_empty() {
+                    first = Some(data);
+                    continue;
+                }
+                if let Some(f) = first.take() {
+                    buf.extend_from_slice(&f);
+                }
+                buf.extend_from_slice(&data);
+                if buf.len() > max {
+                    if truncate {
+                        buf.truncate(max);
+                        break;
+                    }
+                    return Err(GatewayError::UpstreamProtocol {
+                        provider: provider.to_owned(),
+                        detail: format!("response body larger than {max} bytes"),
+                    });
+                }
+            }
+        }
+    }
+    Ok(match first {
+        Some(f) => f,
+        None => Bytes::from(buf),
+    })
+}
+
+struct SseRelay {
+    provider: String,
+    body: Incoming,
+    parser: SseParser,
+    limits: BodyLimits,
+    done: bool,
+}
+
+fn error_frame(e: &GatewayError) -> Result<Frame<Bytes>, Infallible> {
+    tracing::warn!(error = %e, "stream ended with an error after it had started");
+    let err: OpenAiError = e.to_openai();
+    Ok(Frame::data(err.to_sse_event()))
+}
+
+/// An SSE body that forwards each complete upstream event as soon as it is parsed.
+fn sse_body(provider: String, body: Incoming, limits: BodyLimits) -> Body {
+    let relay = SseRelay {
+        provider,
+        body,
+        parser: SseParser::new(),
+        limits,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(relay, |mut r| async move {
+        loop {
+            if let Some(ev) = r.parser.next_event() {
+                return Some((Ok(Frame::data(ev.raw)), r));
+            }
+            if r.done {
+                return None;
+            }
+            let limit = r.limits.deadline.min(Instant::now() + r.limits.idle);
+            let next = tokio::time::timeout_at(limit, r.body.frame()).await;
+            match next {
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        r.parser.push(&data);
+                    }
+                }
+                Ok(None) => {
+                    r.done = true;
+                    if r.parser.pending() > 0 {
+                        // The upstream ended mid-event: complete it so the caller can parse it.
+                        r.parser.push(b"\n\n");
+                    }
+                }
+                Ok(Some(Err(e))) => {
+                    r.done = true;
+                    let err = GatewayError::UpstreamProtocol {
+                        provider: r.provider.clone(),
+                        detail: format!("stream broke off: {e}"),
+                    };
+                    return Some((error_frame(&err), r));
+                }
+                Err(_) => {
+                    r.done = true;
+                    let phase = if Instant::now() >= r.limits.deadline {
+                        "total time limit reached mid-stream"
+                    } else {
+                        "no stream data within the idle timeout"
+                    };
+                    let err = GatewayError::UpstreamTimeout {
+                        provider: r.provider.clone(),
+                        phase,
+                    };
+                    return Some((error_frame(&err), r));
+                }
+            }
+        }
+    });
+    Body::new(StreamBody::new(stream))
+}

@@ -1,0 +1,132 @@
+//! Start-up and drain: the exposure check, the listener, and graceful shutdown with a deadline.
+
+use crate::state::AppState;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use switchyard_config::Config;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Refuses a public listener without client keys unless the operator said so explicitly.
+pub fn check_exposure(cfg: &Config) -> Result<(), String> {
+    let ip = cfg.listen.ip();
+    if ip.is_loopback() || !cfg.client_keys.is_empty() || cfg.allow_insecure_public {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to listen on {} without client keys: anyone who can reach it could spend your \
+         provider credits. Add client_keys to the config or set SWITCHYARD_API_KEYS, listen on \
+         127.0.0.1, or pass --allow-insecure-public if you really mean it.",
+        cfg.listen
+    ))
+}
+
+/// One line saying what was found and how to add more.
+pub fn summary(state: &AppState, addr: SocketAddr) -> String {
+    let auth = if state.cfg.client_keys.is_empty() {
+        "client auth off (no client keys)".to_owned()
+    } else {
+        format!("client auth on ({} keys)", state.cfg.client_keys.len())
+    };
+    if state.cfg.providers.is_empty() {
+        return format!(
+            "switchyard listening on http://{addr}; {auth}; no providers found: set a provider key \
+             such as OPENAI_API_KEY (see docs/providers.md for all 27 presets) or pass --config FILE; \
+             requests will get a clear error until then"
+        );
+    }
+    let names: Vec<String> = state
+        .cfg
+        .providers
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.base_url))
+        .collect();
+    format!(
+        "switchyard listening on http://{addr}; {auth}; providers: {}",
+        names.join(", ")
+    )
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Serves `state` on `listener` in a background task.
+pub fn serve(
+    state: Arc<AppState>,
+    listener: TcpListener,
+    extra: Router<Arc<AppState>>,
+) -> std::io::Result<Server> {
+    let addr = listener.local_addr()?;
+    let app = crate::http::router(state.clone(), extra);
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        // TCP_NODELAY: a streamed event must not wait for Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    Ok(Server {
+        addr,
+        state,
+        stop,
+        task,
+    })
+}
+
+impl Server {
+    /// Stops accepting, lets in-flight requests and streams finish within the drain deadline.
+    /// Returns true when everything finished in time.
+    pub async fn shutdown(self) -> bool {
+        self.state.draining.store(true, Ordering::Relaxed);
+        let _ = self.stop.send(true);
+        let deadline = self.state.cfg.drain_timeout;
+        let mut task = self.task;
+        match tokio::time::timeout(deadline, &mut task).await {
+            Ok(_) => true,
+            Err(_) => {
+                task.abort();
+                false
+            }
+        }
+    }
+}
+
+/// Resolves when SIGTERM or SIGINT arrives.
+pub async fn termination_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,44 @@
+//! Shared state built once at start-up from the validated config.
+
+use crate::upstream::Upstream;
+use bytes::Bytes;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use switchyard_config::{Config, ConfigError};
+use switchyard_routing::ModelIndex;
+
+pub struct AppState {
+    pub cfg: Config,
+    pub index: ModelIndex,
+    /// One per `cfg.providers` entry, same order.
+    pub upstreams: Vec<Upstream>,
+    /// GET /v1/models body, serialised once.
+    pub models_body: Bytes,
+    /// Set when shutdown begins; /readyz then answers 503.
+    pub draining: AtomicBool,
+}
+
+impl AppState {
+    pub fn build(cfg: Config) -> Result<Arc<Self>, Vec<ConfigError>> {
+        let index = ModelIndex::build(&cfg)?;
+        let mut upstreams = Vec::with_capacity(cfg.providers.len());
+        let mut errors = Vec::new();
+        for (i, p) in cfg.providers.iter().enumerate() {
+            match Upstream::new(p) {
+                Ok(u) => upstreams.push(u),
+                Err(e) => errors.push(ConfigError::new(format!("providers[{i}]"), e)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let models_body = crate::models::body(&index, &cfg);
+        Ok(Arc::new(Self {
+            cfg,
+            index,
+            upstreams,
+            models_body,
+            draining: AtomicBool::new(false),
+        }))
+    }
+}
