@@ -213,8 +213,8 @@ fn provider(
             }
             found
         }
-        None if p.base_url.is_none() => presets::find(&p.name),
-        None => None,
+        // A provider named like a preset is that preset; base_url may still point elsewhere.
+        None => presets::find(&p.name),
     };
     let kind = match p.kind {
         Some(RawKind::OpenaiCompatible) | None => ProviderKind::OpenAiCompatible,

@@ -47,6 +47,9 @@ pub(crate) fn sse_response(state: Arc<State>, events: Vec<String>, fault: Fault)
     };
     let stream = futures_util::stream::unfold(cursor, |mut c| async move {
         if c.fault.break_after == Some(c.sent) {
+            // Pause first so the events already yielded are flushed to the socket: a break is
+            // meant to happen mid-stream, after the caller has seen data.
+            tokio::time::sleep(Duration::from_millis(30)).await;
             return Some((Err(std::io::Error::other("mock: broken stream")), c));
         }
         let delay = if c.sent == 0 {

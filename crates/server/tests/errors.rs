@@ -1,0 +1,233 @@
+//! Every error reaches the caller in OpenAI's shape with the right status.
+
+mod support;
+
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use support::*;
+use switchyard::state::AppState;
+
+fn assert_openai_error(b: &bytes::Bytes) -> serde_json::Value {
+    let v = json(b);
+    let e = &v["error"];
+    assert!(e["message"].is_string(), "{v}");
+    assert!(e["type"].is_string(), "{v}");
+    assert!(e.get("param").is_some() && e.get("code").is_some(), "{v}");
+    v
+}
+
+#[tokio::test]
+async fn missing_and_wrong_keys_are_401() {
+    let h = start().await;
+    let body = r#"{"model":"gpt-4o-mini","messages":[]}"#;
+    for headers in [
+        vec![],
+        vec![("authorization", "Bearer wrong-key")],
+        vec![("x-api-key", "also-wrong")],
+    ] {
+        let (s, _, b) = collect(h.send("POST", "/v1/chat/completions", &headers, body).await).await;
+        assert_eq!(s, 401);
+        let v = assert_openai_error(&b);
+        assert_eq!(v["error"]["type"], "authentication_error");
+    }
+    let (s, _, _) = collect(
+        h.send("POST", "/v1/chat/completions", &[("x-api-key", KEY)], body)
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        h.mock.requests().len(),
+        1,
+        "refused requests never reach upstream"
+    );
+}
+
+#[tokio::test]
+async fn bad_bodies_are_400_naming_the_field() {
+    let h = start().await;
+    let (s, _, b) = h.post("/v1/chat/completions", r#"{"model":"m","#).await;
+    assert_eq!(s, 400);
+    let v = assert_openai_error(&b);
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("request body is not valid JSON"));
+    let (s, _, b) = h.post("/v1/chat/completions", r#"{"model":"m"}"#).await;
+    assert_eq!(s, 400);
+    let v = assert_openai_error(&b);
+    assert_eq!(v["error"]["param"], "messages");
+    assert_eq!(v["error"]["message"], "missing required field 'messages'");
+    let (s, _, b) = h.post("/v1/embeddings", r#"{"input":"x"}"#).await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "model");
+    let (s, _, b) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"m","messages":[],"stream":"yes"}"#,
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "stream");
+    assert!(h.mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_model_is_404_and_says_how_to_list_models() {
+    let h = start().await;
+    let (s, _, b) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"no-such-model","messages":[]}"#,
+        )
+        .await;
+    assert_eq!(s, 404);
+    let v = assert_openai_error(&b);
+    assert_eq!(v["error"]["code"], "model_not_found");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("GET /v1/models"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let h = start().await;
+    let big = format!(
+        r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"{}"}}]}}"#,
+        "x".repeat(5000)
+    );
+    let (s, _, b) = h.post("/v1/chat/completions", &big).await;
+    assert_eq!(s, 413);
+    let v = assert_openai_error(&b);
+    assert_eq!(v["error"]["code"], "request_too_large");
+    assert!(h.mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn upstream_errors_are_relayed_normalised_with_retry_after() {
+    let h = start().await;
+    let (s, headers, b) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":429,"retry_after":"7","body":{"detail":"slow down"}}}"#,
+        )
+        .await;
+    assert_eq!(s, 429);
+    assert_eq!(headers["retry-after"], "7");
+    let v = assert_openai_error(&b);
+    assert_eq!(v["error"]["message"], "slow down");
+    assert_eq!(v["error"]["type"], "rate_limit_error");
+    // An OpenAI-shaped body keeps its own fields.
+    let (s, _, b) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":400,"body":{"error":{"message":"bad temperature","type":"invalid_request_error","param":"temperature","code":null}}}}"#,
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "temperature");
+    // Plain text becomes the message.
+    let (s, _, b) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":503,"body":"upstream overloaded"}}"#,
+        )
+        .await;
+    assert_eq!(s, 503);
+    assert_eq!(json(&b)["error"]["message"], "upstream overloaded");
+}
+
+#[tokio::test]
+async fn unreachable_upstream_is_502() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let yaml = format!(
+        "server: {{ discover_env: false }}\nproviders:\n  - name: dead\n    base_url: http://127.0.0.1:{port}/v1\n"
+    );
+    let h = start_with(&yaml, Router::new()).await;
+    let (s, _, b) = h
+        .post("/v1/chat/completions", r#"{"model":"m","messages":[]}"#)
+        .await;
+    assert_eq!(s, 502);
+    let v = assert_openai_error(&b);
+    assert_eq!(v["error"]["code"], "upstream_unreachable");
+    assert!(
+        !v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1"),
+        "no internal addresses leak"
+    );
+}
+
+#[tokio::test]
+async fn slow_upstream_is_504() {
+    let h = start().await;
+    let (s, _, b) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"latency_ms":3000}}"#,
+        )
+        .await;
+    assert_eq!(s, 504);
+    assert_eq!(assert_openai_error(&b)["error"]["code"], "upstream_timeout");
+}
+
+#[tokio::test]
+async fn no_providers_gives_a_clear_error_and_not_ready() {
+    let h = start_with("server: { discover_env: false }\n", Router::new()).await;
+    let (s, _, b) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o","messages":[]}"#,
+        )
+        .await;
+    assert_eq!(s, 404);
+    let msg = json(&b)["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        msg.contains("No provider is configured") && msg.contains("OPENAI_API_KEY"),
+        "{msg}"
+    );
+    let (s, _, b) = collect(h.send("GET", "/readyz", &[], "").await).await;
+    assert_eq!(s, 503);
+    assert_eq!(&b[..], b"{\"status\":\"no_providers\"}");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods() {
+    let h = start().await;
+    let (s, _, b) = collect(h.send("GET", "/v2/whatever", &[], "").await).await;
+    assert_eq!(s, 404);
+    assert_eq!(assert_openai_error(&b)["error"]["code"], "unknown_url");
+    let (s, _, b) = collect(h.send("GET", "/v1/chat/completions", &[], "").await).await;
+    assert_eq!(s, 405);
+    assert_openai_error(&b);
+}
+
+async fn boom() -> &'static str {
+    panic!("deliberate test panic")
+}
+
+#[tokio::test]
+async fn a_panic_becomes_a_500_and_the_server_keeps_serving() {
+    let extra: Router<Arc<AppState>> = Router::new().route("/test/panic", get(boom));
+    let h = start_with(&default_yaml(), extra).await;
+    let (s, headers, b) = collect(h.send("GET", "/test/panic", &[], "").await).await;
+    assert_eq!(s, 500);
+    assert!(headers.contains_key("x-request-id"));
+    let v = assert_openai_error(&b);
+    assert!(!v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("deliberate"));
+    let (s, _, _) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o-mini","messages":[]}"#,
+        )
+        .await;
+    assert_eq!(s, 200);
+}

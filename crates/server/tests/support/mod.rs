@@ -1,0 +1,130 @@
+//! Test harness: the real gateway and the mock provider, both on loopback, in this process.
+
+#![allow(dead_code)]
+
+use axum::Router;
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard::state::AppState;
+use switchyard::Server;
+use switchyard_mock::{MockHandle, MockOptions};
+
+pub const KEY: &str = "client-key-123";
+
+pub struct Harness {
+    pub server: Server,
+    pub mock: MockHandle,
+    pub client: Client<HttpConnector, Full<Bytes>>,
+}
+
+pub fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Starts the mock and a gateway whose config is `yaml` with `${MOCK}` replaced by the mock's
+/// base URL; `extra` routes are mounted inside the gateway's layer stack.
+pub async fn start_with(yaml: &str, extra: Router<Arc<AppState>>) -> Harness {
+    let mock = switchyard_mock::start(MockOptions {
+        record: true,
+        expect_key: None,
+    })
+    .await
+    .unwrap();
+    let yaml = yaml.replace("${MOCK}", &mock.base_url());
+    let cfg = switchyard_config::from_yaml(&yaml, &env(&[])).unwrap();
+    let state = AppState::build(cfg).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = switchyard::serve(state, listener, extra).unwrap();
+    Harness {
+        server,
+        mock,
+        client: Client::builder(TokioExecutor::new()).build_http(),
+    }
+}
+
+/// One provider `openai` at the mock, client auth on with `KEY`.
+pub fn default_yaml() -> String {
+    format!(
+        "server:\n  discover_env: false\n  max_body_bytes: 4096\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n    timeouts: {{ first_byte_ms: 1500, idle_ms: 800 }}\n  - name: groq\n    base_url: ${{MOCK}}\n    api_key: sk-groq\nclient_keys:\n  - name: test\n    key: {KEY}\n"
+    )
+}
+
+pub async fn start() -> Harness {
+    start_with(&default_yaml(), Router::new()).await
+}
+
+impl Harness {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.server.addr, path)
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> hyper::Response<Incoming> {
+        let mut b = Request::builder().method(method).uri(self.url(path));
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Full::new(body.into())).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), self.client.request(req))
+            .await
+            .expect("gateway answered in time")
+            .expect("request sent")
+    }
+
+    /// POST with the client key and JSON content type; returns status, headers and whole body.
+    pub async fn post(&self, path: &str, body: &str) -> (StatusCode, HeaderMap, Bytes) {
+        let resp = self
+            .send(
+                "POST",
+                path,
+                &[
+                    ("authorization", &format!("Bearer {KEY}")),
+                    ("content-type", "application/json"),
+                ],
+                body.to_owned(),
+            )
+            .await;
+        collect(resp).await
+    }
+}
+
+pub async fn collect(resp: hyper::Response<Incoming>) -> (StatusCode, HeaderMap, Bytes) {
+    let (parts, body) = resp.into_parts();
+    let bytes = tokio::time::timeout(Duration::from_secs(10), body.collect())
+        .await
+        .expect("body in time")
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    (parts.status, parts.headers, bytes)
+}
+
+pub fn json(b: &Bytes) -> serde_json::Value {
+    serde_json::from_slice(b)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(b)))
+}
+
+/// Polls `f` until it returns true, for at most five seconds.
+pub async fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
