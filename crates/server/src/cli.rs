@@ -3,6 +3,7 @@
 use crate::startup::{check_exposure, serve, summary, termination_signal};
 use crate::state::AppState;
 use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_config::{Config, ConfigErrors, ProcessEnv};
@@ -127,9 +128,13 @@ fn config_check(file: &PathBuf) -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A closed stderr must not take the gateway down: no internal-error reports, which would
+    // themselves panic on the broken pipe.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false)
         .try_init();
 }
 
@@ -186,7 +191,8 @@ fn run_serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        eprintln!("{}", summary(&server.state, server.addr));
+        // Written without eprintln!, which panics when stderr has been closed.
+        let _ = writeln!(std::io::stderr(), "{}", summary(&server.state, server.addr));
         termination_signal().await;
         tracing::info!("shutting down: draining in-flight requests");
         if !server.shutdown().await {

@@ -1,0 +1,149 @@
+//! The binary itself: config commands, the exposure check, start-up line and SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+    // Keep the developer's own provider keys out of these tests.
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    c
+}
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+#[test]
+fn schema_matches_the_checked_in_copy() {
+    let out = bin().args(["config", "schema"]).output().unwrap();
+    assert!(out.status.success());
+    let checked_in = std::fs::read_to_string(repo("docs/config.schema.json")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        checked_in.trim(),
+        "docs/config.schema.json is stale: run `switchyard config schema > docs/config.schema.json`"
+    );
+}
+
+#[test]
+fn every_example_config_is_valid() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(repo("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let out = bin()
+                .args(["config", "check"])
+                .arg(&path)
+                .env("OPENAI_API_KEY", "sk-a")
+                .env("GROQ_API_KEY", "gsk-b")
+                .env("TEAM_A_KEY", "team-a-key-123")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}
+
+#[test]
+fn config_check_reports_every_error_with_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("sy-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.yaml");
+    std::fs::write(
+        &file,
+        "server:\n  listen: nope\nproviders:\n  - name: x\naliases:\n  a: missing/model\n",
+    )
+    .unwrap();
+    let out = bin().args(["config", "check"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let f = file.display();
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        vec![
+            format!("{f}:2: server.listen: invalid address \"nope\": expected IP:PORT such as 127.0.0.1:8080"),
+            format!("{f}:4: providers[0].base_url: required: no preset is named \"x\", so set base_url or preset"),
+        ]
+    );
+}
+
+#[test]
+fn public_listen_without_client_keys_is_refused() {
+    let out = bin()
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0:0 without client keys"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-insecure-public"), "{err}");
+}
+
+#[test]
+fn starts_with_no_providers_says_so_and_exits_0_on_sigterm() {
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("switchyard listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(
+        line.contains("no providers found: set a provider key such as OPENAI_API_KEY"),
+        "{line}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert_eq!(s.code(), Some(0));
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn providers_doc_lists_every_preset() {
+    let doc = std::fs::read_to_string(repo("docs/providers.md")).unwrap();
+    for p in switchyard_providers::presets::PRESETS {
+        let row = format!("| `{}` |", p.name);
+        let line = doc
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("docs/providers.md has no row for {}", p.name));
+        assert!(line.contains(p.base_url), "{}: base URL", p.name);
+        assert!(line.contains(p.key_env), "{}: key env", p.name);
+        assert!(line.contains(p.base_url_env), "{}: base URL env", p.name);
+    }
+}

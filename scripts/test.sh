@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command (README, CI): formatting, lints, Rust unit and integration tests,
+# then the official OpenAI Python SDK driving the real binaries against the mock provider.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy (warnings denied)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test"
+cargo test --workspace --locked
+step "build the binaries the SDK tests drive"
+cargo build --workspace --locked --bins
+step "SDK tests (official openai Python SDK)"
+SWITCHYARD_BIN="$PWD/target/debug/switchyard" \
+SWITCHYARD_MOCK_BIN="$PWD/target/debug/switchyard-mock" \
+  scripts/sdk-tests.sh
