@@ -1,0 +1,43 @@
+"""Turns bench/run.sh's raw JSON lines into the Markdown table in docs/benchmarks.md."""
+import json
+import platform
+import subprocess
+import sys
+
+raw, rss_kb, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = {r["target"]: r for r in map(json.loads, open(raw))}
+d, n, g = rows["direct"], rows["nginx"], rows["switchyard"]
+
+
+def ratio(a, b):
+    return a / b if b else 0.0
+
+
+cpu = "unknown"
+try:
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+except OSError:
+    pass
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+
+print(f"Run: {secs} s per measurement, commit {commit}, {cpu}, {platform.machine()}; "
+      "gateway/nginx on core 0, mock + load generator on core 1; client auth on.\n")
+print("| measurement | direct to mock | nginx hop | switchyard | switchyard / nginx | target |")
+print("|---|---|---|---|---|---|")
+print(f"| closed-loop req/s, 64 conns | {d['closed']['rps']:.0f} | {n['closed']['rps']:.0f} | {g['closed']['rps']:.0f} "
+      f"| {ratio(g['closed']['rps'], n['closed']['rps']):.2f}x | >= 0.6x |")
+print(f"| stream req/s (20 chunks), 64 conns | {d['stream']['rps']:.0f} | {n['stream']['rps']:.0f} | {g['stream']['rps']:.0f} "
+      f"| {ratio(g['stream']['rps'], n['stream']['rps']):.2f}x | >= 0.6x |")
+for key, label in (("p50_ms", "p50"), ("p99_ms", "p99")):
+    print(f"| latency {label} at 500 req/s (ms) | {d['rate'][key]:.3f} | {n['rate'][key]:.3f} | {g['rate'][key]:.3f} "
+          f"| added vs direct: {g['rate'][key] - d['rate'][key]:+.3f} ms | "
+          f"{'<= 0.10 ms added' if label == 'p99' else ''} |")
+print(f"| time to first chunk p50, 1 conn (ms) | {d['stream1']['first_p50_ms']:.3f} | {n['stream1']['first_p50_ms']:.3f} "
+      f"| {g['stream1']['first_p50_ms']:.3f} | added vs direct: {g['stream1']['first_p50_ms'] - d['stream1']['first_p50_ms']:+.3f} ms | <= 0.15 ms added |")
+print(f"| errors (all runs) | {sum(r[k]['errors'] for r in [d] for k in ('closed','rate','stream','stream1'))} "
+      f"| {sum(n[k]['errors'] for k in ('closed','rate','stream','stream1'))} "
+      f"| {sum(g[k]['errors'] for k in ('closed','rate','stream','stream1'))} | | 0 |")
+print(f"| switchyard peak RSS | | | {rss_kb / 1024:.1f} MiB | | <= 32 MiB |")

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Benchmark: the gateway against direct-to-mock and a plain nginx hop, in the same run.
+# The gateway (or nginx) is pinned to core 0; the mock and the load generator share core 1.
+# Usage: bench/run.sh [seconds-per-measurement]   (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-10}
+OUT=bench/results
+mkdir -p "$OUT"
+if ! command -v nginx >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+cargo build --release --locked -q -p switchyard -p switchyard-mock -p switchyard-loadgen
+BIN=target/release
+MOCK_PORT=19000; GW_PORT=18080; NGINX_PORT=18081
+KEY=bench-client-key-123456
+TMP=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 not up" >&2; exit 1; }
+
+taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/dev/null & pids+=($!)
+OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_KEYS=$KEY SWITCHYARD_LOG=warn \
+  taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
+sed -e "s#__DIR__#$TMP#g" -e "s#__MOCK_PORT__#$MOCK_PORT#" -e "s#__NGINX_PORT__#$NGINX_PORT#" bench/nginx.conf.template > "$TMP/nginx.conf"
+mkdir -p "$TMP"/{body,proxy,fastcgi,uwsgi,scgi}
+taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -g 'daemon off;' 2>>"$TMP/nginx-stderr.log" & pids+=($!)
+wait_port $MOCK_PORT; wait_port $GW_PORT; wait_port $NGINX_PORT
+
+declare -A URL=(
+  [direct]=http://127.0.0.1:$MOCK_PORT/v1/chat/completions
+  [nginx]=http://127.0.0.1:$NGINX_PORT/v1/chat/completions
+  [switchyard]=http://127.0.0.1:$GW_PORT/v1/chat/completions
+)
+LG="taskset -c 1 $BIN/switchyard-loadgen --key $KEY --seconds $SECS"
+: > "$OUT/raw.jsonl"
+for target in direct nginx switchyard; do
+  u=${URL[$target]}
+  r1=$($LG --mode closed --connections 64 --url "$u" --body bench/chat.json)
+  r2=$($LG --mode rate --rate 500 --connections 16 --url "$u" --body bench/chat.json)
+  r3=$($LG --mode stream --connections 64 --url "$u" --body bench/chat-stream.json)
+  r4=$($LG --mode stream --connections 1 --url "$u" --body bench/chat-stream.json)
+  printf '{"target":"%s","closed":%s,"rate":%s,"stream":%s,"stream1":%s}\n' "$target" "$r1" "$r2" "$r3" "$r4" >> "$OUT/raw.jsonl"
+done
+RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$GW_PID/status)
+python3 bench/report.py "$OUT/raw.jsonl" "$RSS_KB" "$SECS" | tee "$OUT/latest.md"
