@@ -26,6 +26,9 @@ pub struct Fault {
     /// Never answer (until the client gives up).
     #[serde(default)]
     pub hang: bool,
+    /// Close the connection after this response (`Connection: close`).
+    #[serde(default)]
+    pub close_connection: bool,
     /// The assistant's text.
     pub content: Option<String>,
     /// Arguments JSON text for a tool call, when the request offers tools.

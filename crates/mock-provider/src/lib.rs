@@ -53,6 +53,8 @@ impl Recorded {
 /// Counters tests read to see what happened upstream.
 #[derive(Debug, Default, Serialize)]
 pub struct StatsSnapshot {
+    /// TCP connections accepted.
+    pub connections: u64,
     pub requests: u64,
     pub streams_started: u64,
     pub streams_completed: u64,
@@ -61,6 +63,7 @@ pub struct StatsSnapshot {
 
 #[derive(Default)]
 pub(crate) struct Stats {
+    pub connections: AtomicU64,
     pub requests: AtomicU64,
     pub streams_started: AtomicU64,
     pub streams_completed: AtomicU64,
@@ -81,6 +84,7 @@ impl State {
     pub fn snapshot(&self) -> StatsSnapshot {
         let s = &self.stats;
         StatsSnapshot {
+            connections: s.connections.load(Ordering::Relaxed),
             requests: s.requests.load(Ordering::Relaxed),
             streams_started: s.streams_started.load(Ordering::Relaxed),
             streams_completed: s.streams_completed.load(Ordering::Relaxed),
@@ -152,9 +156,11 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
 pub fn spawn(listener: TcpListener, opts: MockOptions) -> std::io::Result<MockHandle> {
     let addr = listener.local_addr()?;
     let (app, state) = router(opts);
+    let counted = state.clone();
     tokio::spawn(async move {
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |tcp| {
             let _ = tcp.set_nodelay(true);
+            counted.stats.connections.fetch_add(1, Ordering::Relaxed);
         });
         let _ = axum::serve(listener, app).await;
     });

@@ -179,6 +179,17 @@ pub(crate) async fn chat(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let close = fault.close_connection;
+    let mut resp = chat_reply(&state, &req, fault);
+    if close {
+        resp.headers_mut()
+            .insert("connection", axum::http::HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+fn chat_reply(state: &Arc<State>, req: &Value, fault: Fault) -> Response {
+    let req = req.clone();
     let id = format!(
         "chatcmpl-mock-{}",
         state.ids.fetch_add(1, Ordering::Relaxed)
@@ -267,7 +278,7 @@ pub(crate) async fn chat(
         );
     }
     events.push("[DONE]".into());
-    sse_response(state, events, fault)
+    sse_response(state.clone(), events, fault)
 }
 
 pub(crate) async fn completions(

@@ -3,13 +3,13 @@
 //! caller, a failure ends the stream with an error event, never a silent truncation.
 
 use crate::error::{GatewayError, UpstreamReply};
+use crate::upstream::UpstreamBody;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Incoming;
 use std::convert::Infallible;
 use std::time::Duration;
 use switchyard_wire::error_body::{normalize_upstream_error, OpenAiError};
@@ -54,7 +54,7 @@ pub struct BodyLimits {
 /// Turns the upstream response into the caller's response.
 pub async fn relay(
     provider: &str,
-    resp: hyper::Response<Incoming>,
+    resp: hyper::Response<UpstreamBody>,
     limits: BodyLimits,
 ) -> Result<Response, GatewayError> {
     let (parts, body) = resp.into_parts();
@@ -101,7 +101,7 @@ pub async fn relay(
 /// instead of failing (for error bodies, which are only read for their message).
 async fn read_body(
     provider: &str,
-    mut body: Incoming,
+    mut body: UpstreamBody,
     limits: BodyLimits,
     max: usize,
     truncate: bool,
@@ -160,7 +160,7 @@ async fn read_body(
 
 struct SseRelay {
     provider: String,
-    body: Incoming,
+    body: UpstreamBody,
     parser: SseParser,
     limits: BodyLimits,
     done: bool,
@@ -173,7 +173,7 @@ fn error_frame(e: &GatewayError) -> Result<Frame<Bytes>, Infallible> {
 }
 
 /// An SSE body that forwards each complete upstream event as soon as it is parsed.
-fn sse_body(provider: String, body: Incoming, limits: BodyLimits) -> Body {
+fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits) -> Body {
     let relay = SseRelay {
         provider,
         body,

@@ -23,8 +23,9 @@ impl AppState {
         let index = ModelIndex::build(&cfg)?;
         let mut upstreams = Vec::with_capacity(cfg.providers.len());
         let mut errors = Vec::new();
+        let tls = crate::upstream::tls_config().map_err(|e| vec![ConfigError::new("", e)])?;
         for (i, p) in cfg.providers.iter().enumerate() {
-            match Upstream::new(p) {
+            match Upstream::new(p, &tls) {
                 Ok(u) => upstreams.push(u),
                 Err(e) => errors.push(ConfigError::new(format!("providers[{i}]"), e)),
             }

@@ -196,3 +196,69 @@ async fn stages_run_in_the_documented_order() {
     assert_eq!(ctx.stages, switchyard::pipeline::STAGES);
     assert_eq!(ctx.caller.as_deref(), Some("test"));
 }
+
+#[tokio::test]
+async fn upstream_connections_are_kept_alive_and_reused() {
+    let h = start().await;
+    for _ in 0..5 {
+        let (s, _, _) = h
+            .post(
+                "/v1/chat/completions",
+                r#"{"model":"gpt-4o-mini","messages":[]}"#,
+            )
+            .await;
+        assert_eq!(s, 200);
+    }
+    let (s, _, b) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o-mini","messages":[],"stream":true}"#,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(b.ends_with(b"data: [DONE]\n\n"));
+    let (s, _, _) = h
+        .post("/v1/embeddings", r#"{"model":"gpt-4o-mini","input":"x"}"#)
+        .await;
+    assert_eq!(s, 200);
+    let stats = h.mock.stats();
+    assert_eq!(stats.requests, 7);
+    assert_eq!(
+        stats.connections, 1,
+        "one pooled connection served every request"
+    );
+    // An error reply also leaves the connection reusable.
+    h.post(
+        "/v1/chat/completions",
+        r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":500}}"#,
+    )
+    .await;
+    h.post(
+        "/v1/chat/completions",
+        r#"{"model":"gpt-4o-mini","messages":[]}"#,
+    )
+    .await;
+    assert_eq!(h.mock.stats().connections, 1);
+}
+
+#[tokio::test]
+async fn a_connection_the_upstream_closed_is_not_reused() {
+    let h = start().await;
+    let (s, _, _) = h
+        .post(
+            "/v1/chat/completions",
+            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"close_connection":true}}"#,
+        )
+        .await;
+    assert_eq!(s, 200);
+    for _ in 0..3 {
+        let (s, _, _) = h
+            .post(
+                "/v1/chat/completions",
+                r#"{"model":"gpt-4o-mini","messages":[]}"#,
+            )
+            .await;
+        assert_eq!(s, 200);
+    }
+    assert_eq!(h.mock.stats().connections, 2);
+}

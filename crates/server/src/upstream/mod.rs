@@ -1,0 +1,180 @@
+//! Upstream calls: a keep-alive connection pool per provider with TCP_NODELAY, TLS by rustls,
+//! and the connect and first-byte timeouts. See `conn` for why connections are driven inline.
+
+mod body;
+mod conn;
+mod pool;
+
+pub use body::UpstreamBody;
+
+use crate::error::GatewayError;
+use bytes::Bytes;
+use conn::{Conn, Target};
+use http::{HeaderName, HeaderValue, Request, Response};
+use http_body_util::Full;
+use pool::Pool;
+use std::future::poll_fn;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::Poll;
+use switchyard_config::{Provider, Timeouts};
+use switchyard_providers::openai_compat::{self, Endpoint};
+use switchyard_providers::AuthStyle;
+
+/// Everything needed to call one provider.
+pub struct Upstream {
+    pub name: String,
+    pub endpoint: Endpoint,
+    pub timeouts: Timeouts,
+    target: Target,
+    pool: Arc<Pool>,
+}
+
+/// TLS client settings, built once and shared by every provider.
+pub type TlsConfig = Arc<rustls::ClientConfig>;
+
+pub fn tls_config() -> Result<TlsConfig, String> {
+    conn::tls_config()
+}
+
+impl Upstream {
+    pub fn new(p: &Provider, tls: &TlsConfig) -> Result<Self, String> {
+        let auth_value = match &p.api_key {
+            Some(key) => {
+                let v = openai_compat::auth_value(&p.auth, key.expose());
+                if v.is_none() && p.auth != AuthStyle::None {
+                    return Err(format!(
+                        "provider '{}': the API key contains characters not allowed in a header",
+                        p.name
+                    ));
+                }
+                v
+            }
+            None => None,
+        };
+        let mut headers = Vec::new();
+        for (k, v) in &p.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| format!("provider '{}': header {k}: {e}", p.name))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|e| format!("provider '{}': header {k}: {e}", p.name))?;
+            headers.push((name, value));
+        }
+        let url = url::Url::parse(&p.base_url)
+            .map_err(|e| format!("provider '{}': base_url: {e}", p.name))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| format!("provider '{}': base_url has no host", p.name))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let https = url.scheme() == "https";
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if https { 443 } else { 80 });
+        let tls = if https {
+            let name = rustls::pki_types::ServerName::try_from(host.clone())
+                .map_err(|e| format!("provider '{}': TLS server name: {e}", p.name))?;
+            Some((tokio_rustls::TlsConnector::from(tls.clone()), name))
+        } else {
+            None
+        };
+        Ok(Self {
+            name: p.name.clone(),
+            endpoint: Endpoint {
+                base_url: p.base_url.clone(),
+                auth: p.auth.clone(),
+                auth_value,
+                headers,
+            },
+            timeouts: p.timeouts,
+            target: Target { host, port, tls },
+            pool: Arc::new(Pool::default()),
+        })
+    }
+
+    /// Sends a request and waits for the response headers within the first-byte timeout
+    /// (and the total deadline). A pooled connection found dead before the request was written
+    /// is replaced once; nothing is resent after it reached the wire.
+    pub async fn send(
+        &self,
+        req: Request<Bytes>,
+        deadline: tokio::time::Instant,
+    ) -> Result<Response<UpstreamBody>, GatewayError> {
+        let limit = deadline.min(tokio::time::Instant::now() + self.timeouts.first_byte);
+        let exchange = async {
+            let mut req = req.map(Full::new);
+            let mut fresh_tried = false;
+            loop {
+                let (mut conn, pooled) = match self.pool.checkout() {
+                    Some(c) => (c, true),
+                    None => {
+                        fresh_tried = true;
+                        (self.connect().await?, false)
+                    }
+                };
+                match exchange(&mut conn, req).await {
+                    Ok(resp) => {
+                        let pool = self.pool.clone();
+                        return Ok(resp.map(|b| UpstreamBody::new(b, conn, pool)));
+                    }
+                    Err(mut e) => match e.take_message() {
+                        Some(unsent) if pooled || !fresh_tried => req = unsent,
+                        _ => return Err(self.failed(e.error())),
+                    },
+                }
+            }
+        };
+        match tokio::time::timeout_at(limit, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(GatewayError::UpstreamTimeout {
+                provider: self.name.clone(),
+                phase: "waiting for response headers",
+            }),
+        }
+    }
+
+    async fn connect(&self) -> Result<Conn, GatewayError> {
+        conn::connect(&self.target, self.timeouts.connect)
+            .await
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::TimedOut {
+                    return GatewayError::UpstreamTimeout {
+                        provider: self.name.clone(),
+                        phase: "connecting",
+                    };
+                }
+                tracing::warn!(provider = %self.name, error = %e, "upstream connect failed");
+                GatewayError::UpstreamUnreachable {
+                    provider: self.name.clone(),
+                    detail: "connection failed".into(),
+                }
+            })
+    }
+
+    fn failed(&self, e: &hyper::Error) -> GatewayError {
+        tracing::warn!(provider = %self.name, error = %e, "upstream exchange failed");
+        GatewayError::UpstreamUnreachable {
+            provider: self.name.clone(),
+            detail: "the connection closed before a response".into(),
+        }
+    }
+}
+
+type TrySend = hyper::client::conn::TrySendError<Request<Full<Bytes>>>;
+
+/// Sends on `conn`, driving its I/O on this task until the response headers arrive.
+async fn exchange(
+    conn: &mut Conn,
+    req: Request<Full<Bytes>>,
+) -> Result<Response<hyper::body::Incoming>, TrySend> {
+    let mut fut = std::pin::pin!(conn.tx.try_send_request(req));
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = fut.as_mut().poll(cx) {
+            return Poll::Ready(r);
+        }
+        conn.poll_driver(cx);
+        fut.as_mut().poll(cx)
+    })
+    .await
+}
