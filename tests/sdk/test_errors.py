@@ -344,13 +344,18 @@ def test_broken_stream_ends_with_openai_shaped_error_event(gateway: Gateway) -> 
     assert "[DONE]" not in events
 
 
-def test_upstream_closing_before_headers_is_502(client: openai.OpenAI) -> None:
-    """A break before anything reached the wire looks, to the gateway, like no response at all."""
-    with pytest.raises(openai.InternalServerError) as ei:
-        client.chat.completions.create(
-            model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_body={"mock": {"break_after": 0}}
-        )
-    assert ei.value.status_code == 502
+def test_upstream_breaking_before_the_first_event_gives_an_error_event(client: openai.OpenAI) -> None:
+    """The upstream sent its 200 headers, then the connection broke before any event: the caller
+    gets one OpenAI-shaped error event, which the SDK raises as APIError with a body."""
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_body={"mock": {"break_after": 0}}
+    )
+    got = []
+    with pytest.raises(openai.APIError) as ei:
+        for chunk in stream:
+            got.append(chunk)
+    assert got == []
+    assert ei.value.body["code"] == "upstream_bad_response"
 
 
 def test_stream_idle_timeout_ends_with_error_event(edge_client: openai.OpenAI) -> None:

@@ -148,6 +148,8 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
             post(control::push_faults).delete(control::clear_faults),
         )
         .route("/_mock/stats", get(control::stats))
+        // Accept bodies as large as a gateway might forward (vision payloads), not axum's 2 MiB.
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(state.clone());
     (app, state)
 }

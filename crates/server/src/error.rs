@@ -93,9 +93,10 @@ impl GatewayError {
         use GatewayError as E;
         use StatusCode as S;
         match self {
+            // OpenAI answers a bad key with type invalid_request_error, code invalid_api_key.
             E::Unauthorized { .. } => class(
                 S::UNAUTHORIZED,
-                "authentication_error",
+                "invalid_request_error",
                 Some("invalid_api_key"),
                 Blame::Client,
                 false,

@@ -34,6 +34,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/embeddings", post(embeddings))
         .route("/v1/models", get(models))
         .route("/models", get(models))
+        .route("/v1/models/{*id}", get(model))
+        .route("/models/{*id}", get(model))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(extra)
@@ -80,7 +82,14 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
         .unwrap_or_else(new_request_id);
     let trace = TraceContext::from_header(req.headers().get("traceparent"));
     let mut ctx = RequestCtx::new(id, trace, op);
-    match pipeline::handle(&state, &mut ctx, req).await {
+    let mut stop = state.hard_stop.subscribe();
+    let outcome = tokio::select! {
+        biased;
+        r = pipeline::handle(&state, &mut ctx, req) => r,
+        // Past the drain deadline, answer rather than leave the caller with a cut connection.
+        _ = stop.wait_for(|s| *s) => Err(GatewayError::ShuttingDown),
+    };
+    match outcome {
         Ok(resp) => resp,
         Err(e) => {
             let c = e.classify();
@@ -112,9 +121,23 @@ async fn models(State(s): State<Arc<AppState>>, req: Request) -> Response {
     }
     (
         [(header::CONTENT_TYPE, "application/json")],
-        s.models_body.clone(),
+        s.models.list.clone(),
     )
         .into_response()
+}
+
+async fn model(
+    State(s): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    if let Err(e) = crate::auth::authenticate(&s.cfg.client_keys, req.headers()) {
+        return e.into_response();
+    }
+    match s.models.by_id.get(&id) {
+        Some(body) => ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response(),
+        None => GatewayError::UnknownModel { model: id }.into_response(),
+    }
 }
 
 async fn healthz() -> Response {

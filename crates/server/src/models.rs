@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use serde::Serialize;
+use std::collections::HashMap;
 use switchyard_config::Config;
 use switchyard_routing::ModelIndex;
 
@@ -19,9 +20,36 @@ struct List<'a> {
     data: Vec<Model<'a>>,
 }
 
-/// Serialises the listing once; the config does not change while serving.
-pub fn body(index: &ModelIndex, cfg: &Config) -> Bytes {
+/// GET /v1/models and GET /v1/models/{id} bodies, serialised once at start-up.
+pub struct Listing {
+    pub list: Bytes,
+    pub by_id: HashMap<String, Bytes>,
+}
+
+pub fn build(index: &ModelIndex, cfg: &Config) -> Listing {
     let listing = index.listing(cfg);
+    let by_id = listing
+        .iter()
+        .map(|(id, owner)| {
+            let m = Model {
+                id,
+                object: "model",
+                created: 0,
+                owned_by: owner,
+            };
+            (
+                id.clone(),
+                Bytes::from(serde_json::to_vec(&m).unwrap_or_default()),
+            )
+        })
+        .collect();
+    Listing {
+        list: list_body(&listing),
+        by_id,
+    }
+}
+
+fn list_body(listing: &[(String, &str)]) -> Bytes {
     let data = listing
         .iter()
         .map(|(id, owner)| Model {

@@ -74,8 +74,12 @@ pub async fn handle(
             })?;
     let h = up_req.headers_mut();
     h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));
-    if let Some(ts) = parts.headers.get("tracestate") {
-        h.insert("tracestate", ts.clone());
+    // Trace state and OpenAI's beta opt-ins travel with the request; nothing else of the
+    // caller's headers does (their key, cookies and org headers belong to the gateway's side).
+    for name in ["tracestate", "openai-beta"] {
+        if let Some(v) = parts.headers.get(name) {
+            h.insert(name, v.clone());
+        }
     }
     h.insert("x-request-id", ctx.request_id.clone());
     let deadline = tokio::time::Instant::from_std(ctx.started) + upstream.timeouts.total;
@@ -85,7 +89,7 @@ pub async fn handle(
         idle: upstream.timeouts.idle,
         deadline,
     };
-    let mut out = relay(&upstream.name, resp, limits).await?;
+    let mut out = relay(&upstream.name, resp, limits, state.hard_stop.subscribe()).await?;
     if let Ok(v) = HeaderValue::from_str(&upstream.name) {
         out.headers_mut().insert("x-switchyard-provider", v);
     }

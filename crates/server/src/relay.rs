@@ -51,11 +51,15 @@ pub struct BodyLimits {
     pub deadline: Instant,
 }
 
+/// Fires when the drain deadline passes.
+pub type StopSignal = tokio::sync::watch::Receiver<bool>;
+
 /// Turns the upstream response into the caller's response.
 pub async fn relay(
     provider: &str,
     resp: hyper::Response<UpstreamBody>,
     limits: BodyLimits,
+    stop: StopSignal,
 ) -> Result<Response, GatewayError> {
     let (parts, body) = resp.into_parts();
     let headers = copied_headers(&parts.headers);
@@ -73,7 +77,7 @@ pub async fn relay(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
     let mut out = if is_sse {
-        let mut r = Response::new(sse_body(provider.to_owned(), body, limits));
+        let mut r = Response::new(sse_body(provider.to_owned(), body, limits, stop));
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
@@ -159,6 +163,7 @@ async fn read_body(
 }
 
 struct SseRelay {
+    stop: StopSignal,
     provider: String,
     body: UpstreamBody,
     parser: SseParser,
@@ -173,8 +178,9 @@ fn error_frame(e: &GatewayError) -> Result<Frame<Bytes>, Infallible> {
 }
 
 /// An SSE body that forwards each complete upstream event as soon as it is parsed.
-fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits) -> Body {
+fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits, stop: StopSignal) -> Body {
     let relay = SseRelay {
+        stop,
         provider,
         body,
         parser: SseParser::new(),
@@ -190,7 +196,15 @@ fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits) -> Body {
                 return None;
             }
             let limit = r.limits.deadline.min(Instant::now() + r.limits.idle);
-            let next = tokio::time::timeout_at(limit, r.body.frame()).await;
+            let next = tokio::select! {
+                biased;
+                next = tokio::time::timeout_at(limit, r.body.frame()) => Some(next),
+                _ = r.stop.wait_for(|stop| *stop) => None,
+            };
+            let Some(next) = next else {
+                r.done = true;
+                return Some((error_frame(&GatewayError::ShuttingDown), r));
+            };
             match next {
                 Ok(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {

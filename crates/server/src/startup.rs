@@ -10,6 +10,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// How long requests ended at the drain deadline get to write their error before the sockets close.
+const HARD_STOP_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Refuses a public listener without client keys unless the operator said so explicitly.
 pub fn check_exposure(cfg: &Config) -> Result<(), String> {
     let ip = cfg.listen.ip();
@@ -98,13 +101,19 @@ impl Server {
         let _ = self.stop.send(true);
         let deadline = self.state.cfg.drain_timeout;
         let mut task = self.task;
-        match tokio::time::timeout(deadline, &mut task).await {
-            Ok(_) => true,
-            Err(_) => {
-                task.abort();
-                false
-            }
+        if tokio::time::timeout(deadline, &mut task).await.is_ok() {
+            return true;
         }
+        // Deadline passed: end what is still running with an error in the caller's shape, give
+        // those last bytes a moment to be written, then close whatever remains.
+        let _ = self.state.hard_stop.send(true);
+        if tokio::time::timeout(HARD_STOP_GRACE, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+        false
     }
 }
 

@@ -1,21 +1,24 @@
 //! Shared state built once at start-up from the validated config.
 
 use crate::upstream::Upstream;
-use bytes::Bytes;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use switchyard_config::{Config, ConfigError};
 use switchyard_routing::ModelIndex;
+use tokio::sync::watch;
 
 pub struct AppState {
     pub cfg: Config,
     pub index: ModelIndex,
     /// One per `cfg.providers` entry, same order.
     pub upstreams: Vec<Upstream>,
-    /// GET /v1/models body, serialised once.
-    pub models_body: Bytes,
+    /// GET /v1/models bodies, serialised once.
+    pub models: crate::models::Listing,
     /// Set when shutdown begins; /readyz then answers 503.
     pub draining: AtomicBool,
+    /// Set when the drain deadline passes: requests still running end with a `shutting_down`
+    /// error in the caller's shape (streams with an error event) instead of being cut.
+    pub hard_stop: watch::Sender<bool>,
 }
 
 impl AppState {
@@ -33,13 +36,14 @@ impl AppState {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let models_body = crate::models::body(&index, &cfg);
+        let models = crate::models::build(&index, &cfg);
         Ok(Arc::new(Self {
             cfg,
             index,
             upstreams,
-            models_body,
+            models,
             draining: AtomicBool::new(false),
+            hard_stop: watch::channel(false).0,
         }))
     }
 }

@@ -1,5 +1,7 @@
 //! The binary itself: config commands, the exposure check, start-up line and SIGTERM.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -1,5 +1,7 @@
 //! Every error reaches the caller in OpenAI's shape with the right status.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use axum::routing::get;
@@ -29,7 +31,8 @@ async fn missing_and_wrong_keys_are_401() {
         let (s, _, b) = collect(h.send("POST", "/v1/chat/completions", &headers, body).await).await;
         assert_eq!(s, 401);
         let v = assert_openai_error(&b);
-        assert_eq!(v["error"]["type"], "authentication_error");
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        assert_eq!(v["error"]["code"], "invalid_api_key");
     }
     let (s, _, _) = collect(
         h.send("POST", "/v1/chat/completions", &[("x-api-key", KEY)], body)

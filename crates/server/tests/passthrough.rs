@@ -1,5 +1,7 @@
 //! The pass-through path: byte fidelity, model resolution, headers, stage order.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use support::*;
@@ -261,4 +263,56 @@ async fn a_connection_the_upstream_closed_is_not_reused() {
         assert_eq!(s, 200);
     }
     assert_eq!(h.mock.stats().connections, 2);
+}
+
+#[tokio::test]
+async fn a_single_model_can_be_retrieved() {
+    let h = start().await;
+    let (s, _, b) = collect(
+        h.send(
+            "GET",
+            "/v1/models/openai/gpt-4o-mini",
+            &[("x-api-key", KEY)],
+            "",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let v = json(&b);
+    assert_eq!(
+        (v["id"].as_str(), v["owned_by"].as_str()),
+        (Some("openai/gpt-4o-mini"), Some("openai"))
+    );
+    let (s, _, b) = collect(
+        h.send("GET", "/v1/models/nope", &[("x-api-key", KEY)], "")
+            .await,
+    )
+    .await;
+    assert_eq!(s, 404);
+    assert_eq!(json(&b)["error"]["code"], "model_not_found");
+}
+
+#[tokio::test]
+async fn only_chosen_caller_headers_go_upstream() {
+    let h = start().await;
+    h.send(
+        "POST",
+        "/v1/chat/completions",
+        &[
+            ("authorization", &format!("Bearer {KEY}")),
+            ("openai-beta", "assistants=v2"),
+            ("tracestate", "vendor=1"),
+            ("cookie", "secret=1"),
+            ("openai-organization", "org-caller"),
+        ],
+        r#"{"model":"gpt-4o-mini","messages":[]}"#,
+    )
+    .await;
+    let rec = &h.mock.requests()[0];
+    assert_eq!(rec.header("openai-beta"), Some("assistants=v2"));
+    assert_eq!(rec.header("tracestate"), Some("vendor=1"));
+    assert_eq!(rec.header("cookie"), None);
+    assert_eq!(rec.header("openai-organization"), None);
+    assert_eq!(rec.header("authorization"), Some("Bearer sk-upstream"));
 }

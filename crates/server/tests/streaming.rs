@@ -1,6 +1,8 @@
 //! Streams: relayed event by event, failures end with an error event, disconnects cancel upstream,
 //! and shutdown lets them finish.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use http_body_util::BodyExt;
@@ -137,4 +139,21 @@ async fn shutdown_lets_in_flight_streams_finish() {
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "no longer accepting"
     );
+}
+
+#[tokio::test]
+async fn streams_still_running_at_the_drain_deadline_end_with_an_error_event() {
+    let yaml = default_yaml().replace(
+        "  max_body_bytes: 4096\n",
+        "  max_body_bytes: 4096\n  drain_timeout_secs: 1\n",
+    );
+    let h = start_with(&yaml, axum::Router::new()).await;
+    let resp = stream_req(&h, r#"{"chunks":20,"chunk_delay_ms":300}"#).await;
+    let reader = tokio::spawn(data_events(resp));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!h.server.shutdown().await, "the deadline was reached");
+    let events = reader.await.unwrap();
+    let last = json(&bytes::Bytes::from(events.last().unwrap().clone()));
+    assert_eq!(last["error"]["code"], "shutting_down", "{events:?}");
+    assert!(events.len() > 2 && events.len() < 20, "{}", events.len());
 }

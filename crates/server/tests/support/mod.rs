@@ -1,6 +1,6 @@
 //! Test harness: the real gateway and the mock provider, both on loopback, in this process.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::Router;
 use bytes::Bytes;
