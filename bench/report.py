@@ -7,6 +7,7 @@ import sys
 raw, rss_kb, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rows = {r["target"]: r for r in map(json.loads, open(raw))}
 d, n, g = rows["direct"], rows["nginx"], rows["switchyard"]
+x = rows.get("cross_core")
 
 
 def ratio(a, b):
@@ -41,3 +42,9 @@ print(f"| errors (all runs) | {sum(r[k]['errors'] for r in [d] for k in ('closed
       f"| {sum(n[k]['errors'] for k in ('closed','rate','stream','stream1'))} "
       f"| {sum(g[k]['errors'] for k in ('closed','rate','stream','stream1'))} | | 0 |")
 print(f"| switchyard peak RSS | | | {rss_kb / 1024:.1f} MiB | | <= 32 MiB |")
+if x:
+    print()
+    print("One cross-core hop by itself (load on core 1, a mock pinned to core 0, no proxy): "
+          f"p50 {x['rate']['p50_ms'] - d['rate']['p50_ms']:+.3f} ms, p99 {x['rate']['p99_ms'] - d['rate']['p99_ms']:+.3f} ms "
+          f"at 500 req/s, first chunk {x['stream1']['first_p50_ms'] - d['stream1']['first_p50_ms']:+.3f} ms, "
+          "relative to direct-to-mock on the same core. A proxy on core 0 adds two such hops.")

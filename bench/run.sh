@@ -23,12 +23,15 @@ trap cleanup EXIT
 wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 not up" >&2; exit 1; }
 
 taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/dev/null & pids+=($!)
+# A second mock on core 0 measures what one cross-core loopback hop costs by itself.
+XMOCK_PORT=19001
+taskset -c 0 $BIN/switchyard-mock --listen 127.0.0.1:$XMOCK_PORT --no-record >/dev/null & pids+=($!)
 OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_KEYS=$KEY SWITCHYARD_LOG=warn \
   taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
 sed -e "s#__DIR__#$TMP#g" -e "s#__MOCK_PORT__#$MOCK_PORT#" -e "s#__NGINX_PORT__#$NGINX_PORT#" bench/nginx.conf.template > "$TMP/nginx.conf"
 mkdir -p "$TMP"/{body,proxy,fastcgi,uwsgi,scgi}
 taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -g 'daemon off;' 2>>"$TMP/nginx-stderr.log" & pids+=($!)
-wait_port $MOCK_PORT; wait_port $GW_PORT; wait_port $NGINX_PORT
+wait_port $MOCK_PORT; wait_port $XMOCK_PORT; wait_port $GW_PORT; wait_port $NGINX_PORT
 
 declare -A URL=(
   [direct]=http://127.0.0.1:$MOCK_PORT/v1/chat/completions
@@ -45,5 +48,9 @@ for target in direct nginx switchyard; do
   r4=$($LG --mode stream --connections 1 --url "$u" --body bench/chat-stream.json)
   printf '{"target":"%s","closed":%s,"rate":%s,"stream":%s,"stream1":%s}\n' "$target" "$r1" "$r2" "$r3" "$r4" >> "$OUT/raw.jsonl"
 done
+u=http://127.0.0.1:$XMOCK_PORT/v1/chat/completions
+r2=$($LG --mode rate --rate 500 --connections 16 --url "$u" --body bench/chat.json)
+r4=$($LG --mode stream --connections 1 --url "$u" --body bench/chat-stream.json)
+printf '{"target":"cross_core","rate":%s,"stream1":%s}\n' "$r2" "$r4" >> "$OUT/raw.jsonl"
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$GW_PID/status)
 python3 bench/report.py "$OUT/raw.jsonl" "$RSS_KB" "$SECS" | tee "$OUT/latest.md"
