@@ -33,6 +33,7 @@ pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Prov
             auth: AuthStyle::Bearer,
             api_key: key.map(Secret::new),
             headers: Vec::new(),
+            extra_ca_pem: None,
             models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
             models_configured: false,
             model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),

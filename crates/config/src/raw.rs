@@ -58,6 +58,8 @@ pub struct RawProvider {
     /// Header carrying the key: `authorization` (as `Bearer <key>`, the default), another header
     /// name such as `api-key` (the key alone), or `none`.
     pub auth_header: Option<String>,
+    /// PEM file of CA certificates to trust for this provider besides the system's (an internal CA).
+    pub ca_file: Option<String>,
     /// Extra headers sent with every request to this provider.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,

@@ -46,6 +46,8 @@ pub struct Provider {
     pub auth: AuthStyle,
     pub api_key: Option<Secret>,
     pub headers: Vec<(String, String)>,
+    /// PEM text of extra CA certificates to trust, read from `ca_file` at load time.
+    pub extra_ca_pem: Option<Vec<u8>>,
     /// Explicit model list (from config) or the preset's list.
     pub models: Vec<String>,
     /// True when `models` came from config: then it is authoritative for bare names.

@@ -280,6 +280,23 @@ fn provider(
         }
         headers.push((k.clone(), v.clone()));
     }
+    let extra_ca_pem = p.ca_file.as_ref().and_then(|f| match std::fs::read(f) {
+        Ok(pem) if pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") => Some(pem),
+        Ok(_) => {
+            errors.push(ConfigError::new(
+                format!("{path}.ca_file"),
+                format!("{f} holds no PEM certificate"),
+            ));
+            None
+        }
+        Err(e) => {
+            errors.push(ConfigError::new(
+                format!("{path}.ca_file"),
+                format!("cannot read {f}: {e}"),
+            ));
+            None
+        }
+    });
     let timeouts = timeouts(&p.timeouts, &format!("{path}.timeouts"), errors);
     if errors.len() > start {
         return None;
@@ -293,6 +310,7 @@ fn provider(
         auth,
         api_key: api_key.map(Secret::new),
         headers,
+        extra_ca_pem,
         models: if models_configured {
             p.models.clone()
         } else {

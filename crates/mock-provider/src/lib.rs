@@ -169,6 +169,38 @@ pub fn spawn(listener: TcpListener, opts: MockOptions) -> std::io::Result<MockHa
     Ok(MockHandle { addr, state })
 }
 
+/// Serves the mock over TLS with `tls` (for tests of the gateway's TLS client).
+pub fn spawn_tls(
+    listener: TcpListener,
+    opts: MockOptions,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<MockHandle> {
+    let addr = listener.local_addr()?;
+    let (app, state) = router(opts);
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let counted = state.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
+            counted.stats.connections.fetch_add(1, Ordering::Relaxed);
+            let acceptor = acceptor.clone();
+            let app = app.clone();
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            });
+        }
+    });
+    Ok(MockHandle { addr, state })
+}
+
 /// Binds 127.0.0.1 on a free port and serves the mock.
 pub async fn start(opts: MockOptions) -> std::io::Result<MockHandle> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -267,3 +267,29 @@ fn non_mapping_document() {
         vec!["line 1: the config file must be a YAML mapping"]
     );
 }
+
+#[test]
+fn ca_file_must_exist_and_hold_a_certificate() {
+    let dir = std::env::temp_dir().join(format!("sy-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junk = dir.join("junk.pem");
+    std::fs::write(&junk, "not a cert").unwrap();
+    let text = format!(
+        "providers:\n  - name: a\n    base_url: https://h\n    ca_file: {}\n  - name: b\n    base_url: https://h\n    ca_file: /nonexistent/ca.pem\n",
+        junk.display()
+    );
+    let got = errs(&text, &env(&[]));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        got[0],
+        format!(
+            "line 4: providers[0].ca_file: {} holds no PEM certificate",
+            junk.display()
+        )
+    );
+    assert!(
+        got[1].starts_with("line 7: providers[1].ca_file: cannot read /nonexistent/ca.pem:"),
+        "{}",
+        got[1]
+    );
+}

@@ -159,8 +159,8 @@ pub async fn connect(t: &Target, timeout: Duration) -> io::Result<Conn> {
     }
 }
 
-/// TLS settings shared by every upstream: the system's roots, or Mozilla's when it has none.
-pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+/// The system's CA roots, or Mozilla's when the system has none.
+pub fn default_roots() -> rustls::RootCertStore {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
@@ -168,6 +168,27 @@ pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
     if roots.is_empty() {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
+    roots
+}
+
+/// Adds the certificates of a PEM text to `roots`; errors when it holds none that parse.
+pub fn add_pem(roots: &mut rustls::RootCertStore, pem: &[u8]) -> Result<(), String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut added = 0;
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("CA file: {e}"))?;
+        roots.add(cert).map_err(|e| format!("CA file: {e}"))?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err("CA file holds no certificate".into());
+    }
+    Ok(())
+}
+
+/// TLS client settings trusting `roots`, offering HTTP/1.1 by ALPN.
+pub fn tls_config(roots: rustls::RootCertStore) -> Result<Arc<rustls::ClientConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

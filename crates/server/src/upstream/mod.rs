@@ -33,8 +33,9 @@ pub struct Upstream {
 /// TLS client settings, built once and shared by every provider.
 pub type TlsConfig = Arc<rustls::ClientConfig>;
 
+/// The shared settings: system roots (or Mozilla's).
 pub fn tls_config() -> Result<TlsConfig, String> {
-    conn::tls_config()
+    conn::tls_config(conn::default_roots())
 }
 
 impl Upstream {
@@ -75,7 +76,16 @@ impl Upstream {
         let tls = if https {
             let name = rustls::pki_types::ServerName::try_from(host.clone())
                 .map_err(|e| format!("provider '{}': TLS server name: {e}", p.name))?;
-            Some((tokio_rustls::TlsConnector::from(tls.clone()), name))
+            let cfg = match &p.extra_ca_pem {
+                None => tls.clone(),
+                Some(pem) => {
+                    let mut roots = conn::default_roots();
+                    conn::add_pem(&mut roots, pem)
+                        .map_err(|e| format!("provider '{}': {e}", p.name))?;
+                    conn::tls_config(roots)?
+                }
+            };
+            Some((tokio_rustls::TlsConnector::from(cfg), name))
         } else {
             None
         };
