@@ -50,14 +50,14 @@ async fn missing_and_wrong_keys_are_401() {
 #[tokio::test]
 async fn bad_bodies_are_400_naming_the_field() {
     let h = start().await;
-    let (s, _, b) = h.post("/v1/chat/completions", r#"{"model":"m","#).await;
+    let (s, _, b) = h.chat(r#"{"model":"m","#).await;
     assert_eq!(s, 400);
     let v = assert_openai_error(&b);
     assert!(v["error"]["message"]
         .as_str()
         .unwrap()
         .starts_with("request body is not valid JSON"));
-    let (s, _, b) = h.post("/v1/chat/completions", r#"{"model":"m"}"#).await;
+    let (s, _, b) = h.chat(r#"{"model":"m"}"#).await;
     assert_eq!(s, 400);
     let v = assert_openai_error(&b);
     assert_eq!(v["error"]["param"], "messages");
@@ -66,10 +66,7 @@ async fn bad_bodies_are_400_naming_the_field() {
     assert_eq!(s, 400);
     assert_eq!(json(&b)["error"]["param"], "model");
     let (s, _, b) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"m","messages":[],"stream":"yes"}"#,
-        )
+        .chat(r#"{"model":"m","messages":[],"stream":"yes"}"#)
         .await;
     assert_eq!(s, 400);
     assert_eq!(json(&b)["error"]["param"], "stream");
@@ -79,12 +76,7 @@ async fn bad_bodies_are_400_naming_the_field() {
 #[tokio::test]
 async fn unknown_model_is_404_and_says_how_to_list_models() {
     let h = start().await;
-    let (s, _, b) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"no-such-model","messages":[]}"#,
-        )
-        .await;
+    let (s, _, b) = h.chat(r#"{"model":"no-such-model","messages":[]}"#).await;
     assert_eq!(s, 404);
     let v = assert_openai_error(&b);
     assert_eq!(v["error"]["code"], "model_not_found");
@@ -101,7 +93,7 @@ async fn oversized_bodies_are_413() {
         r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"{}"}}]}}"#,
         "x".repeat(5000)
     );
-    let (s, _, b) = h.post("/v1/chat/completions", &big).await;
+    let (s, _, b) = h.chat(&big).await;
     assert_eq!(s, 413);
     let v = assert_openai_error(&b);
     assert_eq!(v["error"]["code"], "request_too_large");
@@ -112,9 +104,7 @@ async fn oversized_bodies_are_413() {
 async fn upstream_errors_are_relayed_normalised_with_retry_after() {
     let h = start().await;
     let (s, headers, b) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":429,"retry_after":"7","body":{"detail":"slow down"}}}"#,
+        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":429,"retry_after":"7","body":{"detail":"slow down"}}}"#,
         )
         .await;
     assert_eq!(s, 429);
@@ -124,18 +114,14 @@ async fn upstream_errors_are_relayed_normalised_with_retry_after() {
     assert_eq!(v["error"]["type"], "rate_limit_error");
     // An OpenAI-shaped body keeps its own fields.
     let (s, _, b) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":400,"body":{"error":{"message":"bad temperature","type":"invalid_request_error","param":"temperature","code":null}}}}"#,
+        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":400,"body":{"error":{"message":"bad temperature","type":"invalid_request_error","param":"temperature","code":null}}}}"#,
         )
         .await;
     assert_eq!(s, 400);
     assert_eq!(json(&b)["error"]["param"], "temperature");
     // Plain text becomes the message.
     let (s, _, b) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":503,"body":"upstream overloaded"}}"#,
+        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":503,"body":"upstream overloaded"}}"#,
         )
         .await;
     assert_eq!(s, 503);
@@ -151,9 +137,7 @@ async fn unreachable_upstream_is_502() {
         "server: {{ discover_env: false }}\nproviders:\n  - name: dead\n    base_url: http://127.0.0.1:{port}/v1\n"
     );
     let h = start_with(&yaml, Router::new()).await;
-    let (s, _, b) = h
-        .post("/v1/chat/completions", r#"{"model":"m","messages":[]}"#)
-        .await;
+    let (s, _, b) = h.chat(r#"{"model":"m","messages":[]}"#).await;
     assert_eq!(s, 502);
     let v = assert_openai_error(&b);
     assert_eq!(v["error"]["code"], "upstream_unreachable");
@@ -170,10 +154,7 @@ async fn unreachable_upstream_is_502() {
 async fn slow_upstream_is_504() {
     let h = start().await;
     let (s, _, b) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"latency_ms":3000}}"#,
-        )
+        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"latency_ms":3000}}"#)
         .await;
     assert_eq!(s, 504);
     assert_eq!(assert_openai_error(&b)["error"]["code"], "upstream_timeout");
@@ -182,12 +163,7 @@ async fn slow_upstream_is_504() {
 #[tokio::test]
 async fn no_providers_gives_a_clear_error_and_not_ready() {
     let h = start_with("server: { discover_env: false }\n", Router::new()).await;
-    let (s, _, b) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"gpt-4o","messages":[]}"#,
-        )
-        .await;
+    let (s, _, b) = h.chat(r#"{"model":"gpt-4o","messages":[]}"#).await;
     assert_eq!(s, 404);
     let msg = json(&b)["error"]["message"].as_str().unwrap().to_owned();
     assert!(
@@ -226,11 +202,6 @@ async fn a_panic_becomes_a_500_and_the_server_keeps_serving() {
         .as_str()
         .unwrap()
         .contains("deliberate"));
-    let (s, _, _) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"gpt-4o-mini","messages":[]}"#,
-        )
-        .await;
+    let (s, _, _) = h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
     assert_eq!(s, 200);
 }

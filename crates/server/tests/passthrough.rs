@@ -10,7 +10,7 @@ use support::*;
 async fn only_the_model_changes_on_the_way_upstream() {
     let h = start().await;
     let body = "{ \"model\" : \"openai/gpt-4o-mini\",\n \"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,iVBORw0KGgo=\"}}]}],\n \"vendor_x\": {\"keep\": 1.50, \"order\": [3,1,2]}, \"logprobs\": true }";
-    let (status, headers, resp) = h.post("/v1/chat/completions", body).await;
+    let (status, headers, resp) = h.chat(body).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
     assert_eq!(headers["x-switchyard-provider"], "openai");
     let rec = h.mock.requests();
@@ -31,7 +31,7 @@ async fn only_the_model_changes_on_the_way_upstream() {
 async fn unchanged_model_is_forwarded_identically() {
     let h = start().await;
     let body = r#"{"model":"gpt-4o-mini","messages":[],"temperature":0.20000000000000001}"#;
-    let (status, _, _) = h.post("/v1/chat/completions", body).await;
+    let (status, _, _) = h.chat(body).await;
     assert_eq!(status, 200);
     assert_eq!(h.mock.requests()[0].body, body);
 }
@@ -40,10 +40,7 @@ async fn unchanged_model_is_forwarded_identically() {
 async fn provider_prefix_picks_the_provider_and_its_key() {
     let h = start().await;
     let (status, headers, _) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"groq/llama-3.3-70b-versatile","messages":[]}"#,
-        )
+        .chat(r#"{"model":"groq/llama-3.3-70b-versatile","messages":[]}"#)
         .await;
     assert_eq!(status, 200);
     assert_eq!(headers["x-switchyard-provider"], "groq");
@@ -96,9 +93,7 @@ async fn request_id_is_echoed_or_generated_and_sent_upstream() {
         h.mock.requests()[0].header("x-request-id"),
         Some("my-req-42")
     );
-    let (_, headers, _) = h
-        .post("/v1/chat/completions", r#"{"model":"m","messages":[]}"#)
-        .await;
+    let (_, headers, _) = h.chat(r#"{"model":"m","messages":[]}"#).await;
     let generated = headers["x-request-id"].to_str().unwrap();
     assert_eq!(generated.len(), 32);
     let (_, headers, _) = h.post("/v1/nothing-here", "{}").await;
@@ -129,11 +124,7 @@ async fn traceparent_continues_the_callers_trace() {
     assert_ne!(parts[2], "00f067aa0ba902b7");
     assert_eq!(parts[3], "01");
     // Without one, a new trace starts.
-    h.post(
-        "/v1/chat/completions",
-        r#"{"model":"gpt-4o-mini","messages":[]}"#,
-    )
-    .await;
+    h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
     let fresh = h.mock.requests()[1]
         .header("traceparent")
         .unwrap()
@@ -203,19 +194,11 @@ async fn stages_run_in_the_documented_order() {
 async fn upstream_connections_are_kept_alive_and_reused() {
     let h = start().await;
     for _ in 0..5 {
-        let (s, _, _) = h
-            .post(
-                "/v1/chat/completions",
-                r#"{"model":"gpt-4o-mini","messages":[]}"#,
-            )
-            .await;
+        let (s, _, _) = h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
         assert_eq!(s, 200);
     }
     let (s, _, b) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"gpt-4o-mini","messages":[],"stream":true}"#,
-        )
+        .chat(r#"{"model":"gpt-4o-mini","messages":[],"stream":true}"#)
         .await;
     assert_eq!(s, 200);
     assert!(b.ends_with(b"data: [DONE]\n\n"));
@@ -230,16 +213,9 @@ async fn upstream_connections_are_kept_alive_and_reused() {
         "one pooled connection served every request"
     );
     // An error reply also leaves the connection reusable.
-    h.post(
-        "/v1/chat/completions",
-        r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":500}}"#,
-    )
-    .await;
-    h.post(
-        "/v1/chat/completions",
-        r#"{"model":"gpt-4o-mini","messages":[]}"#,
-    )
-    .await;
+    h.chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":500}}"#)
+        .await;
+    h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
     assert_eq!(h.mock.stats().connections, 1);
 }
 
@@ -247,19 +223,11 @@ async fn upstream_connections_are_kept_alive_and_reused() {
 async fn a_connection_the_upstream_closed_is_not_reused() {
     let h = start().await;
     let (s, _, _) = h
-        .post(
-            "/v1/chat/completions",
-            r#"{"model":"gpt-4o-mini","messages":[],"mock":{"close_connection":true}}"#,
-        )
+        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"close_connection":true}}"#)
         .await;
     assert_eq!(s, 200);
     for _ in 0..3 {
-        let (s, _, _) = h
-            .post(
-                "/v1/chat/completions",
-                r#"{"model":"gpt-4o-mini","messages":[]}"#,
-            )
-            .await;
+        let (s, _, _) = h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
         assert_eq!(s, 200);
     }
     assert_eq!(h.mock.stats().connections, 2);

@@ -103,6 +103,13 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// POST /v1/chat/completions with the client key.
+    pub async fn chat(&self, body: &str) -> (StatusCode, HeaderMap, Bytes) {
+        self.post("/v1/chat/completions", body).await
+    }
+}
+
 pub async fn collect(resp: hyper::Response<Incoming>) -> (StatusCode, HeaderMap, Bytes) {
     let (parts, body) = resp.into_parts();
     let bytes = tokio::time::timeout(Duration::from_secs(10), body.collect())
