@@ -35,6 +35,8 @@ pub struct MockOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct Recorded {
     pub method: String,
+    /// The request target as sent on the request line (origin-form `/v1/...` expected).
+    pub target: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,

@@ -36,6 +36,7 @@ pub(crate) async fn prepare(
         }
         rec.push_back(Recorded {
             method: "POST".into(),
+            target: uri.to_string(),
             path: uri.path().to_owned(),
             headers: headers
                 .iter()

@@ -20,6 +20,14 @@ async fn only_the_model_changes_on_the_way_upstream() {
         body.replace("\"openai/gpt-4o-mini\"", "\"gpt-4o-mini\"")
     );
     assert_eq!(rec[0].path, "/v1/chat/completions");
+    assert_eq!(
+        rec[0].target, "/v1/chat/completions",
+        "origin-form request line"
+    );
+    assert_eq!(
+        rec[0].header("host"),
+        Some(h.mock.addr.to_string().as_str())
+    );
     assert_eq!(rec[0].header("authorization"), Some("Bearer sk-upstream"));
     assert_eq!(
         json(&resp)["choices"][0]["logprobs"]["content"][0]["token"],

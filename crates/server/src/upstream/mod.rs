@@ -27,6 +27,8 @@ pub struct Upstream {
     pub endpoint: Endpoint,
     pub timeouts: Timeouts,
     target: Target,
+    /// `Host` header value: the host, with the port when it is not the scheme's default.
+    host_header: HeaderValue,
     pool: Arc<Pool>,
 }
 
@@ -69,6 +71,12 @@ impl Upstream {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
+        let host_header = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let host_header = HeaderValue::from_str(&host_header)
+            .map_err(|e| format!("provider '{}': host: {e}", p.name))?;
         let https = url.scheme() == "https";
         let port = url
             .port_or_known_default()
@@ -99,6 +107,7 @@ impl Upstream {
             },
             timeouts: p.timeouts,
             target: Target { host, port, tls },
+            host_header,
             pool: Arc::new(Pool::default()),
         })
     }
@@ -112,8 +121,21 @@ impl Upstream {
         deadline: tokio::time::Instant,
     ) -> Result<Response<UpstreamBody>, GatewayError> {
         let limit = deadline.min(tokio::time::Instant::now() + self.timeouts.first_byte);
+        let mut req = req.map(Full::new);
+        // On a raw HTTP/1.1 connection the request line must be origin-form (`/v1/...`) and the
+        // authority goes in `Host`; an absolute URI here would be sent as-is.
+        let origin = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .parse::<http::Uri>()
+            .map_err(|e| GatewayError::Internal {
+                detail: format!("upstream URI: {e}"),
+            })?;
+        *req.uri_mut() = origin;
+        req.headers_mut()
+            .insert(http::header::HOST, self.host_header.clone());
         let exchange = async {
-            let mut req = req.map(Full::new);
             let mut fresh_tried = false;
             loop {
                 let (mut conn, pooled) = match self.pool.checkout() {
