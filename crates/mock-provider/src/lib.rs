@@ -61,6 +61,8 @@ pub struct StatsSnapshot {
     pub streams_started: u64,
     pub streams_completed: u64,
     pub streams_aborted: u64,
+    /// Requests whose caller went away while the mock was still delaying its answer.
+    pub requests_abandoned: u64,
 }
 
 #[derive(Default)]
@@ -70,6 +72,7 @@ pub(crate) struct Stats {
     pub streams_started: AtomicU64,
     pub streams_completed: AtomicU64,
     pub streams_aborted: AtomicU64,
+    pub requests_abandoned: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -91,6 +94,7 @@ impl State {
             streams_started: s.streams_started.load(Ordering::Relaxed),
             streams_completed: s.streams_completed.load(Ordering::Relaxed),
             streams_aborted: s.streams_aborted.load(Ordering::Relaxed),
+            requests_abandoned: s.requests_abandoned.load(Ordering::Relaxed),
         }
     }
 }

@@ -81,16 +81,36 @@ pub(crate) async fn prepare(
     let fault = queued
         .or_else(|| Fault::from_body(&req))
         .unwrap_or_default();
+    let mut waiting = Waiting { state, done: false };
     if fault.hang {
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
     if let Some(ms) = fault.latency_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
+    waiting.done = true;
     if let Some(status) = fault.status {
         return Err(fault_response(status, &fault));
     }
     Ok((req, fault))
+}
+
+/// Counts a request as abandoned when its handler is dropped during the fault's delay, which is
+/// what happens when the caller (the gateway) closes the connection.
+struct Waiting<'a> {
+    state: &'a State,
+    done: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.state
+                .stats
+                .requests_abandoned
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 fn fault_response(status: u16, fault: &Fault) -> Response {

@@ -292,3 +292,17 @@ async fn only_chosen_caller_headers_go_upstream() {
     assert_eq!(rec.header("openai-organization"), None);
     assert_eq!(rec.header("authorization"), Some("Bearer sk-upstream"));
 }
+
+#[tokio::test]
+async fn a_caller_that_hangs_up_cancels_the_upstream_request() {
+    let h = start().await;
+    let pending = h.chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"latency_ms":1200}}"#);
+    let gave_up = tokio::time::timeout(std::time::Duration::from_millis(200), pending).await;
+    assert!(gave_up.is_err(), "the caller stopped waiting");
+    assert!(
+        eventually(|| h.mock.stats().requests_abandoned == 1).await,
+        "{:?}",
+        h.mock.stats()
+    );
+    assert_eq!(h.mock.stats().requests, 1);
+}
