@@ -4,8 +4,25 @@ import platform
 import subprocess
 import sys
 
-raw, rss_kb, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-rows = {r["target"]: r for r in map(json.loads, open(raw))}
+import statistics
+
+raw, rss_kb, secs, rounds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+runs = {}
+for r in map(json.loads, open(raw)):
+    runs.setdefault(r["target"], []).append(r)
+
+
+def median_run(samples):
+    """One record whose every figure is the median of that figure over the rounds."""
+    out = {}
+    for mode in samples[0]:
+        if mode == "target":
+            continue
+        out[mode] = {k: statistics.median(s[mode][k] for s in samples) for k in samples[0][mode]}
+    return out
+
+
+rows = {t: median_run(s) for t, s in runs.items()}
 d, n, g = rows["direct"], rows["nginx"], rows["switchyard"]
 x = rows.get("cross_core")
 
@@ -24,7 +41,7 @@ except OSError:
     pass
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 
-print(f"Run: {secs} s per measurement, commit {commit}, {cpu}, {platform.machine()}; "
+print(f"Run: median of {rounds} rounds of {secs} s per measurement, commit {commit}, {cpu}, {platform.machine()}; "
       "gateway/nginx on core 0, mock + load generator on core 1; client auth on.\n")
 print("| measurement | direct to mock | nginx hop | switchyard | switchyard / nginx | target |")
 print("|---|---|---|---|---|---|")

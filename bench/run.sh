@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark: the gateway against direct-to-mock and a plain nginx hop, in the same run.
 # The gateway (or nginx) is pinned to core 0; the mock and the load generator share core 1.
-# Usage: bench/run.sh [seconds-per-measurement]   (default 10)
+# Usage: bench/run.sh [seconds-per-measurement] [rounds]   (defaults 10 and 3)
+# Each round measures every target in turn; the report gives the median over rounds, since a
+# shared VM's figures move from run to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
+ROUNDS=${2:-3}
 OUT=bench/results
 mkdir -p "$OUT"
 if ! command -v nginx >/dev/null; then
@@ -40,6 +43,7 @@ declare -A URL=(
 )
 LG="taskset -c 1 $BIN/switchyard-loadgen --key $KEY --seconds $SECS"
 : > "$OUT/raw.jsonl"
+for round in $(seq "$ROUNDS"); do
 for target in direct nginx switchyard; do
   u=${URL[$target]}
   r1=$($LG --mode closed --connections 64 --url "$u" --body bench/chat.json)
@@ -52,5 +56,6 @@ u=http://127.0.0.1:$XMOCK_PORT/v1/chat/completions
 r2=$($LG --mode rate --rate 500 --connections 16 --url "$u" --body bench/chat.json)
 r4=$($LG --mode stream --connections 1 --url "$u" --body bench/chat-stream.json)
 printf '{"target":"cross_core","rate":%s,"stream1":%s}\n' "$r2" "$r4" >> "$OUT/raw.jsonl"
+done
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$GW_PID/status)
-python3 bench/report.py "$OUT/raw.jsonl" "$RSS_KB" "$SECS" | tee "$OUT/latest.md"
+python3 bench/report.py "$OUT/raw.jsonl" "$RSS_KB" "$SECS" "$ROUNDS" | tee "$OUT/latest.md"
