@@ -201,7 +201,7 @@ pub(crate) async fn chat(
         Err(r) => return r,
     };
     let close = fault.close_connection;
-    let mut resp = chat_reply(&state, &req, fault);
+    let mut resp = chat_reply(&state, req, fault);
     if close {
         resp.headers_mut()
             .insert("connection", axum::http::HeaderValue::from_static("close"));
@@ -209,8 +209,7 @@ pub(crate) async fn chat(
     resp
 }
 
-fn chat_reply(state: &Arc<State>, req: &Value, fault: Fault) -> Response {
-    let req = req.clone();
+fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
     let id = format!(
         "chatcmpl-mock-{}",
         state.ids.fetch_add(1, Ordering::Relaxed)

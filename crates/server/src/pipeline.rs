@@ -20,7 +20,7 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use http::{header, HeaderValue, Request};
+use http::{header, Request};
 use http_body_util::{BodyExt, Limited};
 use switchyard_providers::{openai_compat, Operation};
 use switchyard_routing::ResolveError;
@@ -90,9 +90,8 @@ pub async fn handle(
         deadline,
     };
     let mut out = relay(&upstream.name, resp, limits, state.hard_stop.subscribe()).await?;
-    if let Ok(v) = HeaderValue::from_str(&upstream.name) {
-        out.headers_mut().insert("x-switchyard-provider", v);
-    }
+    out.headers_mut()
+        .insert("x-switchyard-provider", upstream.name_header.clone());
     Ok(out)
 }
 

@@ -24,6 +24,8 @@ use switchyard_providers::AuthStyle;
 /// Everything needed to call one provider.
 pub struct Upstream {
     pub name: String,
+    /// The name as a header value, for `x-switchyard-provider`.
+    pub name_header: HeaderValue,
     pub endpoint: Endpoint,
     pub timeouts: Timeouts,
     target: Target,
@@ -98,6 +100,8 @@ impl Upstream {
             None
         };
         Ok(Self {
+            name_header: HeaderValue::from_str(&p.name)
+                .map_err(|e| format!("provider '{}': name: {e}", p.name))?,
             name: p.name.clone(),
             endpoint: Endpoint {
                 base_url: p.base_url.clone(),
