@@ -3,14 +3,18 @@
 //! Adapters are pure translation: they build the upstream request and read its answer. The
 //! server owns the HTTP client, timeouts and credentials.
 
+pub mod anthropic;
 pub mod openai_compat;
 pub mod presets;
+pub mod translate;
 
 /// The wire format a provider speaks. Each variant has its own folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
     /// OpenAI's API and every host that copies it.
     OpenAiCompatible,
+    /// Anthropic's Messages API.
+    Anthropic,
 }
 
 /// The inbound operation being served.

@@ -1,0 +1,346 @@
+//! OpenAI chat completion request → Anthropic Messages request.
+
+use super::DEFAULT_MAX_TOKENS;
+use crate::translate::TranslateError;
+use serde_json::{json, Map, Value};
+
+/// OpenAI fields that have no Anthropic equivalent but are harmless to leave out.
+const IGNORED: &[&str] = &[
+    "store",
+    "service_tier",
+    "prompt_cache_key",
+    "safety_identifier",
+];
+
+/// Builds the Messages body for `model` from an OpenAI chat request.
+pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
+    let obj = req
+        .as_object()
+        .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
+    let mut out = Map::new();
+    out.insert("model".into(), Value::String(model.to_owned()));
+    let mut system: Vec<Value> = Vec::new();
+    let mut messages: Vec<Value> = Vec::new();
+    for (k, v) in obj {
+        match k.as_str() {
+            "model" | "messages" | "stream_options" => {}
+            "stream" => {
+                if v.as_bool() == Some(true) {
+                    out.insert("stream".into(), Value::Bool(true));
+                }
+            }
+            "max_tokens" | "max_completion_tokens" => {
+                if !v.is_null() {
+                    out.insert("max_tokens".into(), v.clone());
+                }
+            }
+            "temperature" => {
+                if let Some(t) = v.as_f64() {
+                    if t > 1.0 {
+                        return Err(TranslateError::field(
+                            k,
+                            format!("temperature {t} is above Anthropic's maximum of 1"),
+                        ));
+                    }
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            "top_p" => {
+                if !v.is_null() {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            "stop" => match v {
+                Value::Null => {}
+                Value::String(s) => {
+                    out.insert("stop_sequences".into(), json!([s]));
+                }
+                Value::Array(_) => {
+                    out.insert("stop_sequences".into(), v.clone());
+                }
+                _ => {
+                    return Err(TranslateError::field(
+                        k,
+                        "stop must be a string or an array",
+                    ))
+                }
+            },
+            "tools" => {
+                if let Some(tools) = tools(v)? {
+                    out.insert("tools".into(), tools);
+                }
+            }
+            "tool_choice" => {
+                if let Some(tc) = tool_choice(v)? {
+                    out.insert("tool_choice".into(), tc);
+                }
+            }
+            "parallel_tool_calls" => {}
+            "user" => {
+                if let Some(u) = v.as_str() {
+                    out.insert("metadata".into(), json!({"user_id": u}));
+                }
+            }
+            "n" if v.is_null() || v.as_u64() == Some(1) => {}
+            "logprobs" if v.is_null() || v == &Value::Bool(false) => {}
+            "frequency_penalty" | "presence_penalty" if v.is_null() || v.as_f64() == Some(0.0) => {}
+            "response_format" if v.is_null() || v.pointer("/type") == Some(&json!("text")) => {}
+            other if IGNORED.contains(&other) => {}
+            other => {
+                return Err(TranslateError::field(
+                    other,
+                    format!("'{other}' cannot be sent to an Anthropic model"),
+                ))
+            }
+        }
+    }
+    if obj.get("parallel_tool_calls") == Some(&Value::Bool(false)) {
+        let tc = out
+            .entry("tool_choice")
+            .or_insert_with(|| json!({"type": "auto"}));
+        if let Some(m) = tc.as_object_mut() {
+            m.insert("disable_parallel_tool_use".into(), Value::Bool(true));
+        }
+    }
+    let input = obj
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    for (i, m) in input.iter().enumerate() {
+        convert_message(m, i, &mut system, &mut messages)?;
+    }
+    if !system.is_empty() {
+        out.insert("system".into(), Value::Array(system));
+    }
+    out.insert("messages".into(), Value::Array(messages));
+    out.entry("max_tokens")
+        .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
+    Ok(Value::Object(out))
+}
+
+fn tools(v: &Value) -> Result<Option<Value>, TranslateError> {
+    let Some(list) = v.as_array() else {
+        return if v.is_null() {
+            Ok(None)
+        } else {
+            Err(TranslateError::field("tools", "tools must be an array"))
+        };
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (i, t) in list.iter().enumerate() {
+        let f = t.get("function").ok_or_else(|| {
+            TranslateError::field(
+                &format!("tools[{i}]"),
+                "only function tools can be sent to Anthropic",
+            )
+        })?;
+        let name = f.get("name").and_then(Value::as_str).ok_or_else(|| {
+            TranslateError::field(
+                &format!("tools[{i}].function.name"),
+                "tool name is required",
+            )
+        })?;
+        let mut tool = Map::new();
+        tool.insert("name".into(), json!(name));
+        if let Some(d) = f.get("description").filter(|d| !d.is_null()) {
+            tool.insert("description".into(), d.clone());
+        }
+        let schema = f
+            .get("parameters")
+            .filter(|p| !p.is_null())
+            .cloned()
+            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
+        tool.insert("input_schema".into(), schema);
+        out.push(Value::Object(tool));
+    }
+    Ok(Some(Value::Array(out)))
+}
+
+fn tool_choice(v: &Value) -> Result<Option<Value>, TranslateError> {
+    Ok(match v {
+        Value::Null => None,
+        Value::String(s) => match s.as_str() {
+            "auto" => Some(json!({"type": "auto"})),
+            "none" => Some(json!({"type": "none"})),
+            "required" => Some(json!({"type": "any"})),
+            other => {
+                return Err(TranslateError::field(
+                    "tool_choice",
+                    format!("unknown tool_choice \"{other}\""),
+                ))
+            }
+        },
+        Value::Object(_) => {
+            let name = v
+                .pointer("/function/name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    TranslateError::field("tool_choice", "tool_choice object needs function.name")
+                })?;
+            Some(json!({"type": "tool", "name": name}))
+        }
+        _ => return Err(TranslateError::field("tool_choice", "invalid tool_choice")),
+    })
+}
+
+/// Text of an OpenAI content value (string or parts) for places that take only text.
+fn text_blocks(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
+    match content {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) => Ok(if s.is_empty() {
+            Vec::new()
+        } else {
+            vec![json!({"type": "text", "text": s})]
+        }),
+        Value::Array(parts) => {
+            let mut out = Vec::new();
+            for (j, p) in parts.iter().enumerate() {
+                out.push(part(p, &format!("{path}[{j}]"))?);
+            }
+            Ok(out)
+        }
+        _ => Err(TranslateError::field(
+            path,
+            "content must be a string or an array of parts",
+        )),
+    }
+}
+
+/// One OpenAI content part → one Anthropic content block.
+fn part(p: &Value, path: &str) -> Result<Value, TranslateError> {
+    match p.get("type").and_then(Value::as_str) {
+        Some("text") => {
+            Ok(json!({"type": "text", "text": p.get("text").cloned().unwrap_or(json!(""))}))
+        }
+        Some("image_url") => {
+            let url = p
+                .pointer("/image_url/url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| TranslateError::field(path, "image_url.url is required"))?;
+            Ok(image_block(url, path)?)
+        }
+        Some(other) => Err(TranslateError::field(
+            path,
+            format!("content part type '{other}' cannot be sent to an Anthropic model"),
+        )),
+        None => Err(TranslateError::field(path, "content part needs a type")),
+    }
+}
+
+/// `data:` URLs become base64 sources; http(s) URLs are passed as URL sources, which Anthropic
+/// fetches itself.
+fn image_block(url: &str, path: &str) -> Result<Value, TranslateError> {
+    if let Some(rest) = url.strip_prefix("data:") {
+        let (meta, data) = rest
+            .split_once(',')
+            .ok_or_else(|| TranslateError::field(path, "malformed data URL"))?;
+        let media_type = meta
+            .strip_suffix(";base64")
+            .ok_or_else(|| TranslateError::field(path, "image data URLs must be base64-encoded"))?;
+        return Ok(
+            json!({"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}),
+        );
+    }
+    if url.starts_with("https://") || url.starts_with("http://") {
+        return Ok(json!({"type": "image", "source": {"type": "url", "url": url}}));
+    }
+    Err(TranslateError::field(
+        path,
+        "image URLs must be http(s) or data: URLs",
+    ))
+}
+
+/// Appends blocks to the conversation, merging into the previous message when the role repeats
+/// (Anthropic requires alternating roles; OpenAI sends one message per tool result).
+fn push(messages: &mut Vec<Value>, role: &str, blocks: Vec<Value>) {
+    if blocks.is_empty() {
+        return;
+    }
+    if let Some(last) = messages.last_mut() {
+        if last.get("role").and_then(Value::as_str) == Some(role) {
+            if let Some(Value::Array(content)) = last.get_mut("content") {
+                content.extend(blocks);
+                return;
+            }
+        }
+    }
+    messages.push(json!({"role": role, "content": blocks}));
+}
+
+fn convert_message(
+    m: &Value,
+    i: usize,
+    system: &mut Vec<Value>,
+    messages: &mut Vec<Value>,
+) -> Result<(), TranslateError> {
+    let path = format!("messages[{i}]");
+    let role = m
+        .get("role")
+        .and_then(Value::as_str)
+        .ok_or_else(|| TranslateError::field(&format!("{path}.role"), "role is required"))?;
+    let content = m.get("content").unwrap_or(&Value::Null);
+    let cpath = format!("{path}.content");
+    match role {
+        "system" | "developer" => system.extend(text_blocks(content, &cpath)?),
+        "user" => push(messages, "user", text_blocks(content, &cpath)?),
+        "assistant" => {
+            let mut blocks = text_blocks(content, &cpath)?;
+            if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
+                for (j, c) in calls.iter().enumerate() {
+                    let cp = format!("{path}.tool_calls[{j}]");
+                    let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
+                    let name = c
+                        .pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            TranslateError::field(&format!("{cp}.function.name"), "required")
+                        })?;
+                    let args = c
+                        .pointer("/function/arguments")
+                        .and_then(Value::as_str)
+                        .unwrap_or("{}");
+                    let input: Value = if args.trim().is_empty() {
+                        json!({})
+                    } else {
+                        serde_json::from_str(args).map_err(|e| {
+                            TranslateError::field(
+                                &format!("{cp}.function.arguments"),
+                                format!("tool call arguments must be JSON: {e}"),
+                            )
+                        })?
+                    };
+                    blocks
+                        .push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
+                }
+            }
+            push(messages, "assistant", blocks);
+        }
+        "tool" => {
+            let id = m
+                .get("tool_call_id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    TranslateError::field(
+                        &format!("{path}.tool_call_id"),
+                        "tool messages need tool_call_id",
+                    )
+                })?;
+            let result = match content {
+                Value::String(s) => json!(s),
+                other => Value::Array(text_blocks(other, &cpath)?),
+            };
+            push(
+                messages,
+                "user",
+                vec![json!({"type": "tool_result", "tool_use_id": id, "content": result})],
+            );
+        }
+        other => {
+            return Err(TranslateError::field(
+                &format!("{path}.role"),
+                format!("unknown role '{other}'"),
+            ))
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! Round trips against shapes from Anthropic's Messages API reference and streaming guide
+//! (examples transcribed 2026-11-24) and OpenAI's chat completions reference.
+
+use super::request::from_openai;
+use super::response::to_openai;
+use super::stream::{ChunkTranslator, Out};
+use serde_json::{json, Value};
+
+#[test]
+fn request_with_system_history_images_and_tools() {
+    let req = json!({
+        "model": "anthropic/claude-sonnet-4-5",
+        "messages": [
+            {"role": "system", "content": "You are terse."},
+            {"role": "user", "content": [
+                {"type": "text", "text": "What is in this image, and the weather in Paris?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+            ]},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "toolu_01", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                {"id": "toolu_02", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}
+            ]},
+            {"role": "tool", "tool_call_id": "toolu_01", "content": "18C, sunny"},
+            {"role": "tool", "tool_call_id": "toolu_02", "content": "14:00"}
+        ],
+        "tools": [{"type": "function", "function": {"name": "get_weather", "description": "Weather by city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+            {"type": "function", "function": {"name": "get_time"}}],
+        "tool_choice": "required",
+        "parallel_tool_calls": false,
+        "stop": "END",
+        "temperature": 0.5,
+        "max_completion_tokens": 300,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "user": "u-42"
+    });
+    let out = from_openai(&req, "claude-sonnet-4-5").unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "model": "claude-sonnet-4-5",
+            "system": [{"type": "text", "text": "You are terse."}],
+            "messages": [
+                {"role": "user", "content": [
+                    {"type": "text", "text": "What is in this image, and the weather in Paris?"},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+                ]},
+                {"role": "assistant", "content": [
+                    {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}},
+                    {"type": "tool_use", "id": "toolu_02", "name": "get_time", "input": {}}
+                ]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_01", "content": "18C, sunny"},
+                    {"type": "tool_result", "tool_use_id": "toolu_02", "content": "14:00"}
+                ]}
+            ],
+            "tools": [
+                {"name": "get_weather", "description": "Weather by city",
+                 "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
+                {"name": "get_time", "input_schema": {"type": "object", "properties": {}}}
+            ],
+            "tool_choice": {"type": "any", "disable_parallel_tool_use": true},
+            "stop_sequences": ["END"],
+            "temperature": 0.5,
+            "max_tokens": 300,
+            "stream": true,
+            "metadata": {"user_id": "u-42"}
+        })
+    );
+}
+
+#[test]
+fn max_tokens_defaults_and_url_images_pass_as_url_sources() {
+    let req = json!({"model": "m", "messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}]});
+    let out = from_openai(&req, "m").unwrap();
+    assert_eq!(out["max_tokens"], 4096);
+    assert_eq!(
+        out["messages"][0]["content"][0]["source"],
+        json!({"type": "url", "url": "https://example.com/cat.png"})
+    );
+    assert!(out.get("system").is_none());
+}
+
+#[test]
+fn unrepresentable_fields_are_named() {
+    let cases = [
+        (json!({"n": 2}), "n"),
+        (json!({"logprobs": true}), "logprobs"),
+        (json!({"temperature": 1.5}), "temperature"),
+        (
+            json!({"response_format": {"type": "json_object"}}),
+            "response_format",
+        ),
+        (json!({"frequency_penalty": 0.5}), "frequency_penalty"),
+        (json!({"seed": 7}), "seed"),
+    ];
+    for (extra, field) in cases {
+        let mut req = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+        for (k, v) in extra.as_object().unwrap() {
+            req[k] = v.clone();
+        }
+        let e = from_openai(&req, "m").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some(field), "{e:?}");
+    }
+    // Defaults that change nothing are accepted.
+    let req = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "n": 1, "logprobs": false, "frequency_penalty": 0, "store": false, "response_format": {"type": "text"}});
+    assert!(from_openai(&req, "m").is_ok());
+    let bad = json!({"model": "m", "messages": [{"role": "assistant", "tool_calls": [
+        {"id": "x", "type": "function", "function": {"name": "f", "arguments": "{not json"}}]}]});
+    assert_eq!(
+        from_openai(&bad, "m").unwrap_err().param.as_deref(),
+        Some("messages[0].tool_calls[0].function.arguments")
+    );
+}
+
+#[test]
+fn message_with_text_and_cache_usage() {
+    // The Messages API reference's example response, with prompt-caching usage fields.
+    let msg = json!({
+        "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF", "type": "message", "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": "Hi! My name is Claude."}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 2095, "output_tokens": 503, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 5}
+    });
+    let out = to_openai(&msg, 1_700_000_000);
+    assert_eq!(out["id"], "msg_013Zva2CMHLNnXjNJJKqJ2EF");
+    assert_eq!(out["object"], "chat.completion");
+    assert_eq!(
+        out["choices"][0]["message"]["content"],
+        "Hi! My name is Claude."
+    );
+    assert_eq!(out["choices"][0]["finish_reason"], "stop");
+    assert_eq!(
+        out["usage"],
+        json!({"prompt_tokens": 2200, "completion_tokens": 503, "total_tokens": 2703,
+            "prompt_tokens_details": {"cached_tokens": 100}})
+    );
+}
+
+#[test]
+fn message_with_tool_use() {
+    let msg = json!({
+        "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [
+            {"type": "thinking", "thinking": "Need weather.", "signature": "sig"},
+            {"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9", "name": "get_weather", "input": {"location": "San Francisco, CA"}}
+        ],
+        "stop_reason": "tool_use", "usage": {"input_tokens": 10, "output_tokens": 20}
+    });
+    let out = to_openai(&msg, 1);
+    let m = &out["choices"][0]["message"];
+    assert!(m["content"].is_null());
+    assert_eq!(m["reasoning_content"], "Need weather.");
+    assert_eq!(m["tool_calls"][0]["id"], "toolu_01A09q90qw90lq917835lq9");
+    assert_eq!(m["tool_calls"][0]["function"]["name"], "get_weather");
+    let args: Value = serde_json::from_str(
+        m["tool_calls"][0]["function"]["arguments"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(args, json!({"location": "San Francisco, CA"}));
+    assert_eq!(out["choices"][0]["finish_reason"], "tool_calls");
+}
+
+fn run(events: &[(&str, Value)], include_usage: bool) -> Vec<Value> {
+    let mut t = ChunkTranslator::new(7, include_usage);
+    let mut out = Vec::new();
+    for (name, data) in events {
+        match t.on_event(name, data) {
+            Out::Data(items) => out.extend(items.into_iter().map(|s| {
+                if s == "[DONE]" {
+                    json!("[DONE]")
+                } else {
+                    serde_json::from_str(&s).unwrap()
+                }
+            })),
+            Out::Error(k, m) => out.push(json!({"error": k, "message": m})),
+        }
+    }
+    out
+}
+
+#[test]
+fn streamed_text_with_usage() {
+    // The streaming guide's basic example.
+    let events = [
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY", "type": "message", "role": "assistant", "content": [], "model": "claude-sonnet-4-5", "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 25, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        ("ping", json!({"type": "ping"})),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hello"}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "!"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 15}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ];
+    let out = run(&events, true);
+    assert_eq!(out.len(), 6, "{out:#?}");
+    assert_eq!(
+        out[0]["choices"][0]["delta"],
+        json!({"role": "assistant", "content": ""})
+    );
+    assert_eq!(out[0]["id"], "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY");
+    assert_eq!(out[1]["choices"][0]["delta"]["content"], "Hello");
+    assert_eq!(out[2]["choices"][0]["delta"]["content"], "!");
+    assert_eq!(out[3]["choices"][0]["finish_reason"], "stop");
+    assert_eq!(out[4]["choices"], json!([]));
+    assert_eq!(out[4]["usage"]["prompt_tokens"], 25);
+    assert_eq!(out[4]["usage"]["completion_tokens"], 15);
+    assert_eq!(out[5], json!("[DONE]"));
+    // Without include_usage there is no usage chunk.
+    assert_eq!(run(&events, false).len(), 5);
+}
+
+#[test]
+fn streamed_tool_use_arguments_arrive_in_pieces() {
+    let events = [
+        (
+            "message_start",
+            json!({"message": {"id": "msg_2", "model": "claude-sonnet-4-5", "usage": {"input_tokens": 400, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"index": 0, "delta": {"type": "text_delta", "text": "Checking."}}),
+        ),
+        ("content_block_stop", json!({"index": 0})),
+        (
+            "content_block_start",
+            json!({"index": 1, "content_block": {"type": "tool_use", "id": "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "name": "get_weather", "input": {}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"index": 1, "delta": {"type": "input_json_delta", "partial_json": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"location\": \"San Fra"}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"index": 1, "delta": {"type": "input_json_delta", "partial_json": "ncisco, CA\"}"}}),
+        ),
+        ("content_block_stop", json!({"index": 1})),
+        (
+            "message_delta",
+            json!({"delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 89}}),
+        ),
+        ("message_stop", json!({})),
+    ];
+    let out = run(&events, false);
+    let call_start = &out[2]["choices"][0]["delta"]["tool_calls"][0];
+    assert_eq!(call_start["index"], 0);
+    assert_eq!(call_start["id"], "toolu_01T1x1fJ34qAmk2tNTrN7Up6");
+    assert_eq!(call_start["function"]["name"], "get_weather");
+    let args: String = out
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"].as_str())
+        .collect();
+    assert_eq!(args, "{\"location\": \"San Francisco, CA\"}");
+    let finish: Vec<&Value> = out
+        .iter()
+        .map(|c| &c["choices"][0]["finish_reason"])
+        .filter(|f| !f.is_null())
+        .collect();
+    assert_eq!(finish, vec![&json!("tool_calls")]);
+}
+
+#[test]
+fn stream_error_event() {
+    let out = run(
+        &[(
+            "error",
+            json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+        )],
+        false,
+    );
+    assert_eq!(
+        out,
+        vec![json!({"error": "overloaded_error", "message": "Overloaded"})]
+    );
+}
