@@ -6,17 +6,17 @@
 use crate::error::ConfigError;
 use crate::runtime::{Origin, Provider, Timeouts};
 use crate::{EnvSource, Secret};
-use switchyard_providers::presets::{PresetAuth, PRESETS};
-use switchyard_providers::AuthStyle;
+use switchyard_providers::presets::PRESETS;
 
 pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Provider> {
     let mut out = Vec::new();
     for pr in PRESETS {
         let key = env.var(pr.key_env);
         let base = env.var(pr.base_url_env);
-        let enabled = match pr.auth {
-            PresetAuth::Bearer => key.is_some(),
-            PresetAuth::OptionalBearer => base.is_some(),
+        let enabled = if pr.auth.key_required() {
+            key.is_some()
+        } else {
+            base.is_some()
         };
         if !enabled {
             continue;
@@ -30,7 +30,7 @@ pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Prov
             kind: pr.kind,
             preset: Some(pr.name),
             base_url,
-            auth: AuthStyle::Bearer,
+            auth: pr.auth.style(),
             api_key: key.map(Secret::new),
             headers: Vec::new(),
             extra_ca_pem: None,

@@ -48,15 +48,16 @@ pub struct RawProvider {
     /// A built-in host (see docs/providers.md) supplying base URL, auth style and env vars.
     /// Defaults to the preset named like the provider, when there is one.
     pub preset: Option<String>,
-    /// Wire format. Default `openai-compatible`.
+    /// Wire format. Default: the preset's, else `openai-compatible`.
     #[serde(rename = "type")]
     pub kind: Option<RawKind>,
     /// Base URL that `/chat/completions` is appended to, e.g. `https://api.openai.com/v1`.
     pub base_url: Option<String>,
     /// API key, usually `${ENV_VAR}`. Defaults to the preset's environment variable.
     pub api_key: Option<String>,
-    /// Header carrying the key: `authorization` (as `Bearer <key>`, the default), another header
-    /// name such as `api-key` (the key alone), or `none`.
+    /// Header carrying the key: `authorization` (as `Bearer <key>`), another header name such as
+    /// `api-key` (the key alone), or `none`. Default: the preset's or the type's
+    /// (`x-api-key` for anthropic), else `authorization`.
     pub auth_header: Option<String>,
     /// PEM file of CA certificates to trust for this provider besides the system's (an internal CA).
     pub ca_file: Option<String>,
@@ -79,6 +80,8 @@ pub struct RawProvider {
 pub enum RawKind {
     /// OpenAI's API or a host that copies it.
     OpenaiCompatible,
+    /// Anthropic's Messages API (requests are translated).
+    Anthropic,
 }
 
 /// Upstream timeouts, in milliseconds.

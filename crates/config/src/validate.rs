@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
-use switchyard_providers::presets::{self, Preset, PresetAuth};
+use switchyard_providers::presets::{self, Preset};
 use switchyard_providers::{AuthStyle, ProviderKind};
 
 const TOP_LEVEL: &[&str] = &["server", "providers", "aliases", "client_keys"];
@@ -217,7 +217,9 @@ fn provider(
         None => presets::find(&p.name),
     };
     let kind = match p.kind {
-        Some(RawKind::OpenaiCompatible) | None => ProviderKind::OpenAiCompatible,
+        Some(RawKind::OpenaiCompatible) => ProviderKind::OpenAiCompatible,
+        Some(RawKind::Anthropic) => ProviderKind::Anthropic,
+        None => preset.map_or(ProviderKind::OpenAiCompatible, |pr| pr.kind),
     };
     let base_url = p
         .base_url
@@ -240,7 +242,11 @@ fn provider(
         }
     };
     let auth = match p.auth_header.as_deref() {
-        None => AuthStyle::Bearer,
+        None => match (preset, kind) {
+            (Some(pr), _) if pr.kind == kind => pr.auth.style(),
+            (_, ProviderKind::Anthropic) => AuthStyle::Header("x-api-key".into()),
+            _ => AuthStyle::Bearer,
+        },
         Some(h) if h.eq_ignore_ascii_case("authorization") => AuthStyle::Bearer,
         Some("none") => AuthStyle::None,
         Some(h) => {
@@ -258,7 +264,7 @@ fn provider(
         .clone()
         .or_else(|| preset.and_then(|pr| env.var(pr.key_env)));
     if api_key.is_none() && auth != AuthStyle::None {
-        if let Some(pr) = preset.filter(|pr| pr.auth == PresetAuth::Bearer) {
+        if let Some(pr) = preset.filter(|pr| pr.auth.key_required()) {
             errors.push(ConfigError::new(
                 format!("{path}.api_key"),
                 format!(

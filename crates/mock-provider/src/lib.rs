@@ -1,10 +1,12 @@
-//! A mock LLM provider that speaks OpenAI's documented wire format and injects faults on request:
+//! A mock LLM provider that speaks OpenAI's and Anthropic's documented wire formats and injects
+//! faults on request:
 //! latency, status codes, Retry-After, slow first chunk, chunk delays, broken and hanging streams.
 //! It records what it receives so tests can check the exact upstream body and headers.
 //!
 //! Faults are chosen per request, first match wins: the queue filled by `POST /_mock/faults`,
 //! then a `mock` object in the JSON request body (which pass-through gateways forward untouched).
 
+mod anthropic;
 mod control;
 mod embeddings;
 mod faults;
@@ -145,6 +147,7 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/v1/completions", post(openai::completions))
         .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/v1/models", get(openai::models))
+        .route("/v1/messages", post(anthropic::messages))
         .route(
             "/_mock/requests",
             get(control::requests).delete(control::clear_requests),

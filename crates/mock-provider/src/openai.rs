@@ -14,15 +14,58 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const CREATED: u64 = 1_700_000_000;
-const DEFAULT_TEXT: &str = "Hello! This is the mock provider answering.";
+pub(crate) const DEFAULT_TEXT: &str = "Hello! This is the mock provider answering.";
 
 pub(crate) fn error(status: StatusCode, message: &str, kind: &str, code: Option<&str>) -> Response {
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
     (status, axum::Json(body)).into_response()
 }
 
+/// Which API's error shape to answer in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    OpenAi,
+    Anthropic,
+}
+
+/// An error body in the dialect's shape.
+pub(crate) fn error_in(
+    dialect: Dialect,
+    status: StatusCode,
+    message: &str,
+    kind: &str,
+    code: Option<&str>,
+) -> Response {
+    match dialect {
+        Dialect::OpenAi => error(status, message, kind, code),
+        Dialect::Anthropic => (
+            status,
+            axum::Json(json!({"type": "error", "error": {"type": kind, "message": message}})),
+        )
+            .into_response(),
+    }
+}
+
+/// OpenAI calls a bad key an invalid request; Anthropic an authentication error.
+fn auth_kind(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::OpenAi => "invalid_request_error",
+        Dialect::Anthropic => "authentication_error",
+    }
+}
+
 /// Records, authenticates, parses and applies the fault's status and latency.
 pub(crate) async fn prepare(
+    state: &State,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &Bytes,
+) -> Result<(Value, Fault), Response> {
+    prepare_in(Dialect::OpenAi, state, headers, uri, body).await
+}
+
+pub(crate) async fn prepare_in(
+    dialect: Dialect,
     state: &State,
     headers: &HeaderMap,
     uri: &Uri,
@@ -49,28 +92,32 @@ pub(crate) async fn prepare(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .or_else(|| headers.get("api-key").and_then(|v| v.to_str().ok()));
+        .or_else(|| headers.get("api-key").and_then(|v| v.to_str().ok()))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
     match (&state.opts.expect_key, key) {
         (_, None) => {
-            return Err(error(
+            return Err(error_in(
+                dialect,
                 StatusCode::UNAUTHORIZED,
                 "You didn't provide an API key.",
-                "invalid_request_error",
+                auth_kind(dialect),
                 None,
             ))
         }
         (Some(want), Some(got)) if want != got => {
-            return Err(error(
+            return Err(error_in(
+                dialect,
                 StatusCode::UNAUTHORIZED,
                 "Incorrect API key provided.",
-                "invalid_request_error",
+                auth_kind(dialect),
                 Some("invalid_api_key"),
             ))
         }
         _ => {}
     }
     let req: Value = serde_json::from_slice(body).map_err(|e| {
-        error(
+        error_in(
+            dialect,
             StatusCode::BAD_REQUEST,
             &format!("We could not parse the JSON body of your request: {e}"),
             "invalid_request_error",
@@ -90,7 +137,7 @@ pub(crate) async fn prepare(
     }
     waiting.done = true;
     if let Some(status) = fault.status {
-        return Err(fault_response(status, &fault));
+        return Err(fault_response(dialect, status, &fault));
     }
     Ok((req, fault))
 }
@@ -113,18 +160,20 @@ impl Drop for Waiting<'_> {
     }
 }
 
-fn fault_response(status: u16, fault: &Fault) -> Response {
+fn fault_response(dialect: Dialect, status: u16, fault: &Fault) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = match &fault.body {
         Some(Value::String(text)) => (status, text.clone()).into_response(),
         Some(v) => (status, axum::Json(v.clone())).into_response(),
-        None => error(
+        None => error_in(
+            dialect,
             status,
             &format!("mock fault: status {}", status.as_u16()),
-            if status.as_u16() == 429 {
-                "rate_limit_error"
-            } else {
-                "server_error"
+            match (status.as_u16(), dialect) {
+                (429, _) => "rate_limit_error",
+                (529, Dialect::Anthropic) => "overloaded_error",
+                (_, Dialect::Anthropic) => "api_error",
+                (_, Dialect::OpenAi) => "server_error",
             },
             None,
         ),
@@ -137,7 +186,7 @@ fn fault_response(status: u16, fault: &Fault) -> Response {
     resp
 }
 
-fn words(text: &str, chunks: Option<usize>) -> Vec<String> {
+pub(crate) fn words(text: &str, chunks: Option<usize>) -> Vec<String> {
     let parts: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
     let Some(n) = chunks.filter(|n| *n > 0) else {
         return parts;
@@ -159,7 +208,7 @@ fn usage(req: &Value, completion: usize) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
 }
 
-fn tool_name(req: &Value) -> Option<String> {
+pub(crate) fn tool_name(req: &Value) -> Option<String> {
     if req.get("tool_choice").and_then(Value::as_str) == Some("none") {
         return None;
     }

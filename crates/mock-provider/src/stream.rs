@@ -35,6 +35,15 @@ struct Cursor {
 
 /// Streams `events` as `data:` lines, applying the fault's timing and break.
 pub(crate) fn sse_response(state: Arc<State>, events: Vec<String>, fault: Fault) -> Response {
+    let frames = events
+        .into_iter()
+        .map(|e| format!("data: {e}\n\n"))
+        .collect();
+    sse_frames(state, frames, fault)
+}
+
+/// Streams complete SSE frames (`event:` and `data:` lines with their blank line).
+pub(crate) fn sse_frames(state: Arc<State>, events: Vec<String>, fault: Fault) -> Response {
     state.stats.streams_started.fetch_add(1, Ordering::Relaxed);
     let cursor = Cursor {
         guard: Guard {
@@ -63,7 +72,7 @@ pub(crate) fn sse_response(state: Arc<State>, events: Vec<String>, fault: Fault)
         match c.events.next() {
             Some(ev) => {
                 c.sent += 1;
-                let bytes = Bytes::from(format!("data: {ev}\n\n"));
+                let bytes = Bytes::from(ev);
                 Some((Ok::<_, std::io::Error>(bytes), c))
             }
             None => {

@@ -10,6 +10,23 @@ pub enum PresetAuth {
     Bearer,
     /// `Authorization: Bearer <key>` when a key is set; local servers that accept none.
     OptionalBearer,
+    /// The key alone in the named header; a key is required.
+    Header(&'static str),
+}
+
+impl PresetAuth {
+    /// How requests carry the key.
+    pub fn style(self) -> crate::AuthStyle {
+        match self {
+            PresetAuth::Bearer | PresetAuth::OptionalBearer => crate::AuthStyle::Bearer,
+            PresetAuth::Header(h) => crate::AuthStyle::Header(h.to_owned()),
+        }
+    }
+
+    /// Whether a provider from this preset needs a key to be usable.
+    pub fn key_required(self) -> bool {
+        !matches!(self, PresetAuth::OptionalBearer)
+    }
 }
 
 /// One known host.
@@ -75,6 +92,18 @@ const fn local(
 
 /// Every preset, in the order bare model names are matched against them.
 pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "anthropic",
+        display: "Anthropic (Messages API, translated)",
+        kind: ProviderKind::Anthropic,
+        // Like Anthropic's SDKs, the base URL has no /v1; the adapter appends /v1/messages.
+        base_url: "https://api.anthropic.com",
+        auth: PresetAuth::Header("x-api-key"),
+        key_env: "ANTHROPIC_API_KEY",
+        base_url_env: "ANTHROPIC_BASE_URL",
+        model_prefixes: &["claude-"],
+        models: &["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"],
+    },
     hosted(
         "openai",
         "OpenAI",
@@ -379,6 +408,11 @@ mod tests {
         let keys: HashSet<_> = PRESETS.iter().map(|p| p.key_env).collect();
         assert_eq!(keys.len(), PRESETS.len());
         assert!(PRESETS.len() >= 25);
+        let compatible = PRESETS
+            .iter()
+            .filter(|p| p.kind == ProviderKind::OpenAiCompatible)
+            .count();
+        assert!(compatible >= 25);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! The request path is `http::router` (generic HTTP layers) → `pipeline::handle` (the LLM stages,
 //! in order, in one function). docs/request-lifecycle.md draws it.
 
+pub mod adapt;
 pub mod auth;
 pub mod cli;
 pub mod context;

@@ -6,12 +6,14 @@
 //! | read_body    | body, server.max_body_bytes    | the body bytes                |
 //! | parse        | body                           | model, stream flag            |
 //! | resolve      | model, aliases, providers      | ctx.provider, upstream model  |
-//! | call         | provider endpoint, timeouts    | upstream response headers     |
+//! | call         | provider kind, endpoint,       | upstream response headers     |
+//! |              | timeouts (translates if needed)|                               |
 //! | relay        | upstream response              | the caller's response         |
 //!
 //! Later stages (limits, guardrails, cache, logging) slot in between these lines; the order is
 //! also drawn in docs/request-lifecycle.md and checked by a test through `ctx.stages`.
 
+use crate::adapt;
 use crate::auth::authenticate;
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
@@ -22,9 +24,9 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{header, Request};
 use http_body_util::{BodyExt, Limited};
-use switchyard_providers::{openai_compat, Operation};
+use switchyard_providers::Operation;
 use switchyard_routing::ResolveError;
-use switchyard_wire::peek::{peek, rewrite_model, Required};
+use switchyard_wire::peek::{peek, Required};
 
 /// The documented stage order; `ctx.stages` of a successful request equals this.
 pub const STAGES: &[&str] = &[
@@ -64,14 +66,9 @@ pub async fn handle(
     })?;
     ctx.provider = Some(target.provider);
     let upstream = &state.upstreams[target.provider];
-    let upstream_body = rewrite_model(&body, &peeked, target.model);
-    ctx.requested_model = Some(peeked.model);
     ctx.enter("call");
-    let mut up_req =
-        openai_compat::build_request(&upstream.endpoint, ctx.op, upstream_body, peeked.stream)
-            .map_err(|e| GatewayError::Internal {
-                detail: format!("building upstream request: {e}"),
-            })?;
+    let (mut up_req, reply) = adapt::request(upstream, ctx.op, &body, &peeked, target.model)?;
+    ctx.requested_model = Some(peeked.model);
     let h = up_req.headers_mut();
     h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));
     // Trace state and OpenAI's beta opt-ins travel with the request; nothing else of the
@@ -89,7 +86,14 @@ pub async fn handle(
         idle: upstream.timeouts.idle,
         deadline,
     };
-    let mut out = relay(&upstream.name, resp, limits, state.hard_stop.subscribe()).await?;
+    let mut out = relay(
+        &upstream.name,
+        resp,
+        limits,
+        state.hard_stop.subscribe(),
+        reply,
+    )
+    .await?;
     out.headers_mut()
         .insert("x-switchyard-provider", upstream.name_header.clone());
     Ok(out)

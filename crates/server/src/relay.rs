@@ -2,6 +2,7 @@
 //! bodies whole, error bodies normalised to OpenAI's shape. After the first byte has gone to the
 //! caller, a failure ends the stream with an error event, never a silent truncation.
 
+use crate::adapt::Reply;
 use crate::error::{GatewayError, UpstreamReply};
 use crate::upstream::UpstreamBody;
 use axum::body::Body;
@@ -12,6 +13,8 @@ use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use std::convert::Infallible;
 use std::time::Duration;
+use switchyard_providers::anthropic;
+use switchyard_providers::anthropic::stream::{ChunkTranslator, Out};
 use switchyard_wire::error_body::{normalize_upstream_error, OpenAiError};
 use switchyard_wire::sse::SseParser;
 use tokio::time::Instant;
@@ -60,6 +63,7 @@ pub async fn relay(
     resp: hyper::Response<UpstreamBody>,
     limits: BodyLimits,
     stop: StopSignal,
+    reply: Reply,
 ) -> Result<Response, GatewayError> {
     let (parts, body) = resp.into_parts();
     let headers = copied_headers(&parts.headers);
@@ -77,7 +81,19 @@ pub async fn relay(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
     let mut out = if is_sse {
-        let mut r = Response::new(sse_body(provider.to_owned(), body, limits, stop));
+        let translator = match reply {
+            Reply::Passthrough => None,
+            Reply::AnthropicToChat { include_usage } => {
+                Some(ChunkTranslator::new(unix_now(), include_usage))
+            }
+        };
+        let mut r = Response::new(sse_body(
+            provider.to_owned(),
+            body,
+            limits,
+            stop,
+            translator,
+        ));
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
@@ -87,6 +103,18 @@ pub async fn relay(
         r
     } else {
         let bytes = read_body(provider, body, limits, MAX_BODY, false).await?;
+        let bytes = match reply {
+            Reply::Passthrough => bytes,
+            Reply::AnthropicToChat { .. } => {
+                let msg: serde_json::Value =
+                    serde_json::from_slice(&bytes).map_err(|e| GatewayError::UpstreamProtocol {
+                        provider: provider.to_owned(),
+                        detail: format!("response is not JSON: {e}"),
+                    })?;
+                let chat = anthropic::response::to_openai(&msg, unix_now());
+                Bytes::from(serde_json::to_vec(&chat).unwrap_or_default())
+            }
+        };
         let mut r = Response::new(Body::from(bytes));
         let ct = parts
             .headers
@@ -164,6 +192,10 @@ async fn read_body(
 
 struct SseRelay {
     stop: StopSignal,
+    /// Set when the upstream speaks another format: events are translated, not forwarded.
+    translator: Option<ChunkTranslator>,
+    /// A translated stream must reach its end event; a clean close before it is a truncation.
+    saw_end: bool,
     provider: String,
     body: UpstreamBody,
     parser: SseParser,
@@ -178,9 +210,17 @@ fn error_frame(e: &GatewayError) -> Result<Frame<Bytes>, Infallible> {
 }
 
 /// An SSE body that forwards each complete upstream event as soon as it is parsed.
-fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits, stop: StopSignal) -> Body {
+fn sse_body(
+    provider: String,
+    body: UpstreamBody,
+    limits: BodyLimits,
+    stop: StopSignal,
+    translator: Option<ChunkTranslator>,
+) -> Body {
     let relay = SseRelay {
         stop,
+        translator,
+        saw_end: false,
         provider,
         body,
         parser: SseParser::new(),
@@ -190,9 +230,29 @@ fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits, stop: Stop
     let stream = futures_util::stream::unfold(relay, |mut r| async move {
         loop {
             if let Some(ev) = r.parser.next_event() {
-                return Some((Ok(Frame::data(ev.raw)), r));
+                if r.translator.is_none() {
+                    return Some((Ok(Frame::data(ev.raw)), r));
+                }
+                match translate_event(&mut r, &ev) {
+                    Translated::Nothing => continue,
+                    Translated::Frame(bytes) => return Some((Ok(Frame::data(bytes)), r)),
+                    Translated::Fail(e) => {
+                        r.done = true;
+                        r.saw_end = true;
+                        r.parser = SseParser::new();
+                        return Some((error_frame(&e), r));
+                    }
+                }
             }
             if r.done {
+                if r.translator.is_some() && !r.saw_end {
+                    r.saw_end = true;
+                    let err = GatewayError::UpstreamProtocol {
+                        provider: r.provider.clone(),
+                        detail: "stream closed before its final event".into(),
+                    };
+                    return Some((error_frame(&err), r));
+                }
                 return None;
             }
             let limit = r.limits.deadline.min(Instant::now() + r.limits.idle);
@@ -203,6 +263,7 @@ fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits, stop: Stop
             };
             let Some(next) = next else {
                 r.done = true;
+                r.saw_end = true;
                 return Some((error_frame(&GatewayError::ShuttingDown), r));
             };
             match next {
@@ -220,6 +281,7 @@ fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits, stop: Stop
                 }
                 Ok(Some(Err(e))) => {
                     r.done = true;
+                    r.saw_end = true;
                     let err = GatewayError::UpstreamProtocol {
                         provider: r.provider.clone(),
                         detail: format!("stream broke off: {e}"),
@@ -228,6 +290,7 @@ fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits, stop: Stop
                 }
                 Err(_) => {
                     r.done = true;
+                    r.saw_end = true;
                     let phase = if Instant::now() >= r.limits.deadline {
                         "total time limit reached mid-stream"
                     } else {
@@ -243,4 +306,71 @@ fn sse_body(provider: String, body: UpstreamBody, limits: BodyLimits, stop: Stop
         }
     });
     Body::new(StreamBody::new(stream))
+}
+
+enum Translated {
+    Nothing,
+    Frame(Bytes),
+    Fail(GatewayError),
+}
+
+/// Runs one upstream event through the translator; several caller events go out as one frame.
+fn translate_event(r: &mut SseRelay, ev: &switchyard_wire::sse::SseEvent) -> Translated {
+    let Some(tr) = r.translator.as_mut() else {
+        return Translated::Nothing;
+    };
+    let Some(data) = ev.data.as_deref() else {
+        return Translated::Nothing;
+    };
+    let parsed: serde_json::Value = match serde_json::from_str(data) {
+        Ok(v) => v,
+        Err(e) => {
+            return Translated::Fail(GatewayError::UpstreamProtocol {
+                provider: r.provider.clone(),
+                detail: format!("stream event is not JSON: {e}"),
+            })
+        }
+    };
+    let name = ev
+        .event
+        .as_deref()
+        .or_else(|| parsed.get("type").and_then(serde_json::Value::as_str))
+        .unwrap_or("");
+    match tr.on_event(name, &parsed) {
+        Out::Data(items) if items.is_empty() => Translated::Nothing,
+        Out::Data(items) => {
+            let mut buf = Vec::with_capacity(items.iter().map(|i| i.len() + 8).sum());
+            for item in items {
+                if item == "[DONE]" {
+                    r.saw_end = true;
+                }
+                buf.extend_from_slice(b"data: ");
+                buf.extend_from_slice(item.as_bytes());
+                buf.extend_from_slice(b"\n\n");
+            }
+            Translated::Frame(Bytes::from(buf))
+        }
+        Out::Error(kind, message) => {
+            r.saw_end = true;
+            // Sent as the provider said it, in OpenAI's shape; a mid-stream error has no status.
+            let e = OpenAiError::new(message, &kind, None);
+            tracing::warn!(provider = %r.provider, kind, "upstream error event mid-stream");
+            Translated::Frame(e.to_sse_event()).into_final(r)
+        }
+    }
+}
+
+impl Translated {
+    /// Marks the stream finished after this frame.
+    fn into_final(self, r: &mut SseRelay) -> Self {
+        r.done = true;
+        r.parser = SseParser::new();
+        self
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

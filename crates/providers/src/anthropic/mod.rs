@@ -17,6 +17,15 @@ pub const MESSAGES_PATH: &str = "/v1/messages";
 /// Output token budget when the caller gives none: Anthropic requires `max_tokens`.
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 
+/// Builds the upstream request for a translated Messages body.
+pub fn build_request(
+    ep: &crate::endpoint::Endpoint,
+    body: bytes::Bytes,
+    stream: bool,
+) -> Result<http::Request<bytes::Bytes>, http::Error> {
+    ep.post(MESSAGES_PATH, body, stream)
+}
+
 /// OpenAI finish_reason for an Anthropic stop_reason.
 pub fn finish_reason(stop_reason: Option<&str>) -> &'static str {
     match stop_reason {

@@ -1,20 +1,9 @@
 //! The OpenAI wire format: requests pass through byte-faithfully but for the model name.
 
-use crate::{AuthStyle, Operation};
+use crate::endpoint::Endpoint;
+use crate::Operation;
 use bytes::Bytes;
-use http::{header, HeaderName, HeaderValue, Method, Request};
-
-/// Where and how to reach one OpenAI-compatible provider.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
-    pub base_url: String,
-    pub auth: AuthStyle,
-    /// The header value carrying the key, prepared once at start-up.
-    pub auth_value: Option<HeaderValue>,
-    /// Extra headers sent on every request (from config).
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-}
+use http::Request;
 
 /// The path appended to the base URL for an operation.
 pub fn path(op: Operation) -> &'static str {
@@ -25,26 +14,6 @@ pub fn path(op: Operation) -> &'static str {
     }
 }
 
-/// Prepares the credential header value for a key, marked sensitive so it never prints.
-pub fn auth_value(auth: &AuthStyle, key: &str) -> Option<HeaderValue> {
-    let text = match auth {
-        AuthStyle::Bearer => format!("Bearer {key}"),
-        AuthStyle::Header(_) => key.to_owned(),
-        AuthStyle::None => return None,
-    };
-    let mut v = HeaderValue::from_str(&text).ok()?;
-    v.set_sensitive(true);
-    Some(v)
-}
-
-fn auth_name(auth: &AuthStyle) -> Option<HeaderName> {
-    match auth {
-        AuthStyle::Bearer => Some(header::AUTHORIZATION),
-        AuthStyle::Header(name) => HeaderName::from_bytes(name.as_bytes()).ok(),
-        AuthStyle::None => None,
-    }
-}
-
 /// Builds the upstream request. `body` already carries the upstream model name.
 pub fn build_request(
     ep: &Endpoint,
@@ -52,30 +21,15 @@ pub fn build_request(
     body: Bytes,
     stream: bool,
 ) -> Result<Request<Bytes>, http::Error> {
-    let mut b = Request::builder()
-        .method(Method::POST)
-        .uri(format!("{}{}", ep.base_url, path(op)))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(
-            header::ACCEPT,
-            if stream {
-                "text/event-stream"
-            } else {
-                "application/json"
-            },
-        );
-    if let (Some(name), Some(value)) = (auth_name(&ep.auth), &ep.auth_value) {
-        b = b.header(name, value.clone());
-    }
-    for (k, v) in &ep.headers {
-        b = b.header(k, v);
-    }
-    b.body(body)
+    ep.post(path(op), body, stream)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::auth_value;
+    use crate::AuthStyle;
+    use http::{HeaderName, HeaderValue};
 
     fn ep(auth: AuthStyle, key: &str) -> Endpoint {
         Endpoint {

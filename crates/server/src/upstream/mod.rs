@@ -18,12 +18,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
 use switchyard_config::{Provider, Timeouts};
-use switchyard_providers::openai_compat::{self, Endpoint};
-use switchyard_providers::AuthStyle;
+use switchyard_providers::endpoint::{auth_value, Endpoint};
+use switchyard_providers::{anthropic, AuthStyle, ProviderKind};
 
 /// Everything needed to call one provider.
 pub struct Upstream {
     pub name: String,
+    /// The wire format it speaks, which decides whether requests pass through or translate.
+    pub kind: ProviderKind,
     /// The name as a header value, for `x-switchyard-provider`.
     pub name_header: HeaderValue,
     pub endpoint: Endpoint,
@@ -46,7 +48,7 @@ impl Upstream {
     pub fn new(p: &Provider, tls: &TlsConfig) -> Result<Self, String> {
         let auth_value = match &p.api_key {
             Some(key) => {
-                let v = openai_compat::auth_value(&p.auth, key.expose());
+                let v = auth_value(&p.auth, key.expose());
                 if v.is_none() && p.auth != AuthStyle::None {
                     return Err(format!(
                         "provider '{}': the API key contains characters not allowed in a header",
@@ -64,6 +66,16 @@ impl Upstream {
             let value = HeaderValue::from_str(v)
                 .map_err(|e| format!("provider '{}': header {k}: {e}", p.name))?;
             headers.push((name, value));
+        }
+        if p.kind == ProviderKind::Anthropic
+            && !headers
+                .iter()
+                .any(|(k, _)| k.as_str() == "anthropic-version")
+        {
+            headers.push((
+                HeaderName::from_static("anthropic-version"),
+                HeaderValue::from_static(anthropic::VERSION),
+            ));
         }
         let url = url::Url::parse(&p.base_url)
             .map_err(|e| format!("provider '{}': base_url: {e}", p.name))?;
@@ -103,6 +115,7 @@ impl Upstream {
             name_header: HeaderValue::from_str(&p.name)
                 .map_err(|e| format!("provider '{}': name: {e}", p.name))?,
             name: p.name.clone(),
+            kind: p.kind,
             endpoint: Endpoint {
                 base_url: p.base_url.clone(),
                 auth: p.auth.clone(),

@@ -40,7 +40,9 @@ pub async fn start_with(yaml: &str, extra: Router<Arc<AppState>>) -> Harness {
     })
     .await
     .unwrap();
-    let yaml = yaml.replace("${MOCK}", &mock.base_url());
+    let yaml = yaml
+        .replace("${MOCK}", &mock.base_url())
+        .replace("${MOCK_ROOT}", &format!("http://{}", mock.addr));
     let cfg = switchyard_config::from_yaml(&yaml, &env(&[])).unwrap();
     let state = AppState::build(cfg).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,0 +1,136 @@
+//! Anthropic's Messages API (`POST /v1/messages`), as documented in its API reference and
+//! streaming guide: message objects, and the message_start … message_stop event sequence.
+
+use crate::openai::{error_in, prepare_in, words, Dialect, DEFAULT_TEXT};
+use crate::stream::sse_frames;
+use crate::State;
+use axum::extract::State as AxState;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+fn frame(event: &str, data: &Value) -> String {
+    format!("event: {event}\ndata: {data}\n\n")
+}
+
+pub(crate) async fn messages(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let (req, fault) = match prepare_in(Dialect::Anthropic, &state, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if headers.get("anthropic-version").is_none() {
+        return error_in(
+            Dialect::Anthropic,
+            StatusCode::BAD_REQUEST,
+            "anthropic-version: header is required",
+            "invalid_request_error",
+            None,
+        );
+    }
+    if req.get("max_tokens").and_then(Value::as_u64).is_none() {
+        return error_in(
+            Dialect::Anthropic,
+            StatusCode::BAD_REQUEST,
+            "max_tokens: Field required",
+            "invalid_request_error",
+            None,
+        );
+    }
+    let id = format!("msg_mock_{}", state.ids.fetch_add(1, Ordering::Relaxed));
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("claude-mock")
+        .to_owned();
+    let text = fault.content.clone().unwrap_or_else(|| DEFAULT_TEXT.into());
+    let wants_tool = req.pointer("/tool_choice/type").and_then(Value::as_str) != Some("none");
+    let tool = req
+        .pointer("/tools/0/name")
+        .and_then(Value::as_str)
+        .filter(|_| wants_tool)
+        .map(str::to_owned);
+    let args = fault
+        .tool_arguments
+        .clone()
+        .unwrap_or_else(|| "{\"city\": \"Paris\", \"unit\": \"celsius\"}".into());
+    let input_tokens = req
+        .get("messages")
+        .map_or(1, |m| m.to_string().len().div_ceil(4));
+    let output_tokens = text.split(' ').count();
+    let stop_reason = if tool.is_some() {
+        "tool_use"
+    } else {
+        "end_turn"
+    };
+    let usage = json!({"input_tokens": input_tokens, "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0});
+    if req.get("stream").and_then(Value::as_bool) != Some(true) {
+        let content = match &tool {
+            Some(name) => json!([{"type": "tool_use", "id": "toolu_mock_1", "name": name,
+                "input": serde_json::from_str::<Value>(&args).unwrap_or(json!({}))}]),
+            None => json!([{"type": "text", "text": text}]),
+        };
+        return axum::Json(
+            json!({"id": id, "type": "message", "role": "assistant", "model": model,
+            "content": content, "stop_reason": stop_reason, "stop_sequence": null, "usage": usage}),
+        )
+        .into_response();
+    }
+    let mut frames = vec![
+        frame(
+            "message_start",
+            &json!({"type": "message_start", "message": {"id": id, "type": "message",
+            "role": "assistant", "model": model, "content": [], "stop_reason": null, "stop_sequence": null,
+            "usage": {"input_tokens": input_tokens, "output_tokens": 1,
+                "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}}),
+        ),
+        frame("ping", &json!({"type": "ping"})),
+    ];
+    match &tool {
+        Some(name) => {
+            frames.push(frame("content_block_start", &json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "tool_use", "id": "toolu_mock_1", "name": name, "input": {}}})));
+            for piece in words(&args, fault.chunks) {
+                frames.push(frame(
+                    "content_block_delta",
+                    &json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": piece}}),
+                ));
+            }
+        }
+        None => {
+            frames.push(frame(
+                "content_block_start",
+                &json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "text", "text": ""}}),
+            ));
+            for piece in words(&text, fault.chunks) {
+                frames.push(frame(
+                    "content_block_delta",
+                    &json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": piece}}),
+                ));
+            }
+        }
+    }
+    frames.push(frame(
+        "content_block_stop",
+        &json!({"type": "content_block_stop", "index": 0}),
+    ));
+    frames.push(frame(
+        "message_delta",
+        &json!({"type": "message_delta",
+        "delta": {"stop_reason": stop_reason, "stop_sequence": null},
+        "usage": {"output_tokens": output_tokens}}),
+    ));
+    frames.push(frame("message_stop", &json!({"type": "message_stop"})));
+    sse_frames(state, frames, fault)
+}

@@ -1,0 +1,67 @@
+//! Where and how to reach a provider, and the request every adapter's call starts from.
+
+use crate::AuthStyle;
+use bytes::Bytes;
+use http::{header, HeaderName, HeaderValue, Method, Request};
+
+/// Where and how to reach one provider.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub auth: AuthStyle,
+    /// The header value carrying the key, prepared once at start-up.
+    pub auth_value: Option<HeaderValue>,
+    /// Extra headers sent on every request (from config).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// Prepares the credential header value for a key, marked sensitive so it never prints.
+pub fn auth_value(auth: &AuthStyle, key: &str) -> Option<HeaderValue> {
+    let text = match auth {
+        AuthStyle::Bearer => format!("Bearer {key}"),
+        AuthStyle::Header(_) => key.to_owned(),
+        AuthStyle::None => return None,
+    };
+    let mut v = HeaderValue::from_str(&text).ok()?;
+    v.set_sensitive(true);
+    Some(v)
+}
+
+fn auth_name(auth: &AuthStyle) -> Option<HeaderName> {
+    match auth {
+        AuthStyle::Bearer => Some(header::AUTHORIZATION),
+        AuthStyle::Header(name) => HeaderName::from_bytes(name.as_bytes()).ok(),
+        AuthStyle::None => None,
+    }
+}
+
+impl Endpoint {
+    /// A JSON POST to `path` under the base URL, with credentials and extra headers.
+    pub fn post(
+        &self,
+        path: &str,
+        body: Bytes,
+        stream: bool,
+    ) -> Result<Request<Bytes>, http::Error> {
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}{}", self.base_url, path))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(
+                header::ACCEPT,
+                if stream {
+                    "text/event-stream"
+                } else {
+                    "application/json"
+                },
+            );
+        if let (Some(name), Some(value)) = (auth_name(&self.auth), &self.auth_value) {
+            b = b.header(name, value.clone());
+        }
+        for (k, v) in &self.headers {
+            b = b.header(k, v);
+        }
+        b.body(body)
+    }
+}
