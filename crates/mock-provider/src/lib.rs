@@ -148,6 +148,7 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/v1/models", get(openai::models))
         .route("/v1/messages", post(anthropic::messages))
+        .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
         .route(
             "/_mock/requests",
             get(control::requests).delete(control::clear_requests),

@@ -65,3 +65,26 @@ impl Endpoint {
         b.body(body)
     }
 }
+
+/// Why an upstream request could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The provider's wire format has no such operation.
+    Unsupported(crate::Operation),
+    Http(http::Error),
+}
+
+impl From<http::Error> for BuildError {
+    fn from(e: http::Error) -> Self {
+        BuildError::Http(e)
+    }
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Unsupported(op) => write!(f, "this provider does not serve {}", op.name()),
+            BuildError::Http(e) => write!(f, "{e}"),
+        }
+    }
+}

@@ -24,6 +24,10 @@ pub enum Operation {
     ChatCompletions,
     Completions,
     Embeddings,
+    /// Anthropic's `POST /v1/messages`.
+    Messages,
+    /// Anthropic's `POST /v1/messages/count_tokens`.
+    CountTokens,
 }
 
 impl Operation {
@@ -33,6 +37,18 @@ impl Operation {
             Operation::ChatCompletions => "chat.completions",
             Operation::Completions => "completions",
             Operation::Embeddings => "embeddings",
+            Operation::Messages => "messages",
+            Operation::CountTokens => "messages.count_tokens",
+        }
+    }
+
+    /// The API shape the caller speaks, and so the shape of its replies and errors.
+    pub fn dialect(self) -> switchyard_wire::Dialect {
+        match self {
+            Operation::ChatCompletions | Operation::Completions | Operation::Embeddings => {
+                switchyard_wire::Dialect::OpenAi
+            }
+            Operation::Messages | Operation::CountTokens => switchyard_wire::Dialect::Anthropic,
         }
     }
 }

@@ -6,9 +6,11 @@ use crate::upstream::Upstream;
 use bytes::Bytes;
 use http::Request;
 use serde_json::Value;
+use switchyard_providers::endpoint::BuildError;
 use switchyard_providers::translate::TranslateError;
 use switchyard_providers::{anthropic, openai_compat, Operation, ProviderKind};
 use switchyard_wire::peek::{rewrite_model, Peek};
+use switchyard_wire::Dialect;
 
 /// How the upstream's reply becomes the caller's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,29 @@ fn bad(e: TranslateError) -> GatewayError {
     }
 }
 
+/// Caller headers that travel upstream, by provider format: trace state, and the format's own
+/// version and beta opt-ins. Nothing else of the caller's (key, cookies, org) is forwarded.
+pub fn forwarded_headers(kind: ProviderKind) -> &'static [&'static str] {
+    match kind {
+        ProviderKind::OpenAiCompatible => &["tracestate", "openai-beta"],
+        ProviderKind::Anthropic => &["tracestate", "anthropic-beta", "anthropic-version"],
+    }
+}
+
+fn unsupported(upstream: &Upstream, op: Operation, e: BuildError) -> GatewayError {
+    match e {
+        BuildError::Unsupported(_) => GatewayError::BadRequest {
+            message: format!(
+                "provider '{}' does not serve {}; choose a model from another provider",
+                upstream.name,
+                op.name()
+            ),
+            param: Some("model".into()),
+        },
+        BuildError::Http(e) => internal(e),
+    }
+}
+
 fn internal(e: impl std::fmt::Display) -> GatewayError {
     GatewayError::Internal {
         detail: format!("building upstream request: {e}"),
@@ -40,23 +65,33 @@ pub fn request(
     peek: &Peek,
     model: &str,
 ) -> Result<(Request<Bytes>, Reply), GatewayError> {
-    match upstream.kind {
-        ProviderKind::OpenAiCompatible => {
+    match (upstream.kind, op.dialect()) {
+        // Same format on both sides: the body passes through with only the model rewritten.
+        (ProviderKind::OpenAiCompatible, Dialect::OpenAi)
+        | (ProviderKind::Anthropic, Dialect::Anthropic) => {
             let body = rewrite_model(body, peek, model);
-            let req = openai_compat::build_request(&upstream.endpoint, op, body, peek.stream)
-                .map_err(internal)?;
+            let req = match upstream.kind {
+                ProviderKind::OpenAiCompatible => {
+                    openai_compat::build_request(&upstream.endpoint, op, body, peek.stream)
+                }
+                ProviderKind::Anthropic => {
+                    anthropic::build_request(&upstream.endpoint, op, body, peek.stream)
+                }
+            }
+            .map_err(|e| unsupported(upstream, op, e))?;
             Ok((req, Reply::Passthrough))
         }
-        ProviderKind::Anthropic => {
+        (ProviderKind::OpenAiCompatible, Dialect::Anthropic) => Err(GatewayError::BadRequest {
+            message: format!(
+                "provider '{}' is OpenAI-compatible; Anthropic Messages requests can only go to \
+                 Anthropic providers for now (translation is coming)",
+                upstream.name
+            ),
+            param: Some("model".into()),
+        }),
+        (ProviderKind::Anthropic, Dialect::OpenAi) => {
             if op != Operation::ChatCompletions {
-                return Err(GatewayError::BadRequest {
-                    message: format!(
-                        "provider '{}' (Anthropic) does not serve {}; use /v1/chat/completions",
-                        upstream.name,
-                        op.name()
-                    ),
-                    param: Some("model".into()),
-                });
+                return Err(unsupported(upstream, op, BuildError::Unsupported(op)));
             }
             let caller: Value =
                 serde_json::from_slice(body).map_err(|e| GatewayError::BadRequest {
@@ -69,8 +104,8 @@ pub fn request(
                 .unwrap_or(false);
             let translated = anthropic::request::from_openai(&caller, model).map_err(bad)?;
             let bytes = Bytes::from(serde_json::to_vec(&translated).map_err(internal)?);
-            let req = anthropic::build_request(&upstream.endpoint, bytes, peek.stream)
-                .map_err(internal)?;
+            let req = anthropic::build_request(&upstream.endpoint, op, bytes, peek.stream)
+                .map_err(|e| unsupported(upstream, op, e))?;
             Ok((req, Reply::AnthropicToChat { include_usage }))
         }
     }

@@ -6,9 +6,14 @@
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
-use switchyard_wire::error_body::OpenAiError;
+use switchyard_wire::error_body::{
+    anthropic_body, anthropic_sse_event, anthropic_type_for_status, normalize_upstream_error,
+    normalize_upstream_error_anthropic, OpenAiError,
+};
+use switchyard_wire::Dialect;
 
-/// An upstream error reply, relayed with its status and selected headers.
+/// An upstream error reply, relayed with its status and selected headers; the body is the
+/// provider's own, reshaped for the caller's dialect when rendered.
 #[derive(Debug)]
 pub struct UpstreamReply {
     pub status: StatusCode,
@@ -215,12 +220,24 @@ impl GatewayError {
     }
 }
 
-impl IntoResponse for GatewayError {
-    fn into_response(self) -> Response {
+impl GatewayError {
+    /// The reply in the caller's API shape.
+    pub fn render(self, dialect: Dialect) -> Response {
         let c = self.classify();
-        let (body, extra) = match self {
-            GatewayError::UpstreamStatus(reply) => (reply.body, reply.headers),
-            other => (other.to_openai().to_body(), HeaderMap::new()),
+        let status = c.status.as_u16();
+        let (body, extra) = match (self, dialect) {
+            (GatewayError::UpstreamStatus(reply), Dialect::OpenAi) => {
+                (normalize_upstream_error(status, &reply.body), reply.headers)
+            }
+            (GatewayError::UpstreamStatus(reply), Dialect::Anthropic) => (
+                normalize_upstream_error_anthropic(status, &reply.body),
+                reply.headers,
+            ),
+            (other, Dialect::OpenAi) => (other.to_openai().to_body(), HeaderMap::new()),
+            (other, Dialect::Anthropic) => (
+                anthropic_body(anthropic_type_for_status(status), &other.public_message()),
+                HeaderMap::new(),
+            ),
         };
         let mut resp = (c.status, body).into_response();
         let h = resp.headers_mut();
@@ -230,6 +247,23 @@ impl IntoResponse for GatewayError {
         );
         h.extend(extra);
         resp
+    }
+
+    /// The error as the last event of a stream that has already started.
+    pub fn sse_event(&self, dialect: Dialect) -> Bytes {
+        match dialect {
+            Dialect::OpenAi => self.to_openai().to_sse_event(),
+            Dialect::Anthropic => anthropic_sse_event(
+                anthropic_type_for_status(self.classify().status.as_u16()),
+                &self.public_message(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        self.render(Dialect::OpenAi)
     }
 }
 

@@ -30,6 +30,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/chat/completions", post(chat))
         .route("/v1/completions", post(completions))
         .route("/completions", post(completions))
+        .route("/v1/messages", post(messages))
+        .route("/v1/messages/count_tokens", post(count_tokens))
         .route("/v1/embeddings", post(embeddings))
         .route("/embeddings", post(embeddings))
         .route("/v1/models", get(models))
@@ -98,7 +100,7 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
             } else {
                 tracing::debug!(request_id = ?ctx.request_id, op = op.name(), status = c.status.as_u16(), error = %e, "request refused");
             }
-            e.into_response()
+            e.render(op.dialect())
         }
     }
 }
@@ -109,6 +111,14 @@ async fn chat(State(s): State<Arc<AppState>>, req: Request) -> Response {
 
 async fn completions(State(s): State<Arc<AppState>>, req: Request) -> Response {
     run(s, Operation::Completions, req).await
+}
+
+async fn messages(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    run(s, Operation::Messages, req).await
+}
+
+async fn count_tokens(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    run(s, Operation::CountTokens, req).await
 }
 
 async fn embeddings(State(s): State<Arc<AppState>>, req: Request) -> Response {

@@ -71,11 +71,9 @@ pub async fn handle(
     ctx.requested_model = Some(peeked.model);
     let h = up_req.headers_mut();
     h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));
-    // Trace state and OpenAI's beta opt-ins travel with the request; nothing else of the
-    // caller's headers does (their key, cookies and org headers belong to the gateway's side).
-    for name in ["tracestate", "openai-beta"] {
-        if let Some(v) = parts.headers.get(name) {
-            h.insert(name, v.clone());
+    for name in adapt::forwarded_headers(upstream.kind) {
+        if let Some(v) = parts.headers.get(*name) {
+            h.insert(*name, v.clone());
         }
     }
     h.insert("x-request-id", ctx.request_id.clone());
@@ -86,14 +84,8 @@ pub async fn handle(
         idle: upstream.timeouts.idle,
         deadline,
     };
-    let mut out = relay(
-        &upstream.name,
-        resp,
-        limits,
-        state.hard_stop.subscribe(),
-        reply,
-    )
-    .await?;
+    let stop = state.hard_stop.subscribe();
+    let mut out = relay(&upstream.name, resp, limits, stop, reply, ctx.op.dialect()).await?;
     out.headers_mut()
         .insert("x-switchyard-provider", upstream.name_header.clone());
     Ok(out)
@@ -104,6 +96,7 @@ fn required(op: Operation) -> Required {
         Operation::ChatCompletions => Required::Messages,
         Operation::Completions => Required::Prompt,
         Operation::Embeddings => Required::Input,
+        Operation::Messages | Operation::CountTokens => Required::Messages,
     }
 }
 

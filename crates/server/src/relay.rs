@@ -15,8 +15,9 @@ use std::convert::Infallible;
 use std::time::Duration;
 use switchyard_providers::anthropic;
 use switchyard_providers::anthropic::stream::{ChunkTranslator, Out};
-use switchyard_wire::error_body::{normalize_upstream_error, OpenAiError};
+use switchyard_wire::error_body::OpenAiError;
 use switchyard_wire::sse::SseParser;
+use switchyard_wire::Dialect;
 use tokio::time::Instant;
 
 /// Error bodies larger than this are cut; they are read only to relay a message.
@@ -64,6 +65,7 @@ pub async fn relay(
     limits: BodyLimits,
     stop: StopSignal,
     reply: Reply,
+    dialect: Dialect,
 ) -> Result<Response, GatewayError> {
     let (parts, body) = resp.into_parts();
     let headers = copied_headers(&parts.headers);
@@ -71,7 +73,7 @@ pub async fn relay(
         let raw = read_body(provider, body, limits, MAX_ERROR_BODY, true).await?;
         return Err(GatewayError::UpstreamStatus(Box::new(UpstreamReply {
             status: parts.status,
-            body: normalize_upstream_error(parts.status.as_u16(), &raw),
+            body: raw,
             headers,
         })));
     }
@@ -93,6 +95,7 @@ pub async fn relay(
             limits,
             stop,
             translator,
+            dialect,
         ));
         r.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -192,6 +195,8 @@ async fn read_body(
 
 struct SseRelay {
     stop: StopSignal,
+    /// The caller's API shape, for the error event that ends a failed stream.
+    dialect: Dialect,
     /// Set when the upstream speaks another format: events are translated, not forwarded.
     translator: Option<ChunkTranslator>,
     /// A translated stream must reach its end event; a clean close before it is a truncation.
@@ -203,10 +208,9 @@ struct SseRelay {
     done: bool,
 }
 
-fn error_frame(e: &GatewayError) -> Result<Frame<Bytes>, Infallible> {
+fn error_frame(e: &GatewayError, dialect: Dialect) -> Result<Frame<Bytes>, Infallible> {
     tracing::warn!(error = %e, "stream ended with an error after it had started");
-    let err: OpenAiError = e.to_openai();
-    Ok(Frame::data(err.to_sse_event()))
+    Ok(Frame::data(e.sse_event(dialect)))
 }
 
 /// An SSE body that forwards each complete upstream event as soon as it is parsed.
@@ -216,9 +220,11 @@ fn sse_body(
     limits: BodyLimits,
     stop: StopSignal,
     translator: Option<ChunkTranslator>,
+    dialect: Dialect,
 ) -> Body {
     let relay = SseRelay {
         stop,
+        dialect,
         translator,
         saw_end: false,
         provider,
@@ -240,7 +246,7 @@ fn sse_body(
                         r.done = true;
                         r.saw_end = true;
                         r.parser = SseParser::new();
-                        return Some((error_frame(&e), r));
+                        return Some((error_frame(&e, r.dialect), r));
                     }
                 }
             }
@@ -251,7 +257,7 @@ fn sse_body(
                         provider: r.provider.clone(),
                         detail: "stream closed before its final event".into(),
                     };
-                    return Some((error_frame(&err), r));
+                    return Some((error_frame(&err, r.dialect), r));
                 }
                 return None;
             }
@@ -264,7 +270,7 @@ fn sse_body(
             let Some(next) = next else {
                 r.done = true;
                 r.saw_end = true;
-                return Some((error_frame(&GatewayError::ShuttingDown), r));
+                return Some((error_frame(&GatewayError::ShuttingDown, r.dialect), r));
             };
             match next {
                 Ok(Some(Ok(frame))) => {
@@ -286,7 +292,7 @@ fn sse_body(
                         provider: r.provider.clone(),
                         detail: format!("stream broke off: {e}"),
                     };
-                    return Some((error_frame(&err), r));
+                    return Some((error_frame(&err, r.dialect), r));
                 }
                 Err(_) => {
                     r.done = true;
@@ -300,7 +306,7 @@ fn sse_body(
                         provider: r.provider.clone(),
                         phase,
                     };
-                    return Some((error_frame(&err), r));
+                    return Some((error_frame(&err, r.dialect), r));
                 }
             }
         }

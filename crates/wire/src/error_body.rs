@@ -107,6 +107,53 @@ pub fn normalize_upstream_error(status: u16, body: &[u8]) -> Bytes {
     OpenAiError::new(message, default_type_for_status(status), None).to_body()
 }
 
+/// Anthropic's error `type` for a status (its documented HTTP error table).
+pub fn anthropic_type_for_status(status: u16) -> &'static str {
+    match status {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        s if s >= 500 => "api_error",
+        _ => "invalid_request_error",
+    }
+}
+
+/// Anthropic's error body `{"type":"error","error":{"type","message"}}`.
+pub fn anthropic_body(kind: &str, message: &str) -> Bytes {
+    let v = serde_json::json!({"type": "error", "error": {"type": kind, "message": message}});
+    Bytes::from(v.to_string())
+}
+
+/// Anthropic's mid-stream `error` event.
+pub fn anthropic_sse_event(kind: &str, message: &str) -> Bytes {
+    let mut out = b"event: error\ndata: ".to_vec();
+    out.extend_from_slice(&anthropic_body(kind, message));
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+/// Rewrites an upstream error body into Anthropic's shape; one already in it is kept as is.
+pub fn normalize_upstream_error_anthropic(status: u16, body: &[u8]) -> Bytes {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        let shaped = v.get("type").and_then(Value::as_str) == Some("error")
+            && v.pointer("/error/type").is_some_and(Value::is_string)
+            && v.pointer("/error/message").is_some_and(Value::is_string);
+        if shaped {
+            return Bytes::copy_from_slice(body);
+        }
+    }
+    let openai: Value =
+        serde_json::from_slice(&normalize_upstream_error(status, body)).unwrap_or_default();
+    let message = openai
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or("upstream error");
+    anthropic_body(anthropic_type_for_status(status), message)
+}
+
 fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -160,6 +207,26 @@ mod tests {
             "upstream returned status 404 with an empty body"
         );
         assert_eq!(v["error"]["type"], "invalid_request_error");
+    }
+
+    #[test]
+    fn anthropic_shapes() {
+        let kept =
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        assert_eq!(
+            &normalize_upstream_error_anthropic(529, kept)[..],
+            &kept[..]
+        );
+        let v = parse(&normalize_upstream_error_anthropic(
+            429,
+            br#"{"error":{"message":"slow"}}"#,
+        ));
+        assert_eq!(
+            v,
+            serde_json::json!({"type":"error","error":{"type":"rate_limit_error","message":"slow"}})
+        );
+        let ev = String::from_utf8(anthropic_sse_event("api_error", "cut").to_vec()).unwrap();
+        assert_eq!(ev, "event: error\ndata: {\"error\":{\"message\":\"cut\",\"type\":\"api_error\"},\"type\":\"error\"}\n\n");
     }
 
     #[test]

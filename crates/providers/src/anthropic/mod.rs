@@ -17,13 +17,29 @@ pub const MESSAGES_PATH: &str = "/v1/messages";
 /// Output token budget when the caller gives none: Anthropic requires `max_tokens`.
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 
-/// Builds the upstream request for a translated Messages body.
+/// Path of `POST /v1/messages/count_tokens`.
+pub const COUNT_TOKENS_PATH: &str = "/v1/messages/count_tokens";
+
+/// The path an operation takes on an Anthropic provider: chat completions are translated to
+/// Messages; Anthropic's own operations pass through.
+pub fn path(op: crate::Operation) -> Option<&'static str> {
+    use crate::Operation as O;
+    match op {
+        O::ChatCompletions | O::Messages => Some(MESSAGES_PATH),
+        O::CountTokens => Some(COUNT_TOKENS_PATH),
+        O::Completions | O::Embeddings => None,
+    }
+}
+
+/// Builds the upstream request for a Messages-shaped body.
 pub fn build_request(
     ep: &crate::endpoint::Endpoint,
+    op: crate::Operation,
     body: bytes::Bytes,
     stream: bool,
-) -> Result<http::Request<bytes::Bytes>, http::Error> {
-    ep.post(MESSAGES_PATH, body, stream)
+) -> Result<http::Request<bytes::Bytes>, crate::endpoint::BuildError> {
+    let path = path(op).ok_or(crate::endpoint::BuildError::Unsupported(op))?;
+    Ok(ep.post(path, body, stream)?)
 }
 
 /// OpenAI finish_reason for an Anthropic stop_reason.

@@ -1,16 +1,17 @@
 //! The OpenAI wire format: requests pass through byte-faithfully but for the model name.
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{BuildError, Endpoint};
 use crate::Operation;
 use bytes::Bytes;
 use http::Request;
 
-/// The path appended to the base URL for an operation.
-pub fn path(op: Operation) -> &'static str {
+/// The path appended to the base URL for an operation; `None` for Anthropic's operations.
+pub fn path(op: Operation) -> Option<&'static str> {
     match op {
-        Operation::ChatCompletions => "/chat/completions",
-        Operation::Completions => "/completions",
-        Operation::Embeddings => "/embeddings",
+        Operation::ChatCompletions => Some("/chat/completions"),
+        Operation::Completions => Some("/completions"),
+        Operation::Embeddings => Some("/embeddings"),
+        Operation::Messages | Operation::CountTokens => None,
     }
 }
 
@@ -20,8 +21,9 @@ pub fn build_request(
     op: Operation,
     body: Bytes,
     stream: bool,
-) -> Result<Request<Bytes>, http::Error> {
-    ep.post(path(op), body, stream)
+) -> Result<Request<Bytes>, BuildError> {
+    let path = path(op).ok_or(BuildError::Unsupported(op))?;
+    Ok(ep.post(path, body, stream)?)
 }
 
 #[cfg(test)]
