@@ -44,7 +44,7 @@ def sent(mock: Mock) -> dict:
 
 def test_chat_translates_both_ways(claude: openai.OpenAI, mock: Mock) -> None:
     r = claude.chat.completions.create(
-        model="claude-sonnet-4-5",
+        model="claude-sonnet-4-6",
         messages=[{"role": "system", "content": "Be brief."}, *MESSAGES],
         max_tokens=100,
     )
@@ -56,7 +56,7 @@ def test_chat_translates_both_ways(claude: openai.OpenAI, mock: Mock) -> None:
     assert header(rec, "x-api-key") == UPSTREAM_KEY
     assert header(rec, "anthropic-version") == "2023-06-01"
     assert sent(mock) == {
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-4-6",
         "system": [{"type": "text", "text": "Be brief."}],
         "messages": [{"role": "user", "content": [{"type": "text", "text": "Hello"}]}],
         "max_tokens": 100,
@@ -81,7 +81,7 @@ def test_stream_with_usage(claude: openai.OpenAI) -> None:
 
 
 def test_tool_call_and_tool_result_round_trip(claude: openai.OpenAI, mock: Mock) -> None:
-    r = claude.chat.completions.create(model="claude-sonnet-4-5", messages=MESSAGES, tools=TOOLS)
+    r = claude.chat.completions.create(model="claude-sonnet-4-6", messages=MESSAGES, tools=TOOLS)
     call = r.choices[0].message.tool_calls[0]
     assert call.function.name == "get_weather"
     assert json.loads(call.function.arguments) == {"city": "Paris", "unit": "celsius"}
@@ -91,7 +91,7 @@ def test_tool_call_and_tool_result_round_trip(claude: openai.OpenAI, mock: Mock)
         r.choices[0].message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": "18C"},
     ]
-    claude.chat.completions.create(model="claude-sonnet-4-5", messages=follow_up, tools=TOOLS, tool_choice="none")
+    claude.chat.completions.create(model="claude-sonnet-4-6", messages=follow_up, tools=TOOLS, tool_choice="none")
     body = sent(mock)
     assert body["messages"][1] == {
         "role": "assistant",
@@ -103,7 +103,7 @@ def test_tool_call_and_tool_result_round_trip(claude: openai.OpenAI, mock: Mock)
 
 def test_streamed_tool_call_arguments(claude: openai.OpenAI, mock: Mock) -> None:
     mock.push_faults({"chunks": 5})
-    stream = claude.chat.completions.create(model="claude-sonnet-4-5", messages=MESSAGES, tools=TOOLS, stream=True)
+    stream = claude.chat.completions.create(model="claude-sonnet-4-6", messages=MESSAGES, tools=TOOLS, stream=True)
     args, names = "", []
     for c in stream:
         for tc in (c.choices[0].delta.tool_calls or []) if c.choices else []:
@@ -116,7 +116,7 @@ def test_streamed_tool_call_arguments(claude: openai.OpenAI, mock: Mock) -> None
 
 def test_unrepresentable_field_is_bad_request(claude: openai.OpenAI, mock: Mock) -> None:
     with pytest.raises(openai.BadRequestError) as ei:
-        claude.chat.completions.create(model="claude-sonnet-4-5", messages=MESSAGES, logprobs=True)
+        claude.chat.completions.create(model="claude-sonnet-4-6", messages=MESSAGES, logprobs=True)
     assert ei.value.body["param"] == "logprobs"
     assert mock.requests() == []
 
@@ -124,11 +124,11 @@ def test_unrepresentable_field_is_bad_request(claude: openai.OpenAI, mock: Mock)
 def test_overloaded_and_rate_limited(claude: openai.OpenAI, mock: Mock) -> None:
     mock.push_faults({"status": 529}, {"status": 429, "retry_after": "3"})
     with pytest.raises(openai.InternalServerError) as ei:
-        claude.chat.completions.create(model="claude-sonnet-4-5", messages=MESSAGES)
+        claude.chat.completions.create(model="claude-sonnet-4-6", messages=MESSAGES)
     assert ei.value.status_code == 529
     assert ei.value.body["type"] == "overloaded_error"
     with pytest.raises(openai.RateLimitError) as ei:
-        claude.chat.completions.create(model="claude-sonnet-4-5", messages=MESSAGES)
+        claude.chat.completions.create(model="claude-sonnet-4-6", messages=MESSAGES)
     assert ei.value.response.headers["retry-after"] == "3"
 
 
@@ -136,7 +136,7 @@ def test_broken_stream_raises_api_error(claude: openai.OpenAI, mock: Mock) -> No
     mock.push_faults({"break_after": 4})
     got = []
     with pytest.raises(openai.APIError) as ei:
-        for c in claude.chat.completions.create(model="claude-sonnet-4-5", messages=MESSAGES, stream=True):
+        for c in claude.chat.completions.create(model="claude-sonnet-4-6", messages=MESSAGES, stream=True):
             got.append(c)
     assert got, "some chunks arrived before the break"
     assert ei.value.body["code"] == "upstream_bad_response"

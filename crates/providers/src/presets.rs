@@ -102,7 +102,7 @@ pub const PRESETS: &[Preset] = &[
         key_env: "ANTHROPIC_API_KEY",
         base_url_env: "ANTHROPIC_BASE_URL",
         model_prefixes: &["claude-"],
-        models: &["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"],
+        models: &["claude-sonnet-4-6", "claude-opus-4-7", "claude-haiku-4-5"],
     },
     hosted(
         "openai",
