@@ -104,8 +104,9 @@ def test_error_classes(gw: Gateway, claude: anthropic.Anthropic, mock: Mock) -> 
         claude.messages.create(model="claude-sonnet-4-6", max_tokens=8, messages=MESSAGES)
     assert ei.value.response.headers["retry-after"] == "4"
     with pytest.raises(anthropic.BadRequestError) as ei:
-        claude.messages.create(model="gpt-4o-mini", max_tokens=8, messages=MESSAGES)
+        claude.messages.create(model="gpt-4o-mini", max_tokens=8, messages=MESSAGES, extra_body={"container": "c"})
     assert ei.value.body["error"]["type"] == "invalid_request_error"
+    assert "container" in ei.value.body["error"]["message"]
 
 
 def test_broken_stream_raises(claude: anthropic.Anthropic, mock: Mock) -> None:
@@ -115,3 +116,22 @@ def test_broken_stream_raises(claude: anthropic.Anthropic, mock: Mock) -> None:
             for _ in s.text_stream:
                 pass
     assert ei.value.body["error"]["type"] == "api_error"
+
+
+def test_messages_on_an_openai_model(claude: anthropic.Anthropic, mock: Mock) -> None:
+    """What Claude Code does when pointed at the gateway with a non-Claude model."""
+    msg = claude.messages.create(model="gpt-4o-mini", max_tokens=64, system="Be brief.", messages=MESSAGES)
+    assert msg.content[0].text == MOCK_TEXT
+    assert msg.stop_reason == "end_turn"
+    rec = mock.last_request()
+    assert rec["path"] == "/v1/chat/completions"
+    assert json.loads(rec["body"])["messages"][0] == {"role": "system", "content": "Be brief."}
+    with claude.messages.stream(model="openai/gpt-4o-mini", max_tokens=64, messages=MESSAGES) as s:
+        text = "".join(s.text_stream)
+        final = s.get_final_message()
+    assert text == MOCK_TEXT
+    assert final.usage.output_tokens == len(MOCK_TEXT.split(" "))
+    with claude.messages.stream(model="gpt-4o-mini", max_tokens=64, messages=MESSAGES, tools=TOOLS) as s:
+        final = s.get_final_message()
+    assert final.stop_reason == "tool_use"
+    assert final.content[0].input == {"city": "Paris", "unit": "celsius"}

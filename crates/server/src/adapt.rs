@@ -1,5 +1,5 @@
-//! Chooses how a request reaches its provider: passed through (OpenAI-compatible providers) or
-//! translated (Anthropic), and how the reply must be turned back into the caller's shape.
+//! Chooses how a request reaches its provider: passed through when caller and provider speak the
+//! same format, translated otherwise, and how the reply must be turned back into the caller's shape.
 
 use crate::error::GatewayError;
 use crate::upstream::Upstream;
@@ -19,6 +19,8 @@ pub enum Reply {
     Passthrough,
     /// Anthropic Messages → OpenAI chat completion (chunks when streamed).
     AnthropicToChat { include_usage: bool },
+    /// OpenAI chat completion → Anthropic Message (events when streamed).
+    ChatToMessages,
 }
 
 fn bad(e: TranslateError) -> GatewayError {
@@ -51,6 +53,13 @@ fn unsupported(upstream: &Upstream, op: Operation, e: BuildError) -> GatewayErro
     }
 }
 
+fn parse_json(body: &Bytes) -> Result<Value, GatewayError> {
+    serde_json::from_slice(body).map_err(|e| GatewayError::BadRequest {
+        message: format!("request body is not valid JSON: {e}"),
+        param: None,
+    })
+}
+
 fn internal(e: impl std::fmt::Display) -> GatewayError {
     GatewayError::Internal {
         detail: format!("building upstream request: {e}"),
@@ -81,14 +90,29 @@ pub fn request(
             .map_err(|e| unsupported(upstream, op, e))?;
             Ok((req, Reply::Passthrough))
         }
-        (ProviderKind::OpenAiCompatible, Dialect::Anthropic) => Err(GatewayError::BadRequest {
-            message: format!(
-                "provider '{}' is OpenAI-compatible; Anthropic Messages requests can only go to \
-                 Anthropic providers for now (translation is coming)",
-                upstream.name
-            ),
-            param: Some("model".into()),
-        }),
+        (ProviderKind::OpenAiCompatible, Dialect::Anthropic) => {
+            if op != Operation::Messages {
+                return Err(GatewayError::BadRequest {
+                    message: format!(
+                        "provider '{}' is OpenAI-compatible and cannot count Anthropic tokens",
+                        upstream.name
+                    ),
+                    param: Some("model".into()),
+                });
+            }
+            let caller = parse_json(body)?;
+            let translated =
+                openai_compat::messages::request::from_messages(&caller, model).map_err(bad)?;
+            let bytes = Bytes::from(serde_json::to_vec(&translated).map_err(internal)?);
+            let req = openai_compat::build_request(
+                &upstream.endpoint,
+                Operation::ChatCompletions,
+                bytes,
+                peek.stream,
+            )
+            .map_err(|e| unsupported(upstream, op, e))?;
+            Ok((req, Reply::ChatToMessages))
+        }
         (ProviderKind::Anthropic, Dialect::OpenAi) => {
             if op != Operation::ChatCompletions {
                 return Err(unsupported(upstream, op, BuildError::Unsupported(op)));

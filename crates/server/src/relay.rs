@@ -15,6 +15,9 @@ use std::convert::Infallible;
 use std::time::Duration;
 use switchyard_providers::anthropic;
 use switchyard_providers::anthropic::stream::{ChunkTranslator, Out};
+use switchyard_providers::openai_compat::messages;
+use switchyard_providers::openai_compat::messages::stream::EventTranslator;
+use switchyard_wire::error_body::anthropic_sse_event;
 use switchyard_wire::error_body::OpenAiError;
 use switchyard_wire::sse::SseParser;
 use switchyard_wire::Dialect;
@@ -85,9 +88,10 @@ pub async fn relay(
     let mut out = if is_sse {
         let translator = match reply {
             Reply::Passthrough => None,
-            Reply::AnthropicToChat { include_usage } => {
-                Some(ChunkTranslator::new(unix_now(), include_usage))
-            }
+            Reply::AnthropicToChat { include_usage } => Some(Translator::ToChat(
+                ChunkTranslator::new(unix_now(), include_usage),
+            )),
+            Reply::ChatToMessages => Some(Translator::ToMessages(EventTranslator::new())),
         };
         let mut r = Response::new(sse_body(
             provider.to_owned(),
@@ -108,14 +112,17 @@ pub async fn relay(
         let bytes = read_body(provider, body, limits, MAX_BODY, false).await?;
         let bytes = match reply {
             Reply::Passthrough => bytes,
-            Reply::AnthropicToChat { .. } => {
-                let msg: serde_json::Value =
+            Reply::AnthropicToChat { .. } | Reply::ChatToMessages => {
+                let upstream: serde_json::Value =
                     serde_json::from_slice(&bytes).map_err(|e| GatewayError::UpstreamProtocol {
                         provider: provider.to_owned(),
                         detail: format!("response is not JSON: {e}"),
                     })?;
-                let chat = anthropic::response::to_openai(&msg, unix_now());
-                Bytes::from(serde_json::to_vec(&chat).unwrap_or_default())
+                let caller = match reply {
+                    Reply::ChatToMessages => messages::response::to_message(&upstream),
+                    _ => anthropic::response::to_openai(&upstream, unix_now()),
+                };
+                Bytes::from(serde_json::to_vec(&caller).unwrap_or_default())
             }
         };
         let mut r = Response::new(Body::from(bytes));
@@ -198,7 +205,7 @@ struct SseRelay {
     /// The caller's API shape, for the error event that ends a failed stream.
     dialect: Dialect,
     /// Set when the upstream speaks another format: events are translated, not forwarded.
-    translator: Option<ChunkTranslator>,
+    translator: Option<Translator>,
     /// A translated stream must reach its end event; a clean close before it is a truncation.
     saw_end: bool,
     provider: String,
@@ -219,7 +226,7 @@ fn sse_body(
     body: UpstreamBody,
     limits: BodyLimits,
     stop: StopSignal,
-    translator: Option<ChunkTranslator>,
+    translator: Option<Translator>,
     dialect: Dialect,
 ) -> Body {
     let relay = SseRelay {
@@ -320,48 +327,74 @@ enum Translated {
     Fail(GatewayError),
 }
 
+/// Stream translators, by direction.
+enum Translator {
+    /// Anthropic events → OpenAI chunks.
+    ToChat(ChunkTranslator),
+    /// OpenAI chunks → Anthropic events.
+    ToMessages(EventTranslator),
+}
+
+fn not_json(r: &SseRelay, e: &serde_json::Error) -> Translated {
+    Translated::Fail(GatewayError::UpstreamProtocol {
+        provider: r.provider.clone(),
+        detail: format!("stream event is not JSON: {e}"),
+    })
+}
+
 /// Runs one upstream event through the translator; several caller events go out as one frame.
 fn translate_event(r: &mut SseRelay, ev: &switchyard_wire::sse::SseEvent) -> Translated {
-    let Some(tr) = r.translator.as_mut() else {
-        return Translated::Nothing;
-    };
     let Some(data) = ev.data.as_deref() else {
         return Translated::Nothing;
     };
-    let parsed: serde_json::Value = match serde_json::from_str(data) {
-        Ok(v) => v,
-        Err(e) => {
-            return Translated::Fail(GatewayError::UpstreamProtocol {
-                provider: r.provider.clone(),
-                detail: format!("stream event is not JSON: {e}"),
-            })
-        }
-    };
-    let name = ev
-        .event
-        .as_deref()
-        .or_else(|| parsed.get("type").and_then(serde_json::Value::as_str))
-        .unwrap_or("");
-    match tr.on_event(name, &parsed) {
-        Out::Data(items) if items.is_empty() => Translated::Nothing,
-        Out::Data(items) => {
-            let mut buf = Vec::with_capacity(items.iter().map(|i| i.len() + 8).sum());
-            for item in items {
-                if item == "[DONE]" {
-                    r.saw_end = true;
+    match r.translator.as_mut() {
+        None => Translated::Nothing,
+        Some(Translator::ToMessages(tr)) => match tr.on_data(data) {
+            Ok(frames) => {
+                r.saw_end = tr.ended();
+                if frames.is_empty() {
+                    return Translated::Nothing;
                 }
-                buf.extend_from_slice(b"data: ");
-                buf.extend_from_slice(item.as_bytes());
-                buf.extend_from_slice(b"\n\n");
+                Translated::Frame(Bytes::from(frames.concat()))
             }
-            Translated::Frame(Bytes::from(buf))
-        }
-        Out::Error(kind, message) => {
-            r.saw_end = true;
-            // Sent as the provider said it, in OpenAI's shape; a mid-stream error has no status.
-            let e = OpenAiError::new(message, &kind, None);
-            tracing::warn!(provider = %r.provider, kind, "upstream error event mid-stream");
-            Translated::Frame(e.to_sse_event()).into_final(r)
+            Err((kind, message)) => {
+                r.saw_end = true;
+                tracing::warn!(provider = %r.provider, "upstream error chunk mid-stream");
+                Translated::Frame(anthropic_sse_event(&kind, &message)).into_final(r)
+            }
+        },
+        Some(Translator::ToChat(tr)) => {
+            let parsed: serde_json::Value = match serde_json::from_str(data) {
+                Ok(v) => v,
+                Err(e) => return not_json(r, &e),
+            };
+            let name = ev
+                .event
+                .as_deref()
+                .or_else(|| parsed.get("type").and_then(serde_json::Value::as_str))
+                .unwrap_or("");
+            match tr.on_event(name, &parsed) {
+                Out::Data(items) if items.is_empty() => Translated::Nothing,
+                Out::Data(items) => {
+                    let mut buf = Vec::with_capacity(items.iter().map(|i| i.len() + 8).sum());
+                    for item in items {
+                        if item == "[DONE]" {
+                            r.saw_end = true;
+                        }
+                        buf.extend_from_slice(b"data: ");
+                        buf.extend_from_slice(item.as_bytes());
+                        buf.extend_from_slice(b"\n\n");
+                    }
+                    Translated::Frame(Bytes::from(buf))
+                }
+                Out::Error(kind, message) => {
+                    r.saw_end = true;
+                    // Sent as the provider said it, in OpenAI's shape; a mid-stream error has no status.
+                    let e = OpenAiError::new(message, &kind, None);
+                    tracing::warn!(provider = %r.provider, kind, "upstream error event mid-stream");
+                    Translated::Frame(e.to_sse_event()).into_final(r)
+                }
+            }
         }
     }
 }

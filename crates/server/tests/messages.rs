@@ -120,16 +120,30 @@ async fn gateway_errors_come_in_anthropics_shape() {
     .await;
     assert_eq!(s, 404);
     assert_anthropic_error(&b, "not_found_error");
-    // An OpenAI-compatible provider cannot take Messages requests yet: said plainly, in shape.
+    // Counting tokens needs an Anthropic provider: said plainly, in shape.
     let (s, _, b) = send(
         &h,
-        "/v1/messages",
-        r#"{"model":"openai/gpt-4o","max_tokens":1,"messages":[]}"#,
+        "/v1/messages/count_tokens",
+        r#"{"model":"openai/gpt-4o","messages":[]}"#,
         &[],
     )
     .await;
     assert_eq!(s, 400);
     assert_anthropic_error(&b, "invalid_request_error");
+    // A field no OpenAI-compatible model can take is named.
+    let (s, _, b) = send(
+        &h,
+        "/v1/messages",
+        r#"{"model":"openai/gpt-4o","max_tokens":1,"messages":[],"container":"c"}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(s, 400);
+    let v = assert_anthropic_error(&b, "invalid_request_error");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("container"));
 }
 
 #[tokio::test]
@@ -177,4 +191,80 @@ async fn count_tokens_passes_through() {
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
     assert!(json(&b)["input_tokens"].as_u64().unwrap() > 0);
     assert_eq!(h.mock.requests()[0].path, "/v1/messages/count_tokens");
+}
+
+#[tokio::test]
+async fn messages_to_an_openai_provider_are_translated_both_ways() {
+    let h = start_with(YAML, axum::Router::new()).await;
+    let (s, _, b) = send(&h, "/v1/messages", r#"{"model":"openai/gpt-4o","max_tokens":50,"system":"Be brief.","messages":[{"role":"user","content":"Hi"}]}"#, &[]).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let v = json(&b);
+    assert_eq!(v["type"], "message");
+    assert_eq!(v["role"], "assistant");
+    assert_eq!(
+        v["content"][0]["text"],
+        "Hello! This is the mock provider answering."
+    );
+    assert_eq!(v["stop_reason"], "end_turn");
+    assert!(v["usage"]["input_tokens"].as_u64().unwrap() > 0);
+    let rec = &h.mock.requests()[0];
+    assert_eq!(rec.path, "/v1/chat/completions");
+    assert_eq!(rec.header("authorization"), Some("Bearer sk-oa"));
+    assert_eq!(rec.header("anthropic-version"), None);
+    let sent: Value = serde_json::from_str(&rec.body).unwrap();
+    assert_eq!(
+        sent,
+        serde_json::json!({"model": "gpt-4o", "max_tokens": 50,
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]})
+    );
+}
+
+#[tokio::test]
+async fn streamed_messages_from_an_openai_provider_follow_anthropics_sequence() {
+    let h = start_with(YAML, axum::Router::new()).await;
+    let tools = r#"[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]"#;
+    let (s, _, b) = send(&h, "/v1/messages", &format!(r#"{{"model":"openai/gpt-4o","max_tokens":50,"stream":true,"tools":{tools},"messages":[{{"role":"user","content":"Weather?"}}]}}"#), &[]).await;
+    assert_eq!(s, 200);
+    let text = String::from_utf8_lossy(&b).into_owned();
+    let events: Vec<(String, Value)> = text
+        .trim_end()
+        .split("\n\n")
+        .map(|f| {
+            let (ev, data) = f.split_once('\n').unwrap();
+            (
+                ev.trim_start_matches("event: ").to_owned(),
+                serde_json::from_str(data.trim_start_matches("data: ")).unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.first(), Some(&"message_start"));
+    assert_eq!(
+        &names[names.len() - 2..],
+        &["message_delta", "message_stop"]
+    );
+    let tool = events
+        .iter()
+        .find(|(n, d)| n == "content_block_start" && d["content_block"]["type"] == "tool_use")
+        .unwrap();
+    assert_eq!(tool.1["content_block"]["name"], "get_weather");
+    let args: String = events
+        .iter()
+        .filter_map(|(_, d)| d.pointer("/delta/partial_json").and_then(Value::as_str))
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&args).unwrap(),
+        serde_json::json!({"city": "Paris", "unit": "celsius"})
+    );
+    let delta = &events[events.len() - 2].1;
+    assert_eq!(delta["delta"]["stop_reason"], "tool_use");
+    assert!(
+        delta["usage"]["output_tokens"].as_u64().unwrap() > 0,
+        "usage from the include_usage chunk"
+    );
+    let sent: Value = serde_json::from_str(&h.mock.requests()[0].body).unwrap();
+    assert_eq!(
+        sent["stream_options"],
+        serde_json::json!({"include_usage": true})
+    );
 }

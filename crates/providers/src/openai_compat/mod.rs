@@ -1,5 +1,7 @@
 //! The OpenAI wire format: requests pass through byte-faithfully but for the model name.
 
+pub mod messages;
+
 use crate::endpoint::{BuildError, Endpoint};
 use crate::Operation;
 use bytes::Bytes;

@@ -1,0 +1,270 @@
+//! Anthropic Messages request → OpenAI chat completion request.
+
+use crate::translate::TranslateError;
+use serde_json::{json, Map, Value};
+
+/// Builds the chat completion body for `model` from a Messages request.
+pub fn from_messages(req: &Value, model: &str) -> Result<Value, TranslateError> {
+    let obj = req
+        .as_object()
+        .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
+    let mut out = Map::new();
+    out.insert("model".into(), json!(model));
+    let mut messages = Vec::new();
+    if let Some(system) = obj.get("system") {
+        let text = match system {
+            Value::String(s) => s.clone(),
+            Value::Array(blocks) => blocks
+                .iter()
+                .filter_map(|b| b.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+            _ => {
+                return Err(TranslateError::field(
+                    "system",
+                    "system must be a string or text blocks",
+                ))
+            }
+        };
+        if !text.is_empty() {
+            messages.push(json!({"role": "system", "content": text}));
+        }
+    }
+    for (k, v) in obj {
+        match k.as_str() {
+            "model" | "messages" | "system" => {}
+            "max_tokens" => {
+                out.insert("max_tokens".into(), v.clone());
+            }
+            "stop_sequences" => {
+                out.insert("stop".into(), v.clone());
+            }
+            "temperature" | "top_p" | "top_k" => {
+                out.insert(k.clone(), v.clone());
+            }
+            "stream" => {
+                if v.as_bool() == Some(true) {
+                    out.insert("stream".into(), json!(true));
+                    // Usage is needed for message_delta, which Anthropic callers always get.
+                    out.insert("stream_options".into(), json!({"include_usage": true}));
+                }
+            }
+            "tools" => {
+                out.insert("tools".into(), tools(v)?);
+            }
+            "tool_choice" => {
+                let (choice, parallel) = tool_choice(v)?;
+                out.insert("tool_choice".into(), choice);
+                if parallel == Some(false) {
+                    out.insert("parallel_tool_calls".into(), json!(false));
+                }
+            }
+            "metadata" => {
+                if let Some(u) = v.get("user_id").and_then(Value::as_str) {
+                    out.insert("user".into(), json!(u));
+                }
+            }
+            "thinking" => {
+                if let Some(effort) = effort(v) {
+                    out.insert("reasoning_effort".into(), json!(effort));
+                }
+            }
+            other => {
+                return Err(TranslateError::field(
+                    other,
+                    format!("'{other}' cannot be sent to an OpenAI-compatible model"),
+                ))
+            }
+        }
+    }
+    let input = obj
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    for (i, m) in input.iter().enumerate() {
+        convert(m, i, &mut messages)?;
+    }
+    out.insert("messages".into(), Value::Array(messages));
+    Ok(Value::Object(out))
+}
+
+/// Anthropic's thinking budget → OpenAI's reasoning effort (budgets as in Anthropic's guide:
+/// 1,024 minimum; a few thousand typical; 16k and up for hard problems).
+fn effort(thinking: &Value) -> Option<&'static str> {
+    if thinking.get("type").and_then(Value::as_str) != Some("enabled") {
+        return None;
+    }
+    let budget = thinking
+        .get("budget_tokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    Some(match budget {
+        0..=4095 => "low",
+        4096..=16383 => "medium",
+        _ => "high",
+    })
+}
+
+fn tools(v: &Value) -> Result<Value, TranslateError> {
+    let list = v
+        .as_array()
+        .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
+    let mut out = Vec::new();
+    for (i, t) in list.iter().enumerate() {
+        let name = t.get("name").and_then(Value::as_str).ok_or_else(|| {
+            TranslateError::field(&format!("tools[{i}].name"), "tool name is required")
+        })?;
+        if t.get("input_schema").is_none() {
+            return Err(TranslateError::field(
+                &format!("tools[{i}]"),
+                format!("server tool '{name}' cannot run on an OpenAI-compatible model"),
+            ));
+        }
+        let mut f = Map::new();
+        f.insert("name".into(), json!(name));
+        if let Some(d) = t.get("description") {
+            f.insert("description".into(), d.clone());
+        }
+        f.insert("parameters".into(), t["input_schema"].clone());
+        out.push(json!({"type": "function", "function": f}));
+    }
+    Ok(Value::Array(out))
+}
+
+fn tool_choice(v: &Value) -> Result<(Value, Option<bool>), TranslateError> {
+    let parallel = v
+        .get("disable_parallel_tool_use")
+        .and_then(Value::as_bool)
+        .map(|d| !d);
+    let choice = match v.get("type").and_then(Value::as_str) {
+        Some("auto") => json!("auto"),
+        Some("any") => json!("required"),
+        Some("none") => json!("none"),
+        Some("tool") => {
+            let name = v.get("name").and_then(Value::as_str).ok_or_else(|| {
+                TranslateError::field("tool_choice.name", "required for type tool")
+            })?;
+            json!({"type": "function", "function": {"name": name}})
+        }
+        _ => {
+            return Err(TranslateError::field(
+                "tool_choice",
+                "unknown tool_choice type",
+            ))
+        }
+    };
+    Ok((choice, parallel))
+}
+
+fn image_url(block: &Value, path: &str) -> Result<Value, TranslateError> {
+    let src = block.get("source").unwrap_or(&Value::Null);
+    let url = match src.get("type").and_then(Value::as_str) {
+        Some("base64") => format!(
+            "data:{};base64,{}",
+            src.get("media_type")
+                .and_then(Value::as_str)
+                .unwrap_or("image/png"),
+            src.get("data").and_then(Value::as_str).unwrap_or("")
+        ),
+        Some("url") => src
+            .get("url")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        _ => {
+            return Err(TranslateError::field(
+                path,
+                "image source must be base64 or url",
+            ))
+        }
+    };
+    Ok(json!({"type": "image_url", "image_url": {"url": url}}))
+}
+
+/// Text of a tool_result's content (a string or text blocks).
+fn result_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn convert(m: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), TranslateError> {
+    let path = format!("messages[{i}]");
+    let role = m.get("role").and_then(Value::as_str).unwrap_or("");
+    let blocks: Vec<Value> = match m.get("content") {
+        Some(Value::String(s)) => vec![json!({"type": "text", "text": s})],
+        Some(Value::Array(b)) => b.clone(),
+        _ => {
+            return Err(TranslateError::field(
+                &format!("{path}.content"),
+                "content is required",
+            ))
+        }
+    };
+    let mut parts = Vec::new();
+    let mut tool_calls = Vec::new();
+    for (j, b) in blocks.iter().enumerate() {
+        let bpath = format!("{path}.content[{j}]");
+        match b.get("type").and_then(Value::as_str) {
+            Some("text") => parts.push(json!({"type": "text", "text": b.get("text").cloned().unwrap_or(json!(""))})),
+            Some("image") => parts.push(image_url(b, &bpath)?),
+            Some("tool_use") => tool_calls.push(json!({
+                "id": b.get("id"), "type": "function",
+                "function": {"name": b.get("name"), "arguments": b.get("input").map_or_else(|| "{}".to_owned(), Value::to_string)},
+            })),
+            Some("tool_result") => {
+                // Tool results become tool messages, in order, before any text of this turn.
+                let mut text = result_text(b.get("content").unwrap_or(&Value::Null));
+                if b.get("is_error").and_then(Value::as_bool) == Some(true) {
+                    text = format!("Error: {text}");
+                }
+                out.push(json!({"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": text}));
+            }
+            // Thinking from earlier turns is the model's own scratchpad; other models cannot use it.
+            Some("thinking" | "redacted_thinking") => {}
+            Some(other) => {
+                return Err(TranslateError::field(
+                    &bpath,
+                    format!("content block '{other}' cannot be sent to an OpenAI-compatible model"),
+                ))
+            }
+            None => return Err(TranslateError::field(&bpath, "content block needs a type")),
+        }
+    }
+    match role {
+        "user" => {
+            if !parts.is_empty() {
+                out.push(json!({"role": "user", "content": simplify(parts)}));
+            }
+        }
+        "assistant" => {
+            let mut msg = json!({"role": "assistant", "content": if parts.is_empty() { Value::Null } else { simplify(parts) }});
+            if !tool_calls.is_empty() {
+                msg["tool_calls"] = Value::Array(tool_calls);
+            }
+            out.push(msg);
+        }
+        other => {
+            return Err(TranslateError::field(
+                &format!("{path}.role"),
+                format!("role must be user or assistant, not '{other}'"),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// A single text part becomes a plain string, which every OpenAI-compatible host accepts.
+fn simplify(parts: Vec<Value>) -> Value {
+    if parts.len() == 1 && parts[0].get("type").and_then(Value::as_str) == Some("text") {
+        return parts[0]["text"].clone();
+    }
+    Value::Array(parts)
+}

@@ -1,0 +1,189 @@
+//! Anthropic Messages → OpenAI chat and back, with shapes from both providers' API references.
+
+use super::request::from_messages;
+use super::response::to_message;
+use super::stream::EventTranslator;
+use serde_json::{json, Value};
+
+#[test]
+fn claude_code_style_request_becomes_chat() {
+    let req = json!({
+        "model": "gpt-4o", "max_tokens": 1024,
+        "system": [{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": "List files"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "hmm", "signature": "s"},
+                {"type": "text", "text": "Running ls."},
+                {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "text", "text": "a.txt"}]},
+                {"type": "text", "text": "Now read it"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
+            ]}
+        ],
+        "tools": [{"name": "Bash", "description": "Run a command", "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}],
+        "tool_choice": {"type": "auto", "disable_parallel_tool_use": true},
+        "stop_sequences": ["</done>"], "temperature": 0.2, "stream": true,
+        "metadata": {"user_id": "u1"},
+        "thinking": {"type": "enabled", "budget_tokens": 8000}
+    });
+    let out = from_messages(&req, "gpt-4o").unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "model": "gpt-4o", "max_tokens": 1024, "stop": ["</done>"], "temperature": 0.2,
+            "stream": true, "stream_options": {"include_usage": true}, "user": "u1",
+            "reasoning_effort": "medium",
+            "tools": [{"type": "function", "function": {"name": "Bash", "description": "Run a command",
+                "parameters": {"type": "object", "properties": {"command": {"type": "string"}}}}}],
+            "tool_choice": "auto", "parallel_tool_calls": false,
+            "messages": [
+                {"role": "system", "content": "You are Claude Code."},
+                {"role": "user", "content": "List files"},
+                {"role": "assistant", "content": "Running ls.", "tool_calls": [
+                    {"id": "toolu_1", "type": "function", "function": {"name": "Bash", "arguments": "{\"command\":\"ls\"}"}}]},
+                {"role": "tool", "tool_call_id": "toolu_1", "content": "a.txt"},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "Now read it"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}
+            ]
+        })
+    );
+}
+
+#[test]
+fn server_tools_and_unknown_fields_are_refused() {
+    let req = json!({"model": "m", "max_tokens": 1, "messages": [],
+        "tools": [{"type": "web_search_20250305", "name": "web_search"}]});
+    assert_eq!(
+        from_messages(&req, "m").unwrap_err().param.as_deref(),
+        Some("tools[0]")
+    );
+    let req = json!({"model": "m", "max_tokens": 1, "messages": [], "container": "x"});
+    assert_eq!(
+        from_messages(&req, "m").unwrap_err().param.as_deref(),
+        Some("container")
+    );
+}
+
+#[test]
+fn completion_with_tool_call_becomes_message() {
+    let c = json!({"id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": "Checking.",
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120, "prompt_tokens_details": {"cached_tokens": 40}}});
+    let m = to_message(&c);
+    assert_eq!(m["id"], "msg_chatcmpl-1");
+    assert_eq!(m["type"], "message");
+    assert_eq!(
+        m["content"],
+        json!([
+        {"type": "text", "text": "Checking."},
+        {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}}])
+    );
+    assert_eq!(m["stop_reason"], "tool_use");
+    assert_eq!(
+        m["usage"],
+        json!({"input_tokens": 60, "output_tokens": 20, "cache_read_input_tokens": 40, "cache_creation_input_tokens": 0})
+    );
+}
+
+fn run(chunks: &[Value]) -> Vec<(String, Value)> {
+    let mut t = EventTranslator::new();
+    let mut frames = Vec::new();
+    for c in chunks {
+        let data = if c == &json!("[DONE]") {
+            "[DONE]".to_owned()
+        } else {
+            c.to_string()
+        };
+        frames.extend(t.on_data(&data).unwrap());
+    }
+    assert!(t.ended());
+    frames
+        .iter()
+        .map(|f| {
+            let (ev, data) = f.trim_end().split_once('\n').unwrap();
+            (
+                ev.trim_start_matches("event: ").to_owned(),
+                serde_json::from_str(data.trim_start_matches("data: ")).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn chunk(delta: Value, finish: Value) -> Value {
+    json!({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+}
+
+#[test]
+fn streamed_text_and_tool_call_become_the_event_sequence() {
+    let frames = run(&[
+        chunk(json!({"role": "assistant", "content": ""}), Value::Null),
+        chunk(json!({"content": "Let me "}), Value::Null),
+        chunk(json!({"content": "check."}), Value::Null),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_9", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}),
+            Value::Null,
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}),
+            Value::Null,
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"Paris\"}"}}]}),
+            Value::Null,
+        ),
+        chunk(json!({}), json!("tool_calls")),
+        json!({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o", "choices": [],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21}}),
+        json!("[DONE]"),
+    ]);
+    let names: Vec<&str> = frames.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    assert_eq!(frames[0].1["message"]["id"], "msg_c1");
+    assert_eq!(
+        frames[2].1["delta"],
+        json!({"type": "text_delta", "text": "Let me "})
+    );
+    assert_eq!(
+        frames[5].1["content_block"],
+        json!({"type": "tool_use", "id": "call_9", "name": "get_weather", "input": {}})
+    );
+    assert_eq!(frames[5].1["index"], 1);
+    let args: String = frames
+        .iter()
+        .filter_map(|(_, d)| d.pointer("/delta/partial_json").and_then(Value::as_str))
+        .collect();
+    assert_eq!(args, "{\"city\":\"Paris\"}");
+    assert_eq!(frames[9].1["delta"]["stop_reason"], "tool_use");
+    assert_eq!(frames[9].1["usage"]["output_tokens"], 9);
+    assert_eq!(frames[9].1["usage"]["input_tokens"], 12);
+}
+
+#[test]
+fn upstream_error_chunk_is_reported() {
+    let mut t = EventTranslator::new();
+    let e = t
+        .on_data(r#"{"error":{"message":"boom","type":"server_error"}}"#)
+        .unwrap_err();
+    assert_eq!(e, ("api_error".to_owned(), "boom".to_owned()));
+}
