@@ -7,6 +7,7 @@ pub mod anthropic;
 pub mod endpoint;
 pub mod openai_compat;
 pub mod presets;
+pub mod responses;
 pub mod translate;
 
 /// The wire format a provider speaks. Each variant has its own folder.
@@ -28,6 +29,8 @@ pub enum Operation {
     Messages,
     /// Anthropic's `POST /v1/messages/count_tokens`.
     CountTokens,
+    /// OpenAI's `POST /v1/responses`, served through chat completions.
+    Responses,
 }
 
 impl Operation {
@@ -39,15 +42,17 @@ impl Operation {
             Operation::Embeddings => "embeddings",
             Operation::Messages => "messages",
             Operation::CountTokens => "messages.count_tokens",
+            Operation::Responses => "responses",
         }
     }
 
     /// The API shape the caller speaks, and so the shape of its replies and errors.
     pub fn dialect(self) -> switchyard_wire::Dialect {
         match self {
-            Operation::ChatCompletions | Operation::Completions | Operation::Embeddings => {
-                switchyard_wire::Dialect::OpenAi
-            }
+            Operation::ChatCompletions
+            | Operation::Completions
+            | Operation::Embeddings
+            | Operation::Responses => switchyard_wire::Dialect::OpenAi,
             Operation::Messages | Operation::CountTokens => switchyard_wire::Dialect::Anthropic,
         }
     }

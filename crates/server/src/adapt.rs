@@ -7,13 +7,14 @@ use bytes::Bytes;
 use http::Request;
 use serde_json::Value;
 use switchyard_providers::endpoint::BuildError;
+use switchyard_providers::responses::{self, Echo};
 use switchyard_providers::translate::TranslateError;
 use switchyard_providers::{anthropic, openai_compat, Operation, ProviderKind};
 use switchyard_wire::peek::{rewrite_model, Peek};
 use switchyard_wire::Dialect;
 
 /// How the upstream's reply becomes the caller's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Reply {
     /// Already in the caller's shape: relayed as it comes.
     Passthrough,
@@ -21,6 +22,10 @@ pub enum Reply {
     AnthropicToChat { include_usage: bool },
     /// OpenAI chat completion → Anthropic Message (events when streamed).
     ChatToMessages,
+    /// OpenAI chat completion → Response (Responses events when streamed).
+    ChatToResponses(Box<Echo>),
+    /// Anthropic Message → chat completion → Response.
+    AnthropicToResponses(Box<Echo>),
 }
 
 fn bad(e: TranslateError) -> GatewayError {
@@ -28,6 +33,42 @@ fn bad(e: TranslateError) -> GatewayError {
         message: e.message,
         param: e.param,
     }
+}
+
+/// `/v1/responses`: to chat completions first, then on to the provider's own format.
+fn responses(
+    upstream: &Upstream,
+    body: &Bytes,
+    peek: &Peek,
+    model: &str,
+) -> Result<(Request<Bytes>, Reply), GatewayError> {
+    let caller = parse_json(body)?;
+    let echo = Box::new(Echo::from_request(&caller));
+    let chat = responses::request::to_chat(&caller, model).map_err(bad)?;
+    let (bytes, reply) = match upstream.kind {
+        ProviderKind::OpenAiCompatible => (serde_json::to_vec(&chat), Reply::ChatToResponses(echo)),
+        ProviderKind::Anthropic => {
+            let messages = anthropic::request::from_openai(&chat, model).map_err(bad)?;
+            (
+                serde_json::to_vec(&messages),
+                Reply::AnthropicToResponses(echo),
+            )
+        }
+    };
+    let bytes = Bytes::from(bytes.map_err(internal)?);
+    let req = match upstream.kind {
+        ProviderKind::OpenAiCompatible => openai_compat::build_request(
+            &upstream.endpoint,
+            Operation::ChatCompletions,
+            bytes,
+            peek.stream,
+        ),
+        ProviderKind::Anthropic => {
+            anthropic::build_request(&upstream.endpoint, Operation::Messages, bytes, peek.stream)
+        }
+    }
+    .map_err(|e| unsupported(upstream, Operation::Responses, e))?;
+    Ok((req, reply))
 }
 
 /// Caller headers that travel upstream, by provider format: trace state, and the format's own
@@ -74,6 +115,9 @@ pub fn request(
     peek: &Peek,
     model: &str,
 ) -> Result<(Request<Bytes>, Reply), GatewayError> {
+    if op == Operation::Responses {
+        return responses(upstream, body, peek, model);
+    }
     match (upstream.kind, op.dialect()) {
         // Same format on both sides: the body passes through with only the model rewritten.
         (ProviderKind::OpenAiCompatible, Dialect::OpenAi)

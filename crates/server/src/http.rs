@@ -30,6 +30,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/chat/completions", post(chat))
         .route("/v1/completions", post(completions))
         .route("/completions", post(completions))
+        .route("/v1/responses", post(responses))
+        .route("/responses", post(responses))
         .route("/v1/messages", post(messages))
         .route("/v1/messages/count_tokens", post(count_tokens))
         .route("/v1/embeddings", post(embeddings))
@@ -111,6 +113,10 @@ async fn chat(State(s): State<Arc<AppState>>, req: Request) -> Response {
 
 async fn completions(State(s): State<Arc<AppState>>, req: Request) -> Response {
     run(s, Operation::Completions, req).await
+}
+
+async fn responses(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    run(s, Operation::Responses, req).await
 }
 
 async fn messages(State(s): State<Arc<AppState>>, req: Request) -> Response {

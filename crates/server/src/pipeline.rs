@@ -95,7 +95,7 @@ fn required(op: Operation) -> Required {
     match op {
         Operation::ChatCompletions => Required::Messages,
         Operation::Completions => Required::Prompt,
-        Operation::Embeddings => Required::Input,
+        Operation::Embeddings | Operation::Responses => Required::Input,
         Operation::Messages | Operation::CountTokens => Required::Messages,
     }
 }

@@ -17,6 +17,8 @@ use switchyard_providers::anthropic;
 use switchyard_providers::anthropic::stream::{ChunkTranslator, Out};
 use switchyard_providers::openai_compat::messages;
 use switchyard_providers::openai_compat::messages::stream::EventTranslator;
+use switchyard_providers::responses;
+use switchyard_providers::responses::stream::ResponsesTranslator;
 use switchyard_wire::error_body::anthropic_sse_event;
 use switchyard_wire::error_body::OpenAiError;
 use switchyard_wire::sse::SseParser;
@@ -92,6 +94,13 @@ pub async fn relay(
                 ChunkTranslator::new(unix_now(), include_usage),
             )),
             Reply::ChatToMessages => Some(Translator::ToMessages(EventTranslator::new())),
+            Reply::ChatToResponses(echo) => Some(Translator::ToResponses(
+                ResponsesTranslator::new(*echo.clone(), unix_now()),
+            )),
+            Reply::AnthropicToResponses(echo) => Some(Translator::AnthropicToResponses(
+                ChunkTranslator::new(unix_now(), true),
+                ResponsesTranslator::new(*echo.clone(), unix_now()),
+            )),
         };
         let mut r = Response::new(sse_body(
             provider.to_owned(),
@@ -112,14 +121,24 @@ pub async fn relay(
         let bytes = read_body(provider, body, limits, MAX_BODY, false).await?;
         let bytes = match reply {
             Reply::Passthrough => bytes,
-            Reply::AnthropicToChat { .. } | Reply::ChatToMessages => {
+            Reply::AnthropicToChat { .. }
+            | Reply::ChatToMessages
+            | Reply::ChatToResponses(_)
+            | Reply::AnthropicToResponses(_) => {
                 let upstream: serde_json::Value =
                     serde_json::from_slice(&bytes).map_err(|e| GatewayError::UpstreamProtocol {
                         provider: provider.to_owned(),
                         detail: format!("response is not JSON: {e}"),
                     })?;
-                let caller = match reply {
+                let caller = match &reply {
                     Reply::ChatToMessages => messages::response::to_message(&upstream),
+                    Reply::ChatToResponses(echo) => {
+                        responses::response::to_response(&upstream, echo, unix_now())
+                    }
+                    Reply::AnthropicToResponses(echo) => {
+                        let chat = anthropic::response::to_openai(&upstream, unix_now());
+                        responses::response::to_response(&chat, echo, unix_now())
+                    }
                     _ => anthropic::response::to_openai(&upstream, unix_now()),
                 };
                 Bytes::from(serde_json::to_vec(&caller).unwrap_or_default())
@@ -333,6 +352,35 @@ enum Translator {
     ToChat(ChunkTranslator),
     /// OpenAI chunks → Anthropic events.
     ToMessages(EventTranslator),
+    /// OpenAI chunks → Responses events.
+    ToResponses(ResponsesTranslator),
+    /// Anthropic events → OpenAI chunks → Responses events.
+    AnthropicToResponses(ChunkTranslator, ResponsesTranslator),
+}
+
+/// Frames from the Responses translator; an upstream error ends the stream with an error event
+/// in OpenAI's shape, which the OpenAI SDKs raise for Responses streams too.
+fn responses_frames(
+    r: &mut SseRelay,
+    result: Result<Vec<String>, String>,
+    ended: bool,
+) -> Translated {
+    match result {
+        Ok(frames) => {
+            r.saw_end = ended;
+            if frames.is_empty() {
+                Translated::Nothing
+            } else {
+                Translated::Frame(Bytes::from(frames.concat()))
+            }
+        }
+        Err(message) => {
+            r.saw_end = true;
+            tracing::warn!(provider = %r.provider, "upstream error mid-stream");
+            let e = OpenAiError::new(message, "api_error", None);
+            Translated::Frame(e.to_sse_event()).into_final(r)
+        }
+    }
 }
 
 fn not_json(r: &SseRelay, e: &serde_json::Error) -> Translated {
@@ -349,6 +397,41 @@ fn translate_event(r: &mut SseRelay, ev: &switchyard_wire::sse::SseEvent) -> Tra
     };
     match r.translator.as_mut() {
         None => Translated::Nothing,
+        Some(Translator::ToResponses(tr)) => {
+            let result = tr.on_data(data);
+            let ended = tr.ended();
+            responses_frames(r, result, ended)
+        }
+        Some(Translator::AnthropicToResponses(to_chat, tr)) => {
+            let parsed: serde_json::Value = match serde_json::from_str(data) {
+                Ok(v) => v,
+                Err(e) => return not_json(r, &e),
+            };
+            let name = ev
+                .event
+                .as_deref()
+                .or_else(|| parsed.get("type").and_then(serde_json::Value::as_str))
+                .unwrap_or("");
+            let result = match to_chat.on_event(name, &parsed) {
+                Out::Data(chunks) => {
+                    let mut frames = Vec::new();
+                    let mut failed = None;
+                    for c in chunks {
+                        match tr.on_data(&c) {
+                            Ok(f) => frames.extend(f),
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    failed.map_or(Ok(frames), Err)
+                }
+                Out::Error(_, message) => Err(message),
+            };
+            let ended = tr.ended();
+            responses_frames(r, result, ended)
+        }
         Some(Translator::ToMessages(tr)) => match tr.on_data(data) {
             Ok(frames) => {
                 r.saw_end = tr.ended();

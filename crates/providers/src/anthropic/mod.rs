@@ -27,7 +27,7 @@ pub fn path(op: crate::Operation) -> Option<&'static str> {
     match op {
         O::ChatCompletions | O::Messages => Some(MESSAGES_PATH),
         O::CountTokens => Some(COUNT_TOKENS_PATH),
-        O::Completions | O::Embeddings => None,
+        O::Completions | O::Embeddings | O::Responses => None,
     }
 }
 

@@ -13,7 +13,7 @@ pub fn path(op: Operation) -> Option<&'static str> {
         Operation::ChatCompletions => Some("/chat/completions"),
         Operation::Completions => Some("/completions"),
         Operation::Embeddings => Some("/embeddings"),
-        Operation::Messages | Operation::CountTokens => None,
+        Operation::Messages | Operation::CountTokens | Operation::Responses => None,
     }
 }
 

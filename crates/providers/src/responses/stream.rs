@@ -1,0 +1,255 @@
+//! Chat completion chunks → Responses stream events.
+
+use super::response::status;
+use super::{usage, Echo};
+use serde_json::{json, Value};
+
+#[derive(Debug)]
+struct Call {
+    item_id: String,
+    call_id: Value,
+    name: Value,
+    arguments: String,
+    output_index: usize,
+}
+
+/// Per-stream state.
+#[derive(Debug)]
+pub struct ResponsesTranslator {
+    echo: Echo,
+    created_at: u64,
+    seq: u64,
+    id: String,
+    model: Value,
+    started: bool,
+    ended: bool,
+    /// Output items finished so far, in order.
+    output: Vec<Value>,
+    /// The message item being streamed: (output index, text so far).
+    text: Option<(usize, String)>,
+    reasoning: String,
+    calls: Vec<Call>,
+    finish: Option<String>,
+    usage: Value,
+}
+
+impl ResponsesTranslator {
+    pub fn new(echo: Echo, created_at: u64) -> Self {
+        Self {
+            echo,
+            created_at,
+            seq: 0,
+            id: String::new(),
+            model: Value::Null,
+            started: false,
+            ended: false,
+            output: Vec::new(),
+            text: None,
+            reasoning: String::new(),
+            calls: Vec::new(),
+            finish: None,
+            usage: Value::Null,
+        }
+    }
+
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    fn emit(&mut self, out: &mut Vec<String>, kind: &str, mut data: Value) {
+        data["type"] = json!(kind);
+        data["sequence_number"] = json!(self.seq);
+        self.seq += 1;
+        out.push(format!("event: {kind}\ndata: {data}\n\n"));
+    }
+
+    fn resp_id(&self) -> String {
+        format!("resp_{}", self.id)
+    }
+
+    fn snapshot(&self, status: &str) -> Value {
+        self.echo
+            .response(&self.resp_id(), &self.model, self.created_at, status)
+    }
+
+    fn next_index(&self) -> usize {
+        self.output.len() + usize::from(self.text.is_some()) + self.calls.len()
+    }
+
+    fn close_text(&mut self, out: &mut Vec<String>) {
+        let Some((index, text)) = self.text.take() else {
+            return;
+        };
+        let item_id = format!("msg_{}", self.id);
+        let part = json!({"type": "output_text", "text": text, "annotations": []});
+        self.emit(
+            out,
+            "response.output_text.done",
+            json!({"item_id": item_id, "output_index": index, "content_index": 0, "text": text}),
+        );
+        self.emit(
+            out,
+            "response.content_part.done",
+            json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": part}),
+        );
+        let item = json!({"type": "message", "id": item_id, "status": "completed", "role": "assistant", "content": [part]});
+        self.emit(
+            out,
+            "response.output_item.done",
+            json!({"output_index": index, "item": item}),
+        );
+        self.output.push(item);
+    }
+
+    /// Translates one chat `data:` payload; an upstream error object comes back as Err(message).
+    pub fn on_data(&mut self, data: &str) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        if data.trim() == "[DONE]" {
+            self.finish_stream(&mut out);
+            return Ok(out);
+        }
+        let chunk: Value =
+            serde_json::from_str(data).map_err(|e| format!("malformed chunk: {e}"))?;
+        if let Some(err) = chunk.get("error") {
+            return Err(err
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("upstream error")
+                .to_owned());
+        }
+        if !self.started {
+            self.started = true;
+            self.id = chunk
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            self.model = chunk.get("model").cloned().unwrap_or(Value::Null);
+            let r = self.snapshot("in_progress");
+            self.emit(&mut out, "response.created", json!({"response": r}));
+            self.emit(&mut out, "response.in_progress", json!({"response": r}));
+        }
+        if let Some(u) = chunk.get("usage").filter(|u| !u.is_null()) {
+            self.usage = u.clone();
+        }
+        let Some(choice) = chunk.pointer("/choices/0") else {
+            return Ok(out);
+        };
+        let delta = choice.get("delta").unwrap_or(&Value::Null);
+        if let Some(r) = delta.get("reasoning_content").and_then(Value::as_str) {
+            self.reasoning.push_str(r);
+        }
+        if let Some(t) = delta
+            .get("content")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
+            if self.text.is_none() {
+                let index = self.next_index();
+                let item_id = format!("msg_{}", self.id);
+                self.emit(&mut out, "response.output_item.added", json!({"output_index": index,
+                    "item": {"type": "message", "id": item_id, "status": "in_progress", "role": "assistant", "content": []}}));
+                self.emit(&mut out, "response.content_part.added", json!({"item_id": item_id, "output_index": index,
+                    "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}}));
+                self.text = Some((index, String::new()));
+            }
+            let item_id = format!("msg_{}", self.id);
+            let index = self.text.as_ref().map_or(0, |(i, _)| *i);
+            if let Some((_, so_far)) = self.text.as_mut() {
+                so_far.push_str(t);
+            }
+            self.emit(
+                &mut out,
+                "response.output_text.delta",
+                json!({"item_id": item_id, "output_index": index, "content_index": 0, "delta": t}),
+            );
+        }
+        for tc in delta
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let oi = tc.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+            if oi >= self.calls.len() {
+                self.close_text(&mut out);
+                let output_index = self.next_index();
+                let item_id = format!("fc_{}_{}", self.id, oi);
+                let call = Call {
+                    item_id: item_id.clone(),
+                    call_id: tc.get("id").cloned().unwrap_or(Value::Null),
+                    name: tc.pointer("/function/name").cloned().unwrap_or(Value::Null),
+                    arguments: String::new(),
+                    output_index,
+                };
+                self.emit(
+                    &mut out,
+                    "response.output_item.added",
+                    json!({"output_index": output_index,
+                    "item": {"type": "function_call", "id": item_id, "status": "in_progress",
+                        "call_id": call.call_id, "name": call.name, "arguments": ""}}),
+                );
+                self.calls.push(call);
+            }
+            if let Some(a) = tc
+                .pointer("/function/arguments")
+                .and_then(Value::as_str)
+                .filter(|a| !a.is_empty())
+            {
+                let (item_id, index) = match self.calls.get_mut(oi) {
+                    Some(c) => {
+                        c.arguments.push_str(a);
+                        (c.item_id.clone(), c.output_index)
+                    }
+                    None => continue,
+                };
+                self.emit(
+                    &mut out,
+                    "response.function_call_arguments.delta",
+                    json!({"item_id": item_id, "output_index": index, "delta": a}),
+                );
+            }
+        }
+        if let Some(f) = choice.get("finish_reason").and_then(Value::as_str) {
+            self.finish = Some(f.to_owned());
+        }
+        Ok(out)
+    }
+
+    fn finish_stream(&mut self, out: &mut Vec<String>) {
+        if self.ended {
+            return;
+        }
+        self.close_text(out);
+        for c in std::mem::take(&mut self.calls) {
+            self.emit(out, "response.function_call_arguments.done", json!({"item_id": c.item_id, "output_index": c.output_index, "arguments": c.arguments}));
+            let item = json!({"type": "function_call", "id": c.item_id, "status": "completed",
+                "call_id": c.call_id, "name": c.name, "arguments": c.arguments});
+            self.emit(
+                out,
+                "response.output_item.done",
+                json!({"output_index": c.output_index, "item": item}),
+            );
+            self.output.push(item);
+        }
+        if !self.reasoning.is_empty() {
+            self.output.insert(
+                0,
+                json!({"type": "reasoning", "id": format!("rs_{}", self.id),
+                "summary": [{"type": "summary_text", "text": self.reasoning}]}),
+            );
+        }
+        let (st, incomplete) = status(self.finish.as_deref());
+        let mut r = self.snapshot(st);
+        r["output"] = Value::Array(self.output.clone());
+        r["incomplete_details"] = incomplete;
+        r["usage"] = usage(&self.usage);
+        let kind = if st == "completed" {
+            "response.completed"
+        } else {
+            "response.incomplete"
+        };
+        self.emit(out, kind, json!({"response": r}));
+        self.ended = true;
+    }
+}

@@ -1,0 +1,164 @@
+//! Responses ⇄ chat, with shapes from OpenAI's Responses and chat completions references.
+
+use super::request::to_chat;
+use super::response::to_response;
+use super::stream::ResponsesTranslator;
+use super::Echo;
+use serde_json::{json, Value};
+
+#[test]
+fn codex_style_request_becomes_chat() {
+    let req = json!({
+        "model": "gpt-5", "instructions": "You are Codex.", "store": false, "stream": true,
+        "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Fix the bug"}]},
+            {"type": "reasoning", "id": "rs_1", "summary": []},
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Looking."}]},
+            {"type": "function_call", "call_id": "call_1", "name": "shell", "arguments": "{\"cmd\":\"ls\"}"},
+            {"type": "function_call_output", "call_id": "call_1", "output": "main.rs"}
+        ],
+        "tools": [{"type": "function", "name": "shell", "description": "Run", "parameters": {"type": "object"}, "strict": false}],
+        "tool_choice": "auto", "parallel_tool_calls": false,
+        "reasoning": {"effort": "high", "summary": "auto"},
+        "max_output_tokens": 500,
+        "include": ["reasoning.encrypted_content"],
+        "text": {"format": {"type": "json_schema", "name": "out", "schema": {"type": "object"}, "strict": true}}
+    });
+    let out = to_chat(&req, "gpt-5").unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "model": "gpt-5", "stream": true, "stream_options": {"include_usage": true},
+            "tools": [{"type": "function", "function": {"name": "shell", "description": "Run", "parameters": {"type": "object"}, "strict": false}}],
+            "tool_choice": "auto", "parallel_tool_calls": false, "reasoning_effort": "high", "max_tokens": 500,
+            "response_format": {"type": "json_schema", "json_schema": {"name": "out", "schema": {"type": "object"}, "strict": true}},
+            "messages": [
+                {"role": "system", "content": "You are Codex."},
+                {"role": "user", "content": "Fix the bug"},
+                {"role": "assistant", "content": "Looking.", "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "shell", "arguments": "{\"cmd\":\"ls\"}"}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "main.rs"}
+            ]
+        })
+    );
+}
+
+#[test]
+fn stateful_and_builtin_features_are_refused() {
+    let e = to_chat(
+        &json!({"model": "m", "input": "hi", "previous_response_id": "resp_1"}),
+        "m",
+    )
+    .unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("previous_response_id"));
+    let e = to_chat(
+        &json!({"model": "m", "input": "hi", "tools": [{"type": "web_search"}]}),
+        "m",
+    )
+    .unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("tools[0]"));
+    assert!(to_chat(
+        &json!({"model": "m", "input": "hi", "previous_response_id": null}),
+        "m"
+    )
+    .is_ok());
+}
+
+#[test]
+fn chat_completion_becomes_response() {
+    let chat = json!({"id": "c1", "model": "gpt-5", "choices": [{"index": 0, "finish_reason": "tool_calls",
+        "message": {"role": "assistant", "content": "Running.", "tool_calls": [
+            {"id": "call_7", "type": "function", "function": {"name": "shell", "arguments": "{}"}}]}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}});
+    let echo = Echo::from_request(&json!({"tools": [], "instructions": "x"}));
+    let r = to_response(&chat, &echo, 100);
+    assert_eq!(r["id"], "resp_c1");
+    assert_eq!(r["object"], "response");
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["instructions"], "x");
+    assert_eq!(
+        r["output"][0]["content"][0],
+        json!({"type": "output_text", "text": "Running.", "annotations": []})
+    );
+    assert_eq!(r["output"][1]["type"], "function_call");
+    assert_eq!(r["output"][1]["call_id"], "call_7");
+    assert_eq!(r["usage"]["input_tokens"], 10);
+    assert_eq!(r["usage"]["total_tokens"], 15);
+    let cut = json!({"id": "c2", "choices": [{"finish_reason": "length", "message": {"content": "Partial"}}]});
+    let r = to_response(&cut, &echo, 1);
+    assert_eq!(
+        (r["status"].as_str(), &r["incomplete_details"]),
+        (Some("incomplete"), &json!({"reason": "max_output_tokens"}))
+    );
+}
+
+#[test]
+fn chunks_become_response_events() {
+    let mut t = ResponsesTranslator::new(Echo::default(), 1);
+    let ch = |delta: Value, finish: Value| {
+        json!({"id": "c3", "model": "gpt-5", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).to_string()
+    };
+    let mut frames = Vec::new();
+    for d in [
+        ch(json!({"role": "assistant", "content": ""}), Value::Null),
+        ch(json!({"content": "Hel"}), Value::Null),
+        ch(json!({"content": "lo"}), Value::Null),
+        ch(
+            json!({"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "shell", "arguments": ""}}]}),
+            Value::Null,
+        ),
+        ch(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"a\":1}"}}]}),
+            Value::Null,
+        ),
+        ch(json!({}), json!("tool_calls")),
+        json!({"id": "c3", "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4}})
+            .to_string(),
+        "[DONE]".to_owned(),
+    ] {
+        frames.extend(t.on_data(&d).unwrap());
+    }
+    assert!(t.ended());
+    let events: Vec<(String, Value)> = frames
+        .iter()
+        .map(|f| {
+            let (ev, data) = f.trim_end().split_once('\n').unwrap();
+            (
+                ev.trim_start_matches("event: ").to_owned(),
+                serde_json::from_str(data.trim_start_matches("data: ")).unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added",
+            "response.output_text.delta",
+            "response.output_text.delta",
+            "response.output_text.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "response.output_item.added",
+            "response.function_call_arguments.delta",
+            "response.function_call_arguments.done",
+            "response.output_item.done",
+            "response.completed"
+        ]
+    );
+    let seqs: Vec<u64> = events
+        .iter()
+        .map(|(_, d)| d["sequence_number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (0..14).collect::<Vec<u64>>());
+    let done = &events[13].1["response"];
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["output"][0]["content"][0]["text"], "Hello");
+    assert_eq!(done["output"][1]["arguments"], "{\"a\":1}");
+    assert_eq!(done["output"][1]["call_id"], "call_1");
+    assert_eq!(done["usage"]["output_tokens"], 4);
+    assert_eq!(events[10].1["output_index"], 1);
+}
