@@ -13,8 +13,9 @@ pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Prov
     for pr in PRESETS {
         let key = env.var(pr.key_env);
         let base = env.var(pr.base_url_env);
+        // A preset without a default base URL (Azure) needs its base-URL variable too.
         let enabled = if pr.auth.key_required() {
-            key.is_some()
+            key.is_some() && (base.is_some() || !pr.base_url.is_empty())
         } else {
             base.is_some()
         };
@@ -34,6 +35,9 @@ pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Prov
             api_key: key.map(Secret::new),
             headers: Vec::new(),
             extra_ca_pem: None,
+            azure_api_version: pr
+                .azure
+                .then(|| crate::validate::azure_api_version(None, env)),
             models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
             models_configured: false,
             model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),

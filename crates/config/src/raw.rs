@@ -59,6 +59,8 @@ pub struct RawProvider {
     /// `api-key` (the key alone), or `none`. Default: the preset's or the type's
     /// (`x-api-key` for anthropic), else `authorization`.
     pub auth_header: Option<String>,
+    /// Azure OpenAI `api-version`. Default AZURE_OPENAI_API_VERSION, OPENAI_API_VERSION, or 2024-10-21.
+    pub api_version: Option<String>,
     /// PEM file of CA certificates to trust for this provider besides the system's (an internal CA).
     pub ca_file: Option<String>,
     /// Extra headers sent with every request to this provider.
@@ -82,6 +84,8 @@ pub enum RawKind {
     OpenaiCompatible,
     /// Anthropic's Messages API (requests are translated).
     Anthropic,
+    /// Azure OpenAI deployments (`base_url` is the resource endpoint; the model names the deployment).
+    Azure,
 }
 
 /// Upstream timeouts, in milliseconds.

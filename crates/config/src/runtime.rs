@@ -46,6 +46,8 @@ pub struct Provider {
     pub auth: AuthStyle,
     pub api_key: Option<Secret>,
     pub headers: Vec<(String, String)>,
+    /// Set for Azure OpenAI: deployment URLs with this api-version.
+    pub azure_api_version: Option<String>,
     /// PEM text of extra CA certificates to trust, read from `ca_file` at load time.
     pub extra_ca_pem: Option<Vec<u8>>,
     /// Explicit model list (from config) or the preset's list.

@@ -219,24 +219,34 @@ fn provider(
     let kind = match p.kind {
         Some(RawKind::OpenaiCompatible) => ProviderKind::OpenAiCompatible,
         Some(RawKind::Anthropic) => ProviderKind::Anthropic,
+        Some(RawKind::Azure) => ProviderKind::OpenAiCompatible,
         None => preset.map_or(ProviderKind::OpenAiCompatible, |pr| pr.kind),
     };
     let base_url = p
         .base_url
         .clone()
         .or_else(|| preset.and_then(|pr| env.var(pr.base_url_env)))
-        .or_else(|| preset.map(|pr| pr.base_url.to_owned()));
+        .or_else(|| {
+            preset
+                .map(|pr| pr.base_url.to_owned())
+                .filter(|u| !u.is_empty())
+        });
     let base_url = match base_url {
         Some(u) => check_url(&u, &format!("{path}.base_url"), errors),
         None => {
-            if p.preset.is_none() {
-                errors.push(ConfigError::new(
-                    format!("{path}.base_url"),
-                    format!(
-                        "required: no preset is named \"{}\", so set base_url or preset",
-                        p.name
-                    ),
-                ));
+            let message = match preset {
+                Some(pr) => format!(
+                    "required: preset \"{}\" has no default URL; set base_url or {}",
+                    pr.name, pr.base_url_env
+                ),
+                None => format!(
+                    "required: no preset is named \"{}\", so set base_url or preset",
+                    p.name
+                ),
+            };
+            // An unknown preset was reported already; a missing URL would only repeat it.
+            if p.preset.is_none() || preset.is_some() {
+                errors.push(ConfigError::new(format!("{path}.base_url"), message));
             }
             String::new()
         }
@@ -304,6 +314,15 @@ fn provider(
         }
     });
     let timeouts = timeouts(&p.timeouts, &format!("{path}.timeouts"), errors);
+    let azure =
+        p.kind == Some(RawKind::Azure) || (p.kind.is_none() && preset.is_some_and(|pr| pr.azure));
+    let azure_api_version = azure.then(|| azure_api_version(p.api_version.clone(), env));
+    if !azure && p.api_version.is_some() {
+        errors.push(ConfigError::new(
+            format!("{path}.api_version"),
+            "only Azure providers (type: azure) take an api_version",
+        ));
+    }
     if errors.len() > start {
         return None;
     }
@@ -317,6 +336,7 @@ fn provider(
         api_key: api_key.map(Secret::new),
         headers,
         extra_ca_pem,
+        azure_api_version,
         models: if models_configured {
             p.models.clone()
         } else {
@@ -333,6 +353,15 @@ fn provider(
         timeouts,
         origin: Origin::File,
     })
+}
+
+/// The Azure api-version: the config's, else AZURE_OPENAI_API_VERSION, else OPENAI_API_VERSION
+/// (the variable OpenAI's SDKs read for Azure), else the latest GA version.
+pub(crate) fn azure_api_version(configured: Option<String>, env: &dyn EnvSource) -> String {
+    configured
+        .or_else(|| env.var("AZURE_OPENAI_API_VERSION"))
+        .or_else(|| env.var("OPENAI_API_VERSION"))
+        .unwrap_or_else(|| switchyard_providers::azure::DEFAULT_API_VERSION.to_owned())
 }
 
 /// Checks an http(s) URL and returns it without a trailing slash.

@@ -7,6 +7,7 @@
 //! then a `mock` object in the JSON request body (which pass-through gateways forward untouched).
 
 mod anthropic;
+mod azure;
 mod control;
 mod embeddings;
 mod faults;
@@ -148,6 +149,14 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/v1/models", get(openai::models))
         .route("/v1/messages", post(anthropic::messages))
+        .route(
+            "/openai/deployments/{deployment}/chat/completions",
+            post(azure::chat),
+        )
+        .route(
+            "/openai/deployments/{deployment}/embeddings",
+            post(azure::embed),
+        )
         .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
         .route(
             "/_mock/requests",

@@ -14,6 +14,8 @@ pub struct Endpoint {
     pub auth_value: Option<HeaderValue>,
     /// Extra headers sent on every request (from config).
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Set for Azure OpenAI: requests go to deployment URLs with this `api-version`.
+    pub azure_api_version: Option<String>,
 }
 
 /// Prepares the credential header value for a key, marked sensitive so it never prints.
@@ -71,6 +73,8 @@ impl Endpoint {
 pub enum BuildError {
     /// The provider's wire format has no such operation.
     Unsupported(crate::Operation),
+    /// The model name cannot be used where the provider puts it (an Azure deployment in a URL).
+    BadModel(String),
     Http(http::Error),
 }
 
@@ -84,6 +88,7 @@ impl std::fmt::Display for BuildError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BuildError::Unsupported(op) => write!(f, "this provider does not serve {}", op.name()),
+            BuildError::BadModel(m) => write!(f, "'{m}' is not a valid deployment name"),
             BuildError::Http(e) => write!(f, "{e}"),
         }
     }

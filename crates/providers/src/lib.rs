@@ -4,6 +4,7 @@
 //! server owns the HTTP client, timeouts and credentials.
 
 pub mod anthropic;
+pub mod azure;
 pub mod endpoint;
 pub mod openai_compat;
 pub mod presets;

@@ -46,6 +46,8 @@ pub struct Preset {
     pub model_prefixes: &'static [&'static str],
     /// Models listed by GET /v1/models when the config gives no list of its own.
     pub models: &'static [&'static str],
+    /// Azure OpenAI: deployment URLs and an api-version. Its base URL has no default.
+    pub azure: bool,
 }
 
 const fn hosted(
@@ -67,6 +69,7 @@ const fn hosted(
         base_url_env,
         model_prefixes,
         models,
+        azure: false,
     }
 }
 
@@ -87,6 +90,7 @@ const fn local(
         base_url_env,
         model_prefixes: &[],
         models: &[],
+        azure: false,
     }
 }
 
@@ -103,6 +107,20 @@ pub const PRESETS: &[Preset] = &[
         base_url_env: "ANTHROPIC_BASE_URL",
         model_prefixes: &["claude-"],
         models: &["claude-sonnet-4-6", "claude-opus-4-7", "claude-haiku-4-5"],
+        azure: false,
+    },
+    Preset {
+        name: "azure",
+        display: "Azure OpenAI",
+        kind: ProviderKind::OpenAiCompatible,
+        // No default: every resource has its own endpoint (AZURE_OPENAI_ENDPOINT).
+        base_url: "",
+        auth: PresetAuth::Header("api-key"),
+        key_env: "AZURE_OPENAI_API_KEY",
+        base_url_env: "AZURE_OPENAI_ENDPOINT",
+        model_prefixes: &[],
+        models: &[],
+        azure: true,
     },
     hosted(
         "openai",
@@ -417,7 +435,7 @@ mod tests {
 
     #[test]
     fn base_urls_have_no_trailing_slash_and_a_scheme() {
-        for p in PRESETS {
+        for p in PRESETS.iter().filter(|p| !p.azure) {
             assert!(!p.base_url.ends_with('/'), "{}", p.name);
             assert!(p.base_url.starts_with("http"), "{}", p.name);
             assert!(p.base_url_env.ends_with("_BASE_URL"), "{}", p.name);

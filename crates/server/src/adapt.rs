@@ -60,6 +60,7 @@ fn responses(
         ProviderKind::OpenAiCompatible => openai_compat::build_request(
             &upstream.endpoint,
             Operation::ChatCompletions,
+            model,
             bytes,
             peek.stream,
         ),
@@ -87,6 +88,13 @@ fn unsupported(upstream: &Upstream, op: Operation, e: BuildError) -> GatewayErro
                 "provider '{}' does not serve {}; choose a model from another provider",
                 upstream.name,
                 op.name()
+            ),
+            param: Some("model".into()),
+        },
+        BuildError::BadModel(m) => GatewayError::BadRequest {
+            message: format!(
+                "'{m}' is not a valid deployment name for provider '{}'",
+                upstream.name
             ),
             param: Some("model".into()),
         },
@@ -125,7 +133,7 @@ pub fn request(
             let body = rewrite_model(body, peek, model);
             let req = match upstream.kind {
                 ProviderKind::OpenAiCompatible => {
-                    openai_compat::build_request(&upstream.endpoint, op, body, peek.stream)
+                    openai_compat::build_request(&upstream.endpoint, op, model, body, peek.stream)
                 }
                 ProviderKind::Anthropic => {
                     anthropic::build_request(&upstream.endpoint, op, body, peek.stream)
@@ -151,6 +159,7 @@ pub fn request(
             let req = openai_compat::build_request(
                 &upstream.endpoint,
                 Operation::ChatCompletions,
+                model,
                 bytes,
                 peek.stream,
             )

@@ -293,3 +293,39 @@ fn ca_file_must_exist_and_hold_a_certificate() {
         got[1]
     );
 }
+
+#[test]
+fn azure_from_env_and_file() {
+    let c = from_env(&env(&[("AZURE_OPENAI_API_KEY", "k")])).unwrap();
+    assert!(
+        c.providers.is_empty(),
+        "an Azure key alone is not enough: the endpoint is per resource"
+    );
+    let c = from_env(&env(&[
+        ("AZURE_OPENAI_API_KEY", "k"),
+        ("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com/"),
+        ("OPENAI_API_VERSION", "2025-01-01-preview"),
+    ]))
+    .unwrap();
+    let p = &c.providers[0];
+    assert_eq!(
+        (p.name.as_str(), p.base_url.as_str()),
+        ("azure", "https://res.openai.azure.com")
+    );
+    assert_eq!(p.auth, AuthStyle::Header("api-key".into()));
+    assert_eq!(p.azure_api_version.as_deref(), Some("2025-01-01-preview"));
+    let text = "providers:\n  - name: eastus\n    type: azure\n    base_url: https://east.openai.azure.com\n    api_key: k\n    auth_header: api-key\n";
+    let c = from_yaml(text, &env(&[])).unwrap();
+    assert_eq!(
+        c.providers[0].azure_api_version.as_deref(),
+        Some("2024-10-21")
+    );
+    assert_eq!(
+        errs("providers:\n  - name: azure\n    api_key: k\n", &env(&[])),
+        vec!["line 2: providers[0].base_url: required: preset \"azure\" has no default URL; set base_url or AZURE_OPENAI_ENDPOINT"]
+    );
+    assert_eq!(
+        errs("providers:\n  - name: groq\n    api_key: k\n    api_version: x\n", &env(&[])),
+        vec!["line 4: providers[0].api_version: only Azure providers (type: azure) take an api_version"]
+    );
+}

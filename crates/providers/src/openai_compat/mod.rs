@@ -17,13 +17,22 @@ pub fn path(op: Operation) -> Option<&'static str> {
     }
 }
 
-/// Builds the upstream request. `body` already carries the upstream model name.
+/// Builds the upstream request. `body` already carries the upstream `model`, which Azure
+/// endpoints also take as the deployment in the URL.
 pub fn build_request(
     ep: &Endpoint,
     op: Operation,
+    model: &str,
     body: Bytes,
     stream: bool,
 ) -> Result<Request<Bytes>, BuildError> {
+    if let Some(version) = &ep.azure_api_version {
+        if !crate::azure::valid_deployment(model) {
+            return Err(BuildError::BadModel(model.to_owned()));
+        }
+        let path = crate::azure::path(op, model, version).ok_or(BuildError::Unsupported(op))?;
+        return Ok(ep.post(&path, body, stream)?);
+    }
     let path = path(op).ok_or(BuildError::Unsupported(op))?;
     Ok(ep.post(path, body, stream)?)
 }
@@ -44,6 +53,7 @@ mod tests {
                 HeaderName::from_static("x-extra"),
                 HeaderValue::from_static("1"),
             )],
+            azure_api_version: None,
         }
     }
 
@@ -52,6 +62,7 @@ mod tests {
         let r = build_request(
             &ep(AuthStyle::Bearer, "sk-1"),
             Operation::ChatCompletions,
+            "m",
             Bytes::from_static(b"{}"),
             true,
         )
@@ -68,6 +79,7 @@ mod tests {
         let r = build_request(
             &ep(AuthStyle::Header("api-key".into()), "k"),
             Operation::Embeddings,
+            "m",
             Bytes::new(),
             false,
         )
@@ -78,6 +90,7 @@ mod tests {
         let r = build_request(
             &ep(AuthStyle::None, "k"),
             Operation::Completions,
+            "m",
             Bytes::new(),
             false,
         )

@@ -121,6 +121,7 @@ impl Upstream {
                 auth: p.auth.clone(),
                 auth_value,
                 headers,
+                azure_api_version: p.azure_api_version.clone(),
             },
             timeouts: p.timeouts,
             target: Target { host, port, tls },
