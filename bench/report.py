@@ -65,3 +65,15 @@ if x:
           f"p50 {x['rate']['p50_ms'] - d['rate']['p50_ms']:+.3f} ms, p99 {x['rate']['p99_ms'] - d['rate']['p99_ms']:+.3f} ms "
           f"at 500 req/s, first chunk {x['stream1']['first_p50_ms'] - d['stream1']['first_p50_ms']:+.3f} ms, "
           "relative to direct-to-mock on the same core. A proxy on core 0 adds two such hops.")
+t = rows.get("translated")
+if t:
+    print()
+    print("Translated path (OpenAI chat in, Anthropic Messages upstream at the mock):")
+    print()
+    print("| measurement | nginx hop (plain) | switchyard translated | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(f"| closed-loop req/s, 64 conns | {n['closed']['rps']:.0f} | {t['closed']['rps']:.0f} "
+          f"| {ratio(t['closed']['rps'], n['closed']['rps']):.2f}x | >= 0.4x |")
+    print(f"| stream req/s, 64 conns (Anthropic events → OpenAI chunks) | {n['stream']['rps']:.0f} | {t['stream']['rps']:.0f} "
+          f"| {ratio(t['stream']['rps'], n['stream']['rps']):.2f}x | |")
+    print(f"| errors | | {t['closed']['errors'] + t['stream']['errors']} | | 0 |")

@@ -30,6 +30,7 @@ taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/de
 XMOCK_PORT=19001
 taskset -c 0 $BIN/switchyard-mock --listen 127.0.0.1:$XMOCK_PORT --no-record >/dev/null & pids+=($!)
 OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_KEYS=$KEY SWITCHYARD_LOG=warn \
+  ANTHROPIC_BASE_URL=http://127.0.0.1:$MOCK_PORT ANTHROPIC_API_KEY=x \
   taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
 sed -e "s#__DIR__#$TMP#g" -e "s#__MOCK_PORT__#$MOCK_PORT#" -e "s#__NGINX_PORT__#$NGINX_PORT#" bench/nginx.conf.template > "$TMP/nginx.conf"
 mkdir -p "$TMP"/{body,proxy,fastcgi,uwsgi,scgi}
@@ -52,6 +53,11 @@ for target in direct nginx switchyard; do
   r4=$($LG --mode stream --connections 1 --url "$u" --body bench/chat-stream.json)
   printf '{"target":"%s","closed":%s,"rate":%s,"stream":%s,"stream1":%s}\n' "$target" "$r1" "$r2" "$r3" "$r4" >> "$OUT/raw.jsonl"
 done
+# The translated path: OpenAI chat in, Anthropic Messages upstream (7 text deltas per stream).
+u=${URL[switchyard]}
+r5=$($LG --mode closed --connections 64 --url "$u" --body bench/chat-anthropic.json)
+r6=$($LG --mode stream --connections 64 --url "$u" --body bench/chat-anthropic-stream.json)
+printf '{"target":"translated","closed":%s,"stream":%s}\n' "$r5" "$r6" >> "$OUT/raw.jsonl"
 u=http://127.0.0.1:$XMOCK_PORT/v1/chat/completions
 r2=$($LG --mode rate --rate 500 --connections 16 --url "$u" --body bench/chat.json)
 r4=$($LG --mode stream --connections 1 --url "$u" --body bench/chat-stream.json)
