@@ -107,6 +107,25 @@ fn responses_frames(
     }
 }
 
+/// An Anthropic stream event's name (the `event:` line, else its `type`) and parsed data.
+fn anthropic_event(
+    ev: &switchyard_wire::sse::SseEvent,
+    data: &str,
+) -> Result<(String, serde_json::Value), serde_json::Error> {
+    let parsed: serde_json::Value = serde_json::from_str(data)?;
+    let name = ev
+        .event
+        .clone()
+        .or_else(|| {
+            parsed
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    Ok((name, parsed))
+}
+
 fn not_json(r: &SseRelay, e: &serde_json::Error) -> Translated {
     Translated::Fail(GatewayError::UpstreamProtocol {
         provider: r.provider.clone(),
@@ -127,15 +146,11 @@ pub(super) fn translate_event(r: &mut SseRelay, ev: &switchyard_wire::sse::SseEv
             responses_frames(r, result, ended)
         }
         Some(Translator::AnthropicToResponses(to_chat, tr)) => {
-            let parsed: serde_json::Value = match serde_json::from_str(data) {
+            let (name, parsed) = match anthropic_event(ev, data) {
                 Ok(v) => v,
                 Err(e) => return not_json(r, &e),
             };
-            let name = ev
-                .event
-                .as_deref()
-                .or_else(|| parsed.get("type").and_then(serde_json::Value::as_str))
-                .unwrap_or("");
+            let name = name.as_str();
             let result = match to_chat.on_event(name, &parsed) {
                 Out::Data(chunks) => {
                     let mut frames = Vec::new();
@@ -171,15 +186,11 @@ pub(super) fn translate_event(r: &mut SseRelay, ev: &switchyard_wire::sse::SseEv
             }
         },
         Some(Translator::ToChat(tr)) => {
-            let parsed: serde_json::Value = match serde_json::from_str(data) {
+            let (name, parsed) = match anthropic_event(ev, data) {
                 Ok(v) => v,
                 Err(e) => return not_json(r, &e),
             };
-            let name = ev
-                .event
-                .as_deref()
-                .or_else(|| parsed.get("type").and_then(serde_json::Value::as_str))
-                .unwrap_or("");
+            let name = name.as_str();
             match tr.on_event(name, &parsed) {
                 Out::Data(items) if items.is_empty() => Translated::Nothing,
                 Out::Data(items) => {
