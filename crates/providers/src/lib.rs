@@ -6,8 +6,10 @@
 pub mod anthropic;
 pub mod azure;
 pub mod endpoint;
+pub mod gemini;
 pub mod openai_compat;
 pub mod presets;
+pub mod registry;
 pub mod responses;
 pub mod translate;
 
@@ -18,6 +20,8 @@ pub enum ProviderKind {
     OpenAiCompatible,
     /// Anthropic's Messages API.
     Anthropic,
+    /// Google's Gemini API (generateContent).
+    Gemini,
 }
 
 /// The inbound operation being served.

@@ -71,7 +71,7 @@ pub async fn handle(
     ctx.requested_model = Some(peeked.model);
     let h = up_req.headers_mut();
     h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));
-    for name in adapt::forwarded_headers(upstream.kind) {
+    for name in switchyard_providers::registry::forwarded_headers(upstream.kind) {
         if let Some(v) = parts.headers.get(*name) {
             h.insert(*name, v.clone());
         }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use switchyard_wire::sse::SseParser;
 use switchyard_wire::Dialect;
 use tokio::time::Instant;
-use translate::{translate_event, Translated, Translator};
+use translate::{translate_close, translate_event, Translated, Translator};
 
 /// Error bodies larger than this are cut; they are read only to relay a message.
 const MAX_ERROR_BODY: usize = 1024 * 1024;
@@ -226,15 +226,12 @@ fn sse_body(
                 match translate_event(&mut r, &ev) {
                     Translated::Nothing => continue,
                     Translated::Frame(bytes) => return Some((Ok(Frame::data(bytes)), r)),
-                    Translated::Fail(e) => {
-                        r.done = true;
-                        r.saw_end = true;
-                        r.parser = SseParser::new();
-                        return Some((error_frame(&e, r.dialect), r));
-                    }
                 }
             }
             if r.done {
+                if let Translated::Frame(bytes) = translate_close(&mut r) {
+                    return Some((Ok(Frame::data(bytes)), r));
+                }
                 if r.translator.is_some() && !r.saw_end {
                     r.saw_end = true;
                     let err = GatewayError::UpstreamProtocol {

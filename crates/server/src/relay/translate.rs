@@ -1,37 +1,44 @@
 //! Reply translation for callers and providers that speak different formats: whole bodies, and
-//! stream events one at a time (several caller events from one upstream event go out together).
+//! stream events one at a time. Both go through OpenAI chat: the provider's events become chat
+//! chunks (`ChatStream`), and the chunks become the caller's events (`Sink`); several caller
+//! events from one upstream event go out together.
 
 use super::SseRelay;
-use crate::adapt::Reply;
+use crate::adapt::{Caller, Reply};
 use crate::error::GatewayError;
 use bytes::Bytes;
-use switchyard_providers::anthropic;
-use switchyard_providers::anthropic::stream::{ChunkTranslator, Out};
+use switchyard_providers::gemini;
 use switchyard_providers::openai_compat::messages;
 use switchyard_providers::openai_compat::messages::stream::EventTranslator;
+use switchyard_providers::registry::{self, ChatStream, StreamError};
 use switchyard_providers::responses;
 use switchyard_providers::responses::stream::ResponsesTranslator;
 use switchyard_wire::error_body::{anthropic_sse_event, OpenAiError};
-use switchyard_wire::sse::SseParser;
+use switchyard_wire::sse::{SseEvent, SseParser};
 
 /// The stream translator a reply needs; `None` when events pass through.
 pub(super) fn stream_translator(reply: &Reply) -> Option<Translator> {
-    match reply {
-        Reply::Passthrough => None,
-        Reply::AnthropicToChat { include_usage } => Some(Translator::ToChat(ChunkTranslator::new(
-            unix_now(),
-            *include_usage,
-        ))),
-        Reply::ChatToMessages => Some(Translator::ToMessages(EventTranslator::new())),
-        Reply::ChatToResponses(echo) => Some(Translator::ToResponses(ResponsesTranslator::new(
+    let Reply::Translate {
+        from,
+        to,
+        include_usage,
+    } = reply
+    else {
+        return None;
+    };
+    let sink = match to {
+        Caller::Chat | Caller::Embeddings(_) => Sink::Chat,
+        Caller::Messages => Sink::Messages(EventTranslator::new()),
+        Caller::Responses(echo) => Sink::Responses(Box::new(ResponsesTranslator::new(
             *echo.clone(),
             unix_now(),
         ))),
-        Reply::AnthropicToResponses(echo) => Some(Translator::AnthropicToResponses(
-            ChunkTranslator::new(unix_now(), true),
-            ResponsesTranslator::new(*echo.clone(), unix_now()),
-        )),
-    }
+    };
+    Some(Translator {
+        source: ChatStream::new(*from, unix_now(), *include_usage),
+        sink,
+        finished: false,
+    })
 }
 
 /// A whole (non-stream) upstream body in the caller's format.
@@ -40,26 +47,25 @@ pub(super) fn whole_body(
     provider: &str,
     bytes: Bytes,
 ) -> Result<Bytes, GatewayError> {
-    if matches!(reply, Reply::Passthrough) {
+    let Reply::Translate { from, to, .. } = reply else {
         return Ok(bytes);
-    }
+    };
     let upstream: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| GatewayError::UpstreamProtocol {
             provider: provider.to_owned(),
             detail: format!("response is not JSON: {e}"),
         })?;
-    let caller = match reply {
-        Reply::ChatToMessages => messages::response::to_message(&upstream),
-        Reply::ChatToResponses(echo) => {
-            responses::response::to_response(&upstream, echo, unix_now())
+    let caller = match to {
+        Caller::Embeddings(echo) => gemini::embed::to_openai(&upstream, echo),
+        Caller::Chat => registry::chat_response(*from, upstream, unix_now()),
+        Caller::Messages => {
+            messages::response::to_message(&registry::chat_response(*from, upstream, unix_now()))
         }
-        Reply::AnthropicToResponses(echo) => {
-            let chat = anthropic::response::to_openai(&upstream, unix_now());
-            responses::response::to_response(&chat, echo, unix_now())
-        }
-        Reply::AnthropicToChat { .. } | Reply::Passthrough => {
-            anthropic::response::to_openai(&upstream, unix_now())
-        }
+        Caller::Responses(echo) => responses::response::to_response(
+            &registry::chat_response(*from, upstream, unix_now()),
+            echo,
+            unix_now(),
+        ),
     };
     Ok(Bytes::from(serde_json::to_vec(&caller).unwrap_or_default()))
 }
@@ -67,163 +73,116 @@ pub(super) fn whole_body(
 pub(super) enum Translated {
     Nothing,
     Frame(Bytes),
-    Fail(GatewayError),
 }
 
-/// Stream translators, by direction.
-pub(super) enum Translator {
-    /// Anthropic events → OpenAI chunks.
-    ToChat(ChunkTranslator),
-    /// OpenAI chunks → Anthropic events.
-    ToMessages(EventTranslator),
-    /// OpenAI chunks → Responses events.
-    ToResponses(ResponsesTranslator),
-    /// Anthropic events → OpenAI chunks → Responses events.
-    AnthropicToResponses(ChunkTranslator, ResponsesTranslator),
+/// Chat chunks → the caller's stream events.
+enum Sink {
+    /// Chat chunks framed as `data:` lines.
+    Chat,
+    /// Anthropic Messages events.
+    Messages(EventTranslator),
+    /// Responses events.
+    Responses(Box<ResponsesTranslator>),
 }
 
-/// Frames from the Responses translator; an upstream error ends the stream with an error event
-/// in OpenAI's shape, which the OpenAI SDKs raise for Responses streams too.
-fn responses_frames(
-    r: &mut SseRelay,
-    result: Result<Vec<String>, String>,
-    ended: bool,
-) -> Translated {
-    match result {
-        Ok(frames) => {
-            r.saw_end = ended;
-            if frames.is_empty() {
-                Translated::Nothing
-            } else {
-                Translated::Frame(Bytes::from(frames.concat()))
+/// A provider-to-caller stream translation.
+pub(super) struct Translator {
+    source: ChatStream,
+    sink: Sink,
+    /// `finish` has run.
+    finished: bool,
+}
+
+impl Sink {
+    /// Frames for the caller from chat chunks, and whether the caller's stream has ended.
+    fn push(&mut self, chunks: Vec<String>) -> Result<(Vec<u8>, bool), StreamError> {
+        let mut buf = Vec::new();
+        let mut ended = false;
+        for c in chunks {
+            match self {
+                Sink::Chat => {
+                    ended |= c == "[DONE]";
+                    buf.extend_from_slice(b"data: ");
+                    buf.extend_from_slice(c.as_bytes());
+                    buf.extend_from_slice(b"\n\n");
+                }
+                Sink::Messages(t) => {
+                    for f in t.on_data(&c)? {
+                        buf.extend_from_slice(f.as_bytes());
+                    }
+                    ended = t.ended();
+                }
+                Sink::Responses(t) => {
+                    for f in t.on_data(&c).map_err(|m| ("api_error".to_owned(), m))? {
+                        buf.extend_from_slice(f.as_bytes());
+                    }
+                    ended = t.ended();
+                }
             }
         }
-        Err(message) => {
-            r.saw_end = true;
-            tracing::warn!(provider = %r.provider, "upstream error mid-stream");
-            let e = OpenAiError::new(message, "api_error", None);
-            Translated::Frame(e.to_sse_event()).into_final(r)
+        Ok((buf, ended))
+    }
+
+    /// The event that ends a stream with an upstream error, in the caller's shape. Responses
+    /// streams take OpenAI's error event, which the OpenAI SDKs raise there too.
+    fn error(&self, kind: &str, message: &str) -> Bytes {
+        match self {
+            Sink::Messages(_) => anthropic_sse_event(kind, message),
+            Sink::Chat => OpenAiError::new(message, kind, None).to_sse_event(),
+            Sink::Responses(_) => OpenAiError::new(message, "api_error", None).to_sse_event(),
         }
     }
 }
 
-/// An Anthropic stream event's name (the `event:` line, else its `type`) and parsed data.
-fn anthropic_event(
-    ev: &switchyard_wire::sse::SseEvent,
-    data: &str,
-) -> Result<(String, serde_json::Value), serde_json::Error> {
-    let parsed: serde_json::Value = serde_json::from_str(data)?;
-    let name = ev
-        .event
-        .clone()
-        .or_else(|| {
-            parsed
-                .get("type")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    Ok((name, parsed))
+fn deliver(r: &mut SseRelay, chunks: Result<Vec<String>, StreamError>) -> Translated {
+    let Some(t) = r.translator.as_mut() else {
+        return Translated::Nothing;
+    };
+    let result = chunks.and_then(|c| t.sink.push(c));
+    match result {
+        Ok((buf, ended)) => {
+            r.saw_end |= ended;
+            if buf.is_empty() {
+                Translated::Nothing
+            } else {
+                Translated::Frame(Bytes::from(buf))
+            }
+        }
+        Err((kind, message)) => {
+            tracing::warn!(provider = %r.provider, kind, "upstream error mid-stream");
+            let frame = t.sink.error(&kind, &message);
+            r.saw_end = true;
+            r.done = true;
+            r.parser = SseParser::new();
+            Translated::Frame(frame)
+        }
+    }
 }
 
-fn not_json(r: &SseRelay, e: &serde_json::Error) -> Translated {
-    Translated::Fail(GatewayError::UpstreamProtocol {
-        provider: r.provider.clone(),
-        detail: format!("stream event is not JSON: {e}"),
-    })
-}
-
-/// Runs one upstream event through the translator; several caller events go out as one frame.
-pub(super) fn translate_event(r: &mut SseRelay, ev: &switchyard_wire::sse::SseEvent) -> Translated {
+/// Runs one upstream event through the translator.
+pub(super) fn translate_event(r: &mut SseRelay, ev: &SseEvent) -> Translated {
     let Some(data) = ev.data.as_deref() else {
         return Translated::Nothing;
     };
-    match r.translator.as_mut() {
-        None => Translated::Nothing,
-        Some(Translator::ToResponses(tr)) => {
-            let result = tr.on_data(data);
-            let ended = tr.ended();
-            responses_frames(r, result, ended)
-        }
-        Some(Translator::AnthropicToResponses(to_chat, tr)) => {
-            let (name, parsed) = match anthropic_event(ev, data) {
-                Ok(v) => v,
-                Err(e) => return not_json(r, &e),
-            };
-            let name = name.as_str();
-            let result = match to_chat.on_event(name, &parsed) {
-                Out::Data(chunks) => {
-                    let mut frames = Vec::new();
-                    let mut failed = None;
-                    for c in chunks {
-                        match tr.on_data(&c) {
-                            Ok(f) => frames.extend(f),
-                            Err(e) => {
-                                failed = Some(e);
-                                break;
-                            }
-                        }
-                    }
-                    failed.map_or(Ok(frames), Err)
-                }
-                Out::Error(_, message) => Err(message),
-            };
-            let ended = tr.ended();
-            responses_frames(r, result, ended)
-        }
-        Some(Translator::ToMessages(tr)) => match tr.on_data(data) {
-            Ok(frames) => {
-                r.saw_end = tr.ended();
-                if frames.is_empty() {
-                    return Translated::Nothing;
-                }
-                Translated::Frame(Bytes::from(frames.concat()))
-            }
-            Err((kind, message)) => {
-                r.saw_end = true;
-                tracing::warn!(provider = %r.provider, "upstream error chunk mid-stream");
-                Translated::Frame(anthropic_sse_event(&kind, &message)).into_final(r)
-            }
-        },
-        Some(Translator::ToChat(tr)) => {
-            let (name, parsed) = match anthropic_event(ev, data) {
-                Ok(v) => v,
-                Err(e) => return not_json(r, &e),
-            };
-            let name = name.as_str();
-            match tr.on_event(name, &parsed) {
-                Out::Data(items) if items.is_empty() => Translated::Nothing,
-                Out::Data(items) => {
-                    let mut buf = Vec::with_capacity(items.iter().map(|i| i.len() + 8).sum());
-                    for item in items {
-                        if item == "[DONE]" {
-                            r.saw_end = true;
-                        }
-                        buf.extend_from_slice(b"data: ");
-                        buf.extend_from_slice(item.as_bytes());
-                        buf.extend_from_slice(b"\n\n");
-                    }
-                    Translated::Frame(Bytes::from(buf))
-                }
-                Out::Error(kind, message) => {
-                    r.saw_end = true;
-                    // Sent as the provider said it, in OpenAI's shape; a mid-stream error has no status.
-                    let e = OpenAiError::new(message, &kind, None);
-                    tracing::warn!(provider = %r.provider, kind, "upstream error event mid-stream");
-                    Translated::Frame(e.to_sse_event()).into_final(r)
-                }
-            }
-        }
-    }
+    let Some(t) = r.translator.as_mut() else {
+        return Translated::Nothing;
+    };
+    let chunks = t.source.on_event(ev.event.as_deref(), data);
+    deliver(r, chunks)
 }
 
-impl Translated {
-    /// Marks the stream finished after this frame.
-    fn into_final(self, r: &mut SseRelay) -> Self {
-        r.done = true;
-        r.parser = SseParser::new();
-        self
+/// The upstream closed cleanly: whatever the source still owes (once). A source that had not
+/// reached its end reports the truncation as an error event.
+pub(super) fn translate_close(r: &mut SseRelay) -> Translated {
+    let Some(t) = r.translator.as_mut() else {
+        return Translated::Nothing;
+    };
+    if t.finished || r.saw_end {
+        return Translated::Nothing;
     }
+    t.finished = true;
+    let chunks = t.source.finish();
+    deliver(r, chunks)
 }
 
 fn unix_now() -> u64 {

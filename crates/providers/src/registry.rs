@@ -1,0 +1,192 @@
+//! The one place that lists what each wire format does. Every format reaches the others through
+//! OpenAI chat completions: a caller's request becomes a chat request, the chat request becomes
+//! the provider's, and the provider's answer comes back as chat (whole or as chunks) before it
+//! takes the caller's shape. Adding a format means a folder and one arm in each match here.
+
+use crate::endpoint::{BuildError, Endpoint};
+use crate::translate::TranslateError;
+use crate::{anthropic, gemini, openai_compat, Operation, ProviderKind};
+use bytes::Bytes;
+use http::Request;
+use serde_json::{json, Value};
+
+/// Why an upstream request could not be made.
+#[derive(Debug)]
+pub enum AdaptError {
+    /// The caller's request cannot be expressed in the provider's format (a 400 naming the field).
+    Translate(TranslateError),
+    Build(BuildError),
+}
+
+impl From<TranslateError> for AdaptError {
+    fn from(e: TranslateError) -> Self {
+        AdaptError::Translate(e)
+    }
+}
+
+impl From<BuildError> for AdaptError {
+    fn from(e: BuildError) -> Self {
+        AdaptError::Build(e)
+    }
+}
+
+/// Whether `op` reaches a provider of `kind` untranslated (only the model name rewritten).
+pub fn passes_through(kind: ProviderKind, op: Operation) -> bool {
+    match kind {
+        ProviderKind::OpenAiCompatible => matches!(
+            op,
+            Operation::ChatCompletions | Operation::Completions | Operation::Embeddings
+        ),
+        ProviderKind::Anthropic => matches!(op, Operation::Messages | Operation::CountTokens),
+        ProviderKind::Gemini => false,
+    }
+}
+
+/// The request for a body already in the provider's own format.
+pub fn native_request(
+    kind: ProviderKind,
+    ep: &Endpoint,
+    op: Operation,
+    model: &str,
+    body: Bytes,
+    stream: bool,
+) -> Result<Request<Bytes>, BuildError> {
+    match kind {
+        ProviderKind::OpenAiCompatible => openai_compat::build_request(ep, op, model, body, stream),
+        ProviderKind::Anthropic => anthropic::build_request(ep, op, body, stream),
+        ProviderKind::Gemini => gemini::build_request(ep, op, model, body, stream),
+    }
+}
+
+fn to_bytes(v: &Value) -> Bytes {
+    // Serialising a serde_json::Value cannot fail.
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// The provider request for an OpenAI chat request (the caller's, or one translated from it).
+pub fn chat_request(
+    kind: ProviderKind,
+    ep: &Endpoint,
+    chat: &Value,
+    model: &str,
+    stream: bool,
+) -> Result<Request<Bytes>, AdaptError> {
+    let (op, body) = match kind {
+        ProviderKind::OpenAiCompatible => {
+            let mut chat = chat.clone();
+            chat["model"] = json!(model);
+            (Operation::ChatCompletions, to_bytes(&chat))
+        }
+        ProviderKind::Anthropic => (
+            Operation::Messages,
+            to_bytes(&anthropic::request::from_openai(chat, model)?),
+        ),
+        ProviderKind::Gemini => (
+            Operation::ChatCompletions,
+            to_bytes(&gemini::request::from_openai(chat)?),
+        ),
+    };
+    Ok(native_request(kind, ep, op, model, body, stream)?)
+}
+
+/// A whole provider answer as an OpenAI chat completion.
+pub fn chat_response(kind: ProviderKind, body: Value, created: u64) -> Value {
+    match kind {
+        ProviderKind::OpenAiCompatible => body,
+        ProviderKind::Anthropic => anthropic::response::to_openai(&body, created),
+        ProviderKind::Gemini => gemini::response::to_openai(&body, created),
+    }
+}
+
+/// The embeddings request for a provider that does not take OpenAI's shape.
+pub fn embeddings_request(
+    kind: ProviderKind,
+    ep: &Endpoint,
+    req: &Value,
+    model: &str,
+) -> Result<(Request<Bytes>, gemini::embed::EmbedEcho), AdaptError> {
+    match kind {
+        ProviderKind::Gemini => {
+            let (body, echo) = gemini::embed::from_openai(req, model)?;
+            let r =
+                gemini::build_request(ep, Operation::Embeddings, model, to_bytes(&body), false)?;
+            Ok((r, echo))
+        }
+        ProviderKind::OpenAiCompatible | ProviderKind::Anthropic => Err(AdaptError::Build(
+            BuildError::Unsupported(Operation::Embeddings),
+        )),
+    }
+}
+
+/// Caller headers that travel upstream, by format: trace state, and the format's own version and
+/// beta opt-ins. Nothing else of the caller's (key, cookies, org) is forwarded.
+pub fn forwarded_headers(kind: ProviderKind) -> &'static [&'static str] {
+    match kind {
+        ProviderKind::OpenAiCompatible => &["tracestate", "openai-beta"],
+        ProviderKind::Anthropic => &["tracestate", "anthropic-beta", "anthropic-version"],
+        ProviderKind::Gemini => &["tracestate"],
+    }
+}
+
+/// An error a provider reported inside a stream: (error type, message).
+pub type StreamError = (String, String);
+
+/// A provider's stream events → OpenAI chat chunk payloads (`data:` contents, `[DONE]` last).
+#[derive(Debug)]
+pub enum ChatStream {
+    /// Already chat chunks.
+    OpenAi,
+    Anthropic(anthropic::stream::ChunkTranslator),
+    Gemini(gemini::stream::ChunkTranslator),
+}
+
+impl ChatStream {
+    pub fn new(kind: ProviderKind, created: u64, include_usage: bool) -> Self {
+        match kind {
+            ProviderKind::OpenAiCompatible => ChatStream::OpenAi,
+            ProviderKind::Anthropic => ChatStream::Anthropic(
+                anthropic::stream::ChunkTranslator::new(created, include_usage),
+            ),
+            ProviderKind::Gemini => {
+                ChatStream::Gemini(gemini::stream::ChunkTranslator::new(created, include_usage))
+            }
+        }
+    }
+
+    /// Translates one event: its `event:` name, if any, and its data.
+    pub fn on_event(
+        &mut self,
+        event: Option<&str>,
+        data: &str,
+    ) -> Result<Vec<String>, StreamError> {
+        match self {
+            ChatStream::OpenAi => Ok(vec![data.to_owned()]),
+            ChatStream::Gemini(t) => t.on_data(data),
+            ChatStream::Anthropic(t) => {
+                let parsed: Value = serde_json::from_str(data).map_err(|e| {
+                    (
+                        "api_error".to_owned(),
+                        format!("upstream sent a malformed event: {e}"),
+                    )
+                })?;
+                let name = event
+                    .or_else(|| parsed.get("type").and_then(Value::as_str))
+                    .unwrap_or_default()
+                    .to_owned();
+                match t.on_event(&name, &parsed) {
+                    anthropic::stream::Out::Data(chunks) => Ok(chunks),
+                    anthropic::stream::Out::Error(kind, msg) => Err((kind, msg)),
+                }
+            }
+        }
+    }
+
+    /// The upstream closed the stream cleanly: anything still owed (formats without an end
+    /// marker finish here).
+    pub fn finish(&mut self) -> Result<Vec<String>, StreamError> {
+        match self {
+            ChatStream::OpenAi | ChatStream::Anthropic(_) => Ok(Vec::new()),
+            ChatStream::Gemini(t) => t.finish(),
+        }
+    }
+}
