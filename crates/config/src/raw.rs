@@ -57,7 +57,7 @@ pub struct RawProvider {
     pub api_key: Option<String>,
     /// Header carrying the key: `authorization` (as `Bearer <key>`), another header name such as
     /// `api-key` (the key alone), or `none`. Default: the preset's or the type's
-    /// (`x-api-key` for anthropic), else `authorization`.
+    /// (`x-api-key` for anthropic, `x-goog-api-key` for gemini), else `authorization`.
     pub auth_header: Option<String>,
     /// Azure OpenAI `api-version`. Default AZURE_OPENAI_API_VERSION, OPENAI_API_VERSION, or 2024-10-21.
     pub api_version: Option<String>,
@@ -84,6 +84,9 @@ pub enum RawKind {
     OpenaiCompatible,
     /// Anthropic's Messages API (requests are translated).
     Anthropic,
+    /// Google's Gemini API (requests are translated; `base_url` is the host, e.g.
+    /// `https://generativelanguage.googleapis.com`).
+    Gemini,
     /// Azure OpenAI deployments (`base_url` is the resource endpoint; the model names the deployment).
     Azure,
 }

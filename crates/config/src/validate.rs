@@ -219,6 +219,7 @@ fn provider(
     let kind = match p.kind {
         Some(RawKind::OpenaiCompatible) => ProviderKind::OpenAiCompatible,
         Some(RawKind::Anthropic) => ProviderKind::Anthropic,
+        Some(RawKind::Gemini) => ProviderKind::Gemini,
         Some(RawKind::Azure) => ProviderKind::OpenAiCompatible,
         None => preset.map_or(ProviderKind::OpenAiCompatible, |pr| pr.kind),
     };
@@ -255,6 +256,7 @@ fn provider(
         None => match (preset, kind) {
             (Some(pr), _) if pr.kind == kind => pr.auth.style(),
             (_, ProviderKind::Anthropic) => AuthStyle::Header("x-api-key".into()),
+            (_, ProviderKind::Gemini) => AuthStyle::Header("x-goog-api-key".into()),
             _ => AuthStyle::Bearer,
         },
         Some(h) if h.eq_ignore_ascii_case("authorization") => AuthStyle::Bearer,

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn vector(text: &str, dims: usize) -> Vec<f32> {
+pub(crate) fn vector(text: &str, dims: usize) -> Vec<f32> {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);

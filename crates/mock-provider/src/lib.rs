@@ -1,4 +1,4 @@
-//! A mock LLM provider that speaks OpenAI's and Anthropic's documented wire formats and injects
+//! A mock LLM provider that speaks OpenAI's, Anthropic's and Gemini's documented wire formats and injects
 //! faults on request:
 //! latency, status codes, Retry-After, slow first chunk, chunk delays, broken and hanging streams.
 //! It records what it receives so tests can check the exact upstream body and headers.
@@ -11,6 +11,7 @@ mod azure;
 mod control;
 mod embeddings;
 mod faults;
+mod gemini;
 mod openai;
 mod stream;
 
@@ -158,6 +159,7 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
             post(azure::embed),
         )
         .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
+        .route("/v1beta/models/{action}", post(gemini::models_action))
         .route(
             "/_mock/requests",
             get(control::requests).delete(control::clear_requests),

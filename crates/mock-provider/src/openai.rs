@@ -26,6 +26,23 @@ pub(crate) fn error(status: StatusCode, message: &str, kind: &str, code: Option<
 pub(crate) enum Dialect {
     OpenAi,
     Anthropic,
+    /// Google's `{"error":{"code","message","status"}}`.
+    Gemini,
+}
+
+/// Google's canonical status name for an HTTP status.
+pub(crate) fn google_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ => "INTERNAL",
+    }
 }
 
 /// An error body in the dialect's shape.
@@ -43,6 +60,14 @@ pub(crate) fn error_in(
             axum::Json(json!({"type": "error", "error": {"type": kind, "message": message}})),
         )
             .into_response(),
+        Dialect::Gemini => (
+            status,
+            axum::Json(
+                json!({"error": {"code": status.as_u16(), "message": message,
+                "status": google_status(status)}}),
+            ),
+        )
+            .into_response(),
     }
 }
 
@@ -51,6 +76,7 @@ fn auth_kind(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::OpenAi => "invalid_request_error",
         Dialect::Anthropic => "authentication_error",
+        Dialect::Gemini => "UNAUTHENTICATED",
     }
 }
 
@@ -93,7 +119,8 @@ pub(crate) async fn prepare_in(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| headers.get("api-key").and_then(|v| v.to_str().ok()))
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()));
     match (&state.opts.expect_key, key) {
         (_, None) => {
             return Err(error_in(
@@ -174,6 +201,7 @@ fn fault_response(dialect: Dialect, status: u16, fault: &Fault) -> Response {
                 (529, Dialect::Anthropic) => "overloaded_error",
                 (_, Dialect::Anthropic) => "api_error",
                 (_, Dialect::OpenAi) => "server_error",
+                (_, Dialect::Gemini) => "",
             },
             None,
         ),

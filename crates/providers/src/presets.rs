@@ -110,6 +110,25 @@ pub const PRESETS: &[Preset] = &[
         azure: false,
     },
     Preset {
+        name: "gemini",
+        display: "Google Gemini API (translated)",
+        kind: ProviderKind::Gemini,
+        // As in Google's SDKs, the base URL is the host; the adapter appends /v1beta/models/...
+        base_url: "https://generativelanguage.googleapis.com",
+        auth: PresetAuth::Header("x-goog-api-key"),
+        key_env: "GEMINI_API_KEY",
+        base_url_env: "GEMINI_BASE_URL",
+        model_prefixes: &["gemini-"],
+        models: &[
+            "gemini-2.5-pro",
+            "gemini-2.5-flash",
+            "gemini-2.5-flash-lite",
+            "gemini-3-pro-preview",
+            "gemini-embedding-001",
+        ],
+        azure: false,
+    },
+    Preset {
         name: "azure",
         display: "Azure OpenAI",
         kind: ProviderKind::OpenAiCompatible,

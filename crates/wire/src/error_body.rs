@@ -115,7 +115,9 @@ pub fn anthropic_type_for_status(status: u16) -> &'static str {
         404 => "not_found_error",
         413 => "request_too_large",
         429 => "rate_limit_error",
-        529 => "overloaded_error",
+        // An unavailable upstream (Gemini's and Bedrock's "model overloaded" is a 503) is what
+        // Anthropic calls overloaded; its clients back off from both the same way.
+        503 | 529 => "overloaded_error",
         s if s >= 500 => "api_error",
         _ => "invalid_request_error",
     }
