@@ -87,6 +87,9 @@ pub enum RawKind {
     /// Google's Gemini API (requests are translated; `base_url` is the host, e.g.
     /// `https://generativelanguage.googleapis.com`).
     Gemini,
+    /// Cohere's v2 API (requests are translated; `base_url` is the host, e.g.
+    /// `https://api.cohere.com`).
+    Cohere,
     /// Azure OpenAI deployments (`base_url` is the resource endpoint; the model names the deployment).
     Azure,
 }

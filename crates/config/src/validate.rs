@@ -220,6 +220,7 @@ fn provider(
         Some(RawKind::OpenaiCompatible) => ProviderKind::OpenAiCompatible,
         Some(RawKind::Anthropic) => ProviderKind::Anthropic,
         Some(RawKind::Gemini) => ProviderKind::Gemini,
+        Some(RawKind::Cohere) => ProviderKind::Cohere,
         Some(RawKind::Azure) => ProviderKind::OpenAiCompatible,
         None => preset.map_or(ProviderKind::OpenAiCompatible, |pr| pr.kind),
     };

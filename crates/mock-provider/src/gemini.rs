@@ -240,7 +240,26 @@ pub(crate) async fn models_action(
         }
         "batchEmbedContents" => embed(&req, model),
         "countTokens" => {
-            let n = req.to_string().len().div_ceil(4);
+            // Either bare `contents` or a whole `generateContentRequest` (which names its model).
+            let inner = match req.get("generateContentRequest") {
+                Some(g) => {
+                    if g.get("model").and_then(Value::as_str) != Some(&format!("models/{model}")) {
+                        return bad_request("generateContentRequest.model must be models/{model}");
+                    }
+                    let mut g = g.clone();
+                    if let Some(m) = g.as_object_mut() {
+                        m.remove("model");
+                    }
+                    g
+                }
+                None => req.clone(),
+            };
+            if let Err(message) = validate(&inner, model) {
+                return bad_request(&message);
+            }
+            let n = inner
+                .get("contents")
+                .map_or(0, |c| c.to_string().len().div_ceil(4));
             axum::Json(json!({"totalTokens": n})).into_response()
         }
         other => error_in(

@@ -1,4 +1,4 @@
-//! A mock LLM provider that speaks OpenAI's, Anthropic's and Gemini's documented wire formats and injects
+//! A mock LLM provider that speaks OpenAI's, Anthropic's, Gemini's and Cohere's documented wire formats and injects
 //! faults on request:
 //! latency, status codes, Retry-After, slow first chunk, chunk delays, broken and hanging streams.
 //! It records what it receives so tests can check the exact upstream body and headers.
@@ -8,6 +8,7 @@
 
 mod anthropic;
 mod azure;
+mod cohere;
 mod control;
 mod embeddings;
 mod faults;
@@ -160,6 +161,8 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         )
         .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
         .route("/v1beta/models/{action}", post(gemini::models_action))
+        .route("/v2/chat", post(cohere::chat))
+        .route("/v2/embed", post(cohere::embed))
         .route(
             "/_mock/requests",
             get(control::requests).delete(control::clear_requests),

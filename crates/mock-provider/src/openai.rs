@@ -28,6 +28,8 @@ pub(crate) enum Dialect {
     Anthropic,
     /// Google's `{"error":{"code","message","status"}}`.
     Gemini,
+    /// Cohere's `{"message": ...}`.
+    Cohere,
 }
 
 /// Google's canonical status name for an HTTP status.
@@ -68,6 +70,7 @@ pub(crate) fn error_in(
             ),
         )
             .into_response(),
+        Dialect::Cohere => (status, axum::Json(json!({"message": message}))).into_response(),
     }
 }
 
@@ -77,6 +80,7 @@ fn auth_kind(dialect: Dialect) -> &'static str {
         Dialect::OpenAi => "invalid_request_error",
         Dialect::Anthropic => "authentication_error",
         Dialect::Gemini => "UNAUTHENTICATED",
+        Dialect::Cohere => "",
     }
 }
 
@@ -201,7 +205,7 @@ fn fault_response(dialect: Dialect, status: u16, fault: &Fault) -> Response {
                 (529, Dialect::Anthropic) => "overloaded_error",
                 (_, Dialect::Anthropic) => "api_error",
                 (_, Dialect::OpenAi) => "server_error",
-                (_, Dialect::Gemini) => "",
+                (_, Dialect::Gemini | Dialect::Cohere) => "",
             },
             None,
         ),

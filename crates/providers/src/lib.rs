@@ -5,6 +5,8 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod cohere;
+pub mod embeddings;
 pub mod endpoint;
 pub mod gemini;
 pub mod openai_compat;
@@ -22,6 +24,8 @@ pub enum ProviderKind {
     Anthropic,
     /// Google's Gemini API (generateContent).
     Gemini,
+    /// Cohere's v2 API (chat, embed).
+    Cohere,
 }
 
 /// The inbound operation being served.

@@ -129,6 +129,27 @@ pub const PRESETS: &[Preset] = &[
         azure: false,
     },
     Preset {
+        name: "cohere",
+        display: "Cohere (v2 API, translated)",
+        kind: ProviderKind::Cohere,
+        // As in Cohere's SDKs, the base URL is the host; the adapter appends /v2/chat, /v2/embed.
+        base_url: "https://api.cohere.com",
+        auth: PresetAuth::Bearer,
+        key_env: "COHERE_API_KEY",
+        base_url_env: "COHERE_BASE_URL",
+        model_prefixes: &["command-", "c4ai-", "embed-"],
+        models: &[
+            "command-a-03-2025",
+            "command-a-reasoning-08-2025",
+            "command-a-vision-07-2025",
+            "command-r-plus-08-2024",
+            "command-r7b-12-2024",
+            "embed-v4.0",
+            "embed-english-v3.0",
+        ],
+        azure: false,
+    },
+    Preset {
         name: "azure",
         display: "Azure OpenAI",
         kind: ProviderKind::OpenAiCompatible,

@@ -3,9 +3,10 @@
 //! the provider's, and the provider's answer comes back as chat (whole or as chunks) before it
 //! takes the caller's shape. Adding a format means a folder and one arm in each match here.
 
+use crate::embeddings::EmbedEcho;
 use crate::endpoint::{BuildError, Endpoint};
 use crate::translate::TranslateError;
-use crate::{anthropic, gemini, openai_compat, Operation, ProviderKind};
+use crate::{anthropic, cohere, gemini, openai_compat, Operation, ProviderKind};
 use bytes::Bytes;
 use http::Request;
 use serde_json::{json, Value};
@@ -38,7 +39,7 @@ pub fn passes_through(kind: ProviderKind, op: Operation) -> bool {
             Operation::ChatCompletions | Operation::Completions | Operation::Embeddings
         ),
         ProviderKind::Anthropic => matches!(op, Operation::Messages | Operation::CountTokens),
-        ProviderKind::Gemini => false,
+        ProviderKind::Gemini | ProviderKind::Cohere => false,
     }
 }
 
@@ -55,6 +56,7 @@ pub fn native_request(
         ProviderKind::OpenAiCompatible => openai_compat::build_request(ep, op, model, body, stream),
         ProviderKind::Anthropic => anthropic::build_request(ep, op, body, stream),
         ProviderKind::Gemini => gemini::build_request(ep, op, model, body, stream),
+        ProviderKind::Cohere => cohere::build_request(ep, op, body, stream),
     }
 }
 
@@ -85,16 +87,22 @@ pub fn chat_request(
             Operation::ChatCompletions,
             to_bytes(&gemini::request::from_openai(chat)?),
         ),
+        ProviderKind::Cohere => (
+            Operation::ChatCompletions,
+            to_bytes(&cohere::request::from_openai(chat, model)?),
+        ),
     };
     Ok(native_request(kind, ep, op, model, body, stream)?)
 }
 
-/// A whole provider answer as an OpenAI chat completion.
-pub fn chat_response(kind: ProviderKind, body: Value, created: u64) -> Value {
+/// A whole provider answer as an OpenAI chat completion; `model` is the upstream model, for
+/// formats whose answers do not name it.
+pub fn chat_response(kind: ProviderKind, body: Value, model: &str, created: u64) -> Value {
     match kind {
         ProviderKind::OpenAiCompatible => body,
         ProviderKind::Anthropic => anthropic::response::to_openai(&body, created),
         ProviderKind::Gemini => gemini::response::to_openai(&body, created),
+        ProviderKind::Cohere => cohere::response::to_openai(&body, model, created),
     }
 }
 
@@ -104,17 +112,71 @@ pub fn embeddings_request(
     ep: &Endpoint,
     req: &Value,
     model: &str,
-) -> Result<(Request<Bytes>, gemini::embed::EmbedEcho), AdaptError> {
+) -> Result<(Request<Bytes>, EmbedEcho), AdaptError> {
+    let (body, echo) = match kind {
+        ProviderKind::Gemini => gemini::embed::from_openai(req, model)?,
+        ProviderKind::Cohere => cohere::embed::from_openai(req, model)?,
+        ProviderKind::OpenAiCompatible | ProviderKind::Anthropic => {
+            return Err(AdaptError::Build(BuildError::Unsupported(
+                Operation::Embeddings,
+            )))
+        }
+    };
+    let r = native_request(
+        kind,
+        ep,
+        Operation::Embeddings,
+        model,
+        to_bytes(&body),
+        false,
+    )?;
+    Ok((r, echo))
+}
+
+/// A translated embeddings answer as OpenAI's list.
+pub fn embeddings_response(kind: ProviderKind, body: &Value, echo: &EmbedEcho) -> Value {
+    match kind {
+        ProviderKind::Cohere => cohere::embed::to_openai(body, echo),
+        ProviderKind::Gemini | ProviderKind::OpenAiCompatible | ProviderKind::Anthropic => {
+            gemini::embed::to_openai(body, echo)
+        }
+    }
+}
+
+/// The token-count request for a chat request (Anthropic's `count_tokens` on another format).
+pub fn count_tokens_request(
+    kind: ProviderKind,
+    ep: &Endpoint,
+    chat: &Value,
+    model: &str,
+) -> Result<Request<Bytes>, AdaptError> {
     match kind {
         ProviderKind::Gemini => {
-            let (body, echo) = gemini::embed::from_openai(req, model)?;
-            let r =
-                gemini::build_request(ep, Operation::Embeddings, model, to_bytes(&body), false)?;
-            Ok((r, echo))
+            let id =
+                gemini::model_id(model).ok_or_else(|| BuildError::BadModel(model.to_owned()))?;
+            let mut inner = gemini::request::from_openai(chat)?;
+            inner["model"] = json!(format!("models/{id}"));
+            let body = json!({ "generateContentRequest": inner });
+            Ok(native_request(
+                kind,
+                ep,
+                Operation::CountTokens,
+                model,
+                to_bytes(&body),
+                false,
+            )?)
         }
-        ProviderKind::OpenAiCompatible | ProviderKind::Anthropic => Err(AdaptError::Build(
-            BuildError::Unsupported(Operation::Embeddings),
-        )),
+        ProviderKind::OpenAiCompatible | ProviderKind::Anthropic | ProviderKind::Cohere => Err(
+            AdaptError::Build(BuildError::Unsupported(Operation::CountTokens)),
+        ),
+    }
+}
+
+/// Input tokens from a token-count answer made by [`count_tokens_request`].
+pub fn count_tokens_response(kind: ProviderKind, body: &Value) -> u64 {
+    match kind {
+        ProviderKind::Gemini => body.get("totalTokens").and_then(Value::as_u64).unwrap_or(0),
+        ProviderKind::OpenAiCompatible | ProviderKind::Anthropic | ProviderKind::Cohere => 0,
     }
 }
 
@@ -124,7 +186,7 @@ pub fn forwarded_headers(kind: ProviderKind) -> &'static [&'static str] {
     match kind {
         ProviderKind::OpenAiCompatible => &["tracestate", "openai-beta"],
         ProviderKind::Anthropic => &["tracestate", "anthropic-beta", "anthropic-version"],
-        ProviderKind::Gemini => &["tracestate"],
+        ProviderKind::Gemini | ProviderKind::Cohere => &["tracestate"],
     }
 }
 
@@ -138,10 +200,11 @@ pub enum ChatStream {
     OpenAi,
     Anthropic(anthropic::stream::ChunkTranslator),
     Gemini(gemini::stream::ChunkTranslator),
+    Cohere(cohere::stream::ChunkTranslator),
 }
 
 impl ChatStream {
-    pub fn new(kind: ProviderKind, created: u64, include_usage: bool) -> Self {
+    pub fn new(kind: ProviderKind, created: u64, include_usage: bool, model: &str) -> Self {
         match kind {
             ProviderKind::OpenAiCompatible => ChatStream::OpenAi,
             ProviderKind::Anthropic => ChatStream::Anthropic(
@@ -150,6 +213,11 @@ impl ChatStream {
             ProviderKind::Gemini => {
                 ChatStream::Gemini(gemini::stream::ChunkTranslator::new(created, include_usage))
             }
+            ProviderKind::Cohere => ChatStream::Cohere(cohere::stream::ChunkTranslator::new(
+                created,
+                include_usage,
+                model,
+            )),
         }
     }
 
@@ -162,6 +230,7 @@ impl ChatStream {
         match self {
             ChatStream::OpenAi => Ok(vec![data.to_owned()]),
             ChatStream::Gemini(t) => t.on_data(data),
+            ChatStream::Cohere(t) => t.on_data(data),
             ChatStream::Anthropic(t) => {
                 let parsed: Value = serde_json::from_str(data).map_err(|e| {
                     (
@@ -185,7 +254,7 @@ impl ChatStream {
     /// marker finish here).
     pub fn finish(&mut self) -> Result<Vec<String>, StreamError> {
         match self {
-            ChatStream::OpenAi | ChatStream::Anthropic(_) => Ok(Vec::new()),
+            ChatStream::OpenAi | ChatStream::Anthropic(_) | ChatStream::Cohere(_) => Ok(Vec::new()),
             ChatStream::Gemini(t) => t.finish(),
         }
     }

@@ -7,8 +7,8 @@ use crate::upstream::Upstream;
 use bytes::Bytes;
 use http::Request;
 use serde_json::Value;
+use switchyard_providers::embeddings::EmbedEcho;
 use switchyard_providers::endpoint::BuildError;
-use switchyard_providers::gemini::embed::EmbedEcho;
 use switchyard_providers::openai_compat::messages;
 use switchyard_providers::registry::{self, AdaptError};
 use switchyard_providers::responses::{self, Echo};
@@ -26,6 +26,8 @@ pub enum Caller {
     Responses(Box<Echo>),
     /// OpenAI embeddings list.
     Embeddings(EmbedEcho),
+    /// Anthropic's `{"input_tokens": n}`.
+    CountTokens,
 }
 
 /// How the upstream's reply becomes the caller's.
@@ -39,6 +41,8 @@ pub enum Reply {
         to: Caller,
         /// The chat request asked for a usage chunk at the end of the stream.
         include_usage: bool,
+        /// The upstream model, for formats whose answers do not name it.
+        model: String,
     },
 }
 
@@ -119,10 +123,23 @@ pub fn request(
                 from: kind,
                 to: Caller::Embeddings(echo),
                 include_usage: false,
+                model: model.to_owned(),
             };
             return Ok((req, reply));
         }
-        Operation::Completions | Operation::CountTokens => {
+        Operation::CountTokens => {
+            let chat =
+                messages::request::from_messages(&caller, model).map_err(|e| fail(e.into()))?;
+            let req = registry::count_tokens_request(kind, ep, &chat, model).map_err(fail)?;
+            let reply = Reply::Translate {
+                from: kind,
+                to: Caller::CountTokens,
+                include_usage: false,
+                model: model.to_owned(),
+            };
+            return Ok((req, reply));
+        }
+        Operation::Completions => {
             return Err(unsupported(upstream, op, BuildError::Unsupported(op)))
         }
     };
@@ -137,6 +154,7 @@ pub fn request(
             from: kind,
             to,
             include_usage,
+            model: model.to_owned(),
         },
     ))
 }

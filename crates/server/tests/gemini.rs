@@ -396,3 +396,25 @@ fn first_b64_prefix(f: f32) -> String {
     let b = f.to_le_bytes();
     base64::engine::general_purpose::STANDARD.encode(&b[..3])
 }
+
+#[tokio::test]
+async fn count_tokens_uses_gemini_count_tokens() {
+    let h = start_gemini().await;
+    let (s, _, b) = h
+        .post(
+            "/v1/messages/count_tokens",
+            r#"{"model":"gemini-2.5-flash","system":"Be brief.","messages":[{"role":"user","content":"Hello there"}]}"#,
+        )
+        .await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let (target, body) = sent(&h, 0);
+    assert_eq!(target, "/v1beta/models/gemini-2.5-flash:countTokens");
+    let inner = &body["generateContentRequest"];
+    assert_eq!(inner["model"], "models/gemini-2.5-flash");
+    assert_eq!(
+        inner["systemInstruction"],
+        json!({"parts": [{"text": "Be brief."}]})
+    );
+    let expected = inner["contents"].to_string().len().div_ceil(4);
+    assert_eq!(json(&b), json!({"input_tokens": expected}));
+}

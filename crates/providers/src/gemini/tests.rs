@@ -353,7 +353,7 @@ fn embeddings_round_trip() {
     assert_eq!(out["data"][0]["embedding"], "AACAPwAAAMA=");
     let plain = embed::to_openai(
         &resp,
-        &embed::EmbedEcho {
+        &crate::embeddings::EmbedEcho {
             base64: false,
             model: "m".into(),
         },

@@ -7,7 +7,6 @@ use super::SseRelay;
 use crate::adapt::{Caller, Reply};
 use crate::error::GatewayError;
 use bytes::Bytes;
-use switchyard_providers::gemini;
 use switchyard_providers::openai_compat::messages;
 use switchyard_providers::openai_compat::messages::stream::EventTranslator;
 use switchyard_providers::registry::{self, ChatStream, StreamError};
@@ -22,12 +21,13 @@ pub(super) fn stream_translator(reply: &Reply) -> Option<Translator> {
         from,
         to,
         include_usage,
+        model,
     } = reply
     else {
         return None;
     };
     let sink = match to {
-        Caller::Chat | Caller::Embeddings(_) => Sink::Chat,
+        Caller::Chat | Caller::Embeddings(_) | Caller::CountTokens => Sink::Chat,
         Caller::Messages => Sink::Messages(EventTranslator::new()),
         Caller::Responses(echo) => Sink::Responses(Box::new(ResponsesTranslator::new(
             *echo.clone(),
@@ -35,7 +35,7 @@ pub(super) fn stream_translator(reply: &Reply) -> Option<Translator> {
         ))),
     };
     Some(Translator {
-        source: ChatStream::new(*from, unix_now(), *include_usage),
+        source: ChatStream::new(*from, unix_now(), *include_usage, model),
         sink,
         finished: false,
     })
@@ -47,7 +47,10 @@ pub(super) fn whole_body(
     provider: &str,
     bytes: Bytes,
 ) -> Result<Bytes, GatewayError> {
-    let Reply::Translate { from, to, .. } = reply else {
+    let Reply::Translate {
+        from, to, model, ..
+    } = reply
+    else {
         return Ok(bytes);
     };
     let upstream: serde_json::Value =
@@ -56,13 +59,19 @@ pub(super) fn whole_body(
             detail: format!("response is not JSON: {e}"),
         })?;
     let caller = match to {
-        Caller::Embeddings(echo) => gemini::embed::to_openai(&upstream, echo),
-        Caller::Chat => registry::chat_response(*from, upstream, unix_now()),
-        Caller::Messages => {
-            messages::response::to_message(&registry::chat_response(*from, upstream, unix_now()))
+        Caller::Embeddings(echo) => registry::embeddings_response(*from, &upstream, echo),
+        Caller::CountTokens => {
+            serde_json::json!({"input_tokens": registry::count_tokens_response(*from, &upstream)})
         }
+        Caller::Chat => registry::chat_response(*from, upstream, model, unix_now()),
+        Caller::Messages => messages::response::to_message(&registry::chat_response(
+            *from,
+            upstream,
+            model,
+            unix_now(),
+        )),
         Caller::Responses(echo) => responses::response::to_response(
-            &registry::chat_response(*from, upstream, unix_now()),
+            &registry::chat_response(*from, upstream, model, unix_now()),
             echo,
             unix_now(),
         ),

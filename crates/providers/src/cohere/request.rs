@@ -1,0 +1,274 @@
+//! OpenAI chat completion request → Cohere v2 chat request.
+
+use crate::translate::TranslateError;
+use serde_json::{json, Map, Value};
+
+/// Harmless OpenAI fields with no Cohere equivalent. Cohere has no switch for parallel calls.
+const IGNORED: &[&str] = &[
+    "store",
+    "service_tier",
+    "prompt_cache_key",
+    "safety_identifier",
+    "user",
+    "metadata",
+    "parallel_tool_calls",
+    "stream_options",
+];
+
+/// Thinking budgets for OpenAI's reasoning efforts (Command A Reasoning).
+fn thinking(effort: &str) -> Option<Value> {
+    let budget = match effort {
+        "none" | "minimal" => return Some(json!({"type": "disabled"})),
+        "low" => 1024,
+        "medium" => 8192,
+        "high" => 24576,
+        _ => return None,
+    };
+    Some(json!({"type": "enabled", "token_budget": budget}))
+}
+
+/// Builds the Cohere chat body for `model` from an OpenAI chat request.
+pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
+    let obj = req
+        .as_object()
+        .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
+    let mut out = Map::new();
+    out.insert("model".into(), json!(model));
+    let mut named_tool: Option<String> = None;
+    for (k, v) in obj {
+        if v.is_null() {
+            continue;
+        }
+        match k.as_str() {
+            "model" | "messages" | "tools" => {}
+            "stream" => {
+                if v.as_bool() == Some(true) {
+                    out.insert("stream".into(), json!(true));
+                }
+            }
+            "max_tokens" | "max_completion_tokens" => {
+                out.insert("max_tokens".into(), v.clone());
+            }
+            "temperature" | "seed" | "frequency_penalty" | "presence_penalty" => {
+                out.insert(k.clone(), v.clone());
+            }
+            "top_p" => {
+                out.insert("p".into(), v.clone());
+            }
+            "top_k" => {
+                out.insert("k".into(), v.clone());
+            }
+            "stop" => {
+                let list = match v {
+                    Value::String(s) => json!([s]),
+                    Value::Array(_) => v.clone(),
+                    _ => {
+                        return Err(TranslateError::field(
+                            k,
+                            "stop must be a string or an array",
+                        ))
+                    }
+                };
+                out.insert("stop_sequences".into(), list);
+            }
+            "n" if v.as_u64() == Some(1) => {}
+            "logprobs" if v == &Value::Bool(false) => {}
+            "response_format" => match v.get("type").and_then(Value::as_str) {
+                Some("text") => {}
+                Some("json_object") => {
+                    out.insert("response_format".into(), json!({"type": "json_object"}));
+                }
+                Some("json_schema") => {
+                    let mut rf = json!({"type": "json_object"});
+                    if let Some(s) = v.pointer("/json_schema/schema") {
+                        rf["json_schema"] = s.clone();
+                    }
+                    out.insert("response_format".into(), rf);
+                }
+                _ => {
+                    return Err(TranslateError::field(
+                        k,
+                        "response_format.type must be text, json_object or json_schema",
+                    ))
+                }
+            },
+            "reasoning_effort" => {
+                let effort = v.as_str().unwrap_or_default();
+                let t = thinking(effort).ok_or_else(|| {
+                    TranslateError::field(k, format!("unknown reasoning_effort \"{effort}\""))
+                })?;
+                out.insert("thinking".into(), t);
+            }
+            "tool_choice" => match v {
+                Value::String(s) => match s.as_str() {
+                    "auto" => {}
+                    "none" => {
+                        out.insert("tool_choice".into(), json!("NONE"));
+                    }
+                    "required" => {
+                        out.insert("tool_choice".into(), json!("REQUIRED"));
+                    }
+                    other => {
+                        return Err(TranslateError::field(
+                            k,
+                            format!("unknown tool_choice \"{other}\""),
+                        ))
+                    }
+                },
+                Value::Object(_) => {
+                    // Cohere cannot name a tool: offering only that one and requiring a call
+                    // means the same.
+                    let name = v
+                        .pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            TranslateError::field(k, "tool_choice object needs function.name")
+                        })?;
+                    named_tool = Some(name.to_owned());
+                    out.insert("tool_choice".into(), json!("REQUIRED"));
+                }
+                _ => return Err(TranslateError::field(k, "invalid tool_choice")),
+            },
+            other if IGNORED.contains(&other) => {}
+            other => {
+                return Err(TranslateError::field(
+                    other,
+                    format!("'{other}' cannot be sent to a Cohere model"),
+                ))
+            }
+        }
+    }
+    if let Some(t) = obj.get("tools").filter(|t| !t.is_null()) {
+        let list = t
+            .as_array()
+            .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
+        let mut tools = Vec::new();
+        for (i, tool) in list.iter().enumerate() {
+            let f = tool.get("function").ok_or_else(|| {
+                TranslateError::field(
+                    &format!("tools[{i}]"),
+                    "only function tools can be sent to Cohere",
+                )
+            })?;
+            let name = f.get("name").and_then(Value::as_str).unwrap_or_default();
+            if named_tool.as_deref().is_some_and(|n| n != name) {
+                continue;
+            }
+            let mut func = Map::new();
+            func.insert("name".into(), json!(name));
+            for key in ["description", "parameters"] {
+                if let Some(x) = f.get(key).filter(|x| !x.is_null()) {
+                    func.insert(key.into(), x.clone());
+                }
+            }
+            tools.push(json!({"type": "function", "function": func}));
+        }
+        if let Some(name) = &named_tool {
+            if tools.is_empty() {
+                return Err(TranslateError::field(
+                    "tool_choice",
+                    format!("tool_choice names '{name}', which is not among the tools"),
+                ));
+            }
+        }
+        if !tools.is_empty() {
+            out.insert("tools".into(), Value::Array(tools));
+        }
+    }
+    let input = obj
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    let mut messages = Vec::with_capacity(input.len());
+    for (i, m) in input.iter().enumerate() {
+        messages.push(message(m, i)?);
+    }
+    out.insert("messages".into(), Value::Array(messages));
+    Ok(Value::Object(out))
+}
+
+/// OpenAI content → Cohere content: strings stay strings; text and image parts keep their shape.
+fn content(c: &Value, path: &str) -> Result<Value, TranslateError> {
+    match c {
+        Value::Null => Ok(json!("")),
+        Value::String(_) => Ok(c.clone()),
+        Value::Array(parts) => {
+            let mut out = Vec::with_capacity(parts.len());
+            for (j, p) in parts.iter().enumerate() {
+                let pp = format!("{path}[{j}]");
+                match p.get("type").and_then(Value::as_str) {
+                    Some("text") => out.push(json!({"type": "text", "text": p.get("text")})),
+                    Some("image_url") => {
+                        let url = p.pointer("/image_url/url").ok_or_else(|| {
+                            TranslateError::field(&pp, "image_url.url is required")
+                        })?;
+                        out.push(json!({"type": "image_url", "image_url": {"url": url}}));
+                    }
+                    Some(other) => {
+                        return Err(TranslateError::field(
+                            &pp,
+                            format!("content part type '{other}' cannot be sent to a Cohere model"),
+                        ))
+                    }
+                    None => return Err(TranslateError::field(&pp, "content part needs a type")),
+                }
+            }
+            Ok(Value::Array(out))
+        }
+        _ => Err(TranslateError::field(
+            path,
+            "content must be a string or an array of parts",
+        )),
+    }
+}
+
+fn message(m: &Value, i: usize) -> Result<Value, TranslateError> {
+    let path = format!("messages[{i}]");
+    let role = m
+        .get("role")
+        .and_then(Value::as_str)
+        .ok_or_else(|| TranslateError::field(&format!("{path}.role"), "role is required"))?;
+    let cpath = format!("{path}.content");
+    let c = m.get("content").unwrap_or(&Value::Null);
+    Ok(match role {
+        "system" | "developer" => json!({"role": "system", "content": content(c, &cpath)?}),
+        "user" => json!({"role": "user", "content": content(c, &cpath)?}),
+        "assistant" => {
+            let mut out = json!({"role": "assistant"});
+            if !c.is_null() && c != &json!("") {
+                out["content"] = content(c, &cpath)?;
+            }
+            if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
+                let calls: Vec<Value> = calls
+                    .iter()
+                    .map(|c| {
+                        json!({"id": c.get("id"), "type": "function", "function": {
+                            "name": c.pointer("/function/name"),
+                            "arguments": c.pointer("/function/arguments").cloned().unwrap_or(json!("{}")),
+                        }})
+                    })
+                    .collect();
+                out["tool_calls"] = Value::Array(calls);
+            }
+            out
+        }
+        "tool" => {
+            let id = m
+                .get("tool_call_id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    TranslateError::field(
+                        &format!("{path}.tool_call_id"),
+                        "tool messages need tool_call_id",
+                    )
+                })?;
+            json!({"role": "tool", "tool_call_id": id, "content": content(c, &cpath)?})
+        }
+        other => {
+            return Err(TranslateError::field(
+                &format!("{path}.role"),
+                format!("unknown role '{other}'"),
+            ))
+        }
+    })
+}
