@@ -1,0 +1,363 @@
+"""Conformance: every inbound API (OpenAI chat completions, Anthropic Messages, OpenAI Responses,
+plus embeddings and count_tokens) against every upstream wire format (OpenAI-compatible,
+Anthropic, Gemini, Cohere), driven by the official openai and anthropic SDKs through one gateway
+that has all four formats configured at the mock.
+
+Each test is one cell of the matrix in docs/compatibility.md; conftest.py renders the matrix from
+the outcomes at the end of a full run and fails the run when the checked-in copy differs
+(`SWITCHYARD_UPDATE_MATRIX=1` rewrites it)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterator
+
+import anthropic
+import openai
+import pytest
+
+from conftest import CLIENT_KEY, MOCK_TEXT, UPSTREAM_KEY, Gateway, Mock, launch_gateway
+
+WORDS = len(MOCK_TEXT.split(" "))
+ARGS = {"city": "Paris", "unit": "celsius"}
+PARAMS = {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}}, "required": ["city"]}
+
+#: Upstream format → the model name that reaches it.
+UPSTREAMS = {
+    "OpenAI-compatible": "openai/gpt-4o-mini",
+    "Anthropic": "anthropic/claude-sonnet-4-6",
+    "Gemini": "gemini/gemini-2.5-flash",
+    "Cohere": "cohere/command-a-03-2025",
+}
+
+#: Cells whose documented behaviour is a refusal, with the reason shown in the matrix.
+REFUSED = {
+    ("embeddings", "Anthropic"): "400: Anthropic has no embeddings API",
+    ("count_tokens", "OpenAI-compatible"): "400: no tokenizer for these models yet",
+    ("count_tokens", "Cohere"): "400: not yet (Cohere counts with /v1/tokenize)",
+}
+
+
+@pytest.fixture(scope="module")
+def gw(mock: Mock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    env = {"PATH": "/usr/bin:/bin", "SWITCHYARD_API_KEYS": CLIENT_KEY}
+    config = f"""
+        server:
+          discover_env: false
+        providers:
+          - name: openai
+            base_url: {mock.base_url}
+            api_key: {UPSTREAM_KEY}
+          - name: anthropic
+            base_url: {mock.url}
+            api_key: {UPSTREAM_KEY}
+          - name: gemini
+            base_url: {mock.url}
+            api_key: {UPSTREAM_KEY}
+          - name: cohere
+            base_url: {mock.url}
+            api_key: {UPSTREAM_KEY}
+    """
+    g = launch_gateway(tmp_path_factory.mktemp("conformance"), "gateway-conformance", env, config)
+    yield g
+    g.svc.stop()
+
+
+@pytest.fixture(scope="module")
+def oai(gw: Gateway) -> Iterator[openai.OpenAI]:
+    c = gw.client()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def claude(gw: Gateway) -> Iterator[anthropic.Anthropic]:
+    c = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0, timeout=10.0)
+    yield c
+    c.close()
+
+
+# --- OpenAI chat completions ------------------------------------------------------------------
+
+CHAT_TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": PARAMS}}]
+MESSAGES = [{"role": "user", "content": "Hello"}]
+
+
+def chat_text(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    r = oai.chat.completions.create(model=model, messages=[{"role": "system", "content": "Be brief."}, *MESSAGES])
+    assert r.choices[0].message.content == MOCK_TEXT
+    assert r.choices[0].finish_reason == "stop"
+
+
+def chat_stream(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults({"chunks": 5})
+    chunks = list(oai.chat.completions.create(model=model, messages=MESSAGES, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == MOCK_TEXT
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
+    assert all(c.usage is None for c in chunks)
+
+
+def chat_usage(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    r = oai.chat.completions.create(model=model, messages=MESSAGES)
+    assert r.usage.completion_tokens == WORDS and r.usage.prompt_tokens > 0
+    chunks = list(
+        oai.chat.completions.create(model=model, messages=MESSAGES, stream=True, stream_options={"include_usage": True})
+    )
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == WORDS
+
+
+def chat_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    r = oai.chat.completions.create(model=model, messages=MESSAGES, tools=CHAT_TOOLS)
+    call = r.choices[0].message.tool_calls[0]
+    assert r.choices[0].finish_reason == "tool_calls"
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == ARGS
+    follow = oai.chat.completions.create(
+        model=model,
+        tools=CHAT_TOOLS,
+        tool_choice="none",
+        messages=[*MESSAGES, r.choices[0].message.model_dump(exclude_none=True),
+                  {"role": "tool", "tool_call_id": call.id, "content": "18C"}],
+    )
+    assert follow.choices[0].message.content == MOCK_TEXT
+
+
+def chat_streamed_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults({"chunks": 4})
+    args, names, finish = "", [], None
+    for c in oai.chat.completions.create(model=model, messages=MESSAGES, tools=CHAT_TOOLS, stream=True):
+        if not c.choices:
+            continue
+        for tc in c.choices[0].delta.tool_calls or []:
+            assert tc.index == 0
+            args += tc.function.arguments or ""
+            names += [tc.function.name] if tc.function.name else []
+        finish = c.choices[0].finish_reason or finish
+    assert names == ["get_weather"] and json.loads(args) == ARGS and finish == "tool_calls"
+
+
+def chat_errors(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults({"status": 429, "retry_after": "3"})
+    with pytest.raises(openai.RateLimitError) as ei:
+        oai.chat.completions.create(model=model, messages=MESSAGES)
+    assert ei.value.response.headers["retry-after"] == "3"
+    mock.push_faults({"status": 503})
+    with pytest.raises(openai.InternalServerError):
+        oai.chat.completions.create(model=model, messages=MESSAGES)
+
+
+def chat_broken_stream(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults({"break_after": 3})
+    with pytest.raises(openai.APIError):
+        for _ in oai.chat.completions.create(model=model, messages=MESSAGES, stream=True):
+            pass
+
+
+# --- Anthropic Messages -----------------------------------------------------------------------
+
+TOOL = {"name": "get_weather", "description": "Weather", "input_schema": PARAMS}
+
+
+def messages_text(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    m = claude.messages.create(model=model, max_tokens=100, system="Be brief.", messages=MESSAGES)
+    assert m.content[0].text == MOCK_TEXT and m.stop_reason == "end_turn"
+
+
+def messages_stream(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    mock.push_faults({"chunks": 5})
+    with claude.messages.stream(model=model, max_tokens=100, messages=MESSAGES) as s:
+        text = "".join(s.text_stream)
+        final = s.get_final_message()
+    assert text == MOCK_TEXT and final.stop_reason == "end_turn"
+
+
+def messages_usage(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    m = claude.messages.create(model=model, max_tokens=100, messages=MESSAGES)
+    assert m.usage.output_tokens == WORDS and m.usage.input_tokens > 0
+    with claude.messages.stream(model=model, max_tokens=100, messages=MESSAGES) as s:
+        final = s.get_final_message()
+    assert final.usage.output_tokens == WORDS
+
+
+def messages_tools(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    m = claude.messages.create(model=model, max_tokens=100, messages=MESSAGES, tools=[TOOL])
+    use = [b for b in m.content if b.type == "tool_use"]
+    assert m.stop_reason == "tool_use" and use[0].name == "get_weather" and use[0].input == ARGS
+    follow = claude.messages.create(
+        model=model,
+        max_tokens=100,
+        tools=[TOOL],
+        tool_choice={"type": "none"},
+        messages=[*MESSAGES, {"role": "assistant", "content": [b.model_dump() for b in m.content]},
+                  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use[0].id, "content": "18C"}]}],
+    )
+    assert follow.content[0].text == MOCK_TEXT
+
+
+def messages_streamed_tools(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    mock.push_faults({"chunks": 4})
+    with claude.messages.stream(model=model, max_tokens=100, messages=MESSAGES, tools=[TOOL]) as s:
+        final = s.get_final_message()
+    assert final.stop_reason == "tool_use"
+    assert [b.input for b in final.content if b.type == "tool_use"] == [ARGS]
+
+
+def messages_errors(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    mock.push_faults({"status": 429, "retry_after": "3"})
+    with pytest.raises(anthropic.RateLimitError) as ei:
+        claude.messages.create(model=model, max_tokens=10, messages=MESSAGES)
+    assert ei.value.response.headers["retry-after"] == "3"
+    mock.push_faults({"status": 503})
+    with pytest.raises(anthropic.InternalServerError):
+        claude.messages.create(model=model, max_tokens=10, messages=MESSAGES)
+
+
+def messages_broken_stream(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    mock.push_faults({"break_after": 3})
+    with pytest.raises(anthropic.APIStatusError):
+        with claude.messages.stream(model=model, max_tokens=10, messages=MESSAGES) as s:
+            for _ in s.text_stream:
+                pass
+
+
+# --- OpenAI Responses -------------------------------------------------------------------------
+
+RESP_TOOLS = [{"type": "function", "name": "get_weather", "parameters": PARAMS}]
+
+
+def responses_text(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    r = oai.responses.create(model=model, input="Hello", instructions="Be brief.")
+    assert r.output_text == MOCK_TEXT and r.status == "completed"
+
+
+def responses_stream(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults({"chunks": 5})
+    with oai.responses.stream(model=model, input="Hello") as s:
+        text = "".join(e.delta for e in s if e.type == "response.output_text.delta")
+        final = s.get_final_response()
+    assert text == MOCK_TEXT and final.status == "completed"
+
+
+def responses_usage(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    r = oai.responses.create(model=model, input="Hello")
+    assert r.usage.output_tokens == WORDS and r.usage.input_tokens > 0
+    with oai.responses.stream(model=model, input="Hello") as s:
+        final = s.get_final_response()
+    assert final.usage.output_tokens == WORDS
+
+
+def responses_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    r = oai.responses.create(model=model, input="Weather?", tools=RESP_TOOLS)
+    call = [o for o in r.output if o.type == "function_call"][0]
+    assert call.name == "get_weather" and json.loads(call.arguments) == ARGS
+    follow = oai.responses.create(
+        model=model,
+        tools=RESP_TOOLS,
+        tool_choice="none",
+        input=[{"role": "user", "content": "Weather?"},
+               {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments},
+               {"type": "function_call_output", "call_id": call.call_id, "output": "18C"}],
+    )
+    assert follow.output_text == MOCK_TEXT
+
+
+def responses_streamed_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults({"chunks": 4})
+    with oai.responses.stream(model=model, input="Weather?", tools=RESP_TOOLS) as s:
+        deltas = "".join(e.delta for e in s if e.type == "response.function_call_arguments.delta")
+        final = s.get_final_response()
+    call = [o for o in final.output if o.type == "function_call"][0]
+    assert json.loads(deltas) == ARGS and json.loads(call.arguments) == ARGS
+
+
+def responses_errors(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults({"status": 429, "retry_after": "3"})
+    with pytest.raises(openai.RateLimitError):
+        oai.responses.create(model=model, input="Hello")
+    mock.push_faults({"status": 503})
+    with pytest.raises(openai.InternalServerError):
+        oai.responses.create(model=model, input="Hello")
+
+
+def responses_broken_stream(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults({"break_after": 3})
+    with pytest.raises(openai.APIError):
+        with oai.responses.stream(model=model, input="Hello") as s:
+            for _ in s:
+                pass
+
+
+# --- Embeddings and count_tokens --------------------------------------------------------------
+
+EMBED_MODELS = {
+    "OpenAI-compatible": "openai/text-embedding-3-small",
+    "Anthropic": "anthropic/claude-sonnet-4-6",
+    "Gemini": "gemini/gemini-embedding-001",
+    "Cohere": "cohere/embed-v4.0",
+}
+
+
+def embeddings(oai: openai.OpenAI, upstream: str, mock: Mock) -> None:
+    model = EMBED_MODELS[upstream]
+    if (("embeddings", upstream)) in REFUSED:
+        with pytest.raises(openai.BadRequestError):
+            oai.embeddings.create(model=model, input="alpha")
+        return
+    # The SDK asks for base64 by default and decodes it; the floats must agree.
+    b64 = oai.embeddings.create(model=model, input=["alpha", "beta"], dimensions=4)
+    floats = oai.embeddings.create(model=model, input=["alpha", "beta"], dimensions=4, encoding_format="float")
+    assert [d.index for d in b64.data] == [0, 1] and len(b64.data[1].embedding) == 4
+    assert b64.data[1].embedding == pytest.approx(floats.data[1].embedding, rel=1e-6)
+
+
+def count_tokens(claude: anthropic.Anthropic, upstream: str, mock: Mock) -> None:
+    model = UPSTREAMS[upstream]
+    if ("count_tokens", upstream) in REFUSED:
+        with pytest.raises(anthropic.BadRequestError):
+            claude.messages.count_tokens(model=model, messages=MESSAGES)
+        return
+    assert claude.messages.count_tokens(model=model, system="Be brief.", messages=MESSAGES).input_tokens > 0
+
+
+# --- The matrix -------------------------------------------------------------------------------
+
+FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
+    "OpenAI chat completions": [
+        ("text", chat_text), ("stream", chat_stream), ("usage (+ stream include_usage)", chat_usage),
+        ("tools + tool results", chat_tools), ("streamed tool calls", chat_streamed_tools),
+        ("errors (429 + Retry-After, 503)", chat_errors), ("broken stream → error event", chat_broken_stream),
+    ],
+    "Anthropic Messages": [
+        ("text", messages_text), ("stream", messages_stream), ("usage (+ stream)", messages_usage),
+        ("tools + tool results", messages_tools), ("streamed tool calls", messages_streamed_tools),
+        ("errors (429 + Retry-After, 503)", messages_errors), ("broken stream → error event", messages_broken_stream),
+    ],
+    "OpenAI Responses": [
+        ("text", responses_text), ("stream", responses_stream), ("usage (+ stream)", responses_usage),
+        ("function calls + outputs", responses_tools), ("streamed function calls", responses_streamed_tools),
+        ("errors (429, 503)", responses_errors), ("broken stream → error event", responses_broken_stream),
+    ],
+}
+
+CELLS = [
+    pytest.param(inbound, feature, upstream, fn, id=f"{inbound}|{feature}|{upstream}")
+    for inbound, features in FEATURES.items()
+    for feature, fn in features
+    for upstream in UPSTREAMS
+]
+
+
+@pytest.mark.parametrize("inbound,feature,upstream,fn", CELLS)
+def test_cell(inbound: str, feature: str, upstream: str, fn: Callable[..., None], oai: openai.OpenAI,
+              claude: anthropic.Anthropic, mock: Mock) -> None:
+    client: Any = claude if inbound == "Anthropic Messages" else oai
+    fn(client, UPSTREAMS[upstream], mock)
+
+
+@pytest.mark.parametrize("upstream", list(UPSTREAMS))
+def test_embeddings_cell(upstream: str, oai: openai.OpenAI, mock: Mock) -> None:
+    embeddings(oai, upstream, mock)
+
+
+@pytest.mark.parametrize("upstream", list(UPSTREAMS))
+def test_count_tokens_cell(upstream: str, claude: anthropic.Anthropic, mock: Mock) -> None:
+    count_tokens(claude, upstream, mock)
