@@ -12,6 +12,9 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+/// The thinking text the mock "thinks" when extended thinking is on.
+const THOUGHT: &str = "Thinking about the question.";
+
 fn frame(event: &str, data: &Value) -> String {
     format!("event: {event}\ndata: {data}\n\n")
 }
@@ -72,12 +75,37 @@ pub(crate) async fn messages(
     };
     let usage = json!({"input_tokens": input_tokens, "output_tokens": output_tokens,
         "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0});
+    // Extended thinking: a thinking block (with its signature) before the answer.
+    let thinking = req.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled");
+    if thinking
+        && req
+            .pointer("/thinking/budget_tokens")
+            .and_then(Value::as_u64)
+            >= req.get("max_tokens").and_then(Value::as_u64)
+    {
+        return error_in(
+            Dialect::Anthropic,
+            StatusCode::BAD_REQUEST,
+            "`max_tokens` must be greater than `thinking.budget_tokens`",
+            "invalid_request_error",
+            None,
+        );
+    }
+    let first = usize::from(thinking);
     if req.get("stream").and_then(Value::as_bool) != Some(true) {
-        let content = match &tool {
+        let mut content = match &tool {
             Some(name) => json!([{"type": "tool_use", "id": "toolu_mock_1", "name": name,
                 "input": serde_json::from_str::<Value>(&args).unwrap_or(json!({}))}]),
             None => json!([{"type": "text", "text": text}]),
         };
+        if thinking {
+            if let Some(list) = content.as_array_mut() {
+                list.insert(
+                    0,
+                    json!({"type": "thinking", "thinking": THOUGHT, "signature": "mock-sig"}),
+                );
+            }
+        }
         return axum::Json(
             json!({"id": id, "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": stop_reason, "stop_sequence": null, "usage": usage}),
@@ -94,14 +122,35 @@ pub(crate) async fn messages(
         ),
         frame("ping", &json!({"type": "ping"})),
     ];
+    if thinking {
+        frames.push(frame(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        ));
+        frames.push(frame(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "thinking_delta", "thinking": THOUGHT}}),
+        ));
+        frames.push(frame(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "signature_delta", "signature": "mock-sig"}}),
+        ));
+        frames.push(frame(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": 0}),
+        ));
+    }
     match &tool {
         Some(name) => {
-            frames.push(frame("content_block_start", &json!({"type": "content_block_start", "index": 0,
+            frames.push(frame("content_block_start", &json!({"type": "content_block_start", "index": first,
                 "content_block": {"type": "tool_use", "id": "toolu_mock_1", "name": name, "input": {}}})));
             for piece in words(&args, fault.chunks) {
                 frames.push(frame(
                     "content_block_delta",
-                    &json!({"type": "content_block_delta", "index": 0,
+                    &json!({"type": "content_block_delta", "index": first,
                     "delta": {"type": "input_json_delta", "partial_json": piece}}),
                 ));
             }
@@ -109,13 +158,13 @@ pub(crate) async fn messages(
         None => {
             frames.push(frame(
                 "content_block_start",
-                &json!({"type": "content_block_start", "index": 0,
+                &json!({"type": "content_block_start", "index": first,
                 "content_block": {"type": "text", "text": ""}}),
             ));
             for piece in words(&text, fault.chunks) {
                 frames.push(frame(
                     "content_block_delta",
-                    &json!({"type": "content_block_delta", "index": 0,
+                    &json!({"type": "content_block_delta", "index": first,
                     "delta": {"type": "text_delta", "text": piece}}),
                 ));
             }
@@ -123,7 +172,7 @@ pub(crate) async fn messages(
     }
     frames.push(frame(
         "content_block_stop",
-        &json!({"type": "content_block_stop", "index": 0}),
+        &json!({"type": "content_block_stop", "index": first}),
     ));
     frames.push(frame(
         "message_delta",

@@ -15,3 +15,16 @@ impl TranslateError {
         }
     }
 }
+
+/// The thinking budget (tokens) for an OpenAI `reasoning_effort`, shared by the formats that
+/// take a budget (Anthropic, Gemini, Cohere): none/minimal turn thinking off; low is Anthropic's
+/// minimum budget; high is Gemini 2.5 Flash's maximum.
+pub fn thinking_budget(effort: &str) -> Option<u64> {
+    Some(match effort {
+        "none" | "minimal" => 0,
+        "low" => 1024,
+        "medium" => 8192,
+        "high" => 24576,
+        _ => return None,
+    })
+}

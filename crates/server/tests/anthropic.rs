@@ -230,3 +230,45 @@ async fn zero_config_env_routes_claude_models_to_anthropic() {
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
     assert_eq!(mock.requests()[0].path, "/v1/messages");
 }
+
+#[tokio::test]
+async fn reasoning_effort_turns_on_thinking_and_thinking_comes_back() {
+    let h = start_anthropic().await;
+    let (s, _, b) = h
+        .chat(r#"{"model":"claude-sonnet-4-6","reasoning_effort":"low","messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let v = json(&b);
+    assert_eq!(
+        v["choices"][0]["message"]["reasoning_content"],
+        "Thinking about the question."
+    );
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "Hello! This is the mock provider answering."
+    );
+    let sent: Value = serde_json::from_str(&h.mock.requests()[0].body).unwrap();
+    assert_eq!(
+        sent["thinking"],
+        json!({"type": "enabled", "budget_tokens": 1024})
+    );
+    assert_eq!(sent["max_tokens"], 1024 + 4096);
+
+    let (s, _, b) = h
+        .chat(r#"{"model":"claude-sonnet-4-6","reasoning_effort":"high","max_tokens":3000,"stream":true,"messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 200);
+    let ev = events(&b);
+    let thought: String = ev
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["reasoning_content"].as_str())
+        .collect();
+    assert_eq!(thought, "Thinking about the question.");
+    let text: String = ev
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "Hello! This is the mock provider answering.");
+    let sent: Value = serde_json::from_str(&h.mock.requests()[1].body).unwrap();
+    assert_eq!(sent["thinking"]["budget_tokens"], 2999);
+}

@@ -1,7 +1,7 @@
 //! OpenAI chat completion request → Anthropic Messages request.
 
 use super::DEFAULT_MAX_TOKENS;
-use crate::translate::TranslateError;
+use crate::translate::{thinking_budget, TranslateError};
 use serde_json::{json, Map, Value};
 
 /// OpenAI fields that have no Anthropic equivalent but are harmless to leave out.
@@ -76,6 +76,24 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                 }
             }
             "parallel_tool_calls" => {}
+            "reasoning_effort" => {
+                let effort = v.as_str().unwrap_or_default();
+                match thinking_budget(effort) {
+                    Some(0) => {}
+                    Some(budget) => {
+                        out.insert(
+                            "thinking".into(),
+                            json!({"type": "enabled", "budget_tokens": budget}),
+                        );
+                    }
+                    None => {
+                        return Err(TranslateError::field(
+                            k,
+                            format!("unknown reasoning_effort \"{effort}\""),
+                        ))
+                    }
+                }
+            }
             "user" => {
                 if let Some(u) = v.as_str() {
                     out.insert("metadata".into(), json!({"user_id": u}));
@@ -113,9 +131,41 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
         out.insert("system".into(), Value::Array(system));
     }
     out.insert("messages".into(), Value::Array(messages));
-    out.entry("max_tokens")
-        .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
+    fit_thinking(&mut out)?;
     Ok(Value::Object(out))
+}
+
+/// Anthropic requires `max_tokens`, and a thinking budget below it: with no `max_tokens` the
+/// answer gets the default on top of the budget; a `max_tokens` too small for the budget shrinks
+/// the budget, down to Anthropic's minimum.
+fn fit_thinking(out: &mut Map<String, Value>) -> Result<(), TranslateError> {
+    let budget = out
+        .get("thinking")
+        .and_then(|t| t.get("budget_tokens"))
+        .and_then(Value::as_u64);
+    let max = out.get("max_tokens").and_then(Value::as_u64);
+    match (budget, max) {
+        (None, None) => {
+            out.insert("max_tokens".into(), json!(DEFAULT_MAX_TOKENS));
+        }
+        (Some(b), None) => {
+            out.insert("max_tokens".into(), json!(b + DEFAULT_MAX_TOKENS));
+        }
+        (Some(b), Some(m)) if b >= m => {
+            if m <= 1024 {
+                return Err(TranslateError::field(
+                    "reasoning_effort",
+                    format!("max_tokens {m} leaves no room for Anthropic's minimum thinking budget of 1024"),
+                ));
+            }
+            out.insert(
+                "thinking".into(),
+                json!({"type": "enabled", "budget_tokens": (m - 1).min(b).max(1024)}),
+            );
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn tools(v: &Value) -> Result<Option<Value>, TranslateError> {
@@ -151,6 +201,9 @@ fn tools(v: &Value) -> Result<Option<Value>, TranslateError> {
             .cloned()
             .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
         tool.insert("input_schema".into(), schema);
+        if let Some(cc) = t.get("cache_control").or_else(|| f.get("cache_control")) {
+            tool.insert("cache_control".into(), cc.clone());
+        }
         out.push(Value::Object(tool));
     }
     Ok(Some(Value::Array(out)))
@@ -208,6 +261,15 @@ fn text_blocks(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError
 
 /// One OpenAI content part → one Anthropic content block.
 fn part(p: &Value, path: &str) -> Result<Value, TranslateError> {
+    let mut block = block(p, path)?;
+    // Prompt caching, as OpenAI-shaped clients of Anthropic models mark it on a part.
+    if let (Some(cc), Some(b)) = (p.get("cache_control"), block.as_object_mut()) {
+        b.insert("cache_control".into(), cc.clone());
+    }
+    Ok(block)
+}
+
+fn block(p: &Value, path: &str) -> Result<Value, TranslateError> {
     match p.get("type").and_then(Value::as_str) {
         Some("text") => {
             Ok(json!({"type": "text", "text": p.get("text").cloned().unwrap_or(json!(""))}))

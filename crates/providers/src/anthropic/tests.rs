@@ -305,3 +305,55 @@ fn stream_error_event() {
         vec![json!({"error": "overloaded_error", "message": "Overloaded"})]
     );
 }
+
+#[test]
+fn reasoning_effort_becomes_a_thinking_budget_that_fits_max_tokens() {
+    let base = json!({"messages": [{"role": "user", "content": "hi"}]});
+    let with = |extra: Value| {
+        let mut r = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            r[k] = v.clone();
+        }
+        from_openai(&r, "claude-sonnet-4-6")
+    };
+    let out = with(json!({"reasoning_effort": "medium"})).unwrap();
+    assert_eq!(
+        out["thinking"],
+        json!({"type": "enabled", "budget_tokens": 8192})
+    );
+    assert_eq!(out["max_tokens"], 8192 + 4096);
+    let out = with(json!({"reasoning_effort": "high", "max_tokens": 5000})).unwrap();
+    assert_eq!(out["thinking"]["budget_tokens"], 4999);
+    assert_eq!(out["max_tokens"], 5000);
+    let out = with(json!({"reasoning_effort": "low", "max_tokens": 9000})).unwrap();
+    assert_eq!(out["thinking"]["budget_tokens"], 1024);
+    let out = with(json!({"reasoning_effort": "minimal"})).unwrap();
+    assert!(out.get("thinking").is_none());
+    let e = with(json!({"reasoning_effort": "low", "max_tokens": 500})).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("reasoning_effort"));
+}
+
+#[test]
+fn cache_control_on_parts_and_tools_reaches_anthropic() {
+    let req = json!({
+        "messages": [
+            {"role": "system", "content": [{"type": "text", "text": "Long policy", "cache_control": {"type": "ephemeral"}}]},
+            {"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]}
+        ],
+        "tools": [{"type": "function", "cache_control": {"type": "ephemeral"},
+            "function": {"name": "f", "parameters": {"type": "object"}}}]
+    });
+    let out = from_openai(&req, "claude-sonnet-4-6").unwrap();
+    assert_eq!(
+        out["system"][0],
+        json!({"type": "text", "text": "Long policy", "cache_control": {"type": "ephemeral"}})
+    );
+    assert_eq!(
+        out["messages"][0]["content"][0]["cache_control"],
+        json!({"type": "ephemeral", "ttl": "1h"})
+    );
+    assert_eq!(
+        out["tools"][0]["cache_control"],
+        json!({"type": "ephemeral"})
+    );
+}

@@ -1,6 +1,6 @@
 //! OpenAI chat completion request → Cohere v2 chat request.
 
-use crate::translate::TranslateError;
+use crate::translate::{thinking_budget, TranslateError};
 use serde_json::{json, Map, Value};
 
 /// Harmless OpenAI fields with no Cohere equivalent. Cohere has no switch for parallel calls.
@@ -15,16 +15,12 @@ const IGNORED: &[&str] = &[
     "stream_options",
 ];
 
-/// Thinking budgets for OpenAI's reasoning efforts (Command A Reasoning).
+/// Cohere's `thinking` for an OpenAI reasoning effort (Command A Reasoning).
 fn thinking(effort: &str) -> Option<Value> {
-    let budget = match effort {
-        "none" | "minimal" => return Some(json!({"type": "disabled"})),
-        "low" => 1024,
-        "medium" => 8192,
-        "high" => 24576,
-        _ => return None,
-    };
-    Some(json!({"type": "enabled", "token_budget": budget}))
+    Some(match thinking_budget(effort)? {
+        0 => json!({"type": "disabled"}),
+        budget => json!({"type": "enabled", "token_budget": budget}),
+    })
 }
 
 /// Builds the Cohere chat body for `model` from an OpenAI chat request.

@@ -2,7 +2,7 @@
 
 use super::schema::to_gemini;
 use super::signature_from_id;
-use crate::translate::TranslateError;
+use crate::translate::{thinking_budget, TranslateError};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -17,17 +17,6 @@ const IGNORED: &[&str] = &[
     "metadata",
     "parallel_tool_calls",
 ];
-
-/// Thinking budgets for OpenAI's reasoning efforts (Gemini 2.5 ranges: up to 24,576 on Flash).
-pub fn thinking_budget(effort: &str) -> Option<u64> {
-    Some(match effort {
-        "none" | "minimal" => 0,
-        "low" => 1024,
-        "medium" => 8192,
-        "high" => 24576,
-        _ => return None,
-    })
-}
 
 /// Builds the GenerateContentRequest from an OpenAI chat request.
 pub fn from_openai(req: &Value) -> Result<Value, TranslateError> {
