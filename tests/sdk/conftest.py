@@ -31,6 +31,8 @@ MOCK_BIN = Path(os.environ.get("SWITCHYARD_MOCK_BIN", ROOT / "target/debug/switc
 CLIENT_KEY = "client-key-123"
 #: The key the gateway presents to the mock; the mock refuses any other.
 UPSTREAM_KEY = "upstream-key-456"
+#: The test service account whose signed assertions the mock's token endpoint accepts.
+VERTEX_SA = ROOT / "tests/fixtures/vertex-service-account.json"
 #: Text the mock answers with unless told otherwise.
 MOCK_TEXT = "Hello! This is the mock provider answering."
 
@@ -262,7 +264,10 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mock(logs_dir: Path) -> Iterator[Mock]:
     svc = start_service(
         "switchyard-mock",
-        lambda port: [str(MOCK_BIN), "--listen", f"127.0.0.1:{port}", "--expect-key", UPSTREAM_KEY],
+        lambda port: [
+            str(MOCK_BIN), "--listen", f"127.0.0.1:{port}", "--expect-key", UPSTREAM_KEY,
+            "--google-credentials", str(VERTEX_SA),
+        ],
         base_env(),
         logs_dir / "mock.log",
         "/_mock/stats",

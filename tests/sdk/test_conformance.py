@@ -1,6 +1,6 @@
 """Conformance: every inbound API (OpenAI chat completions, Anthropic Messages, OpenAI Responses,
 plus embeddings and count_tokens) against every upstream wire format (OpenAI-compatible,
-Anthropic, Gemini, Cohere), driven by the official openai and anthropic SDKs through one gateway
+Anthropic, Gemini, Cohere, and Vertex AI for Gemini and Claude models), driven by the official openai and anthropic SDKs through one gateway
 that has all four formats configured at the mock.
 
 Each test is one cell of the matrix in docs/compatibility.md; conftest.py renders the matrix from
@@ -16,7 +16,7 @@ import anthropic
 import openai
 import pytest
 
-from conftest import CLIENT_KEY, MOCK_TEXT, UPSTREAM_KEY, Gateway, Mock, launch_gateway
+from conftest import CLIENT_KEY, MOCK_TEXT, UPSTREAM_KEY, VERTEX_SA, Gateway, Mock, launch_gateway
 
 WORDS = len(MOCK_TEXT.split(" "))
 ARGS = {"city": "Paris", "unit": "celsius"}
@@ -28,6 +28,8 @@ UPSTREAMS = {
     "Anthropic": "anthropic/claude-sonnet-4-6",
     "Gemini": "gemini/gemini-2.5-flash",
     "Cohere": "cohere/command-a-03-2025",
+    "Vertex (Gemini)": "vertex/gemini-2.5-flash",
+    "Vertex (Claude)": "vertex/claude-sonnet-4-5@20250929",
 }
 
 #: Cells whose documented behaviour is a refusal, with the reason shown in the matrix.
@@ -35,6 +37,8 @@ REFUSED = {
     ("embeddings", "Anthropic"): "400: Anthropic has no embeddings API",
     ("count_tokens", "OpenAI-compatible"): "400: no tokenizer for these models yet",
     ("count_tokens", "Cohere"): "400: not yet (Cohere counts with /v1/tokenize)",
+    ("embeddings", "Vertex (Claude)"): "400: Claude has no embeddings",
+    ("count_tokens", "Vertex (Claude)"): "400: not yet",
 }
 
 
@@ -57,6 +61,13 @@ def gw(mock: Mock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway
           - name: cohere
             base_url: {mock.url}
             api_key: {UPSTREAM_KEY}
+          - name: vertex
+            type: vertex
+            base_url: {mock.url}
+            project: conformance
+            location: us-east5
+            credentials_file: {VERTEX_SA}
+            token_url: {mock.url}/token
     """
     g = launch_gateway(tmp_path_factory.mktemp("conformance"), "gateway-conformance", env, config)
     yield g
@@ -293,6 +304,8 @@ EMBED_MODELS = {
     "Anthropic": "anthropic/claude-sonnet-4-6",
     "Gemini": "gemini/gemini-embedding-001",
     "Cohere": "cohere/embed-v4.0",
+    "Vertex (Gemini)": "vertex/text-embedding-005",
+    "Vertex (Claude)": "vertex/claude-sonnet-4-5@20250929",
 }
 
 

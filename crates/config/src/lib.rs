@@ -8,10 +8,13 @@ pub mod raw;
 mod runtime;
 mod secret;
 mod validate;
+mod vertex;
 mod yaml;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use runtime::{ClientKey, Config, Origin, Provider, Timeouts, DEFAULT_LISTEN};
+pub use runtime::{
+    ClientKey, Config, Origin, Provider, ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
+};
 pub use secret::Secret;
 
 use std::path::Path;

@@ -61,6 +61,14 @@ pub struct RawProvider {
     pub auth_header: Option<String>,
     /// Azure OpenAI `api-version`. Default AZURE_OPENAI_API_VERSION, OPENAI_API_VERSION, or 2024-10-21.
     pub api_version: Option<String>,
+    /// Vertex AI: Google Cloud project id. Default GOOGLE_CLOUD_PROJECT, else the key file's.
+    pub project: Option<String>,
+    /// Vertex AI: region, e.g. `us-central1` or `global`. Default GOOGLE_CLOUD_LOCATION, else us-central1.
+    pub location: Option<String>,
+    /// Vertex AI: service-account key file (JSON). Default GOOGLE_APPLICATION_CREDENTIALS.
+    pub credentials_file: Option<String>,
+    /// Vertex AI: OAuth token endpoint. Default: the key file's `token_uri`.
+    pub token_url: Option<String>,
     /// PEM file of CA certificates to trust for this provider besides the system's (an internal CA).
     pub ca_file: Option<String>,
     /// Extra headers sent with every request to this provider.
@@ -87,6 +95,9 @@ pub enum RawKind {
     /// Google's Gemini API (requests are translated; `base_url` is the host, e.g.
     /// `https://generativelanguage.googleapis.com`).
     Gemini,
+    /// Google Cloud Vertex AI: Gemini and Claude models (requests are translated; `base_url`
+    /// defaults to the region's endpoint; credentials from a service-account key file).
+    Vertex,
     /// Cohere's v2 API (requests are translated; `base_url` is the host, e.g.
     /// `https://api.cohere.com`).
     Cohere,

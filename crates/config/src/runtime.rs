@@ -48,6 +48,8 @@ pub struct Provider {
     pub headers: Vec<(String, String)>,
     /// Set for Azure OpenAI: deployment URLs with this api-version.
     pub azure_api_version: Option<String>,
+    /// Set for Vertex AI: where the models live and how to get access tokens.
+    pub vertex: Option<VertexSettings>,
     /// PEM text of extra CA certificates to trust, read from `ca_file` at load time.
     pub extra_ca_pem: Option<Vec<u8>>,
     /// Explicit model list (from config) or the preset's list.
@@ -76,4 +78,23 @@ impl Default for Timeouts {
             total: Duration::from_secs(1800),
         }
     }
+}
+
+/// Vertex AI: the project and region in every URL, and the service account whose key signs
+/// token requests (absent when `api_key` is an access token to send as it is).
+#[derive(Debug, Clone)]
+pub struct VertexSettings {
+    pub location: switchyard_providers::vertex::Location,
+    pub service_account: Option<ServiceAccount>,
+}
+
+/// A Google service account, from its key file.
+#[derive(Debug, Clone)]
+pub struct ServiceAccount {
+    pub client_email: String,
+    pub private_key_id: Option<String>,
+    /// PKCS#8 PEM private key.
+    pub private_key_pem: Secret,
+    /// Where signed assertions are exchanged for access tokens.
+    pub token_url: String,
 }

@@ -221,9 +221,11 @@ fn provider(
         Some(RawKind::Anthropic) => ProviderKind::Anthropic,
         Some(RawKind::Gemini) => ProviderKind::Gemini,
         Some(RawKind::Cohere) => ProviderKind::Cohere,
+        Some(RawKind::Vertex) => ProviderKind::Vertex,
         Some(RawKind::Azure) => ProviderKind::OpenAiCompatible,
         None => preset.map_or(ProviderKind::OpenAiCompatible, |pr| pr.kind),
     };
+    let vertex = vertex_settings(p, kind, path, env, errors);
     let base_url = p
         .base_url
         .clone()
@@ -232,7 +234,9 @@ fn provider(
             preset
                 .map(|pr| pr.base_url.to_owned())
                 .filter(|u| !u.is_empty())
-        });
+        })
+        .or_else(|| vertex.as_ref().map(|(_, base)| base.clone()));
+    let vertex = vertex.map(|(v, _)| v);
     let base_url = match base_url {
         Some(u) => check_url(&u, &format!("{path}.base_url"), errors),
         None => {
@@ -272,11 +276,14 @@ fn provider(
             AuthStyle::Header(h.to_ascii_lowercase())
         }
     };
-    let api_key = p
-        .api_key
-        .clone()
-        .or_else(|| preset.and_then(|pr| env.var(pr.key_env)));
-    if api_key.is_none() && auth != AuthStyle::None {
+    // A Vertex preset's variable names a key file, not a key: Vertex credentials are resolved
+    // with its other settings.
+    let api_key = p.api_key.clone().or_else(|| {
+        preset
+            .filter(|_| kind != ProviderKind::Vertex)
+            .and_then(|pr| env.var(pr.key_env))
+    });
+    if api_key.is_none() && auth != AuthStyle::None && kind != ProviderKind::Vertex {
         if let Some(pr) = preset.filter(|pr| pr.auth.key_required()) {
             errors.push(ConfigError::new(
                 format!("{path}.api_key"),
@@ -340,6 +347,7 @@ fn provider(
         headers,
         extra_ca_pem,
         azure_api_version,
+        vertex,
         models: if models_configured {
             p.models.clone()
         } else {
@@ -356,6 +364,42 @@ fn provider(
         timeouts,
         origin: Origin::File,
     })
+}
+
+/// Vertex settings for a Vertex provider; for any other, an error per Vertex-only field set.
+fn vertex_settings(
+    p: &RawProvider,
+    kind: ProviderKind,
+    path: &str,
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> Option<(crate::VertexSettings, String)> {
+    if kind != ProviderKind::Vertex {
+        let fields = [
+            ("project", p.project.is_some()),
+            ("location", p.location.is_some()),
+            ("credentials_file", p.credentials_file.is_some()),
+            ("token_url", p.token_url.is_some()),
+        ];
+        for (field, set) in fields {
+            if set {
+                errors.push(ConfigError::new(
+                    format!("{path}.{field}"),
+                    "only Vertex providers (type: vertex) take this field",
+                ));
+            }
+        }
+        return None;
+    }
+    let has_static_token = p.api_key.is_some();
+    let wanted = crate::vertex::Wanted {
+        project: p.project.as_deref(),
+        location: p.location.as_deref(),
+        credentials_file: p.credentials_file.as_deref(),
+        token_url: p.token_url.as_deref(),
+        has_static_token,
+    };
+    crate::vertex::settings(&wanted, path, env, errors)
 }
 
 /// The Azure api-version: the config's, else AZURE_OPENAI_API_VERSION, else OPENAI_API_VERSION

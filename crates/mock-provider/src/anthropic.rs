@@ -1,6 +1,7 @@
 //! Anthropic's Messages API (`POST /v1/messages`), as documented in its API reference and
 //! streaming guide: message objects, and the message_start … message_stop event sequence.
 
+use crate::faults::Fault;
 use crate::openai::{error_in, prepare_in, words, Dialect, DEFAULT_TEXT};
 use crate::stream::sse_frames;
 use crate::State;
@@ -38,6 +39,16 @@ pub(crate) async fn messages(
             None,
         );
     }
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("claude-mock")
+        .to_owned();
+    respond(state, req, fault, model)
+}
+
+/// The Message (or its event stream) for a validated request; Vertex's Claude routes share it.
+pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String) -> Response {
     if req.get("max_tokens").and_then(Value::as_u64).is_none() {
         return error_in(
             Dialect::Anthropic,
@@ -48,11 +59,6 @@ pub(crate) async fn messages(
         );
     }
     let id = format!("msg_mock_{}", state.ids.fetch_add(1, Ordering::Relaxed));
-    let model = req
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("claude-mock")
-        .to_owned();
     let text = fault.content.clone().unwrap_or_else(|| DEFAULT_TEXT.into());
     let wants_tool = req.pointer("/tool_choice/type").and_then(Value::as_str) != Some("none");
     let tool = req

@@ -142,7 +142,7 @@ fn check_schema(s: &Value, at: &str) -> Result<(), String> {
 }
 
 /// Checks a GenerateContentRequest the way the service does.
-fn validate(req: &Value, model: &str) -> Result<(), String> {
+pub(crate) fn validate(req: &Value, model: &str) -> Result<(), String> {
     check_fields(req, REQUEST_FIELDS, "")?;
     let contents = req
         .get("contents")
@@ -205,7 +205,7 @@ fn validate(req: &Value, model: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn bad_request(message: &str) -> Response {
+pub(crate) fn bad_request(message: &str) -> Response {
     error_in(Dialect::Gemini, StatusCode::BAD_REQUEST, message, "", None)
 }
 
@@ -239,29 +239,7 @@ pub(crate) async fn models_action(
             generate(&state, &req, model, fault, Some(sse))
         }
         "batchEmbedContents" => embed(&req, model),
-        "countTokens" => {
-            // Either bare `contents` or a whole `generateContentRequest` (which names its model).
-            let inner = match req.get("generateContentRequest") {
-                Some(g) => {
-                    if g.get("model").and_then(Value::as_str) != Some(&format!("models/{model}")) {
-                        return bad_request("generateContentRequest.model must be models/{model}");
-                    }
-                    let mut g = g.clone();
-                    if let Some(m) = g.as_object_mut() {
-                        m.remove("model");
-                    }
-                    g
-                }
-                None => req.clone(),
-            };
-            if let Err(message) = validate(&inner, model) {
-                return bad_request(&message);
-            }
-            let n = inner
-                .get("contents")
-                .map_or(0, |c| c.to_string().len().div_ceil(4));
-            axum::Json(json!({"totalTokens": n})).into_response()
-        }
+        "countTokens" => count_tokens(&req, model),
         other => error_in(
             Dialect::Gemini,
             StatusCode::NOT_FOUND,
@@ -289,7 +267,32 @@ fn callable(req: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn generate(
+/// `countTokens`: bare `contents` (Vertex's form) or a whole `generateContentRequest` (the
+/// Gemini API's, which names its model).
+pub(crate) fn count_tokens(req: &Value, model: &str) -> Response {
+    let inner = match req.get("generateContentRequest") {
+        Some(g) => {
+            if g.get("model").and_then(Value::as_str) != Some(&format!("models/{model}")) {
+                return bad_request("generateContentRequest.model must be models/{model}");
+            }
+            let mut g = g.clone();
+            if let Some(m) = g.as_object_mut() {
+                m.remove("model");
+            }
+            g
+        }
+        None => req.clone(),
+    };
+    if let Err(message) = validate(&inner, model) {
+        return bad_request(&message);
+    }
+    let n = inner
+        .get("contents")
+        .map_or(0, |c| c.to_string().len().div_ceil(4));
+    axum::Json(json!({"totalTokens": n})).into_response()
+}
+
+pub(crate) fn generate(
     state: &Arc<State>,
     req: &Value,
     model: &str,

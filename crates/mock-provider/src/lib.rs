@@ -1,4 +1,5 @@
-//! A mock LLM provider that speaks OpenAI's, Anthropic's, Gemini's and Cohere's documented wire formats and injects
+//! A mock LLM provider that speaks OpenAI's, Anthropic's, Gemini's, Vertex AI's (with its OAuth token endpoint) and Cohere's
+//! documented wire formats and injects
 //! faults on request:
 //! latency, status codes, Retry-After, slow first chunk, chunk delays, broken and hanging streams.
 //! It records what it receives so tests can check the exact upstream body and headers.
@@ -15,6 +16,9 @@ mod faults;
 mod gemini;
 mod openai;
 mod stream;
+mod vertex;
+
+pub use vertex::public_key_of;
 
 pub use faults::Fault;
 
@@ -34,6 +38,11 @@ pub struct MockOptions {
     pub record: bool,
     /// When set, requests must carry exactly this key (Bearer or `api-key`).
     pub expect_key: Option<String>,
+    /// PEM private key of the Google service account whose assertions `/token` accepts (the
+    /// signature is checked against its public half); any well-formed assertion when unset.
+    pub google_key_pem: Option<String>,
+    /// `expires_in` of the access tokens `/token` issues. Default 3599.
+    pub token_lifetime_secs: Option<u64>,
 }
 
 /// A request as the mock received it.
@@ -68,6 +77,8 @@ pub struct StatsSnapshot {
     pub streams_aborted: u64,
     /// Requests whose caller went away while the mock was still delaying its answer.
     pub requests_abandoned: u64,
+    /// Access tokens asked of `/token`.
+    pub token_requests: u64,
 }
 
 #[derive(Default)]
@@ -78,6 +89,7 @@ pub(crate) struct Stats {
     pub streams_completed: AtomicU64,
     pub streams_aborted: AtomicU64,
     pub requests_abandoned: AtomicU64,
+    pub token_requests: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -86,6 +98,10 @@ pub(crate) struct State {
     pub faults: Mutex<VecDeque<Fault>>,
     pub stats: Stats,
     pub ids: AtomicU64,
+    /// Access tokens issued by `/token`.
+    pub tokens: Mutex<Vec<String>>,
+    /// The public key `/token` checks assertion signatures with.
+    pub google_public_key: Option<Vec<u8>>,
 }
 
 const RECORD_LIMIT: usize = 1000;
@@ -100,6 +116,7 @@ impl State {
             streams_completed: s.streams_completed.load(Ordering::Relaxed),
             streams_aborted: s.streams_aborted.load(Ordering::Relaxed),
             requests_abandoned: s.requests_abandoned.load(Ordering::Relaxed),
+            token_requests: s.token_requests.load(Ordering::Relaxed),
         }
     }
 }
@@ -138,7 +155,13 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The mock's HTTP routes.
 fn router(opts: MockOptions) -> (Router, Arc<State>) {
+    let google_public_key = opts
+        .google_key_pem
+        .as_deref()
+        .and_then(vertex::public_key_of);
     let state = Arc::new(State {
+        google_public_key,
+        tokens: Mutex::new(Vec::new()),
         opts,
         recorded: Mutex::new(VecDeque::new()),
         faults: Mutex::new(VecDeque::new()),
@@ -162,6 +185,11 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
         .route("/v1beta/models/{action}", post(gemini::models_action))
         .route("/v2/chat", post(cohere::chat))
+        .route("/token", post(vertex::token))
+        .route(
+            "/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{action}",
+            post(vertex::model_action),
+        )
         .route("/v2/embed", post(cohere::embed))
         .route(
             "/_mock/requests",

@@ -4,7 +4,9 @@ use clap::Parser;
 use switchyard_mock::MockOptions;
 
 #[derive(Parser)]
-#[command(about = "Mock LLM provider speaking OpenAI's wire format, with fault injection")]
+#[command(
+    about = "Mock LLM provider speaking OpenAI, Anthropic, Gemini, Vertex and Cohere wire formats, with fault injection"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9000")]
@@ -15,6 +17,12 @@ struct Args {
     /// Require exactly this API key.
     #[arg(long)]
     expect_key: Option<String>,
+    /// Google service-account key file (JSON) whose signature `/token` checks assertions with.
+    #[arg(long)]
+    google_credentials: Option<std::path::PathBuf>,
+    /// `expires_in` of the access tokens `/token` issues.
+    #[arg(long)]
+    token_lifetime_secs: Option<u64>,
 }
 
 #[tokio::main]
@@ -27,9 +35,19 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let google_key_pem = match args.google_credentials.as_deref().map(read_private_key) {
+        Some(Ok(pem)) => Some(pem),
+        Some(Err(e)) => {
+            eprintln!("switchyard-mock: --google-credentials: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+        None => None,
+    };
     let opts = MockOptions {
         record: !args.no_record,
         expect_key: args.expect_key,
+        google_key_pem,
+        token_lifetime_secs: args.token_lifetime_secs,
     };
     match switchyard_mock::spawn(listener, opts) {
         Ok(h) => println!("switchyard-mock listening on {}", h.addr),
@@ -40,4 +58,14 @@ async fn main() -> std::process::ExitCode {
     }
     let _ = tokio::signal::ctrl_c().await;
     std::process::ExitCode::SUCCESS
+}
+
+/// The `private_key` of a service-account key file.
+fn read_private_key(path: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    v.get("private_key")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| "no private_key in the file".to_owned())
 }

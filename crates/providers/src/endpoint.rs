@@ -16,6 +16,8 @@ pub struct Endpoint {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Set for Azure OpenAI: requests go to deployment URLs with this `api-version`.
     pub azure_api_version: Option<String>,
+    /// Set for Vertex AI: the project and region in every path.
+    pub vertex: Option<crate::vertex::Location>,
 }
 
 /// Prepares the credential header value for a key, marked sensitive so it never prints.

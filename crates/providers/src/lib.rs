@@ -14,6 +14,7 @@ pub mod presets;
 pub mod registry;
 pub mod responses;
 pub mod translate;
+pub mod vertex;
 
 /// The wire format a provider speaks. Each variant has its own folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub enum ProviderKind {
     Gemini,
     /// Cohere's v2 API (chat, embed).
     Cohere,
+    /// Google Cloud Vertex AI: Gemini models in Gemini's format, Claude models in Anthropic's.
+    Vertex,
 }
 
 /// The inbound operation being served.

@@ -150,6 +150,20 @@ pub const PRESETS: &[Preset] = &[
         azure: false,
     },
     Preset {
+        name: "vertex",
+        display: "Google Cloud Vertex AI (Gemini and Claude, translated)",
+        kind: ProviderKind::Vertex,
+        // No fixed default: `https://{location}-aiplatform.googleapis.com`, from the region.
+        base_url: "",
+        auth: PresetAuth::Bearer,
+        // The service-account key file; GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION as well.
+        key_env: "GOOGLE_APPLICATION_CREDENTIALS",
+        base_url_env: "VERTEX_BASE_URL",
+        model_prefixes: &[],
+        models: &[],
+        azure: false,
+    },
+    Preset {
         name: "azure",
         display: "Azure OpenAI",
         kind: ProviderKind::OpenAiCompatible,
@@ -475,7 +489,7 @@ mod tests {
 
     #[test]
     fn base_urls_have_no_trailing_slash_and_a_scheme() {
-        for p in PRESETS.iter().filter(|p| !p.azure) {
+        for p in PRESETS.iter().filter(|p| !p.base_url.is_empty()) {
             assert!(!p.base_url.ends_with('/'), "{}", p.name);
             assert!(p.base_url.starts_with("http"), "{}", p.name);
             assert!(p.base_url_env.ends_with("_BASE_URL"), "{}", p.name);

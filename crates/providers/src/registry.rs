@@ -6,7 +6,8 @@
 use crate::embeddings::EmbedEcho;
 use crate::endpoint::{BuildError, Endpoint};
 use crate::translate::TranslateError;
-use crate::{anthropic, cohere, gemini, openai_compat, Operation, ProviderKind};
+use crate::vertex::Publisher;
+use crate::{anthropic, cohere, gemini, openai_compat, vertex, Operation, ProviderKind};
 use bytes::Bytes;
 use http::Request;
 use serde_json::{json, Value};
@@ -31,6 +32,29 @@ impl From<BuildError> for AdaptError {
     }
 }
 
+/// The shape of a provider's answers for one model: what the reply translation reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    OpenAi,
+    Anthropic,
+    Gemini,
+    Cohere,
+}
+
+/// The answer format of `model` on a provider of `kind`.
+pub fn wire(kind: ProviderKind, model: &str) -> Wire {
+    match kind {
+        ProviderKind::OpenAiCompatible => Wire::OpenAi,
+        ProviderKind::Anthropic => Wire::Anthropic,
+        ProviderKind::Gemini => Wire::Gemini,
+        ProviderKind::Cohere => Wire::Cohere,
+        ProviderKind::Vertex => match Publisher::of(model) {
+            Publisher::Google => Wire::Gemini,
+            Publisher::Anthropic => Wire::Anthropic,
+        },
+    }
+}
+
 /// Whether `op` reaches a provider of `kind` untranslated (only the model name rewritten).
 pub fn passes_through(kind: ProviderKind, op: Operation) -> bool {
     match kind {
@@ -39,7 +63,7 @@ pub fn passes_through(kind: ProviderKind, op: Operation) -> bool {
             Operation::ChatCompletions | Operation::Completions | Operation::Embeddings
         ),
         ProviderKind::Anthropic => matches!(op, Operation::Messages | Operation::CountTokens),
-        ProviderKind::Gemini | ProviderKind::Cohere => false,
+        ProviderKind::Gemini | ProviderKind::Cohere | ProviderKind::Vertex => false,
     }
 }
 
@@ -57,6 +81,25 @@ pub fn native_request(
         ProviderKind::Anthropic => anthropic::build_request(ep, op, body, stream),
         ProviderKind::Gemini => gemini::build_request(ep, op, model, body, stream),
         ProviderKind::Cohere => cohere::build_request(ep, op, body, stream),
+        ProviderKind::Vertex => vertex::build_request(ep, op, model, body, stream),
+    }
+}
+
+/// An Anthropic Messages request that a provider other than Anthropic's own API takes in
+/// Messages form (Claude on Vertex), so the caller's body survives but for the edits the host
+/// requires; `None` when the Messages request must be translated.
+pub fn messages_request(
+    kind: ProviderKind,
+    ep: &Endpoint,
+    body: &Value,
+    model: &str,
+    stream: bool,
+) -> Option<Result<Request<Bytes>, BuildError>> {
+    match kind {
+        ProviderKind::Vertex if Publisher::of(model) == Publisher::Anthropic => {
+            Some(vertex::messages_request(ep, body.clone(), model, stream))
+        }
+        _ => None,
     }
 }
 
@@ -91,18 +134,19 @@ pub fn chat_request(
             Operation::ChatCompletions,
             to_bytes(&cohere::request::from_openai(chat, model)?),
         ),
+        ProviderKind::Vertex => return vertex::chat_request(ep, chat, model, stream),
     };
     Ok(native_request(kind, ep, op, model, body, stream)?)
 }
 
 /// A whole provider answer as an OpenAI chat completion; `model` is the upstream model, for
 /// formats whose answers do not name it.
-pub fn chat_response(kind: ProviderKind, body: Value, model: &str, created: u64) -> Value {
-    match kind {
-        ProviderKind::OpenAiCompatible => body,
-        ProviderKind::Anthropic => anthropic::response::to_openai(&body, created),
-        ProviderKind::Gemini => gemini::response::to_openai(&body, created),
-        ProviderKind::Cohere => cohere::response::to_openai(&body, model, created),
+pub fn chat_response(wire: Wire, body: Value, model: &str, created: u64) -> Value {
+    match wire {
+        Wire::OpenAi => body,
+        Wire::Anthropic => anthropic::response::to_openai(&body, created),
+        Wire::Gemini => gemini::response::to_openai(&body, created),
+        Wire::Cohere => cohere::response::to_openai(&body, model, created),
     }
 }
 
@@ -116,6 +160,7 @@ pub fn embeddings_request(
     let (body, echo) = match kind {
         ProviderKind::Gemini => gemini::embed::from_openai(req, model)?,
         ProviderKind::Cohere => cohere::embed::from_openai(req, model)?,
+        ProviderKind::Vertex => vertex::embed::from_openai(req, model)?,
         ProviderKind::OpenAiCompatible | ProviderKind::Anthropic => {
             return Err(AdaptError::Build(BuildError::Unsupported(
                 Operation::Embeddings,
@@ -137,6 +182,7 @@ pub fn embeddings_request(
 pub fn embeddings_response(kind: ProviderKind, body: &Value, echo: &EmbedEcho) -> Value {
     match kind {
         ProviderKind::Cohere => cohere::embed::to_openai(body, echo),
+        ProviderKind::Vertex => vertex::embed::to_openai(body, echo),
         ProviderKind::Gemini | ProviderKind::OpenAiCompatible | ProviderKind::Anthropic => {
             gemini::embed::to_openai(body, echo)
         }
@@ -166,6 +212,7 @@ pub fn count_tokens_request(
                 false,
             )?)
         }
+        ProviderKind::Vertex => vertex::count_tokens_request(ep, chat, model),
         ProviderKind::OpenAiCompatible | ProviderKind::Anthropic | ProviderKind::Cohere => Err(
             AdaptError::Build(BuildError::Unsupported(Operation::CountTokens)),
         ),
@@ -173,10 +220,10 @@ pub fn count_tokens_request(
 }
 
 /// Input tokens from a token-count answer made by [`count_tokens_request`].
-pub fn count_tokens_response(kind: ProviderKind, body: &Value) -> u64 {
-    match kind {
-        ProviderKind::Gemini => body.get("totalTokens").and_then(Value::as_u64).unwrap_or(0),
-        ProviderKind::OpenAiCompatible | ProviderKind::Anthropic | ProviderKind::Cohere => 0,
+pub fn count_tokens_response(wire: Wire, body: &Value) -> u64 {
+    match wire {
+        Wire::Gemini => body.get("totalTokens").and_then(Value::as_u64).unwrap_or(0),
+        Wire::OpenAi | Wire::Anthropic | Wire::Cohere => 0,
     }
 }
 
@@ -186,6 +233,7 @@ pub fn forwarded_headers(kind: ProviderKind) -> &'static [&'static str] {
     match kind {
         ProviderKind::OpenAiCompatible => &["tracestate", "openai-beta"],
         ProviderKind::Anthropic => &["tracestate", "anthropic-beta", "anthropic-version"],
+        ProviderKind::Vertex => &["tracestate", "anthropic-beta"],
         ProviderKind::Gemini | ProviderKind::Cohere => &["tracestate"],
     }
 }
@@ -204,16 +252,17 @@ pub enum ChatStream {
 }
 
 impl ChatStream {
-    pub fn new(kind: ProviderKind, created: u64, include_usage: bool, model: &str) -> Self {
-        match kind {
-            ProviderKind::OpenAiCompatible => ChatStream::OpenAi,
-            ProviderKind::Anthropic => ChatStream::Anthropic(
-                anthropic::stream::ChunkTranslator::new(created, include_usage),
-            ),
-            ProviderKind::Gemini => {
+    pub fn new(wire: Wire, created: u64, include_usage: bool, model: &str) -> Self {
+        match wire {
+            Wire::OpenAi => ChatStream::OpenAi,
+            Wire::Anthropic => ChatStream::Anthropic(anthropic::stream::ChunkTranslator::new(
+                created,
+                include_usage,
+            )),
+            Wire::Gemini => {
                 ChatStream::Gemini(gemini::stream::ChunkTranslator::new(created, include_usage))
             }
-            ProviderKind::Cohere => ChatStream::Cohere(cohere::stream::ChunkTranslator::new(
+            Wire::Cohere => ChatStream::Cohere(cohere::stream::ChunkTranslator::new(
                 created,
                 include_usage,
                 model,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use switchyard_providers::embeddings::EmbedEcho;
 use switchyard_providers::endpoint::BuildError;
 use switchyard_providers::openai_compat::messages;
-use switchyard_providers::registry::{self, AdaptError};
+use switchyard_providers::registry::{self, AdaptError, Wire};
 use switchyard_providers::responses::{self, Echo};
 use switchyard_providers::{Operation, ProviderKind};
 use switchyard_wire::peek::{rewrite_model, Peek};
@@ -24,8 +24,8 @@ pub enum Caller {
     Messages,
     /// OpenAI Response (Responses events when streamed).
     Responses(Box<Echo>),
-    /// OpenAI embeddings list.
-    Embeddings(EmbedEcho),
+    /// OpenAI embeddings list, from the named provider format's answer.
+    Embeddings(EmbedEcho, ProviderKind),
     /// Anthropic's `{"input_tokens": n}`.
     CountTokens,
 }
@@ -37,7 +37,7 @@ pub enum Reply {
     Passthrough,
     /// From the provider's format through chat into the caller's.
     Translate {
-        from: ProviderKind,
+        from: Wire,
         to: Caller,
         /// The chat request asked for a usage chunk at the end of the stream.
         include_usage: bool,
@@ -104,6 +104,12 @@ pub fn request(
         return Ok((req, Reply::Passthrough));
     }
     let caller = parse_json(body)?;
+    if op == Operation::Messages {
+        if let Some(req) = registry::messages_request(kind, ep, &caller, model, peek.stream) {
+            let req = req.map_err(|e| unsupported(upstream, op, e))?;
+            return Ok((req, Reply::Passthrough));
+        }
+    }
     let fail = |e| adapt_error(upstream, op, e);
     let (chat, to) = match op {
         Operation::ChatCompletions => (caller, Caller::Chat),
@@ -120,8 +126,8 @@ pub fn request(
             let (req, echo) =
                 registry::embeddings_request(kind, ep, &caller, model).map_err(fail)?;
             let reply = Reply::Translate {
-                from: kind,
-                to: Caller::Embeddings(echo),
+                from: registry::wire(kind, model),
+                to: Caller::Embeddings(echo, kind),
                 include_usage: false,
                 model: model.to_owned(),
             };
@@ -132,7 +138,7 @@ pub fn request(
                 messages::request::from_messages(&caller, model).map_err(|e| fail(e.into()))?;
             let req = registry::count_tokens_request(kind, ep, &chat, model).map_err(fail)?;
             let reply = Reply::Translate {
-                from: kind,
+                from: registry::wire(kind, model),
                 to: Caller::CountTokens,
                 include_usage: false,
                 model: model.to_owned(),
@@ -151,7 +157,7 @@ pub fn request(
     Ok((
         req,
         Reply::Translate {
-            from: kind,
+            from: registry::wire(kind, model),
             to,
             include_usage,
             model: model.to_owned(),

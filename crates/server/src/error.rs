@@ -42,6 +42,8 @@ pub enum GatewayError {
     MethodNotAllowed { method: String, path: String },
     #[error("provider '{provider}' is unreachable: {detail}")]
     UpstreamUnreachable { provider: String, detail: String },
+    #[error("provider '{provider}' could not get an access token: {detail}")]
+    UpstreamCredentials { provider: String, detail: String },
     #[error("provider '{provider}' timed out ({phase})")]
     UpstreamTimeout {
         provider: String,
@@ -146,6 +148,13 @@ impl GatewayError {
                 "api_error",
                 Some("upstream_unreachable"),
                 Blame::Upstream,
+                true,
+            ),
+            E::UpstreamCredentials { .. } => class(
+                S::BAD_GATEWAY,
+                "api_error",
+                Some("upstream_credentials"),
+                Blame::Gateway,
                 true,
             ),
             E::UpstreamTimeout { .. } => class(

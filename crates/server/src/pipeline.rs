@@ -77,6 +77,7 @@ pub async fn handle(
         }
     }
     h.insert("x-request-id", ctx.request_id.clone());
+    upstream.authorize(&mut up_req).await?;
     let deadline = tokio::time::Instant::from_std(ctx.started) + upstream.timeouts.total;
     let resp = upstream.send(up_req, deadline).await?;
     ctx.enter("relay");

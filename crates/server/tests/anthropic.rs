@@ -198,6 +198,7 @@ async fn zero_config_env_routes_claude_models_to_anthropic() {
     let mock = switchyard_mock::start(switchyard_mock::MockOptions {
         record: true,
         expect_key: Some("sk-ant-env".into()),
+        ..Default::default()
     })
     .await
     .unwrap();

@@ -12,6 +12,7 @@ async fn azure_deployments_from_the_environment() {
     let mock = switchyard_mock::start(switchyard_mock::MockOptions {
         record: true,
         expect_key: Some("az-key-1".into()),
+        ..Default::default()
     })
     .await
     .unwrap();

@@ -32,6 +32,7 @@ async fn tls_mock() -> TlsMock {
         MockOptions {
             record: true,
             expect_key: None,
+            ..Default::default()
         },
         Arc::new(cfg),
     )

@@ -329,3 +329,79 @@ fn azure_from_env_and_file() {
         vec!["line 4: providers[0].api_version: only Azure providers (type: azure) take an api_version"]
     );
 }
+
+const SA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/fixtures/vertex-service-account.json"
+);
+
+#[test]
+fn vertex_from_a_key_file_and_from_env() {
+    let text = format!(
+        "server: {{discover_env: false}}\nproviders:\n  - name: gcp\n    type: vertex\n    location: europe-west4\n    credentials_file: {SA}\n"
+    );
+    let c = from_yaml(&text, &env(&[])).unwrap();
+    let p = &c.providers[0];
+    assert_eq!(p.base_url, "https://europe-west4-aiplatform.googleapis.com");
+    let v = p.vertex.as_ref().unwrap();
+    assert_eq!(
+        v.location.project, "switchyard-test",
+        "project from the key file"
+    );
+    assert_eq!(v.location.location, "europe-west4");
+    let sa = v.service_account.as_ref().unwrap();
+    assert_eq!(
+        sa.client_email,
+        "gateway@switchyard-test.iam.gserviceaccount.com"
+    );
+    assert_eq!(sa.token_url, "https://oauth2.googleapis.com/token");
+    assert!(p.api_key.is_none());
+
+    // Zero-config: the key file variable, with the project and region from the environment.
+    let c = from_env(&env(&[
+        ("GOOGLE_APPLICATION_CREDENTIALS", SA),
+        ("GOOGLE_CLOUD_PROJECT", "other-proj"),
+        ("GOOGLE_CLOUD_LOCATION", "global"),
+    ]))
+    .unwrap();
+    let p = c.providers.iter().find(|p| p.name == "vertex").unwrap();
+    assert_eq!(p.base_url, "https://aiplatform.googleapis.com");
+    assert_eq!(p.vertex.as_ref().unwrap().location.project, "other-proj");
+}
+
+#[test]
+fn vertex_errors_name_the_field() {
+    let e = errs(
+        "providers:\n  - name: gcp\n    type: vertex\n    credentials_file: /nonexistent.json\n",
+        &env(&[]),
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.contains("providers[0].credentials_file") && m.contains("cannot read")),
+        "{e:?}"
+    );
+    let e = errs("providers:\n  - name: gcp\n    type: vertex\n", &env(&[]));
+    assert!(
+        e.iter()
+            .any(|m| m.contains("providers[0].credentials_file")),
+        "{e:?}"
+    );
+    // An access token instead of a key file: only the project is missing.
+    let e = errs(
+        "providers:\n  - name: gcp\n    type: vertex\n    api_key: ya29.x\n",
+        &env(&[]),
+    );
+    assert!(
+        e.iter().any(|m| m.contains("providers[0].project")),
+        "{e:?}"
+    );
+    let e = errs(
+        "providers:\n  - name: o\n    base_url: http://x\n    project: p\n",
+        &env(&[]),
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.contains("providers[0].project") && m.contains("only Vertex")),
+        "{e:?}"
+    );
+}

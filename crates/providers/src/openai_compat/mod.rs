@@ -54,6 +54,7 @@ mod tests {
                 HeaderValue::from_static("1"),
             )],
             azure_api_version: None,
+            vertex: None,
         }
     }
 

@@ -27,7 +27,7 @@ pub(super) fn stream_translator(reply: &Reply) -> Option<Translator> {
         return None;
     };
     let sink = match to {
-        Caller::Chat | Caller::Embeddings(_) | Caller::CountTokens => Sink::Chat,
+        Caller::Chat | Caller::Embeddings(..) | Caller::CountTokens => Sink::Chat,
         Caller::Messages => Sink::Messages(EventTranslator::new()),
         Caller::Responses(echo) => Sink::Responses(Box::new(ResponsesTranslator::new(
             *echo.clone(),
@@ -59,7 +59,7 @@ pub(super) fn whole_body(
             detail: format!("response is not JSON: {e}"),
         })?;
     let caller = match to {
-        Caller::Embeddings(echo) => registry::embeddings_response(*from, &upstream, echo),
+        Caller::Embeddings(echo, kind) => registry::embeddings_response(*kind, &upstream, echo),
         Caller::CountTokens => {
             serde_json::json!({"input_tokens": registry::count_tokens_response(*from, &upstream)})
         }

@@ -63,3 +63,18 @@ impl Body for UpstreamBody {
         self.incoming.size_hint()
     }
 }
+
+/// Reads a whole (small) body before `deadline`, refusing one larger than `max` bytes.
+pub async fn read_all(
+    body: UpstreamBody,
+    max: usize,
+    deadline: tokio::time::Instant,
+) -> Result<Bytes, String> {
+    use http_body_util::BodyExt;
+    let limited = http_body_util::Limited::new(body, max);
+    match tokio::time::timeout_at(deadline, limited.collect()).await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".into()),
+    }
+}

@@ -3,9 +3,11 @@
 
 mod body;
 mod conn;
+mod google_auth;
 mod pool;
 
 pub use body::UpstreamBody;
+pub use google_auth::{assertion, parse_key, GoogleAuth};
 
 use crate::error::GatewayError;
 use bytes::Bytes;
@@ -34,6 +36,8 @@ pub struct Upstream {
     /// `Host` header value: the host, with the port when it is not the scheme's default.
     host_header: HeaderValue,
     pool: Arc<Pool>,
+    /// Access tokens obtained from a service account (Vertex AI), when the provider has one.
+    credentials: Option<Box<GoogleAuth>>,
 }
 
 /// TLS client settings, built once and shared by every provider.
@@ -46,6 +50,10 @@ pub fn tls_config() -> Result<TlsConfig, String> {
 
 impl Upstream {
     pub fn new(p: &Provider, tls: &TlsConfig) -> Result<Self, String> {
+        let credentials = match p.vertex.as_ref().and_then(|v| v.service_account.as_ref()) {
+            Some(sa) => Some(Box::new(GoogleAuth::new(p, sa, tls)?)),
+            None => None,
+        };
         let auth_value = match &p.api_key {
             Some(key) => {
                 let v = auth_value(&p.auth, key.expose());
@@ -112,6 +120,7 @@ impl Upstream {
             None
         };
         Ok(Self {
+            credentials,
             name_header: HeaderValue::from_str(&p.name)
                 .map_err(|e| format!("provider '{}': name: {e}", p.name))?,
             name: p.name.clone(),
@@ -122,12 +131,22 @@ impl Upstream {
                 auth_value,
                 headers,
                 azure_api_version: p.azure_api_version.clone(),
+                vertex: p.vertex.as_ref().map(|v| v.location.clone()),
             },
             timeouts: p.timeouts,
             target: Target { host, port, tls },
             host_header,
             pool: Arc::new(Pool::default()),
         })
+    }
+
+    /// Adds credentials obtained at request time (an OAuth access token) to `req`.
+    pub async fn authorize(&self, req: &mut Request<Bytes>) -> Result<(), GatewayError> {
+        if let Some(c) = &self.credentials {
+            let value = c.authorization().await?;
+            req.headers_mut().insert(http::header::AUTHORIZATION, value);
+        }
+        Ok(())
     }
 
     /// Sends a request and waits for the response headers within the first-byte timeout

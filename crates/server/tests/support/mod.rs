@@ -34,12 +34,20 @@ pub fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 /// Starts the mock and a gateway whose config is `yaml` with `${MOCK}` replaced by the mock's
 /// base URL; `extra` routes are mounted inside the gateway's layer stack.
 pub async fn start_with(yaml: &str, extra: Router<Arc<AppState>>) -> Harness {
-    let mock = switchyard_mock::start(MockOptions {
+    let opts = MockOptions {
         record: true,
-        expect_key: None,
-    })
-    .await
-    .unwrap();
+        ..Default::default()
+    };
+    start_with_mock(yaml, extra, opts).await
+}
+
+/// As `start_with`, with the mock's options chosen by the test.
+pub async fn start_with_mock(
+    yaml: &str,
+    extra: Router<Arc<AppState>>,
+    opts: MockOptions,
+) -> Harness {
+    let mock = switchyard_mock::start(opts).await.unwrap();
     let yaml = yaml
         .replace("${MOCK}", &mock.base_url())
         .replace("${MOCK_ROOT}", &format!("http://{}", mock.addr));
