@@ -33,6 +33,10 @@ CLIENT_KEY = "client-key-123"
 UPSTREAM_KEY = "upstream-key-456"
 #: The test service account whose signed assertions the mock's token endpoint accepts.
 VERTEX_SA = ROOT / "tests/fixtures/vertex-service-account.json"
+#: The AWS keys whose SigV4 signatures the mock's Bedrock routes accept (AWS's documentation
+#: example keys, not real ones).
+AWS_ACCESS_KEY = "AKIDEXAMPLE"
+AWS_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #: Text the mock answers with unless told otherwise.
 MOCK_TEXT = "Hello! This is the mock provider answering."
 
@@ -267,6 +271,7 @@ def mock(logs_dir: Path) -> Iterator[Mock]:
         lambda port: [
             str(MOCK_BIN), "--listen", f"127.0.0.1:{port}", "--expect-key", UPSTREAM_KEY,
             "--google-credentials", str(VERTEX_SA),
+            "--aws-access-key", AWS_ACCESS_KEY, "--aws-secret-key", AWS_SECRET_KEY,
         ],
         base_env(),
         logs_dir / "mock.log",

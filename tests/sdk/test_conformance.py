@@ -1,6 +1,6 @@
 """Conformance: every inbound API (OpenAI chat completions, Anthropic Messages, OpenAI Responses,
 plus embeddings and count_tokens) against every upstream wire format (OpenAI-compatible,
-Anthropic, Gemini, Cohere, and Vertex AI for Gemini and Claude models), driven by the official openai and anthropic SDKs through one gateway
+Anthropic, Gemini, Cohere, Vertex AI for Gemini and Claude models, and Bedrock), driven by the official openai and anthropic SDKs through one gateway
 that has all four formats configured at the mock.
 
 Each test is one cell of the matrix in docs/compatibility.md; conftest.py renders the matrix from
@@ -16,7 +16,17 @@ import anthropic
 import openai
 import pytest
 
-from conftest import CLIENT_KEY, MOCK_TEXT, UPSTREAM_KEY, VERTEX_SA, Gateway, Mock, launch_gateway
+from conftest import (
+    AWS_ACCESS_KEY,
+    AWS_SECRET_KEY,
+    CLIENT_KEY,
+    MOCK_TEXT,
+    UPSTREAM_KEY,
+    VERTEX_SA,
+    Gateway,
+    Mock,
+    launch_gateway,
+)
 
 WORDS = len(MOCK_TEXT.split(" "))
 ARGS = {"city": "Paris", "unit": "celsius"}
@@ -30,6 +40,7 @@ UPSTREAMS = {
     "Cohere": "cohere/command-a-03-2025",
     "Vertex (Gemini)": "vertex/gemini-2.5-flash",
     "Vertex (Claude)": "vertex/claude-sonnet-4-5@20250929",
+    "Bedrock": "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
 }
 
 #: Cells whose documented behaviour is a refusal, with the reason shown in the matrix.
@@ -39,6 +50,7 @@ REFUSED = {
     ("count_tokens", "Cohere"): "400: not yet (Cohere counts with /v1/tokenize)",
     ("embeddings", "Vertex (Claude)"): "400: Claude has no embeddings",
     ("count_tokens", "Vertex (Claude)"): "400: not yet",
+    ("count_tokens", "Bedrock"): "400: not yet",
 }
 
 
@@ -68,6 +80,12 @@ def gw(mock: Mock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway
             location: us-east5
             credentials_file: {VERTEX_SA}
             token_url: {mock.url}/token
+          - name: bedrock
+            type: bedrock
+            base_url: {mock.url}
+            region: us-west-2
+            aws_access_key_id: {AWS_ACCESS_KEY}
+            aws_secret_access_key: {AWS_SECRET_KEY}
     """
     g = launch_gateway(tmp_path_factory.mktemp("conformance"), "gateway-conformance", env, config)
     yield g
@@ -306,6 +324,7 @@ EMBED_MODELS = {
     "Cohere": "cohere/embed-v4.0",
     "Vertex (Gemini)": "vertex/text-embedding-005",
     "Vertex (Claude)": "vertex/claude-sonnet-4-5@20250929",
+    "Bedrock": "bedrock/amazon.titan-embed-text-v2:0",
 }
 
 
@@ -316,10 +335,12 @@ def embeddings(oai: openai.OpenAI, upstream: str, mock: Mock) -> None:
             oai.embeddings.create(model=model, input="alpha")
         return
     # The SDK asks for base64 by default and decodes it; the floats must agree.
-    b64 = oai.embeddings.create(model=model, input=["alpha", "beta"], dimensions=4)
-    floats = oai.embeddings.create(model=model, input=["alpha", "beta"], dimensions=4, encoding_format="float")
-    assert [d.index for d in b64.data] == [0, 1] and len(b64.data[1].embedding) == 4
-    assert b64.data[1].embedding == pytest.approx(floats.data[1].embedding, rel=1e-6)
+    # Titan on Bedrock embeds one text per request.
+    texts = ["alpha"] if upstream == "Bedrock" else ["alpha", "beta"]
+    b64 = oai.embeddings.create(model=model, input=texts, dimensions=4)
+    floats = oai.embeddings.create(model=model, input=texts, dimensions=4, encoding_format="float")
+    assert [d.index for d in b64.data] == list(range(len(texts))) and len(b64.data[-1].embedding) == 4
+    assert b64.data[-1].embedding == pytest.approx(floats.data[-1].embedding, rel=1e-6)
 
 
 def count_tokens(claude: anthropic.Anthropic, upstream: str, mock: Mock) -> None:

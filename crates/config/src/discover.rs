@@ -14,6 +14,12 @@ pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Prov
     for pr in PRESETS {
         let key = env.var(pr.key_env);
         let base = env.var(pr.base_url_env);
+        if pr.kind == ProviderKind::Bedrock {
+            if let Some(p) = bedrock(pr, base, env, errors) {
+                out.push(p);
+            }
+            continue;
+        }
         if pr.kind == ProviderKind::Vertex {
             if let Some(p) = vertex(pr, key.as_deref(), base, env, errors) {
                 out.push(p);
@@ -46,6 +52,7 @@ pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Prov
                 .azure
                 .then(|| crate::validate::azure_api_version(None, env)),
             vertex: None,
+            bedrock: None,
             models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
             models_configured: false,
             model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),
@@ -93,6 +100,53 @@ fn vertex(
         extra_ca_pem: None,
         azure_api_version: None,
         vertex: Some(settings),
+        bedrock: None,
+        models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
+        models_configured: false,
+        model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),
+        timeouts: Timeouts::default(),
+        origin: Origin::Env,
+    })
+}
+
+/// Bedrock from the standard AWS variables: signing keys (AWS_ACCESS_KEY_ID and
+/// AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN and AWS_REGION) or a Bedrock API key
+/// (AWS_BEARER_TOKEN_BEDROCK); the endpoint from AWS_ENDPOINT_URL_BEDROCK_RUNTIME.
+fn bedrock(
+    pr: &Preset,
+    base: Option<String>,
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Provider> {
+    let api_key = env.var(crate::validate::BEDROCK_API_KEY_ENV);
+    let keys = env.var("AWS_ACCESS_KEY_ID").is_some() && env.var("AWS_SECRET_ACCESS_KEY").is_some();
+    if api_key.is_none() && !keys {
+        return None;
+    }
+    let wanted = crate::bedrock::Wanted {
+        region: None,
+        access_key_id: None,
+        secret_access_key: None,
+        session_token: None,
+        has_api_key: api_key.is_some(),
+    };
+    let (settings, default_base) = crate::bedrock::settings(&wanted, "AWS_REGION", env, errors)?;
+    let base_url = match base {
+        Some(u) => crate::validate::check_url(&u, pr.base_url_env, errors),
+        None => default_base,
+    };
+    Some(Provider {
+        name: pr.name.to_owned(),
+        kind: pr.kind,
+        preset: Some(pr.name),
+        base_url,
+        auth: AuthStyle::Bearer,
+        api_key: api_key.map(Secret::new),
+        headers: Vec::new(),
+        extra_ca_pem: None,
+        azure_api_version: None,
+        vertex: None,
+        bedrock: Some(settings),
         models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
         models_configured: false,
         model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),

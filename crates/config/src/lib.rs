@@ -1,6 +1,7 @@
 //! Configuration: the YAML file schema (raw types), environment discovery, and validation into
 //! the runtime config the server uses. Every problem is reported with its field path and line.
 
+mod bedrock;
 mod discover;
 mod env;
 mod error;
@@ -13,7 +14,8 @@ mod yaml;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use runtime::{
-    ClientKey, Config, Origin, Provider, ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
+    AwsCredentials, BedrockSettings, ClientKey, Config, Origin, Provider, ServiceAccount, Timeouts,
+    VertexSettings, DEFAULT_LISTEN,
 };
 pub use secret::Secret;
 

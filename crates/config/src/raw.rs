@@ -69,6 +69,14 @@ pub struct RawProvider {
     pub credentials_file: Option<String>,
     /// Vertex AI: OAuth token endpoint. Default: the key file's `token_uri`.
     pub token_url: Option<String>,
+    /// Bedrock: AWS region. Default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1.
+    pub region: Option<String>,
+    /// Bedrock: AWS access key id for SigV4 signing. Default AWS_ACCESS_KEY_ID.
+    pub aws_access_key_id: Option<String>,
+    /// Bedrock: AWS secret access key. Default AWS_SECRET_ACCESS_KEY.
+    pub aws_secret_access_key: Option<String>,
+    /// Bedrock: AWS session token for temporary credentials. Default AWS_SESSION_TOKEN.
+    pub aws_session_token: Option<String>,
     /// PEM file of CA certificates to trust for this provider besides the system's (an internal CA).
     pub ca_file: Option<String>,
     /// Extra headers sent with every request to this provider.
@@ -98,6 +106,9 @@ pub enum RawKind {
     /// Google Cloud Vertex AI: Gemini and Claude models (requests are translated; `base_url`
     /// defaults to the region's endpoint; credentials from a service-account key file).
     Vertex,
+    /// Amazon Bedrock's Converse API (requests are translated and SigV4-signed; `base_url`
+    /// defaults to the region's bedrock-runtime endpoint).
+    Bedrock,
     /// Cohere's v2 API (requests are translated; `base_url` is the host, e.g.
     /// `https://api.cohere.com`).
     Cohere,

@@ -50,6 +50,8 @@ pub struct Provider {
     pub azure_api_version: Option<String>,
     /// Set for Vertex AI: where the models live and how to get access tokens.
     pub vertex: Option<VertexSettings>,
+    /// Set for Bedrock: the region and the keys requests are signed with.
+    pub bedrock: Option<BedrockSettings>,
     /// PEM text of extra CA certificates to trust, read from `ca_file` at load time.
     pub extra_ca_pem: Option<Vec<u8>>,
     /// Explicit model list (from config) or the preset's list.
@@ -97,4 +99,20 @@ pub struct ServiceAccount {
     pub private_key_pem: Secret,
     /// Where signed assertions are exchanged for access tokens.
     pub token_url: String,
+}
+
+/// Amazon Bedrock: the region (in the endpoint and the signature) and the AWS keys requests are
+/// signed with (SigV4), absent when `api_key` holds a Bedrock API key sent as Bearer.
+#[derive(Debug, Clone)]
+pub struct BedrockSettings {
+    pub region: String,
+    pub credentials: Option<AwsCredentials>,
+}
+
+/// Static AWS credentials.
+#[derive(Debug, Clone)]
+pub struct AwsCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
 }

@@ -222,10 +222,12 @@ fn provider(
         Some(RawKind::Gemini) => ProviderKind::Gemini,
         Some(RawKind::Cohere) => ProviderKind::Cohere,
         Some(RawKind::Vertex) => ProviderKind::Vertex,
+        Some(RawKind::Bedrock) => ProviderKind::Bedrock,
         Some(RawKind::Azure) => ProviderKind::OpenAiCompatible,
         None => preset.map_or(ProviderKind::OpenAiCompatible, |pr| pr.kind),
     };
     let vertex = vertex_settings(p, kind, path, env, errors);
+    let bedrock = bedrock_settings(p, kind, path, env, errors);
     let base_url = p
         .base_url
         .clone()
@@ -235,8 +237,10 @@ fn provider(
                 .map(|pr| pr.base_url.to_owned())
                 .filter(|u| !u.is_empty())
         })
-        .or_else(|| vertex.as_ref().map(|(_, base)| base.clone()));
+        .or_else(|| vertex.as_ref().map(|(_, base)| base.clone()))
+        .or_else(|| bedrock.as_ref().map(|(_, base)| base.clone()));
     let vertex = vertex.map(|(v, _)| v);
+    let bedrock = bedrock.map(|(b, _)| b);
     let base_url = match base_url {
         Some(u) => check_url(&u, &format!("{path}.base_url"), errors),
         None => {
@@ -278,12 +282,17 @@ fn provider(
     };
     // A Vertex preset's variable names a key file, not a key: Vertex credentials are resolved
     // with its other settings.
-    let api_key = p.api_key.clone().or_else(|| {
-        preset
-            .filter(|_| kind != ProviderKind::Vertex)
-            .and_then(|pr| env.var(pr.key_env))
-    });
-    if api_key.is_none() && auth != AuthStyle::None && kind != ProviderKind::Vertex {
+    let api_key = match kind {
+        ProviderKind::Vertex => p.api_key.clone(),
+        // Bedrock's key variable is the signing key id; an API key is its own variable.
+        ProviderKind::Bedrock => p.api_key.clone().or_else(|| env.var(BEDROCK_API_KEY_ENV)),
+        _ => p
+            .api_key
+            .clone()
+            .or_else(|| preset.and_then(|pr| env.var(pr.key_env))),
+    };
+    let signs_its_own = matches!(kind, ProviderKind::Vertex | ProviderKind::Bedrock);
+    if api_key.is_none() && auth != AuthStyle::None && !signs_its_own {
         if let Some(pr) = preset.filter(|pr| pr.auth.key_required()) {
             errors.push(ConfigError::new(
                 format!("{path}.api_key"),
@@ -348,6 +357,7 @@ fn provider(
         extra_ca_pem,
         azure_api_version,
         vertex,
+        bedrock,
         models: if models_configured {
             p.models.clone()
         } else {
@@ -401,6 +411,44 @@ fn vertex_settings(
     };
     crate::vertex::settings(&wanted, path, env, errors)
 }
+
+/// Bedrock settings for a Bedrock provider; for any other, an error per Bedrock-only field set.
+fn bedrock_settings(
+    p: &RawProvider,
+    kind: ProviderKind,
+    path: &str,
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> Option<(crate::BedrockSettings, String)> {
+    if kind != ProviderKind::Bedrock {
+        let fields = [
+            ("region", p.region.is_some()),
+            ("aws_access_key_id", p.aws_access_key_id.is_some()),
+            ("aws_secret_access_key", p.aws_secret_access_key.is_some()),
+            ("aws_session_token", p.aws_session_token.is_some()),
+        ];
+        for (field, set) in fields {
+            if set {
+                errors.push(ConfigError::new(
+                    format!("{path}.{field}"),
+                    "only Bedrock providers (type: bedrock) take this field",
+                ));
+            }
+        }
+        return None;
+    }
+    let wanted = crate::bedrock::Wanted {
+        region: p.region.as_deref(),
+        access_key_id: p.aws_access_key_id.as_deref(),
+        secret_access_key: p.aws_secret_access_key.as_deref(),
+        session_token: p.aws_session_token.as_deref(),
+        has_api_key: p.api_key.is_some() || env.var(BEDROCK_API_KEY_ENV).is_some(),
+    };
+    crate::bedrock::settings(&wanted, path, env, errors)
+}
+
+/// AWS's variable for a Bedrock API key (a bearer token instead of signing keys).
+pub(crate) const BEDROCK_API_KEY_ENV: &str = "AWS_BEARER_TOKEN_BEDROCK";
 
 /// The Azure api-version: the config's, else AZURE_OPENAI_API_VERSION, else OPENAI_API_VERSION
 /// (the variable OpenAI's SDKs read for Azure), else the latest GA version.

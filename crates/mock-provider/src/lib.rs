@@ -1,5 +1,5 @@
-//! A mock LLM provider that speaks OpenAI's, Anthropic's, Gemini's, Vertex AI's (with its OAuth token endpoint) and Cohere's
-//! documented wire formats and injects
+//! A mock LLM provider that speaks OpenAI's, Anthropic's, Gemini's, Vertex AI's (with its OAuth token endpoint), Bedrock's
+//! (SigV4-checked, binary event stream) and Cohere's documented wire formats and injects
 //! faults on request:
 //! latency, status codes, Retry-After, slow first chunk, chunk delays, broken and hanging streams.
 //! It records what it receives so tests can check the exact upstream body and headers.
@@ -9,6 +9,7 @@
 
 mod anthropic;
 mod azure;
+mod bedrock;
 mod cohere;
 mod control;
 mod embeddings;
@@ -43,6 +44,8 @@ pub struct MockOptions {
     pub google_key_pem: Option<String>,
     /// `expires_in` of the access tokens `/token` issues. Default 3599.
     pub token_lifetime_secs: Option<u64>,
+    /// AWS access key id and secret whose SigV4 signatures the Bedrock routes accept.
+    pub aws_credentials: Option<(String, String)>,
 }
 
 /// A request as the mock received it.
@@ -186,6 +189,7 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/v1beta/models/{action}", post(gemini::models_action))
         .route("/v2/chat", post(cohere::chat))
         .route("/token", post(vertex::token))
+        .route("/model/{model}/{action}", post(bedrock::model_action))
         .route(
             "/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{action}",
             post(vertex::model_action),

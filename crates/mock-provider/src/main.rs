@@ -23,6 +23,12 @@ struct Args {
     /// `expires_in` of the access tokens `/token` issues.
     #[arg(long)]
     token_lifetime_secs: Option<u64>,
+    /// AWS access key id whose SigV4 signatures the Bedrock routes accept (with --aws-secret-key).
+    #[arg(long, requires = "aws_secret_key")]
+    aws_access_key: Option<String>,
+    /// The secret access key for --aws-access-key.
+    #[arg(long, requires = "aws_access_key")]
+    aws_secret_key: Option<String>,
 }
 
 #[tokio::main]
@@ -48,6 +54,7 @@ async fn main() -> std::process::ExitCode {
         expect_key: args.expect_key,
         google_key_pem,
         token_lifetime_secs: args.token_lifetime_secs,
+        aws_credentials: args.aws_access_key.zip(args.aws_secret_key),
     };
     match switchyard_mock::spawn(listener, opts) {
         Ok(h) => println!("switchyard-mock listening on {}", h.addr),

@@ -30,6 +30,8 @@ pub(crate) enum Dialect {
     Gemini,
     /// Cohere's `{"message": ...}`.
     Cohere,
+    /// Bedrock's `{"message": ...}` (the exception name travels in a header).
+    Bedrock,
 }
 
 /// Google's canonical status name for an HTTP status.
@@ -70,7 +72,9 @@ pub(crate) fn error_in(
             ),
         )
             .into_response(),
-        Dialect::Cohere => (status, axum::Json(json!({"message": message}))).into_response(),
+        Dialect::Cohere | Dialect::Bedrock => {
+            (status, axum::Json(json!({"message": message}))).into_response()
+        }
     }
 }
 
@@ -80,7 +84,7 @@ fn auth_kind(dialect: Dialect) -> &'static str {
         Dialect::OpenAi => "invalid_request_error",
         Dialect::Anthropic => "authentication_error",
         Dialect::Gemini => "UNAUTHENTICATED",
-        Dialect::Cohere => "",
+        Dialect::Cohere | Dialect::Bedrock => "",
     }
 }
 
@@ -219,7 +223,7 @@ fn fault_response(dialect: Dialect, status: u16, fault: &Fault) -> Response {
                 (529, Dialect::Anthropic) => "overloaded_error",
                 (_, Dialect::Anthropic) => "api_error",
                 (_, Dialect::OpenAi) => "server_error",
-                (_, Dialect::Gemini | Dialect::Cohere) => "",
+                (_, Dialect::Gemini | Dialect::Cohere | Dialect::Bedrock) => "",
             },
             None,
         ),

@@ -28,7 +28,7 @@ impl Drop for Guard {
 
 struct Cursor {
     guard: Guard,
-    events: std::vec::IntoIter<String>,
+    events: std::vec::IntoIter<Bytes>,
     sent: usize,
     fault: Fault,
 }
@@ -44,6 +44,18 @@ pub(crate) fn sse_response(state: Arc<State>, events: Vec<String>, fault: Fault)
 
 /// Streams complete SSE frames (`event:` and `data:` lines with their blank line).
 pub(crate) fn sse_frames(state: Arc<State>, events: Vec<String>, fault: Fault) -> Response {
+    let frames = events.into_iter().map(Bytes::from).collect();
+    frames_response(state, frames, fault, "text/event-stream")
+}
+
+/// Streams pre-encoded frames of any framing (SSE text, AWS binary event stream) with the
+/// fault's timing and break.
+pub(crate) fn frames_response(
+    state: Arc<State>,
+    events: Vec<Bytes>,
+    fault: Fault,
+    content_type: &'static str,
+) -> Response {
     state.stats.streams_started.fetch_add(1, Ordering::Relaxed);
     let cursor = Cursor {
         guard: Guard {
@@ -72,8 +84,7 @@ pub(crate) fn sse_frames(state: Arc<State>, events: Vec<String>, fault: Fault) -
         match c.events.next() {
             Some(ev) => {
                 c.sent += 1;
-                let bytes = Bytes::from(ev);
-                Some((Ok::<_, std::io::Error>(bytes), c))
+                Some((Ok::<_, std::io::Error>(ev), c))
             }
             None => {
                 c.guard.finished = true;
@@ -83,7 +94,7 @@ pub(crate) fn sse_frames(state: Arc<State>, events: Vec<String>, fault: Fault) -
         }
     });
     Response::builder()
-        .header("content-type", "text/event-stream")
+        .header("content-type", content_type)
         .header("cache-control", "no-cache")
         .body(Body::from_stream(stream))
         .unwrap_or_default()

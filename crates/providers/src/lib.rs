@@ -5,6 +5,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod cohere;
 pub mod embeddings;
 pub mod endpoint;
@@ -29,6 +30,8 @@ pub enum ProviderKind {
     Cohere,
     /// Google Cloud Vertex AI: Gemini models in Gemini's format, Claude models in Anthropic's.
     Vertex,
+    /// Amazon Bedrock's Converse API (SigV4-signed or with a Bedrock API key).
+    Bedrock,
 }
 
 /// The inbound operation being served.

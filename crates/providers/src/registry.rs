@@ -7,7 +7,7 @@ use crate::embeddings::EmbedEcho;
 use crate::endpoint::{BuildError, Endpoint};
 use crate::translate::TranslateError;
 use crate::vertex::Publisher;
-use crate::{anthropic, cohere, gemini, openai_compat, vertex, Operation, ProviderKind};
+use crate::{anthropic, bedrock, cohere, gemini, openai_compat, vertex, Operation, ProviderKind};
 use bytes::Bytes;
 use http::Request;
 use serde_json::{json, Value};
@@ -39,6 +39,7 @@ pub enum Wire {
     Anthropic,
     Gemini,
     Cohere,
+    Bedrock,
 }
 
 /// The answer format of `model` on a provider of `kind`.
@@ -48,6 +49,7 @@ pub fn wire(kind: ProviderKind, model: &str) -> Wire {
         ProviderKind::Anthropic => Wire::Anthropic,
         ProviderKind::Gemini => Wire::Gemini,
         ProviderKind::Cohere => Wire::Cohere,
+        ProviderKind::Bedrock => Wire::Bedrock,
         ProviderKind::Vertex => match Publisher::of(model) {
             Publisher::Google => Wire::Gemini,
             Publisher::Anthropic => Wire::Anthropic,
@@ -63,7 +65,10 @@ pub fn passes_through(kind: ProviderKind, op: Operation) -> bool {
             Operation::ChatCompletions | Operation::Completions | Operation::Embeddings
         ),
         ProviderKind::Anthropic => matches!(op, Operation::Messages | Operation::CountTokens),
-        ProviderKind::Gemini | ProviderKind::Cohere | ProviderKind::Vertex => false,
+        ProviderKind::Gemini
+        | ProviderKind::Cohere
+        | ProviderKind::Vertex
+        | ProviderKind::Bedrock => false,
     }
 }
 
@@ -82,6 +87,7 @@ pub fn native_request(
         ProviderKind::Gemini => gemini::build_request(ep, op, model, body, stream),
         ProviderKind::Cohere => cohere::build_request(ep, op, body, stream),
         ProviderKind::Vertex => vertex::build_request(ep, op, model, body, stream),
+        ProviderKind::Bedrock => bedrock::build_request(ep, op, model, body, stream),
     }
 }
 
@@ -135,6 +141,10 @@ pub fn chat_request(
             to_bytes(&cohere::request::from_openai(chat, model)?),
         ),
         ProviderKind::Vertex => return vertex::chat_request(ep, chat, model, stream),
+        ProviderKind::Bedrock => (
+            Operation::ChatCompletions,
+            to_bytes(&bedrock::request::from_openai(chat, model)?),
+        ),
     };
     Ok(native_request(kind, ep, op, model, body, stream)?)
 }
@@ -147,7 +157,13 @@ pub fn chat_response(wire: Wire, body: Value, model: &str, created: u64) -> Valu
         Wire::Anthropic => anthropic::response::to_openai(&body, created),
         Wire::Gemini => gemini::response::to_openai(&body, created),
         Wire::Cohere => cohere::response::to_openai(&body, model, created),
+        Wire::Bedrock => bedrock::response::to_openai(&body, &completion_id(), model, created),
     }
+}
+
+/// An id for answers whose format names none (Bedrock's).
+pub fn completion_id() -> String {
+    format!("chatcmpl-{:016x}", fastrand::u64(..))
 }
 
 /// The embeddings request for a provider that does not take OpenAI's shape.
@@ -161,6 +177,7 @@ pub fn embeddings_request(
         ProviderKind::Gemini => gemini::embed::from_openai(req, model)?,
         ProviderKind::Cohere => cohere::embed::from_openai(req, model)?,
         ProviderKind::Vertex => vertex::embed::from_openai(req, model)?,
+        ProviderKind::Bedrock => bedrock::embed::from_openai(req, model)?,
         ProviderKind::OpenAiCompatible | ProviderKind::Anthropic => {
             return Err(AdaptError::Build(BuildError::Unsupported(
                 Operation::Embeddings,
@@ -183,6 +200,7 @@ pub fn embeddings_response(kind: ProviderKind, body: &Value, echo: &EmbedEcho) -
     match kind {
         ProviderKind::Cohere => cohere::embed::to_openai(body, echo),
         ProviderKind::Vertex => vertex::embed::to_openai(body, echo),
+        ProviderKind::Bedrock => bedrock::embed::to_openai(body, echo),
         ProviderKind::Gemini | ProviderKind::OpenAiCompatible | ProviderKind::Anthropic => {
             gemini::embed::to_openai(body, echo)
         }
@@ -213,9 +231,12 @@ pub fn count_tokens_request(
             )?)
         }
         ProviderKind::Vertex => vertex::count_tokens_request(ep, chat, model),
-        ProviderKind::OpenAiCompatible | ProviderKind::Anthropic | ProviderKind::Cohere => Err(
-            AdaptError::Build(BuildError::Unsupported(Operation::CountTokens)),
-        ),
+        ProviderKind::OpenAiCompatible
+        | ProviderKind::Anthropic
+        | ProviderKind::Cohere
+        | ProviderKind::Bedrock => Err(AdaptError::Build(BuildError::Unsupported(
+            Operation::CountTokens,
+        ))),
     }
 }
 
@@ -223,7 +244,7 @@ pub fn count_tokens_request(
 pub fn count_tokens_response(wire: Wire, body: &Value) -> u64 {
     match wire {
         Wire::Gemini => body.get("totalTokens").and_then(Value::as_u64).unwrap_or(0),
-        Wire::OpenAi | Wire::Anthropic | Wire::Cohere => 0,
+        Wire::OpenAi | Wire::Anthropic | Wire::Cohere | Wire::Bedrock => 0,
     }
 }
 
@@ -234,7 +255,7 @@ pub fn forwarded_headers(kind: ProviderKind) -> &'static [&'static str] {
         ProviderKind::OpenAiCompatible => &["tracestate", "openai-beta"],
         ProviderKind::Anthropic => &["tracestate", "anthropic-beta", "anthropic-version"],
         ProviderKind::Vertex => &["tracestate", "anthropic-beta"],
-        ProviderKind::Gemini | ProviderKind::Cohere => &["tracestate"],
+        ProviderKind::Gemini | ProviderKind::Cohere | ProviderKind::Bedrock => &["tracestate"],
     }
 }
 
@@ -249,6 +270,7 @@ pub enum ChatStream {
     Anthropic(anthropic::stream::ChunkTranslator),
     Gemini(gemini::stream::ChunkTranslator),
     Cohere(cohere::stream::ChunkTranslator),
+    Bedrock(bedrock::stream::ChunkTranslator),
 }
 
 impl ChatStream {
@@ -267,6 +289,12 @@ impl ChatStream {
                 include_usage,
                 model,
             )),
+            Wire::Bedrock => ChatStream::Bedrock(bedrock::stream::ChunkTranslator::new(
+                created,
+                include_usage,
+                &completion_id(),
+                model,
+            )),
         }
     }
 
@@ -280,6 +308,7 @@ impl ChatStream {
             ChatStream::OpenAi => Ok(vec![data.to_owned()]),
             ChatStream::Gemini(t) => t.on_data(data),
             ChatStream::Cohere(t) => t.on_data(data),
+            ChatStream::Bedrock(t) => t.on_event(event.unwrap_or_default(), data),
             ChatStream::Anthropic(t) => {
                 let parsed: Value = serde_json::from_str(data).map_err(|e| {
                     (
@@ -305,6 +334,7 @@ impl ChatStream {
         match self {
             ChatStream::OpenAi | ChatStream::Anthropic(_) | ChatStream::Cohere(_) => Ok(Vec::new()),
             ChatStream::Gemini(t) => t.finish(),
+            ChatStream::Bedrock(t) => t.finish(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Wire-level pieces shared by the gateway and the mock: SSE framing, error body shapes, request peeking.
 
 pub mod error_body;
+pub mod eventstream;
 
 /// Which API shape a caller speaks: decides the shape of every reply and error it gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

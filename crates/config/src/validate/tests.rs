@@ -405,3 +405,90 @@ fn vertex_errors_name_the_field() {
         "{e:?}"
     );
 }
+
+#[test]
+fn bedrock_from_fields_env_and_api_key() {
+    let text = "server: {discover_env: false}\nproviders:\n  - name: aws\n    type: bedrock\n    region: eu-central-1\n    aws_access_key_id: AKID\n    aws_secret_access_key: s3cret\n";
+    let c = from_yaml(text, &env(&[])).unwrap();
+    let p = &c.providers[0];
+    assert_eq!(
+        p.base_url,
+        "https://bedrock-runtime.eu-central-1.amazonaws.com"
+    );
+    let b = p.bedrock.as_ref().unwrap();
+    assert_eq!(b.region, "eu-central-1");
+    let creds = b.credentials.as_ref().unwrap();
+    assert_eq!(creds.access_key_id, "AKID");
+    assert_eq!(creds.secret_access_key.expose(), "s3cret");
+    assert!(
+        p.api_key.is_none(),
+        "the key id is never sent as a bearer key"
+    );
+
+    // Zero-config from the standard AWS variables, endpoint from the SDKs' own variable.
+    let c = from_env(&env(&[
+        ("AWS_ACCESS_KEY_ID", "AKID2"),
+        ("AWS_SECRET_ACCESS_KEY", "s2"),
+        ("AWS_SESSION_TOKEN", "tok"),
+        ("AWS_REGION", "ap-south-1"),
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:9000"),
+    ]))
+    .unwrap();
+    let p = c.providers.iter().find(|p| p.name == "bedrock").unwrap();
+    assert_eq!(p.base_url, "http://127.0.0.1:9000");
+    let b = p.bedrock.as_ref().unwrap();
+    assert_eq!(b.region, "ap-south-1");
+    assert_eq!(
+        b.credentials
+            .as_ref()
+            .unwrap()
+            .session_token
+            .as_ref()
+            .unwrap()
+            .expose(),
+        "tok"
+    );
+
+    // A Bedrock API key alone.
+    let c = from_env(&env(&[("AWS_BEARER_TOKEN_BEDROCK", "bk-1")])).unwrap();
+    let p = c.providers.iter().find(|p| p.name == "bedrock").unwrap();
+    assert_eq!(p.api_key.as_ref().unwrap().expose(), "bk-1");
+    assert!(p.bedrock.as_ref().unwrap().credentials.is_none());
+    assert_eq!(
+        p.base_url,
+        "https://bedrock-runtime.us-east-1.amazonaws.com"
+    );
+}
+
+#[test]
+fn bedrock_errors_name_the_field() {
+    let e = errs("providers:\n  - name: aws\n    type: bedrock\n", &env(&[]));
+    assert!(
+        e.iter()
+            .any(|m| m.contains("providers[0].aws_access_key_id")),
+        "{e:?}"
+    );
+    let e = errs(
+        "providers:\n  - name: aws\n    type: bedrock\n    aws_access_key_id: A\n    region: Not_A_Region\n",
+        &env(&[]),
+    );
+    assert!(e.iter().any(|m| m.contains("providers[0].region")), "{e:?}");
+    let e = errs(
+        "providers:\n  - name: aws\n    type: bedrock\n    aws_access_key_id: A\n",
+        &env(&[]),
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.contains("providers[0].aws_secret_access_key")),
+        "{e:?}"
+    );
+    let e = errs(
+        "providers:\n  - name: o\n    base_url: http://x\n    region: us-east-1\n",
+        &env(&[]),
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.contains("providers[0].region") && m.contains("only Bedrock")),
+        "{e:?}"
+    );
+}

@@ -2,7 +2,10 @@
 //! bodies whole, error bodies normalised to OpenAI's shape. After the first byte has gone to the
 //! caller, a failure ends the stream with an error event, never a silent truncation.
 
+mod framing;
 mod translate;
+
+use framing::Framing;
 
 use crate::adapt::Reply;
 use crate::error::{GatewayError, UpstreamReply};
@@ -15,7 +18,6 @@ use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use std::convert::Infallible;
 use std::time::Duration;
-use switchyard_wire::sse::SseParser;
 use switchyard_wire::Dialect;
 use tokio::time::Instant;
 use translate::{translate_close, translate_event, Translated, Translator};
@@ -77,16 +79,17 @@ pub async fn relay(
             headers,
         })));
     }
-    let is_sse = parts
+    let framing = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
-    let mut out = if is_sse {
+        .and_then(Framing::for_content_type);
+    let mut out = if let Some(framing) = framing {
         let translator = translate::stream_translator(&reply);
         let mut r = Response::new(sse_body(
             provider.to_owned(),
             body,
+            framing,
             limits,
             stop,
             translator,
@@ -187,7 +190,7 @@ struct SseRelay {
     saw_end: bool,
     provider: String,
     body: UpstreamBody,
-    parser: SseParser,
+    parser: Framing,
     limits: BodyLimits,
     done: bool,
 }
@@ -201,6 +204,7 @@ fn error_frame(e: &GatewayError, dialect: Dialect) -> Result<Frame<Bytes>, Infal
 fn sse_body(
     provider: String,
     body: UpstreamBody,
+    framing: Framing,
     limits: BodyLimits,
     stop: StopSignal,
     translator: Option<Translator>,
@@ -213,13 +217,26 @@ fn sse_body(
         saw_end: false,
         provider,
         body,
-        parser: SseParser::new(),
+        parser: framing,
         limits,
         done: false,
     };
     let stream = futures_util::stream::unfold(relay, |mut r| async move {
         loop {
-            if let Some(ev) = r.parser.next_event() {
+            let next = match r.parser.next_event() {
+                Ok(ev) => ev,
+                Err(detail) => {
+                    r.done = true;
+                    r.saw_end = true;
+                    r.parser.clear();
+                    let err = GatewayError::UpstreamProtocol {
+                        provider: r.provider.clone(),
+                        detail: format!("undecodable event stream: {detail}"),
+                    };
+                    return Some((error_frame(&err, r.dialect), r));
+                }
+            };
+            if let Some(ev) = next {
                 if r.translator.is_none() {
                     return Some((Ok(Frame::data(ev.raw)), r));
                 }
@@ -261,10 +278,8 @@ fn sse_body(
                 }
                 Ok(None) => {
                     r.done = true;
-                    if r.parser.pending() > 0 {
-                        // The upstream ended mid-event: complete it so the caller can parse it.
-                        r.parser.push(b"\n\n");
-                    }
+                    // The upstream ended mid-event: complete it so the caller can parse it.
+                    r.parser.close();
                 }
                 Ok(Some(Err(e))) => {
                     r.done = true;

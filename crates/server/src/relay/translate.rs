@@ -13,7 +13,7 @@ use switchyard_providers::registry::{self, ChatStream, StreamError};
 use switchyard_providers::responses;
 use switchyard_providers::responses::stream::ResponsesTranslator;
 use switchyard_wire::error_body::{anthropic_sse_event, OpenAiError};
-use switchyard_wire::sse::{SseEvent, SseParser};
+use switchyard_wire::sse::SseEvent;
 
 /// The stream translator a reply needs; `None` when events pass through.
 pub(super) fn stream_translator(reply: &Reply) -> Option<Translator> {
@@ -162,7 +162,7 @@ fn deliver(r: &mut SseRelay, chunks: Result<Vec<String>, StreamError>) -> Transl
             let frame = t.sink.error(&kind, &message);
             r.saw_end = true;
             r.done = true;
-            r.parser = SseParser::new();
+            r.parser.clear();
             Translated::Frame(frame)
         }
     }

@@ -1,6 +1,7 @@
 //! Upstream calls: a keep-alive connection pool per provider with TCP_NODELAY, TLS by rustls,
 //! and the connect and first-byte timeouts. See `conn` for why connections are driven inline.
 
+mod aws_sign;
 mod body;
 mod conn;
 mod google_auth;
@@ -36,8 +37,16 @@ pub struct Upstream {
     /// `Host` header value: the host, with the port when it is not the scheme's default.
     host_header: HeaderValue,
     pool: Arc<Pool>,
-    /// Access tokens obtained from a service account (Vertex AI), when the provider has one.
-    credentials: Option<Box<GoogleAuth>>,
+    /// Credentials applied to each request: OAuth tokens (Vertex) or request signing (Bedrock).
+    credentials: Option<Credentials>,
+}
+
+/// Credentials that are not a fixed header.
+enum Credentials {
+    /// Access tokens obtained from a service account (Vertex AI).
+    Google(Box<GoogleAuth>),
+    /// SigV4 signing with AWS keys (Bedrock).
+    Aws(aws_sign::AwsSigner),
 }
 
 /// TLS client settings, built once and shared by every provider.
@@ -50,10 +59,16 @@ pub fn tls_config() -> Result<TlsConfig, String> {
 
 impl Upstream {
     pub fn new(p: &Provider, tls: &TlsConfig) -> Result<Self, String> {
-        let credentials = match p.vertex.as_ref().and_then(|v| v.service_account.as_ref()) {
-            Some(sa) => Some(Box::new(GoogleAuth::new(p, sa, tls)?)),
+        let google = match p.vertex.as_ref().and_then(|v| v.service_account.as_ref()) {
+            Some(sa) => Some(Credentials::Google(Box::new(GoogleAuth::new(p, sa, tls)?))),
             None => None,
         };
+        let credentials = google.or_else(|| {
+            p.bedrock
+                .as_ref()
+                .and_then(|b| aws_sign::AwsSigner::new(&p.name, b))
+                .map(Credentials::Aws)
+        });
         let auth_value = match &p.api_key {
             Some(key) => {
                 let v = auth_value(&p.auth, key.expose());
@@ -140,11 +155,20 @@ impl Upstream {
         })
     }
 
-    /// Adds credentials obtained at request time (an OAuth access token) to `req`.
+    /// Adds credentials made at request time (an OAuth access token, a SigV4 signature).
     pub async fn authorize(&self, req: &mut Request<Bytes>) -> Result<(), GatewayError> {
-        if let Some(c) = &self.credentials {
-            let value = c.authorization().await?;
-            req.headers_mut().insert(http::header::AUTHORIZATION, value);
+        match &self.credentials {
+            Some(Credentials::Google(g)) => {
+                let value = g.authorization().await?;
+                req.headers_mut().insert(http::header::AUTHORIZATION, value);
+            }
+            Some(Credentials::Aws(signer)) => {
+                // The signature covers Host, which `send` sets from the same authority.
+                req.headers_mut()
+                    .insert(http::header::HOST, self.host_header.clone());
+                signer.sign(req, std::time::SystemTime::now())?;
+            }
+            None => {}
         }
         Ok(())
     }

@@ -1,0 +1,396 @@
+//! OpenAI chat completion request → Bedrock Converse request.
+
+use super::is_anthropic;
+use crate::translate::{thinking_budget, TranslateError};
+use serde_json::{json, Map, Value};
+
+/// Harmless OpenAI fields with no Converse equivalent. Converse has no switch for parallel tool
+/// calls, and usage always arrives at the end of a stream.
+const IGNORED: &[&str] = &[
+    "store",
+    "service_tier",
+    "prompt_cache_key",
+    "safety_identifier",
+    "user",
+    "metadata",
+    "parallel_tool_calls",
+    "stream_options",
+    "stream",
+];
+
+/// Output tokens when the caller gives none and thinking needs a ceiling above its budget.
+const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// Builds the Converse body for `model` from an OpenAI chat request.
+pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
+    let obj = req
+        .as_object()
+        .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
+    let mut inference = Map::new();
+    let mut extra = Map::new();
+    let mut choice: Option<Value> = None;
+    let mut no_tools = false;
+    for (k, v) in obj {
+        if v.is_null() {
+            continue;
+        }
+        match k.as_str() {
+            "model" | "messages" | "tools" => {}
+            "max_tokens" | "max_completion_tokens" => {
+                inference.insert("maxTokens".into(), v.clone());
+            }
+            "temperature" => {
+                inference.insert("temperature".into(), v.clone());
+            }
+            "top_p" => {
+                inference.insert("topP".into(), v.clone());
+            }
+            "stop" => {
+                let list = match v {
+                    Value::String(s) => json!([s]),
+                    Value::Array(_) => v.clone(),
+                    _ => {
+                        return Err(TranslateError::field(
+                            k,
+                            "stop must be a string or an array",
+                        ))
+                    }
+                };
+                inference.insert("stopSequences".into(), list);
+            }
+            "n" if v.as_u64() == Some(1) => {}
+            "top_k" if is_anthropic(model) => {
+                extra.insert("top_k".into(), v.clone());
+            }
+            "reasoning_effort" if is_anthropic(model) => {
+                let effort = v.as_str().unwrap_or_default();
+                let budget = thinking_budget(effort).ok_or_else(|| {
+                    TranslateError::field(k, format!("unknown reasoning_effort \"{effort}\""))
+                })?;
+                if budget > 0 {
+                    extra.insert(
+                        "thinking".into(),
+                        json!({"type": "enabled", "budget_tokens": budget}),
+                    );
+                }
+            }
+            "tool_choice" => match v {
+                Value::String(s) => match s.as_str() {
+                    "auto" => choice = Some(json!({"auto": {}})),
+                    "required" => choice = Some(json!({"any": {}})),
+                    "none" => no_tools = true,
+                    other => {
+                        return Err(TranslateError::field(
+                            k,
+                            format!("unknown tool_choice \"{other}\""),
+                        ))
+                    }
+                },
+                Value::Object(_) => {
+                    let name = v
+                        .pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            TranslateError::field(k, "tool_choice object needs function.name")
+                        })?;
+                    choice = Some(json!({"tool": {"name": name}}));
+                }
+                _ => return Err(TranslateError::field(k, "invalid tool_choice")),
+            },
+            other if IGNORED.contains(&other) => {}
+            other => {
+                return Err(TranslateError::field(
+                    other,
+                    format!("'{other}' cannot be sent to this Bedrock model through Converse"),
+                ))
+            }
+        }
+    }
+    let input = obj
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    let (system, messages) = conversation(input)?;
+    let mut out = Map::new();
+    out.insert("messages".into(), Value::Array(messages));
+    if !system.is_empty() {
+        out.insert("system".into(), Value::Array(system));
+    }
+    let tools = tools(obj.get("tools"))?;
+    let history_uses_tools = out["messages"].to_string().contains("\"toolUse\"");
+    if let Some(tools) = tools {
+        // Converse has no "none": without tool history the tools are simply not offered; with it
+        // they must stay declared, and the model is left to answer.
+        if !no_tools || history_uses_tools {
+            let mut config = json!({ "tools": tools });
+            if let Some(c) = choice.filter(|_| !no_tools) {
+                config["toolChoice"] = c;
+            }
+            out.insert("toolConfig".into(), config);
+        }
+    }
+    if let Some(budget) = extra
+        .get("thinking")
+        .and_then(|t| t.get("budget_tokens"))
+        .and_then(Value::as_u64)
+    {
+        let max = inference.get("maxTokens").and_then(Value::as_u64);
+        match max {
+            None => {
+                inference.insert("maxTokens".into(), json!(budget + DEFAULT_MAX_TOKENS));
+            }
+            Some(m) if m <= budget => {
+                if m <= 1024 {
+                    return Err(TranslateError::field(
+                        "reasoning_effort",
+                        format!(
+                            "max_tokens {m} leaves no room for the minimum thinking budget of 1024"
+                        ),
+                    ));
+                }
+                extra.insert(
+                    "thinking".into(),
+                    json!({"type": "enabled", "budget_tokens": m - 1}),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    if !inference.is_empty() {
+        out.insert("inferenceConfig".into(), Value::Object(inference));
+    }
+    if !extra.is_empty() {
+        out.insert("additionalModelRequestFields".into(), Value::Object(extra));
+    }
+    Ok(Value::Object(out))
+}
+
+fn tools(v: Option<&Value>) -> Result<Option<Vec<Value>>, TranslateError> {
+    let Some(list) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let list = list
+        .as_array()
+        .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, t) in list.iter().enumerate() {
+        let f = t.get("function").ok_or_else(|| {
+            TranslateError::field(
+                &format!("tools[{i}]"),
+                "only function tools can be sent to Bedrock",
+            )
+        })?;
+        let name = f.get("name").and_then(Value::as_str).ok_or_else(|| {
+            TranslateError::field(
+                &format!("tools[{i}].function.name"),
+                "tool name is required",
+            )
+        })?;
+        let schema = f
+            .get("parameters")
+            .filter(|p| !p.is_null())
+            .cloned()
+            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
+        let mut spec = json!({"name": name, "inputSchema": {"json": schema}});
+        if let Some(d) = f.get("description").filter(|d| !d.is_null()) {
+            spec["description"] = d.clone();
+        }
+        out.push(json!({ "toolSpec": spec }));
+        if t.get("cache_control").is_some() {
+            out.push(json!({"cachePoint": {"type": "default"}}));
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A `data:` image URL → a Converse image block.
+fn image(url: &str, path: &str) -> Result<Value, TranslateError> {
+    let rest = url.strip_prefix("data:").ok_or_else(|| {
+        TranslateError::field(
+            path,
+            "Bedrock cannot fetch image URLs itself: send the image as a data: URL (base64)",
+        )
+    })?;
+    let (meta, data) = rest
+        .split_once(',')
+        .ok_or_else(|| TranslateError::field(path, "malformed data URL"))?;
+    let mime = meta
+        .strip_suffix(";base64")
+        .ok_or_else(|| TranslateError::field(path, "data URLs must be base64-encoded"))?;
+    let format = match mime {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpeg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        other => {
+            return Err(TranslateError::field(
+                path,
+                format!("Bedrock takes png, jpeg, gif or webp images, not {other}"),
+            ))
+        }
+    };
+    Ok(json!({"image": {"format": format, "source": {"bytes": data}}}))
+}
+
+/// OpenAI content → Converse content blocks; a part's `cache_control` adds a cache point after it.
+fn blocks(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
+    match content {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) if s.is_empty() => Ok(Vec::new()),
+        Value::String(s) => Ok(vec![json!({ "text": s })]),
+        Value::Array(parts) => {
+            let mut out = Vec::with_capacity(parts.len());
+            for (j, p) in parts.iter().enumerate() {
+                let pp = format!("{path}[{j}]");
+                match p.get("type").and_then(Value::as_str) {
+                    Some("text") => {
+                        out.push(
+                            json!({"text": p.get("text").and_then(Value::as_str).unwrap_or("")}),
+                        );
+                    }
+                    Some("image_url") => {
+                        let url = p
+                            .pointer("/image_url/url")
+                            .and_then(Value::as_str)
+                            .ok_or_else(|| {
+                                TranslateError::field(&pp, "image_url.url is required")
+                            })?;
+                        out.push(image(url, &pp)?);
+                    }
+                    Some(other) => {
+                        return Err(TranslateError::field(
+                            &pp,
+                            format!("content part type '{other}' cannot be sent to Bedrock"),
+                        ))
+                    }
+                    None => return Err(TranslateError::field(&pp, "content part needs a type")),
+                }
+                if p.get("cache_control").is_some() {
+                    out.push(json!({"cachePoint": {"type": "default"}}));
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(TranslateError::field(
+            path,
+            "content must be a string or an array of parts",
+        )),
+    }
+}
+
+fn push(messages: &mut Vec<Value>, role: &str, new: Vec<Value>) {
+    if new.is_empty() {
+        return;
+    }
+    if let Some(last) = messages.last_mut() {
+        if last.get("role").and_then(Value::as_str) == Some(role) {
+            if let Some(Value::Array(c)) = last.get_mut("content") {
+                c.extend(new);
+                return;
+            }
+        }
+    }
+    messages.push(json!({"role": role, "content": new}));
+}
+
+/// System blocks and the alternating conversation Converse requires.
+fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
+    let mut system = Vec::new();
+    let mut messages = Vec::new();
+    for (i, m) in input.iter().enumerate() {
+        let path = format!("messages[{i}]");
+        let role = m
+            .get("role")
+            .and_then(Value::as_str)
+            .ok_or_else(|| TranslateError::field(&format!("{path}.role"), "role is required"))?;
+        let content = m.get("content").unwrap_or(&Value::Null);
+        let cpath = format!("{path}.content");
+        match role {
+            "system" | "developer" => {
+                for b in blocks(content, &cpath)? {
+                    if b.get("image").is_some() {
+                        return Err(TranslateError::field(
+                            &cpath,
+                            "system prompts take text only",
+                        ));
+                    }
+                    system.push(b);
+                }
+            }
+            "user" => push(&mut messages, "user", blocks(content, &cpath)?),
+            "assistant" => {
+                let mut b = blocks(content, &cpath)?;
+                for (j, c) in m
+                    .get("tool_calls")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let cp = format!("{path}.tool_calls[{j}]");
+                    let name = c
+                        .pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            TranslateError::field(&format!("{cp}.function.name"), "required")
+                        })?;
+                    let args = c
+                        .pointer("/function/arguments")
+                        .and_then(Value::as_str)
+                        .unwrap_or("{}");
+                    let input: Value = if args.trim().is_empty() {
+                        json!({})
+                    } else {
+                        serde_json::from_str(args).map_err(|e| {
+                            TranslateError::field(
+                                &format!("{cp}.function.arguments"),
+                                format!("tool call arguments must be JSON: {e}"),
+                            )
+                        })?
+                    };
+                    let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
+                    b.push(json!({"toolUse": {"toolUseId": id, "name": name, "input": input}}));
+                }
+                push(&mut messages, "assistant", b);
+            }
+            "tool" => {
+                let id = m
+                    .get("tool_call_id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        TranslateError::field(
+                            &format!("{path}.tool_call_id"),
+                            "tool messages need tool_call_id",
+                        )
+                    })?;
+                let text = match content {
+                    Value::String(s) => s.clone(),
+                    Value::Array(items) => items
+                        .iter()
+                        .filter_map(|p| p.get("text").and_then(Value::as_str))
+                        .collect::<Vec<_>>()
+                        .join(""),
+                    other => other.to_string(),
+                };
+                push(
+                    &mut messages,
+                    "user",
+                    vec![
+                        json!({"toolResult": {"toolUseId": id, "content": [{"text": text}],
+                        "status": "success"}}),
+                    ],
+                );
+            }
+            other => {
+                return Err(TranslateError::field(
+                    &format!("{path}.role"),
+                    format!("unknown role '{other}'"),
+                ))
+            }
+        }
+    }
+    Ok((system, messages))
+}

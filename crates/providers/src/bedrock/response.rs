@@ -1,0 +1,60 @@
+//! Bedrock Converse response → OpenAI chat completion.
+
+use super::{finish_reason, usage};
+use serde_json::{json, Value};
+
+/// Converts a Converse response; Converse names neither the answer nor the model, so `id` and
+/// `model` come from the gateway.
+pub fn to_openai(resp: &Value, id: &str, model: &str, created: u64) -> Value {
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut calls = Vec::new();
+    for b in resp
+        .pointer("/output/message/content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(t) = b.get("text").and_then(Value::as_str) {
+            text.push_str(t);
+        } else if let Some(u) = b.get("toolUse") {
+            calls.push(json!({
+                "id": u.get("toolUseId"),
+                "type": "function",
+                "function": {
+                    "name": u.get("name"),
+                    "arguments": u.get("input").map_or_else(|| "{}".to_owned(), Value::to_string),
+                },
+            }));
+        } else if let Some(r) = b
+            .pointer("/reasoningContent/reasoningText/text")
+            .and_then(Value::as_str)
+        {
+            reasoning.push_str(r);
+        }
+    }
+    let mut message = json!({
+        "role": "assistant",
+        "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { json!(text) },
+        "refusal": null,
+    });
+    if !calls.is_empty() {
+        message["tool_calls"] = Value::Array(calls);
+    }
+    if !reasoning.is_empty() {
+        message["reasoning_content"] = json!(reasoning);
+    }
+    json!({
+        "id": id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": message,
+            "logprobs": null,
+            "finish_reason": finish_reason(resp.get("stopReason").and_then(Value::as_str)),
+        }],
+        "usage": usage(resp.get("usage").unwrap_or(&Value::Null)),
+    })
+}
