@@ -14,8 +14,8 @@ mod yaml;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use runtime::{
-    AwsCredentials, BedrockSettings, ClientKey, Config, Origin, Provider, ServiceAccount, Timeouts,
-    VertexSettings, DEFAULT_LISTEN,
+    AwsCredentials, BedrockSettings, ClientKey, Config, ImageFetch, Origin, Provider,
+    ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
 };
 pub use secret::Secret;
 

@@ -37,6 +37,22 @@ pub struct RawServer {
     pub allow_insecure_public: Option<bool>,
     /// Also add providers found in standard environment variables (OPENAI_API_KEY, ...). Default true.
     pub discover_env: Option<bool>,
+    /// Fetching image URLs for providers that only take inline images (Gemini, Bedrock).
+    #[serde(default)]
+    pub image_fetch: RawImageFetch,
+}
+
+/// Limits on fetching images for providers that only take them inline.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawImageFetch {
+    /// Largest image fetched, in bytes. Default 20971520 (20 MiB).
+    pub max_bytes: Option<u64>,
+    /// Time for one image, redirects included, in milliseconds. Default 10000.
+    pub timeout_ms: Option<u64>,
+    /// Also fetch from loopback and private-network addresses (for internal image hosts; off by
+    /// default so callers cannot make the gateway reach its own network). Default false.
+    pub allow_private_addresses: Option<bool>,
 }
 
 /// One upstream provider.

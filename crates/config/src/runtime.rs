@@ -19,6 +19,25 @@ pub struct Config {
     pub providers: Vec<Provider>,
     /// alias → target model name (itself `provider/model`, a bare name or another alias).
     pub aliases: BTreeMap<String, String>,
+    pub image_fetch: ImageFetch,
+}
+
+/// Limits on fetching images for providers that only take them inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageFetch {
+    pub max_bytes: usize,
+    pub timeout: Duration,
+    pub allow_private_addresses: bool,
+}
+
+impl Default for ImageFetch {
+    fn default() -> Self {
+        Self {
+            max_bytes: 20 * 1024 * 1024,
+            timeout: Duration::from_secs(10),
+            allow_private_addresses: false,
+        }
+    }
 }
 
 /// A caller key, kept only as its SHA-256.

@@ -154,6 +154,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         }
     }
     let client_keys = client_keys(&raw.client_keys, env, &mut errors);
+    let image_fetch = image_fetch(&s.image_fetch, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(
@@ -173,7 +174,27 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         client_keys,
         providers,
         aliases: raw.aliases,
+        image_fetch,
     })
+}
+
+fn image_fetch(f: &crate::raw::RawImageFetch, errors: &mut Vec<ConfigError>) -> crate::ImageFetch {
+    let d = crate::ImageFetch::default();
+    for (field, v) in [("max_bytes", f.max_bytes), ("timeout_ms", f.timeout_ms)] {
+        if v == Some(0) {
+            errors.push(ConfigError::new(
+                format!("server.image_fetch.{field}"),
+                "must be greater than 0",
+            ));
+        }
+    }
+    crate::ImageFetch {
+        max_bytes: f
+            .max_bytes
+            .map_or(d.max_bytes, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        timeout: f.timeout_ms.map_or(d.timeout, Duration::from_millis),
+        allow_private_addresses: f.allow_private_addresses.unwrap_or(false),
+    }
 }
 
 fn valid_name(name: &str) -> bool {

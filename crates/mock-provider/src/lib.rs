@@ -12,6 +12,8 @@ mod azure;
 mod bedrock;
 mod cohere;
 mod control;
+
+pub use control::PNG;
 mod embeddings;
 mod faults;
 mod gemini;
@@ -204,6 +206,9 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
             post(control::push_faults).delete(control::clear_faults),
         )
         .route("/_mock/stats", get(control::stats))
+        .route("/_mock/image.png", get(control::image))
+        .route("/_mock/redirect-image", get(control::redirect_image))
+        .route("/_mock/not-an-image", get(control::not_an_image))
         // Accept bodies as large as a gateway might forward (vision payloads), not axum's 2 MiB.
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(state.clone());

@@ -57,6 +57,14 @@ pub fn wire(kind: ProviderKind, model: &str) -> Wire {
     }
 }
 
+/// Whether the provider takes images only inline, so http(s) image URLs must be fetched first.
+pub fn needs_inline_images(kind: ProviderKind, model: &str) -> bool {
+    match wire(kind, model) {
+        Wire::Gemini | Wire::Bedrock => true,
+        Wire::OpenAi | Wire::Anthropic | Wire::Cohere => false,
+    }
+}
+
 /// Whether `op` reaches a provider of `kind` untranslated (only the model name rewritten).
 pub fn passes_through(kind: ProviderKind, op: Operation) -> bool {
     match kind {

@@ -3,6 +3,7 @@
 //! and how the reply must be turned back into the caller's shape.
 
 use crate::error::GatewayError;
+use crate::images::ImageFetcher;
 use crate::upstream::Upstream;
 use bytes::Bytes;
 use http::Request;
@@ -86,9 +87,11 @@ fn parse_json(body: &Bytes) -> Result<Value, GatewayError> {
     })
 }
 
-/// Builds the upstream request for `model` from the caller's body.
-pub fn request(
+/// Builds the upstream request for `model` from the caller's body; images are fetched with
+/// `images` for providers that take them only inline.
+pub async fn request(
     upstream: &Upstream,
+    images: &ImageFetcher,
     op: Operation,
     body: &Bytes,
     peek: &Peek,
@@ -111,7 +114,7 @@ pub fn request(
         }
     }
     let fail = |e| adapt_error(upstream, op, e);
-    let (chat, to) = match op {
+    let (mut chat, to) = match op {
         Operation::ChatCompletions => (caller, Caller::Chat),
         Operation::Messages => (
             messages::request::from_messages(&caller, model).map_err(|e| fail(e.into()))?,
@@ -149,6 +152,9 @@ pub fn request(
             return Err(unsupported(upstream, op, BuildError::Unsupported(op)))
         }
     };
+    if registry::needs_inline_images(kind, model) {
+        images.inline_chat_images(&mut chat).await?;
+    }
     let include_usage = chat
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)

@@ -10,6 +10,7 @@ pub mod context;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod images;
 pub mod models;
 pub mod pipeline;
 pub mod relay;

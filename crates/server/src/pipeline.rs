@@ -67,7 +67,15 @@ pub async fn handle(
     ctx.provider = Some(target.provider);
     let upstream = &state.upstreams[target.provider];
     ctx.enter("call");
-    let (mut up_req, reply) = adapt::request(upstream, ctx.op, &body, &peeked, target.model)?;
+    let (mut up_req, reply) = adapt::request(
+        upstream,
+        &state.images,
+        ctx.op,
+        &body,
+        &peeked,
+        target.model,
+    )
+    .await?;
     ctx.requested_model = Some(peeked.model);
     let h = up_req.headers_mut();
     h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));

@@ -12,6 +12,8 @@ pub struct AppState {
     pub index: ModelIndex,
     /// One per `cfg.providers` entry, same order.
     pub upstreams: Vec<Upstream>,
+    /// Downloads images for providers that take them only inline.
+    pub images: crate::images::ImageFetcher,
     /// GET /v1/models bodies, serialised once.
     pub models: crate::models::Listing,
     /// Set when shutdown begins; /readyz then answers 503.
@@ -37,7 +39,9 @@ impl AppState {
             return Err(errors);
         }
         let models = crate::models::build(&index, &cfg);
+        let images = crate::images::ImageFetcher::new(tls, cfg.image_fetch);
         Ok(Arc::new(Self {
+            images,
             cfg,
             index,
             upstreams,

@@ -418,3 +418,80 @@ async fn count_tokens_uses_gemini_count_tokens() {
     let expected = inner["contents"].to_string().len().div_ceil(4);
     assert_eq!(json(&b), json!({"input_tokens": expected}));
 }
+
+fn image_yaml(extra: &str) -> String {
+    YAML.replace(
+        "server:\n  discover_env: false\n",
+        &format!("server:\n  discover_env: false\n  image_fetch: {{ {extra} }}\n"),
+    )
+}
+
+fn image_chat(h: &Harness, path: &str) -> String {
+    format!(
+        r#"{{"model":"gemini-2.5-flash","messages":[{{"role":"user","content":[{{"type":"text","text":"What is it?"}},{{"type":"image_url","image_url":{{"url":"http://{}{path}"}}}}]}}]}}"#,
+        h.mock.addr
+    )
+}
+
+#[tokio::test]
+async fn image_urls_are_fetched_and_inlined_for_gemini() {
+    use base64::Engine;
+    let h = start_with(
+        &image_yaml("allow_private_addresses: true"),
+        axum::Router::new(),
+    )
+    .await;
+    for path in ["/_mock/image.png", "/_mock/redirect-image"] {
+        let (s, _, b) = h.chat(&image_chat(&h, path)).await;
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    }
+    let gen: Vec<_> = h
+        .mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/v1beta"))
+        .collect();
+    assert_eq!(gen.len(), 2);
+    for r in gen {
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            body["contents"][0]["parts"][1],
+            json!({"inlineData": {"mimeType": "image/png",
+                "data": base64::engine::general_purpose::STANDARD.encode(switchyard_mock::PNG)}})
+        );
+    }
+    let (s, _, b) = h.chat(&image_chat(&h, "/_mock/not-an-image")).await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "messages[0].content[1]");
+    assert!(json(&b)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not an image"));
+}
+
+#[tokio::test]
+async fn image_fetching_refuses_private_addresses_and_big_images() {
+    // By default a loopback URL is refused: callers cannot make the gateway reach its network.
+    let h = start_gemini().await;
+    let (s, _, b) = h.chat(&image_chat(&h, "/_mock/image.png")).await;
+    assert_eq!(s, 400, "{}", String::from_utf8_lossy(&b));
+    let e = json(&b);
+    assert_eq!(e["error"]["param"], "messages[0].content[1]");
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("private or reserved address"));
+    assert!(h.mock.requests().is_empty(), "nothing was fetched or sent");
+
+    let h = start_with(
+        &image_yaml("allow_private_addresses: true, max_bytes: 20"),
+        axum::Router::new(),
+    )
+    .await;
+    let (s, _, b) = h.chat(&image_chat(&h, "/_mock/image.png")).await;
+    assert_eq!(s, 400);
+    assert!(json(&b)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("larger than 20 bytes"));
+}

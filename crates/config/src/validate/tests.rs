@@ -492,3 +492,28 @@ fn bedrock_errors_name_the_field() {
         "{e:?}"
     );
 }
+
+#[test]
+fn image_fetch_limits() {
+    let c = from_yaml(
+        "server:\n  image_fetch: {max_bytes: 1000, timeout_ms: 50, allow_private_addresses: true}\n",
+        &env(&[]),
+    )
+    .unwrap();
+    assert_eq!(c.image_fetch.max_bytes, 1000);
+    assert_eq!(c.image_fetch.timeout, std::time::Duration::from_millis(50));
+    assert!(c.image_fetch.allow_private_addresses);
+    assert!(
+        !from_env(&env(&[]))
+            .unwrap()
+            .image_fetch
+            .allow_private_addresses
+    );
+    let e = errs("server:\n  image_fetch: {max_bytes: 0}\n", &env(&[]));
+    assert!(
+        e.iter().any(|m| m.contains("server.image_fetch.max_bytes")),
+        "{e:?}"
+    );
+    let e = errs("server:\n  image_fetch: {max_byts: 5}\n", &env(&[]));
+    assert!(e.iter().any(|m| m.contains("max_byts")), "{e:?}");
+}
