@@ -56,6 +56,7 @@ pub fn providers(env: &dyn EnvSource, errors: &mut Vec<ConfigError>) -> Vec<Prov
             models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
             models_configured: false,
             model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),
+            drop_params: false,
             timeouts: Timeouts::default(),
             origin: Origin::Env,
         });
@@ -104,6 +105,7 @@ fn vertex(
         models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
         models_configured: false,
         model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),
+        drop_params: false,
         timeouts: Timeouts::default(),
         origin: Origin::Env,
     })
@@ -150,6 +152,7 @@ fn bedrock(
         models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
         models_configured: false,
         model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),
+        drop_params: false,
         timeouts: Timeouts::default(),
         origin: Origin::Env,
     })

@@ -103,6 +103,10 @@ pub struct RawProvider {
     pub models: Vec<String>,
     /// Bare model names starting with one of these route here. Defaults to the preset's.
     pub model_prefixes: Option<Vec<String>>,
+    /// Leave out request fields this provider's format cannot take (e.g. `logprobs` for Gemini)
+    /// instead of answering 400; the dropped names come back in `x-switchyard-dropped-params`.
+    /// Default false.
+    pub drop_params: Option<bool>,
     /// Upstream timeouts.
     #[serde(default)]
     pub timeouts: RawTimeouts,

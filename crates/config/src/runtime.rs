@@ -78,6 +78,8 @@ pub struct Provider {
     /// True when `models` came from config: then it is authoritative for bare names.
     pub models_configured: bool,
     pub model_prefixes: Vec<String>,
+    /// Leave out fields the format cannot take instead of refusing them.
+    pub drop_params: bool,
     pub timeouts: Timeouts,
     pub origin: Origin,
 }

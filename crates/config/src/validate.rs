@@ -392,6 +392,7 @@ fn provider(
                 .map(|pr| pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect())
                 .unwrap_or_default()
         }),
+        drop_params: p.drop_params.unwrap_or(false),
         timeouts,
         origin: Origin::File,
     })

@@ -87,6 +87,47 @@ fn parse_json(body: &Bytes) -> Result<Value, GatewayError> {
     })
 }
 
+/// The upstream request, how to read its answer, and the request fields left out because the
+/// provider cannot take them and the provider is configured with `drop_params`.
+pub struct Adapted {
+    pub req: Request<Bytes>,
+    pub reply: Reply,
+    pub dropped: Vec<String>,
+}
+
+/// Fields never dropped: without them there is no request.
+const ESSENTIAL: &[&str] = &["model", "messages", "input", "prompt"];
+
+/// Runs `f` on `v`; with `drop` on, a top-level field `f` refuses is removed from `v` (and
+/// recorded in `dropped`) and `f` runs again. Nested fields (message content, tool parts) are
+/// never dropped: they are the request's substance, not settings.
+fn dropping<T>(
+    v: &mut Value,
+    drop: bool,
+    dropped: &mut Vec<String>,
+    mut f: impl FnMut(&Value) -> Result<T, AdaptError>,
+) -> Result<T, AdaptError> {
+    loop {
+        match f(v) {
+            Err(AdaptError::Translate(e)) if drop => {
+                let field = e
+                    .param
+                    .clone()
+                    .filter(|p| !p.contains(['.', '[']) && !ESSENTIAL.contains(&p.as_str()));
+                let removed = match (&field, v.as_object_mut()) {
+                    (Some(name), Some(obj)) => obj.remove(name).is_some(),
+                    _ => false,
+                };
+                match field {
+                    Some(name) if removed => dropped.push(name),
+                    _ => return Err(AdaptError::Translate(e)),
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Builds the upstream request for `model` from the caller's body; images are fetched with
 /// `images` for providers that take them only inline.
 pub async fn request(
@@ -96,57 +137,72 @@ pub async fn request(
     body: &Bytes,
     peek: &Peek,
     model: &str,
-) -> Result<(Request<Bytes>, Reply), GatewayError> {
+) -> Result<Adapted, GatewayError> {
     let kind = upstream.kind;
     let ep = &upstream.endpoint;
+    let done = |req, reply, dropped| Adapted {
+        req,
+        reply,
+        dropped,
+    };
     if registry::passes_through(kind, op) {
         // Same format on both sides: the body passes through with only the model rewritten.
         let body = rewrite_model(body, peek, model);
         let req = registry::native_request(kind, ep, op, model, body, peek.stream)
             .map_err(|e| unsupported(upstream, op, e))?;
-        return Ok((req, Reply::Passthrough));
+        return Ok(done(req, Reply::Passthrough, Vec::new()));
     }
-    let caller = parse_json(body)?;
+    let mut caller = parse_json(body)?;
     if op == Operation::Messages {
         if let Some(req) = registry::messages_request(kind, ep, &caller, model, peek.stream) {
             let req = req.map_err(|e| unsupported(upstream, op, e))?;
-            return Ok((req, Reply::Passthrough));
+            return Ok(done(req, Reply::Passthrough, Vec::new()));
         }
     }
     let fail = |e| adapt_error(upstream, op, e);
+    let drop = upstream.drop_params;
+    let mut dropped = Vec::new();
+    let translated = |kind: ProviderKind, to: Caller| Reply::Translate {
+        from: registry::wire(kind, model),
+        to,
+        include_usage: false,
+        model: model.to_owned(),
+    };
     let (mut chat, to) = match op {
         Operation::ChatCompletions => (caller, Caller::Chat),
-        Operation::Messages => (
-            messages::request::from_messages(&caller, model).map_err(|e| fail(e.into()))?,
-            Caller::Messages,
-        ),
+        Operation::Messages => {
+            let chat = dropping(&mut caller, drop, &mut dropped, |c| {
+                Ok(messages::request::from_messages(c, model)?)
+            })
+            .map_err(fail)?;
+            (chat, Caller::Messages)
+        }
         Operation::Responses => {
             let echo = Box::new(Echo::from_request(&caller));
-            let chat = responses::request::to_chat(&caller, model).map_err(|e| fail(e.into()))?;
+            let chat = dropping(&mut caller, drop, &mut dropped, |c| {
+                Ok(responses::request::to_chat(c, model)?)
+            })
+            .map_err(fail)?;
             (chat, Caller::Responses(echo))
         }
         Operation::Embeddings => {
-            let (req, echo) =
-                registry::embeddings_request(kind, ep, &caller, model).map_err(fail)?;
-            let reply = Reply::Translate {
-                from: registry::wire(kind, model),
-                to: Caller::Embeddings(echo, kind),
-                include_usage: false,
-                model: model.to_owned(),
-            };
-            return Ok((req, reply));
+            let (req, echo) = dropping(&mut caller, drop, &mut dropped, |c| {
+                registry::embeddings_request(kind, ep, c, model)
+            })
+            .map_err(fail)?;
+            return Ok(done(
+                req,
+                translated(kind, Caller::Embeddings(echo, kind)),
+                dropped,
+            ));
         }
         Operation::CountTokens => {
-            let chat =
-                messages::request::from_messages(&caller, model).map_err(|e| fail(e.into()))?;
+            let chat = dropping(&mut caller, drop, &mut dropped, |c| {
+                Ok(messages::request::from_messages(c, model)?)
+            })
+            .map_err(fail)?;
             let req = registry::count_tokens_request(kind, ep, &chat, model).map_err(fail)?;
-            let reply = Reply::Translate {
-                from: registry::wire(kind, model),
-                to: Caller::CountTokens,
-                include_usage: false,
-                model: model.to_owned(),
-            };
-            return Ok((req, reply));
+            return Ok(done(req, translated(kind, Caller::CountTokens), dropped));
         }
         Operation::Completions => {
             return Err(unsupported(upstream, op, BuildError::Unsupported(op)))
@@ -159,14 +215,15 @@ pub async fn request(
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let req = registry::chat_request(kind, ep, &chat, model, peek.stream).map_err(fail)?;
-    Ok((
-        req,
-        Reply::Translate {
-            from: registry::wire(kind, model),
-            to,
-            include_usage,
-            model: model.to_owned(),
-        },
-    ))
+    let req = dropping(&mut chat, drop, &mut dropped, |c| {
+        registry::chat_request(kind, ep, c, model, peek.stream)
+    })
+    .map_err(fail)?;
+    let reply = Reply::Translate {
+        from: registry::wire(kind, model),
+        to,
+        include_usage,
+        model: model.to_owned(),
+    };
+    Ok(done(req, reply, dropped))
 }

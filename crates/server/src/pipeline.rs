@@ -67,7 +67,11 @@ pub async fn handle(
     ctx.provider = Some(target.provider);
     let upstream = &state.upstreams[target.provider];
     ctx.enter("call");
-    let (mut up_req, reply) = adapt::request(
+    let adapt::Adapted {
+        req: mut up_req,
+        reply,
+        dropped,
+    } = adapt::request(
         upstream,
         &state.images,
         ctx.op,
@@ -97,6 +101,13 @@ pub async fn handle(
     let mut out = relay(&upstream.name, resp, limits, stop, reply, ctx.op.dialect()).await?;
     out.headers_mut()
         .insert("x-switchyard-provider", upstream.name_header.clone());
+    if !dropped.is_empty() {
+        // Dropping is configured, never silent: the caller can see what the provider did not get.
+        if let Ok(v) = http::HeaderValue::from_str(&dropped.join(",")) {
+            out.headers_mut().insert("x-switchyard-dropped-params", v);
+        }
+        tracing::debug!(provider = %upstream.name, dropped = ?dropped, "request fields dropped");
+    }
     Ok(out)
 }
 

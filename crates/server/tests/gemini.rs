@@ -495,3 +495,35 @@ async fn image_fetching_refuses_private_addresses_and_big_images() {
         .unwrap()
         .contains("larger than 20 bytes"));
 }
+
+#[tokio::test]
+async fn drop_params_leaves_out_what_gemini_cannot_take_and_says_so() {
+    let yaml = YAML.replace(
+        "    api_key: gm-test-key\n",
+        "    api_key: gm-test-key\n    drop_params: true\n",
+    );
+    let h = start_with(&yaml, axum::Router::new()).await;
+    let (s, headers, b) = h
+        .chat(r#"{"model":"gemini-2.5-flash","modalities":["text"],"prediction":{"type":"content","content":"x"},"temperature":0.2,"messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let dropped = headers["x-switchyard-dropped-params"].to_str().unwrap();
+    let mut names: Vec<&str> = dropped.split(',').collect();
+    names.sort_unstable();
+    assert_eq!(names, ["modalities", "prediction"]);
+    let (_, body) = sent(&h, 0);
+    assert_eq!(body["generationConfig"], json!({"temperature": 0.2}));
+    // Content is never dropped: a bad part is still a 400.
+    let (s, _, b) = h
+        .chat(r#"{"model":"gemini-2.5-flash","messages":[{"role":"user","content":[{"type":"video","video":{}}]}]}"#)
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "messages[0].content[0]");
+    // Without the setting the same request is refused, naming the field.
+    let h = start_gemini().await;
+    let (s, _, b) = h
+        .chat(r#"{"model":"gemini-2.5-flash","modalities":["text"],"messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "modalities");
+}

@@ -33,6 +33,8 @@ pub struct Upstream {
     pub name_header: HeaderValue,
     pub endpoint: Endpoint,
     pub timeouts: Timeouts,
+    /// Leave out request fields the provider's format cannot take instead of refusing them.
+    pub drop_params: bool,
     target: Target,
     /// `Host` header value: the host, with the port when it is not the scheme's default.
     host_header: HeaderValue,
@@ -135,6 +137,7 @@ impl Upstream {
             None
         };
         Ok(Self {
+            drop_params: p.drop_params,
             credentials,
             name_header: HeaderValue::from_str(&p.name)
                 .map_err(|e| format!("provider '{}': name: {e}", p.name))?,
