@@ -527,3 +527,25 @@ async fn drop_params_leaves_out_what_gemini_cannot_take_and_says_so() {
     assert_eq!(s, 400);
     assert_eq!(json(&b)["error"]["param"], "modalities");
 }
+
+#[tokio::test]
+async fn google_retry_info_becomes_retry_after() {
+    let h = start_gemini().await;
+    h.mock.push_faults([Fault {
+        status: Some(429),
+        body: Some(json!({"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).",
+            "status": "RESOURCE_EXHAUSTED", "details": [
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "17s"}]}})),
+        ..Fault::default()
+    }]);
+    let (s, headers, b) = h
+        .chat(r#"{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 429);
+    assert_eq!(headers["retry-after"], "17");
+    assert_eq!(
+        json(&b)["error"]["message"],
+        "Resource has been exhausted (e.g. check quota)."
+    );
+    assert_eq!(json(&b)["error"]["type"], "rate_limit_error");
+}

@@ -239,3 +239,33 @@ mod tests {
         assert!(s.ends_with("}\n\n"));
     }
 }
+
+/// Seconds to wait, from an error body that says so in Google's `RetryInfo` detail
+/// (`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"31s"}]}}`),
+/// as Gemini and Vertex send it with a 429 instead of a Retry-After header.
+pub fn retry_after_from_body(body: &[u8]) -> Option<u64> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let details = v.pointer("/error/details")?.as_array()?;
+    details.iter().find_map(|d| {
+        let kind = d.get("@type")?.as_str()?;
+        if !kind.ends_with("google.rpc.RetryInfo") {
+            return None;
+        }
+        let delay = d.get("retryDelay")?.as_str()?.strip_suffix('s')?;
+        let secs: f64 = delay.parse().ok()?;
+        (secs.is_finite() && secs >= 0.0).then(|| secs.ceil() as u64)
+    })
+}
+
+#[cfg(test)]
+mod retry_info_tests {
+    use super::retry_after_from_body;
+
+    #[test]
+    fn google_retry_info_becomes_seconds() {
+        let body = br#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure"},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"31.2s"}]}}"#;
+        assert_eq!(retry_after_from_body(body), Some(32));
+        assert_eq!(retry_after_from_body(br#"{"error":{"message":"x"}}"#), None);
+        assert_eq!(retry_after_from_body(b"not json"), None);
+    }
+}

@@ -73,6 +73,13 @@ pub async fn relay(
     let headers = copied_headers(&parts.headers);
     if !parts.status.is_success() {
         let raw = read_body(provider, body, limits, MAX_ERROR_BODY, true).await?;
+        let mut headers = headers;
+        if !headers.contains_key(header::RETRY_AFTER) {
+            // Google's APIs say when to retry in the body; callers' SDKs read the header.
+            if let Some(secs) = switchyard_wire::error_body::retry_after_from_body(&raw) {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+        }
         return Err(GatewayError::UpstreamStatus(Box::new(UpstreamReply {
             status: parts.status,
             body: raw,
