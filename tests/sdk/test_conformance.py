@@ -1,6 +1,6 @@
 """Conformance: every inbound API (OpenAI chat completions, Anthropic Messages, OpenAI Responses,
 plus embeddings and count_tokens) against every upstream wire format (OpenAI-compatible,
-Anthropic, Gemini, Cohere, Vertex AI for Gemini and Claude models, and Bedrock), driven by the official openai and anthropic SDKs through one gateway
+Anthropic, Gemini, Cohere, Vertex AI for Gemini and Claude models, Bedrock, and Azure OpenAI deployments), driven by the official openai and anthropic SDKs through one gateway
 that has all four formats configured at the mock.
 
 Each test is one cell of the matrix in docs/compatibility.md; conftest.py renders the matrix from
@@ -41,6 +41,7 @@ UPSTREAMS = {
     "Vertex (Gemini)": "vertex/gemini-2.5-flash",
     "Vertex (Claude)": "vertex/claude-sonnet-4-5@20250929",
     "Bedrock": "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "Azure OpenAI": "azure/gpt-4o-mini",
 }
 
 #: Cells whose documented behaviour is a refusal, with the reason shown in the matrix.
@@ -51,6 +52,7 @@ REFUSED = {
     ("embeddings", "Vertex (Claude)"): "400: Claude has no embeddings",
     ("count_tokens", "Vertex (Claude)"): "400: not yet",
     ("count_tokens", "Bedrock"): "400: not yet",
+    ("count_tokens", "Azure OpenAI"): "400: no tokenizer for these models yet",
 }
 
 
@@ -86,6 +88,10 @@ def gw(mock: Mock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway
             region: us-west-2
             aws_access_key_id: {AWS_ACCESS_KEY}
             aws_secret_access_key: {AWS_SECRET_KEY}
+          - name: azure
+            type: azure
+            base_url: {mock.url}
+            api_key: {UPSTREAM_KEY}
     """
     g = launch_gateway(tmp_path_factory.mktemp("conformance"), "gateway-conformance", env, config)
     yield g
@@ -325,6 +331,7 @@ EMBED_MODELS = {
     "Vertex (Gemini)": "vertex/text-embedding-005",
     "Vertex (Claude)": "vertex/claude-sonnet-4-5@20250929",
     "Bedrock": "bedrock/amazon.titan-embed-text-v2:0",
+    "Azure OpenAI": "azure/text-embedding-3-small",
 }
 
 
