@@ -68,7 +68,7 @@ if x:
 t = rows.get("translated")
 if t:
     print()
-    print("Translated path (OpenAI chat in, Anthropic Messages upstream at the mock):")
+    print("Translated paths (OpenAI chat in; Anthropic Messages, and Gemini generateContent, upstream at the mock):")
     print()
     print("| measurement | nginx hop (plain) | switchyard translated | ratio | target |")
     print("|---|---|---|---|---|")
@@ -76,4 +76,13 @@ if t:
           f"| {ratio(t['closed']['rps'], n['closed']['rps']):.2f}x | >= 0.4x |")
     print(f"| stream req/s, 64 conns (Anthropic events → OpenAI chunks) | {n['stream']['rps']:.0f} | {t['stream']['rps']:.0f} "
           f"| {ratio(t['stream']['rps'], n['stream']['rps']):.2f}x | |")
-    print(f"| errors | | {t['closed']['errors'] + t['stream']['errors']} | | 0 |")
+    tg = rows.get("translated_gemini")
+    if tg:
+        print(f"| closed-loop req/s, 64 conns, Gemini upstream | {n['closed']['rps']:.0f} | {tg['closed']['rps']:.0f} "
+              f"| {ratio(tg['closed']['rps'], n['closed']['rps']):.2f}x | >= 0.4x |")
+        print(f"| stream req/s, 64 conns (Gemini SSE → OpenAI chunks) | {n['stream']['rps']:.0f} | {tg['stream']['rps']:.0f} "
+              f"| {ratio(tg['stream']['rps'], n['stream']['rps']):.2f}x | |")
+    errors = t['closed']['errors'] + t['stream']['errors']
+    if tg:
+        errors += tg['closed']['errors'] + tg['stream']['errors']
+    print(f"| errors | | {errors} | | 0 |")

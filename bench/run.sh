@@ -31,6 +31,7 @@ XMOCK_PORT=19001
 taskset -c 0 $BIN/switchyard-mock --listen 127.0.0.1:$XMOCK_PORT --no-record >/dev/null & pids+=($!)
 OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_KEYS=$KEY SWITCHYARD_LOG=warn \
   ANTHROPIC_BASE_URL=http://127.0.0.1:$MOCK_PORT ANTHROPIC_API_KEY=x \
+  GEMINI_BASE_URL=http://127.0.0.1:$MOCK_PORT GEMINI_API_KEY=x \
   taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
 sed -e "s#__DIR__#$TMP#g" -e "s#__MOCK_PORT__#$MOCK_PORT#" -e "s#__NGINX_PORT__#$NGINX_PORT#" bench/nginx.conf.template > "$TMP/nginx.conf"
 mkdir -p "$TMP"/{body,proxy,fastcgi,uwsgi,scgi}
@@ -58,6 +59,10 @@ u=${URL[switchyard]}
 r5=$($LG --mode closed --connections 64 --url "$u" --body bench/chat-anthropic.json)
 r6=$($LG --mode stream --connections 64 --url "$u" --body bench/chat-anthropic-stream.json)
 printf '{"target":"translated","closed":%s,"stream":%s}\n' "$r5" "$r6" >> "$OUT/raw.jsonl"
+# The same through Gemini's format (generateContent; streamGenerateContent SSE).
+r7=$($LG --mode closed --connections 64 --url "$u" --body bench/chat-gemini.json)
+r8=$($LG --mode stream --connections 64 --url "$u" --body bench/chat-gemini-stream.json)
+printf '{"target":"translated_gemini","closed":%s,"stream":%s}\n' "$r7" "$r8" >> "$OUT/raw.jsonl"
 u=http://127.0.0.1:$XMOCK_PORT/v1/chat/completions
 r2=$($LG --mode rate --rate 500 --connections 16 --url "$u" --body bench/chat.json)
 r4=$($LG --mode stream --connections 1 --url "$u" --body bench/chat-stream.json)
