@@ -170,6 +170,18 @@ def chat_streamed_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None:
     assert names == ["get_weather"] and json.loads(args) == ARGS and finish == "tool_calls"
 
 
+JSON_FORMAT = {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}}}
+
+
+def chat_json(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    r = oai.chat.completions.create(model=model, messages=MESSAGES, response_format=JSON_FORMAT)
+    assert isinstance(json.loads(r.choices[0].message.content), dict)
+    assert r.choices[0].finish_reason == "stop" and not r.choices[0].message.tool_calls
+    chunks = list(oai.chat.completions.create(model=model, messages=MESSAGES, response_format=JSON_FORMAT, stream=True))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert isinstance(json.loads(text), dict)
+
+
 def chat_errors(oai: openai.OpenAI, model: str, mock: Mock) -> None:
     mock.push_faults({"status": 429, "retry_after": "3"})
     with pytest.raises(openai.RateLimitError) as ei:
@@ -304,6 +316,12 @@ def responses_streamed_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None
     assert json.loads(deltas) == ARGS and json.loads(call.arguments) == ARGS
 
 
+def responses_json(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    fmt = {"format": {"type": "json_schema", "name": "answer", "schema": {"type": "object"}}}
+    r = oai.responses.create(model=model, input="Hello", text=fmt)
+    assert isinstance(json.loads(r.output_text), dict)
+
+
 def responses_errors(oai: openai.OpenAI, model: str, mock: Mock) -> None:
     mock.push_faults({"status": 429, "retry_after": "3"})
     with pytest.raises(openai.RateLimitError):
@@ -365,6 +383,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
     "OpenAI chat completions": [
         ("text", chat_text), ("stream", chat_stream), ("usage (+ stream include_usage)", chat_usage),
         ("tools + tool results", chat_tools), ("streamed tool calls", chat_streamed_tools),
+        ("JSON schema output (+ stream)", chat_json),
         ("errors (429 + Retry-After, 503)", chat_errors), ("broken stream → error event", chat_broken_stream),
     ],
     "Anthropic Messages": [
@@ -375,6 +394,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
     "OpenAI Responses": [
         ("text", responses_text), ("stream", responses_stream), ("usage (+ stream)", responses_usage),
         ("function calls + outputs", responses_tools), ("streamed function calls", responses_streamed_tools),
+        ("JSON schema output", responses_json),
         ("errors (429, 503)", responses_errors), ("broken stream → error event", responses_broken_stream),
     ],
 }

@@ -28,3 +28,30 @@ pub fn thinking_budget(effort: &str) -> Option<u64> {
         _ => return None,
     })
 }
+
+/// The tool that carries JSON-mode answers for formats without a JSON mode (Anthropic, Bedrock):
+/// the request offers only it and forces it, and its input comes back as the message content.
+pub const JSON_TOOL: &str = "switchyard_json_response";
+
+/// The input schema of the JSON tool for an OpenAI `response_format`, or `None` for text.
+pub fn json_tool_schema(
+    response_format: &serde_json::Value,
+) -> Result<Option<serde_json::Value>, TranslateError> {
+    match response_format
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+    {
+        None | Some("text") => Ok(None),
+        Some("json_object") => Ok(Some(serde_json::json!({"type": "object"}))),
+        Some("json_schema") => Ok(Some(
+            response_format
+                .pointer("/json_schema/schema")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({"type": "object"})),
+        )),
+        Some(other) => Err(TranslateError::field(
+            "response_format",
+            format!("unknown response_format type \"{other}\""),
+        )),
+    }
+}

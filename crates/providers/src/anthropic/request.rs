@@ -1,7 +1,7 @@
 //! OpenAI chat completion request → Anthropic Messages request.
 
 use super::DEFAULT_MAX_TOKENS;
-use crate::translate::{thinking_budget, TranslateError};
+use crate::translate::{json_tool_schema, thinking_budget, TranslateError, JSON_TOOL};
 use serde_json::{json, Map, Value};
 
 /// OpenAI fields that have no Anthropic equivalent but are harmless to leave out.
@@ -21,6 +21,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
     out.insert("model".into(), Value::String(model.to_owned()));
     let mut system: Vec<Value> = Vec::new();
     let mut messages: Vec<Value> = Vec::new();
+    let mut json_schema = None;
     for (k, v) in obj {
         match k.as_str() {
             "model" | "messages" | "stream_options" => {}
@@ -102,7 +103,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             "n" if v.is_null() || v.as_u64() == Some(1) => {}
             "logprobs" if v.is_null() || v == &Value::Bool(false) => {}
             "frequency_penalty" | "presence_penalty" if v.is_null() || v.as_f64() == Some(0.0) => {}
-            "response_format" if v.is_null() || v.pointer("/type") == Some(&json!("text")) => {}
+            "response_format" => json_schema = json_tool_schema(v)?,
             other if IGNORED.contains(&other) => {}
             other => {
                 return Err(TranslateError::field(
@@ -111,6 +112,24 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                 ))
             }
         }
+    }
+    if let Some(schema) = json_schema {
+        // Anthropic has no JSON mode: a forced tool whose input is the answer.
+        if out.contains_key("tools") {
+            return Err(TranslateError::field(
+                "response_format",
+                "a JSON response_format cannot be combined with tools for Anthropic models",
+            ));
+        }
+        out.insert(
+            "tools".into(),
+            json!([{"name": JSON_TOOL, "description": "Give the answer as this tool's input.",
+                "input_schema": schema}]),
+        );
+        out.insert(
+            "tool_choice".into(),
+            json!({"type": "tool", "name": JSON_TOOL}),
+        );
     }
     if obj.get("parallel_tool_calls") == Some(&Value::Bool(false)) {
         let tc = out

@@ -1,6 +1,7 @@
 //! Anthropic Message → OpenAI chat completion.
 
 use super::finish_reason;
+use crate::translate::JSON_TOOL;
 use serde_json::{json, Value};
 
 /// OpenAI `usage` from Anthropic's, counting cached input as prompt tokens (as OpenAI does).
@@ -33,6 +34,9 @@ pub fn to_openai(msg: &Value, created: u64) -> Value {
             Some("thinking") => {
                 reasoning.push_str(block.get("thinking").and_then(Value::as_str).unwrap_or(""));
             }
+            Some("tool_use") if block.get("name").and_then(Value::as_str) == Some(JSON_TOOL) => {
+                text.push_str(&block.get("input").map_or_else(|| "{}".to_owned(), Value::to_string));
+            }
             Some("tool_use") => tool_calls.push(json!({
                 "id": block.get("id").cloned().unwrap_or(Value::Null),
                 "type": "function",
@@ -44,6 +48,14 @@ pub fn to_openai(msg: &Value, created: u64) -> Value {
             _ => {}
         }
     }
+    let json_answer = tool_calls.is_empty()
+        && msg
+            .get("content")
+            .and_then(Value::as_array)
+            .is_some_and(|c| {
+                c.iter()
+                    .any(|b| b.get("name").and_then(Value::as_str) == Some(JSON_TOOL))
+            });
     let mut message = json!({
         "role": "assistant",
         "content": if text.is_empty() && !tool_calls.is_empty() { Value::Null } else { json!(text) },
@@ -64,7 +76,7 @@ pub fn to_openai(msg: &Value, created: u64) -> Value {
             "index": 0,
             "message": message,
             "logprobs": null,
-            "finish_reason": finish_reason(msg.get("stop_reason").and_then(Value::as_str)),
+            "finish_reason": if json_answer { "stop" } else { finish_reason(msg.get("stop_reason").and_then(Value::as_str)) },
         }],
         "usage": usage(msg.get("usage").unwrap_or(&Value::Null)),
     })

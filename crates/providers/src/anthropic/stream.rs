@@ -2,6 +2,7 @@
 
 use super::finish_reason;
 use super::response::usage;
+use crate::translate::JSON_TOOL;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -23,6 +24,8 @@ pub struct ChunkTranslator {
     include_usage: bool,
     /// Anthropic content-block index → OpenAI tool_calls index.
     tools: HashMap<u64, usize>,
+    /// Content-block index of the JSON-mode tool, whose input is the answer's text.
+    json_block: Option<u64>,
     input_usage: Value,
     output_tokens: u64,
 }
@@ -62,8 +65,11 @@ impl ChunkTranslator {
             }
             "content_block_start" => {
                 let block = data.get("content_block").unwrap_or(&Value::Null);
-                if block.get("type").and_then(Value::as_str) == Some("tool_use") {
-                    let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let is_json = block.get("name").and_then(Value::as_str) == Some(JSON_TOOL);
+                if block.get("type").and_then(Value::as_str) == Some("tool_use") && is_json {
+                    self.json_block = Some(index);
+                } else if block.get("type").and_then(Value::as_str) == Some("tool_use") {
                     let n = self.tools.len();
                     self.tools.insert(index, n);
                     out.push(self.chunk(
@@ -87,6 +93,13 @@ impl ChunkTranslator {
                             ),
                         );
                     }
+                    Some("input_json_delta")
+                        if self.json_block == data.get("index").and_then(Value::as_u64) =>
+                    {
+                        out.push(
+                            self.chunk(json!({"content": d.get("partial_json")}), Value::Null),
+                        );
+                    }
                     Some("input_json_delta") => {
                         let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
                         let n = self.tools.get(&index).copied().unwrap_or(0);
@@ -102,8 +115,10 @@ impl ChunkTranslator {
                 if let Some(n) = data.pointer("/usage/output_tokens").and_then(Value::as_u64) {
                     self.output_tokens = n;
                 }
-                let reason =
-                    finish_reason(data.pointer("/delta/stop_reason").and_then(Value::as_str));
+                let reason = match self.json_block {
+                    Some(_) if self.tools.is_empty() => "stop",
+                    _ => finish_reason(data.pointer("/delta/stop_reason").and_then(Value::as_str)),
+                };
                 out.push(self.chunk(json!({}), json!(reason)));
             }
             "message_stop" => {

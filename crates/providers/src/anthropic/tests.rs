@@ -90,7 +90,7 @@ fn unrepresentable_fields_are_named() {
         (json!({"logprobs": true}), "logprobs"),
         (json!({"temperature": 1.5}), "temperature"),
         (
-            json!({"response_format": {"type": "json_object"}}),
+            json!({"response_format": {"type": "json_object"}, "tools": [{"type": "function", "function": {"name": "f"}}]}),
             "response_format",
         ),
         (json!({"frequency_penalty": 0.5}), "frequency_penalty"),
@@ -356,4 +356,75 @@ fn cache_control_on_parts_and_tools_reaches_anthropic() {
         out["tools"][0]["cache_control"],
         json!({"type": "ephemeral"})
     );
+}
+
+#[test]
+fn json_mode_is_a_forced_tool_whose_input_is_the_answer() {
+    use crate::translate::JSON_TOOL;
+    let schema =
+        json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]});
+    let req = json!({"messages": [{"role": "user", "content": "n?"}], "tool_choice": "auto",
+        "response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": schema}}});
+    let out = from_openai(&req, "claude-sonnet-4-6").unwrap();
+    assert_eq!(
+        out["tools"],
+        json!([{"name": JSON_TOOL, "description": "Give the answer as this tool's input.", "input_schema": schema}])
+    );
+    assert_eq!(
+        out["tool_choice"],
+        json!({"type": "tool", "name": JSON_TOOL})
+    );
+    let req = json!({"messages": [], "response_format": {"type": "json_object"},
+        "tools": [{"type": "function", "function": {"name": "f"}}]});
+    assert_eq!(
+        from_openai(&req, "m").unwrap_err().param.as_deref(),
+        Some("response_format")
+    );
+
+    let msg = json!({"id": "msg_1", "model": "m", "stop_reason": "tool_use", "usage": {},
+        "content": [{"type": "tool_use", "id": "t", "name": JSON_TOOL, "input": {"n": 3}}]});
+    let out = to_openai(&msg, 0);
+    assert_eq!(out["choices"][0]["message"]["content"], "{\"n\":3}");
+    assert!(out["choices"][0]["message"].get("tool_calls").is_none());
+    assert_eq!(out["choices"][0]["finish_reason"], "stop");
+
+    let mut t = ChunkTranslator::new(0, false);
+    let mut text = String::new();
+    let mut finish = Value::Null;
+    for (name, data) in [
+        (
+            "message_start",
+            json!({"message": {"id": "m1", "model": "m", "usage": {}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"index": 0, "content_block": {"type": "tool_use", "id": "t", "name": JSON_TOOL, "input": {}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\"n\":"}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"index": 0, "delta": {"type": "input_json_delta", "partial_json": " 3}"}}),
+        ),
+        (
+            "message_delta",
+            json!({"delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 2}}),
+        ),
+    ] {
+        let Out::Data(chunks) = t.on_event(name, &data) else {
+            panic!()
+        };
+        for c in chunks {
+            let v: Value = serde_json::from_str(&c).unwrap();
+            assert!(v["choices"][0]["delta"].get("tool_calls").is_none());
+            text.push_str(v["choices"][0]["delta"]["content"].as_str().unwrap_or(""));
+            if !v["choices"][0]["finish_reason"].is_null() {
+                finish = v["choices"][0]["finish_reason"].clone();
+            }
+        }
+    }
+    assert_eq!(text, "{\"n\": 3}");
+    assert_eq!(finish, "stop");
 }

@@ -1,7 +1,7 @@
 //! OpenAI chat completion request → Bedrock Converse request.
 
 use super::is_anthropic;
-use crate::translate::{thinking_budget, TranslateError};
+use crate::translate::{json_tool_schema, thinking_budget, TranslateError, JSON_TOOL};
 use serde_json::{json, Map, Value};
 
 /// Harmless OpenAI fields with no Converse equivalent. Converse has no switch for parallel tool
@@ -30,6 +30,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
     let mut extra = Map::new();
     let mut choice: Option<Value> = None;
     let mut no_tools = false;
+    let mut json_schema = None;
     for (k, v) in obj {
         if v.is_null() {
             continue;
@@ -59,6 +60,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                 inference.insert("stopSequences".into(), list);
             }
             "n" if v.as_u64() == Some(1) => {}
+            "response_format" => json_schema = json_tool_schema(v)?,
             "top_k" if is_anthropic(model) => {
                 extra.insert("top_k".into(), v.clone());
             }
@@ -116,7 +118,21 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
     if !system.is_empty() {
         out.insert("system".into(), Value::Array(system));
     }
-    let tools = tools(obj.get("tools"))?;
+    let mut tools = tools(obj.get("tools"))?;
+    if let Some(schema) = json_schema {
+        // Converse has no JSON mode: a forced tool whose input is the answer.
+        if tools.is_some() {
+            return Err(TranslateError::field(
+                "response_format",
+                "a JSON response_format cannot be combined with tools on Bedrock",
+            ));
+        }
+        tools = Some(vec![json!({"toolSpec": {"name": JSON_TOOL,
+            "description": "Give the answer as this tool's input.",
+            "inputSchema": {"json": schema}}})]);
+        choice = Some(json!({"tool": {"name": JSON_TOOL}}));
+        no_tools = false;
+    }
     let history_uses_tools = out["messages"].to_string().contains("\"toolUse\"");
     if let Some(tools) = tools {
         // Converse has no "none": without tool history the tools are simply not offered; with it

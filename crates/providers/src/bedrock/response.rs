@@ -1,6 +1,7 @@
 //! Bedrock Converse response → OpenAI chat completion.
 
 use super::{finish_reason, usage};
+use crate::translate::JSON_TOOL;
 use serde_json::{json, Value};
 
 /// Converts a Converse response; Converse names neither the answer nor the model, so `id` and
@@ -9,6 +10,7 @@ pub fn to_openai(resp: &Value, id: &str, model: &str, created: u64) -> Value {
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut calls = Vec::new();
+    let mut json_answer = false;
     for b in resp
         .pointer("/output/message/content")
         .and_then(Value::as_array)
@@ -17,6 +19,15 @@ pub fn to_openai(resp: &Value, id: &str, model: &str, created: u64) -> Value {
     {
         if let Some(t) = b.get("text").and_then(Value::as_str) {
             text.push_str(t);
+        } else if let Some(u) = b
+            .get("toolUse")
+            .filter(|u| u.get("name").and_then(Value::as_str) == Some(JSON_TOOL))
+        {
+            json_answer = true;
+            text.push_str(
+                &u.get("input")
+                    .map_or_else(|| "{}".to_owned(), Value::to_string),
+            );
         } else if let Some(u) = b.get("toolUse") {
             calls.push(json!({
                 "id": u.get("toolUseId"),
@@ -33,6 +44,11 @@ pub fn to_openai(resp: &Value, id: &str, model: &str, created: u64) -> Value {
             reasoning.push_str(r);
         }
     }
+    let finish = if json_answer && calls.is_empty() {
+        "stop"
+    } else {
+        finish_reason(resp.get("stopReason").and_then(Value::as_str))
+    };
     let mut message = json!({
         "role": "assistant",
         "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { json!(text) },
@@ -53,7 +69,7 @@ pub fn to_openai(resp: &Value, id: &str, model: &str, created: u64) -> Value {
             "index": 0,
             "message": message,
             "logprobs": null,
-            "finish_reason": finish_reason(resp.get("stopReason").and_then(Value::as_str)),
+            "finish_reason": finish,
         }],
         "usage": usage(resp.get("usage").unwrap_or(&Value::Null)),
     })

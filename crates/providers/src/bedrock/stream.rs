@@ -5,6 +5,7 @@
 //! contentBlockStop, then messageStop (the stop reason), then metadata (usage), the last event.
 
 use super::{error_type, finish_reason, usage};
+use crate::translate::JSON_TOOL;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -20,6 +21,8 @@ pub struct ChunkTranslator {
     model: String,
     /// contentBlockIndex → OpenAI tool_calls index.
     tools: HashMap<u64, usize>,
+    /// contentBlockIndex of the JSON-mode tool, whose input is the answer's text.
+    json_block: Option<u64>,
     stopped: bool,
     done: bool,
 }
@@ -85,7 +88,10 @@ impl ChunkTranslator {
                 out.push(self.chunk(json!({"role": "assistant", "content": ""}), Value::Null));
             }
             "contentBlockStart" => {
-                if let Some(t) = v.pointer("/start/toolUse") {
+                let name = v.pointer("/start/toolUse/name").and_then(Value::as_str);
+                if name == Some(JSON_TOOL) {
+                    self.json_block = Some(index);
+                } else if let Some(t) = v.pointer("/start/toolUse") {
                     let n = self.tools.len();
                     self.tools.insert(index, n);
                     out.push(self.chunk(
@@ -99,6 +105,11 @@ impl ChunkTranslator {
                 let d = v.get("delta").unwrap_or(&Value::Null);
                 if let Some(t) = d.get("text").and_then(Value::as_str) {
                     out.push(self.chunk(json!({ "content": t }), Value::Null));
+                } else if let (Some(a), true) = (
+                    d.pointer("/toolUse/input").and_then(Value::as_str),
+                    self.json_block == Some(index),
+                ) {
+                    out.push(self.chunk(json!({ "content": a }), Value::Null));
                 } else if let Some(a) = d.pointer("/toolUse/input").and_then(Value::as_str) {
                     let n = self.tools.get(&index).copied().unwrap_or(0);
                     out.push(self.chunk(
@@ -112,7 +123,10 @@ impl ChunkTranslator {
             }
             "messageStop" => {
                 self.stopped = true;
-                let reason = finish_reason(v.get("stopReason").and_then(Value::as_str));
+                let reason = match self.json_block {
+                    Some(_) if self.tools.is_empty() => "stop",
+                    _ => finish_reason(v.get("stopReason").and_then(Value::as_str)),
+                };
                 out.push(self.chunk(json!({}), json!(reason)));
             }
             "metadata" if self.stopped => {

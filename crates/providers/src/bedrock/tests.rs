@@ -80,10 +80,7 @@ fn tool_choice_none_thinking_and_refusals() {
             json!({"messages": [], "reasoning_effort": "low"}),
             "reasoning_effort",
         ),
-        (
-            json!({"messages": [], "response_format": {"type": "json_object"}}),
-            "response_format",
-        ),
+        (json!({"messages": [], "seed": 3}), "seed"),
         (json!({"messages": [], "n": 2}), "n"),
         (
             json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}),
@@ -253,4 +250,47 @@ fn paths_embeddings_and_model_ids() {
     );
     let out = embed::to_openai(&json!({"embeddings": {"float": [[1.0], [2.0]]}}), &echo);
     assert_eq!(out["data"][1]["embedding"], json!([2.0]));
+}
+
+#[test]
+fn json_mode_is_a_forced_tool_whose_input_is_the_answer() {
+    use crate::translate::JSON_TOOL;
+    let req = json!({"messages": [{"role": "user", "content": "n?"}], "response_format": {"type": "json_object"}});
+    let out = from_openai(&req, "amazon.nova-pro-v1:0").unwrap();
+    assert_eq!(
+        out["toolConfig"]["toolChoice"],
+        json!({"tool": {"name": JSON_TOOL}})
+    );
+    assert_eq!(
+        out["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"],
+        json!({"json": {"type": "object"}})
+    );
+    let resp = json!({"output": {"message": {"role": "assistant", "content": [
+        {"toolUse": {"toolUseId": "t", "name": JSON_TOOL, "input": {"n": 3}}}]}},
+        "stopReason": "tool_use", "usage": {}});
+    let out = to_openai(&resp, "c", "m", 0);
+    assert_eq!(out["choices"][0]["message"]["content"], "{\"n\":3}");
+    assert_eq!(out["choices"][0]["finish_reason"], "stop");
+    let mut t = ChunkTranslator::new(0, false, "c", "m");
+    let out = run(
+        &mut t,
+        &[
+            ("messageStart", json!({"role": "assistant"})),
+            (
+                "contentBlockStart",
+                json!({"contentBlockIndex": 0, "start": {"toolUse": {"toolUseId": "t", "name": JSON_TOOL}}}),
+            ),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"toolUse": {"input": "{\"n\":3}"}}}),
+            ),
+            ("messageStop", json!({"stopReason": "tool_use"})),
+            ("metadata", json!({"usage": {}})),
+        ],
+    );
+    assert_eq!(
+        out[1]["choices"][0]["delta"],
+        json!({"content": "{\"n\":3}"})
+    );
+    assert_eq!(out[2]["choices"][0]["finish_reason"], "stop");
 }

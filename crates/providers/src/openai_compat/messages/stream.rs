@@ -53,6 +53,8 @@ impl EventTranslator {
             "stop_reason": null, "stop_sequence": null,
             "usage": {"input_tokens": 0, "output_tokens": 0}}}),
         ));
+        // As Anthropic does: a ping right after message_start.
+        out.push(frame("ping", &json!({"type": "ping"})));
     }
 
     fn close(&mut self, out: &mut Vec<String>) {

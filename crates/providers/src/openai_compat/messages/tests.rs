@@ -147,6 +147,7 @@ fn streamed_text_and_tool_call_become_the_event_sequence() {
         names,
         vec![
             "message_start",
+            "ping",
             "content_block_start",
             "content_block_delta",
             "content_block_delta",
@@ -161,22 +162,22 @@ fn streamed_text_and_tool_call_become_the_event_sequence() {
     );
     assert_eq!(frames[0].1["message"]["id"], "msg_c1");
     assert_eq!(
-        frames[2].1["delta"],
+        frames[3].1["delta"],
         json!({"type": "text_delta", "text": "Let me "})
     );
     assert_eq!(
-        frames[5].1["content_block"],
+        frames[6].1["content_block"],
         json!({"type": "tool_use", "id": "call_9", "name": "get_weather", "input": {}})
     );
-    assert_eq!(frames[5].1["index"], 1);
+    assert_eq!(frames[6].1["index"], 1);
     let args: String = frames
         .iter()
         .filter_map(|(_, d)| d.pointer("/delta/partial_json").and_then(Value::as_str))
         .collect();
     assert_eq!(args, "{\"city\":\"Paris\"}");
-    assert_eq!(frames[9].1["delta"]["stop_reason"], "tool_use");
-    assert_eq!(frames[9].1["usage"]["output_tokens"], 9);
-    assert_eq!(frames[9].1["usage"]["input_tokens"], 12);
+    assert_eq!(frames[10].1["delta"]["stop_reason"], "tool_use");
+    assert_eq!(frames[10].1["usage"]["output_tokens"], 9);
+    assert_eq!(frames[10].1["usage"]["input_tokens"], 12);
 }
 
 #[test]
