@@ -77,3 +77,41 @@ pub fn openai_list<'a>(
         "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
     })
 }
+
+/// What a translated embeddings request carries: texts, an optional size, the encoding.
+pub struct EmbedArgs<'a> {
+    pub texts: Vec<&'a str>,
+    pub dimensions: Option<Value>,
+    pub base64: bool,
+}
+
+/// Reads an OpenAI embeddings request for `provider` (named in errors); fields other than
+/// `model`, `input`, `user`, `dimensions` and `encoding_format` are refused.
+pub fn parse<'a>(
+    req: &'a Value,
+    provider: &str,
+) -> Result<EmbedArgs<'a>, crate::translate::TranslateError> {
+    let obj = req.as_object().ok_or_else(|| {
+        crate::translate::TranslateError::field("", "request body must be a JSON object")
+    })?;
+    let mut dimensions = None;
+    let mut base64 = false;
+    for (k, v) in obj {
+        match k.as_str() {
+            "model" | "input" | "user" => {}
+            "dimensions" => dimensions = Some(v.clone()).filter(|d| !d.is_null()),
+            "encoding_format" => base64 = wants_base64(v)?,
+            other => {
+                return Err(crate::translate::TranslateError::field(
+                    other,
+                    format!("'{other}' cannot be sent to a {provider} embedding model"),
+                ))
+            }
+        }
+    }
+    Ok(EmbedArgs {
+        texts: input_texts(req, provider)?,
+        dimensions,
+        base64,
+    })
+}

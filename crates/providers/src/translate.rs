@@ -55,3 +55,102 @@ pub fn json_tool_schema(
         )),
     }
 }
+
+/// OpenAI's `stop` (a string or a list) as a list.
+pub fn stop_list(v: &serde_json::Value) -> Result<serde_json::Value, TranslateError> {
+    match v {
+        serde_json::Value::String(s) => Ok(serde_json::json!([s])),
+        serde_json::Value::Array(_) => Ok(v.clone()),
+        _ => Err(TranslateError::field(
+            "stop",
+            "stop must be a string or an array",
+        )),
+    }
+}
+
+/// The media type and base64 data of a `data:` URL (`None` when `url` is not one).
+pub fn data_url<'a>(
+    url: &'a str,
+    path: &str,
+) -> Result<Option<(&'a str, &'a str)>, TranslateError> {
+    let Some(rest) = url.strip_prefix("data:") else {
+        return Ok(None);
+    };
+    let (meta, data) = rest
+        .split_once(',')
+        .ok_or_else(|| TranslateError::field(path, "malformed data URL"))?;
+    let mime = meta
+        .strip_suffix(";base64")
+        .ok_or_else(|| TranslateError::field(path, "data URLs must be base64-encoded"))?;
+    Ok(Some((mime, data)))
+}
+
+/// One call of an assistant message's `tool_calls`: its id, function name and parsed arguments
+/// (empty arguments are `{}`); `path` names the call in errors.
+pub fn tool_call<'a>(
+    c: &'a serde_json::Value,
+    path: &str,
+) -> Result<(&'a str, &'a str, serde_json::Value), TranslateError> {
+    let name = c
+        .pointer("/function/name")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| TranslateError::field(&format!("{path}.function.name"), "required"))?;
+    let args = c
+        .pointer("/function/arguments")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("{}");
+    let input = if args.trim().is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::from_str(args).map_err(|e| {
+            TranslateError::field(
+                &format!("{path}.function.arguments"),
+                format!("tool call arguments must be JSON: {e}"),
+            )
+        })?
+    };
+    let id = c
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    Ok((id, name, input))
+}
+
+/// The text of a `tool` message's content (a string, or text parts joined).
+pub fn tool_result_text(content: &serde_json::Value) -> String {
+    match content {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|p| p.get("text").and_then(serde_json::Value::as_str))
+            .collect::<Vec<_>>()
+            .join(""),
+        other => other.to_string(),
+    }
+}
+
+/// Appends `new` items to a conversation turn of `role`, merging into the previous turn when the
+/// role repeats (formats that require alternating roles, and parallel tool results that must
+/// share one turn); `key` is where a turn keeps its items (`content`, or Gemini's `parts`).
+pub fn push_turn(
+    turns: &mut Vec<serde_json::Value>,
+    role: &str,
+    key: &str,
+    new: Vec<serde_json::Value>,
+) {
+    if new.is_empty() {
+        return;
+    }
+    if let Some(last) = turns.last_mut() {
+        if last.get("role").and_then(serde_json::Value::as_str) == Some(role) {
+            if let Some(serde_json::Value::Array(items)) = last.get_mut(key) {
+                items.extend(new);
+                return;
+            }
+        }
+    }
+    let mut turn = serde_json::Map::new();
+    turn.insert("role".into(), serde_json::json!(role));
+    turn.insert(key.into(), serde_json::Value::Array(new));
+    turns.push(serde_json::Value::Object(turn));
+}

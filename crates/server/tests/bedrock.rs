@@ -32,20 +32,6 @@ async fn start_bedrock() -> Harness {
     start_with_mock(&yaml(SECRET), axum::Router::new(), mock_opts()).await
 }
 
-fn data_events(body: &bytes::Bytes) -> Vec<Value> {
-    String::from_utf8_lossy(body)
-        .split("\n\n")
-        .filter_map(|e| e.lines().find_map(|l| l.strip_prefix("data: ")))
-        .map(|d| {
-            if d == "[DONE]" {
-                json!("[DONE]")
-            } else {
-                serde_json::from_str(d).unwrap()
-            }
-        })
-        .collect()
-}
-
 const MODEL: &str = "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 #[tokio::test]

@@ -16,20 +16,6 @@ async fn start_gemini() -> Harness {
     start_with(YAML, axum::Router::new()).await
 }
 
-fn data_events(body: &bytes::Bytes) -> Vec<Value> {
-    String::from_utf8_lossy(body)
-        .split("\n\n")
-        .filter_map(|e| e.lines().find_map(|l| l.strip_prefix("data: ")))
-        .map(|d| {
-            if d == "[DONE]" {
-                json!("[DONE]")
-            } else {
-                serde_json::from_str(d).unwrap()
-            }
-        })
-        .collect()
-}
-
 fn sent(h: &Harness, i: usize) -> (String, Value) {
     let rec = &h.mock.requests()[i];
     (rec.target.clone(), serde_json::from_str(&rec.body).unwrap())

@@ -1,7 +1,10 @@
 //! OpenAI chat completion request → Anthropic Messages request.
 
 use super::DEFAULT_MAX_TOKENS;
-use crate::translate::{json_tool_schema, thinking_budget, TranslateError, JSON_TOOL};
+use crate::translate::{
+    data_url, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call, TranslateError,
+    JSON_TOOL,
+};
 use serde_json::{json, Map, Value};
 
 /// OpenAI fields that have no Anthropic equivalent but are harmless to leave out.
@@ -51,21 +54,11 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                     out.insert(k.clone(), v.clone());
                 }
             }
-            "stop" => match v {
-                Value::Null => {}
-                Value::String(s) => {
-                    out.insert("stop_sequences".into(), json!([s]));
+            "stop" => {
+                if !v.is_null() {
+                    out.insert("stop_sequences".into(), stop_list(v)?);
                 }
-                Value::Array(_) => {
-                    out.insert("stop_sequences".into(), v.clone());
-                }
-                _ => {
-                    return Err(TranslateError::field(
-                        k,
-                        "stop must be a string or an array",
-                    ))
-                }
-            },
+            }
             "tools" => {
                 if let Some(tools) = tools(v)? {
                     out.insert("tools".into(), tools);
@@ -311,13 +304,7 @@ fn block(p: &Value, path: &str) -> Result<Value, TranslateError> {
 /// `data:` URLs become base64 sources; http(s) URLs are passed as URL sources, which Anthropic
 /// fetches itself.
 fn image_block(url: &str, path: &str) -> Result<Value, TranslateError> {
-    if let Some(rest) = url.strip_prefix("data:") {
-        let (meta, data) = rest
-            .split_once(',')
-            .ok_or_else(|| TranslateError::field(path, "malformed data URL"))?;
-        let media_type = meta
-            .strip_suffix(";base64")
-            .ok_or_else(|| TranslateError::field(path, "image data URLs must be base64-encoded"))?;
+    if let Some((media_type, data)) = data_url(url, path)? {
         return Ok(
             json!({"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}),
         );
@@ -329,23 +316,6 @@ fn image_block(url: &str, path: &str) -> Result<Value, TranslateError> {
         path,
         "image URLs must be http(s) or data: URLs",
     ))
-}
-
-/// Appends blocks to the conversation, merging into the previous message when the role repeats
-/// (Anthropic requires alternating roles; OpenAI sends one message per tool result).
-fn push(messages: &mut Vec<Value>, role: &str, blocks: Vec<Value>) {
-    if blocks.is_empty() {
-        return;
-    }
-    if let Some(last) = messages.last_mut() {
-        if last.get("role").and_then(Value::as_str) == Some(role) {
-            if let Some(Value::Array(content)) = last.get_mut("content") {
-                content.extend(blocks);
-                return;
-            }
-        }
-    }
-    messages.push(json!({"role": role, "content": blocks}));
 }
 
 fn convert_message(
@@ -363,38 +333,17 @@ fn convert_message(
     let cpath = format!("{path}.content");
     match role {
         "system" | "developer" => system.extend(text_blocks(content, &cpath)?),
-        "user" => push(messages, "user", text_blocks(content, &cpath)?),
+        "user" => push_turn(messages, "user", "content", text_blocks(content, &cpath)?),
         "assistant" => {
             let mut blocks = text_blocks(content, &cpath)?;
             if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
                 for (j, c) in calls.iter().enumerate() {
-                    let cp = format!("{path}.tool_calls[{j}]");
-                    let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
-                    let name = c
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            TranslateError::field(&format!("{cp}.function.name"), "required")
-                        })?;
-                    let args = c
-                        .pointer("/function/arguments")
-                        .and_then(Value::as_str)
-                        .unwrap_or("{}");
-                    let input: Value = if args.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(args).map_err(|e| {
-                            TranslateError::field(
-                                &format!("{cp}.function.arguments"),
-                                format!("tool call arguments must be JSON: {e}"),
-                            )
-                        })?
-                    };
+                    let (id, name, input) = tool_call(c, &format!("{path}.tool_calls[{j}]"))?;
                     blocks
                         .push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
                 }
             }
-            push(messages, "assistant", blocks);
+            push_turn(messages, "assistant", "content", blocks);
         }
         "tool" => {
             let id = m
@@ -410,9 +359,10 @@ fn convert_message(
                 Value::String(s) => json!(s),
                 other => Value::Array(text_blocks(other, &cpath)?),
             };
-            push(
+            push_turn(
                 messages,
                 "user",
+                "content",
                 vec![json!({"type": "tool_result", "tool_use_id": id, "content": result})],
             );
         }

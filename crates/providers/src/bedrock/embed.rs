@@ -2,7 +2,7 @@
 //! Embeddings (one text per request: `inputText`, `dimensions`) and Cohere Embed (`texts`,
 //! `input_type`, `embedding_types`).
 
-use crate::embeddings::{input_texts, openai_list, wants_base64, EmbedEcho};
+use crate::embeddings::{openai_list, parse, EmbedEcho};
 use crate::translate::TranslateError;
 use serde_json::{json, Value};
 
@@ -12,25 +12,8 @@ fn is_cohere(model: &str) -> bool {
 
 /// Builds the InvokeModel body for an embedding model.
 pub fn from_openai(req: &Value, model: &str) -> Result<(Value, EmbedEcho), TranslateError> {
-    let obj = req
-        .as_object()
-        .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
-    let mut dims = None;
-    let mut base64 = false;
-    for (k, v) in obj {
-        match k.as_str() {
-            "model" | "input" | "user" => {}
-            "dimensions" => dims = Some(v.clone()),
-            "encoding_format" => base64 = wants_base64(v)?,
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to a Bedrock embedding model"),
-                ))
-            }
-        }
-    }
-    let texts = input_texts(req, "Bedrock")?;
+    let args = parse(req, "Bedrock")?;
+    let (texts, dims, base64) = (args.texts, args.dimensions, args.base64);
     let body = if is_cohere(model) {
         if dims.is_some() {
             return Err(TranslateError::field(

@@ -1,7 +1,10 @@
 //! OpenAI chat completion request → Bedrock Converse request.
 
 use super::is_anthropic;
-use crate::translate::{json_tool_schema, thinking_budget, TranslateError, JSON_TOOL};
+use crate::translate::{
+    data_url, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call, tool_result_text,
+    TranslateError, JSON_TOOL,
+};
 use serde_json::{json, Map, Value};
 
 /// Harmless OpenAI fields with no Converse equivalent. Converse has no switch for parallel tool
@@ -47,17 +50,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                 inference.insert("topP".into(), v.clone());
             }
             "stop" => {
-                let list = match v {
-                    Value::String(s) => json!([s]),
-                    Value::Array(_) => v.clone(),
-                    _ => {
-                        return Err(TranslateError::field(
-                            k,
-                            "stop must be a string or an array",
-                        ))
-                    }
-                };
-                inference.insert("stopSequences".into(), list);
+                inference.insert("stopSequences".into(), stop_list(v)?);
             }
             "n" if v.as_u64() == Some(1) => {}
             "response_format" => json_schema = json_tool_schema(v)?,
@@ -224,18 +217,12 @@ fn tools(v: Option<&Value>) -> Result<Option<Vec<Value>>, TranslateError> {
 
 /// A `data:` image URL → a Converse image block.
 fn image(url: &str, path: &str) -> Result<Value, TranslateError> {
-    let rest = url.strip_prefix("data:").ok_or_else(|| {
+    let (mime, data) = data_url(url, path)?.ok_or_else(|| {
         TranslateError::field(
             path,
             "Bedrock cannot fetch image URLs itself: send the image as a data: URL (base64)",
         )
     })?;
-    let (meta, data) = rest
-        .split_once(',')
-        .ok_or_else(|| TranslateError::field(path, "malformed data URL"))?;
-    let mime = meta
-        .strip_suffix(";base64")
-        .ok_or_else(|| TranslateError::field(path, "data URLs must be base64-encoded"))?;
     let format = match mime {
         "image/png" => "png",
         "image/jpeg" | "image/jpg" => "jpeg",
@@ -297,21 +284,6 @@ fn blocks(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
     }
 }
 
-fn push(messages: &mut Vec<Value>, role: &str, new: Vec<Value>) {
-    if new.is_empty() {
-        return;
-    }
-    if let Some(last) = messages.last_mut() {
-        if last.get("role").and_then(Value::as_str) == Some(role) {
-            if let Some(Value::Array(c)) = last.get_mut("content") {
-                c.extend(new);
-                return;
-            }
-        }
-    }
-    messages.push(json!({"role": role, "content": new}));
-}
-
 /// System blocks and the alternating conversation Converse requires.
 fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
     let mut system = Vec::new();
@@ -336,7 +308,7 @@ fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateEr
                     system.push(b);
                 }
             }
-            "user" => push(&mut messages, "user", blocks(content, &cpath)?),
+            "user" => push_turn(&mut messages, "user", "content", blocks(content, &cpath)?),
             "assistant" => {
                 let mut b = blocks(content, &cpath)?;
                 for (j, c) in m
@@ -346,31 +318,10 @@ fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateEr
                     .flatten()
                     .enumerate()
                 {
-                    let cp = format!("{path}.tool_calls[{j}]");
-                    let name = c
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            TranslateError::field(&format!("{cp}.function.name"), "required")
-                        })?;
-                    let args = c
-                        .pointer("/function/arguments")
-                        .and_then(Value::as_str)
-                        .unwrap_or("{}");
-                    let input: Value = if args.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(args).map_err(|e| {
-                            TranslateError::field(
-                                &format!("{cp}.function.arguments"),
-                                format!("tool call arguments must be JSON: {e}"),
-                            )
-                        })?
-                    };
-                    let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
+                    let (id, name, input) = tool_call(c, &format!("{path}.tool_calls[{j}]"))?;
                     b.push(json!({"toolUse": {"toolUseId": id, "name": name, "input": input}}));
                 }
-                push(&mut messages, "assistant", b);
+                push_turn(&mut messages, "assistant", "content", b);
             }
             "tool" => {
                 let id = m
@@ -382,18 +333,11 @@ fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateEr
                             "tool messages need tool_call_id",
                         )
                     })?;
-                let text = match content {
-                    Value::String(s) => s.clone(),
-                    Value::Array(items) => items
-                        .iter()
-                        .filter_map(|p| p.get("text").and_then(Value::as_str))
-                        .collect::<Vec<_>>()
-                        .join(""),
-                    other => other.to_string(),
-                };
-                push(
+                let text = tool_result_text(content);
+                push_turn(
                     &mut messages,
                     "user",
+                    "content",
                     vec![
                         json!({"toolResult": {"toolUseId": id, "content": [{"text": text}],
                         "status": "success"}}),

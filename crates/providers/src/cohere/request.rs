@@ -1,6 +1,6 @@
 //! OpenAI chat completion request → Cohere v2 chat request.
 
-use crate::translate::{thinking_budget, TranslateError};
+use crate::translate::{stop_list, thinking_budget, TranslateError};
 use serde_json::{json, Map, Value};
 
 /// Harmless OpenAI fields with no Cohere equivalent. Cohere has no switch for parallel calls.
@@ -55,17 +55,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                 out.insert("k".into(), v.clone());
             }
             "stop" => {
-                let list = match v {
-                    Value::String(s) => json!([s]),
-                    Value::Array(_) => v.clone(),
-                    _ => {
-                        return Err(TranslateError::field(
-                            k,
-                            "stop must be a string or an array",
-                        ))
-                    }
-                };
-                out.insert("stop_sequences".into(), list);
+                out.insert("stop_sequences".into(), stop_list(v)?);
             }
             "n" if v.as_u64() == Some(1) => {}
             "logprobs" if v == &Value::Bool(false) => {}

@@ -1,36 +1,20 @@
 //! OpenAI `/v1/embeddings` → Gemini `batchEmbedContents`, and the answer back.
 
-use crate::embeddings::{input_texts, openai_list, wants_base64, EmbedEcho};
+use crate::embeddings::{openai_list, parse, EmbedEcho};
 use crate::translate::TranslateError;
 use serde_json::{json, Value};
 
 /// Builds the batchEmbedContents body for `model` from an OpenAI embeddings request.
 pub fn from_openai(req: &Value, model: &str) -> Result<(Value, EmbedEcho), TranslateError> {
-    let obj = req
-        .as_object()
-        .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
-    let mut dims = None;
-    let mut base64 = false;
-    for (k, v) in obj {
-        match k.as_str() {
-            "model" | "input" | "user" => {}
-            "dimensions" => dims = v.as_u64(),
-            "encoding_format" => base64 = wants_base64(v)?,
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to a Gemini embedding model"),
-                ))
-            }
-        }
-    }
+    let args = parse(req, "Gemini")?;
     let full = format!("models/{model}");
-    let requests: Vec<Value> = input_texts(req, "Gemini")?
+    let requests: Vec<Value> = args
+        .texts
         .iter()
         .map(|t| {
             let mut r = json!({"model": full, "content": {"parts": [{"text": t}]}});
-            if let Some(d) = dims {
-                r["outputDimensionality"] = json!(d);
+            if let Some(d) = &args.dimensions {
+                r["outputDimensionality"] = d.clone();
             }
             r
         })
@@ -38,7 +22,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<(Value, EmbedEcho), Trans
     Ok((
         json!({ "requests": requests }),
         EmbedEcho {
-            base64,
+            base64: args.base64,
             model: model.to_owned(),
         },
     ))

@@ -2,7 +2,9 @@
 
 use super::schema::to_gemini;
 use super::signature_from_id;
-use crate::translate::{thinking_budget, TranslateError};
+use crate::translate::{
+    data_url, push_turn, stop_list, thinking_budget, tool_call, tool_result_text, TranslateError,
+};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -62,17 +64,7 @@ pub fn from_openai(req: &Value) -> Result<Value, TranslateError> {
                 config.insert("logprobs".into(), v.clone());
             }
             "stop" => {
-                let list = match v {
-                    Value::String(s) => json!([s]),
-                    Value::Array(_) => v.clone(),
-                    _ => {
-                        return Err(TranslateError::field(
-                            k,
-                            "stop must be a string or an array",
-                        ))
-                    }
-                };
-                config.insert("stopSequences".into(), list);
+                config.insert("stopSequences".into(), stop_list(v)?);
             }
             "response_format" => response_format(v, &mut config)?,
             "reasoning_effort" => {
@@ -210,18 +202,12 @@ fn tool_choice(v: &Value) -> Result<Value, TranslateError> {
 
 /// A `data:` URL → Gemini `inlineData`.
 fn inline_data(url: &str, path: &str) -> Result<Value, TranslateError> {
-    let rest = url.strip_prefix("data:").ok_or_else(|| {
+    let (mime, data) = data_url(url, path)?.ok_or_else(|| {
         TranslateError::field(
             path,
             "Gemini cannot fetch image URLs itself: send the image as a data: URL (base64)",
         )
     })?;
-    let (meta, data) = rest
-        .split_once(',')
-        .ok_or_else(|| TranslateError::field(path, "malformed data URL"))?;
-    let mime = meta
-        .strip_suffix(";base64")
-        .ok_or_else(|| TranslateError::field(path, "data URLs must be base64-encoded"))?;
     Ok(json!({"inlineData": {"mimeType": mime, "data": data}}))
 }
 
@@ -292,23 +278,6 @@ fn parts(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
     }
 }
 
-/// Appends parts to the conversation, merging into the previous turn when the role repeats
-/// (parallel function responses must share one turn).
-fn push(contents: &mut Vec<Value>, role: &str, new: Vec<Value>) {
-    if new.is_empty() {
-        return;
-    }
-    if let Some(last) = contents.last_mut() {
-        if last.get("role").and_then(Value::as_str) == Some(role) {
-            if let Some(Value::Array(p)) = last.get_mut("parts") {
-                p.extend(new);
-                return;
-            }
-        }
-    }
-    contents.push(json!({"role": role, "parts": new}));
-}
-
 /// The system parts and the conversation.
 fn contents(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
     let mut system = Vec::new();
@@ -325,7 +294,7 @@ fn contents(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError>
         let cpath = format!("{path}.content");
         match role {
             "system" | "developer" => system.extend(parts(content, &cpath)?),
-            "user" => push(&mut contents, "user", parts(content, &cpath)?),
+            "user" => push_turn(&mut contents, "user", "parts", parts(content, &cpath)?),
             "assistant" => {
                 let mut p = parts(content, &cpath)?;
                 for (j, c) in m
@@ -335,28 +304,7 @@ fn contents(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError>
                     .flatten()
                     .enumerate()
                 {
-                    let cp = format!("{path}.tool_calls[{j}]");
-                    let name = c
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            TranslateError::field(&format!("{cp}.function.name"), "required")
-                        })?;
-                    let args = c
-                        .pointer("/function/arguments")
-                        .and_then(Value::as_str)
-                        .unwrap_or("{}");
-                    let args: Value = if args.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(args).map_err(|e| {
-                            TranslateError::field(
-                                &format!("{cp}.function.arguments"),
-                                format!("tool call arguments must be JSON: {e}"),
-                            )
-                        })?
-                    };
-                    let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
+                    let (id, name, args) = tool_call(c, &format!("{path}.tool_calls[{j}]"))?;
                     names.insert(id.to_owned(), name.to_owned());
                     let mut part = json!({"functionCall": {"name": name, "args": args}});
                     if let Some(sig) = signature_from_id(id) {
@@ -364,7 +312,7 @@ fn contents(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError>
                     }
                     p.push(part);
                 }
-                push(&mut contents, "model", p);
+                push_turn(&mut contents, "model", "parts", p);
             }
             "tool" => {
                 let id = m
@@ -382,23 +330,16 @@ fn contents(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError>
                         format!("no earlier assistant tool call has id '{id}'"),
                     )
                 })?;
-                let text = match content {
-                    Value::String(s) => s.clone(),
-                    Value::Array(items) => items
-                        .iter()
-                        .filter_map(|p| p.get("text").and_then(Value::as_str))
-                        .collect::<Vec<_>>()
-                        .join(""),
-                    other => other.to_string(),
-                };
+                let text = tool_result_text(content);
                 // A JSON object result goes as it is; anything else is wrapped, as Google's SDKs do.
                 let response = match serde_json::from_str::<Value>(&text) {
                     Ok(v @ Value::Object(_)) => v,
                     _ => json!({"result": text}),
                 };
-                push(
+                push_turn(
                     &mut contents,
                     "user",
+                    "parts",
                     vec![json!({"functionResponse": {"name": name, "response": response}})],
                 );
             }

@@ -1,43 +1,21 @@
 //! OpenAI `/v1/embeddings` → Vertex `predict` on a Google embedding model, and the answer back.
 
-use crate::embeddings::{input_texts, openai_list, wants_base64, EmbedEcho};
+use crate::embeddings::{openai_list, parse, EmbedEcho};
 use crate::translate::TranslateError;
 use serde_json::{json, Value};
 
 /// Builds the predict body: one instance per text, `dimensions` → `outputDimensionality`.
 pub fn from_openai(req: &Value, model: &str) -> Result<(Value, EmbedEcho), TranslateError> {
-    let obj = req
-        .as_object()
-        .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
-    let mut parameters = serde_json::Map::new();
-    let mut base64 = false;
-    for (k, v) in obj {
-        match k.as_str() {
-            "model" | "input" | "user" => {}
-            "dimensions" => {
-                parameters.insert("outputDimensionality".into(), v.clone());
-            }
-            "encoding_format" => base64 = wants_base64(v)?,
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to a Vertex embedding model"),
-                ))
-            }
-        }
-    }
-    let instances: Vec<Value> = input_texts(req, "Vertex")?
-        .iter()
-        .map(|t| json!({"content": t}))
-        .collect();
+    let args = parse(req, "Vertex")?;
+    let instances: Vec<Value> = args.texts.iter().map(|t| json!({"content": t})).collect();
     let mut body = json!({ "instances": instances });
-    if !parameters.is_empty() {
-        body["parameters"] = Value::Object(parameters);
+    if let Some(d) = args.dimensions {
+        body["parameters"] = json!({ "outputDimensionality": d });
     }
     Ok((
         body,
         EmbedEcho {
-            base64,
+            base64: args.base64,
             model: model.to_owned(),
         },
     ))

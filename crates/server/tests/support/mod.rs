@@ -145,3 +145,19 @@ pub async fn eventually(mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// The `data:` payloads of an SSE body, in order (`"[DONE]"` as a JSON string), whatever
+/// `event:` lines come with them.
+pub fn data_events(body: &Bytes) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(body)
+        .split("\n\n")
+        .filter_map(|e| e.lines().find_map(|l| l.strip_prefix("data: ")))
+        .map(|d| {
+            if d == "[DONE]" {
+                serde_json::json!("[DONE]")
+            } else {
+                serde_json::from_str(d).unwrap()
+            }
+        })
+        .collect()
+}
