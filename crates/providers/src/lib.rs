@@ -14,6 +14,7 @@ pub mod openai_compat;
 pub mod presets;
 pub mod registry;
 pub mod responses;
+pub mod tokens;
 pub mod translate;
 pub mod vertex;
 

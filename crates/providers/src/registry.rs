@@ -215,6 +215,15 @@ pub fn embeddings_response(kind: ProviderKind, body: &Value, echo: &EmbedEcho) -
     }
 }
 
+/// Whether a model's provider can count tokens itself (else the gateway estimates).
+pub fn counts_tokens(kind: ProviderKind, model: &str) -> bool {
+    match kind {
+        ProviderKind::Anthropic | ProviderKind::Gemini => true,
+        ProviderKind::Vertex => Publisher::of(model) == Publisher::Google,
+        ProviderKind::OpenAiCompatible | ProviderKind::Cohere | ProviderKind::Bedrock => false,
+    }
+}
+
 /// The token-count request for a chat request (Anthropic's `count_tokens` on another format).
 pub fn count_tokens_request(
     kind: ProviderKind,

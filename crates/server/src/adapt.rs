@@ -95,6 +95,31 @@ pub struct Adapted {
     pub dropped: Vec<String>,
 }
 
+/// Anthropic's count_tokens for a provider that cannot count: the gateway's estimate
+/// (`switchyard_providers::tokens`), answered without calling the provider and marked as such.
+pub fn estimate_tokens(
+    upstream: &Upstream,
+    op: Operation,
+    body: &Bytes,
+    model: &str,
+) -> Result<Option<http::Response<axum::body::Body>>, GatewayError> {
+    if op != Operation::CountTokens || registry::counts_tokens(upstream.kind, model) {
+        return Ok(None);
+    }
+    let req = parse_json(body)?;
+    let n = switchyard_providers::tokens::estimate_messages(&req);
+    let body = serde_json::json!({ "input_tokens": n }).to_string();
+    let resp = http::Response::builder()
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header("x-switchyard-token-count", "estimate")
+        .header("x-switchyard-provider", upstream.name_header.clone())
+        .body(axum::body::Body::from(body))
+        .map_err(|e| GatewayError::Internal {
+            detail: e.to_string(),
+        })?;
+    Ok(Some(resp))
+}
+
 /// Fields never dropped: without them there is no request.
 const ESSENTIAL: &[&str] = &["model", "messages", "input", "prompt"];
 

@@ -67,6 +67,11 @@ pub async fn handle(
     ctx.provider = Some(target.provider);
     let upstream = &state.upstreams[target.provider];
     ctx.enter("call");
+    if let Some(answer) = adapt::estimate_tokens(upstream, ctx.op, &body, target.model)? {
+        // count_tokens for a provider without a counting API: answered here, nothing sent.
+        ctx.enter("relay");
+        return Ok(answer);
+    }
     let adapt::Adapted {
         req: mut up_req,
         reply,

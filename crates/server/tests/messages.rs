@@ -120,11 +120,11 @@ async fn gateway_errors_come_in_anthropics_shape() {
     .await;
     assert_eq!(s, 404);
     assert_anthropic_error(&b, "not_found_error");
-    // Counting tokens needs an Anthropic provider: said plainly, in shape.
+    // A malformed count_tokens body is a 400 in shape, also where the gateway estimates.
     let (s, _, b) = send(
         &h,
         "/v1/messages/count_tokens",
-        r#"{"model":"openai/gpt-4o","messages":[]}"#,
+        r#"{"model":"openai/gpt-4o"}"#,
         &[],
     )
     .await;
@@ -267,4 +267,18 @@ async fn streamed_messages_from_an_openai_provider_follow_anthropics_sequence() 
         sent["stream_options"],
         serde_json::json!({"include_usage": true})
     );
+}
+
+#[tokio::test]
+async fn count_tokens_on_an_openai_model_is_estimated_without_calling_it() {
+    let h = start().await;
+    let body = r#"{"model":"openai/gpt-4o","system":"Be brief.","messages":[{"role":"user","content":"Hello there, how are you today?"}]}"#;
+    let (s, headers, b) = send(&h, "/v1/messages/count_tokens", body, &[]).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(headers["x-switchyard-token-count"], "estimate");
+    let expected =
+        switchyard_providers::tokens::estimate_messages(&serde_json::from_str(body).unwrap());
+    assert_eq!(json(&b), serde_json::json!({ "input_tokens": expected }));
+    assert!(expected > 5);
+    assert!(h.mock.requests().is_empty(), "nothing was sent upstream");
 }
