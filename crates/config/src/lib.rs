@@ -14,7 +14,7 @@ mod yaml;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use runtime::{
-    AwsCredentials, BedrockSettings, ClientKey, Config, ImageFetch, Origin, Provider,
+    AwsCredentials, BedrockSettings, ClientKey, Config, ImageFetch, Origin, Provider, RetryBudget,
     ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
 };
 pub use secret::Secret;

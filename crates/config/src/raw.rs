@@ -21,6 +21,128 @@ pub struct RawConfig {
     /// API keys callers must present. SWITCHYARD_API_KEYS (comma-separated) adds more.
     #[serde(default)]
     pub client_keys: Vec<RawClientKey>,
+    /// Named routes: a model name callers use that stands for a tree of targets (fallback,
+    /// load balancing, conditions, ...). See docs/routing.md.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RawNode>,
+}
+
+/// One node of a route: a target (`model`, or `route` naming another route) or a `strategy`
+/// over `targets`. The same schema is accepted per request in the `x-switchyard-config` header.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    /// How the node picks among its targets. Default `single` for a `model`/`route`, else
+    /// `fallback`.
+    pub strategy: Option<RawStrategy>,
+    /// A model name, resolved like any a caller sends (`provider/model`, alias, bare name).
+    pub model: Option<String>,
+    /// Another route's name, used as this node.
+    pub route: Option<String>,
+    /// The child nodes a strategy picks from (in order, for `fallback`).
+    #[serde(default)]
+    pub targets: Vec<RawNode>,
+    /// Share of traffic under `loadbalance` (relative to the siblings'). Default 1.
+    pub weight: Option<f64>,
+    /// Request fields to set when this node is used (e.g. `max_tokens`), merged over the caller's.
+    pub params: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Timeouts for requests through this node, overriding the provider's.
+    pub timeouts: Option<RawRouteTimeouts>,
+    /// `fallback`: statuses that move on to the next target (timeouts and connection errors
+    /// always do). Default 429, 500, 502, 503, 504.
+    pub on_status: Option<Vec<u16>>,
+    /// Retries of a failed attempt on the same target.
+    pub retry: Option<RawRetry>,
+    /// `conditional`: the first branch whose `when` matches the request is used.
+    #[serde(default)]
+    pub conditions: Vec<RawCondition>,
+    /// `conditional`: used when no condition matches.
+    pub default: Option<Box<RawNode>>,
+    /// Keeps a user on one target while it is healthy (`loadbalance`, `least-*`).
+    pub sticky: Option<RawSticky>,
+    /// Prices for `lowest-cost`, per million tokens.
+    pub price: Option<RawPrice>,
+}
+
+/// Strategies a node can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawStrategy {
+    /// The one target.
+    Single,
+    /// Each target in order until one answers.
+    Fallback,
+    /// One target at random, by weight.
+    Loadbalance,
+    /// The first target whose condition matches, else the default.
+    Conditional,
+    /// Lowest moving-average latency of two picked at random (power of two choices).
+    LeastLatency,
+    /// Fewest requests in flight.
+    LeastBusy,
+    /// Cheapest by price, among healthy targets.
+    LowestCost,
+}
+
+/// One branch of a `conditional` node.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    /// A query over `metadata.*`, `params.*` and `headers.*` with `$eq $ne $gt $gte $lt $lte $in
+    /// $nin $regex $and $or`, e.g. `{"metadata.tier": {"$eq": "pro"}}`.
+    pub when: serde_json::Value,
+    /// The node used when `when` matches.
+    pub then: RawNode,
+}
+
+/// Timeouts for a route node, in milliseconds.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouteTimeouts {
+    /// TCP and TLS connect.
+    pub connect_ms: Option<u64>,
+    /// From sending the request to the response headers.
+    pub first_byte_ms: Option<u64>,
+    /// For streams: from the response headers to the first event. Past it the next target is
+    /// tried (nothing has reached the caller yet).
+    pub first_token_ms: Option<u64>,
+    /// Longest gap between two stream chunks.
+    pub idle_ms: Option<u64>,
+    /// The whole exchange.
+    pub total_ms: Option<u64>,
+}
+
+/// Retries of one target.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    /// Further attempts after the first. Default 0.
+    pub attempts: Option<u32>,
+    /// Statuses that are retried (timeouts and connection errors always are). Default 429, 500,
+    /// 502, 503, 504.
+    pub on_status: Option<Vec<u16>>,
+    /// Base of the exponential backoff (full jitter). Default 100.
+    pub backoff_ms: Option<u64>,
+    /// Largest backoff. Default 5000.
+    pub max_backoff_ms: Option<u64>,
+    /// Longest Retry-After honoured; a longer one moves on instead of waiting. Default 30000.
+    pub retry_after_cap_ms: Option<u64>,
+}
+
+/// Sticky routing.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSticky {
+    /// Where the key comes from: `metadata.<field>`, `headers.<name>` or `params.<field>`.
+    pub key: String,
+}
+
+/// Prices per million tokens.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    pub input: f64,
+    pub output: f64,
 }
 
 /// Listener, limits and shutdown.
@@ -40,6 +162,22 @@ pub struct RawServer {
     /// Fetching image URLs for providers that only take inline images (Gemini, Bedrock).
     #[serde(default)]
     pub image_fetch: RawImageFetch,
+    /// Limits on retries across all traffic.
+    #[serde(default)]
+    pub retry_budget: RawRetryBudget,
+    /// Seed for the random draws of load balancing and backoff (for reproducible tests).
+    /// Default: a random seed.
+    pub routing_seed: Option<u64>,
+}
+
+/// The share of traffic that may be retries, so an outage cannot become a retry storm.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetryBudget {
+    /// Retries allowed as a share of requests over the last 10 seconds. Default 0.2.
+    pub ratio: Option<f64>,
+    /// Retries per second always allowed, however little traffic there is. Default 5.
+    pub min_per_sec: Option<u32>,
 }
 
 /// Limits on fetching images for providers that only take them inline.

@@ -20,6 +20,27 @@ pub struct Config {
     /// alias → target model name (itself `provider/model`, a bare name or another alias).
     pub aliases: BTreeMap<String, String>,
     pub image_fetch: ImageFetch,
+    pub retry_budget: RetryBudget,
+    /// Seed for routing's random draws; `None` seeds from entropy.
+    pub routing_seed: Option<u64>,
+    /// Named routes as written; the routing crate builds them against the providers.
+    pub routes: BTreeMap<String, crate::raw::RawNode>,
+}
+
+/// The share of traffic that may be retries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryBudget {
+    pub ratio: f64,
+    pub min_per_sec: u32,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        Self {
+            ratio: 0.2,
+            min_per_sec: 5,
+        }
+    }
 }
 
 /// Limits on fetching images for providers that only take them inline.

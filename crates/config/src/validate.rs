@@ -17,7 +17,7 @@ use std::time::Duration;
 use switchyard_providers::presets::{self, Preset};
 use switchyard_providers::{AuthStyle, ProviderKind};
 
-const TOP_LEVEL: &[&str] = &["server", "providers", "aliases", "client_keys"];
+const TOP_LEVEL: &[&str] = &["server", "providers", "aliases", "client_keys", "routes"];
 
 /// Deserialises the document, expanding `${VAR}` first; on failure reports every bad section.
 pub fn deserialize(doc: Doc, env: &dyn EnvSource) -> Result<RawConfig, ConfigErrors> {
@@ -63,6 +63,18 @@ fn check_each<T: DeserializeOwned>(v: &Value, prefix: &str, errors: &mut Vec<Con
     }
 }
 
+/// Checks each value of a mapping on its own, so every bad entry is reported with its key.
+fn check_map<T: DeserializeOwned>(v: &Value, prefix: &str, errors: &mut Vec<ConfigError>) {
+    match v {
+        Value::Object(items) => {
+            for (k, item) in items {
+                check::<T>(item, &format!("{prefix}.{k}"), errors);
+            }
+        }
+        _ => check::<BTreeMap<String, T>>(v, prefix, errors),
+    }
+}
+
 fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
     let Value::Object(top) = value else {
         errors.push(ConfigError::new(
@@ -77,6 +89,7 @@ fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
             "providers" => check_each::<RawProvider>(v, "providers", errors),
             "aliases" => check::<BTreeMap<String, String>>(v, "aliases", errors),
             "client_keys" => check_each::<RawClientKey>(v, "client_keys", errors),
+            "routes" => check_map::<crate::raw::RawNode>(v, "routes", errors),
             other => errors.push(ConfigError::new(
                 other,
                 format!(
@@ -155,6 +168,15 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
     }
     let client_keys = client_keys(&raw.client_keys, env, &mut errors);
     let image_fetch = image_fetch(&s.image_fetch, &mut errors);
+    let retry_budget = retry_budget(&s.retry_budget, &mut errors);
+    for name in raw.routes.keys() {
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            errors.push(ConfigError::new(
+                format!("routes.{name}"),
+                "route names are model names callers send: no spaces, not empty",
+            ));
+        }
+    }
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(
@@ -175,7 +197,29 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         providers,
         aliases: raw.aliases,
         image_fetch,
+        retry_budget,
+        routing_seed: s.routing_seed,
+        routes: raw.routes,
     })
+}
+
+fn retry_budget(
+    b: &crate::raw::RawRetryBudget,
+    errors: &mut Vec<ConfigError>,
+) -> crate::RetryBudget {
+    let d = crate::RetryBudget::default();
+    if let Some(r) = b.ratio {
+        if !(0.0..=1.0).contains(&r) {
+            errors.push(ConfigError::new(
+                "server.retry_budget.ratio",
+                "must be between 0 and 1",
+            ));
+        }
+    }
+    crate::RetryBudget {
+        ratio: b.ratio.unwrap_or(d.ratio).clamp(0.0, 1.0),
+        min_per_sec: b.min_per_sec.unwrap_or(d.min_per_sec),
+    }
 }
 
 fn image_fetch(f: &crate::raw::RawImageFetch, errors: &mut Vec<ConfigError>) -> crate::ImageFetch {

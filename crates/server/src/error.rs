@@ -56,6 +56,13 @@ pub enum GatewayError {
     UpstreamStatus(Box<UpstreamReply>),
     #[error("the gateway is shutting down")]
     ShuttingDown,
+    /// Every attempt of a route failed: what each got, and the last error (which decides the
+    /// status and shape of the reply).
+    #[error("all {} attempts failed: {}; last: {last}", attempts.len(), attempts.join("; "))]
+    Exhausted {
+        attempts: Vec<String>,
+        last: Box<GatewayError>,
+    },
     #[error("internal error: {detail}")]
     Internal { detail: String },
 }
@@ -181,6 +188,7 @@ impl GatewayError {
                     408 | 429 | 500 | 502 | 503 | 504 | 529
                 ),
             ),
+            E::Exhausted { last, .. } => last.classify(),
             E::ShuttingDown => class(
                 S::SERVICE_UNAVAILABLE,
                 "api_error",
@@ -214,6 +222,9 @@ impl GatewayError {
                 "The gateway hit an internal error; the request id identifies it in the logs."
                     .into()
             }
+            GatewayError::Exhausted { attempts, last } => {
+                format!("{}{}", exhausted_prefix(attempts), last.public_message())
+            }
             other => other.to_string(),
         }
     }
@@ -233,8 +244,26 @@ impl GatewayError {
     /// The reply in the caller's API shape.
     pub fn render(self, dialect: Dialect) -> Response {
         let c = self.classify();
-        let status = c.status.as_u16();
-        let (body, extra) = match (self, dialect) {
+        let (body, extra) = self.body(dialect);
+        let mut resp = (c.status, body).into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        h.extend(extra);
+        resp
+    }
+
+    /// The reply body in the caller's shape, and headers from the provider to pass on.
+    fn body(self, dialect: Dialect) -> (Bytes, HeaderMap) {
+        let status = self.classify().status.as_u16();
+        match (self, dialect) {
+            (GatewayError::Exhausted { attempts, last }, _) => {
+                // The last error's reply, its message saying what every attempt got.
+                let (body, extra) = last.body(dialect);
+                (prefix_message(&body, &exhausted_prefix(&attempts)), extra)
+            }
             (GatewayError::UpstreamStatus(reply), Dialect::OpenAi) => {
                 (normalize_upstream_error(status, &reply.body), reply.headers)
             }
@@ -247,15 +276,7 @@ impl GatewayError {
                 anthropic_body(anthropic_type_for_status(status), &other.public_message()),
                 HeaderMap::new(),
             ),
-        };
-        let mut resp = (c.status, body).into_response();
-        let h = resp.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        h.extend(extra);
-        resp
+        }
     }
 
     /// The error as the last event of a stream that has already started.
@@ -268,6 +289,28 @@ impl GatewayError {
             ),
         }
     }
+}
+
+/// `All 3 attempts failed (a/m1: 503; b/m2: timed out). Last: `
+fn exhausted_prefix(attempts: &[String]) -> String {
+    format!(
+        "All {} attempts failed ({}). Last: ",
+        attempts.len(),
+        attempts.join("; ")
+    )
+}
+
+/// An error body with `prefix` put before its `error.message` (both API shapes keep it there).
+fn prefix_message(body: &Bytes, prefix: &str) -> Bytes {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.clone();
+    };
+    let Some(msg) = v.pointer_mut("/error/message") else {
+        return body.clone();
+    };
+    let text = msg.as_str().unwrap_or_default();
+    *msg = serde_json::Value::String(format!("{prefix}{text}"));
+    Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
 }
 
 impl IntoResponse for GatewayError {

@@ -14,6 +14,7 @@ pub mod images;
 pub mod models;
 pub mod pipeline;
 pub mod relay;
+pub mod route;
 pub mod startup;
 pub mod state;
 pub mod upstream;

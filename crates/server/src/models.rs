@@ -4,7 +4,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use std::collections::HashMap;
 use switchyard_config::Config;
-use switchyard_routing::ModelIndex;
+use switchyard_routing::Router;
 
 #[derive(Serialize)]
 struct Model<'a> {
@@ -26,8 +26,13 @@ pub struct Listing {
     pub by_id: HashMap<String, Bytes>,
 }
 
-pub fn build(index: &ModelIndex, cfg: &Config) -> Listing {
-    let listing = index.listing(cfg);
+pub fn build(router: &Router, cfg: &Config) -> Listing {
+    let mut listing: Vec<(String, &str)> = router
+        .route_names()
+        .into_iter()
+        .map(|r| (r.to_owned(), "switchyard"))
+        .collect();
+    listing.extend(router.index.listing(cfg));
     let by_id = listing
         .iter()
         .map(|(id, owner)| {

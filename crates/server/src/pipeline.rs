@@ -13,11 +13,10 @@
 //! Later stages (limits, guardrails, cache, logging) slot in between these lines; the order is
 //! also drawn in docs/request-lifecycle.md and checked by a test through `ctx.stages`.
 
-use crate::adapt;
 use crate::auth::authenticate;
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
-use crate::relay::{relay, BodyLimits};
+use crate::route;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::response::Response;
@@ -25,7 +24,6 @@ use bytes::Bytes;
 use http::{header, Request};
 use http_body_util::{BodyExt, Limited};
 use switchyard_providers::Operation;
-use switchyard_routing::ResolveError;
 use switchyard_wire::peek::{peek, Required};
 
 /// The documented stage order; `ctx.stages` of a successful request equals this.
@@ -55,65 +53,16 @@ pub async fn handle(
         param: e.param,
     })?;
     ctx.enter("resolve");
-    let target = state.index.resolve(&peeked.model).map_err(|e| match e {
-        ResolveError::NoProviders => GatewayError::NoProviders,
-        ResolveError::UnknownModel => GatewayError::UnknownModel {
-            model: peeked.model.clone(),
-        },
-        ResolveError::AliasLoop => GatewayError::Internal {
-            detail: format!("alias loop for {}", peeked.model),
-        },
-    })?;
-    ctx.provider = Some(target.provider);
-    let upstream = &state.upstreams[target.provider];
+    let plan = route::plan(state, &parts.headers, &peeked.model)?;
+    ctx.requested_model = Some(peeked.model.clone());
     ctx.enter("call");
-    if let Some(answer) = adapt::estimate_tokens(upstream, ctx.op, &body, target.model)? {
-        // count_tokens for a provider without a counting API: answered here, nothing sent.
-        ctx.enter("relay");
-        return Ok(answer);
-    }
-    let adapt::Adapted {
-        req: mut up_req,
-        reply,
-        dropped,
-    } = adapt::request(
-        upstream,
-        &state.images,
-        ctx.op,
-        &body,
-        &peeked,
-        target.model,
-    )
-    .await?;
-    ctx.requested_model = Some(peeked.model);
-    let h = up_req.headers_mut();
-    h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));
-    for name in switchyard_providers::registry::forwarded_headers(upstream.kind) {
-        if let Some(v) = parts.headers.get(*name) {
-            h.insert(*name, v.clone());
-        }
-    }
-    h.insert("x-request-id", ctx.request_id.clone());
-    upstream.authorize(&mut up_req).await?;
-    let deadline = tokio::time::Instant::from_std(ctx.started) + upstream.timeouts.total;
-    let resp = upstream.send(up_req, deadline).await?;
-    ctx.enter("relay");
-    let limits = BodyLimits {
-        idle: upstream.timeouts.idle,
-        deadline,
+    let incoming = route::attempt::Incoming {
+        headers: &parts.headers,
+        body: &body,
+        peeked: &peeked,
+        required: required(ctx.op),
     };
-    let stop = state.hard_stop.subscribe();
-    let mut out = relay(&upstream.name, resp, limits, stop, reply, ctx.op.dialect()).await?;
-    out.headers_mut()
-        .insert("x-switchyard-provider", upstream.name_header.clone());
-    if !dropped.is_empty() {
-        // Dropping is configured, never silent: the caller can see what the provider did not get.
-        if let Ok(v) = http::HeaderValue::from_str(&dropped.join(",")) {
-            out.headers_mut().insert("x-switchyard-dropped-params", v);
-        }
-        tracing::debug!(provider = %upstream.name, dropped = ?dropped, "request fields dropped");
-    }
-    Ok(out)
+    route::run(state, ctx, incoming, plan).await
 }
 
 fn required(op: Operation) -> Required {

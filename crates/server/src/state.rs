@@ -4,12 +4,19 @@ use crate::upstream::Upstream;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use switchyard_config::{Config, ConfigError};
-use switchyard_routing::ModelIndex;
+use switchyard_routing::Router;
 use tokio::sync::watch;
 
 pub struct AppState {
     pub cfg: Config,
-    pub index: ModelIndex,
+    /// Model resolution and the named routes.
+    pub router: Router,
+    /// Route targets' recent behaviour.
+    pub health: crate::route::Health,
+    /// The share of traffic retries may take.
+    pub budget: crate::route::Budget,
+    /// Seeds each request's random draws.
+    rng: std::sync::Mutex<fastrand::Rng>,
     /// One per `cfg.providers` entry, same order.
     pub upstreams: Vec<Upstream>,
     /// Downloads images for providers that take them only inline.
@@ -25,7 +32,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn build(cfg: Config) -> Result<Arc<Self>, Vec<ConfigError>> {
-        let index = ModelIndex::build(&cfg)?;
+        let router = Router::build(&cfg)?;
+        let budget = crate::route::Budget::new(cfg.retry_budget);
+        let rng = cfg
+            .routing_seed
+            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         let mut upstreams = Vec::with_capacity(cfg.providers.len());
         let mut errors = Vec::new();
         let tls = crate::upstream::tls_config().map_err(|e| vec![ConfigError::new("", e)])?;
@@ -38,16 +49,31 @@ impl AppState {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let models = crate::models::build(&index, &cfg);
+        let models = crate::models::build(&router, &cfg);
         let images = crate::images::ImageFetcher::new(tls, cfg.image_fetch);
         Ok(Arc::new(Self {
             images,
             cfg,
-            index,
+            health: crate::route::Health::default(),
+            budget,
+            rng: std::sync::Mutex::new(rng),
+            router,
             upstreams,
             models,
             draining: AtomicBool::new(false),
             hard_stop: watch::channel(false).0,
         }))
+    }
+}
+
+impl AppState {
+    /// A generator for one request's draws, from the shared seeded one (so a seeded gateway
+    /// makes the same choices for the same sequence of requests).
+    pub fn rng(&self) -> fastrand::Rng {
+        let mut shared = self
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        fastrand::Rng::with_seed(shared.u64(..))
     }
 }

@@ -215,7 +215,7 @@ async fn zero_config_env_routes_claude_models_to_anthropic() {
         ("claude-3-5-haiku-latest", "anthropic"),
         ("gpt-4o-mini", "openai"),
     ] {
-        let r = state.index.resolve(model).unwrap();
+        let r = state.router.index.resolve(model).unwrap();
         assert_eq!(state.upstreams[r.provider].name, provider, "{model}");
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

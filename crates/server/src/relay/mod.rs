@@ -55,6 +55,9 @@ fn copied_headers(from: &HeaderMap) -> HeaderMap {
 pub struct BodyLimits {
     pub idle: Duration,
     pub deadline: Instant,
+    /// For streams: the first event must arrive this soon after the headers, or the attempt
+    /// fails before anything reaches the caller (so a route can try its next target).
+    pub first_token: Option<Duration>,
 }
 
 /// Fires when the drain deadline passes.
@@ -93,15 +96,22 @@ pub async fn relay(
         .and_then(Framing::for_content_type);
     let mut out = if let Some(framing) = framing {
         let translator = translate::stream_translator(&reply);
-        let mut r = Response::new(sse_body(
-            provider.to_owned(),
-            body,
-            framing,
-            limits,
+        let mut relay = SseRelay {
             stop,
-            translator,
             dialect,
-        ));
+            translator,
+            saw_end: false,
+            provider: provider.to_owned(),
+            body,
+            parser: framing,
+            limits,
+            done: false,
+            first: None,
+        };
+        if let Some(within) = limits.first_token {
+            relay.prefetch(within).await?;
+        }
+        let mut r = Response::new(sse_body(relay));
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
@@ -200,6 +210,45 @@ struct SseRelay {
     parser: Framing,
     limits: BodyLimits,
     done: bool,
+    /// An event read ahead (the first token, under a first-token timeout), sent first.
+    first: Option<switchyard_wire::sse::SseEvent>,
+}
+
+impl SseRelay {
+    /// Reads until the first event (comments aside) within `within`; it is kept for the body.
+    async fn prefetch(&mut self, within: Duration) -> Result<(), GatewayError> {
+        let until = self.limits.deadline.min(Instant::now() + within);
+        let protocol = |detail: String| GatewayError::UpstreamProtocol {
+            provider: self.provider.clone(),
+            detail,
+        };
+        loop {
+            match self.parser.next_event() {
+                Ok(Some(ev)) if ev.is_comment_only() => continue,
+                Ok(Some(ev)) => {
+                    self.first = Some(ev);
+                    return Ok(());
+                }
+                Ok(None) => {}
+                Err(detail) => return Err(protocol(format!("undecodable event stream: {detail}"))),
+            }
+            match tokio::time::timeout_at(until, self.body.frame()).await {
+                Err(_) => {
+                    return Err(GatewayError::UpstreamTimeout {
+                        provider: self.provider.clone(),
+                        phase: "waiting for the first token",
+                    })
+                }
+                Ok(None) => return Err(protocol("the stream ended before its first event".into())),
+                Ok(Some(Err(e))) => return Err(protocol(format!("stream broke off: {e}"))),
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.parser.push(&data);
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn error_frame(e: &GatewayError, dialect: Dialect) -> Result<Frame<Bytes>, Infallible> {
@@ -208,29 +257,14 @@ fn error_frame(e: &GatewayError, dialect: Dialect) -> Result<Frame<Bytes>, Infal
 }
 
 /// An SSE body that forwards each complete upstream event as soon as it is parsed.
-fn sse_body(
-    provider: String,
-    body: UpstreamBody,
-    framing: Framing,
-    limits: BodyLimits,
-    stop: StopSignal,
-    translator: Option<Translator>,
-    dialect: Dialect,
-) -> Body {
-    let relay = SseRelay {
-        stop,
-        dialect,
-        translator,
-        saw_end: false,
-        provider,
-        body,
-        parser: framing,
-        limits,
-        done: false,
-    };
+fn sse_body(relay: SseRelay) -> Body {
     let stream = futures_util::stream::unfold(relay, |mut r| async move {
         loop {
-            let next = match r.parser.next_event() {
+            let next = match r
+                .first
+                .take()
+                .map_or_else(|| r.parser.next_event(), |ev| Ok(Some(ev)))
+            {
                 Ok(ev) => ev,
                 Err(detail) => {
                     r.done = true;

@@ -184,7 +184,17 @@ impl Upstream {
         req: Request<Bytes>,
         deadline: tokio::time::Instant,
     ) -> Result<Response<UpstreamBody>, GatewayError> {
-        let limit = deadline.min(tokio::time::Instant::now() + self.timeouts.first_byte);
+        self.send_with(req, deadline, &self.timeouts).await
+    }
+
+    /// As `send`, with the connect and first-byte timeouts given (a route's overrides).
+    pub async fn send_with(
+        &self,
+        req: Request<Bytes>,
+        deadline: tokio::time::Instant,
+        timeouts: &Timeouts,
+    ) -> Result<Response<UpstreamBody>, GatewayError> {
+        let limit = deadline.min(tokio::time::Instant::now() + timeouts.first_byte);
         let mut req = req.map(Full::new);
         // On a raw HTTP/1.1 connection the request line must be origin-form (`/v1/...`) and the
         // authority goes in `Host`; an absolute URI here would be sent as-is.
@@ -206,7 +216,7 @@ impl Upstream {
                     Some(c) => (c, true),
                     None => {
                         fresh_tried = true;
-                        (self.connect().await?, false)
+                        (self.connect(timeouts.connect).await?, false)
                     }
                 };
                 match exchange(&mut conn, req).await {
@@ -230,22 +240,20 @@ impl Upstream {
         }
     }
 
-    async fn connect(&self) -> Result<Conn, GatewayError> {
-        conn::connect(&self.target, self.timeouts.connect)
-            .await
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::TimedOut {
-                    return GatewayError::UpstreamTimeout {
-                        provider: self.name.clone(),
-                        phase: "connecting",
-                    };
-                }
-                tracing::warn!(provider = %self.name, error = %e, "upstream connect failed");
-                GatewayError::UpstreamUnreachable {
+    async fn connect(&self, timeout: std::time::Duration) -> Result<Conn, GatewayError> {
+        conn::connect(&self.target, timeout).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                return GatewayError::UpstreamTimeout {
                     provider: self.name.clone(),
-                    detail: "connection failed".into(),
-                }
-            })
+                    phase: "connecting",
+                };
+            }
+            tracing::warn!(provider = %self.name, error = %e, "upstream connect failed");
+            GatewayError::UpstreamUnreachable {
+                provider: self.name.clone(),
+                detail: "connection failed".into(),
+            }
+        })
     }
 
     fn failed(&self, e: &hyper::Error) -> GatewayError {

@@ -1,0 +1,114 @@
+//! One attempt: the caller's request sent to one target and its answer relayed — what a request
+//! without a route does once, and what each try of a route does.
+
+use super::Overrides;
+use crate::adapt;
+use crate::context::RequestCtx;
+use crate::error::GatewayError;
+use crate::relay::{relay, BodyLimits};
+use crate::state::AppState;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use serde_json::Value;
+use switchyard_config::Timeouts;
+use switchyard_wire::peek::{peek, Peek, Required};
+
+/// The caller's request as the stages before `call` left it.
+pub struct Incoming<'a> {
+    pub headers: &'a HeaderMap,
+    pub body: &'a Bytes,
+    pub peeked: &'a Peek,
+    pub required: Required,
+}
+
+/// The body with a node's `params` set over the caller's fields (never `model`: the target
+/// decides that), and its peek.
+fn with_params(
+    inc: &Incoming<'_>,
+    ov: &Overrides<'_>,
+) -> Result<Option<(Bytes, Peek)>, GatewayError> {
+    if ov.params.is_empty() {
+        return Ok(None);
+    }
+    let mut v: Value = serde_json::from_slice(inc.body).map_err(|e| GatewayError::BadRequest {
+        message: format!("request body is not valid JSON: {e}"),
+        param: None,
+    })?;
+    let Some(obj) = v.as_object_mut() else {
+        return Ok(None);
+    };
+    for params in &ov.params {
+        for (k, val) in params.iter().filter(|(k, _)| k.as_str() != "model") {
+            obj.insert(k.clone(), val.clone());
+        }
+    }
+    let body = Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
+    let peeked = peek(&body, inc.required).map_err(|e| GatewayError::BadRequest {
+        message: e.message,
+        param: e.param,
+    })?;
+    Ok(Some((body, peeked)))
+}
+
+/// Sends the request to `model` at provider `provider` and relays the answer.
+pub async fn attempt(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    inc: &Incoming<'_>,
+    provider: usize,
+    model: &str,
+    ov: &Overrides<'_>,
+) -> Result<Response, GatewayError> {
+    let upstream = &state.upstreams[provider];
+    let changed = with_params(inc, ov)?;
+    let (body, peeked) = match &changed {
+        Some((b, p)) => (b, p),
+        None => (inc.body, inc.peeked),
+    };
+    if let Some(answer) = adapt::estimate_tokens(upstream, ctx.op, body, model)? {
+        // count_tokens for a provider without a counting API: answered here, nothing sent.
+        return Ok(answer);
+    }
+    let adapt::Adapted {
+        req: mut up_req,
+        reply,
+        dropped,
+    } = adapt::request(upstream, &state.images, ctx.op, body, peeked, model).await?;
+    let h = up_req.headers_mut();
+    h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));
+    for name in switchyard_providers::registry::forwarded_headers(upstream.kind) {
+        if let Some(v) = inc.headers.get(*name) {
+            h.insert(*name, v.clone());
+        }
+    }
+    h.insert("x-request-id", ctx.request_id.clone());
+    upstream.authorize(&mut up_req).await?;
+    let t = &ov.timeouts;
+    let timeouts = Timeouts {
+        connect: t.connect.unwrap_or(upstream.timeouts.connect),
+        first_byte: t.first_byte.unwrap_or(upstream.timeouts.first_byte),
+        idle: t.idle.unwrap_or(upstream.timeouts.idle),
+        total: t.total.unwrap_or(upstream.timeouts.total),
+    };
+    let deadline = tokio::time::Instant::now().min(tokio::time::Instant::from_std(ctx.started))
+        + timeouts.total;
+    let resp = upstream.send_with(up_req, deadline, &timeouts).await?;
+    let limits = BodyLimits {
+        idle: timeouts.idle,
+        deadline,
+        first_token: t.first_token,
+    };
+    let stop = state.hard_stop.subscribe();
+    let mut out = relay(&upstream.name, resp, limits, stop, reply, ctx.op.dialect()).await?;
+    out.headers_mut()
+        .insert("x-switchyard-provider", upstream.name_header.clone());
+    if !dropped.is_empty() {
+        // Dropping is configured, never silent: the caller can see what the provider did not get.
+        if let Ok(v) = HeaderValue::from_str(&dropped.join(",")) {
+            out.headers_mut().insert("x-switchyard-dropped-params", v);
+        }
+        tracing::debug!(provider = %upstream.name, dropped = ?dropped, "request fields dropped");
+    }
+    Ok(out)
+}

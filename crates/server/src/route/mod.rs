@@ -1,0 +1,468 @@
+//! The `call` stage: runs the plan for a request. A model name that is a route stands for a tree
+//! of targets; every node's strategy picks among its children (`fallback` tries them in order
+//! until one answers, `loadbalance` draws by weight, `conditional` matches the request, the
+//! `least-*` and `lowest-cost` strategies read the targets' health and prices); a target is tried,
+//! and retried as its `retry` allows within the retry budget. Nothing is tried again once the
+//! answer has started to reach the caller: an attempt succeeds when the response headers (and,
+//! under a first-token timeout, the first stream event) have arrived, and from then on the
+//! answer is the caller's. If the caller goes away, the request's future is dropped and no
+//! further attempt is made.
+
+pub mod attempt;
+mod budget;
+pub mod health;
+
+pub use budget::Budget;
+pub use health::Health;
+
+use crate::context::RequestCtx;
+use crate::error::GatewayError;
+use crate::state::AppState;
+use attempt::{attempt, Incoming};
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue};
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use switchyard_config::raw::RawNode;
+use switchyard_routing::condition::{Field, Lookup, Source};
+use switchyard_routing::tree::{Kind, Node, Retry, Strategy, Target, TimeoutOverrides};
+use switchyard_routing::ResolveError;
+
+/// Header carrying a route tree for this request (same schema as `routes:` entries).
+pub const CONFIG_HEADER: &str = "x-switchyard-config";
+/// Header carrying a JSON object of metadata that conditions and sticky keys read.
+pub const METADATA_HEADER: &str = "x-switchyard-metadata";
+
+/// What a request will do.
+pub enum Plan {
+    /// A plain model name: one attempt at one provider.
+    Direct { provider: usize, model: String },
+    /// A route: a tree of targets.
+    Tree(Arc<Node>),
+}
+
+fn bad(message: String) -> GatewayError {
+    GatewayError::BadRequest {
+        message,
+        param: None,
+    }
+}
+
+/// Chooses the plan: the request's own route header, else a named route, else the model.
+pub fn plan(state: &AppState, headers: &HeaderMap, model: &str) -> Result<Plan, GatewayError> {
+    if let Some(raw) = headers.get(CONFIG_HEADER) {
+        let text = raw
+            .to_str()
+            .map_err(|_| bad(format!("{CONFIG_HEADER} must be JSON text")))?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let node: RawNode = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            bad(format!(
+                "{CONFIG_HEADER} is not a valid route: {} at {}",
+                e.inner(),
+                e.path()
+            ))
+        })?;
+        let built = state
+            .router
+            .compile(&node, CONFIG_HEADER)
+            .map_err(|errors| {
+                let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                bad(format!(
+                    "{CONFIG_HEADER} is not a valid route: {}",
+                    list.join("; ")
+                ))
+            })?;
+        return Ok(Plan::Tree(Arc::new(built)));
+    }
+    if let Some(tree) = state.router.route(model) {
+        return Ok(Plan::Tree(tree.clone()));
+    }
+    let r = state.router.index.resolve(model).map_err(|e| match e {
+        ResolveError::NoProviders => GatewayError::NoProviders,
+        ResolveError::UnknownModel => GatewayError::UnknownModel {
+            model: model.to_owned(),
+        },
+        ResolveError::AliasLoop => GatewayError::Internal {
+            detail: format!("alias loop for {model}"),
+        },
+    })?;
+    Ok(Plan::Direct {
+        provider: r.provider,
+        model: r.model.to_owned(),
+    })
+}
+
+/// What nodes on the way down set for their subtree.
+#[derive(Clone, Default)]
+pub struct Overrides<'a> {
+    /// Request fields to set, outermost first (inner ones win).
+    pub params: Vec<&'a Map<String, Value>>,
+    pub timeouts: TimeoutOverrides,
+    pub retry: Option<&'a Retry>,
+}
+
+impl<'a> Overrides<'a> {
+    fn under(&self, node: &'a Node) -> Self {
+        let mut next = self.clone();
+        if let Some(p) = &node.params {
+            next.params.push(p);
+        }
+        next.timeouts = self.timeouts.under(node.timeouts);
+        if node.retry.is_some() {
+            next.retry = node.retry.as_ref();
+        }
+        next
+    }
+}
+
+/// The request facts conditions and sticky keys read: metadata, body fields, headers.
+struct Facts<'a> {
+    metadata: Value,
+    body: &'a [u8],
+    params: OnceLock<Value>,
+    headers: &'a HeaderMap,
+}
+
+impl Lookup for Facts<'_> {
+    fn get(&self, f: &Field) -> Option<Value> {
+        let root = match f.source {
+            Source::Metadata => &self.metadata,
+            Source::Params => self
+                .params
+                .get_or_init(|| serde_json::from_slice(self.body).unwrap_or(Value::Null)),
+            Source::Headers => {
+                let name = f.path.first()?;
+                return self
+                    .headers
+                    .get(name.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| Value::String(v.to_owned()));
+            }
+        };
+        let mut v = root;
+        for p in &f.path {
+            v = v.get(p)?;
+        }
+        Some(v.clone())
+    }
+}
+
+fn metadata(headers: &HeaderMap) -> Result<Value, GatewayError> {
+    let Some(raw) = headers.get(METADATA_HEADER) else {
+        return Ok(Value::Null);
+    };
+    let v: Value = raw
+        .to_str()
+        .ok()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .ok_or_else(|| bad(format!("{METADATA_HEADER} must be a JSON object")))?;
+    if !v.is_object() {
+        return Err(bad(format!("{METADATA_HEADER} must be a JSON object")));
+    }
+    Ok(v)
+}
+
+/// Whether an error lets a route move on (statuses as configured; timeouts, broken or
+/// unreachable connections and missing credentials always).
+fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
+    match e {
+        GatewayError::UpstreamStatus(r) => statuses.contains(&r.status.as_u16()),
+        GatewayError::UpstreamTimeout { .. }
+        | GatewayError::UpstreamUnreachable { .. }
+        | GatewayError::UpstreamProtocol { .. }
+        | GatewayError::UpstreamCredentials { .. } => true,
+        GatewayError::Exhausted { last, .. } => recoverable(last, statuses),
+        GatewayError::Unauthorized { .. }
+        | GatewayError::BadRequest { .. }
+        | GatewayError::PayloadTooLarge { .. }
+        | GatewayError::UnknownModel { .. }
+        | GatewayError::NoProviders
+        | GatewayError::RouteNotFound { .. }
+        | GatewayError::MethodNotAllowed { .. }
+        | GatewayError::ShuttingDown
+        | GatewayError::Internal { .. } => false,
+    }
+}
+
+/// How long the provider asked to wait (`retry-after` in seconds, or `retry-after-ms`).
+fn retry_after(e: &GatewayError) -> Option<Duration> {
+    let GatewayError::UpstreamStatus(r) = e else {
+        return None;
+    };
+    let text = |name: &str| r.headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    }
+    text("retry-after")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|s| Duration::from_secs_f64(s.max(0.0)))
+}
+
+/// Exponential backoff with full jitter: uniform in [0, min(max, base × 2^n)].
+fn backoff(retry: &Retry, n: u32, rng: &mut fastrand::Rng) -> Duration {
+    let ceiling = retry
+        .backoff
+        .saturating_mul(2u32.saturating_pow(n))
+        .min(retry.max_backoff);
+    Duration::from_nanos(rng.u64(0..=ceiling.as_nanos() as u64))
+}
+
+/// A short account of an attempt's failure, for the exhausted-route message.
+fn summary(e: &GatewayError) -> String {
+    match e {
+        GatewayError::UpstreamStatus(r) => format!("status {}", r.status.as_u16()),
+        GatewayError::UpstreamTimeout { phase, .. } => format!("timed out {phase}"),
+        GatewayError::UpstreamUnreachable { .. } => "unreachable".into(),
+        GatewayError::UpstreamProtocol { .. } => "broken answer".into(),
+        GatewayError::UpstreamCredentials { .. } => "no credentials".into(),
+        other => other.classify().status.as_u16().to_string(),
+    }
+}
+
+type Boxed<'s> = Pin<Box<dyn Future<Output = Result<Response, GatewayError>> + Send + 's>>;
+
+/// One request's run through its plan.
+struct Exec<'a> {
+    state: &'a AppState,
+    inc: Incoming<'a>,
+    facts: Facts<'a>,
+    rng: fastrand::Rng,
+    /// Each failed attempt: `provider/model: what it got`.
+    log: Vec<String>,
+    attempts: u32,
+}
+
+/// Runs `plan` for the request and returns the caller's response, with `x-switchyard-target`
+/// and `x-switchyard-attempts` set.
+pub async fn run(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    inc: Incoming<'_>,
+    plan: Plan,
+) -> Result<Response, GatewayError> {
+    match plan {
+        Plan::Direct { provider, model } => {
+            ctx.provider = Some(provider);
+            ctx.enter("relay");
+            let mut out =
+                attempt(state, ctx, &inc, provider, &model, &Overrides::default()).await?;
+            let key = format!("{}/{model}", state.upstreams[provider].name);
+            set_headers(&mut out, &key, 1);
+            Ok(out)
+        }
+        Plan::Tree(tree) => {
+            state.budget.request();
+            let facts = Facts {
+                metadata: metadata(inc.headers)?,
+                body: inc.body,
+                params: OnceLock::new(),
+                headers: inc.headers,
+            };
+            let mut exec = Exec {
+                state,
+                inc,
+                facts,
+                rng: state.rng(),
+                log: Vec::new(),
+                attempts: 0,
+            };
+            ctx.enter("relay");
+            let result = exec.node(ctx, &tree, Overrides::default()).await;
+            match result {
+                Ok(out) => Ok(out),
+                Err(last) if exec.log.len() > 1 => Err(GatewayError::Exhausted {
+                    attempts: exec.log,
+                    last: Box::new(last),
+                }),
+                Err(last) => Err(last),
+            }
+        }
+    }
+}
+
+fn set_headers(out: &mut Response, key: &str, attempts: u32) {
+    let h = out.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(key) {
+        h.insert("x-switchyard-target", v);
+    }
+    h.insert("x-switchyard-attempts", HeaderValue::from(attempts));
+}
+
+impl<'a> Exec<'a> {
+    fn node<'s>(
+        &'s mut self,
+        ctx: &'s mut RequestCtx,
+        node: &'s Node,
+        inherited: Overrides<'s>,
+    ) -> Boxed<'s>
+    where
+        'a: 's,
+    {
+        Box::pin(async move {
+            let ov = inherited.under(node);
+            match &node.kind {
+                Kind::Target(t) => self.target(ctx, t, &ov).await,
+                Kind::Conditional { branches, default } => {
+                    let chosen = branches
+                        .iter()
+                        .find(|(c, _)| c.matches(&self.facts))
+                        .map(|(_, n)| n)
+                        .or(default.as_deref());
+                    match chosen {
+                        Some(n) => self.node(ctx, n, ov).await,
+                        None => Err(bad(
+                            "no condition of the route matched this request, and it has no default"
+                                .into(),
+                        )),
+                    }
+                }
+                Kind::Pick {
+                    strategy: Strategy::Fallback,
+                    children,
+                } => {
+                    let mut last = None;
+                    for child in children {
+                        match self.node(ctx, child, ov.clone()).await {
+                            Ok(out) => return Ok(out),
+                            Err(e) if recoverable(&e, &node.on_status) => last = Some(e),
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Err(last.unwrap_or_else(|| bad("the route has no targets".into())))
+                }
+                Kind::Pick { strategy, children } => {
+                    let i = self.pick(*strategy, node, children);
+                    match i.and_then(|i| children.get(i)) {
+                        Some(child) => self.node(ctx, child, ov).await,
+                        None => Err(bad("the route has no target to choose".into())),
+                    }
+                }
+            }
+        })
+    }
+
+    /// The child a strategy picks.
+    fn pick(&mut self, strategy: Strategy, node: &Node, children: &[Node]) -> Option<usize> {
+        if children.is_empty() {
+            return None;
+        }
+        if let Some(key) = node.sticky.as_ref().and_then(|f| self.facts.get(f)) {
+            return Some(sticky(&key, children));
+        }
+        let health = &self.state.health;
+        let first_target = |n: &Node| n.targets().first().map(|t| t.key.clone());
+        Some(match strategy {
+            Strategy::LoadBalance | Strategy::Fallback => {
+                let total: f64 = children.iter().map(|c| c.weight).sum();
+                let mut x = self.rng.f64() * total;
+                children
+                    .iter()
+                    .position(|c| {
+                        x -= c.weight;
+                        x < 0.0 && c.weight > 0.0
+                    })
+                    .unwrap_or(children.len() - 1)
+            }
+            Strategy::LeastBusy => (0..children.len())
+                .min_by_key(|i| {
+                    first_target(&children[*i]).map_or(0, |k| {
+                        health
+                            .get(&k)
+                            .in_flight
+                            .load(std::sync::atomic::Ordering::Relaxed)
+                    })
+                })
+                .unwrap_or(0),
+            Strategy::LeastLatency => {
+                // Power of two choices: two at random, the one with the lower moving average
+                // (an untried target counts as fastest, so every target gets measured).
+                let a = self.rng.usize(..children.len());
+                let b = self.rng.usize(..children.len());
+                let lat = |i: usize| {
+                    first_target(&children[i])
+                        .and_then(|k| health.get(&k).latency())
+                        .unwrap_or(Duration::ZERO)
+                };
+                if lat(b) < lat(a) {
+                    b
+                } else {
+                    a
+                }
+            }
+            Strategy::LowestCost => (0..children.len())
+                .min_by(|x, y| {
+                    let cost =
+                        |i: usize| children[i].price.map_or(f64::MAX, |p| p.input + p.output);
+                    cost(*x).total_cmp(&cost(*y))
+                })
+                .unwrap_or(0),
+        })
+    }
+
+    async fn target(
+        &mut self,
+        ctx: &mut RequestCtx,
+        t: &Target,
+        ov: &Overrides<'_>,
+    ) -> Result<Response, GatewayError> {
+        let default = Retry::default();
+        let retry = ov.retry.unwrap_or(&default);
+        let mut n = 0;
+        loop {
+            ctx.provider = Some(t.provider);
+            self.attempts += 1;
+            let flight = self.state.health.begin(&t.key);
+            let result = attempt(self.state, ctx, &self.inc, t.provider, &t.model, ov).await;
+            flight.finish(result.is_ok());
+            let e = match result {
+                Ok(mut out) => {
+                    set_headers(&mut out, &t.key, self.attempts);
+                    return Ok(out);
+                }
+                Err(e) => e,
+            };
+            tracing::info!(target_key = %t.key, error = %e, "route attempt failed");
+            self.log.push(format!("{}: {}", t.key, summary(&e)));
+            if n >= retry.attempts || !recoverable(&e, &retry.on_status) {
+                return Err(e);
+            }
+            let wait = match retry_after(&e) {
+                // Asked to wait longer than we would: move on instead.
+                Some(d) if d > retry.retry_after_cap => return Err(e),
+                Some(d) => d,
+                None => backoff(retry, n, &mut self.rng),
+            };
+            if !self.state.budget.try_retry() {
+                tracing::warn!(target_key = %t.key, "retry budget spent; not retrying");
+                return Err(e);
+            }
+            tokio::time::sleep(wait).await;
+            n += 1;
+        }
+    }
+}
+
+/// Rendezvous hashing weighted by the children's weights: the same key picks the same child
+/// while the set of children stays the same.
+fn sticky(key: &Value, children: &[Node]) -> usize {
+    use std::hash::{Hash, Hasher};
+    let text = match key {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut best = (f64::MIN, 0);
+    for (i, c) in children.iter().enumerate() {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&text, i).hash(&mut h);
+        // Uniform in (0, 1), then the weighted score -w / ln(u).
+        let u = ((h.finish() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        let score = -c.weight / u.ln();
+        if score > best.0 {
+            best = (score, i);
+        }
+    }
+    best.1
+}
