@@ -161,3 +161,19 @@ pub fn data_events(body: &Bytes) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// Two mocks (`${MOCK}`/`${MOCK_ROOT}` and `${MOCK2}`/`${MOCK2_ROOT}`), so a route's targets can
+/// fail independently; the second mock is returned beside the harness.
+pub async fn start_two(yaml: &str) -> (Harness, MockHandle) {
+    let second = switchyard_mock::start(MockOptions {
+        record: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let yaml = yaml
+        .replace("${MOCK2}", &second.base_url())
+        .replace("${MOCK2_ROOT}", &format!("http://{}", second.addr));
+    let h = start_with(&yaml, Router::new()).await;
+    (h, second)
+}

@@ -1,0 +1,359 @@
+//! Routes: trees of targets with fallback, load balancing, conditions, retries and timeouts,
+//! against two mock providers that fail independently.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::*;
+use switchyard_mock::{Fault, MockHandle};
+
+const PROVIDERS: &str = "server:\n  discover_env: false\n  routing_seed: 7\nproviders:\n  - {name: a, base_url: '${MOCK}', api_key: ka, models: [gpt-a]}\n  - {name: b, base_url: '${MOCK2}', api_key: kb, models: [gpt-b]}\nclient_keys:\n  - {name: test, key: client-key-123}\n";
+
+async fn start_routes(routes: &str) -> (Harness, MockHandle) {
+    start_two(&format!("{PROVIDERS}routes:\n{routes}")).await
+}
+
+fn fault(status: u16) -> Fault {
+    Fault {
+        status: Some(status),
+        ..Fault::default()
+    }
+}
+
+const HI: &str = r#""messages":[{"role":"user","content":"Hi"}]"#;
+
+fn chat_body(model: &str) -> String {
+    format!(r#"{{"model":"{model}",{HI}}}"#)
+}
+
+#[tokio::test]
+async fn fallback_moves_on_after_a_failure_and_says_where_it_landed() {
+    let (h, b) = start_routes("  smart: {targets: [{model: a/gpt-a}, {model: b/gpt-b}]}\n").await;
+    h.mock.push_faults([fault(503)]);
+    let (s, headers, body) = h.chat(&chat_body("smart")).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(headers["x-switchyard-target"], "b/gpt-b");
+    assert_eq!(headers["x-switchyard-attempts"], "2");
+    assert_eq!(headers["x-switchyard-provider"], "b");
+    assert!(headers.contains_key("x-request-id"));
+    assert_eq!(h.mock.requests().len(), 1);
+    assert_eq!(b.requests().len(), 1);
+    let sent: Value = serde_json::from_str(&b.requests()[0].body).unwrap();
+    assert_eq!(sent["model"], "gpt-b");
+
+    // A caller's mistake is not a reason to try elsewhere.
+    h.mock.push_faults([fault(400)]);
+    let (s, _, _) = h.chat(&chat_body("smart")).await;
+    assert_eq!(s, 400);
+    assert_eq!(b.requests().len(), 1, "no fallback on 400");
+
+    // When every target fails, the reply says what each got; the last decides the status.
+    h.mock.push_faults([fault(503)]);
+    b.push_faults([fault(502)]);
+    let (s, _, body) = h.chat(&chat_body("smart")).await;
+    assert_eq!(s, 502);
+    let msg = json(&body)["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        msg.starts_with("All 2 attempts failed (a/gpt-a: status 503; b/gpt-b: status 502). Last: "),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn loadbalance_follows_the_weights() {
+    let (h, b) = start_routes(
+        "  lb: {strategy: loadbalance, targets: [{model: a/gpt-a, weight: 3}, {model: b/gpt-b, weight: 1}]}\n",
+    )
+    .await;
+    let n = 400;
+    for _ in 0..n {
+        assert_eq!(h.chat(&chat_body("lb")).await.0, 200);
+    }
+    let share = h.mock.requests().len() as f64 / n as f64;
+    assert!((share - 0.75).abs() < 0.06, "share of a: {share}");
+    assert_eq!(h.mock.requests().len() + b.requests().len(), n);
+}
+
+/// POST /v1/chat/completions with optional metadata and `x-team` headers.
+async fn send_with(
+    h: &Harness,
+    meta: Option<&str>,
+    team: Option<&str>,
+    body: String,
+) -> (http::StatusCode, http::HeaderMap, bytes::Bytes) {
+    let mut headers = vec![
+        ("authorization", "Bearer client-key-123"),
+        ("content-type", "application/json"),
+    ];
+    if let Some(m) = meta {
+        headers.push(("x-switchyard-metadata", m));
+    }
+    if let Some(t) = team {
+        headers.push(("x-team", t));
+    }
+    collect(h.send("POST", "/v1/chat/completions", &headers, body).await).await
+}
+
+#[tokio::test]
+async fn conditions_read_metadata_params_and_headers() {
+    let (h, b) = start_routes(
+        "  cond:\n    strategy: conditional\n    conditions:\n      - when: {metadata.tier: {$in: [pro, team]}}\n        then: {model: a/gpt-a}\n      - when: {$and: [{params.max_tokens: {$gte: 1000}}, {headers.x-team: blue}]}\n        then: {model: a/gpt-a, params: {max_tokens: 900}}\n    default: {model: b/gpt-b}\n",
+    )
+    .await;
+    let (s, hd, _) = send_with(&h, Some(r#"{"tier":"pro"}"#), None, chat_body("cond")).await;
+    assert_eq!(
+        (s.as_u16(), hd["x-switchyard-target"].to_str().unwrap()),
+        (200, "a/gpt-a")
+    );
+    let (_, hd, _) = send_with(&h, Some(r#"{"tier":"free"}"#), None, chat_body("cond")).await;
+    assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    let big = format!(r#"{{"model":"cond","max_tokens":2000,{HI}}}"#);
+    let (_, hd, _) = send_with(&h, None, Some("blue"), big.clone()).await;
+    assert_eq!(hd["x-switchyard-target"], "a/gpt-a");
+    // The branch's params override the caller's.
+    let sent: Value = serde_json::from_str(&h.mock.requests().last().unwrap().body).unwrap();
+    assert_eq!(sent["max_tokens"], 900);
+    assert_eq!(sent["model"], "gpt-a");
+    let (_, hd, _) = send_with(&h, None, Some("red"), big).await;
+    assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    let (s, _, body) = send_with(&h, Some("[1]"), None, chat_body("cond")).await;
+    assert_eq!(s, 400);
+    assert!(String::from_utf8_lossy(&body).contains("x-switchyard-metadata"));
+    assert_eq!(b.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn retries_back_off_honour_retry_after_and_stop_at_the_cap() {
+    let (h, b) = start_routes(
+        "  r:\n    targets:\n      - model: a/gpt-a\n        retry: {attempts: 2, backoff_ms: 1, retry_after_cap_ms: 2000}\n      - model: b/gpt-b\n",
+    )
+    .await;
+    h.mock.push_faults([fault(503), fault(429)]);
+    let (s, headers, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["x-switchyard-target"], "a/gpt-a");
+    assert_eq!(headers["x-switchyard-attempts"], "3");
+    assert_eq!(h.mock.requests().len(), 3);
+
+    // Retry-After is waited for...
+    h.mock.push_faults([Fault {
+        status: Some(429),
+        retry_after: Some("1".into()),
+        ..Fault::default()
+    }]);
+    let started = std::time::Instant::now();
+    let (s, headers, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(
+        (
+            s.as_u16(),
+            headers["x-switchyard-attempts"].to_str().unwrap()
+        ),
+        (200, "2")
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // ...unless it is longer than the cap: then the next target answers at once.
+    h.mock.push_faults([Fault {
+        status: Some(429),
+        retry_after: Some("60".into()),
+        ..Fault::default()
+    }]);
+    let (s, headers, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["x-switchyard-target"], "b/gpt-b");
+    assert_eq!(b.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_empty_retry_budget_stops_retries() {
+    let yaml = PROVIDERS.replace(
+        "  routing_seed: 7\n",
+        "  routing_seed: 7\n  retry_budget: {ratio: 0, min_per_sec: 0}\n",
+    );
+    let (h, _b) = start_two(&format!(
+        "{yaml}routes:\n  r: {{model: a/gpt-a, retry: {{attempts: 3, backoff_ms: 1}}}}\n"
+    ))
+    .await;
+    h.mock.push_faults([fault(503)]);
+    let (s, _, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(s, 503);
+    assert_eq!(h.mock.requests().len(), 1, "no retry without budget");
+}
+
+#[tokio::test]
+async fn slow_first_byte_and_first_token_fail_over() {
+    let (h, b) = start_routes(
+        "  t:\n    targets:\n      - model: a/gpt-a\n        timeouts: {first_byte_ms: 150, first_token_ms: 150}\n      - model: b/gpt-b\n",
+    )
+    .await;
+    h.mock.push_faults([Fault {
+        latency_ms: Some(1000),
+        ..Fault::default()
+    }]);
+    let (s, headers, _) = h.chat(&chat_body("t")).await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["x-switchyard-target"], "b/gpt-b");
+    // Headers come at once, the first event late: still nothing sent, so the next target serves.
+    h.mock.push_faults([Fault {
+        first_chunk_delay_ms: Some(1000),
+        ..Fault::default()
+    }]);
+    let (s, headers, body) = h
+        .chat(&format!(r#"{{"model":"t","stream":true,{HI}}}"#))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["x-switchyard-target"], "b/gpt-b");
+    let text: String = data_events(&body)
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "Hello! This is the mock provider answering.");
+    assert_eq!(b.requests().len(), 2);
+    // A prompt first event passes the check and streams from the first target.
+    let (_, headers, body) = h
+        .chat(&format!(r#"{{"model":"t","stream":true,{HI}}}"#))
+        .await;
+    assert_eq!(headers["x-switchyard-target"], "a/gpt-a");
+    assert_eq!(data_events(&body).last(), Some(&json!("[DONE]")));
+}
+
+#[tokio::test]
+async fn no_attempt_after_the_caller_has_gone() {
+    let (h, b) = start_routes(
+        "  t:\n    targets:\n      - model: a/gpt-a\n        timeouts: {first_byte_ms: 600}\n      - model: b/gpt-b\n",
+    )
+    .await;
+    h.mock.push_faults([Fault {
+        latency_ms: Some(5000),
+        ..Fault::default()
+    }]);
+    let req = h.send(
+        "POST",
+        "/v1/chat/completions",
+        &[
+            ("authorization", "Bearer client-key-123"),
+            ("content-type", "application/json"),
+        ],
+        chat_body("t"),
+    );
+    // The caller gives up before the first target's timeout.
+    assert!(tokio::time::timeout(Duration::from_millis(200), req)
+        .await
+        .is_err());
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(
+        b.requests().len(),
+        0,
+        "the fallback target was never called"
+    );
+    assert!(eventually(|| h.mock.stats().requests_abandoned == 1).await);
+}
+
+#[tokio::test]
+async fn a_route_in_a_header_and_its_errors() {
+    let (h, b) = start_routes("  unused: {model: a/gpt-a}\n").await;
+    let cfg = r#"{"strategy":"fallback","targets":[{"model":"a/gpt-a","params":{"temperature":0.1}},{"model":"b/gpt-b"}]}"#;
+    h.mock.push_faults([fault(500)]);
+    let resp = h
+        .send(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", "Bearer client-key-123"),
+                ("content-type", "application/json"),
+                ("x-switchyard-config", cfg),
+            ],
+            chat_body("anything"),
+        )
+        .await;
+    let (s, headers, _) = collect(resp).await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["x-switchyard-target"], "b/gpt-b");
+    let first: Value = serde_json::from_str(&h.mock.requests()[0].body).unwrap();
+    assert_eq!(first["temperature"], 0.1);
+    assert_eq!(b.requests().len(), 1);
+    for (bad, says) in [
+        (
+            r#"{"targets":[{"model":"nobody/x"}]}"#,
+            "x-switchyard-config.targets[0].model",
+        ),
+        (r#"{"targets":[{"modle":"a/gpt-a"}]}"#, "modle"),
+        ("not json", "x-switchyard-config"),
+    ] {
+        let resp = h
+            .send(
+                "POST",
+                "/v1/chat/completions",
+                &[
+                    ("authorization", "Bearer client-key-123"),
+                    ("content-type", "application/json"),
+                    ("x-switchyard-config", bad),
+                ],
+                chat_body("x"),
+            )
+            .await;
+        let (s, _, body) = collect(resp).await;
+        assert_eq!(s, 400, "{bad}");
+        let msg = json(&body)["error"]["message"].as_str().unwrap().to_owned();
+        assert!(msg.contains(says), "{bad}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn lowest_cost_least_busy_least_latency_and_sticky() {
+    let (h, b) = start_routes(
+        "  cheap: {strategy: lowest-cost, targets: [{model: a/gpt-a, price: {input: 5, output: 15}}, {model: b/gpt-b, price: {input: 0.5, output: 1.5}}]}\n  fast: {strategy: least-latency, targets: [{model: a/gpt-a}, {model: b/gpt-b}]}\n  sticky: {strategy: loadbalance, sticky: {key: metadata.user}, targets: [{model: a/gpt-a}, {model: b/gpt-b}]}\n",
+    )
+    .await;
+    for _ in 0..3 {
+        let (_, hd, _) = h.chat(&chat_body("cheap")).await;
+        assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    }
+    // a answers slowly: least-latency soon prefers b.
+    h.mock.push_faults((0..40).map(|_| Fault {
+        latency_ms: Some(60),
+        ..Fault::default()
+    }));
+    let mut to_b = 0;
+    for i in 0..40 {
+        let (_, hd, _) = h.chat(&chat_body("fast")).await;
+        if i >= 10 && hd["x-switchyard-target"] == "b/gpt-b" {
+            to_b += 1;
+        }
+    }
+    assert!(
+        to_b >= 24,
+        "after warm-up, {to_b}/30 went to the faster target"
+    );
+    // The same user stays on one target; users spread over both.
+    let mut seen = std::collections::HashMap::new();
+    for user in ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"] {
+        for _ in 0..3 {
+            let meta = format!(r#"{{"user":"{user}"}}"#);
+            let resp = h
+                .send(
+                    "POST",
+                    "/v1/chat/completions",
+                    &[
+                        ("authorization", "Bearer client-key-123"),
+                        ("content-type", "application/json"),
+                        ("x-switchyard-metadata", &meta),
+                    ],
+                    chat_body("sticky"),
+                )
+                .await;
+            let (_, hd, _) = collect(resp).await;
+            let t = hd["x-switchyard-target"].to_str().unwrap().to_owned();
+            assert_eq!(
+                seen.entry(user).or_insert_with(|| t.clone()),
+                &t,
+                "{user} moved"
+            );
+        }
+    }
+    let targets: std::collections::HashSet<_> = seen.values().collect();
+    assert_eq!(targets.len(), 2, "users spread over both targets: {seen:?}");
+    drop(b);
+}
