@@ -186,8 +186,10 @@ pub struct RawRetryBudget {
 pub struct RawImageFetch {
     /// Largest image fetched, in bytes. Default 20971520 (20 MiB).
     pub max_bytes: Option<u64>,
-    /// Time for one image, redirects included, in milliseconds. Default 10000.
+    /// Time for all of one request's images, redirects included, in milliseconds. Default 10000.
     pub timeout_ms: Option<u64>,
+    /// Most image URLs fetched for one request; more are a 400. Default 20.
+    pub max_images: Option<u32>,
     /// Also fetch from loopback and private-network addresses (for internal image hosts; off by
     /// default so callers cannot make the gateway reach its own network). Default false.
     pub allow_private_addresses: Option<bool>,

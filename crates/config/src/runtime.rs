@@ -48,6 +48,7 @@ impl Default for RetryBudget {
 pub struct ImageFetch {
     pub max_bytes: usize,
     pub timeout: Duration,
+    pub max_images: usize,
     pub allow_private_addresses: bool,
 }
 
@@ -56,6 +57,7 @@ impl Default for ImageFetch {
         Self {
             max_bytes: 20 * 1024 * 1024,
             timeout: Duration::from_secs(10),
+            max_images: 20,
             allow_private_addresses: false,
         }
     }

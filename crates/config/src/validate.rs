@@ -237,6 +237,7 @@ fn image_fetch(f: &crate::raw::RawImageFetch, errors: &mut Vec<ConfigError>) -> 
             .max_bytes
             .map_or(d.max_bytes, |n| usize::try_from(n).unwrap_or(usize::MAX)),
         timeout: f.timeout_ms.map_or(d.timeout, Duration::from_millis),
+        max_images: f.max_images.map_or(d.max_images, |n| n as usize),
         allow_private_addresses: f.allow_private_addresses.unwrap_or(false),
     }
 }

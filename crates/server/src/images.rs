@@ -51,16 +51,22 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return is_public_v4(v4);
     }
     let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
         // NAT64: the IPv4 address inside decides.
-        let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-        return is_public_v4(v4);
+        return is_public_v4(v4(s[6], s[7]));
+    }
+    if s[0] == 0x2002 {
+        // 6to4: the IPv4 address inside decides.
+        return is_public_v4(v4(s[1], s[2]));
     }
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
         || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
         || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+        || (s[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated, still private)
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64 64:ff9b:1::/48
         || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
 }
 
@@ -82,8 +88,11 @@ impl ImageFetcher {
         Self { tls, limits }
     }
 
-    /// Replaces every http(s) `image_url` in a chat request's messages by a `data:` URL.
+    /// Replaces every http(s) `image_url` in a chat request's messages by a `data:` URL. All of
+    /// a request's images share one time limit and a count limit.
     pub async fn inline_chat_images(&self, chat: &mut Value) -> Result<(), GatewayError> {
+        let deadline = tokio::time::Instant::now() + self.limits.timeout;
+        let mut fetched_count = 0;
         let Some(messages) = chat.get_mut("messages").and_then(Value::as_array_mut) else {
             return Ok(());
         };
@@ -95,11 +104,24 @@ impl ImageFetcher {
                 let Some(url) = p.pointer_mut("/image_url/url") else {
                     continue;
                 };
-                let Some(text) = url.as_str().filter(|u| u.starts_with("http")) else {
+                let Some(text) = url
+                    .as_str()
+                    .filter(|u| u.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("http")))
+                else {
                     continue;
                 };
                 let path = format!("messages[{i}].content[{j}]");
-                let fetched = tokio::time::timeout(self.limits.timeout, self.fetch(text, &path))
+                fetched_count += 1;
+                if fetched_count > self.limits.max_images {
+                    return Err(refuse(
+                        &path,
+                        format!(
+                            "a request may have at most {} image URLs to fetch",
+                            self.limits.max_images
+                        ),
+                    ));
+                }
+                let fetched = tokio::time::timeout_at(deadline, self.fetch(text, &path))
                     .await
                     .map_err(|_| refuse(&path, "timed out"))??;
                 *url = Value::String(fetched);
@@ -120,7 +142,14 @@ impl ImageFetcher {
                     .get(header::LOCATION)
                     .and_then(|l| l.to_str().ok())
                     .ok_or_else(|| refuse(path, format!("redirect {status} without a location")))?;
-                current = current.join(next).map_err(|e| refuse(path, e))?;
+                let next = current.join(next).map_err(|e| refuse(path, e))?;
+                if current.scheme() == "https" && next.scheme() != "https" {
+                    return Err(refuse(
+                        path,
+                        "a redirect from https to http is not followed",
+                    ));
+                }
+                current = next;
                 continue;
             }
             if !status.is_success() {
@@ -243,6 +272,9 @@ mod tests {
     #[test]
     fn private_and_reserved_addresses_are_not_public() {
         for ip in [
+            "fec0::1",
+            "64:ff9b:1::a00:1",
+            "2002:a00:1::1",
             "127.0.0.1",
             "10.1.2.3",
             "172.16.0.1",

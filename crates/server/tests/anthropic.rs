@@ -273,3 +273,20 @@ async fn reasoning_effort_turns_on_thinking_and_thinking_comes_back() {
     let sent: Value = serde_json::from_str(&h.mock.requests()[1].body).unwrap();
     assert_eq!(sent["thinking"]["budget_tokens"], 2999);
 }
+
+#[tokio::test]
+async fn nothing_follows_the_end_of_a_translated_stream() {
+    let h = start_anthropic().await;
+    // The mock's stream has 13 events; the connection breaks right after the last one.
+    h.mock.push_faults([Fault {
+        break_after: Some(13),
+        ..Fault::default()
+    }]);
+    let (s, _, b) = h
+        .chat(r#"{"model":"claude-haiku-4-5","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 200);
+    let ev = events(&b);
+    assert_eq!(ev.last(), Some(&json!("[DONE]")), "{ev:?}");
+    assert!(ev.iter().all(|e| e.get("error").is_none()));
+}

@@ -535,3 +535,30 @@ async fn google_retry_info_becomes_retry_after() {
     );
     assert_eq!(json(&b)["error"]["type"], "rate_limit_error");
 }
+
+#[tokio::test]
+async fn image_fetching_has_a_per_request_count_limit() {
+    let h = start_with(
+        &image_yaml("allow_private_addresses: true, max_images: 2"),
+        axum::Router::new(),
+    )
+    .await;
+    let url = format!("http://{}/_mock/image.png", h.mock.addr);
+    let part = format!(r#"{{"type":"image_url","image_url":{{"url":"{url}"}}}}"#);
+    let body = format!(
+        r#"{{"model":"gemini-2.5-flash","messages":[{{"role":"user","content":[{part},{part},{part}]}}]}}"#
+    );
+    let (s, _, b) = h.chat(&body).await;
+    assert_eq!(s, 400);
+    let e = json(&b);
+    assert_eq!(e["error"]["param"], "messages[0].content[2]");
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 2 image URLs"));
+    assert!(h
+        .mock
+        .requests()
+        .iter()
+        .all(|r| !r.path.starts_with("/v1beta")));
+}

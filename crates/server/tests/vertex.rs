@@ -223,3 +223,30 @@ async fn post_token(h: &Harness, form: String) -> (u16, String) {
     let (s, _, b) = collect(resp).await;
     (s.as_u16(), String::from_utf8_lossy(&b).into_owned())
 }
+
+#[tokio::test]
+async fn a_failed_token_fetch_is_not_repeated_by_every_request() {
+    let pem: Value = serde_json::from_str(&std::fs::read_to_string(SA).unwrap()).unwrap();
+    let opts = MockOptions {
+        record: true,
+        google_key_pem: pem["private_key"].as_str().map(str::to_owned),
+        ..Default::default()
+    };
+    let h = start_with_mock(
+        &yaml("${MOCK_ROOT}/token?audience=elsewhere"),
+        axum::Router::new(),
+        opts,
+    )
+    .await;
+    let body = r#"{"model":"vertex/gemini-2.5-flash","messages":[{"role":"user","content":"Hi"}]}"#;
+    for _ in 0..3 {
+        let (s, _, b) = h.chat(body).await;
+        assert_eq!(s, 502);
+        assert!(String::from_utf8_lossy(&b).contains("token endpoint answered 400"));
+    }
+    assert_eq!(
+        h.mock.stats().token_requests,
+        1,
+        "the failure is held briefly"
+    );
+}

@@ -151,6 +151,18 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
 /// answer gets the default on top of the budget; a `max_tokens` too small for the budget shrinks
 /// the budget, down to Anthropic's minimum.
 fn fit_thinking(out: &mut Map<String, Value>) -> Result<(), TranslateError> {
+    let forced = matches!(
+        out.get("tool_choice")
+            .and_then(|c| c.get("type"))
+            .and_then(Value::as_str),
+        Some("any" | "tool")
+    );
+    if forced && out.contains_key("thinking") {
+        return Err(TranslateError::field(
+            "reasoning_effort",
+            "Anthropic models cannot think while a tool call is forced (tool_choice required, a named tool, or a JSON response_format)",
+        ));
+    }
     let budget = out
         .get("thinking")
         .and_then(|t| t.get("budget_tokens"))

@@ -428,3 +428,19 @@ fn json_mode_is_a_forced_tool_whose_input_is_the_answer() {
     assert_eq!(text, "{\"n\": 3}");
     assert_eq!(finish, "stop");
 }
+
+#[test]
+fn thinking_with_a_forced_tool_is_refused_by_name() {
+    for extra in [
+        json!({"tool_choice": "required", "tools": [{"type": "function", "function": {"name": "f"}}]}),
+        json!({"response_format": {"type": "json_object"}}),
+    ] {
+        let mut req =
+            json!({"messages": [{"role": "user", "content": "hi"}], "reasoning_effort": "low"});
+        for (k, v) in extra.as_object().unwrap() {
+            req[k] = v.clone();
+        }
+        let e = from_openai(&req, "claude-sonnet-4-6").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("reasoning_effort"), "{req}");
+    }
+}

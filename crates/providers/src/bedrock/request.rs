@@ -138,6 +138,16 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             out.insert("toolConfig".into(), config);
         }
     }
+    let forced = out
+        .get("toolConfig")
+        .and_then(|c| c.get("toolChoice"))
+        .is_some_and(|c| c.get("any").is_some() || c.get("tool").is_some());
+    if forced && extra.contains_key("thinking") {
+        return Err(TranslateError::field(
+            "reasoning_effort",
+            "Anthropic models cannot think while a tool call is forced (tool_choice required, a named tool, or a JSON response_format)",
+        ));
+    }
     if let Some(budget) = extra
         .get("thinking")
         .and_then(|t| t.get("budget_tokens"))
@@ -242,7 +252,7 @@ fn image(url: &str, path: &str) -> Result<Value, TranslateError> {
 fn blocks(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
     match content {
         Value::Null => Ok(Vec::new()),
-        Value::String(s) if s.is_empty() => Ok(Vec::new()),
+        Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
         Value::String(s) => Ok(vec![json!({ "text": s })]),
         Value::Array(parts) => {
             let mut out = Vec::with_capacity(parts.len());
@@ -250,9 +260,11 @@ fn blocks(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
                 let pp = format!("{path}[{j}]");
                 match p.get("type").and_then(Value::as_str) {
                     Some("text") => {
-                        out.push(
-                            json!({"text": p.get("text").and_then(Value::as_str).unwrap_or("")}),
-                        );
+                        // Converse refuses blank text blocks.
+                        let text = p.get("text").and_then(Value::as_str).unwrap_or("");
+                        if !text.trim().is_empty() {
+                            out.push(json!({ "text": text }));
+                        }
                     }
                     Some("image_url") => {
                         let url = p
@@ -334,6 +346,12 @@ fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateEr
                         )
                     })?;
                 let text = tool_result_text(content);
+                // Converse refuses a blank result; say it was empty.
+                let text = if text.trim().is_empty() {
+                    "(no output)".to_owned()
+                } else {
+                    text
+                };
                 push_turn(
                     &mut messages,
                     "user",

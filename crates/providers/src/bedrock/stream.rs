@@ -70,7 +70,10 @@ impl ChunkTranslator {
                 format!("upstream sent a malformed event: {e}"),
             )
         })?;
-        if let Some(name) = event.strip_prefix("exception:") {
+        if let Some(name) = event
+            .strip_prefix("exception:")
+            .or_else(|| event.strip_prefix("error:"))
+        {
             let msg = v
                 .get("message")
                 .or_else(|| v.get("Message"))

@@ -32,6 +32,9 @@ const NUMBER_FORMATS: &[&str] = &["float", "double", "int32", "int64"];
 
 /// How deep `$ref`s may nest before the schema is taken to be recursive.
 const MAX_DEPTH: usize = 32;
+/// Most nodes an expanded schema may have: `$ref`s that fan out can otherwise grow a small
+/// schema exponentially.
+const MAX_NODES: usize = 10_000;
 
 /// Converts a whole schema; `path` names it in errors (e.g. `tools[0].function.parameters`).
 pub fn to_gemini(schema: &Value, path: &str) -> Result<Value, TranslateError> {
@@ -39,12 +42,19 @@ pub fn to_gemini(schema: &Value, path: &str) -> Result<Value, TranslateError> {
         .get("$defs")
         .or_else(|| schema.get("definitions"))
         .and_then(Value::as_object);
-    Converter { defs, root: path }.node(schema, path, 0)
+    Converter {
+        defs,
+        root: path,
+        nodes: std::cell::Cell::new(0),
+    }
+    .node(schema, path, 0)
 }
 
 struct Converter<'a> {
     defs: Option<&'a Map<String, Value>>,
     root: &'a str,
+    /// Nodes produced so far.
+    nodes: std::cell::Cell<usize>,
 }
 
 fn gemini_type(t: &str, path: &str) -> Result<&'static str, TranslateError> {
@@ -86,6 +96,15 @@ impl Converter<'_> {
     }
 
     fn node(&self, v: &Value, path: &str, depth: usize) -> Result<Value, TranslateError> {
+        self.nodes.set(self.nodes.get() + 1);
+        if self.nodes.get() > MAX_NODES {
+            return Err(TranslateError::field(
+                self.root,
+                format!(
+                    "the schema expands to more than {MAX_NODES} nodes once its $refs are inlined"
+                ),
+            ));
+        }
         if depth > MAX_DEPTH {
             return Err(TranslateError::field(
                 self.root,

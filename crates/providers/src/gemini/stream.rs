@@ -23,7 +23,9 @@ pub struct ChunkTranslator {
     started: Vec<u64>,
     total_calls: usize,
     usage: Value,
-    /// Set once every candidate seen has a finishReason.
+    /// Candidates that have had their finishReason.
+    done: Vec<u64>,
+    /// Set once every candidate started has finished.
     finished: bool,
 }
 
@@ -93,7 +95,6 @@ impl ChunkTranslator {
             }
             return Ok(out);
         }
-        let mut all_finished = true;
         for (i, c) in candidates.into_iter().flatten().enumerate() {
             let index = c.get("index").and_then(Value::as_u64).unwrap_or(i as u64);
             self.start(index, &mut out);
@@ -132,19 +133,15 @@ impl ChunkTranslator {
                     out.push(self.chunk(index, delta, Value::Null));
                 }
             }
-            match c.get("finishReason").and_then(Value::as_str) {
-                Some(reason) => {
-                    let called = self.calls.get(&index).is_some_and(|n| *n > 0);
-                    out.push(self.chunk(
-                        index,
-                        json!({}),
-                        json!(finish_reason(Some(reason), called)),
-                    ));
+            if let Some(reason) = c.get("finishReason").and_then(Value::as_str) {
+                let called = self.calls.get(&index).is_some_and(|n| *n > 0);
+                out.push(self.chunk(index, json!({}), json!(finish_reason(Some(reason), called))));
+                if !self.done.contains(&index) {
+                    self.done.push(index);
                 }
-                None => all_finished = false,
             }
         }
-        self.finished = all_finished;
+        self.finished = self.started.iter().all(|i| self.done.contains(i));
         Ok(out)
     }
 

@@ -382,3 +382,22 @@ fn paths_and_model_names() {
     assert_eq!(signature_from_id(&id).as_deref(), Some("ab+/cd=="));
     assert_eq!(signature_from_id("call_1"), None);
 }
+
+#[test]
+fn schemas_that_fan_out_exponentially_are_refused() {
+    // Each definition refers to the next twice: 30 levels would expand to 2^30 nodes.
+    let mut defs = serde_json::Map::new();
+    for i in 0..30 {
+        defs.insert(
+            format!("D{i}"),
+            json!({"type": "object", "properties": {
+                "l": {"$ref": format!("#/$defs/D{}", i + 1)},
+                "r": {"$ref": format!("#/$defs/D{}", i + 1)}}}),
+        );
+    }
+    defs.insert("D30".into(), json!({"type": "string"}));
+    let schema = json!({"$defs": defs, "$ref": "#/$defs/D0"});
+    let e = to_gemini(&schema, "tools[0].function.parameters").unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("tools[0].function.parameters"));
+    assert!(e.message.contains("more than 10000 nodes"), "{}", e.message);
+}

@@ -301,16 +301,25 @@ fn sse_body(relay: SseRelay) -> Body {
                 return None;
             }
             let limit = r.limits.deadline.min(Instant::now() + r.limits.idle);
+            // A translated stream that has sent its end already owes the caller nothing more:
+            // whatever happens to the upstream now must not add an error after the end.
+            let ended = r.translator.is_some() && r.saw_end;
             let next = tokio::select! {
                 biased;
                 next = tokio::time::timeout_at(limit, r.body.frame()) => Some(next),
                 _ = r.stop.wait_for(|stop| *stop) => None,
             };
             let Some(next) = next else {
+                if ended {
+                    return None;
+                }
                 r.done = true;
                 r.saw_end = true;
                 return Some((error_frame(&GatewayError::ShuttingDown, r.dialect), r));
             };
+            if ended && !matches!(next, Ok(Some(Ok(_)))) {
+                return None;
+            }
             match next {
                 Ok(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {

@@ -47,7 +47,13 @@ pub struct GoogleAuth {
     endpoint: Upstream,
     current: RwLock<Option<Token>>,
     refreshing: tokio::sync::Mutex<()>,
+    /// The last failed fetch: when, and what went wrong. Requests in the next few seconds fail
+    /// with it at once instead of queueing up to try again one after another.
+    failed: RwLock<Option<(Instant, String)>>,
 }
+
+/// How long a failed token fetch is repeated to callers before the next attempt.
+const FAILURE_HOLD: Duration = Duration::from_secs(5);
 
 /// The DER body of the first PEM block labelled `label`.
 fn pem_block(pem: &str, label: &str) -> Option<Vec<u8>> {
@@ -154,6 +160,7 @@ impl GoogleAuth {
             endpoint: Upstream::new(&endpoint_cfg, tls)?,
             current: RwLock::new(None),
             refreshing: tokio::sync::Mutex::new(()),
+            failed: RwLock::new(None),
         })
     }
 
@@ -178,26 +185,49 @@ impl GoogleAuth {
             (Err(_), _) => self.refreshing.lock().await,
         };
         if let Some(t) = self.cached().filter(|t| Instant::now() < t.refresh_after) {
+            // Refreshed by the request we waited for.
             return Ok(t.header.clone());
         }
-        let fetched = self.fetch().await;
-        drop(guard);
-        match fetched {
+        let still_valid = cached.filter(|t| Instant::now() < t.expires_at);
+        let recent = self
+            .failed
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .filter(|(at, _)| at.elapsed() < FAILURE_HOLD);
+        if let (Some((_, detail)), None) = (&recent, &still_valid) {
+            return Err(self.fail(detail.clone()));
+        }
+        match self.fetch().await {
             Ok(t) => {
                 let header = t.header.clone();
+                // Stored before the lock is let go, so no waiter fetches again.
                 *self
                     .current
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(t);
+                drop(guard);
                 Ok(header)
             }
-            Err(e) => match cached.filter(|t| Instant::now() < t.expires_at) {
-                Some(t) => {
-                    tracing::warn!(provider = %self.provider, error = %e, "token refresh failed; the current token is still valid");
-                    Ok(t.header)
+            Err(e) => {
+                let detail = match &e {
+                    GatewayError::UpstreamCredentials { detail, .. } => detail.clone(),
+                    other => other.to_string(),
+                };
+                *self
+                    .failed
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some((Instant::now(), detail));
+                drop(guard);
+                match still_valid {
+                    Some(t) => {
+                        tracing::warn!(provider = %self.provider, error = %e, "token refresh failed; the current token is still valid");
+                        Ok(t.header)
+                    }
+                    None => Err(e),
                 }
-                None => Err(e),
-            },
+            }
         }
     }
 
