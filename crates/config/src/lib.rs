@@ -14,8 +14,8 @@ mod yaml;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use runtime::{
-    AwsCredentials, BedrockSettings, ClientKey, Config, ImageFetch, Origin, Provider, RetryBudget,
-    ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
+    AwsCredentials, BedrockSettings, Circuit, ClientKey, Config, ImageFetch, Origin, Provider,
+    RetryBudget, ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
 };
 pub use secret::Secret;
 

@@ -168,6 +168,33 @@ pub struct RawServer {
     /// Seed for the random draws of load balancing and backoff (for reproducible tests).
     /// Default: a random seed.
     pub routing_seed: Option<u64>,
+    /// Keys for the admin endpoints (`/admin/*`, `/metrics`), separate from client keys.
+    /// SWITCHYARD_ADMIN_KEYS (comma-separated) adds more.
+    #[serde(default)]
+    pub admin_keys: Vec<RawClientKey>,
+    /// Circuit breaking of route targets.
+    #[serde(default)]
+    pub circuit: RawCircuit,
+}
+
+/// When a route target is taken out of rotation, and for how long.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCircuit {
+    /// Failures in a row that eject a target. Default 5.
+    pub consecutive_failures: Option<u32>,
+    /// Share of failed attempts in the window that ejects a target. Default 0.5.
+    pub failure_ratio: Option<f64>,
+    /// Attempts in the window before the ratio counts. Default 20.
+    pub min_requests: Option<u64>,
+    /// Length of the window the ratio is measured over, in seconds. Default 10.
+    pub window_secs: Option<u64>,
+    /// First ejection's length; each ejection in a row doubles it. Default 30000.
+    pub base_ejection_ms: Option<u64>,
+    /// Longest ejection. Default 300000.
+    pub max_ejection_ms: Option<u64>,
+    /// Most targets ejected at once, as a percentage of all targets in use. Default 50.
+    pub max_ejected_percent: Option<u8>,
 }
 
 /// The share of traffic that may be retries, so an outage cannot become a retry storm.

@@ -23,8 +23,37 @@ pub struct Config {
     pub retry_budget: RetryBudget,
     /// Seed for routing's random draws; `None` seeds from entropy.
     pub routing_seed: Option<u64>,
+    /// Keys for the admin endpoints, kept as SHA-256.
+    pub admin_keys: Vec<ClientKey>,
+    pub circuit: Circuit,
     /// Named routes as written; the routing crate builds them against the providers.
     pub routes: BTreeMap<String, crate::raw::RawNode>,
+}
+
+/// Circuit breaking of route targets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Circuit {
+    pub consecutive_failures: u32,
+    pub failure_ratio: f64,
+    pub min_requests: u64,
+    pub window: Duration,
+    pub base_ejection: Duration,
+    pub max_ejection: Duration,
+    pub max_ejected_percent: u8,
+}
+
+impl Default for Circuit {
+    fn default() -> Self {
+        Self {
+            consecutive_failures: 5,
+            failure_ratio: 0.5,
+            min_requests: 20,
+            window: Duration::from_secs(10),
+            base_ejection: Duration::from_secs(30),
+            max_ejection: Duration::from_secs(300),
+            max_ejected_percent: 50,
+        }
+    }
 }
 
 /// The share of traffic that may be retries.

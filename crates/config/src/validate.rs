@@ -167,6 +167,14 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         }
     }
     let client_keys = client_keys(&raw.client_keys, env, &mut errors);
+    let admin_keys = keys(
+        &s.admin_keys,
+        "server.admin_keys",
+        "SWITCHYARD_ADMIN_KEYS",
+        env,
+        &mut errors,
+    );
+    let circuit = circuit(&s.circuit, &mut errors);
     let image_fetch = image_fetch(&s.image_fetch, &mut errors);
     let retry_budget = retry_budget(&s.retry_budget, &mut errors);
     for name in raw.routes.keys() {
@@ -199,8 +207,61 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         image_fetch,
         retry_budget,
         routing_seed: s.routing_seed,
+        admin_keys,
+        circuit,
         routes: raw.routes,
     })
+}
+
+fn circuit(c: &crate::raw::RawCircuit, errors: &mut Vec<ConfigError>) -> crate::Circuit {
+    let d = crate::Circuit::default();
+    if let Some(r) = c.failure_ratio {
+        if !(r > 0.0 && r <= 1.0) {
+            errors.push(ConfigError::new(
+                "server.circuit.failure_ratio",
+                "must be above 0 and at most 1",
+            ));
+        }
+    }
+    if let Some(p) = c.max_ejected_percent {
+        if p > 100 {
+            errors.push(ConfigError::new(
+                "server.circuit.max_ejected_percent",
+                "must be at most 100",
+            ));
+        }
+    }
+    for (field, v) in [
+        (
+            "consecutive_failures",
+            c.consecutive_failures.map(u64::from),
+        ),
+        ("base_ejection_ms", c.base_ejection_ms),
+        ("window_secs", c.window_secs),
+    ] {
+        if v == Some(0) {
+            errors.push(ConfigError::new(
+                format!("server.circuit.{field}"),
+                "must be greater than 0",
+            ));
+        }
+    }
+    crate::Circuit {
+        consecutive_failures: c.consecutive_failures.unwrap_or(d.consecutive_failures),
+        failure_ratio: c.failure_ratio.unwrap_or(d.failure_ratio),
+        min_requests: c.min_requests.unwrap_or(d.min_requests),
+        window: c.window_secs.map_or(d.window, Duration::from_secs),
+        base_ejection: c
+            .base_ejection_ms
+            .map_or(d.base_ejection, Duration::from_millis),
+        max_ejection: c
+            .max_ejection_ms
+            .map_or(d.max_ejection, Duration::from_millis),
+        max_ejected_percent: c
+            .max_ejected_percent
+            .unwrap_or(d.max_ejected_percent)
+            .min(100),
+    }
 }
 
 fn retry_budget(
@@ -573,10 +634,21 @@ fn client_keys(
     env: &dyn EnvSource,
     errors: &mut Vec<ConfigError>,
 ) -> Vec<ClientKey> {
+    keys(raw, "client_keys", "SWITCHYARD_API_KEYS", env, errors)
+}
+
+/// Keys of one section (client or admin), from the file and a comma-separated variable.
+fn keys(
+    raw: &[RawClientKey],
+    section: &str,
+    env_var: &str,
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<ClientKey> {
     let mut out = Vec::new();
     let mut names = HashSet::new();
     for (i, k) in raw.iter().enumerate() {
-        let path = format!("client_keys[{i}]");
+        let path = format!("{section}[{i}]");
         if k.name.is_empty() || !names.insert(k.name.clone()) {
             errors.push(ConfigError::new(
                 format!("{path}.name"),
@@ -620,7 +692,7 @@ fn client_keys(
             });
         }
     }
-    if let Some(list) = env.var("SWITCHYARD_API_KEYS") {
+    if let Some(list) = env.var(env_var) {
         for (i, key) in list
             .split(',')
             .map(str::trim)

@@ -44,6 +44,8 @@ pub enum GatewayError {
     UpstreamUnreachable { provider: String, detail: String },
     #[error("provider '{provider}' could not get an access token: {detail}")]
     UpstreamCredentials { provider: String, detail: String },
+    #[error("target {target} is out of rotation after recent failures (circuit open)")]
+    TargetEjected { target: String },
     #[error("provider '{provider}' timed out ({phase})")]
     UpstreamTimeout {
         provider: String,
@@ -162,6 +164,13 @@ impl GatewayError {
                 "api_error",
                 Some("upstream_credentials"),
                 Blame::Gateway,
+                true,
+            ),
+            E::TargetEjected { .. } => class(
+                S::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("target_ejected"),
+                Blame::Upstream,
                 true,
             ),
             E::UpstreamTimeout { .. } => class(

@@ -41,6 +41,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/v1/models/{*id}", get(model))
         .route("/models/{*id}", get(model))
         .route("/healthz", get(healthz))
+        .route("/admin/health", get(crate::admin::health))
+        .route("/metrics", get(crate::admin::metrics))
         .route("/readyz", get(readyz))
         .merge(extra)
         .fallback(not_found)

@@ -4,6 +4,7 @@
 //! in order, in one function). docs/request-lifecycle.md draws it.
 
 pub mod adapt;
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod context;

@@ -34,6 +34,7 @@ impl AppState {
     pub fn build(cfg: Config) -> Result<Arc<Self>, Vec<ConfigError>> {
         let router = Router::build(&cfg)?;
         let budget = crate::route::Budget::new(cfg.retry_budget);
+        let health = crate::route::Health::new(cfg.circuit);
         let rng = cfg
             .routing_seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
@@ -54,7 +55,7 @@ impl AppState {
         Ok(Arc::new(Self {
             images,
             cfg,
-            health: crate::route::Health::default(),
+            health,
             budget,
             rng: std::sync::Mutex::new(rng),
             router,

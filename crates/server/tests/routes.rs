@@ -357,3 +357,87 @@ async fn lowest_cost_least_busy_least_latency_and_sticky() {
     assert_eq!(targets.len(), 2, "users spread over both targets: {seen:?}");
     drop(b);
 }
+
+#[tokio::test]
+async fn failing_targets_are_ejected_probed_and_visible_to_admins() {
+    let yaml = PROVIDERS.replace(
+        "  routing_seed: 7\n",
+        "  routing_seed: 7\n  admin_keys: [{name: ops, key: admin-key-123}]\n  circuit: {consecutive_failures: 2, base_ejection_ms: 400, max_ejected_percent: 100}\n",
+    );
+    let (h, b) = start_two(&format!(
+        "{yaml}routes:\n  r: {{targets: [{{model: a/gpt-a}}, {{model: b/gpt-b}}]}}\n"
+    ))
+    .await;
+    h.mock.push_faults([fault(503), fault(503)]);
+    for _ in 0..2 {
+        let (_, hd, _) = h.chat(&chat_body("r")).await;
+        assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    }
+    assert_eq!(h.mock.requests().len(), 2);
+    // Ejected: requests go straight to b, a sees nothing.
+    let (_, hd, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    assert_eq!(hd["x-switchyard-attempts"], "1");
+    assert_eq!(h.mock.requests().len(), 2);
+
+    let admin = |path: &'static str, key: &'static str| {
+        let h = &h;
+        async move {
+            collect(
+                h.send("GET", path, &[("authorization", key)], bytes::Bytes::new())
+                    .await,
+            )
+            .await
+        }
+    };
+    let (s, _, _) = admin("/admin/health", "Bearer client-key-123").await;
+    assert_eq!(s, 401, "client keys are not admin keys");
+    let (s, _, body) = admin("/admin/health", "Bearer admin-key-123").await;
+    assert_eq!(s, 200);
+    let v = json(&body);
+    let a = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "a/gpt-a")
+        .unwrap()
+        .clone();
+    assert_eq!(a["state"], "open");
+    assert_eq!(a["failures"], 2);
+    let (s, _, metrics) = admin("/metrics", "Bearer admin-key-123").await;
+    assert_eq!(s, 200);
+    let text = String::from_utf8_lossy(&metrics);
+    assert!(
+        text.contains("switchyard_target_up{target=\"a/gpt-a\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("switchyard_target_up{target=\"b/gpt-b\"} 1"),
+        "{text}"
+    );
+
+    // After the ejection a probe goes to a; it succeeds and a is back.
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let (_, hd, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(hd["x-switchyard-target"], "a/gpt-a");
+    let (_, _, body) = admin("/admin/health", "Bearer admin-key-123").await;
+    assert!(json(&body)["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["state"] == "closed"));
+
+    // A 429 with Retry-After cools a down for that long, without a failure streak.
+    h.mock.push_faults([Fault {
+        status: Some(429),
+        retry_after: Some("1".into()),
+        ..Fault::default()
+    }]);
+    let (_, hd, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    let before = h.mock.requests().len();
+    let (_, hd, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    assert_eq!(h.mock.requests().len(), before, "cooling down");
+    drop(b);
+}

@@ -15,6 +15,8 @@ pub mod health;
 pub use budget::Budget;
 pub use health::Health;
 
+use health::{Admission, Outcome};
+
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
 use crate::state::AppState;
@@ -173,7 +175,8 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         GatewayError::UpstreamTimeout { .. }
         | GatewayError::UpstreamUnreachable { .. }
         | GatewayError::UpstreamProtocol { .. }
-        | GatewayError::UpstreamCredentials { .. } => true,
+        | GatewayError::UpstreamCredentials { .. }
+        | GatewayError::TargetEjected { .. } => true,
         GatewayError::Exhausted { last, .. } => recoverable(last, statuses),
         GatewayError::Unauthorized { .. }
         | GatewayError::BadRequest { .. }
@@ -210,6 +213,18 @@ fn backoff(retry: &Retry, n: u32, rng: &mut fastrand::Rng) -> Duration {
     Duration::from_nanos(rng.u64(0..=ceiling.as_nanos() as u64))
 }
 
+/// What an attempt says about its target's health.
+fn outcome(r: &Result<Response, GatewayError>) -> Outcome {
+    match r {
+        Ok(_) => Outcome::Success,
+        Err(e @ GatewayError::UpstreamStatus(reply)) if reply.status.as_u16() == 429 => {
+            retry_after(e).map_or(Outcome::Failure, Outcome::CoolDown)
+        }
+        Err(e) if recoverable(e, switchyard_routing::tree::DEFAULT_STATUSES) => Outcome::Failure,
+        Err(_) => Outcome::Neutral,
+    }
+}
+
 /// A short account of an attempt's failure, for the exhausted-route message.
 fn summary(e: &GatewayError) -> String {
     match e {
@@ -218,6 +233,7 @@ fn summary(e: &GatewayError) -> String {
         GatewayError::UpstreamUnreachable { .. } => "unreachable".into(),
         GatewayError::UpstreamProtocol { .. } => "broken answer".into(),
         GatewayError::UpstreamCredentials { .. } => "no credentials".into(),
+        GatewayError::TargetEjected { .. } => "circuit open".into(),
         other => other.classify().status.as_u16().to_string(),
     }
 }
@@ -344,7 +360,8 @@ impl<'a> Exec<'a> {
         })
     }
 
-    /// The child a strategy picks.
+    /// The child a strategy picks: among children with a target in rotation (all of them when
+    /// none has), by weight, fewest in flight, lower moving latency of two, or lowest price.
     fn pick(&mut self, strategy: Strategy, node: &Node, children: &[Node]) -> Option<usize> {
         if children.is_empty() {
             return None;
@@ -352,21 +369,36 @@ impl<'a> Exec<'a> {
         if let Some(key) = node.sticky.as_ref().and_then(|f| self.facts.get(f)) {
             return Some(sticky(&key, children));
         }
-        let health = &self.state.health;
+        let state = self.state;
+        let health = &state.health;
+        let now = std::time::Instant::now();
+        let mut live: Vec<usize> = (0..children.len())
+            .filter(|i| {
+                children[*i]
+                    .targets()
+                    .iter()
+                    .any(|t| !health.get(&t.key).is_ejected(now))
+            })
+            .collect();
+        if live.is_empty() {
+            live = (0..children.len()).collect();
+        }
         let first_target = |n: &Node| n.targets().first().map(|t| t.key.clone());
         Some(match strategy {
             Strategy::LoadBalance | Strategy::Fallback => {
-                let total: f64 = children.iter().map(|c| c.weight).sum();
+                let total: f64 = live.iter().map(|i| children[*i].weight).sum();
                 let mut x = self.rng.f64() * total;
-                children
-                    .iter()
-                    .position(|c| {
-                        x -= c.weight;
-                        x < 0.0 && c.weight > 0.0
+                live.iter()
+                    .copied()
+                    .find(|i| {
+                        x -= children[*i].weight;
+                        x < 0.0 && children[*i].weight > 0.0
                     })
-                    .unwrap_or(children.len() - 1)
+                    .unwrap_or(live[live.len() - 1])
             }
-            Strategy::LeastBusy => (0..children.len())
+            Strategy::LeastBusy => live
+                .iter()
+                .copied()
                 .min_by_key(|i| {
                     first_target(&children[*i]).map_or(0, |k| {
                         health
@@ -375,12 +407,12 @@ impl<'a> Exec<'a> {
                             .load(std::sync::atomic::Ordering::Relaxed)
                     })
                 })
-                .unwrap_or(0),
+                .unwrap_or(live[0]),
             Strategy::LeastLatency => {
                 // Power of two choices: two at random, the one with the lower moving average
                 // (an untried target counts as fastest, so every target gets measured).
-                let a = self.rng.usize(..children.len());
-                let b = self.rng.usize(..children.len());
+                let a = live[self.rng.usize(..live.len())];
+                let b = live[self.rng.usize(..live.len())];
                 let lat = |i: usize| {
                     first_target(&children[i])
                         .and_then(|k| health.get(&k).latency())
@@ -392,13 +424,15 @@ impl<'a> Exec<'a> {
                     a
                 }
             }
-            Strategy::LowestCost => (0..children.len())
+            Strategy::LowestCost => live
+                .iter()
+                .copied()
                 .min_by(|x, y| {
                     let cost =
                         |i: usize| children[i].price.map_or(f64::MAX, |p| p.input + p.output);
                     cost(*x).total_cmp(&cost(*y))
                 })
-                .unwrap_or(0),
+                .unwrap_or(live[0]),
         })
     }
 
@@ -412,11 +446,21 @@ impl<'a> Exec<'a> {
         let retry = ov.retry.unwrap_or(&default);
         let mut n = 0;
         loop {
+            let admission = self.state.health.admit(&t.key);
+            if admission == Admission::Ejected {
+                self.log.push(format!("{}: circuit open", t.key));
+                return Err(GatewayError::TargetEjected {
+                    target: t.key.clone(),
+                });
+            }
             ctx.provider = Some(t.provider);
             self.attempts += 1;
-            let flight = self.state.health.begin(&t.key);
+            let flight = self
+                .state
+                .health
+                .begin(&t.key, admission == Admission::Probe);
             let result = attempt(self.state, ctx, &self.inc, t.provider, &t.model, ov).await;
-            flight.finish(result.is_ok());
+            flight.finish(outcome(&result));
             let e = match result {
                 Ok(mut out) => {
                     set_headers(&mut out, &t.key, self.attempts);

@@ -1,0 +1,94 @@
+//! Admin endpoints, behind admin keys (separate from client keys): route targets' health as JSON
+//! (`GET /admin/health`) and as Prometheus metrics (`GET /metrics`).
+
+use crate::auth::authenticate;
+use crate::error::GatewayError;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::header;
+use serde_json::Value;
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// Admin keys must be configured and presented; without any configured, admin endpoints are off.
+fn admit(state: &AppState, req: &Request) -> Result<(), GatewayError> {
+    if state.cfg.admin_keys.is_empty() {
+        return Err(GatewayError::Unauthorized {
+            message:
+                "Admin endpoints are off: configure server.admin_keys or SWITCHYARD_ADMIN_KEYS.",
+        });
+    }
+    authenticate(&state.cfg.admin_keys, req.headers()).map(|_| ())
+}
+
+/// `GET /admin/health`: every route target's circuit, load and latency.
+pub async fn health(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    if let Err(e) = admit(&s, &req) {
+        return e.into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        s.health.snapshot().to_string(),
+    )
+        .into_response()
+}
+
+/// A metric: name, type, help, and its value read from a target's snapshot.
+type Series = (&'static str, &'static str, &'static str, fn(&Value) -> f64);
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// `GET /metrics`: the same in Prometheus' text format.
+pub async fn metrics(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    if let Err(e) = admit(&s, &req) {
+        return e.into_response();
+    }
+    let snapshot = s.health.snapshot();
+    let targets = snapshot["targets"].as_array().cloned().unwrap_or_default();
+    let mut out = String::new();
+    let series: [Series; 5] = [
+        (
+            "switchyard_target_up",
+            "gauge",
+            "1 while a route target is in rotation, 0 while its circuit is open or half-open",
+            |t| f64::from(u8::from(t["state"] == "closed")),
+        ),
+        (
+            "switchyard_target_in_flight",
+            "gauge",
+            "Requests a route target is serving now",
+            |t| t["in_flight"].as_f64().unwrap_or(0.0),
+        ),
+        (
+            "switchyard_target_latency_seconds",
+            "gauge",
+            "Moving average of a route target's successful attempts",
+            |t| t["latency_ms"].as_f64().unwrap_or(0.0) / 1000.0,
+        ),
+        (
+            "switchyard_target_attempts_total",
+            "counter",
+            "Attempts on a route target that succeeded",
+            |t| t["successes"].as_f64().unwrap_or(0.0),
+        ),
+        (
+            "switchyard_target_failures_total",
+            "counter",
+            "Attempts on a route target that failed",
+            |t| t["failures"].as_f64().unwrap_or(0.0),
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for t in &targets {
+            let target = label(t["target"].as_str().unwrap_or(""));
+            let _ = writeln!(out, "{name}{{target=\"{target}\"}} {}", value(t));
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
