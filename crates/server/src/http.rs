@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use http::{header, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
 use std::any::Any;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/responses", post(responses))
         .route("/v1/messages", post(messages))
         .route("/v1/messages/count_tokens", post(count_tokens))
+        .route("/v1/compare", post(compare))
         .route("/v1/embeddings", post(embeddings))
         .route("/embeddings", post(embeddings))
         .route("/v1/models", get(models))
@@ -127,6 +129,25 @@ async fn messages(State(s): State<Arc<AppState>>, req: Request) -> Response {
 
 async fn count_tokens(State(s): State<Arc<AppState>>, req: Request) -> Response {
     run(s, Operation::CountTokens, req).await
+}
+
+async fn compare(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match http_body_util::Limited::new(body, s.cfg.max_body_bytes)
+        .collect()
+        .await
+    {
+        Ok(c) => c.to_bytes(),
+        Err(_) => {
+            return GatewayError::PayloadTooLarge {
+                limit: s.cfg.max_body_bytes,
+            }
+            .into_response()
+        }
+    };
+    crate::compare::compare(&s, &parts.headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn embeddings(State(s): State<Arc<AppState>>, req: Request) -> Response {

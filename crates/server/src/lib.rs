@@ -7,6 +7,7 @@ pub mod adapt;
 pub mod admin;
 pub mod auth;
 pub mod cli;
+pub mod compare;
 pub mod context;
 pub mod error;
 pub mod http;

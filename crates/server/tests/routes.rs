@@ -441,3 +441,68 @@ async fn failing_targets_are_ejected_probed_and_visible_to_admins() {
     assert_eq!(h.mock.requests().len(), before, "cooling down");
     drop(b);
 }
+
+#[tokio::test]
+async fn compare_fans_a_request_out_to_several_models() {
+    let (h, b) = start_routes("  smart: {targets: [{model: a/gpt-a}, {model: b/gpt-b}]}\n").await;
+    b.push_faults([Fault {
+        latency_ms: Some(150),
+        ..Fault::default()
+    }]);
+    h.mock.push_faults([fault(500)]);
+    let started = std::time::Instant::now();
+    let (s, _, body) = h
+        .post(
+            "/v1/compare",
+            &format!(r#"{{"models":["a/gpt-a","b/gpt-b","nobody/x"],"max_tokens":5,{HI}}}"#),
+        )
+        .await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    let v = json(&body);
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 3);
+    assert_eq!(
+        (r[0]["model"].as_str(), r[0]["status"].as_u64()),
+        (Some("a/gpt-a"), Some(500))
+    );
+    assert!(r[0]["error"]["message"].is_string());
+    assert_eq!(r[1]["status"], 200);
+    assert_eq!(r[1]["target"], "b/gpt-b");
+    assert_eq!(
+        r[1]["response"]["choices"][0]["message"]["content"],
+        "Hello! This is the mock provider answering."
+    );
+    assert!(r[1]["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+    assert!(r[1]["latency_ms"].as_f64().unwrap() >= 150.0);
+    assert_eq!(r[2]["status"], 404);
+    // Concurrently: the slow model does not wait for the others.
+    assert!(started.elapsed() < Duration::from_millis(1000));
+    let sent: Value = serde_json::from_str(&b.requests()[0].body).unwrap();
+    assert_eq!(
+        (sent["model"].as_str(), sent["max_tokens"].as_u64()),
+        (Some("gpt-b"), Some(5))
+    );
+    assert!(sent.get("models").is_none());
+
+    for (bad, param) in [
+        (format!(r#"{{"models":[],{HI}}}"#), "models"),
+        (
+            format!(r#"{{"models":["a/gpt-a"],"stream":true,{HI}}}"#),
+            "stream",
+        ),
+        (format!(r#"{{"model":"a/gpt-a",{HI}}}"#), "model"),
+    ] {
+        let (s, _, body) = h.post("/v1/compare", &bad).await;
+        assert_eq!(s, 400);
+        assert_eq!(json(&body)["error"]["param"], param);
+    }
+    let resp = h
+        .send(
+            "POST",
+            "/v1/compare",
+            &[("content-type", "application/json")],
+            format!(r#"{{"models":["a/gpt-a"],{HI}}}"#),
+        )
+        .await;
+    assert_eq!(collect(resp).await.0, 401);
+}
