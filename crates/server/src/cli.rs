@@ -108,12 +108,13 @@ fn config_check(file: &PathBuf) -> ExitCode {
         cfg.providers.len(),
         cfg.aliases.len(),
         cfg.client_keys.len(),
+        cfg.routes.len(),
     );
     match AppState::build(cfg) {
         Ok(_) => {
             println!(
-                "{source}: ok ({} providers, {} aliases, {} client keys)",
-                counts.0, counts.1, counts.2
+                "{source}: ok ({} providers, {} aliases, {} client keys, {} routes)",
+                counts.0, counts.1, counts.2, counts.3
             );
             ExitCode::SUCCESS
         }

@@ -45,6 +45,8 @@ fn every_example_config_is_valid() {
                 .env("OPENAI_API_KEY", "sk-a")
                 .env("GROQ_API_KEY", "gsk-b")
                 .env("TEAM_A_KEY", "team-a-key-123")
+                .env("ANTHROPIC_API_KEY", "sk-ant-c")
+                .env("OPS_ADMIN_KEY", "ops-admin-key-123")
                 .output()
                 .unwrap();
             assert!(
@@ -56,7 +58,7 @@ fn every_example_config_is_valid() {
             n += 1;
         }
     }
-    assert!(n >= 1);
+    assert!(n >= 2);
 }
 
 #[test]
