@@ -45,6 +45,10 @@ struct Args {
     /// Seconds of warm-up traffic not counted.
     #[arg(long, default_value_t = 1.0)]
     warmup: f64,
+    /// `closed` only: stop after this many requests in all (no warm-up), instead of after
+    /// `--seconds`.
+    #[arg(long)]
+    requests: Option<u64>,
 }
 
 struct Target {
@@ -128,12 +132,24 @@ async fn closed_worker(
     t: std::sync::Arc<Target>,
     until: Instant,
     count_from: Instant,
+    budget: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 ) -> Vec<Sample> {
     let mut out = Vec::new();
     let Ok(mut s) = connect(&t).await else {
         return out;
     };
-    while Instant::now() < until {
+    let take = || match &budget {
+        // A request budget: each worker takes one request at a time until none is left.
+        Some(left) => left
+            .fetch_update(
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+                |n| n.checked_sub(1),
+            )
+            .is_ok(),
+        None => Instant::now() < until,
+    };
+    while take() {
         let start = Instant::now();
         let sample = one(&mut s, &t, start).await;
         if !sample.ok {
@@ -206,13 +222,22 @@ async fn main() -> std::process::ExitCode {
         key: a.key.clone(),
     });
     let now = Instant::now();
-    let count_from = now + Duration::from_secs_f64(a.warmup);
+    let warmup = if a.requests.is_some() { 0.0 } else { a.warmup };
+    let count_from = now + Duration::from_secs_f64(warmup);
     let until = count_from + Duration::from_secs_f64(a.seconds);
+    let budget = a
+        .requests
+        .map(|n| std::sync::Arc::new(std::sync::atomic::AtomicU64::new(n)));
     let mut tasks = Vec::new();
     match a.mode {
         Mode::Closed | Mode::Stream => {
             for _ in 0..a.connections {
-                tasks.push(tokio::spawn(closed_worker(t.clone(), until, count_from)));
+                tasks.push(tokio::spawn(closed_worker(
+                    t.clone(),
+                    until,
+                    count_from,
+                    budget.clone(),
+                )));
             }
         }
         Mode::Rate => {
@@ -238,7 +263,12 @@ async fn main() -> std::process::ExitCode {
             samples.extend(s);
         }
     }
-    let report = stats::report(&samples, a.seconds);
+    let seconds = if a.requests.is_some() {
+        now.elapsed().as_secs_f64()
+    } else {
+        a.seconds
+    };
+    let report = stats::report(&samples, seconds);
     println!("{report}");
     std::process::ExitCode::SUCCESS
 }

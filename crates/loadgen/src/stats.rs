@@ -24,6 +24,8 @@ pub fn report(samples: &[Sample], seconds: f64) -> serde_json::Value {
         "p50_ms": pct(&total, 0.50),
         "p90_ms": pct(&total, 0.90),
         "p99_ms": pct(&total, 0.99),
+        "p999_ms": pct(&total, 0.999),
+        "max_ms": total.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
         "first_p50_ms": pct(&first, 0.50),
         "first_p99_ms": pct(&first, 0.99),
     })

@@ -48,6 +48,18 @@ pub struct MockOptions {
     pub token_lifetime_secs: Option<u64>,
     /// AWS access key id and secret whose SigV4 signatures the Bedrock routes accept.
     pub aws_credentials: Option<(String, String)>,
+    /// Random faults for requests that bring none of their own (resilience benchmarks).
+    pub chaos: Option<Chaos>,
+}
+
+/// Random faults: each request without a fault of its own fails with `error_status` with
+/// probability `error_rate`, or answers `slow_ms` late with probability `slow_rate`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Chaos {
+    pub error_rate: f64,
+    pub error_status: u16,
+    pub slow_rate: f64,
+    pub slow_ms: u64,
 }
 
 /// A request as the mock received it.

@@ -29,6 +29,16 @@ struct Args {
     /// The secret access key for --aws-access-key.
     #[arg(long, requires = "aws_access_key")]
     aws_secret_key: Option<String>,
+    /// Share of requests (0 to 1) answered with --chaos-error-status instead.
+    #[arg(long, default_value_t = 0.0)]
+    chaos_error_rate: f64,
+    #[arg(long, default_value_t = 503)]
+    chaos_error_status: u16,
+    /// Share of requests (0 to 1) answered --chaos-slow-ms late.
+    #[arg(long, default_value_t = 0.0)]
+    chaos_slow_rate: f64,
+    #[arg(long, default_value_t = 2000)]
+    chaos_slow_ms: u64,
 }
 
 #[tokio::main]
@@ -55,6 +65,14 @@ async fn main() -> std::process::ExitCode {
         google_key_pem,
         token_lifetime_secs: args.token_lifetime_secs,
         aws_credentials: args.aws_access_key.zip(args.aws_secret_key),
+        chaos: (args.chaos_error_rate > 0.0 || args.chaos_slow_rate > 0.0).then_some(
+            switchyard_mock::Chaos {
+                error_rate: args.chaos_error_rate,
+                error_status: args.chaos_error_status,
+                slow_rate: args.chaos_slow_rate,
+                slow_ms: args.chaos_slow_ms,
+            },
+        ),
     };
     match switchyard_mock::spawn(listener, opts) {
         Ok(h) => println!("switchyard-mock listening on {}", h.addr),

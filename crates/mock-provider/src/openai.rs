@@ -176,6 +176,7 @@ pub(crate) async fn prepare_with(
     let queued = lock(&state.faults).pop_front();
     let fault = queued
         .or_else(|| Fault::from_body(&req))
+        .or_else(|| state.opts.chaos.and_then(chaos_fault))
         .unwrap_or_default();
     let mut waiting = Waiting { state, done: false };
     if fault.hang {
@@ -189,6 +190,24 @@ pub(crate) async fn prepare_with(
         return Err(fault_response(dialect, status, &fault));
     }
     Ok((req, fault))
+}
+
+/// A random fault drawn from the chaos settings, if one falls to this request.
+fn chaos_fault(c: crate::Chaos) -> Option<Fault> {
+    let x = fastrand::f64();
+    if x < c.error_rate {
+        Some(Fault {
+            status: Some(c.error_status),
+            ..Fault::default()
+        })
+    } else if x < c.error_rate + c.slow_rate {
+        Some(Fault {
+            latency_ms: Some(c.slow_ms),
+            ..Fault::default()
+        })
+    } else {
+        None
+    }
 }
 
 /// Counts a request as abandoned when its handler is dropped during the fault's delay, which is
