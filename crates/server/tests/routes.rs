@@ -506,3 +506,51 @@ async fn compare_fans_a_request_out_to_several_models() {
         .await;
     assert_eq!(collect(resp).await.0, 401);
 }
+
+#[tokio::test]
+async fn every_timeout_kind_and_nested_trees() {
+    // A provider nobody listens on: connecting fails, and the nested tree moves on.
+    let yaml = PROVIDERS.replace(
+        "client_keys:",
+        "  - {name: dead, base_url: 'http://127.0.0.1:9/v1', api_key: kd, models: [gpt-dead]}\nclient_keys:",
+    );
+    let (h, b) = start_two(&format!(
+        "{yaml}routes:\n  nested:\n    targets:\n      - strategy: loadbalance\n        targets: [{{model: dead/gpt-dead, timeouts: {{connect_ms: 200}}}}]\n      - strategy: fallback\n        timeouts: {{total_ms: 150}}\n        targets: [{{model: a/gpt-a}}]\n      - {{model: b/gpt-b, timeouts: {{idle_ms: 150}}}}\n"
+    ))
+    .await;
+    // dead: connection refused; a: past the 150 ms total; b answers.
+    h.mock.push_faults([Fault {
+        latency_ms: Some(1000),
+        ..Fault::default()
+    }]);
+    let (s, headers, body) = h.chat(&chat_body("nested")).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(headers["x-switchyard-target"], "b/gpt-b");
+    assert_eq!(headers["x-switchyard-attempts"], "3");
+
+    // Once a stream has started, an idle gap past idle_ms ends it with an error event: no
+    // fallback, no silent truncation.
+    h.mock.push_faults([Fault {
+        status: Some(500),
+        ..Fault::default()
+    }]);
+    b.push_faults([Fault {
+        chunk_delay_ms: Some(600),
+        ..Fault::default()
+    }]);
+    let (s, headers, body) = h
+        .chat(&format!(r#"{{"model":"nested","stream":true,{HI}}}"#))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["x-switchyard-target"], "b/gpt-b");
+    let ev = data_events(&body);
+    let last = ev.last().unwrap();
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("idle timeout"),
+        "{last}"
+    );
+    assert!(!ev.contains(&json!("[DONE]")));
+}

@@ -91,8 +91,7 @@ pub async fn attempt(
         idle: t.idle.unwrap_or(upstream.timeouts.idle),
         total: t.total.unwrap_or(upstream.timeouts.total),
     };
-    let deadline = tokio::time::Instant::now().min(tokio::time::Instant::from_std(ctx.started))
-        + timeouts.total;
+    let deadline = tokio::time::Instant::from_std(ctx.started) + timeouts.total;
     let resp = upstream.send_with(up_req, deadline, &timeouts).await?;
     let limits = BodyLimits {
         idle: timeouts.idle,

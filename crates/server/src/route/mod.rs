@@ -39,9 +39,9 @@ pub const CONFIG_HEADER: &str = "x-switchyard-config";
 pub const METADATA_HEADER: &str = "x-switchyard-metadata";
 
 /// What a request will do.
-pub enum Plan {
+pub enum Plan<'m> {
     /// A plain model name: one attempt at one provider.
-    Direct { provider: usize, model: String },
+    Direct { provider: usize, model: &'m str },
     /// A route: a tree of targets.
     Tree(Arc<Node>),
 }
@@ -54,7 +54,11 @@ fn bad(message: String) -> GatewayError {
 }
 
 /// Chooses the plan: the request's own route header, else a named route, else the model.
-pub fn plan(state: &AppState, headers: &HeaderMap, model: &str) -> Result<Plan, GatewayError> {
+pub fn plan<'m>(
+    state: &'m AppState,
+    headers: &HeaderMap,
+    model: &'m str,
+) -> Result<Plan<'m>, GatewayError> {
     if let Some(raw) = headers.get(CONFIG_HEADER) {
         let text = raw
             .to_str()
@@ -93,7 +97,7 @@ pub fn plan(state: &AppState, headers: &HeaderMap, model: &str) -> Result<Plan, 
     })?;
     Ok(Plan::Direct {
         provider: r.provider,
-        model: r.model.to_owned(),
+        model: r.model,
     })
 }
 
@@ -257,16 +261,24 @@ pub async fn run(
     state: &AppState,
     ctx: &mut RequestCtx,
     inc: Incoming<'_>,
-    plan: Plan,
+    plan: Plan<'_>,
 ) -> Result<Response, GatewayError> {
     match plan {
         Plan::Direct { provider, model } => {
             ctx.provider = Some(provider);
             ctx.enter("relay");
             let mut out =
-                attempt(state, ctx, &inc, provider, &model, &Overrides::default()).await?;
-            let key = format!("{}/{model}", state.upstreams[provider].name);
-            set_headers(&mut out, &key, 1);
+                attempt(state, ctx, &inc, provider, model, &Overrides::default()).await?;
+            let name = &state.upstreams[provider].name;
+            let mut key = Vec::with_capacity(name.len() + model.len() + 1);
+            key.extend_from_slice(name.as_bytes());
+            key.push(b'/');
+            key.extend_from_slice(model.as_bytes());
+            let h = out.headers_mut();
+            if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(key)) {
+                h.insert("x-switchyard-target", v);
+            }
+            h.insert("x-switchyard-attempts", HeaderValue::from_static("1"));
             Ok(out)
         }
         Plan::Tree(tree) => {
