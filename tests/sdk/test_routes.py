@@ -67,7 +67,7 @@ def test_an_exhausted_route_lists_every_attempt(routed: Gateway, mock: Mock) -> 
     with pytest.raises(openai.APIStatusError) as ei:
         client.chat.completions.create(model="smart", messages=[{"role": "user", "content": "Hi"}])
     assert ei.value.status_code == 502
-    assert ei.value.message.startswith(
+    assert ei.value.body["message"].startswith(
         "All 2 attempts failed (first/gpt-4o-mini: status 503; second/gpt-4o: status 502). Last: "
     )
 

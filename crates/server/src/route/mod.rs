@@ -267,8 +267,7 @@ pub async fn run(
         Plan::Direct { provider, model } => {
             ctx.provider = Some(provider);
             ctx.enter("relay");
-            let mut out =
-                attempt(state, ctx, &inc, provider, model, &Overrides::default()).await?;
+            let mut out = attempt(state, ctx, &inc, provider, model, &Overrides::default()).await?;
             let name = &state.upstreams[provider].name;
             let mut key = Vec::with_capacity(name.len() + model.len() + 1);
             key.extend_from_slice(name.as_bytes());
