@@ -35,6 +35,14 @@ impl AppState {
         let router = Router::build(&cfg)?;
         let budget = crate::route::Budget::new(cfg.retry_budget);
         let health = crate::route::Health::new(cfg.circuit);
+        // Every configured route target is listed by /admin/health from the start.
+        for name in router.route_names() {
+            if let Some(tree) = router.route(name) {
+                for t in tree.targets() {
+                    health.get(&t.key);
+                }
+            }
+        }
         let rng = cfg
             .routing_seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);

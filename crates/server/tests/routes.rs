@@ -554,3 +554,59 @@ async fn every_timeout_kind_and_nested_trees() {
     );
     assert!(!ev.contains(&json!("[DONE]")));
 }
+
+#[tokio::test]
+async fn an_exhausted_quota_takes_a_target_out_and_health_lists_targets_from_the_start() {
+    let yaml = PROVIDERS.replace(
+        "  routing_seed: 7\n",
+        "  routing_seed: 7\n  admin_keys: [{name: ops, key: admin-key-123}]\n  circuit: {max_ejected_percent: 100}\n",
+    );
+    let (h, b) = start_two(&format!(
+        "{yaml}routes:\n  r: {{targets: [{{model: a/gpt-a}}, {{model: b/gpt-b}}]}}\n"
+    ))
+    .await;
+    let health = || async {
+        let resp = h
+            .send(
+                "GET",
+                "/admin/health",
+                &[("authorization", "Bearer admin-key-123")],
+                bytes::Bytes::new(),
+            )
+            .await;
+        json(&collect(resp).await.2)
+    };
+    let v = health().await;
+    let listed: Vec<&str> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["a/gpt-a", "b/gpt-b"], "listed before any request");
+
+    h.mock.push_faults([Fault {
+        status: Some(429),
+        body: Some(
+            json!({"error": {"message": "You exceeded your current quota, please check your plan.",
+            "type": "insufficient_quota", "code": "insufficient_quota"}}),
+        ),
+        ..Fault::default()
+    }]);
+    let (_, hd, _) = h.chat(&chat_body("r")).await;
+    assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    for _ in 0..3 {
+        let (_, hd, _) = h.chat(&chat_body("r")).await;
+        assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
+    }
+    assert_eq!(
+        h.mock.requests().len(),
+        1,
+        "the quota-less target is left alone"
+    );
+    let v = health().await;
+    let a = &v["targets"][0];
+    assert_eq!(a["state"], "open");
+    assert!(a["ejected_for_ms"].as_u64().unwrap() > 200_000);
+    drop(b);
+}

@@ -217,11 +217,24 @@ fn backoff(retry: &Retry, n: u32, rng: &mut fastrand::Rng) -> Duration {
     Duration::from_nanos(rng.u64(0..=ceiling.as_nanos() as u64))
 }
 
-/// What an attempt says about its target's health.
-fn outcome(r: &Result<Response, GatewayError>) -> Outcome {
+/// Words with which providers say a 429 is an exhausted quota, not a momentary rate limit.
+const QUOTA_WORDS: &[&str] = &[
+    "insufficient_quota",
+    "quota exceeded",
+    "exceeded your current quota",
+];
+
+/// What an attempt says about its target's health: a 429 with Retry-After cools the target down
+/// for that long; a 429 for an exhausted quota for the longest ejection (it will not come back
+/// soon); other failures count towards ejection.
+fn outcome(r: &Result<Response, GatewayError>, longest: Duration) -> Outcome {
     match r {
         Ok(_) => Outcome::Success,
         Err(e @ GatewayError::UpstreamStatus(reply)) if reply.status.as_u16() == 429 => {
+            let body = String::from_utf8_lossy(&reply.body).to_ascii_lowercase();
+            if QUOTA_WORDS.iter().any(|w| body.contains(w)) {
+                return Outcome::CoolDown(longest);
+            }
             retry_after(e).map_or(Outcome::Failure, Outcome::CoolDown)
         }
         Err(e) if recoverable(e, switchyard_routing::tree::DEFAULT_STATUSES) => Outcome::Failure,
@@ -471,7 +484,7 @@ impl<'a> Exec<'a> {
                 .health
                 .begin(&t.key, admission == Admission::Probe);
             let result = attempt(self.state, ctx, &self.inc, t.provider, &t.model, ov).await;
-            flight.finish(outcome(&result));
+            flight.finish(outcome(&result, self.state.cfg.circuit.max_ejection));
             let e = match result {
                 Ok(mut out) => {
                     set_headers(&mut out, &t.key, self.attempts);
