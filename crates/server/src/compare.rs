@@ -83,7 +83,10 @@ async fn one(state: &AppState, headers: &HeaderMap, model: String, body: Bytes) 
             message: e.message,
             param: e.param,
         })?;
-        let plan = route::plan(state, headers, &peeked.model)?;
+        // Each model is compared as named: a route header would send them all the same way.
+        let mut own = headers.clone();
+        own.remove(route::CONFIG_HEADER);
+        let plan = route::plan(state, &own, &peeked.model)?;
         let trace = crate::ids::TraceContext::from_header(headers.get("traceparent"));
         let mut ctx = RequestCtx::new(new_request_id(), trace, Operation::ChatCompletions);
         let inc = route::attempt::Incoming {

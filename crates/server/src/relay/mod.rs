@@ -239,7 +239,18 @@ impl SseRelay {
                         phase: "waiting for the first token",
                     })
                 }
-                Ok(None) => return Err(protocol("the stream ended before its first event".into())),
+                Ok(None) => {
+                    // A last event without its blank line still counts.
+                    self.parser.close();
+                    return match self.parser.next_event() {
+                        Ok(Some(ev)) if !ev.is_comment_only() => {
+                            self.first = Some(ev);
+                            self.done = true;
+                            Ok(())
+                        }
+                        _ => Err(protocol("the stream ended before its first event".into())),
+                    };
+                }
                 Ok(Some(Err(e))) => return Err(protocol(format!("stream broke off: {e}"))),
                 Ok(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {

@@ -91,7 +91,8 @@ pub async fn attempt(
         idle: t.idle.unwrap_or(upstream.timeouts.idle),
         total: t.total.unwrap_or(upstream.timeouts.total),
     };
-    let deadline = tokio::time::Instant::from_std(ctx.started) + timeouts.total;
+    // Each attempt has its whole `total`: a fallback after a slow failure is not born late.
+    let deadline = tokio::time::Instant::now() + timeouts.total;
     let resp = upstream.send_with(up_req, deadline, &timeouts).await?;
     let limits = BodyLimits {
         idle: timeouts.idle,

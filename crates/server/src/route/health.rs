@@ -56,6 +56,9 @@ pub enum Admission {
 
 #[derive(Default)]
 pub struct TargetHealth {
+    /// Milliseconds since the table started until which the target is ejected (0: not), a
+    /// lock-free mirror of the breaker's state for counting ejected targets.
+    ejected_until_ms: AtomicU64,
     pub in_flight: AtomicU64,
     /// Moving average of successful attempts' latency, in microseconds (0: none yet).
     ewma_us: AtomicU64,
@@ -96,6 +99,11 @@ impl TargetHealth {
     pub fn is_ejected(&self, now: Instant) -> bool {
         let b = self.breaker();
         b.ejected_until.is_some_and(|u| now < u) || b.probing
+    }
+
+    /// Whether the target stays out of rotation past `at`.
+    pub fn ejected_past(&self, at: Instant) -> bool {
+        self.breaker().ejected_until.is_some_and(|u| u > at)
     }
 
     /// A view for the admin endpoint.
@@ -140,6 +148,9 @@ impl InFlight<'_> {
             }
             Outcome::Failure => {
                 h.failures.fetch_add(1, Ordering::Relaxed);
+                // A failure counts as slow (at least a second), so least-latency does not
+                // mistake a target that fails fast for a fast one.
+                h.record_latency(self.started.elapsed().max(Duration::from_secs(1)));
             }
             Outcome::CoolDown(_) | Outcome::Neutral => {}
         }
@@ -159,11 +170,17 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// Most targets tracked; beyond it (targets named only in request headers), new targets get
+/// health that is not kept, so the table cannot grow without bound.
+const MAX_TARGETS: usize = 4096;
+
 /// Health of every target used so far, by `provider/model`.
 pub struct Health {
     cfg: Circuit,
     targets: RwLock<HashMap<String, Arc<TargetHealth>>>,
-    ejected: AtomicUsize,
+    /// Targets in the table (read without its lock).
+    known: AtomicUsize,
+    started: Instant,
 }
 
 impl Health {
@@ -171,8 +188,13 @@ impl Health {
         Self {
             cfg,
             targets: RwLock::new(HashMap::new()),
-            ejected: AtomicUsize::new(0),
+            known: AtomicUsize::new(0),
+            started: Instant::now(),
         }
+    }
+
+    fn ms(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.started).as_millis() as u64 + 1
     }
 
     pub fn get(&self, key: &str) -> Arc<TargetHealth> {
@@ -184,12 +206,20 @@ impl Health {
         {
             return h.clone();
         }
-        self.targets
+        let mut table = self
+            .targets
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(key.to_owned())
-            .or_default()
-            .clone()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(h) = table.get(key) {
+            return h.clone();
+        }
+        if table.len() >= MAX_TARGETS {
+            return Arc::default();
+        }
+        let h: Arc<TargetHealth> = Arc::default();
+        table.insert(key.to_owned(), h.clone());
+        self.known.store(table.len(), Ordering::Relaxed);
+        h
     }
 
     /// Whether `key` takes a request now; a probe is handed out once per ended ejection.
@@ -221,32 +251,33 @@ impl Health {
         }
     }
 
-    /// Whether another ejection stays within the cap on ejected targets.
-    fn may_eject(&self) -> bool {
-        let total = self
+    /// Whether another ejection stays within the cap on ejected targets. Counted from the
+    /// lock-free mirrors, with no breaker lock held (a breaker is locked after this).
+    fn may_eject(&self, now: Instant) -> bool {
+        let now_ms = self.ms(now);
+        let ejected = self
             .targets
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len()
-            .max(1);
-        let ejected = self.ejected.load(Ordering::Relaxed) + 1;
-        ejected * 100 <= total * usize::from(self.cfg.max_ejected_percent)
+            .values()
+            .filter(|t| t.ejected_until_ms.load(Ordering::Relaxed) > now_ms)
+            .count();
+        let total = self.known.load(Ordering::Relaxed).max(1);
+        (ejected + 1) * 100 <= total * usize::from(self.cfg.max_ejected_percent)
     }
 
-    fn eject(&self, b: &mut Breaker, now: Instant, length: Duration) {
-        if b.ejected_until.is_none() {
-            self.ejected.fetch_add(1, Ordering::Relaxed);
-        }
+    fn eject(&self, h: &TargetHealth, b: &mut Breaker, now: Instant, length: Duration) {
         b.ejected_until = Some(now + length);
+        h.ejected_until_ms
+            .store(self.ms(now + length), Ordering::Relaxed);
         b.probing = false;
         b.window_start = None;
         b.consecutive = 0;
     }
 
-    fn close(&self, b: &mut Breaker) {
-        if b.ejected_until.take().is_some() {
-            self.ejected.fetch_sub(1, Ordering::Relaxed);
-        }
+    fn close(&self, h: &TargetHealth, b: &mut Breaker) {
+        b.ejected_until = None;
+        h.ejected_until_ms.store(0, Ordering::Relaxed);
         b.probing = false;
         b.ejections = 0;
     }
@@ -254,6 +285,7 @@ impl Health {
     fn record(&self, h: &TargetHealth, outcome: Outcome, probe: bool) {
         let now = Instant::now();
         let c = &self.cfg;
+        let may_eject = self.may_eject(now);
         let mut b = h.breaker();
         if b.window_start
             .is_none_or(|s| now.duration_since(s) > c.window)
@@ -267,12 +299,12 @@ impl Health {
                 b.consecutive = 0;
                 b.window_total += 1;
                 if probe || b.ejected_until.is_some_and(|u| now >= u) {
-                    self.close(&mut b);
+                    self.close(h, &mut b);
                 }
             }
             Outcome::CoolDown(d) => {
-                if self.may_eject() || b.ejected_until.is_some() {
-                    self.eject(&mut b, now, d);
+                if may_eject || b.ejected_until.is_some() {
+                    self.eject(h, &mut b, now, d);
                 }
             }
             Outcome::Failure => {
@@ -282,11 +314,11 @@ impl Health {
                 let streak = b.consecutive >= c.consecutive_failures;
                 let ratio = b.window_total >= c.min_requests
                     && b.window_failed as f64 >= c.failure_ratio * b.window_total as f64;
-                if probe || ((streak || ratio) && (self.may_eject() || b.ejected_until.is_some())) {
+                if probe || ((streak || ratio) && (may_eject || b.ejected_until.is_some())) {
                     let factor = 2u32.saturating_pow(b.ejections.min(16));
                     let length = c.base_ejection.saturating_mul(factor).min(c.max_ejection);
                     b.ejections += 1;
-                    self.eject(&mut b, now, length);
+                    self.eject(h, &mut b, now, length);
                 }
             }
             Outcome::Neutral => {
@@ -300,16 +332,19 @@ impl Health {
     /// Every target's state, for `GET /admin/health`.
     pub fn snapshot(&self) -> serde_json::Value {
         let now = Instant::now();
-        let table = self
+        // Copied out first: no breaker is locked while the table's lock is held.
+        let mut entries: Vec<(String, Arc<TargetHealth>)> = self
             .targets
             .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut keys: Vec<&String> = table.keys().collect();
-        keys.sort();
-        let targets: Vec<serde_json::Value> = keys
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let targets: Vec<serde_json::Value> = entries
             .into_iter()
-            .map(|k| {
-                let mut v = table[k].snapshot(now);
+            .map(|(k, h)| {
+                let mut v = h.snapshot(now);
                 v["target"] = serde_json::json!(k);
                 v
             })

@@ -200,12 +200,18 @@ fn retry_after(e: &GatewayError) -> Option<Duration> {
         return None;
     };
     let text = |name: &str| r.headers.get(name).and_then(|v| v.to_str().ok());
+    // Non-finite or absurd values are ignored rather than trusted.
+    let secs = |v: f64| {
+        v.is_finite()
+            .then(|| Duration::try_from_secs_f64(v.max(0.0)).ok())
+            .flatten()
+    };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+        return secs(ms / 1000.0);
     }
     text("retry-after")
         .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|s| Duration::from_secs_f64(s.max(0.0)))
+        .and_then(secs)
 }
 
 /// Exponential backoff with full jitter: uniform in [0, min(max, base × 2^n)].
@@ -390,9 +396,7 @@ impl<'a> Exec<'a> {
         if children.is_empty() {
             return None;
         }
-        if let Some(key) = node.sticky.as_ref().and_then(|f| self.facts.get(f)) {
-            return Some(sticky(&key, children));
-        }
+        let sticky_key = node.sticky.as_ref().and_then(|f| self.facts.get(f));
         let state = self.state;
         let health = &state.health;
         let now = std::time::Instant::now();
@@ -406,6 +410,9 @@ impl<'a> Exec<'a> {
             .collect();
         if live.is_empty() {
             live = (0..children.len()).collect();
+        }
+        if let Some(key) = sticky_key {
+            return Some(live[sticky(&key, &live, children)]);
         }
         let first_target = |n: &Node| n.targets().first().map(|t| t.key.clone());
         Some(match strategy {
@@ -503,6 +510,12 @@ impl<'a> Exec<'a> {
                 Some(d) => d,
                 None => backoff(retry, n, &mut self.rng),
             };
+            let resume = std::time::Instant::now() + wait;
+            if self.state.health.get(&t.key).ejected_past(resume) {
+                // This failure took the target out for longer than the wait: its error is the
+                // answer (or the next fallback's turn), not a retry into an open circuit.
+                return Err(e);
+            }
             if !self.state.budget.try_retry() {
                 tracing::warn!(target_key = %t.key, "retry budget spent; not retrying");
                 return Err(e);
@@ -513,24 +526,56 @@ impl<'a> Exec<'a> {
     }
 }
 
-/// Rendezvous hashing weighted by the children's weights: the same key picks the same child
-/// while the set of children stays the same.
-fn sticky(key: &Value, children: &[Node]) -> usize {
+/// Rendezvous hashing weighted by the children's weights, over the children in rotation: the
+/// same key picks the same child while that child stays healthy. Returns a position in `live`.
+fn sticky(key: &Value, live: &[usize], children: &[Node]) -> usize {
     use std::hash::{Hash, Hasher};
     let text = match key {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
     let mut best = (f64::MIN, 0);
-    for (i, c) in children.iter().enumerate() {
+    for (pos, &i) in live.iter().enumerate() {
+        let c = &children[i];
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (&text, i).hash(&mut h);
         // Uniform in (0, 1), then the weighted score -w / ln(u).
         let u = ((h.finish() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
         let score = -c.weight / u.ln();
         if score > best.0 {
-            best = (score, i);
+            best = (score, pos);
         }
     }
     best.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::UpstreamReply;
+
+    fn with_header(name: &'static str, value: &str) -> GatewayError {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_str(value).unwrap());
+        GatewayError::UpstreamStatus(Box::new(UpstreamReply {
+            status: http::StatusCode::TOO_MANY_REQUESTS,
+            body: bytes::Bytes::new(),
+            headers,
+        }))
+    }
+
+    #[test]
+    fn retry_after_is_read_and_absurd_values_are_ignored() {
+        assert_eq!(
+            retry_after(&with_header("retry-after", "3")),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_after(&with_header("retry-after-ms", "250")),
+            Some(Duration::from_millis(250))
+        );
+        for bad in ["inf", "1e300", "NaN", "soon"] {
+            assert_eq!(retry_after(&with_header("retry-after", bad)), None, "{bad}");
+        }
+    }
 }
