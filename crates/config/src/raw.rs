@@ -25,6 +25,10 @@ pub struct RawConfig {
     /// load balancing, conditions, ...). See docs/routing.md.
     #[serde(default)]
     pub routes: BTreeMap<String, RawNode>,
+    /// Model catalog entries added to the shipped catalog, or overriding fields of its entries:
+    /// `<namespace>/<model>` → prices (USD per million tokens), context window, capabilities.
+    #[serde(default)]
+    pub catalog: BTreeMap<String, switchyard_providers::catalog::Entry>,
 }
 
 /// One node of a route: a target (`model`, or `route` naming another route) or a `strategy`

@@ -28,6 +28,8 @@ pub struct Config {
     pub circuit: Circuit,
     /// Named routes as written; the routing crate builds them against the providers.
     pub routes: BTreeMap<String, crate::raw::RawNode>,
+    /// Prices, context windows and capabilities: the shipped catalog plus config's `catalog:`.
+    pub catalog: switchyard_providers::catalog::Catalog,
 }
 
 /// Circuit breaking of route targets.
@@ -134,6 +136,21 @@ pub struct Provider {
     pub drop_params: bool,
     pub timeouts: Timeouts,
     pub origin: Origin,
+}
+
+impl Provider {
+    /// Whose price list applies in the model catalog: the preset's name (`openai`, `azure`,
+    /// `groq`, ...), else the wire format's.
+    pub fn catalog_namespace(&self) -> &'static str {
+        self.preset.unwrap_or(match self.kind {
+            ProviderKind::OpenAiCompatible => "openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::Cohere => "cohere",
+            ProviderKind::Vertex => "vertex",
+            ProviderKind::Bedrock => "bedrock",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

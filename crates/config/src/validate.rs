@@ -14,10 +14,18 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
+use switchyard_providers::catalog::{Catalog, Entry};
 use switchyard_providers::presets::{self, Preset};
 use switchyard_providers::{AuthStyle, ProviderKind};
 
-const TOP_LEVEL: &[&str] = &["server", "providers", "aliases", "client_keys", "routes"];
+const TOP_LEVEL: &[&str] = &[
+    "server",
+    "providers",
+    "aliases",
+    "client_keys",
+    "routes",
+    "catalog",
+];
 
 /// Deserialises the document, expanding `${VAR}` first; on failure reports every bad section.
 pub fn deserialize(doc: Doc, env: &dyn EnvSource) -> Result<RawConfig, ConfigErrors> {
@@ -90,6 +98,7 @@ fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
             "aliases" => check::<BTreeMap<String, String>>(v, "aliases", errors),
             "client_keys" => check_each::<RawClientKey>(v, "client_keys", errors),
             "routes" => check_map::<crate::raw::RawNode>(v, "routes", errors),
+            "catalog" => check_map::<switchyard_providers::catalog::Entry>(v, "catalog", errors),
             other => errors.push(ConfigError::new(
                 other,
                 format!(
@@ -185,6 +194,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
             ));
         }
     }
+    let catalog = catalog(&raw.catalog, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(
@@ -210,7 +220,25 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         admin_keys,
         circuit,
         routes: raw.routes,
+        catalog,
     })
+}
+
+/// The shipped catalog with the config's entries added on top.
+fn catalog(extra: &BTreeMap<String, Entry>, errors: &mut Vec<ConfigError>) -> Catalog {
+    let mut catalog = Catalog::builtin().unwrap_or_else(|e| {
+        errors.push(ConfigError::new(
+            "catalog",
+            format!("the shipped catalog: {e}"),
+        ));
+        Catalog::default()
+    });
+    for (key, entry) in extra {
+        if let Err(e) = catalog.add(key, entry) {
+            errors.push(ConfigError::new(format!("catalog.{key}"), e));
+        }
+    }
+    catalog
 }
 
 fn circuit(c: &crate::raw::RawCircuit, errors: &mut Vec<ConfigError>) -> crate::Circuit {

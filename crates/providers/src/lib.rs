@@ -6,6 +6,7 @@
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+pub mod catalog;
 pub mod cohere;
 pub mod embeddings;
 pub mod endpoint;

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use switchyard_config::raw::RawNode;
 use switchyard_config::{Config, ConfigError};
+use switchyard_providers::catalog::Catalog;
 
 /// Model resolution plus the named route trees.
 #[derive(Debug)]
@@ -20,6 +21,9 @@ pub struct Router {
     routes: HashMap<String, Arc<tree::Node>>,
     raw_routes: std::collections::BTreeMap<String, RawNode>,
     provider_names: Vec<String>,
+    /// Each provider's catalog namespace, by provider index.
+    namespaces: Vec<&'static str>,
+    catalog: Catalog,
 }
 
 impl Router {
@@ -31,6 +35,12 @@ impl Router {
             routes: HashMap::new(),
             raw_routes: cfg.routes.clone(),
             provider_names: cfg.providers.iter().map(|p| p.name.clone()).collect(),
+            namespaces: cfg
+                .providers
+                .iter()
+                .map(|p| p.catalog_namespace())
+                .collect(),
+            catalog: cfg.catalog.clone(),
         };
         let mut errors = Vec::new();
         let mut built = HashMap::new();
@@ -67,6 +77,8 @@ impl Router {
             index: &self.index,
             routes: &self.raw_routes,
             provider_names: &self.provider_names,
+            namespaces: &self.namespaces,
+            catalog: &self.catalog,
         }
         .build(raw, at)
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use switchyard_config::raw::{RawNode, RawRetry, RawRouteTimeouts, RawStrategy};
 use switchyard_config::ConfigError;
+use switchyard_providers::catalog::Catalog;
 
 /// The statuses that move a fallback on, and that are retried, unless configured otherwise.
 pub const DEFAULT_STATUSES: &[u16] = &[429, 500, 502, 503, 504];
@@ -188,6 +189,10 @@ pub struct Builder<'a> {
     pub index: &'a ModelIndex,
     pub routes: &'a BTreeMap<String, RawNode>,
     pub provider_names: &'a [String],
+    /// Catalog namespace of each provider, by index, and the catalog: prices for targets that
+    /// give none.
+    pub namespaces: &'a [&'static str],
+    pub catalog: &'a Catalog,
 }
 
 impl Builder<'_> {
@@ -261,13 +266,13 @@ impl Builder<'_> {
                 if c.price.is_none() {
                     errors.push(ConfigError::new(
                         format!("{at}.targets[{i}].price"),
-                        "lowest-cost needs a price for every target (until the model catalog exists)",
+                        "lowest-cost needs a price for every target: this one's model is not in \
+                         the model catalog, so give `price` or add a `catalog:` entry",
                     ));
                 }
             }
         }
         Some(Node {
-            kind,
             weight,
             params: raw.params.clone(),
             timeouts: raw
@@ -284,10 +289,26 @@ impl Builder<'_> {
                 .as_ref()
                 .map(|r| retry(r, &format!("{at}.retry"), errors)),
             sticky,
-            price: raw.price.as_ref().map(|p| Price {
-                input: p.input,
-                output: p.output,
-            }),
+            price: raw
+                .price
+                .as_ref()
+                .map(|p| Price {
+                    input: p.input,
+                    output: p.output,
+                })
+                .or_else(|| self.catalog_price(&kind)),
+            kind,
+        })
+    }
+
+    /// The catalog's price of a target's model, when the node is a target the catalog knows.
+    fn catalog_price(&self, kind: &Kind) -> Option<Price> {
+        let Kind::Target(t) = kind else { return None };
+        let namespace = self.namespaces.get(t.provider)?;
+        let pricing = self.catalog.lookup(namespace, &t.model)?.1.pricing()?;
+        Some(Price {
+            input: pricing.input,
+            output: pricing.output,
         })
     }
 

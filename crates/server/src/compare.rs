@@ -4,7 +4,8 @@
 //!
 //! Body: a chat completion request with `models` (1 to 10 names) in place of `model`; `stream`
 //! is refused. Answer: `{"object": "comparison", "results": [{"model", "status", "latency_ms",
-//! "usage", "response" | "error"}]}` in the order the models were given; the status is 200 when
+//! "usage", "cost_usd", "response" | "error"}]}` (cost_usd from the model catalog, null when it
+//! does not price the model) in the order the models were given; the status is 200 when
 //! the comparison itself could be made, whatever each model answered.
 
 use crate::auth::authenticate;
@@ -19,6 +20,7 @@ use http::{header, HeaderMap};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::time::Instant;
+use switchyard_providers::catalog;
 use switchyard_providers::Operation;
 use switchyard_wire::peek::{peek, Required};
 
@@ -117,9 +119,10 @@ async fn one(state: &AppState, headers: &HeaderMap, model: String, body: Bytes) 
     match result {
         Ok((target, bytes)) => {
             let response: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let usage = response.get("usage").cloned().unwrap_or(Value::Null);
+            let cost = target.as_deref().and_then(|t| cost_usd(state, t, &usage));
             json!({"model": model, "target": target, "status": 200, "latency_ms": latency_ms,
-                "usage": response.get("usage").cloned().unwrap_or(Value::Null),
-                "response": response})
+                "usage": usage, "cost_usd": cost, "response": response})
         }
         Err(e) => {
             let status = e.classify().status.as_u16();
@@ -127,6 +130,14 @@ async fn one(state: &AppState, headers: &HeaderMap, model: String, body: Bytes) 
                 "usage": null, "error": e.to_openai()})
         }
     }
+}
+
+/// What `usage` cost on `target` (`provider/model`), when the model catalog prices it.
+fn cost_usd(state: &AppState, target: &str, usage: &Value) -> Option<f64> {
+    let r = state.router.index.resolve(target).ok()?;
+    let ns = state.cfg.providers.get(r.provider)?.catalog_namespace();
+    let pricing = state.cfg.catalog.lookup(ns, r.model)?.1.pricing()?;
+    Some(catalog::cost(&pricing, &catalog::Usage::from_chat(usage)))
 }
 
 /// Runs the comparison.

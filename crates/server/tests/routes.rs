@@ -443,8 +443,59 @@ async fn failing_targets_are_ejected_probed_and_visible_to_admins() {
 }
 
 #[tokio::test]
+async fn models_carry_catalog_prices_limits_and_capabilities() {
+    let (h, _b) = start_routes(
+        "  smart: {model: a/gpt-a}\ncatalog:\n  openai/gpt-a: {input: 0.5, output: 1.5, cached_input: 0.05, context_window: 1000, capabilities: [chat, tools]}\n",
+    )
+    .await;
+    let resp = h
+        .send("GET", "/v1/models", &[("x-api-key", "client-key-123")], "")
+        .await;
+    let (s, _, body) = collect(resp).await;
+    assert_eq!(s, 200);
+    let v = json(&body);
+    let find = |id: &str| {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let a = find("a/gpt-a");
+    assert_eq!(a["pricing"]["input"], 0.5);
+    assert_eq!(a["pricing"]["output"], 1.5);
+    assert_eq!(a["pricing"]["cached_input"], 0.05);
+    assert_eq!(a["context_window"], 1000);
+    assert_eq!(a["capabilities"], json!(["chat", "tools"]));
+    assert_eq!(find("gpt-a")["pricing"]["input"], 0.5);
+    // Unknown to the catalog: OpenAI's fields only.
+    let b = find("b/gpt-b");
+    assert!(
+        b.get("pricing").is_none() && b.get("context_window").is_none(),
+        "{b}"
+    );
+    assert!(find("smart").get("pricing").is_none());
+    let (_, _, one) = collect(
+        h.send(
+            "GET",
+            "/v1/models/a/gpt-a",
+            &[("x-api-key", "client-key-123")],
+            "",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(json(&one)["pricing"]["output"], 1.5);
+}
+
+#[tokio::test]
 async fn compare_fans_a_request_out_to_several_models() {
-    let (h, b) = start_routes("  smart: {targets: [{model: a/gpt-a}, {model: b/gpt-b}]}\n").await;
+    let (h, b) = start_routes(
+        "  smart: {targets: [{model: a/gpt-a}, {model: b/gpt-b}]}\ncatalog:\n  openai/gpt-b: {input: 1, output: 2}\n",
+    )
+    .await;
     b.push_faults([Fault {
         latency_ms: Some(150),
         ..Fault::default()
@@ -474,6 +525,13 @@ async fn compare_fans_a_request_out_to_several_models() {
     );
     assert!(r[1]["usage"]["completion_tokens"].as_u64().unwrap() > 0);
     assert!(r[1]["latency_ms"].as_f64().unwrap() >= 150.0);
+    // Priced by the catalog entry from config: $1 and $2 per million tokens.
+    let u = &r[1]["usage"];
+    let expected = (u["prompt_tokens"].as_f64().unwrap()
+        + 2.0 * u["completion_tokens"].as_f64().unwrap())
+        / 1e6;
+    assert!((r[1]["cost_usd"].as_f64().unwrap() - expected).abs() < 1e-15);
+    assert!(r[0]["cost_usd"].is_null());
     assert_eq!(r[2]["status"], 404);
     // Concurrently: the slow model does not wait for the others.
     assert!(started.elapsed() < Duration::from_millis(1000));

@@ -173,7 +173,7 @@ client_keys:
     assert_eq!(got.len(), 4, "{got:#?}");
     assert_eq!(
         got[0],
-        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys, routes"
+        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys, routes, catalog"
     );
     assert!(
         got[1]

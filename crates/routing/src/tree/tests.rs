@@ -83,3 +83,43 @@ fn every_mistake_is_reported_with_its_path() {
         "{e:?}"
     );
 }
+
+#[test]
+fn lowest_cost_takes_prices_from_the_catalog_and_config_overrides_it() {
+    // Provider `a` is OpenAI-compatible without a preset: catalog namespace `openai`.
+    let yaml = "catalog:\n  openai/m2: {input: 0.5, output: 1}\nroutes:\n  cheap:\n    strategy: lowest-cost\n    targets:\n      - {model: a/m2}\n      - {model: a/m1, price: {input: 9, output: 9}}\n";
+    let r = router(yaml).unwrap();
+    let Kind::Pick { children, .. } = &r.route("cheap").unwrap().kind else {
+        panic!()
+    };
+    let prices: Vec<_> = children
+        .iter()
+        .map(|c| c.price.map(|p| (p.input, p.output)))
+        .collect();
+    assert_eq!(prices, [Some((0.5, 1.0)), Some((9.0, 9.0))]);
+    // A model of the shipped catalog is priced with no config at all.
+    let shipped = "routes:\n  r: {strategy: lowest-cost, targets: [{model: a/gpt-6-luna}]}\n";
+    let r = router(shipped).unwrap();
+    let Kind::Pick { children, .. } = &r.route("r").unwrap().kind else {
+        panic!()
+    };
+    assert_eq!(children[0].price.map(|p| p.input), Some(0.1));
+}
+
+#[test]
+fn bad_catalog_entries_point_at_the_key() {
+    let e = router("catalog:\n  openai/m2: {input: -1, output: 1}\n").unwrap_err();
+    assert!(
+        e.iter()
+            .any(|e| e.contains("catalog.openai/m2") && e.contains("input")),
+        "{e:?}"
+    );
+    let e = router("catalog:\n  nonamespace: {input: 1, output: 1}\n").unwrap_err();
+    assert!(e.iter().any(|e| e.contains("namespace")), "{e:?}");
+    let e = router("catalog:\n  openai/m2: {inptu: 1}\n").unwrap_err();
+    assert!(
+        e.iter()
+            .any(|e| e.contains("catalog.openai/m2") && e.contains("inptu")),
+        "{e:?}"
+    );
+}

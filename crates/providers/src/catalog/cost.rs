@@ -1,0 +1,178 @@
+//! What a request cost, from its token counts and the model's prices.
+//!
+//! Token counts follow OpenAI's convention whatever the provider: `input` counts every prompt
+//! token, cached and cache-written ones included; `output` counts every generated token,
+//! reasoning included. Adapters for providers that count otherwise (Anthropic's `input_tokens`
+//! leaves cache reads and writes out) add up before they report.
+
+use super::Pricing;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Token counts of one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Every prompt token, cached and cache-written ones included.
+    pub input: u64,
+    /// Every generated token, reasoning included.
+    pub output: u64,
+    /// Prompt tokens read from the provider's cache.
+    pub cached_input: u64,
+    /// Prompt tokens written to the provider's cache (billed at a premium by Anthropic).
+    pub cache_write: u64,
+    /// Generated tokens spent on reasoning.
+    pub reasoning: u64,
+}
+
+impl Usage {
+    /// The counts of an OpenAI chat `usage` object (`prompt_tokens`, `completion_tokens`,
+    /// `prompt_tokens_details.cached_tokens`, `completion_tokens_details.reasoning_tokens`, and
+    /// `prompt_tokens_details.cache_write_tokens` where a translated answer carries one).
+    pub fn from_chat(usage: &Value) -> Usage {
+        let n = |v: &Value| v.as_u64().unwrap_or(0);
+        Usage {
+            input: n(&usage["prompt_tokens"]),
+            output: n(&usage["completion_tokens"]),
+            cached_input: n(&usage["prompt_tokens_details"]["cached_tokens"]),
+            cache_write: n(&usage["prompt_tokens_details"]["cache_write_tokens"]),
+            reasoning: n(&usage["completion_tokens_details"]["reasoning_tokens"]),
+        }
+    }
+}
+
+const PER: f64 = 1_000_000.0;
+
+/// The cost in USD of `usage` at `pricing`. Cached and cache-written tokens without a price of
+/// their own are billed as plain input; reasoning without a price of its own as output. Counts
+/// that exceed their totals (a provider reporting more cached tokens than input) are clamped, so
+/// a cost is never negative.
+pub fn cost(pricing: &Pricing, usage: &Usage) -> f64 {
+    let cached = usage.cached_input.min(usage.input);
+    let written = usage.cache_write.min(usage.input - cached);
+    let plain_input = usage.input - cached - written;
+    let reasoning = usage.reasoning.min(usage.output);
+    let plain_output = usage.output - reasoning;
+    let price = |n: u64, p: f64| n as f64 * p / PER;
+    price(plain_input, pricing.input)
+        + price(cached, pricing.cached_input.unwrap_or(pricing.input))
+        + price(written, pricing.cache_write.unwrap_or(pricing.input))
+        + price(plain_output, pricing.output)
+        + price(reasoning, pricing.reasoning.unwrap_or(pricing.output))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pricing() -> Pricing {
+        Pricing {
+            input: 3.0,
+            output: 15.0,
+            cached_input: Some(0.3),
+            cache_write: Some(3.75),
+            reasoning: None,
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn chat_usage_is_read_with_its_details() {
+        let v = serde_json::json!({"prompt_tokens": 100, "completion_tokens": 40,
+            "prompt_tokens_details": {"cached_tokens": 30, "cache_write_tokens": 20},
+            "completion_tokens_details": {"reasoning_tokens": 10}});
+        let u = Usage::from_chat(&v);
+        assert_eq!(
+            (
+                u.input,
+                u.output,
+                u.cached_input,
+                u.cache_write,
+                u.reasoning
+            ),
+            (100, 40, 30, 20, 10)
+        );
+        assert_eq!(Usage::from_chat(&Value::Null), Usage::default());
+    }
+
+    #[test]
+    fn plain_input_and_output_at_their_prices() {
+        let u = Usage {
+            input: 1_000_000,
+            output: 100_000,
+            ..Usage::default()
+        };
+        assert!(close(cost(&pricing(), &u), 3.0 + 1.5));
+    }
+
+    #[test]
+    fn cached_tokens_at_the_cache_read_price() {
+        let u = Usage {
+            input: 1_000_000,
+            cached_input: 800_000,
+            ..Usage::default()
+        };
+        // 200k plain at $3, 800k cached at $0.30.
+        assert!(close(cost(&pricing(), &u), 0.6 + 0.24));
+    }
+
+    #[test]
+    fn cache_writes_at_the_cache_write_price() {
+        let u = Usage {
+            input: 1_000_000,
+            cache_write: 400_000,
+            cached_input: 100_000,
+            ..Usage::default()
+        };
+        // 500k plain at $3, 100k cached at $0.30, 400k written at $3.75.
+        assert!(close(cost(&pricing(), &u), 1.5 + 0.03 + 1.5));
+    }
+
+    #[test]
+    fn reasoning_is_output_unless_priced_apart() {
+        let u = Usage {
+            output: 1_000_000,
+            reasoning: 600_000,
+            ..Usage::default()
+        };
+        assert!(close(cost(&pricing(), &u), 15.0));
+        let apart = Pricing {
+            reasoning: Some(5.0),
+            ..pricing()
+        };
+        // 400k plain output at $15, 600k reasoning at $5.
+        assert!(close(cost(&apart, &u), 6.0 + 3.0));
+    }
+
+    #[test]
+    fn missing_cache_prices_bill_as_plain_input() {
+        let flat = Pricing {
+            cached_input: None,
+            cache_write: None,
+            ..pricing()
+        };
+        let u = Usage {
+            input: 1_000_000,
+            cached_input: 500_000,
+            cache_write: 500_000,
+            ..Usage::default()
+        };
+        assert!(close(cost(&flat, &u), 3.0));
+    }
+
+    #[test]
+    fn inconsistent_counts_never_go_negative() {
+        let u = Usage {
+            input: 10,
+            cached_input: 50,
+            cache_write: 50,
+            output: 1,
+            reasoning: 9,
+        };
+        let c = cost(&pricing(), &u);
+        // All 10 input tokens count as cached, the one output token as reasoning (output price).
+        assert!(close(c, (10.0 * 0.3 + 15.0) / PER));
+    }
+}
