@@ -17,6 +17,7 @@ pub mod registry;
 pub mod responses;
 pub mod tokens;
 pub mod translate;
+pub mod usage;
 pub mod vertex;
 
 /// The wire format a provider speaks. Each variant has its own folder.

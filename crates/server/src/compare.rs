@@ -137,7 +137,10 @@ fn cost_usd(state: &AppState, target: &str, usage: &Value) -> Option<f64> {
     let r = state.router.index.resolve(target).ok()?;
     let ns = state.cfg.providers.get(r.provider)?.catalog_namespace();
     let pricing = state.cfg.catalog.lookup(ns, r.model)?.1.pricing()?;
-    Some(catalog::cost(&pricing, &catalog::Usage::from_chat(usage)))
+    Some(catalog::cost(
+        &pricing,
+        &switchyard_providers::usage::Usage::from_chat(usage),
+    ))
 }
 
 /// Runs the comparison.

@@ -1,44 +1,7 @@
-//! What a request cost, from its token counts and the model's prices.
-//!
-//! Token counts follow OpenAI's convention whatever the provider: `input` counts every prompt
-//! token, cached and cache-written ones included; `output` counts every generated token,
-//! reasoning included. Adapters for providers that count otherwise (Anthropic's `input_tokens`
-//! leaves cache reads and writes out) add up before they report.
+//! What a request cost, from its token counts ([`Usage`]) and the model's prices.
 
 use super::Pricing;
-use serde::Serialize;
-use serde_json::Value;
-
-/// Token counts of one request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Usage {
-    /// Every prompt token, cached and cache-written ones included.
-    pub input: u64,
-    /// Every generated token, reasoning included.
-    pub output: u64,
-    /// Prompt tokens read from the provider's cache.
-    pub cached_input: u64,
-    /// Prompt tokens written to the provider's cache (billed at a premium by Anthropic).
-    pub cache_write: u64,
-    /// Generated tokens spent on reasoning.
-    pub reasoning: u64,
-}
-
-impl Usage {
-    /// The counts of an OpenAI chat `usage` object (`prompt_tokens`, `completion_tokens`,
-    /// `prompt_tokens_details.cached_tokens`, `completion_tokens_details.reasoning_tokens`, and
-    /// `prompt_tokens_details.cache_write_tokens` where a translated answer carries one).
-    pub fn from_chat(usage: &Value) -> Usage {
-        let n = |v: &Value| v.as_u64().unwrap_or(0);
-        Usage {
-            input: n(&usage["prompt_tokens"]),
-            output: n(&usage["completion_tokens"]),
-            cached_input: n(&usage["prompt_tokens_details"]["cached_tokens"]),
-            cache_write: n(&usage["prompt_tokens_details"]["cache_write_tokens"]),
-            reasoning: n(&usage["completion_tokens_details"]["reasoning_tokens"]),
-        }
-    }
-}
+use crate::usage::Usage;
 
 const PER: f64 = 1_000_000.0;
 
@@ -76,25 +39,6 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
-    }
-
-    #[test]
-    fn chat_usage_is_read_with_its_details() {
-        let v = serde_json::json!({"prompt_tokens": 100, "completion_tokens": 40,
-            "prompt_tokens_details": {"cached_tokens": 30, "cache_write_tokens": 20},
-            "completion_tokens_details": {"reasoning_tokens": 10}});
-        let u = Usage::from_chat(&v);
-        assert_eq!(
-            (
-                u.input,
-                u.output,
-                u.cached_input,
-                u.cache_write,
-                u.reasoning
-            ),
-            (100, 40, 30, 20, 10)
-        );
-        assert_eq!(Usage::from_chat(&Value::Null), Usage::default());
     }
 
     #[test]

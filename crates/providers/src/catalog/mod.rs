@@ -8,7 +8,8 @@
 
 mod cost;
 
-pub use cost::{cost, Usage};
+pub use crate::usage::Usage;
+pub use cost::cost;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};

@@ -1,0 +1,107 @@
+//! Reads the usage of an answer as it passes, without parsing every stream event: only events
+//! whose text holds `"usage"` are parsed, so a long stream costs one parse, not one per chunk.
+
+use super::Usage;
+use serde_json::Value;
+
+/// The answer format the tap reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// OpenAI chat completions, completions and embeddings: `usage` at the top of the body or
+    /// of the last stream chunk (`stream_options.include_usage`).
+    Chat,
+    /// OpenAI Responses: `usage` in the body, or in `response.completed`'s `response`.
+    Responses,
+    /// Anthropic Messages: `usage` in the body, or split over `message_start` (prompt) and
+    /// `message_delta` (cumulative output).
+    Anthropic,
+}
+
+/// Collects the usage of one answer.
+#[derive(Debug, Clone)]
+pub struct UsageTap {
+    shape: Shape,
+    usage: Option<Usage>,
+}
+
+impl UsageTap {
+    pub fn new(shape: Shape) -> Self {
+        UsageTap { shape, usage: None }
+    }
+
+    /// A whole JSON answer.
+    pub fn body(&mut self, bytes: &[u8]) {
+        if !mentions_usage(bytes) {
+            return;
+        }
+        let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
+            return;
+        };
+        let u = &v["usage"];
+        if u.is_object() {
+            self.usage = Some(match self.shape {
+                Shape::Chat => Usage::from_chat(u),
+                Shape::Responses => Usage::from_responses(u),
+                Shape::Anthropic => Usage::from_anthropic(u),
+            });
+        }
+    }
+
+    /// The `data:` payload of one stream event.
+    pub fn event(&mut self, data: &[u8]) {
+        if !mentions_usage(data) {
+            return;
+        }
+        let Ok(v) = serde_json::from_slice::<Value>(data) else {
+            return;
+        };
+        match self.shape {
+            Shape::Chat => {
+                if v["usage"].is_object() {
+                    self.usage = Some(Usage::from_chat(&v["usage"]));
+                }
+            }
+            Shape::Responses => {
+                let u = &v["response"]["usage"];
+                if u.is_object() {
+                    self.usage = Some(Usage::from_responses(u));
+                }
+            }
+            Shape::Anthropic => match v["type"].as_str() {
+                Some("message_start") if v["message"]["usage"].is_object() => {
+                    self.usage = Some(Usage::from_anthropic(&v["message"]["usage"]));
+                }
+                Some("message_delta") if v["usage"].is_object() => {
+                    let u = &v["usage"];
+                    let mut now = self.usage.unwrap_or_default();
+                    if let Some(out) = u["output_tokens"].as_u64() {
+                        now.output = out;
+                    }
+                    // Newer streams repeat prompt counts here; each one given replaces its own.
+                    let mut plain = now.input.saturating_sub(now.cached_input + now.cache_write);
+                    if let Some(x) = u["input_tokens"].as_u64() {
+                        plain = x;
+                    }
+                    if let Some(x) = u["cache_read_input_tokens"].as_u64() {
+                        now.cached_input = x;
+                    }
+                    if let Some(x) = u["cache_creation_input_tokens"].as_u64() {
+                        now.cache_write = x;
+                    }
+                    now.input = plain + now.cached_input + now.cache_write;
+                    self.usage = Some(now);
+                }
+                _ => {}
+            },
+        }
+    }
+
+    /// What was read so far; `None` when the answer carried no usage.
+    pub fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
+}
+
+fn mentions_usage(bytes: &[u8]) -> bool {
+    bytes.windows(7).any(|w| w == b"\"usage\"")
+}
