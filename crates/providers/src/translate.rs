@@ -1,4 +1,7 @@
-//! What a translating adapter reports when a request cannot be expressed upstream.
+//! What a translating adapter reports when a request cannot be expressed upstream, and the
+//! request readers the translating adapters share.
+
+use serde_json::{json, Value};
 
 /// A request field the upstream cannot represent; becomes a 400 naming the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,4 +156,115 @@ pub fn push_turn(
     turn.insert("role".into(), serde_json::json!(role));
     turn.insert(key.into(), serde_json::Value::Array(new));
     turns.push(serde_json::Value::Object(turn));
+}
+
+/// One OpenAI function tool, checked, for the adapters that rewrite tools into their own shape.
+pub struct FunctionTool<'a> {
+    /// Position in `tools`, for error paths.
+    pub index: usize,
+    /// The whole `tools[i]` entry (for fields beside `function`, such as `cache_control`).
+    pub entry: &'a Value,
+    pub function: &'a Value,
+    pub name: &'a str,
+    /// `description`, when given and not null.
+    pub description: Option<&'a Value>,
+    /// `parameters`, when given and not null.
+    pub parameters: Option<&'a Value>,
+}
+
+impl FunctionTool<'_> {
+    /// The parameters schema, or an empty object schema for a function that takes none.
+    pub fn schema_or_empty(&self) -> Value {
+        self.parameters
+            .cloned()
+            .unwrap_or_else(|| json!({"type": "object", "properties": {}}))
+    }
+}
+
+/// The caller's `tools` as function tools (none for null). Anything but a function tool, or a
+/// function without a name, is a 400 naming the entry; `upstream` names who cannot take it.
+pub fn function_tools<'a>(
+    tools: &'a Value,
+    upstream: &str,
+) -> Result<Vec<FunctionTool<'a>>, TranslateError> {
+    if tools.is_null() {
+        return Ok(Vec::new());
+    }
+    let list = tools
+        .as_array()
+        .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
+    list.iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let function = entry.get("function").ok_or_else(|| {
+                TranslateError::field(
+                    &format!("tools[{index}]"),
+                    format!("only function tools can be sent to {upstream}"),
+                )
+            })?;
+            let name = function
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    TranslateError::field(
+                        &format!("tools[{index}].function.name"),
+                        "tool name is required",
+                    )
+                })?;
+            let present = |k: &str| function.get(k).filter(|v| !v.is_null());
+            Ok(FunctionTool {
+                index,
+                entry,
+                function,
+                name,
+                description: present("description"),
+                parameters: present("parameters"),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_tools_are_read_and_checked() {
+        let v = json!([
+            {"type": "function", "cache_control": {"type": "ephemeral"},
+             "function": {"name": "a", "description": "d", "parameters": null}},
+            {"type": "function", "function": {"name": "b", "parameters": {"type": "object"}}}
+        ]);
+        let tools = function_tools(&v, "X").unwrap();
+        assert_eq!(tools.len(), 2);
+        assert_eq!(
+            (tools[0].name, tools[0].description),
+            ("a", Some(&json!("d")))
+        );
+        assert_eq!(
+            tools[0].schema_or_empty(),
+            json!({"type": "object", "properties": {}})
+        );
+        assert!(tools[0].entry.get("cache_control").is_some());
+        assert_eq!(
+            (tools[1].index, tools[1].parameters),
+            (1, Some(&json!({"type": "object"})))
+        );
+        assert!(function_tools(&Value::Null, "X").unwrap().is_empty());
+    }
+
+    #[test]
+    fn other_tools_and_nameless_functions_are_refused_by_path() {
+        let e = function_tools(&json!([{"type": "web_search"}]), "Gemini")
+            .err()
+            .unwrap();
+        assert_eq!(e.param.as_deref(), Some("tools[0]"));
+        assert!(e.message.contains("Gemini"), "{}", e.message);
+        let e = function_tools(&json!([{"function": {}}]), "X")
+            .err()
+            .unwrap();
+        assert_eq!(e.param.as_deref(), Some("tools[0].function.name"));
+        let e = function_tools(&json!({"a": 1}), "X").err().unwrap();
+        assert_eq!(e.param.as_deref(), Some("tools"));
+    }
 }

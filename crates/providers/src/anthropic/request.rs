@@ -2,8 +2,8 @@
 
 use super::DEFAULT_MAX_TOKENS;
 use crate::translate::{
-    data_url, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call, TranslateError,
-    JSON_TOOL,
+    data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call,
+    TranslateError, JSON_TOOL,
 };
 use serde_json::{json, Map, Value};
 
@@ -193,43 +193,28 @@ fn fit_thinking(out: &mut Map<String, Value>) -> Result<(), TranslateError> {
 }
 
 fn tools(v: &Value) -> Result<Option<Value>, TranslateError> {
-    let Some(list) = v.as_array() else {
-        return if v.is_null() {
-            Ok(None)
-        } else {
-            Err(TranslateError::field("tools", "tools must be an array"))
-        };
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for (i, t) in list.iter().enumerate() {
-        let f = t.get("function").ok_or_else(|| {
-            TranslateError::field(
-                &format!("tools[{i}]"),
-                "only function tools can be sent to Anthropic",
-            )
-        })?;
-        let name = f.get("name").and_then(Value::as_str).ok_or_else(|| {
-            TranslateError::field(
-                &format!("tools[{i}].function.name"),
-                "tool name is required",
-            )
-        })?;
-        let mut tool = Map::new();
-        tool.insert("name".into(), json!(name));
-        if let Some(d) = f.get("description").filter(|d| !d.is_null()) {
-            tool.insert("description".into(), d.clone());
-        }
-        let schema = f
-            .get("parameters")
-            .filter(|p| !p.is_null())
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
-        tool.insert("input_schema".into(), schema);
-        if let Some(cc) = t.get("cache_control").or_else(|| f.get("cache_control")) {
-            tool.insert("cache_control".into(), cc.clone());
-        }
-        out.push(Value::Object(tool));
+    if v.is_null() {
+        return Ok(None);
     }
+    let out = function_tools(v, "Anthropic")?
+        .into_iter()
+        .map(|t| {
+            let mut tool = Map::new();
+            tool.insert("name".into(), json!(t.name));
+            if let Some(d) = t.description {
+                tool.insert("description".into(), d.clone());
+            }
+            tool.insert("input_schema".into(), t.schema_or_empty());
+            if let Some(cc) = t
+                .entry
+                .get("cache_control")
+                .or_else(|| t.function.get("cache_control"))
+            {
+                tool.insert("cache_control".into(), cc.clone());
+            }
+            Value::Object(tool)
+        })
+        .collect();
     Ok(Some(Value::Array(out)))
 }
 

@@ -2,8 +2,8 @@
 
 use super::is_anthropic;
 use crate::translate::{
-    data_url, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call, tool_result_text,
-    TranslateError, JSON_TOOL,
+    data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call,
+    tool_result_text, TranslateError, JSON_TOOL,
 };
 use serde_json::{json, Map, Value};
 
@@ -185,40 +185,18 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
 }
 
 fn tools(v: Option<&Value>) -> Result<Option<Vec<Value>>, TranslateError> {
-    let Some(list) = v.filter(|v| !v.is_null()) else {
-        return Ok(None);
-    };
-    let list = list
-        .as_array()
-        .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
+    let list = function_tools(v.unwrap_or(&Value::Null), "Bedrock")?;
     if list.is_empty() {
         return Ok(None);
     }
     let mut out = Vec::with_capacity(list.len());
-    for (i, t) in list.iter().enumerate() {
-        let f = t.get("function").ok_or_else(|| {
-            TranslateError::field(
-                &format!("tools[{i}]"),
-                "only function tools can be sent to Bedrock",
-            )
-        })?;
-        let name = f.get("name").and_then(Value::as_str).ok_or_else(|| {
-            TranslateError::field(
-                &format!("tools[{i}].function.name"),
-                "tool name is required",
-            )
-        })?;
-        let schema = f
-            .get("parameters")
-            .filter(|p| !p.is_null())
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
-        let mut spec = json!({"name": name, "inputSchema": {"json": schema}});
-        if let Some(d) = f.get("description").filter(|d| !d.is_null()) {
+    for t in list {
+        let mut spec = json!({"name": t.name, "inputSchema": {"json": t.schema_or_empty()}});
+        if let Some(d) = t.description {
             spec["description"] = d.clone();
         }
         out.push(json!({ "toolSpec": spec }));
-        if t.get("cache_control").is_some() {
+        if t.entry.get("cache_control").is_some() {
             out.push(json!({"cachePoint": {"type": "default"}}));
         }
     }

@@ -1,6 +1,6 @@
 //! OpenAI chat completion request → Cohere v2 chat request.
 
-use crate::translate::{stop_list, thinking_budget, TranslateError};
+use crate::translate::{function_tools, stop_list, thinking_budget, TranslateError};
 use serde_json::{json, Map, Value};
 
 /// Harmless OpenAI fields with no Cohere equivalent. Cohere has no switch for parallel calls.
@@ -124,28 +124,19 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             }
         }
     }
-    if let Some(t) = obj.get("tools").filter(|t| !t.is_null()) {
-        let list = t
-            .as_array()
-            .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
+    if let Some(t) = obj.get("tools") {
         let mut tools = Vec::new();
-        for (i, tool) in list.iter().enumerate() {
-            let f = tool.get("function").ok_or_else(|| {
-                TranslateError::field(
-                    &format!("tools[{i}]"),
-                    "only function tools can be sent to Cohere",
-                )
-            })?;
-            let name = f.get("name").and_then(Value::as_str).unwrap_or_default();
-            if named_tool.as_deref().is_some_and(|n| n != name) {
+        for tool in function_tools(t, "Cohere")? {
+            if named_tool.as_deref().is_some_and(|n| n != tool.name) {
                 continue;
             }
             let mut func = Map::new();
-            func.insert("name".into(), json!(name));
-            for key in ["description", "parameters"] {
-                if let Some(x) = f.get(key).filter(|x| !x.is_null()) {
-                    func.insert(key.into(), x.clone());
-                }
+            func.insert("name".into(), json!(tool.name));
+            if let Some(d) = tool.description {
+                func.insert("description".into(), d.clone());
+            }
+            if let Some(p) = tool.parameters {
+                func.insert("parameters".into(), p.clone());
             }
             tools.push(json!({"type": "function", "function": func}));
         }

@@ -3,7 +3,8 @@
 use super::schema::to_gemini;
 use super::signature_from_id;
 use crate::translate::{
-    data_url, push_turn, stop_list, thinking_budget, tool_call, tool_result_text, TranslateError,
+    data_url, function_tools, push_turn, stop_list, thinking_budget, tool_call, tool_result_text,
+    TranslateError,
 };
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -135,33 +136,19 @@ fn response_format(v: &Value, config: &mut Map<String, Value>) -> Result<(), Tra
 }
 
 fn tools(v: &Value) -> Result<Option<Value>, TranslateError> {
-    let list = v
-        .as_array()
-        .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
+    let list = function_tools(v, "Gemini")?;
     if list.is_empty() {
         return Ok(None);
     }
     let mut decls = Vec::with_capacity(list.len());
-    for (i, t) in list.iter().enumerate() {
-        let f = t.get("function").ok_or_else(|| {
-            TranslateError::field(
-                &format!("tools[{i}]"),
-                "only function tools can be sent to Gemini",
-            )
-        })?;
-        let name = f.get("name").and_then(Value::as_str).ok_or_else(|| {
-            TranslateError::field(
-                &format!("tools[{i}].function.name"),
-                "tool name is required",
-            )
-        })?;
+    for t in list {
         let mut d = Map::new();
-        d.insert("name".into(), json!(name));
-        if let Some(desc) = f.get("description").filter(|d| !d.is_null()) {
+        d.insert("name".into(), json!(t.name));
+        if let Some(desc) = t.description {
             d.insert("description".into(), desc.clone());
         }
-        if let Some(p) = f.get("parameters").filter(|p| !p.is_null()) {
-            let schema = to_gemini(p, &format!("tools[{i}].function.parameters"))?;
+        if let Some(p) = t.parameters {
+            let schema = to_gemini(p, &format!("tools[{}].function.parameters", t.index))?;
             // Gemini refuses an OBJECT without properties; a function without parameters says
             // so by leaving them out.
             if schema.get("properties").is_some() || schema.get("type") != Some(&json!("OBJECT")) {
