@@ -192,9 +192,10 @@ fn run_serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let stop = termination_signal();
         // Written without eprintln!, which panics when stderr has been closed.
         let _ = writeln!(std::io::stderr(), "{}", summary(&server.state, server.addr));
-        termination_signal().await;
+        stop.await;
         tracing::info!("shutting down: draining in-flight requests");
         if !server.shutdown().await {
             tracing::warn!("drain deadline reached; remaining connections were closed");
