@@ -224,6 +224,37 @@ pub fn function_tools<'a>(
         .collect()
 }
 
+/// An OpenAI `tool_choice`, read once for the adapters that rewrite it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolChoice<'a> {
+    Auto,
+    None,
+    Required,
+    /// `{"type": "function", "function": {"name": ...}}`: this function must be called.
+    Function(&'a str),
+}
+
+/// The caller's `tool_choice`; `None` for null. Unknown strings and objects without a function
+/// name are a 400 on `tool_choice`.
+pub fn tool_choice(v: &Value) -> Result<Option<ToolChoice<'_>>, TranslateError> {
+    let bad = |m: String| TranslateError::field("tool_choice", m);
+    Ok(Some(match v {
+        Value::Null => return Ok(None),
+        Value::String(s) => match s.as_str() {
+            "auto" => ToolChoice::Auto,
+            "none" => ToolChoice::None,
+            "required" => ToolChoice::Required,
+            other => return Err(bad(format!("unknown tool_choice \"{other}\""))),
+        },
+        Value::Object(_) => ToolChoice::Function(
+            v.pointer("/function/name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("tool_choice object needs function.name".into()))?,
+        ),
+        _ => return Err(bad("invalid tool_choice".into())),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +282,24 @@ mod tests {
             (1, Some(&json!({"type": "object"})))
         );
         assert!(function_tools(&Value::Null, "X").unwrap().is_empty());
+    }
+
+    #[test]
+    fn tool_choice_reads_every_form() {
+        assert_eq!(tool_choice(&Value::Null).unwrap(), None);
+        assert_eq!(
+            tool_choice(&json!("required")).unwrap(),
+            Some(ToolChoice::Required)
+        );
+        let named = json!({"type": "function", "function": {"name": "f"}});
+        assert_eq!(
+            tool_choice(&named).unwrap(),
+            Some(ToolChoice::Function("f"))
+        );
+        for bad in [json!("sometimes"), json!({"type": "function"}), json!(3)] {
+            let e = tool_choice(&bad).err().unwrap();
+            assert_eq!(e.param.as_deref(), Some("tool_choice"), "{bad}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::DEFAULT_MAX_TOKENS;
 use crate::translate::{
     data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call,
-    TranslateError, JSON_TOOL,
+    tool_choice, ToolChoice, TranslateError, JSON_TOOL,
 };
 use serde_json::{json, Map, Value};
 
@@ -65,7 +65,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                 }
             }
             "tool_choice" => {
-                if let Some(tc) = tool_choice(v)? {
+                if let Some(tc) = anthropic_tool_choice(v)? {
                     out.insert("tool_choice".into(), tc);
                 }
             }
@@ -218,31 +218,13 @@ fn tools(v: &Value) -> Result<Option<Value>, TranslateError> {
     Ok(Some(Value::Array(out)))
 }
 
-fn tool_choice(v: &Value) -> Result<Option<Value>, TranslateError> {
-    Ok(match v {
-        Value::Null => None,
-        Value::String(s) => match s.as_str() {
-            "auto" => Some(json!({"type": "auto"})),
-            "none" => Some(json!({"type": "none"})),
-            "required" => Some(json!({"type": "any"})),
-            other => {
-                return Err(TranslateError::field(
-                    "tool_choice",
-                    format!("unknown tool_choice \"{other}\""),
-                ))
-            }
-        },
-        Value::Object(_) => {
-            let name = v
-                .pointer("/function/name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    TranslateError::field("tool_choice", "tool_choice object needs function.name")
-                })?;
-            Some(json!({"type": "tool", "name": name}))
-        }
-        _ => return Err(TranslateError::field("tool_choice", "invalid tool_choice")),
-    })
+fn anthropic_tool_choice(v: &Value) -> Result<Option<Value>, TranslateError> {
+    Ok(tool_choice(v)?.map(|c| match c {
+        ToolChoice::Auto => json!({"type": "auto"}),
+        ToolChoice::None => json!({"type": "none"}),
+        ToolChoice::Required => json!({"type": "any"}),
+        ToolChoice::Function(name) => json!({"type": "tool", "name": name}),
+    }))
 }
 
 /// Text of an OpenAI content value (string or parts) for places that take only text.

@@ -3,7 +3,7 @@
 use super::is_anthropic;
 use crate::translate::{
     data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call,
-    tool_result_text, TranslateError, JSON_TOOL,
+    tool_choice, tool_result_text, ToolChoice, TranslateError, JSON_TOOL,
 };
 use serde_json::{json, Map, Value};
 
@@ -69,28 +69,12 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                     );
                 }
             }
-            "tool_choice" => match v {
-                Value::String(s) => match s.as_str() {
-                    "auto" => choice = Some(json!({"auto": {}})),
-                    "required" => choice = Some(json!({"any": {}})),
-                    "none" => no_tools = true,
-                    other => {
-                        return Err(TranslateError::field(
-                            k,
-                            format!("unknown tool_choice \"{other}\""),
-                        ))
-                    }
-                },
-                Value::Object(_) => {
-                    let name = v
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            TranslateError::field(k, "tool_choice object needs function.name")
-                        })?;
-                    choice = Some(json!({"tool": {"name": name}}));
-                }
-                _ => return Err(TranslateError::field(k, "invalid tool_choice")),
+            "tool_choice" => match tool_choice(v)? {
+                None => {}
+                Some(ToolChoice::Auto) => choice = Some(json!({"auto": {}})),
+                Some(ToolChoice::Required) => choice = Some(json!({"any": {}})),
+                Some(ToolChoice::None) => no_tools = true,
+                Some(ToolChoice::Function(name)) => choice = Some(json!({"tool": {"name": name}})),
             },
             other if IGNORED.contains(&other) => {}
             other => {

@@ -1,6 +1,8 @@
 //! OpenAI chat completion request → Cohere v2 chat request.
 
-use crate::translate::{function_tools, stop_list, thinking_budget, TranslateError};
+use crate::translate::{
+    function_tools, stop_list, thinking_budget, tool_choice, ToolChoice, TranslateError,
+};
 use serde_json::{json, Map, Value};
 
 /// Harmless OpenAI fields with no Cohere equivalent. Cohere has no switch for parallel calls.
@@ -85,35 +87,20 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                 })?;
                 out.insert("thinking".into(), t);
             }
-            "tool_choice" => match v {
-                Value::String(s) => match s.as_str() {
-                    "auto" => {}
-                    "none" => {
-                        out.insert("tool_choice".into(), json!("NONE"));
-                    }
-                    "required" => {
-                        out.insert("tool_choice".into(), json!("REQUIRED"));
-                    }
-                    other => {
-                        return Err(TranslateError::field(
-                            k,
-                            format!("unknown tool_choice \"{other}\""),
-                        ))
-                    }
-                },
-                Value::Object(_) => {
+            "tool_choice" => match tool_choice(v)? {
+                None | Some(ToolChoice::Auto) => {}
+                Some(ToolChoice::None) => {
+                    out.insert("tool_choice".into(), json!("NONE"));
+                }
+                Some(ToolChoice::Required) => {
+                    out.insert("tool_choice".into(), json!("REQUIRED"));
+                }
+                Some(ToolChoice::Function(name)) => {
                     // Cohere cannot name a tool: offering only that one and requiring a call
                     // means the same.
-                    let name = v
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            TranslateError::field(k, "tool_choice object needs function.name")
-                        })?;
                     named_tool = Some(name.to_owned());
                     out.insert("tool_choice".into(), json!("REQUIRED"));
                 }
-                _ => return Err(TranslateError::field(k, "invalid tool_choice")),
             },
             other if IGNORED.contains(&other) => {}
             other => {

@@ -3,8 +3,8 @@
 use super::schema::to_gemini;
 use super::signature_from_id;
 use crate::translate::{
-    data_url, function_tools, push_turn, stop_list, thinking_budget, tool_call, tool_result_text,
-    TranslateError,
+    data_url, function_tools, push_turn, stop_list, thinking_budget, tool_call, tool_choice,
+    tool_result_text, ToolChoice, TranslateError,
 };
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -84,7 +84,9 @@ pub fn from_openai(req: &Value) -> Result<Value, TranslateError> {
                 }
             }
             "tool_choice" => {
-                out.insert("toolConfig".into(), tool_choice(v)?);
+                if let Some(c) = tool_choice(v)? {
+                    out.insert("toolConfig".into(), tool_config(c));
+                }
             }
             other if IGNORED.contains(&other) => {}
             other => {
@@ -160,31 +162,14 @@ fn tools(v: &Value) -> Result<Option<Value>, TranslateError> {
     Ok(Some(json!([{"functionDeclarations": decls}])))
 }
 
-fn tool_choice(v: &Value) -> Result<Value, TranslateError> {
-    let config = match v {
-        Value::String(s) => match s.as_str() {
-            "auto" => json!({"mode": "AUTO"}),
-            "none" => json!({"mode": "NONE"}),
-            "required" => json!({"mode": "ANY"}),
-            other => {
-                return Err(TranslateError::field(
-                    "tool_choice",
-                    format!("unknown tool_choice \"{other}\""),
-                ))
-            }
-        },
-        Value::Object(_) => {
-            let name = v
-                .pointer("/function/name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    TranslateError::field("tool_choice", "tool_choice object needs function.name")
-                })?;
-            json!({"mode": "ANY", "allowedFunctionNames": [name]})
-        }
-        _ => return Err(TranslateError::field("tool_choice", "invalid tool_choice")),
+fn tool_config(choice: ToolChoice) -> Value {
+    let config = match choice {
+        ToolChoice::Auto => json!({"mode": "AUTO"}),
+        ToolChoice::None => json!({"mode": "NONE"}),
+        ToolChoice::Required => json!({"mode": "ANY"}),
+        ToolChoice::Function(name) => json!({"mode": "ANY", "allowedFunctionNames": [name]}),
     };
-    Ok(json!({"functionCallingConfig": config}))
+    json!({"functionCallingConfig": config})
 }
 
 /// A `data:` URL → Gemini `inlineData`.
