@@ -1,7 +1,7 @@
 //! What a translating adapter reports when a request cannot be expressed upstream, and the
 //! request readers the translating adapters share.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// A request field the upstream cannot represent; becomes a 400 naming the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,6 +255,25 @@ pub fn tool_choice(v: &Value) -> Result<Option<ToolChoice<'_>>, TranslateError> 
     }))
 }
 
+/// The request's `messages` array.
+pub fn request_messages(obj: &Map<String, Value>) -> Result<&Vec<Value>, TranslateError> {
+    obj.get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))
+}
+
+/// The `tool_call_id` of a `tool` message found at `path`.
+pub fn tool_call_id<'a>(m: &'a Value, path: &str) -> Result<&'a str, TranslateError> {
+    m.get("tool_call_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            TranslateError::field(
+                &format!("{path}.tool_call_id"),
+                "tool messages need tool_call_id",
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +301,20 @@ mod tests {
             (1, Some(&json!({"type": "object"})))
         );
         assert!(function_tools(&Value::Null, "X").unwrap().is_empty());
+    }
+
+    #[test]
+    fn messages_and_tool_call_ids_are_required_by_path() {
+        let obj = json!({"messages": [{"role": "tool", "tool_call_id": "c1"}, {"role": "tool"}]});
+        let Value::Object(obj) = obj else {
+            unreachable!()
+        };
+        let list = request_messages(&obj).unwrap();
+        assert_eq!(tool_call_id(&list[0], "messages[0]").unwrap(), "c1");
+        let e = tool_call_id(&list[1], "messages[1]").err().unwrap();
+        assert_eq!(e.param.as_deref(), Some("messages[1].tool_call_id"));
+        let e = request_messages(&Map::new()).err().unwrap();
+        assert_eq!(e.param.as_deref(), Some("messages"));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use super::DEFAULT_MAX_TOKENS;
 use crate::translate::{
-    data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call,
-    tool_choice, ToolChoice, TranslateError, JSON_TOOL,
+    data_url, function_tools, json_tool_schema, push_turn, request_messages, stop_list,
+    thinking_budget, tool_call, tool_call_id, tool_choice, ToolChoice, TranslateError, JSON_TOOL,
 };
 use serde_json::{json, Map, Value};
 
@@ -132,10 +132,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             m.insert("disable_parallel_tool_use".into(), Value::Bool(true));
         }
     }
-    let input = obj
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    let input = request_messages(obj)?;
     for (i, m) in input.iter().enumerate() {
         convert_message(m, i, &mut system, &mut messages)?;
     }
@@ -325,15 +322,7 @@ fn convert_message(
             push_turn(messages, "assistant", "content", blocks);
         }
         "tool" => {
-            let id = m
-                .get("tool_call_id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    TranslateError::field(
-                        &format!("{path}.tool_call_id"),
-                        "tool messages need tool_call_id",
-                    )
-                })?;
+            let id = tool_call_id(m, &path)?;
             let result = match content {
                 Value::String(s) => json!(s),
                 other => Value::Array(text_blocks(other, &cpath)?),

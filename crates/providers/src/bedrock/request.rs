@@ -2,8 +2,9 @@
 
 use super::is_anthropic;
 use crate::translate::{
-    data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_call,
-    tool_choice, tool_result_text, ToolChoice, TranslateError, JSON_TOOL,
+    data_url, function_tools, json_tool_schema, push_turn, request_messages, stop_list,
+    thinking_budget, tool_call, tool_call_id, tool_choice, tool_result_text, ToolChoice,
+    TranslateError, JSON_TOOL,
 };
 use serde_json::{json, Map, Value};
 
@@ -85,10 +86,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             }
         }
     }
-    let input = obj
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    let input = request_messages(obj)?;
     let (system, messages) = conversation(input)?;
     let mut out = Map::new();
     out.insert("messages".into(), Value::Array(messages));
@@ -298,15 +296,7 @@ fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateEr
                 push_turn(&mut messages, "assistant", "content", b);
             }
             "tool" => {
-                let id = m
-                    .get("tool_call_id")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        TranslateError::field(
-                            &format!("{path}.tool_call_id"),
-                            "tool messages need tool_call_id",
-                        )
-                    })?;
+                let id = tool_call_id(m, &path)?;
                 let text = tool_result_text(content);
                 // Converse refuses a blank result; say it was empty.
                 let text = if text.trim().is_empty() {

@@ -1,7 +1,8 @@
 //! OpenAI chat completion request → Cohere v2 chat request.
 
 use crate::translate::{
-    function_tools, stop_list, thinking_budget, tool_choice, ToolChoice, TranslateError,
+    function_tools, request_messages, stop_list, thinking_budget, tool_call_id, tool_choice,
+    ToolChoice, TranslateError,
 };
 use serde_json::{json, Map, Value};
 
@@ -139,10 +140,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             out.insert("tools".into(), Value::Array(tools));
         }
     }
-    let input = obj
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    let input = request_messages(obj)?;
     let mut messages = Vec::with_capacity(input.len());
     for (i, m) in input.iter().enumerate() {
         messages.push(message(m, i)?);
@@ -217,15 +215,7 @@ fn message(m: &Value, i: usize) -> Result<Value, TranslateError> {
             out
         }
         "tool" => {
-            let id = m
-                .get("tool_call_id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    TranslateError::field(
-                        &format!("{path}.tool_call_id"),
-                        "tool messages need tool_call_id",
-                    )
-                })?;
+            let id = tool_call_id(m, &path)?;
             json!({"role": "tool", "tool_call_id": id, "content": content(c, &cpath)?})
         }
         other => {

@@ -3,8 +3,8 @@
 use super::schema::to_gemini;
 use super::signature_from_id;
 use crate::translate::{
-    data_url, function_tools, push_turn, stop_list, thinking_budget, tool_call, tool_choice,
-    tool_result_text, ToolChoice, TranslateError,
+    data_url, function_tools, push_turn, request_messages, stop_list, thinking_budget, tool_call,
+    tool_call_id, tool_choice, tool_result_text, ToolChoice, TranslateError,
 };
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -97,10 +97,7 @@ pub fn from_openai(req: &Value) -> Result<Value, TranslateError> {
             }
         }
     }
-    let input = obj
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    let input = request_messages(obj)?;
     let (system, contents) = contents(input)?;
     if !system.is_empty() {
         out.insert("systemInstruction".into(), json!({"parts": system}));
@@ -287,15 +284,7 @@ fn contents(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError>
                 push_turn(&mut contents, "model", "parts", p);
             }
             "tool" => {
-                let id = m
-                    .get("tool_call_id")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        TranslateError::field(
-                            &format!("{path}.tool_call_id"),
-                            "tool messages need tool_call_id",
-                        )
-                    })?;
+                let id = tool_call_id(m, &path)?;
                 let name = names.get(id).ok_or_else(|| {
                     TranslateError::field(
                         &format!("{path}.tool_call_id"),

@@ -1,6 +1,6 @@
 //! Anthropic Messages request → OpenAI chat completion request.
 
-use crate::translate::TranslateError;
+use crate::translate::{request_messages, TranslateError};
 use serde_json::{json, Map, Value};
 
 /// Builds the chat completion body for `model` from a Messages request.
@@ -77,10 +77,7 @@ pub fn from_messages(req: &Value, model: &str) -> Result<Value, TranslateError> 
             }
         }
     }
-    let input = obj
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))?;
+    let input = request_messages(obj)?;
     for (i, m) in input.iter().enumerate() {
         convert(m, i, &mut messages)?;
     }
