@@ -1,0 +1,188 @@
+//! Analytics over log rows: counts, tokens, cost, error rate, latency and time-to-first-token
+//! percentiles, cache hit rate, per group and time bucket. Both stores hand the same rows here,
+//! so the figures cannot differ between them.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The measured columns of one request.
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub ts_ms: i64,
+    pub key: Option<String>,
+    pub status: u16,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cached_tokens: i64,
+    pub cost_usd: f64,
+    pub latency_ms: f64,
+    pub ttft_ms: Option<f64>,
+    pub cache: Option<String>,
+}
+
+/// p50, p95 and p99 (nearest rank); `None` without samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+/// Nearest-rank percentiles of `v` (sorted here).
+pub fn percentiles(v: &mut [f64]) -> Percentiles {
+    if v.is_empty() {
+        return Percentiles::default();
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        let rank = (p * v.len() as f64).ceil() as usize;
+        v[rank.clamp(1, v.len()) - 1]
+    };
+    Percentiles {
+        p50: Some(at(0.50)),
+        p95: Some(at(0.95)),
+        p99: Some(at(0.99)),
+    }
+}
+
+/// One group in one time bucket.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Bucket {
+    /// The group's value (`null` for records without one, or when not grouping).
+    pub key: Option<String>,
+    /// Start of the bucket, Unix milliseconds (absent when not bucketing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_ms: Option<i64>,
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cached_tokens: i64,
+    pub cost_usd: f64,
+    pub latency_ms: Percentiles,
+    pub ttft_ms: Percentiles,
+    /// Hits over requests the cache looked at (`null` when it looked at none).
+    pub cache_hit_rate: Option<f64>,
+}
+
+#[derive(Default)]
+struct Acc {
+    requests: u64,
+    errors: u64,
+    input: i64,
+    output: i64,
+    cached: i64,
+    cost: f64,
+    latency: Vec<f64>,
+    ttft: Vec<f64>,
+    cache_seen: u64,
+    cache_hits: u64,
+}
+
+/// Groups rows by key and bucket (`bucket_ms` 0: one bucket for the whole range).
+pub fn aggregate(rows: impl IntoIterator<Item = Row>, bucket_ms: i64) -> Vec<Bucket> {
+    let mut groups: BTreeMap<(Option<String>, Option<i64>), Acc> = BTreeMap::new();
+    for r in rows {
+        let start = (bucket_ms > 0).then(|| r.ts_ms.div_euclid(bucket_ms) * bucket_ms);
+        let a = groups.entry((r.key, start)).or_default();
+        a.requests += 1;
+        a.errors += u64::from(r.status >= 400);
+        a.input += r.input_tokens;
+        a.output += r.output_tokens;
+        a.cached += r.cached_tokens;
+        a.cost += r.cost_usd;
+        a.latency.push(r.latency_ms);
+        if let Some(t) = r.ttft_ms {
+            a.ttft.push(t);
+        }
+        if let Some(c) = r.cache.as_deref() {
+            a.cache_seen += 1;
+            a.cache_hits += u64::from(c == "hit");
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((key, start_ms), mut a)| Bucket {
+            key,
+            start_ms,
+            requests: a.requests,
+            errors: a.errors,
+            error_rate: a.errors as f64 / a.requests.max(1) as f64,
+            input_tokens: a.input,
+            output_tokens: a.output,
+            cached_tokens: a.cached,
+            cost_usd: a.cost,
+            latency_ms: percentiles(&mut a.latency),
+            ttft_ms: percentiles(&mut a.ttft),
+            cache_hit_rate: (a.cache_seen > 0).then(|| a.cache_hits as f64 / a.cache_seen as f64),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ts: i64, key: &str, status: u16, latency: f64) -> Row {
+        Row {
+            ts_ms: ts,
+            key: Some(key.into()),
+            status,
+            input_tokens: 10,
+            output_tokens: 5,
+            cost_usd: 0.5,
+            latency_ms: latency,
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut v: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        let p = percentiles(&mut v);
+        assert_eq!((p.p50, p.p95, p.p99), (Some(50.0), Some(95.0), Some(99.0)));
+        let one = percentiles(&mut [7.0]);
+        assert_eq!((one.p50, one.p99), (Some(7.0), Some(7.0)));
+        assert_eq!(percentiles(&mut []), Percentiles::default());
+    }
+
+    #[test]
+    fn groups_and_buckets() {
+        let rows = vec![
+            row(1_000, "a", 200, 10.0),
+            row(1_500, "a", 500, 30.0),
+            row(2_100, "a", 200, 20.0),
+            row(1_200, "b", 200, 40.0),
+        ];
+        let out = aggregate(rows.clone(), 1_000);
+        assert_eq!(out.len(), 3);
+        let a1 = &out[0];
+        assert_eq!((a1.key.as_deref(), a1.start_ms), (Some("a"), Some(1_000)));
+        assert_eq!((a1.requests, a1.errors, a1.error_rate), (2, 1, 0.5));
+        assert_eq!(
+            (a1.input_tokens, a1.output_tokens, a1.cost_usd),
+            (20, 10, 1.0)
+        );
+        assert_eq!(a1.latency_ms.p50, Some(10.0));
+        assert_eq!(a1.latency_ms.p99, Some(30.0));
+        assert_eq!(out[1].start_ms, Some(2_000));
+        assert_eq!(out[2].key.as_deref(), Some("b"));
+        let whole = aggregate(rows, 0);
+        assert_eq!(whole.len(), 2);
+        assert_eq!((whole[0].requests, whole[0].start_ms), (3, None));
+    }
+
+    #[test]
+    fn cache_hit_rate_counts_only_requests_the_cache_saw() {
+        let mut rows = vec![row(0, "a", 200, 1.0); 4];
+        rows[0].cache = Some("hit".into());
+        rows[1].cache = Some("miss".into());
+        let out = aggregate(rows.clone(), 0);
+        assert_eq!(out[0].cache_hit_rate, Some(0.5));
+        for r in &mut rows {
+            r.cache = None;
+        }
+        assert_eq!(aggregate(rows, 0)[0].cache_hit_rate, None);
+    }
+}

@@ -1,0 +1,169 @@
+//! The request log's storage: an embedded SQLite file by default, PostgreSQL when configured,
+//! with the same schema, queries and analytics. Nothing here runs on a request's path: the
+//! gateway writes through a bounded queue and reads only for the admin API.
+
+pub mod analytics;
+mod postgres;
+pub mod query;
+pub mod record;
+mod sqlite;
+
+pub use analytics::{Bucket, Percentiles};
+pub use query::{Cursor, Filter, GroupBy, Page, StatusFilter};
+pub use record::{Attempt, Feedback, Record};
+
+use query::Dialect;
+use std::path::Path;
+
+/// A store operation failed; the message says which store and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Where records go.
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PostgresStore),
+}
+
+/// Most rows one analytics call reads; a larger range gets `truncated: true`.
+pub const ANALYTICS_ROW_CAP: usize = 2_000_000;
+
+/// An analytics answer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Analytics {
+    pub data: Vec<Bucket>,
+    /// More rows matched than `ANALYTICS_ROW_CAP`: the figures cover the oldest of them only.
+    pub truncated: bool,
+}
+
+impl Store {
+    /// The SQLite file at `path`, created and migrated as needed.
+    pub async fn sqlite(path: &Path) -> Result<Store, StoreError> {
+        sqlite::SqliteStore::open(path).await.map(Store::Sqlite)
+    }
+
+    /// The PostgreSQL database at `url` (`postgres://user@host:port/db`), migrated as needed.
+    pub async fn postgres(url: &str) -> Result<Store, StoreError> {
+        postgres::PostgresStore::open(url)
+            .await
+            .map(Store::Postgres)
+    }
+
+    fn dialect(&self) -> Dialect {
+        match self {
+            Store::Sqlite(_) => Dialect::Sqlite,
+            Store::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Which store this is, for logs and errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Writes a batch of records in one transaction.
+    pub async fn insert(&self, records: Vec<Record>) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Store::Sqlite(s) => s.insert(records).await,
+            Store::Postgres(s) => s.insert(records).await,
+        }
+    }
+
+    /// Up to `limit` records matching `filter`, newest first, after `cursor`.
+    pub async fn list(
+        &self,
+        filter: &Filter,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        // One more than asked tells whether another page follows.
+        let sql = query::page(self.dialect(), filter, cursor, limit + 1);
+        let mut data = match self {
+            Store::Sqlite(s) => s.page(sql).await?,
+            Store::Postgres(s) => s.page(sql).await?,
+        };
+        let more = data.len() > limit;
+        data.truncate(limit);
+        let next_cursor = more
+            .then(|| data.last())
+            .flatten()
+            .map(|r| Cursor {
+                ts_ms: r.ts_ms,
+                id: r.id.clone(),
+            })
+            .map(|c| c.encode());
+        Ok(Page { data, next_cursor })
+    }
+
+    /// The record with this id, or else the newest with this request id.
+    pub async fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        let sql = query::by_id(self.dialect(), id);
+        let found = match self {
+            Store::Sqlite(s) => s.page(sql).await?,
+            Store::Postgres(s) => s.page(sql).await?,
+        };
+        Ok(found.into_iter().next())
+    }
+
+    /// Aggregates over the records matching `filter`.
+    pub async fn analytics(
+        &self,
+        filter: &Filter,
+        group: &GroupBy,
+        bucket_ms: i64,
+    ) -> Result<Analytics, StoreError> {
+        let sql = query::analytics_rows(self.dialect(), filter, group, ANALYTICS_ROW_CAP + 1);
+        let mut rows = match self {
+            Store::Sqlite(s) => s.analytics_rows(sql).await?,
+            Store::Postgres(s) => s.analytics_rows(sql).await?,
+        };
+        let truncated = rows.len() > ANALYTICS_ROW_CAP;
+        rows.truncate(ANALYTICS_ROW_CAP);
+        Ok(Analytics {
+            data: analytics::aggregate(rows, bucket_ms),
+            truncated,
+        })
+    }
+
+    pub async fn add_feedback(&self, f: Feedback) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.insert_feedback(f).await,
+            Store::Postgres(s) => s.insert_feedback(f).await,
+        }
+    }
+
+    /// Feedback given for this request id or trace id.
+    pub async fn feedback(
+        &self,
+        request_id: &str,
+        trace_id: &str,
+    ) -> Result<Vec<Feedback>, StoreError> {
+        let sql = query::feedback_for(self.dialect(), request_id, trace_id);
+        match self {
+            Store::Sqlite(s) => s.feedback(sql).await,
+            Store::Postgres(s) => s.feedback(sql).await,
+        }
+    }
+
+    /// Deletes what is older than `before_ms` (Unix ms); returns how many records went.
+    pub async fn delete_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.delete_before(before_ms).await,
+            Store::Postgres(s) => s.delete_before(before_ms).await,
+        }
+    }
+}

@@ -1,0 +1,430 @@
+//! Filters and pages over the request log, written once as SQL for both stores: the only
+//! differences are the placeholder syntax and how a metadata field is read.
+
+use crate::record::Record;
+use serde::Serialize;
+
+/// Which SQL the builder writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A bound parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<String>),
+    Bool(bool),
+    /// JSON text (a JSONB column in Postgres).
+    Json(String),
+}
+
+/// A statement and its parameters.
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<Param>,
+}
+
+impl Sql {
+    /// Adds a parameter and returns its placeholder.
+    pub fn bind(&mut self, d: Dialect, p: Param) -> String {
+        let json = matches!(p, Param::Json(_));
+        self.params.push(p);
+        let n = self.params.len();
+        match (d, json) {
+            (Dialect::Sqlite, _) => format!("?{n}"),
+            (Dialect::Postgres, false) => format!("${n}"),
+            (Dialect::Postgres, true) => format!("${n}::text::jsonb"),
+        }
+    }
+}
+
+/// Status filter: one code, or a class such as `5xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Exact(u16),
+    /// The hundreds digit: `4` for 4xx.
+    Class(u16),
+}
+
+impl std::str::FromStr for StatusFilter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad =
+            || format!("status must be a code such as 429 or a class such as 5xx, not \"{s}\"");
+        if let Some(d) = s.strip_suffix("xx").or_else(|| s.strip_suffix("XX")) {
+            let d: u16 = d.parse().map_err(|_| bad())?;
+            return if (1..=5).contains(&d) {
+                Ok(StatusFilter::Class(d))
+            } else {
+                Err(bad())
+            };
+        }
+        let n: u16 = s.parse().map_err(|_| bad())?;
+        if (100..=599).contains(&n) {
+            Ok(StatusFilter::Exact(n))
+        } else {
+            Err(bad())
+        }
+    }
+}
+
+/// Which records a query selects; every field narrows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// From this Unix millisecond, inclusive.
+    pub from_ms: Option<i64>,
+    /// Before this Unix millisecond.
+    pub to_ms: Option<i64>,
+    /// The upstream model, or the model the caller asked for.
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub status: Option<StatusFilter>,
+    /// The client key's name.
+    pub caller: Option<String>,
+    pub trace_id: Option<String>,
+    pub request_id: Option<String>,
+    pub operation: Option<String>,
+    /// `metadata.<key> = <value>` (values compared as text).
+    pub metadata: Vec<(String, String)>,
+}
+
+/// The SQL expression reading metadata field `key` as text.
+pub fn metadata_field(d: Dialect, sql: &mut Sql, key: &str) -> String {
+    match d {
+        Dialect::Sqlite => {
+            // A JSON path with the key quoted, so dots and spaces in it are literal.
+            let path = format!("$.\"{}\"", key.replace('"', "\\\""));
+            let p = sql.bind(d, Param::Text(Some(path)));
+            // json_extract gives numbers and booleans as SQL values: compare them as text.
+            format!("CAST(json_extract(metadata, {p}) AS TEXT)")
+        }
+        Dialect::Postgres => {
+            let p = sql.bind(d, Param::Text(Some(key.to_owned())));
+            format!("(metadata->>{p}::text)")
+        }
+    }
+}
+
+impl Filter {
+    /// ` WHERE ...` (or nothing) for this filter, its parameters bound into `sql`.
+    pub fn where_clause(&self, d: Dialect, sql: &mut Sql) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(v) = self.from_ms {
+            parts.push(format!("ts_ms >= {}", sql.bind(d, Param::Int(Some(v)))));
+        }
+        if let Some(v) = self.to_ms {
+            parts.push(format!("ts_ms < {}", sql.bind(d, Param::Int(Some(v)))));
+        }
+        if let Some(v) = &self.model {
+            let a = sql.bind(d, Param::Text(Some(v.clone())));
+            let b = sql.bind(d, Param::Text(Some(v.clone())));
+            parts.push(format!("(model = {a} OR requested_model = {b})"));
+        }
+        let text = |sql: &mut Sql, col: &str, v: &Option<String>, parts: &mut Vec<String>| {
+            if let Some(v) = v {
+                let p = sql.bind(d, Param::Text(Some(v.clone())));
+                parts.push(format!("{col} = {p}"));
+            }
+        };
+        text(sql, "provider", &self.provider, &mut parts);
+        text(sql, "caller", &self.caller, &mut parts);
+        text(sql, "trace_id", &self.trace_id, &mut parts);
+        text(sql, "request_id", &self.request_id, &mut parts);
+        text(sql, "operation", &self.operation, &mut parts);
+        match self.status {
+            Some(StatusFilter::Exact(s)) => {
+                let p = sql.bind(d, Param::Int(Some(i64::from(s))));
+                parts.push(format!("status = {p}"));
+            }
+            Some(StatusFilter::Class(c)) => {
+                let lo = sql.bind(d, Param::Int(Some(i64::from(c) * 100)));
+                let hi = sql.bind(d, Param::Int(Some(i64::from(c) * 100 + 100)));
+                parts.push(format!("status >= {lo} AND status < {hi}"));
+            }
+            None => {}
+        }
+        for (k, v) in &self.metadata {
+            let field = metadata_field(d, sql, k);
+            let p = sql.bind(d, Param::Text(Some(v.clone())));
+            parts.push(format!("{field} = {p}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", parts.join(" AND "))
+        }
+    }
+}
+
+/// Where a page starts: after the record with this time and id (newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub ts_ms: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    /// `<ts_ms>.<id>`: opaque to callers, who pass back `next_cursor` as it came.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.ts_ms, self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let (ts, id) = s.split_once('.')?;
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        Some(Cursor {
+            ts_ms: ts.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// One page of records, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub data: Vec<Record>,
+    /// Pass as `cursor` for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// The columns of `requests`, in the order rows are written and read.
+pub const COLUMNS: &[&str] = &[
+    "id",
+    "request_id",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "ts_ms",
+    "end_ms",
+    "operation",
+    "caller",
+    "route",
+    "requested_model",
+    "provider",
+    "model",
+    "stream",
+    "status",
+    "outcome",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "upstream_ms",
+    "cache",
+    "metadata",
+    "attempts",
+    "error",
+    "request_body",
+    "response_body",
+];
+
+/// The columns as a select list (JSON columns read back as text).
+pub fn select_list(d: Dialect) -> String {
+    COLUMNS
+        .iter()
+        .map(|c| match (d, *c) {
+            (Dialect::Postgres, "metadata" | "attempts") => format!("{c}::text"),
+            _ => (*c).to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn text(s: &Option<String>) -> Param {
+    Param::Text(s.clone())
+}
+
+/// A record's values in `COLUMNS` order.
+pub fn values(r: &Record) -> Vec<Param> {
+    let to_i = |v: Option<i64>| Param::Int(v);
+    vec![
+        Param::Text(Some(r.id.clone())),
+        Param::Text(Some(r.request_id.clone())),
+        Param::Text(Some(r.trace_id.clone())),
+        Param::Text(Some(r.span_id.clone())),
+        text(&r.parent_span_id),
+        Param::Int(Some(r.ts_ms)),
+        Param::Int(Some(r.end_ms)),
+        Param::Text(Some(r.operation.clone())),
+        text(&r.caller),
+        text(&r.route),
+        text(&r.requested_model),
+        text(&r.provider),
+        text(&r.model),
+        Param::Bool(r.stream),
+        Param::Int(Some(i64::from(r.status))),
+        Param::Text(Some(r.outcome.clone())),
+        to_i(r.input_tokens),
+        to_i(r.output_tokens),
+        to_i(r.cached_tokens),
+        to_i(r.cache_write_tokens),
+        to_i(r.reasoning_tokens),
+        Param::Real(r.cost_usd),
+        Param::Real(Some(r.latency_ms)),
+        Param::Real(r.ttft_ms),
+        Param::Real(r.upstream_ms),
+        text(&r.cache),
+        Param::Json(serde_json::Value::Object(r.metadata.clone()).to_string()),
+        Param::Json(serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into())),
+        text(&r.error),
+        text(&r.request_body),
+        text(&r.response_body),
+    ]
+}
+
+/// One multi-row INSERT for `records` (callers keep batches under the parameter limit).
+pub fn insert(d: Dialect, records: &[Record]) -> Sql {
+    let mut sql = Sql::default();
+    let mut rows = Vec::with_capacity(records.len());
+    for r in records {
+        let marks: Vec<String> = values(r).into_iter().map(|p| sql.bind(d, p)).collect();
+        rows.push(format!("({})", marks.join(", ")));
+    }
+    sql.text = format!(
+        "INSERT INTO requests ({}) VALUES {}",
+        COLUMNS.join(", "),
+        rows.join(", ")
+    );
+    sql
+}
+
+/// Rows per INSERT: well under both stores' parameter limits.
+pub const INSERT_CHUNK: usize = 200;
+
+/// A page of records matching `filter`, newest first, after `cursor`.
+pub fn page(d: Dialect, filter: &Filter, cursor: Option<&Cursor>, limit: usize) -> Sql {
+    let mut sql = Sql::default();
+    let mut clause = filter.where_clause(d, &mut sql);
+    if let Some(c) = cursor {
+        let a = sql.bind(d, Param::Int(Some(c.ts_ms)));
+        let b = sql.bind(d, Param::Int(Some(c.ts_ms)));
+        let id = sql.bind(d, Param::Text(Some(c.id.clone())));
+        let cond = format!("(ts_ms < {a} OR (ts_ms = {b} AND id < {id}))");
+        clause = if clause.is_empty() {
+            format!(" WHERE {cond}")
+        } else {
+            format!("{clause} AND {cond}")
+        };
+    }
+    let lim = sql.bind(d, Param::Int(Some(limit as i64)));
+    sql.text = format!(
+        "SELECT {} FROM requests{clause} ORDER BY ts_ms DESC, id DESC LIMIT {lim}",
+        select_list(d)
+    );
+    sql
+}
+
+/// The record with this id, else the newest with this request id.
+pub fn by_id(d: Dialect, id: &str) -> Sql {
+    let mut sql = Sql::default();
+    let a = sql.bind(d, Param::Text(Some(id.to_owned())));
+    let b = sql.bind(d, Param::Text(Some(id.to_owned())));
+    let c = sql.bind(d, Param::Text(Some(id.to_owned())));
+    sql.text = format!(
+        "SELECT {} FROM requests WHERE id = {a} OR request_id = {b} \
+         ORDER BY CASE WHEN id = {c} THEN 0 ELSE 1 END, ts_ms DESC LIMIT 1",
+        select_list(d)
+    );
+    sql
+}
+
+/// What analytics group by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupBy {
+    None,
+    Model,
+    Provider,
+    Caller,
+    Operation,
+    Metadata(String),
+}
+
+impl std::str::FromStr for GroupBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "" | "none" => GroupBy::None,
+            "model" => GroupBy::Model,
+            "provider" => GroupBy::Provider,
+            "key" | "caller" => GroupBy::Caller,
+            "operation" => GroupBy::Operation,
+            other => match other.strip_prefix("metadata.") {
+                Some(k) if !k.is_empty() => GroupBy::Metadata(k.to_owned()),
+                _ => {
+                    return Err(format!(
+                        "group_by must be model, provider, key, operation or metadata.<key>, \
+                         not \"{other}\""
+                    ))
+                }
+            },
+        })
+    }
+}
+
+/// The rows analytics read: time, group key, and the measured columns.
+pub fn analytics_rows(d: Dialect, filter: &Filter, group: &GroupBy, cap: usize) -> Sql {
+    let mut sql = Sql::default();
+    let key = match group {
+        GroupBy::None => "CAST(NULL AS TEXT)".to_owned(),
+        GroupBy::Model => "COALESCE(model, requested_model)".to_owned(),
+        GroupBy::Provider => "provider".to_owned(),
+        GroupBy::Caller => "caller".to_owned(),
+        GroupBy::Operation => "operation".to_owned(),
+        GroupBy::Metadata(k) => metadata_field(d, &mut sql, k),
+    };
+    let clause = filter.where_clause(d, &mut sql);
+    let lim = sql.bind(d, Param::Int(Some(cap as i64)));
+    sql.text = format!(
+        "SELECT ts_ms, {key}, status, input_tokens, output_tokens, cached_tokens, cost_usd, \
+         latency_ms, ttft_ms, cache FROM requests{clause} ORDER BY ts_ms LIMIT {lim}"
+    );
+    sql
+}
+
+/// Feedback for these request or trace ids.
+pub fn feedback_for(d: Dialect, request_id: &str, trace_id: &str) -> Sql {
+    let mut sql = Sql::default();
+    let a = sql.bind(d, Param::Text(Some(request_id.to_owned())));
+    let b = sql.bind(d, Param::Text(Some(trace_id.to_owned())));
+    let meta = match d {
+        Dialect::Sqlite => "metadata",
+        Dialect::Postgres => "metadata::text",
+    };
+    sql.text = format!(
+        "SELECT id, ts_ms, request_id, trace_id, score, {meta}, caller FROM feedback \
+         WHERE request_id = {a} OR trace_id = {b} ORDER BY ts_ms, id"
+    );
+    sql
+}
+
+/// Inserts one feedback row.
+pub fn insert_feedback(d: Dialect, f: &crate::record::Feedback) -> Sql {
+    let mut sql = Sql::default();
+    let vals = [
+        Param::Text(Some(f.id.clone())),
+        Param::Int(Some(f.ts_ms)),
+        text(&f.request_id),
+        text(&f.trace_id),
+        Param::Real(f.score),
+        Param::Json(serde_json::Value::Object(f.metadata.clone()).to_string()),
+        text(&f.caller),
+    ];
+    let marks: Vec<String> = vals.into_iter().map(|p| sql.bind(d, p)).collect();
+    sql.text = format!(
+        "INSERT INTO feedback (id, ts_ms, request_id, trace_id, score, metadata, caller) \
+         VALUES ({})",
+        marks.join(", ")
+    );
+    sql
+}

@@ -1,0 +1,332 @@
+//! One suite run against both stores: the SQLite file and the local PostgreSQL (each test in a
+//! schema of its own, dropped at the end).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::json;
+use std::path::PathBuf;
+use switchyard_store::{Attempt, Cursor, Feedback, Filter, GroupBy, Record, StatusFilter, Store};
+
+const PG: &str = "postgres://root@127.0.0.1:5432/test";
+
+fn temp_db() -> PathBuf {
+    std::env::temp_dir().join(format!("switchyard-store-{:016x}.db", fastrand_u64()))
+}
+
+fn fastrand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+async fn pg_schema() -> (String, String) {
+    let schema = format!("sy_test_{:016x}", fastrand_u64());
+    let (client, conn) = tokio_postgres::connect(PG, tokio_postgres::NoTls)
+        .await
+        .expect("the local PostgreSQL at 127.0.0.1:5432 (database test) is running");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let url = format!("{PG}?options=-csearch_path%3D{schema}");
+    (schema, url)
+}
+
+async fn drop_schema(schema: &str) {
+    let (client, conn) = tokio_postgres::connect(PG, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+}
+
+fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
+    let mut metadata = serde_json::Map::new();
+    metadata.insert(
+        "team".into(),
+        json!(if i % 2 == 0 { "search" } else { "chat" }),
+    );
+    metadata.insert("tier".into(), json!(i % 3));
+    Record {
+        id: format!("{:032x}", 1000 + i),
+        request_id: format!("req-{i}"),
+        trace_id: format!("{:032x}", 500 + i / 2),
+        span_id: format!("{:016x}", i + 1),
+        parent_span_id: None,
+        ts_ms: 1_700_000_000_000 + i * 1_000,
+        end_ms: 1_700_000_000_000 + i * 1_000 + 50,
+        operation: "chat.completions".into(),
+        caller: Some(if i < 5 { "alice" } else { "bob" }.into()),
+        route: None,
+        requested_model: Some(model.into()),
+        provider: Some(provider.into()),
+        model: Some(model.into()),
+        stream: i % 2 == 1,
+        status,
+        outcome: if status < 400 { "ok" } else { "error" }.into(),
+        input_tokens: Some(100 + i),
+        output_tokens: Some(10),
+        cached_tokens: Some(5),
+        cache_write_tokens: Some(0),
+        reasoning_tokens: Some(2),
+        cost_usd: Some(0.25),
+        latency_ms: (i + 1) as f64 * 10.0,
+        ttft_ms: (i % 2 == 1).then_some(5.0),
+        upstream_ms: Some(40.0),
+        cache: None,
+        metadata,
+        attempts: vec![Attempt {
+            provider: provider.into(),
+            model: model.into(),
+            status: Some(status),
+            outcome: "ok".into(),
+            latency_ms: 40.0,
+        }],
+        error: (status >= 400).then(|| "upstream said no".into()),
+        request_body: Some("{\"model\":\"m\"}".into()),
+        response_body: None,
+    }
+}
+
+/// Ten records: 0..=9, gpt-a at openai for even, claude-b at anthropic for odd; 7 and 9 are 5xx,
+/// 8 is a 429.
+fn fixture() -> Vec<Record> {
+    (0..10)
+        .map(|i| {
+            let status = match i {
+                7 | 9 => 503,
+                8 => 429,
+                _ => 200,
+            };
+            if i % 2 == 0 {
+                rec(i, "gpt-a", "openai", status)
+            } else {
+                rec(i, "claude-b", "anthropic", status)
+            }
+        })
+        .collect()
+}
+
+fn ids(p: &[Record]) -> Vec<String> {
+    p.iter().map(|r| r.request_id.clone()).collect()
+}
+
+async fn suite(store: &Store) {
+    let all = fixture();
+    store.insert(all[..6].to_vec()).await.unwrap();
+    store.insert(all[6..].to_vec()).await.unwrap();
+
+    // Round trip of every field.
+    let got = store.get(&all[3].id).await.unwrap().unwrap();
+    assert_eq!(got, all[3]);
+    let by_request = store.get("req-4").await.unwrap().unwrap();
+    assert_eq!(by_request.id, all[4].id);
+    assert!(store.get("nope").await.unwrap().is_none());
+
+    // Newest first, with cursor pagination covering everything once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = store
+            .list(&Filter::default(), cursor.as_ref(), 4)
+            .await
+            .unwrap();
+        seen.extend(ids(&page.data));
+        match page.next_cursor {
+            Some(c) => cursor = Some(Cursor::decode(&c).unwrap()),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..10).rev().map(|i| format!("req-{i}")).collect();
+    assert_eq!(seen, expected);
+
+    let list = |f: Filter| async move { ids(&store.list(&f, None, 100).await.unwrap().data) };
+    let base = 1_700_000_000_000;
+    assert_eq!(
+        list(Filter {
+            from_ms: Some(base + 2_000),
+            to_ms: Some(base + 5_000),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-4", "req-3", "req-2"]
+    );
+    assert_eq!(
+        list(Filter {
+            model: Some("claude-b".into()),
+            status: Some(StatusFilter::Class(5)),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-9", "req-7"]
+    );
+    assert_eq!(
+        list(Filter {
+            provider: Some("openai".into()),
+            status: Some(StatusFilter::Exact(429)),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-8"]
+    );
+    assert_eq!(
+        list(Filter {
+            caller: Some("alice".into()),
+            metadata: vec![("team".into(), "chat".into())],
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-3", "req-1"]
+    );
+    // Numbers in metadata compare as their text.
+    assert_eq!(
+        list(Filter {
+            metadata: vec![("tier".into(), "2".into())],
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-8", "req-5", "req-2"]
+    );
+    assert_eq!(
+        list(Filter {
+            trace_id: Some(all[6].trace_id.clone()),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-7", "req-6"]
+    );
+
+    // Analytics by model over the whole range, and by a metadata key in 5-second buckets.
+    let a = store
+        .analytics(&Filter::default(), &GroupBy::Model, 0)
+        .await
+        .unwrap();
+    assert!(!a.truncated);
+    assert_eq!(a.data.len(), 2);
+    let claude = &a.data[0];
+    assert_eq!(claude.key.as_deref(), Some("claude-b"));
+    assert_eq!((claude.requests, claude.errors), (5, 2));
+    assert_eq!(claude.input_tokens, 101 + 103 + 105 + 107 + 109);
+    assert!((claude.cost_usd - 1.25).abs() < 1e-9);
+    // Latencies 20, 40, 60, 80, 100.
+    assert_eq!(claude.latency_ms.p50, Some(60.0));
+    assert_eq!(claude.latency_ms.p99, Some(100.0));
+    assert_eq!(claude.ttft_ms.p50, Some(5.0));
+    assert_eq!(a.data[1].ttft_ms.p50, None);
+    let by_team = store
+        .analytics(&Filter::default(), &GroupBy::Metadata("team".into()), 5_000)
+        .await
+        .unwrap();
+    let shape: Vec<(Option<String>, Option<i64>, u64)> = by_team
+        .data
+        .iter()
+        .map(|b| (b.key.clone(), b.start_ms, b.requests))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (Some("chat".into()), Some(base), 2),
+            (Some("chat".into()), Some(base + 5_000), 3),
+            (Some("search".into()), Some(base), 3),
+            (Some("search".into()), Some(base + 5_000), 2),
+        ]
+    );
+
+    // Feedback by request id and by trace id.
+    let mut meta = serde_json::Map::new();
+    meta.insert("label".into(), json!("helpful"));
+    store
+        .add_feedback(Feedback {
+            id: "f1".into(),
+            ts_ms: base + 20_000,
+            request_id: Some("req-3".into()),
+            trace_id: None,
+            score: Some(0.9),
+            metadata: meta.clone(),
+            caller: Some("alice".into()),
+        })
+        .await
+        .unwrap();
+    store
+        .add_feedback(Feedback {
+            id: "f2".into(),
+            ts_ms: base + 21_000,
+            request_id: None,
+            trace_id: Some(all[3].trace_id.clone()),
+            score: Some(-1.0),
+            metadata: serde_json::Map::new(),
+            caller: None,
+        })
+        .await
+        .unwrap();
+    let fb = store.feedback("req-3", &all[3].trace_id).await.unwrap();
+    assert_eq!(fb.len(), 2);
+    assert_eq!(fb[0].metadata, meta);
+    assert_eq!(fb[1].score, Some(-1.0));
+
+    // Retention.
+    assert_eq!(store.delete_before(base + 4_000).await.unwrap(), 4);
+    assert_eq!(list(Filter::default()).await.len(), 6);
+}
+
+#[tokio::test]
+async fn sqlite_store() {
+    let path = temp_db();
+    let store = Store::sqlite(&path).await.unwrap();
+    suite(&store).await;
+    drop(store);
+    // Reopening runs no migration twice and keeps the data.
+    let again = Store::sqlite(&path).await.unwrap();
+    assert_eq!(
+        again
+            .list(&Filter::default(), None, 100)
+            .await
+            .unwrap()
+            .data
+            .len(),
+        6
+    );
+    drop(again);
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+    }
+}
+
+#[tokio::test]
+async fn postgres_store() {
+    let (schema, url) = pg_schema().await;
+    let store = Store::postgres(&url).await.unwrap();
+    suite(&store).await;
+    drop(store);
+    let again = Store::postgres(&url).await.unwrap();
+    assert_eq!(
+        again
+            .list(&Filter::default(), None, 100)
+            .await
+            .unwrap()
+            .data
+            .len(),
+        6
+    );
+    drop(again);
+    drop_schema(&schema).await;
+}
+
+#[tokio::test]
+async fn bad_postgres_url_is_a_clear_error() {
+    let e = Store::postgres("postgres://root@127.0.0.1:1/test")
+        .await
+        .err()
+        .expect("nothing listens on port 1");
+    assert!(e.0.starts_with("postgres:"), "{e}");
+}
