@@ -30,7 +30,7 @@ impl std::error::Error for StoreError {}
 /// Where records go.
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
-    Postgres(postgres::PostgresStore),
+    Postgres(Box<postgres::PostgresStore>),
 }
 
 /// Most rows one analytics call reads; a larger range gets `truncated: true`.
