@@ -54,7 +54,7 @@ impl Store {
     pub async fn postgres(url: &str) -> Result<Store, StoreError> {
         postgres::PostgresStore::open(url)
             .await
-            .map(Store::Postgres)
+            .map(|s| Store::Postgres(Box::new(s)))
     }
 
     fn dialect(&self) -> Dialect {
