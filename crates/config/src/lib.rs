@@ -5,6 +5,7 @@ mod bedrock;
 mod discover;
 mod env;
 mod error;
+mod observe;
 pub mod raw;
 mod runtime;
 mod secret;
@@ -13,6 +14,7 @@ mod vertex;
 mod yaml;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use observe::{LogSettings, LogStore, OtelSettings};
 pub use runtime::{
     AwsCredentials, BedrockSettings, Circuit, ClientKey, Config, ImageFetch, Origin, Provider,
     RetryBudget, ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,

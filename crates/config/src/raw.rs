@@ -179,6 +179,64 @@ pub struct RawServer {
     /// Circuit breaking of route targets.
     #[serde(default)]
     pub circuit: RawCircuit,
+    /// The request log: one record per request, written off the request path.
+    #[serde(default)]
+    pub log: RawLog,
+    /// OpenTelemetry traces over OTLP/HTTP.
+    #[serde(default)]
+    pub otel: RawOtel,
+}
+
+/// The request log. Records go through a bounded queue to a writer task, never making a request
+/// wait; when the store lags the queue sheds records (counted in
+/// `switchyard_log_shed_records_total`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    /// Record requests at all. Default true.
+    pub enabled: Option<bool>,
+    /// The SQLite file records go to when no `postgres_url` is given. Default `switchyard.db`
+    /// (in the working directory).
+    pub sqlite_path: Option<String>,
+    /// A PostgreSQL URL (`postgres://user:password@host:5432/db`); records go there instead
+    /// of SQLite. SWITCHYARD_LOG_POSTGRES_URL sets it too.
+    pub postgres_url: Option<String>,
+    /// Records the queue holds before it sheds. Default 65536.
+    pub queue_capacity: Option<usize>,
+    /// Most records written in one transaction. Default 1000.
+    pub batch_size: Option<usize>,
+    /// Longest a record waits in the queue before its batch is written, in ms. Default 200.
+    pub flush_interval_ms: Option<u64>,
+    /// Records older than this many days are deleted (checked hourly); 0 keeps them. Default 30.
+    pub retention_days: Option<u64>,
+    /// Also store request and response bodies. Default false.
+    pub bodies: Option<bool>,
+    /// Longest body stored, in bytes; longer ones are cut. Default 32768.
+    pub body_max_bytes: Option<usize>,
+    /// Store bodies with message text replaced by `[redacted]` (structure, model and parameters
+    /// kept). Default false.
+    pub redact_bodies: Option<bool>,
+}
+
+/// OpenTelemetry traces: a span per request and per attempt, with the GenAI semantic
+/// conventions' attributes, sent as OTLP/HTTP JSON.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOtel {
+    /// The collector's OTLP/HTTP base URL (`http://127.0.0.1:4318`; `/v1/traces` is added
+    /// unless the URL already ends with it). Traces are off without it. OTEL_EXPORTER_OTLP_ENDPOINT
+    /// sets it too.
+    pub endpoint: Option<String>,
+    /// `service.name` of the spans. Default `switchyard`.
+    pub service_name: Option<String>,
+    /// Headers sent with every export (for a collector's API key).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Record prompts and completions on spans (`gen_ai.input.messages`,
+    /// `gen_ai.output.messages`). Default false.
+    pub capture_content: Option<bool>,
+    /// Spans the export queue holds before it sheds. Default 8192.
+    pub queue_capacity: Option<usize>,
 }
 
 /// When a route target is taken out of rotation, and for how long.

@@ -30,6 +30,10 @@ pub struct Config {
     pub routes: BTreeMap<String, crate::raw::RawNode>,
     /// Prices, context windows and capabilities: the shipped catalog plus config's `catalog:`.
     pub catalog: switchyard_providers::catalog::Catalog,
+    /// The request log.
+    pub log: crate::LogSettings,
+    /// Trace export; `None` when no endpoint is configured.
+    pub otel: Option<crate::OtelSettings>,
 }
 
 /// Circuit breaking of route targets.

@@ -195,6 +195,8 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         }
     }
     let catalog = catalog(&raw.catalog, &mut errors);
+    let log = crate::observe::log(&s.log, env, &mut errors);
+    let otel = crate::observe::otel(&s.otel, env, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(
@@ -221,6 +223,8 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         circuit,
         routes: raw.routes,
         catalog,
+        log,
+        otel,
     })
 }
 

@@ -517,3 +517,44 @@ fn image_fetch_limits() {
     let e = errs("server:\n  image_fetch: {max_byts: 5}\n", &env(&[]));
     assert!(e.iter().any(|m| m.contains("max_byts")), "{e:?}");
 }
+
+#[test]
+fn request_log_and_otel_settings() {
+    let c = from_yaml("server:\n  discover_env: false\n", &env(&[])).unwrap();
+    assert_eq!(c.log, crate::LogSettings::default());
+    assert!(c.otel.is_none());
+    let text = "server:\n  discover_env: false\n  log:\n    postgres_url: postgres://root@127.0.0.1/test\n    retention_days: 0\n    bodies: true\n  otel:\n    endpoint: http://127.0.0.1:4318/\n";
+    let c = from_yaml(text, &env(&[])).unwrap();
+    assert_eq!(
+        c.log.store,
+        crate::LogStore::Postgres("postgres://root@127.0.0.1/test".into())
+    );
+    assert_eq!((c.log.retention, c.log.bodies), (None, true));
+    let otel = c.otel.unwrap();
+    assert_eq!(otel.endpoint, "http://127.0.0.1:4318/v1/traces");
+    assert_eq!(otel.service_name, "switchyard");
+    let c = from_yaml(
+        "server:\n  discover_env: false\n",
+        &env(&[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "http://collector:4318/v1/traces",
+        )]),
+    )
+    .unwrap();
+    assert_eq!(c.otel.unwrap().endpoint, "http://collector:4318/v1/traces");
+}
+
+#[test]
+fn bad_request_log_settings_name_the_field() {
+    let text = "server:\n  discover_env: false\n  log:\n    postgres_url: mysql://x\n    queue_capacity: 0\n  otel:\n    endpoint: collector\n";
+    let mut got = errs(text, &env(&[]));
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            "line 4: server.log.postgres_url: must start with postgres:// or postgresql://",
+            "line 5: server.log.queue_capacity: must be greater than 0",
+            "line 7: server.otel.endpoint: \"collector\" is not an http(s) URL",
+        ]
+    );
+}
