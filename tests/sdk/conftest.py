@@ -73,6 +73,8 @@ class Service:
             self.proc = subprocess.Popen(
                 self.argv,
                 env=self.env,
+                # The gateway's request log (switchyard.db) goes beside the service's log.
+                cwd=self.log.parent,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

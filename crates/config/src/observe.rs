@@ -20,12 +20,12 @@ pub struct LogSettings {
     pub store: LogStore,
     pub queue_capacity: usize,
     pub batch_size: usize,
-    pub flush_interval: Duration,
     /// `None` keeps records forever.
     pub retention: Option<Duration>,
     pub bodies: bool,
     pub body_max_bytes: usize,
     pub redact_bodies: bool,
+    pub stream_usage: bool,
 }
 
 impl Default for LogSettings {
@@ -35,11 +35,11 @@ impl Default for LogSettings {
             store: LogStore::Sqlite(PathBuf::from("switchyard.db")),
             queue_capacity: 65_536,
             batch_size: 1_000,
-            flush_interval: Duration::from_millis(200),
             retention: Some(Duration::from_secs(30 * 86_400)),
             bodies: false,
             body_max_bytes: 32_768,
             redact_bodies: false,
+            stream_usage: true,
         }
     }
 }
@@ -95,12 +95,6 @@ pub(crate) fn log(raw: &RawLog, env: &dyn EnvSource, errors: &mut Vec<ConfigErro
             None => d.store.clone(),
         },
     };
-    if raw.flush_interval_ms == Some(0) {
-        errors.push(ConfigError::new(
-            "server.log.flush_interval_ms",
-            "must be greater than 0",
-        ));
-    }
     LogSettings {
         enabled: raw.enabled.unwrap_or(true),
         store,
@@ -116,10 +110,6 @@ pub(crate) fn log(raw: &RawLog, env: &dyn EnvSource, errors: &mut Vec<ConfigErro
             d.batch_size,
             errors,
         ),
-        flush_interval: raw
-            .flush_interval_ms
-            .filter(|n| *n > 0)
-            .map_or(d.flush_interval, Duration::from_millis),
         retention: match raw.retention_days {
             Some(0) => None,
             Some(days) => Some(Duration::from_secs(days.saturating_mul(86_400))),
@@ -128,6 +118,7 @@ pub(crate) fn log(raw: &RawLog, env: &dyn EnvSource, errors: &mut Vec<ConfigErro
         bodies: raw.bodies.unwrap_or(false),
         body_max_bytes: raw.body_max_bytes.unwrap_or(d.body_max_bytes),
         redact_bodies: raw.redact_bodies.unwrap_or(false),
+        stream_usage: raw.stream_usage.unwrap_or(true),
     }
 }
 

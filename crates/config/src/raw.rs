@@ -203,10 +203,9 @@ pub struct RawLog {
     pub postgres_url: Option<String>,
     /// Records the queue holds before it sheds. Default 65536.
     pub queue_capacity: Option<usize>,
-    /// Most records written in one transaction. Default 1000.
+    /// Most records written in one transaction (the writer takes what has queued while it
+    /// wrote the last batch). Default 1000.
     pub batch_size: Option<usize>,
-    /// Longest a record waits in the queue before its batch is written, in ms. Default 200.
-    pub flush_interval_ms: Option<u64>,
     /// Records older than this many days are deleted (checked hourly); 0 keeps them. Default 30.
     pub retention_days: Option<u64>,
     /// Also store request and response bodies. Default false.
@@ -216,6 +215,11 @@ pub struct RawLog {
     /// Store bodies with message text replaced by `[redacted]` (structure, model and parameters
     /// kept). Default false.
     pub redact_bodies: Option<bool>,
+    /// Ask OpenAI-compatible streams for their usage chunk (`stream_options.include_usage`)
+    /// when the caller did not, so streamed requests have tokens and cost; the caller does not
+    /// get the chunk it did not ask for. Turn off for a host that refuses `stream_options`.
+    /// Default true.
+    pub stream_usage: Option<bool>,
 }
 
 /// OpenTelemetry traces: a span per request and per attempt, with the GenAI semantic

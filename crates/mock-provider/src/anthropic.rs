@@ -79,8 +79,10 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
     } else {
         "end_turn"
     };
-    let usage = json!({"input_tokens": input_tokens, "output_tokens": output_tokens,
-        "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0});
+    let usage = fault.usage_over(
+        json!({"input_tokens": input_tokens, "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}),
+    );
     // Extended thinking: a thinking block (with its signature) before the answer.
     let thinking = req.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled");
     if thinking
@@ -123,8 +125,8 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
             "message_start",
             &json!({"type": "message_start", "message": {"id": id, "type": "message",
             "role": "assistant", "model": model, "content": [], "stop_reason": null, "stop_sequence": null,
-            "usage": {"input_tokens": input_tokens, "output_tokens": 1,
-                "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}}),
+            "usage": fault.usage_over(json!({"input_tokens": input_tokens, "output_tokens": 1,
+                "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}))}}),
         ),
         frame("ping", &json!({"type": "ping"})),
     ];
@@ -184,7 +186,7 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
         "message_delta",
         &json!({"type": "message_delta",
         "delta": {"stop_reason": stop_reason, "stop_sequence": null},
-        "usage": {"output_tokens": output_tokens}}),
+        "usage": fault.usage_over(json!({"output_tokens": output_tokens}))}),
     ));
     frames.push(frame("message_stop", &json!({"type": "message_stop"})));
     sse_frames(state, frames, fault)

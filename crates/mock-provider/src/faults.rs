@@ -33,9 +33,29 @@ pub struct Fault {
     pub content: Option<String>,
     /// Arguments JSON text for a tool call, when the request offers tools.
     pub tool_arguments: Option<String>,
+    /// Fields set over the usage objects the answer reports (OpenAI chat and Anthropic
+    /// Messages), e.g. cached or reasoning token details.
+    pub usage: Option<Value>,
 }
 
 impl Fault {
+    /// `base` usage with this fault's `usage` fields set over it (objects merged one level deep).
+    pub fn usage_over(&self, mut base: Value) -> Value {
+        if let (Some(Value::Object(extra)), Some(obj)) = (&self.usage, base.as_object_mut()) {
+            for (k, v) in extra {
+                match (obj.get_mut(k), v) {
+                    (Some(Value::Object(have)), Value::Object(more)) => {
+                        have.extend(more.clone());
+                    }
+                    _ => {
+                        obj.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        base
+    }
+
     /// Reads a `mock` object from a request body, ignoring bodies without one.
     pub fn from_body(body: &Value) -> Option<Fault> {
         body.get("mock")

@@ -362,7 +362,7 @@ fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
             })
             .collect();
         let body = json!({"id": id, "object": "chat.completion", "created": CREATED, "model": model,
-            "choices": choices, "usage": usage(&req, completion_tokens),
+            "choices": choices, "usage": fault.usage_over(usage(&req, completion_tokens)),
             "system_fingerprint": "fp_mock"});
         return axum::Json(body).into_response();
     }
@@ -411,7 +411,7 @@ fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
     {
         events.push(
             json!({"id": id, "object": "chat.completion.chunk", "created": CREATED, "model": model,
-                "choices": [], "usage": usage(&req, completion_tokens * n)})
+                "choices": [], "usage": fault.usage_over(usage(&req, completion_tokens * n))})
             .to_string(),
         );
     }

@@ -80,6 +80,28 @@ fn unsupported(upstream: &Upstream, op: Operation, e: BuildError) -> GatewayErro
     }
 }
 
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `body` (already holding `model` as its model) with `"stream_options":{"include_usage":true}`
+/// added right after the model's value, so OpenAI-compatible streams report their usage.
+fn with_usage_requested(body: &Bytes, peek: &Peek, model: &str) -> Bytes {
+    const FIELD: &[u8] = br#","stream_options":{"include_usage":true}"#;
+    // The model value ends where the caller's did, moved by the rewrite's change in length.
+    let quoted = serde_json::Value::String(model.to_owned()).to_string();
+    let end = if peek.model == model {
+        peek.model_span.end
+    } else {
+        peek.model_span.start + quoted.len()
+    };
+    let mut out = Vec::with_capacity(body.len() + FIELD.len());
+    out.extend_from_slice(&body[..end]);
+    out.extend_from_slice(FIELD);
+    out.extend_from_slice(&body[end..]);
+    Bytes::from(out)
+}
+
 fn parse_json(body: &Bytes) -> Result<Value, GatewayError> {
     serde_json::from_slice(body).map_err(|e| GatewayError::BadRequest {
         message: format!("request body is not valid JSON: {e}"),
@@ -93,6 +115,9 @@ pub struct Adapted {
     pub req: Request<Bytes>,
     pub reply: Reply,
     pub dropped: Vec<String>,
+    /// `stream_options.include_usage` was added for the record: the usage chunk is not the
+    /// caller's.
+    pub usage_injected: bool,
 }
 
 /// Anthropic's count_tokens for a provider that cannot count: the gateway's estimate
@@ -162,6 +187,7 @@ pub async fn request(
     body: &Bytes,
     peek: &Peek,
     model: &str,
+    stream_usage: bool,
 ) -> Result<Adapted, GatewayError> {
     let kind = upstream.kind;
     let ep = &upstream.endpoint;
@@ -169,13 +195,27 @@ pub async fn request(
         req,
         reply,
         dropped,
+        usage_injected: false,
     };
     if registry::passes_through(kind, op) {
         // Same format on both sides: the body passes through with only the model rewritten.
         let body = rewrite_model(body, peek, model);
+        let inject = stream_usage
+            && peek.stream
+            && kind == ProviderKind::OpenAiCompatible
+            && matches!(op, Operation::ChatCompletions | Operation::Completions)
+            && !contains(&body, b"stream_options");
+        let body = if inject {
+            with_usage_requested(&body, peek, model)
+        } else {
+            body
+        };
         let req = registry::native_request(kind, ep, op, model, body, peek.stream)
             .map_err(|e| unsupported(upstream, op, e))?;
-        return Ok(done(req, Reply::Passthrough, Vec::new()));
+        return Ok(Adapted {
+            usage_injected: inject,
+            ..done(req, Reply::Passthrough, Vec::new())
+        });
     }
     let mut caller = parse_json(body)?;
     if op == Operation::Messages {

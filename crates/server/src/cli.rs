@@ -185,6 +185,13 @@ fn run_serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // A request log that cannot be opened is a start-up error, not a silent loss of records.
+        if state.log.enabled() {
+            if let Err(e) = state.log.store().await {
+                eprintln!("switchyard: request log: {e} (set server.log.enabled: false to run without it)");
+                return ExitCode::from(2);
+            }
+        }
         let server = match serve(state, listener, axum::Router::new()) {
             Ok(s) => s,
             Err(e) => {

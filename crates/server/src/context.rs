@@ -20,6 +20,37 @@ pub struct RequestCtx {
     pub provider: Option<usize>,
     /// Stages run so far, in order; tests assert the sequence matches the documented one.
     pub stages: Vec<&'static str>,
+    /// Every attempt made, in order.
+    pub attempts: Vec<AttemptLog>,
+    /// The route that ran: its name, or the route header's.
+    pub route: Option<String>,
+    /// Time spent waiting between retries.
+    pub backoff: std::time::Duration,
+    /// The request body, kept for the record when bodies are logged.
+    pub body: Option<bytes::Bytes>,
+    /// Whether the caller asked for a stream.
+    pub stream: bool,
+    /// This request's span id (the parent of its attempts' spans).
+    pub span_id: u64,
+    /// The caller's `x-switchyard-metadata` object.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One attempt, as the record needs it.
+#[derive(Debug)]
+pub struct AttemptLog {
+    /// Index into the providers.
+    pub provider: usize,
+    pub model: String,
+    pub started: Instant,
+    /// When the attempt returned: headers relayed, or failed.
+    pub ended: Instant,
+    pub status: Option<u16>,
+    /// `ok`, or a short account of the failure.
+    pub outcome: String,
+    pub meter: std::sync::Arc<crate::observe::meter::Meter>,
+    /// The attempt's span id, sent to the provider as the `traceparent` parent.
+    pub span_id: u64,
 }
 
 impl RequestCtx {
@@ -33,6 +64,38 @@ impl RequestCtx {
             requested_model: None,
             provider: None,
             stages: Vec::with_capacity(8),
+            attempts: Vec::new(),
+            route: None,
+            backoff: std::time::Duration::ZERO,
+            body: None,
+            stream: false,
+            span_id: fastrand::u64(1..),
+            metadata: serde_json::Map::new(),
+        }
+    }
+
+    /// A context that holds nothing yet (allocates nothing), to stand in for one moved out.
+    pub fn placeholder(op: Operation) -> Self {
+        Self {
+            request_id: HeaderValue::from_static(""),
+            trace: TraceContext {
+                trace_id: 0,
+                parent_id: None,
+                flags: 0,
+            },
+            op,
+            started: Instant::now(),
+            caller: None,
+            requested_model: None,
+            provider: None,
+            stages: Vec::new(),
+            attempts: Vec::new(),
+            route: None,
+            backoff: std::time::Duration::ZERO,
+            body: None,
+            stream: false,
+            span_id: 0,
+            metadata: serde_json::Map::new(),
         }
     }
 

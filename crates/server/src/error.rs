@@ -67,6 +67,11 @@ pub enum GatewayError {
     },
     #[error("internal error: {detail}")]
     Internal { detail: String },
+    /// The request log's store could not answer (admin queries, feedback).
+    #[error("the request log is unavailable: {detail}")]
+    StoreUnavailable { detail: String },
+    #[error("no {what} with id '{id}'")]
+    NotFound { what: &'static str, id: String },
 }
 
 /// Who caused an error; decides log level and, later, retries and circuit breaking.
@@ -105,6 +110,14 @@ const fn class(
 }
 
 impl GatewayError {
+    /// The provider's status, when the error is an error reply.
+    pub fn upstream_status(&self) -> Option<u16> {
+        match self {
+            GatewayError::UpstreamStatus(r) => Some(r.status.as_u16()),
+            _ => None,
+        }
+    }
+
     pub fn classify(&self) -> Class {
         use GatewayError as E;
         use StatusCode as S;
@@ -210,6 +223,20 @@ impl GatewayError {
                 "api_error",
                 Some("internal_error"),
                 Blame::Gateway,
+                false,
+            ),
+            E::StoreUnavailable { .. } => class(
+                S::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("log_store_unavailable"),
+                Blame::Gateway,
+                true,
+            ),
+            E::NotFound { .. } => class(
+                S::NOT_FOUND,
+                "invalid_request_error",
+                Some("not_found"),
+                Blame::Client,
                 false,
             ),
         }

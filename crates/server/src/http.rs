@@ -3,6 +3,8 @@
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
 use crate::ids::{accept_request_id, new_request_id, TraceContext};
+use crate::observe;
+use crate::observe::finish::Unfinished;
 use crate::pipeline;
 use crate::state::AppState;
 use axum::body::Body;
@@ -45,6 +47,12 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/healthz", get(healthz))
         .route("/admin/health", get(crate::admin::health))
         .route("/metrics", get(crate::admin::metrics))
+        .route("/admin/logs", get(crate::admin::logs::list))
+        .route("/admin/logs/export", get(crate::admin::logs::export))
+        .route("/admin/logs/{id}", get(crate::admin::logs::one))
+        .route("/admin/analytics", get(crate::admin::logs::analytics))
+        .route("/v1/feedback", post(feedback))
+        .route("/feedback", post(feedback))
         .route("/readyz", get(readyz))
         .merge(extra)
         .fallback(not_found)
@@ -89,26 +97,30 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
         .map(|r| r.0.clone())
         .unwrap_or_else(new_request_id);
     let trace = TraceContext::from_header(req.headers().get("traceparent"));
-    let mut ctx = RequestCtx::new(id, trace, op);
+    // Records the request even if the caller goes away before the answer starts.
+    let mut guard = Unfinished::new(&state, RequestCtx::new(id, trace, op));
     let mut stop = state.hard_stop.subscribe();
     let outcome = tokio::select! {
         biased;
-        r = pipeline::handle(&state, &mut ctx, req) => r,
+        r = pipeline::handle(&state, guard.ctx(), req) => r,
         // Past the drain deadline, answer rather than leave the caller with a cut connection.
         _ = stop.wait_for(|s| *s) => Err(GatewayError::ShuttingDown),
     };
-    match outcome {
-        Ok(resp) => resp,
+    let (resp, error) = match outcome {
+        Ok(resp) => (resp, None),
         Err(e) => {
             let c = e.classify();
+            let ctx = guard.ctx();
             if c.status.is_server_error() {
                 tracing::warn!(request_id = ?ctx.request_id, op = op.name(), status = c.status.as_u16(), error = %e, "request failed");
             } else {
                 tracing::debug!(request_id = ?ctx.request_id, op = op.name(), status = c.status.as_u16(), error = %e, "request refused");
             }
-            e.render(op.dialect())
+            let message = e.to_string();
+            (e.render(op.dialect()), Some(message))
         }
-    }
+    };
+    observe::finish::track(&state, guard.answered(), resp, error)
 }
 
 async fn chat(State(s): State<Arc<AppState>>, req: Request) -> Response {
@@ -131,21 +143,40 @@ async fn count_tokens(State(s): State<Arc<AppState>>, req: Request) -> Response 
     run(s, Operation::CountTokens, req).await
 }
 
-async fn compare(State(s): State<Arc<AppState>>, req: Request) -> Response {
+/// The request's headers and whole body (at most `server.max_body_bytes`).
+async fn whole(
+    s: &AppState,
+    req: Request,
+) -> Result<(http::request::Parts, bytes::Bytes), Response> {
     let (parts, body) = req.into_parts();
-    let body = match http_body_util::Limited::new(body, s.cfg.max_body_bytes)
+    match http_body_util::Limited::new(body, s.cfg.max_body_bytes)
         .collect()
         .await
     {
-        Ok(c) => c.to_bytes(),
-        Err(_) => {
-            return GatewayError::PayloadTooLarge {
-                limit: s.cfg.max_body_bytes,
-            }
-            .into_response()
+        Ok(c) => Ok((parts, c.to_bytes())),
+        Err(_) => Err(GatewayError::PayloadTooLarge {
+            limit: s.cfg.max_body_bytes,
         }
+        .into_response()),
+    }
+}
+
+async fn compare(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = match whole(&s, req).await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     crate::compare::compare(&s, &parts.headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn feedback(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = match whole(&s, req).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    crate::feedback::feedback(&s, &parts.headers, body)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }

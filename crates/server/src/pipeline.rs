@@ -52,9 +52,21 @@ pub async fn handle(
         message: e.message,
         param: e.param,
     })?;
+    ctx.requested_model = Some(peeked.model.clone());
+    ctx.stream = peeked.stream;
+    if state.keeps_bodies() {
+        ctx.body = Some(body.clone());
+    }
+    ctx.metadata = route::metadata_map(&parts.headers);
     ctx.enter("resolve");
     let plan = route::plan(state, &parts.headers, &peeked.model)?;
-    ctx.requested_model = Some(peeked.model.clone());
+    if let route::Plan::Tree(_) = plan {
+        ctx.route = Some(if parts.headers.contains_key(route::CONFIG_HEADER) {
+            route::CONFIG_HEADER.to_owned()
+        } else {
+            peeked.model.clone()
+        });
+    }
     ctx.enter("call");
     let incoming = route::attempt::Incoming {
         headers: &parts.headers,

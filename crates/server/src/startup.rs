@@ -34,6 +34,12 @@ pub fn summary(state: &AppState, addr: SocketAddr) -> String {
     } else {
         format!("client auth on ({} keys)", state.cfg.client_keys.len())
     };
+    let log = match (&state.cfg.log.store, state.log.enabled()) {
+        (_, false) => "request log off".to_owned(),
+        (switchyard_config::LogStore::Sqlite(p), true) => format!("request log {}", p.display()),
+        (switchyard_config::LogStore::Postgres(_), true) => "request log in PostgreSQL".to_owned(),
+    };
+    let auth = format!("{auth}; {log}");
     if state.cfg.providers.is_empty() {
         return format!(
             "switchyard listening on http://{addr}; {auth}; no providers found: set a provider key \
@@ -59,7 +65,14 @@ pub struct Server {
     pub state: Arc<AppState>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// Set once no request can finish any more: the log writer and span exporter drain and stop.
+    closing: watch::Sender<bool>,
+    /// The log writer and span exporter.
+    background: Vec<JoinHandle<()>>,
 }
+
+/// How long the request log and span queues get to drain at shutdown.
+const FLUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves `state` on `listener` in a background task.
 pub fn serve(
@@ -71,6 +84,22 @@ pub fn serve(
     let app = crate::http::router(state.clone(), extra);
     let (stop, mut stopped) = watch::channel(false);
     tokio::spawn(timer_anchor(stop.subscribe()));
+    let (closing, _) = watch::channel(false);
+    let background = vec![
+        tokio::spawn(crate::observe::queue::writer(
+            state.clone(),
+            closing.subscribe(),
+        )),
+        tokio::spawn(crate::observe::otlp::exporter(
+            state.clone(),
+            closing.subscribe(),
+        )),
+    ];
+    // Retention is not waited for at shutdown.
+    tokio::spawn(crate::observe::queue::retention(
+        state.clone(),
+        closing.subscribe(),
+    ));
     let task = tokio::spawn(async move {
         // TCP_NODELAY: a streamed event must not wait for Nagle's algorithm.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -91,6 +120,8 @@ pub fn serve(
         state,
         stop,
         task,
+        closing,
+        background,
     })
 }
 
@@ -102,19 +133,32 @@ impl Server {
         let _ = self.stop.send(true);
         let deadline = self.state.cfg.drain_timeout;
         let mut task = self.task;
-        if tokio::time::timeout(deadline, &mut task).await.is_ok() {
-            return true;
+        let finished = tokio::time::timeout(deadline, &mut task).await.is_ok();
+        if !finished {
+            Self::hard_stop(&self.state, task).await;
         }
+        // Every request has ended and handed over its record: write out what is queued.
+        let _ = self.closing.send(true);
+        let flush = futures_util::future::join_all(self.background);
+        if tokio::time::timeout(FLUSH_DEADLINE, flush).await.is_err() {
+            tracing::warn!(
+                queued = self.state.log.depth(),
+                "request log not flushed within {FLUSH_DEADLINE:?}; queued records are lost"
+            );
+        }
+        finished
+    }
+
+    async fn hard_stop(state: &AppState, mut task: JoinHandle<()>) {
         // Deadline passed: end what is still running with an error in the caller's shape, give
         // those last bytes a moment to be written, then close whatever remains.
-        let _ = self.state.hard_stop.send(true);
+        let _ = state.hard_stop.send(true);
         if tokio::time::timeout(HARD_STOP_GRACE, &mut task)
             .await
             .is_err()
         {
             task.abort();
         }
-        false
     }
 }
 

@@ -28,6 +28,12 @@ pub struct AppState {
     /// Set when the drain deadline passes: requests still running end with a `shutting_down`
     /// error in the caller's shape (streams with an error event) instead of being cut.
     pub hard_stop: watch::Sender<bool>,
+    /// The request log's queue and store.
+    pub log: crate::observe::queue::RequestLog,
+    /// Request counters and histograms for /metrics.
+    pub metrics: crate::observe::metrics::Metrics,
+    /// Trace export, when an OTLP endpoint is configured.
+    pub otel: Option<crate::observe::otlp::Otel>,
 }
 
 impl AppState {
@@ -59,6 +65,14 @@ impl AppState {
             return Err(errors);
         }
         let models = crate::models::build(&router, &cfg);
+        let otel = match cfg.otel.clone() {
+            Some(o) => Some(
+                crate::observe::otlp::Otel::new(o, &tls)
+                    .map_err(|e| vec![ConfigError::new("server.otel", e)])?,
+            ),
+            None => None,
+        };
+        let log = crate::observe::queue::RequestLog::new(cfg.log.clone());
         let images = crate::images::ImageFetcher::new(tls, cfg.image_fetch);
         Ok(Arc::new(Self {
             images,
@@ -71,6 +85,9 @@ impl AppState {
             models,
             draining: AtomicBool::new(false),
             hard_stop: watch::channel(false).0,
+            log,
+            metrics: crate::observe::metrics::Metrics::default(),
+            otel,
         }))
     }
 }
@@ -84,5 +101,16 @@ impl AppState {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         fastrand::Rng::with_seed(shared.u64(..))
+    }
+}
+
+impl AppState {
+    /// Whether request bodies are kept for the record (the log's bodies, or trace content).
+    pub fn keeps_bodies(&self) -> bool {
+        (self.log.enabled() && self.log.settings.bodies)
+            || self
+                .otel
+                .as_ref()
+                .is_some_and(|o| o.settings.capture_content)
     }
 }

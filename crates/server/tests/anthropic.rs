@@ -208,7 +208,8 @@ async fn zero_config_env_routes_claude_models_to_anthropic() {
         ("OPENAI_API_KEY", "sk-openai"),
         ("OPENAI_BASE_URL", &mock.base_url()),
     ]);
-    let cfg = switchyard_config::from_env(&env).unwrap();
+    let mut cfg = switchyard_config::from_env(&env).unwrap();
+    support::temp_log(&mut cfg);
     let state = switchyard::state::AppState::build(cfg).unwrap();
     for (model, provider) in [
         ("anthropic/claude-opus-4-1", "anthropic"),

@@ -20,7 +20,8 @@ async fn azure_deployments_from_the_environment() {
         ("AZURE_OPENAI_API_KEY", "az-key-1"),
         ("AZURE_OPENAI_ENDPOINT", &format!("http://{}", mock.addr)),
     ]);
-    let cfg = switchyard_config::from_env(&env).unwrap();
+    let mut cfg = switchyard_config::from_env(&env).unwrap();
+    support::temp_log(&mut cfg);
     let state = switchyard::state::AppState::build(cfg).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = switchyard::serve(state, listener, axum::Router::new()).unwrap();

@@ -12,6 +12,10 @@ fn bin() -> Command {
     // Keep the developer's own provider keys out of these tests.
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
+    // The request log's default file (switchyard.db) goes to a directory of the test's own.
+    let dir = std::env::temp_dir().join(format!("switchyard-cli-{:016x}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    c.current_dir(dir);
     c
 }
 
@@ -118,6 +122,8 @@ fn starts_with_no_providers_says_so_and_exits_0_on_sigterm() {
         line.contains("no providers found: set a provider key such as OPENAI_API_KEY"),
         "{line}"
     );
+    // The request log is on by default, in switchyard.db in the working directory.
+    assert!(line.contains("request log switchyard.db"), "{line}");
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -150,4 +156,26 @@ fn providers_doc_lists_every_preset() {
         assert!(line.contains(p.key_env), "{}: key env", p.name);
         assert!(line.contains(p.base_url_env), "{}: base URL env", p.name);
     }
+}
+
+#[test]
+fn a_request_log_that_cannot_be_opened_stops_start_up() {
+    let cfg = std::env::temp_dir().join(format!("switchyard-cli-{:016x}.yaml", fastrand::u64(..)));
+    std::fs::write(
+        &cfg,
+        "server:\n  log:\n    sqlite_path: /nonexistent-dir/switchyard.db\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("request log: cannot open /nonexistent-dir/switchyard.db"),
+        "{err}"
+    );
+    assert!(err.contains("server.log.enabled: false"), "{err}");
 }

@@ -55,7 +55,8 @@ async fn gateway(
         http_body_util::Full<bytes::Bytes>,
     >,
 ) {
-    let cfg = switchyard_config::from_yaml(yaml, &env(&[])).unwrap();
+    let mut cfg = switchyard_config::from_yaml(yaml, &env(&[])).unwrap();
+    support::temp_log(&mut cfg);
     let state = AppState::build(cfg).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = switchyard::serve(state, listener, axum::Router::new()).unwrap();

@@ -73,7 +73,7 @@ impl Store {
     }
 
     /// Writes a batch of records in one transaction.
-    pub async fn insert(&self, records: Vec<Record>) -> Result<(), StoreError> {
+    pub async fn insert(&self, records: std::sync::Arc<Vec<Record>>) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }

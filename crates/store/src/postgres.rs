@@ -156,7 +156,7 @@ impl PostgresStore {
         Ok(c)
     }
 
-    pub async fn insert(&self, records: Vec<Record>) -> Result<(), StoreError> {
+    pub async fn insert(&self, records: std::sync::Arc<Vec<Record>>) -> Result<(), StoreError> {
         let mut c = self.client(&self.write).await?;
         let tx = c.transaction().await.map_err(err)?;
         for chunk in records.chunks(query::INSERT_CHUNK) {

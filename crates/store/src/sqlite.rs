@@ -142,7 +142,7 @@ impl SqliteStore {
             .map_err(|e| StoreError(format!("sqlite task: {e}")))?
     }
 
-    pub async fn insert(&self, records: Vec<Record>) -> Result<(), StoreError> {
+    pub async fn insert(&self, records: std::sync::Arc<Vec<Record>>) -> Result<(), StoreError> {
         Self::with(&self.write, move |c| {
             let tx = c.transaction().map_err(err)?;
             for chunk in records.chunks(query::INSERT_CHUNK) {

@@ -123,8 +123,8 @@ fn ids(p: &[Record]) -> Vec<String> {
 
 async fn suite(store: &Store) {
     let all = fixture();
-    store.insert(all[..6].to_vec()).await.unwrap();
-    store.insert(all[6..].to_vec()).await.unwrap();
+    store.insert(all[..6].to_vec().into()).await.unwrap();
+    store.insert(all[6..].to_vec().into()).await.unwrap();
 
     // Round trip of every field.
     let got = store.get(&all[3].id).await.unwrap().unwrap();

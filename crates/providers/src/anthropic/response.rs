@@ -10,11 +10,18 @@ pub fn usage(u: &Value) -> Value {
     let cached = n("cache_read_input_tokens");
     let prompt = n("input_tokens") + cached + n("cache_creation_input_tokens");
     let completion = n("output_tokens");
+    let written = n("cache_creation_input_tokens");
+    let mut details = json!({"cached_tokens": cached});
+    if written > 0 {
+        // OpenAI has no field for it; without it the cost of a cache write (billed above the
+        // input price) could not be told from the usage.
+        details["cache_write_tokens"] = json!(written);
+    }
     json!({
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached},
+        "prompt_tokens_details": details,
     })
 }
 

@@ -137,7 +137,7 @@ fn message_with_text_and_cache_usage() {
     assert_eq!(
         out["usage"],
         json!({"prompt_tokens": 2200, "completion_tokens": 503, "total_tokens": 2703,
-            "prompt_tokens_details": {"cached_tokens": 100}})
+            "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 5}})
     );
 }
 

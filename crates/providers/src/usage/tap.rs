@@ -29,22 +29,18 @@ impl UsageTap {
         UsageTap { shape, usage: None }
     }
 
-    /// A whole JSON answer.
+    /// A whole JSON answer. Only the usage object is parsed: the last `"usage":` key that is not
+    /// inside a string (top-level usage closes every format's body), so a large body (long
+    /// completions, embeddings) is scanned, not parsed.
     pub fn body(&mut self, bytes: &[u8]) {
-        if !mentions_usage(bytes) {
-            return;
-        }
-        let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
+        let Some(u) = last_usage_object(bytes) else {
             return;
         };
-        let u = &v["usage"];
-        if u.is_object() {
-            self.usage = Some(match self.shape {
-                Shape::Chat => Usage::from_chat(u),
-                Shape::Responses => Usage::from_responses(u),
-                Shape::Anthropic => Usage::from_anthropic(u),
-            });
-        }
+        self.usage = Some(match self.shape {
+            Shape::Chat => Usage::from_chat(&u),
+            Shape::Responses => Usage::from_responses(&u),
+            Shape::Anthropic => Usage::from_anthropic(&u),
+        });
     }
 
     /// The `data:` payload of one stream event.
@@ -100,6 +96,31 @@ impl UsageTap {
     pub fn usage(&self) -> Option<Usage> {
         self.usage
     }
+}
+
+/// The object after the last `"usage":` key, skipping occurrences escaped inside strings.
+fn last_usage_object(bytes: &[u8]) -> Option<Value> {
+    const KEY: &[u8] = b"\"usage\"";
+    let mut end = bytes.len();
+    while let Some(at) = bytes[..end].windows(KEY.len()).rposition(|w| w == KEY) {
+        end = at;
+        if at > 0 && bytes[at - 1] == b'\\' {
+            continue;
+        }
+        let rest = &bytes[at + KEY.len()..];
+        let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        if rest[colon] != b':' {
+            continue;
+        }
+        let mut values =
+            serde_json::Deserializer::from_slice(&rest[colon + 1..]).into_iter::<Value>();
+        if let Some(Ok(v)) = values.next() {
+            if v.is_object() {
+                return Some(v);
+            }
+        }
+    }
+    None
 }
 
 fn mentions_usage(bytes: &[u8]) -> bool {

@@ -105,3 +105,19 @@ fn broken_json_leaves_what_was_read() {
     t.event(br#"{"usage": {"prompt_tok"#);
     assert_eq!(t.usage().map(|u| u.input), Some(1));
 }
+
+#[test]
+fn body_reads_only_the_top_level_usage_object() {
+    let mut tap = UsageTap::new(Shape::Chat);
+    // The word in content is escaped; the real key closes the body.
+    let body = br#"{"choices":[{"message":{"content":"say \"usage\": {\"prompt_tokens\": 9}"}}],"usage" : {"prompt_tokens":12,"completion_tokens":3}}"#;
+    tap.body(body);
+    let u = tap.usage().unwrap();
+    assert_eq!((u.input, u.output), (12, 3));
+    let mut none = UsageTap::new(Shape::Chat);
+    none.body(br#"{"choices":[{"message":{"content":"no \"usage\" here"}}]}"#);
+    assert_eq!(none.usage(), None);
+    let mut broken = UsageTap::new(Shape::Chat);
+    broken.body(br#"{"usage": 5}"#);
+    assert_eq!(broken.usage(), None);
+}

@@ -9,6 +9,7 @@ use framing::Framing;
 
 use crate::adapt::Reply;
 use crate::error::{GatewayError, UpstreamReply};
+use crate::observe::meter::Meter;
 use crate::upstream::UpstreamBody;
 use axum::body::Body;
 use axum::response::Response;
@@ -17,7 +18,9 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
+use switchyard_providers::usage::{Shape, UsageTap};
 use switchyard_wire::Dialect;
 use tokio::time::Instant;
 use translate::{translate_close, translate_event, Translated, Translator};
@@ -63,6 +66,16 @@ pub struct BodyLimits {
 /// Fires when the drain deadline passes.
 pub type StopSignal = tokio::sync::watch::Receiver<bool>;
 
+/// What the relay measures, and for whom.
+pub struct Metering {
+    pub meter: Arc<Meter>,
+    /// The caller's answer format, for reading its usage (`None`: nothing to read).
+    pub shape: Option<Shape>,
+    /// The gateway asked an OpenAI-compatible stream for its usage chunk (`stream_options`)
+    /// although the caller did not: the chunk is read, not relayed.
+    pub strip_usage: bool,
+}
+
 /// Turns the upstream response into the caller's response.
 pub async fn relay(
     provider: &str,
@@ -71,11 +84,14 @@ pub async fn relay(
     stop: StopSignal,
     reply: Reply,
     dialect: Dialect,
+    metering: Metering,
 ) -> Result<Response, GatewayError> {
     let (parts, body) = resp.into_parts();
     let headers = copied_headers(&parts.headers);
     if !parts.status.is_success() {
-        let raw = read_body(provider, body, limits, MAX_ERROR_BODY, true).await?;
+        let raw = read_body(provider, body, limits, MAX_ERROR_BODY, true).await;
+        metering.meter.upstream_end();
+        let raw = raw?;
         let mut headers = headers;
         if !headers.contains_key(header::RETRY_AFTER) {
             // Google's APIs say when to retry in the body; callers' SDKs read the header.
@@ -96,7 +112,15 @@ pub async fn relay(
         .and_then(Framing::for_content_type);
     let mut out = if let Some(framing) = framing {
         let translator = translate::stream_translator(&reply);
+        // A translated stream's usage is read from its chat chunks, in the translator.
+        let tap = match &translator {
+            None => metering.shape.map(UsageTap::new),
+            Some(_) => None,
+        };
         let mut relay = SseRelay {
+            meter: metering.meter,
+            tap,
+            strip_usage: metering.strip_usage,
             stop,
             dialect,
             translator,
@@ -120,8 +144,16 @@ pub async fn relay(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         r
     } else {
-        let bytes = read_body(provider, body, limits, MAX_BODY, false).await?;
-        let bytes = translate::whole_body(&reply, provider, bytes)?;
+        let bytes = read_body(provider, body, limits, MAX_BODY, false).await;
+        metering.meter.upstream_end();
+        let bytes = translate::whole_body(&reply, provider, bytes?)?;
+        if let Some(shape) = metering.shape {
+            let mut tap = UsageTap::new(shape);
+            tap.body(&bytes);
+            if let Some(u) = tap.usage() {
+                metering.meter.usage(u);
+            }
+        }
         let mut r = Response::new(Body::from(bytes));
         let ct = parts
             .headers
@@ -198,6 +230,10 @@ async fn read_body(
 }
 
 struct SseRelay {
+    meter: Arc<Meter>,
+    /// Reads the usage of a stream relayed as it comes.
+    tap: Option<UsageTap>,
+    strip_usage: bool,
     stop: StopSignal,
     /// The caller's API shape, for the error event that ends a failed stream.
     dialect: Dialect,
@@ -215,6 +251,24 @@ struct SseRelay {
 }
 
 impl SseRelay {
+    /// Reads a relayed event's usage; true when the event is the usage chunk the gateway asked
+    /// for on the caller's behalf, which the caller does not get.
+    fn tap_event(&mut self, ev: &switchyard_wire::sse::SseEvent) -> bool {
+        let (Some(tap), Some(data)) = (self.tap.as_mut(), ev.data.as_deref()) else {
+            return false;
+        };
+        let before = tap.usage();
+        tap.event(data.as_bytes());
+        let after = tap.usage();
+        if after.is_none() || after == before {
+            return false;
+        }
+        if let Some(u) = after {
+            self.meter.usage(u);
+        }
+        self.strip_usage && usage_only_chunk(data)
+    }
+
     /// Reads until the first event (comments aside) within `within`; it is kept for the body.
     async fn prefetch(&mut self, within: Duration) -> Result<(), GatewayError> {
         let until = self.limits.deadline.min(Instant::now() + within);
@@ -262,6 +316,11 @@ impl SseRelay {
     }
 }
 
+/// OpenAI's usage chunk: `"choices":[]` beside the usage.
+pub(crate) fn usage_only_chunk(data: &str) -> bool {
+    data.contains("\"choices\":[]")
+}
+
 fn error_frame(e: &GatewayError, dialect: Dialect) -> Result<Frame<Bytes>, Infallible> {
     tracing::warn!(error = %e, "stream ended with an error after it had started");
     Ok(Frame::data(e.sse_event(dialect)))
@@ -290,11 +349,18 @@ fn sse_body(relay: SseRelay) -> Body {
             };
             if let Some(ev) = next {
                 if r.translator.is_none() {
+                    if r.tap_event(&ev) {
+                        continue;
+                    }
+                    r.meter.first_event();
                     return Some((Ok(Frame::data(ev.raw)), r));
                 }
                 match translate_event(&mut r, &ev) {
                     Translated::Nothing => continue,
-                    Translated::Frame(bytes) => return Some((Ok(Frame::data(bytes)), r)),
+                    Translated::Frame(bytes) => {
+                        r.meter.first_event();
+                        return Some((Ok(Frame::data(bytes)), r));
+                    }
                 }
             }
             if r.done {
@@ -339,11 +405,13 @@ fn sse_body(relay: SseRelay) -> Body {
                 }
                 Ok(None) => {
                     r.done = true;
+                    r.meter.upstream_end();
                     // The upstream ended mid-event: complete it so the caller can parse it.
                     r.parser.close();
                 }
                 Ok(Some(Err(e))) => {
                     r.done = true;
+                    r.meter.upstream_end();
                     r.saw_end = true;
                     let err = GatewayError::UpstreamProtocol {
                         provider: r.provider.clone(),

@@ -12,6 +12,7 @@ use switchyard_providers::openai_compat::messages::stream::EventTranslator;
 use switchyard_providers::registry::{self, ChatStream, StreamError};
 use switchyard_providers::responses;
 use switchyard_providers::responses::stream::ResponsesTranslator;
+use switchyard_providers::usage::{Shape, UsageTap};
 use switchyard_wire::error_body::{anthropic_sse_event, OpenAiError};
 use switchyard_wire::sse::SseEvent;
 
@@ -27,17 +28,22 @@ pub(super) fn stream_translator(reply: &Reply) -> Option<Translator> {
         return None;
     };
     let sink = match to {
-        Caller::Chat | Caller::Embeddings(..) | Caller::CountTokens => Sink::Chat,
+        Caller::Chat | Caller::Embeddings(..) | Caller::CountTokens => Sink::Chat {
+            include_usage: *include_usage,
+        },
         Caller::Messages => Sink::Messages(EventTranslator::new()),
         Caller::Responses(echo) => Sink::Responses(Box::new(ResponsesTranslator::new(
             *echo.clone(),
             unix_now(),
         ))),
     };
+    // The usage chunk is always asked of the source, for the request's record; a chat caller
+    // that did not ask for it does not get it.
     Some(Translator {
-        source: ChatStream::new(*from, unix_now(), *include_usage, model),
+        source: ChatStream::new(*from, unix_now(), true, model),
         sink,
         finished: false,
+        tap: UsageTap::new(Shape::Chat),
     })
 }
 
@@ -86,8 +92,8 @@ pub(super) enum Translated {
 
 /// Chat chunks → the caller's stream events.
 enum Sink {
-    /// Chat chunks framed as `data:` lines.
-    Chat,
+    /// Chat chunks framed as `data:` lines; the usage chunk only when the caller asked for it.
+    Chat { include_usage: bool },
     /// Anthropic Messages events.
     Messages(EventTranslator),
     /// Responses events.
@@ -100,6 +106,8 @@ pub(super) struct Translator {
     sink: Sink,
     /// `finish` has run.
     finished: bool,
+    /// Reads the usage from the chat chunks.
+    tap: UsageTap,
 }
 
 impl Sink {
@@ -109,8 +117,11 @@ impl Sink {
         let mut ended = false;
         for c in chunks {
             match self {
-                Sink::Chat => {
+                Sink::Chat { include_usage } => {
                     ended |= c == "[DONE]";
+                    if !*include_usage && c.contains("\"usage\"") && super::usage_only_chunk(&c) {
+                        continue;
+                    }
                     buf.extend_from_slice(b"data: ");
                     buf.extend_from_slice(c.as_bytes());
                     buf.extend_from_slice(b"\n\n");
@@ -137,7 +148,7 @@ impl Sink {
     fn error(&self, kind: &str, message: &str) -> Bytes {
         match self {
             Sink::Messages(_) => anthropic_sse_event(kind, message),
-            Sink::Chat => OpenAiError::new(message, kind, None).to_sse_event(),
+            Sink::Chat { .. } => OpenAiError::new(message, kind, None).to_sse_event(),
             Sink::Responses(_) => OpenAiError::new(message, "api_error", None).to_sse_event(),
         }
     }
@@ -147,6 +158,14 @@ fn deliver(r: &mut SseRelay, chunks: Result<Vec<String>, StreamError>) -> Transl
     let Some(t) = r.translator.as_mut() else {
         return Translated::Nothing;
     };
+    if let Ok(chunks) = &chunks {
+        for c in chunks.iter().filter(|c| c.contains("\"usage\"")) {
+            t.tap.event(c.as_bytes());
+            if let Some(u) = t.tap.usage() {
+                r.meter.usage(u);
+            }
+        }
+    }
     let result = chunks.and_then(|c| t.sink.push(c));
     match result {
         Ok((buf, ended)) => {

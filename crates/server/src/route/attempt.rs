@@ -3,15 +3,19 @@
 
 use super::Overrides;
 use crate::adapt;
-use crate::context::RequestCtx;
+use crate::context::{AttemptLog, RequestCtx};
 use crate::error::GatewayError;
-use crate::relay::{relay, BodyLimits};
+use crate::observe::meter::Meter;
+use crate::relay::{relay, BodyLimits, Metering};
 use crate::state::AppState;
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use serde_json::Value;
+use std::sync::Arc;
 use switchyard_config::Timeouts;
+use switchyard_providers::usage::Shape;
+use switchyard_providers::Operation;
 use switchyard_wire::peek::{peek, Peek, Required};
 
 /// The caller's request as the stages before `call` left it.
@@ -51,7 +55,8 @@ fn with_params(
     Ok(Some((body, peeked)))
 }
 
-/// Sends the request to `model` at provider `provider` and relays the answer.
+/// Sends the request to `model` at provider `provider` and relays the answer; the attempt is
+/// noted in `ctx.attempts` for the request's record.
 pub async fn attempt(
     state: &AppState,
     ctx: &mut RequestCtx,
@@ -60,6 +65,54 @@ pub async fn attempt(
     model: &str,
     ov: &Overrides<'_>,
 ) -> Result<Response, GatewayError> {
+    let meter = Arc::new(Meter::default());
+    let started = std::time::Instant::now();
+    let span_id = fastrand::u64(1..);
+    let target = Target {
+        provider,
+        model,
+        meter: meter.clone(),
+        span_id,
+    };
+    let result = send(state, ctx, inc, target, ov).await;
+    let (status, outcome) = match &result {
+        Ok(r) => (Some(r.status().as_u16()), "ok".to_owned()),
+        Err(e) => (e.upstream_status(), super::summary(e)),
+    };
+    ctx.attempts.push(AttemptLog {
+        provider,
+        model: model.to_owned(),
+        started,
+        ended: std::time::Instant::now(),
+        status,
+        outcome,
+        meter,
+        span_id,
+    });
+    result
+}
+
+/// Where one attempt goes, and how it is measured and traced.
+struct Target<'m> {
+    provider: usize,
+    model: &'m str,
+    meter: Arc<Meter>,
+    span_id: u64,
+}
+
+async fn send(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    inc: &Incoming<'_>,
+    target: Target<'_>,
+    ov: &Overrides<'_>,
+) -> Result<Response, GatewayError> {
+    let Target {
+        provider,
+        model,
+        meter,
+        span_id,
+    } = target;
     let upstream = &state.upstreams[provider];
     let changed = with_params(inc, ov)?;
     let (body, peeked) = match &changed {
@@ -74,9 +127,19 @@ pub async fn attempt(
         req: mut up_req,
         reply,
         dropped,
-    } = adapt::request(upstream, &state.images, ctx.op, body, peeked, model).await?;
+        usage_injected,
+    } = adapt::request(
+        upstream,
+        &state.images,
+        ctx.op,
+        body,
+        peeked,
+        model,
+        state.cfg.log.stream_usage,
+    )
+    .await?;
     let h = up_req.headers_mut();
-    h.insert("traceparent", ctx.trace.child_header(fastrand::u64(1..)));
+    h.insert("traceparent", ctx.trace.child_header(span_id));
     for name in switchyard_providers::registry::forwarded_headers(upstream.kind) {
         if let Some(v) = inc.headers.get(*name) {
             h.insert(*name, v.clone());
@@ -93,6 +156,7 @@ pub async fn attempt(
     };
     // Each attempt has its whole `total`: a fallback after a slow failure is not born late.
     let deadline = tokio::time::Instant::now() + timeouts.total;
+    meter.sent();
     let resp = upstream.send_with(up_req, deadline, &timeouts).await?;
     let limits = BodyLimits {
         idle: timeouts.idle,
@@ -100,7 +164,21 @@ pub async fn attempt(
         first_token: t.first_token,
     };
     let stop = state.hard_stop.subscribe();
-    let mut out = relay(&upstream.name, resp, limits, stop, reply, ctx.op.dialect()).await?;
+    let metering = Metering {
+        meter,
+        shape: usage_shape(ctx.op),
+        strip_usage: usage_injected,
+    };
+    let mut out = relay(
+        &upstream.name,
+        resp,
+        limits,
+        stop,
+        reply,
+        ctx.op.dialect(),
+        metering,
+    )
+    .await?;
     out.headers_mut()
         .insert("x-switchyard-provider", upstream.name_header.clone());
     if !dropped.is_empty() {
@@ -111,4 +189,16 @@ pub async fn attempt(
         tracing::debug!(provider = %upstream.name, dropped = ?dropped, "request fields dropped");
     }
     Ok(out)
+}
+
+/// The format of the caller's answer, for reading its usage.
+fn usage_shape(op: Operation) -> Option<Shape> {
+    match op {
+        Operation::ChatCompletions | Operation::Completions | Operation::Embeddings => {
+            Some(Shape::Chat)
+        }
+        Operation::Responses => Some(Shape::Responses),
+        Operation::Messages => Some(Shape::Anthropic),
+        Operation::CountTokens => None,
+    }
 }

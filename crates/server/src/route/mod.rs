@@ -156,6 +156,15 @@ impl Lookup for Facts<'_> {
     }
 }
 
+/// The metadata header's object for the request's record (empty when absent or invalid; an
+/// invalid header is refused later, when a route reads it).
+pub fn metadata_map(headers: &HeaderMap) -> Map<String, Value> {
+    match metadata(headers) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
 fn metadata(headers: &HeaderMap) -> Result<Value, GatewayError> {
     let Some(raw) = headers.get(METADATA_HEADER) else {
         return Ok(Value::Null);
@@ -190,7 +199,9 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         | GatewayError::RouteNotFound { .. }
         | GatewayError::MethodNotAllowed { .. }
         | GatewayError::ShuttingDown
-        | GatewayError::Internal { .. } => false,
+        | GatewayError::Internal { .. }
+        | GatewayError::StoreUnavailable { .. }
+        | GatewayError::NotFound { .. } => false,
     }
 }
 
@@ -249,7 +260,7 @@ fn outcome(r: &Result<Response, GatewayError>, longest: Duration) -> Outcome {
 }
 
 /// A short account of an attempt's failure, for the exhausted-route message.
-fn summary(e: &GatewayError) -> String {
+pub(crate) fn summary(e: &GatewayError) -> String {
     match e {
         GatewayError::UpstreamStatus(r) => format!("status {}", r.status.as_u16()),
         GatewayError::UpstreamTimeout { phase, .. } => format!("timed out {phase}"),
@@ -521,6 +532,7 @@ impl<'a> Exec<'a> {
                 return Err(e);
             }
             tokio::time::sleep(wait).await;
+            ctx.backoff += wait;
             n += 1;
         }
     }

@@ -2,7 +2,7 @@
 //! and the connect and first-byte timeouts. See `conn` for why connections are driven inline.
 
 mod aws_sign;
-mod body;
+pub mod body;
 mod conn;
 mod google_auth;
 mod pool;
@@ -174,6 +174,11 @@ impl Upstream {
             None => {}
         }
         Ok(())
+    }
+
+    /// The host and port requests go to (`server.address` and `server.port` in traces).
+    pub fn address(&self) -> (&str, u16) {
+        (&self.target.host, self.target.port)
     }
 
     /// Sends a request and waits for the response headers within the first-byte timeout

@@ -51,7 +51,8 @@ pub async fn start_with_mock(
     let yaml = yaml
         .replace("${MOCK}", &mock.base_url())
         .replace("${MOCK_ROOT}", &format!("http://{}", mock.addr));
-    let cfg = switchyard_config::from_yaml(&yaml, &env(&[])).unwrap();
+    let mut cfg = switchyard_config::from_yaml(&yaml, &env(&[])).unwrap();
+    temp_log(&mut cfg);
     let state = AppState::build(cfg).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = switchyard::serve(state, listener, extra).unwrap();
@@ -60,6 +61,19 @@ pub async fn start_with_mock(
         mock,
         client: Client::builder(TokioExecutor::new()).build_http(),
     }
+}
+
+/// A SQLite file of its own in the temp directory for a test gateway's request log, unless the
+/// config chose where records go.
+pub fn temp_log(cfg: &mut switchyard_config::Config) {
+    if cfg.log.store == switchyard_config::LogSettings::default().store {
+        cfg.log.store = switchyard_config::LogStore::Sqlite(temp_path("db"));
+    }
+}
+
+/// A fresh path in the temp directory.
+pub fn temp_path(ext: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("switchyard-test-{:032x}.{ext}", fastrand::u128(..)))
 }
 
 /// One provider `openai` at the mock, client auth on with `KEY`.

@@ -1,5 +1,8 @@
 //! Admin endpoints, behind admin keys (separate from client keys): route targets' health as JSON
-//! (`GET /admin/health`) and as Prometheus metrics (`GET /metrics`).
+//! (`GET /admin/health`), Prometheus metrics (`GET /metrics`), and the request log (`logs`).
+
+pub mod logs;
+mod params;
 
 use crate::auth::authenticate;
 use crate::error::GatewayError;
@@ -12,19 +15,19 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 /// Admin keys must be configured and presented; without any configured, admin endpoints are off.
-fn admit(state: &AppState, req: &Request) -> Result<(), GatewayError> {
+pub(crate) fn admit(state: &AppState, headers: &http::HeaderMap) -> Result<(), GatewayError> {
     if state.cfg.admin_keys.is_empty() {
         return Err(GatewayError::Unauthorized {
             message:
                 "Admin endpoints are off: configure server.admin_keys or SWITCHYARD_ADMIN_KEYS.",
         });
     }
-    authenticate(&state.cfg.admin_keys, req.headers()).map(|_| ())
+    authenticate(&state.cfg.admin_keys, headers).map(|_| ())
 }
 
 /// `GET /admin/health`: every route target's circuit, load and latency.
 pub async fn health(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = admit(&s, &req) {
+    if let Err(e) = admit(&s, req.headers()) {
         return e.into_response();
     }
     (
@@ -45,7 +48,7 @@ fn label(v: &str) -> String {
 
 /// `GET /metrics`: the same in Prometheus' text format.
 pub async fn metrics(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = admit(&s, &req) {
+    if let Err(e) = admit(&s, req.headers()) {
         return e.into_response();
     }
     let snapshot = s.health.snapshot();
@@ -90,5 +93,70 @@ pub async fn metrics(State(s): State<Arc<AppState>>, req: Request) -> Response {
             let _ = writeln!(out, "{name}{{target=\"{target}\"}} {}", value(t));
         }
     }
+    s.metrics.write(&mut out);
+    queues(&s, &mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// The request log's and the span exporter's queues.
+fn queues(s: &AppState, out: &mut String) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let log = &s.log;
+    let gauges: [(&str, &str, &str, u64); 4] = [
+        (
+            "switchyard_log_queue_depth",
+            "gauge",
+            "Request records waiting to be written",
+            log.depth() as u64,
+        ),
+        (
+            "switchyard_log_shed_records_total",
+            "counter",
+            "Request records dropped because the log queue was full",
+            log.shed.load(Relaxed),
+        ),
+        (
+            "switchyard_log_written_records_total",
+            "counter",
+            "Request records written to the store",
+            log.written.load(Relaxed),
+        ),
+        (
+            "switchyard_log_failed_records_total",
+            "counter",
+            "Request records lost to store errors",
+            log.failed.load(Relaxed),
+        ),
+    ];
+    for (name, kind, help, v) in gauges {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+        );
+    }
+    if let Some(o) = &s.otel {
+        let spans: [(&str, &str, u64); 3] = [
+            (
+                "switchyard_trace_spans_exported_total",
+                "Spans the OTLP collector accepted",
+                o.exported.load(Relaxed),
+            ),
+            (
+                "switchyard_trace_spans_shed_total",
+                "Spans dropped because the export queue was full",
+                o.shed.load(Relaxed),
+            ),
+            (
+                "switchyard_trace_spans_failed_total",
+                "Spans lost to export failures",
+                o.failed.load(Relaxed),
+            ),
+        ];
+        for (name, help, v) in spans {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
+    }
 }

@@ -1,0 +1,296 @@
+//! The request log over HTTP, behind admin keys: `GET /admin/logs` (filters, cursor pages),
+//! `GET /admin/logs/{id}` (one record with its feedback), `GET /admin/logs/export` (JSONL or
+//! CSV, streamed page by page) and `GET /admin/analytics`.
+
+use super::admit;
+use super::params::{self, check_known, get};
+use crate::error::GatewayError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::header;
+use serde_json::json;
+use std::sync::Arc;
+use switchyard_store::{Cursor, Filter, GroupBy, Record, Store};
+
+/// Default and largest page.
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+/// Records per store read while exporting.
+const EXPORT_PAGE: usize = 1000;
+
+fn store_error(e: switchyard_store::StoreError) -> GatewayError {
+    GatewayError::StoreUnavailable { detail: e.0 }
+}
+
+fn json_response(v: &serde_json::Value) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+}
+
+async fn store(state: &AppState) -> Result<&Store, GatewayError> {
+    state.log.store().await.map_err(store_error)
+}
+
+/// `GET /admin/logs`.
+pub async fn list(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let (req, _) = req.into_parts();
+    run(&s, &req.headers, async {
+        let pairs = params::pairs(req.uri.query());
+        check_known(&pairs, &["limit", "cursor"])?;
+        let filter = params::filter(&pairs)?;
+        let limit = match get(&pairs, "limit") {
+            None => DEFAULT_LIMIT,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| GatewayError::BadRequest {
+                    message: format!("limit must be a number from 1 to {MAX_LIMIT}"),
+                    param: Some("limit".into()),
+                })?,
+        };
+        let cursor = match get(&pairs, "cursor") {
+            None => None,
+            Some(c) => Some(Cursor::decode(c).ok_or_else(|| GatewayError::BadRequest {
+                message: "cursor is not one this API gave out (pass next_cursor as it came)".into(),
+                param: Some("cursor".into()),
+            })?),
+        };
+        let page = store(&s)
+            .await?
+            .list(&filter, cursor.as_ref(), limit)
+            .await
+            .map_err(store_error)?;
+        Ok(json_response(&json!({
+            "object": "list",
+            "data": page.data,
+            "has_more": page.next_cursor.is_some(),
+            "next_cursor": page.next_cursor,
+        })))
+    })
+    .await
+}
+
+/// `GET /admin/logs/{id}`: by record id or request id, with the feedback given for it.
+pub async fn one(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Request) -> Response {
+    let (req, _) = req.into_parts();
+    run(&s, &req.headers, async {
+        let store = store(&s).await?;
+        let record = store
+            .get(&id)
+            .await
+            .map_err(store_error)?
+            .ok_or(GatewayError::NotFound {
+                what: "request record",
+                id: id.clone(),
+            })?;
+        let feedback = store
+            .feedback(&record.request_id, &record.trace_id)
+            .await
+            .map_err(store_error)?;
+        let mut v = serde_json::to_value(&record).unwrap_or_default();
+        v["feedback"] = json!(feedback);
+        Ok(json_response(&v))
+    })
+    .await
+}
+
+/// The CSV columns of an export, in `Record`'s order.
+const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "request_id",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "ts_ms",
+    "end_ms",
+    "operation",
+    "caller",
+    "route",
+    "requested_model",
+    "provider",
+    "model",
+    "stream",
+    "status",
+    "outcome",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "upstream_ms",
+    "cache",
+    "metadata",
+    "attempts",
+    "error",
+    "request_body",
+    "response_body",
+];
+
+/// One CSV field, quoted when it must be (RFC 4180).
+fn csv_field(out: &mut String, v: &serde_json::Value) {
+    let text = match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&text.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(&text);
+    }
+}
+
+fn csv_row(r: &Record) -> String {
+    let v = serde_json::to_value(r).unwrap_or_default();
+    let mut out = String::new();
+    for (i, c) in CSV_COLUMNS.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        csv_field(&mut out, &v[*c]);
+    }
+    out.push_str("\r\n");
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Jsonl,
+    Csv,
+}
+
+/// `GET /admin/logs/export?format=jsonl|csv`: every matching record, newest first, streamed.
+pub async fn export(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let state = s.clone();
+    let (req, _) = req.into_parts();
+    let query = req.uri.query().map(str::to_owned);
+    run(&s, &req.headers, async move {
+        let pairs = params::pairs(query.as_deref());
+        check_known(&pairs, &["format"])?;
+        let filter = params::filter(&pairs)?;
+        let format = match get(&pairs, "format").unwrap_or("jsonl") {
+            "jsonl" => Format::Jsonl,
+            "csv" => Format::Csv,
+            other => {
+                return Err(GatewayError::BadRequest {
+                    message: format!("format must be jsonl or csv, not \"{other}\""),
+                    param: Some("format".into()),
+                })
+            }
+        };
+        // Fail before the headers when the store is down.
+        store(&state).await?;
+        let header_row = (format == Format::Csv).then(|| format!("{}\r\n", CSV_COLUMNS.join(",")));
+        let pages = futures_util::stream::unfold(
+            (state, filter, None::<Cursor>, false, header_row),
+            move |(state, filter, cursor, done, header_row)| async move {
+                if let Some(h) = header_row {
+                    return Some((Ok(Bytes::from(h)), (state, filter, cursor, done, None)));
+                }
+                if done {
+                    return None;
+                }
+                let page = match state.log.store().await {
+                    Ok(st) => st.list(&filter, cursor.as_ref(), EXPORT_PAGE).await,
+                    Err(e) => Err(e),
+                };
+                let page = match page {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "log export failed mid-way");
+                        return Some((
+                            Err(std::io::Error::other(e.0)),
+                            (state, filter, None, true, None),
+                        ));
+                    }
+                };
+                let mut chunk = String::new();
+                for r in &page.data {
+                    match format {
+                        Format::Jsonl => {
+                            chunk.push_str(&serde_json::to_string(r).unwrap_or_default());
+                            chunk.push('\n');
+                        }
+                        Format::Csv => chunk.push_str(&csv_row(r)),
+                    }
+                }
+                let next = page.next_cursor.as_deref().and_then(Cursor::decode);
+                let done = next.is_none();
+                Some((Ok(Bytes::from(chunk)), (state, filter, next, done, None)))
+            },
+        );
+        let (ctype, name) = match format {
+            Format::Jsonl => ("application/x-ndjson", "switchyard-logs.jsonl"),
+            Format::Csv => ("text/csv; charset=utf-8", "switchyard-logs.csv"),
+        };
+        Ok((
+            [
+                (header::CONTENT_TYPE, ctype.to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            Body::from_stream(pages),
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// `GET /admin/analytics?group_by=...&bucket=...` plus the log filters.
+pub async fn analytics(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let (req, _) = req.into_parts();
+    run(&s, &req.headers, async {
+        let pairs = params::pairs(req.uri.query());
+        check_known(&pairs, &["group_by", "bucket"])?;
+        let filter: Filter = params::filter(&pairs)?;
+        let group = get(&pairs, "group_by")
+            .unwrap_or("none")
+            .parse::<GroupBy>()
+            .map_err(|message| GatewayError::BadRequest {
+                message,
+                param: Some("group_by".into()),
+            })?;
+        let bucket = match get(&pairs, "bucket") {
+            None => 0,
+            Some(b) => params::bucket_ms(b).ok_or_else(|| GatewayError::BadRequest {
+                message: format!("bucket must be a width such as 30s, 5m, 1h or 1d, not \"{b}\""),
+                param: Some("bucket".into()),
+            })?,
+        };
+        let a = store(&s)
+            .await?
+            .analytics(&filter, &group, bucket)
+            .await
+            .map_err(store_error)?;
+        Ok(json_response(&json!({
+            "object": "analytics",
+            "group_by": get(&pairs, "group_by").unwrap_or("none"),
+            "bucket_ms": (bucket > 0).then_some(bucket),
+            "data": a.data,
+            "truncated": a.truncated,
+        })))
+    })
+    .await
+}
+
+/// Admits the admin key, then runs `f`; errors become OpenAI-shaped replies.
+async fn run(
+    state: &AppState,
+    headers: &http::HeaderMap,
+    f: impl std::future::Future<Output = Result<Response, GatewayError>>,
+) -> Response {
+    if let Err(e) = admit(state, headers) {
+        return e.into_response();
+    }
+    f.await.unwrap_or_else(IntoResponse::into_response)
+}

@@ -1,0 +1,308 @@
+//! The end of a request: its record is completed when the answer's last byte has gone out, or
+//! when the caller goes away first (`client_closed`), by a thin wrapper around the response
+//! body. The record then goes to the log queue, the metrics and the trace exporter.
+
+use super::bodies;
+use crate::context::{AttemptLog, RequestCtx};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use switchyard_providers::catalog;
+use switchyard_store::{Attempt, Record};
+
+/// A request whose answer is on its way.
+pub struct Pending {
+    state: Arc<AppState>,
+    ctx: RequestCtx,
+    status: u16,
+    error: Option<String>,
+    /// The response body so far, when bodies are logged.
+    captured: Option<Vec<u8>>,
+}
+
+/// How the answer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The last byte went out.
+    Complete,
+    /// The caller went away first.
+    ClientClosed,
+}
+
+/// Wraps `resp`'s body so the request is recorded when it ends. `error` is the failure's
+/// message when the answer is an error.
+pub fn track(
+    state: &Arc<AppState>,
+    ctx: RequestCtx,
+    resp: Response,
+    error: Option<String>,
+) -> Response {
+    let (parts, body) = resp.into_parts();
+    let captured = state.keeps_bodies().then(Vec::new);
+    let pending = Pending {
+        state: state.clone(),
+        ctx,
+        status: parts.status.as_u16(),
+        error,
+        captured,
+    };
+    Response::from_parts(
+        parts,
+        Body::new(Finishing {
+            inner: body,
+            pending: Some(Box::new(pending)),
+        }),
+    )
+}
+
+/// A request that has no answer yet. Dropped before `answered` (the caller went away while
+/// the gateway was still waiting on a provider), it records the request as `client_closed` with
+/// status 499, as proxies log it.
+pub struct Unfinished {
+    state: Arc<AppState>,
+    ctx: RequestCtx,
+    armed: bool,
+}
+
+impl Unfinished {
+    pub fn new(state: &Arc<AppState>, ctx: RequestCtx) -> Self {
+        Unfinished {
+            state: state.clone(),
+            ctx,
+            armed: true,
+        }
+    }
+
+    pub fn ctx(&mut self) -> &mut RequestCtx {
+        &mut self.ctx
+    }
+
+    /// The answer is ready: the context goes on to `track`.
+    pub fn answered(mut self) -> RequestCtx {
+        self.armed = false;
+        let op = self.ctx.op;
+        std::mem::replace(&mut self.ctx, RequestCtx::placeholder(op))
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let op = self.ctx.op;
+        let ctx = std::mem::replace(&mut self.ctx, RequestCtx::placeholder(op));
+        let pending = Pending {
+            state: self.state.clone(),
+            ctx,
+            status: 499,
+            error: Some("the caller closed the connection before the answer started".into()),
+            captured: None,
+        };
+        pending.finish(End::ClientClosed);
+    }
+}
+
+struct Finishing {
+    inner: Body,
+    pending: Option<Box<Pending>>,
+}
+
+impl Finishing {
+    fn end(&mut self, how: End) {
+        if let Some(p) = self.pending.take() {
+            p.finish(how);
+        }
+    }
+}
+
+impl http_body::Body for Finishing {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(data), Some(p)) = (frame.data_ref(), self.pending.as_mut()) {
+                    let max = p.state.log.settings.body_max_bytes;
+                    if let Some(buf) = p.captured.as_mut() {
+                        let room = max.saturating_sub(buf.len());
+                        buf.extend_from_slice(&data[..data.len().min(room)]);
+                    }
+                }
+            }
+            Poll::Ready(None) => self.end(End::Complete),
+            Poll::Ready(Some(Err(_))) => self.end(End::ClientClosed),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Finishing {
+    fn drop(&mut self) {
+        // An empty body may never be polled to its end.
+        let how = if http_body::Body::is_end_stream(&self.inner) {
+            End::Complete
+        } else {
+            End::ClientClosed
+        };
+        self.end(how);
+    }
+}
+
+fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Time spent waiting on providers: each attempt from sending to its answer's end (or failure).
+pub fn upstream_time(attempts: &[AttemptLog]) -> Duration {
+    attempts
+        .iter()
+        .map(|a| {
+            let r = a.meter.read();
+            match r.sent {
+                Some(sent) => r
+                    .upstream_end
+                    .unwrap_or(a.ended)
+                    .saturating_duration_since(sent),
+                None => Duration::ZERO,
+            }
+        })
+        .sum()
+}
+
+impl Pending {
+    fn finish(self, how: End) {
+        let now = Instant::now();
+        let Pending {
+            state,
+            ctx,
+            status,
+            error,
+            captured,
+        } = self;
+        let latency = now.saturating_duration_since(ctx.started);
+        let start_wall = SystemTime::now().checked_sub(latency).unwrap_or(UNIX_EPOCH);
+        let last = ctx.attempts.last();
+        let readings = last.map(|a| a.meter.read()).unwrap_or_default();
+        let upstream = upstream_time(&ctx.attempts);
+        let (provider, model) = match last {
+            Some(a) => (
+                state.upstreams.get(a.provider).map(|u| u.name.clone()),
+                Some(a.model.clone()),
+            ),
+            None => (None, None),
+        };
+        let usage = readings.usage;
+        let cost = usage.and_then(|u| {
+            let a = last?;
+            let ns = state.cfg.providers.get(a.provider)?.catalog_namespace();
+            let pricing = state.cfg.catalog.lookup(ns, &a.model)?.1.pricing()?;
+            Some(catalog::cost(&pricing, &u))
+        });
+        let settings = &state.log.settings;
+        let tokens = |f: fn(&switchyard_providers::usage::Usage) -> u64| {
+            usage.map(|u| i64::try_from(f(&u)).unwrap_or(i64::MAX))
+        };
+        let outcome = match how {
+            End::ClientClosed => "client_closed",
+            End::Complete if status >= 400 => "error",
+            End::Complete => "ok",
+        };
+        let record = Record {
+            id: format!("{:032x}", fastrand::u128(..)),
+            request_id: ctx.request_id.to_str().unwrap_or_default().to_owned(),
+            trace_id: format!("{:032x}", ctx.trace.trace_id),
+            span_id: format!("{:016x}", ctx.span_id),
+            parent_span_id: ctx.trace.parent_id.map(|p| format!("{p:016x}")),
+            ts_ms: unix_ms(start_wall),
+            end_ms: unix_ms(start_wall) + latency.as_millis() as i64,
+            operation: ctx.op.name().to_owned(),
+            caller: ctx.caller.clone(),
+            route: ctx.route.clone(),
+            requested_model: ctx.requested_model.clone(),
+            provider,
+            model,
+            stream: ctx.stream,
+            status,
+            outcome: outcome.to_owned(),
+            input_tokens: tokens(|u| u.input),
+            output_tokens: tokens(|u| u.output),
+            cached_tokens: tokens(|u| u.cached_input),
+            cache_write_tokens: tokens(|u| u.cache_write),
+            reasoning_tokens: tokens(|u| u.reasoning),
+            cost_usd: cost,
+            latency_ms: ms(latency),
+            ttft_ms: readings
+                .first_event
+                .map(|t| ms(t.saturating_duration_since(ctx.started))),
+            upstream_ms: (!ctx.attempts.is_empty()).then(|| ms(upstream)),
+            cache: None,
+            metadata: ctx.metadata.clone(),
+            attempts: ctx
+                .attempts
+                .iter()
+                .map(|a| Attempt {
+                    provider: state
+                        .upstreams
+                        .get(a.provider)
+                        .map(|u| u.name.clone())
+                        .unwrap_or_default(),
+                    model: a.model.clone(),
+                    status: a.status,
+                    outcome: a.outcome.clone(),
+                    latency_ms: ms(a.ended.saturating_duration_since(a.started)),
+                })
+                .collect(),
+            error,
+            request_body: ctx
+                .body
+                .as_ref()
+                .filter(|_| settings.bodies)
+                .map(|b| bodies::stored(b, settings.body_max_bytes, settings.redact_bodies)),
+            response_body: None,
+        };
+        let mut record = record;
+        let response = captured.map(|b| String::from_utf8_lossy(&b).into_owned());
+        if settings.bodies {
+            record.response_body = response.as_deref().map(|b| {
+                bodies::stored(
+                    b.as_bytes(),
+                    settings.body_max_bytes,
+                    settings.redact_bodies,
+                )
+            });
+        }
+        // Gateway overhead: the time not spent waiting on providers or between retries.
+        let overhead = latency.saturating_sub(upstream + ctx.backoff);
+        state.metrics.observe(&record, overhead);
+        if let Some(otel) = &state.otel {
+            otel.export(&record, &ctx, &state, response.as_deref());
+        }
+        state.log.submit(record);
+    }
+}

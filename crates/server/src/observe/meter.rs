@@ -1,0 +1,61 @@
+//! What an attempt's relay measured, shared with the code that finishes the request's record:
+//! the usage read from the answer, when its first event went to the caller, and when the
+//! upstream finished. Written a handful of times per request (never per chunk).
+
+use std::sync::Mutex;
+use std::time::Instant;
+use switchyard_providers::usage::Usage;
+
+/// Readings of one attempt.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Readings {
+    /// The request went to the provider.
+    pub sent: Option<Instant>,
+    /// The first stream event was handed to the caller.
+    pub first_event: Option<Instant>,
+    /// The provider's answer ended (its last byte, or the failure that cut it).
+    pub upstream_end: Option<Instant>,
+    pub usage: Option<Usage>,
+}
+
+/// Shared between an attempt's relay and the request's record.
+#[derive(Debug, Default)]
+pub struct Meter(Mutex<Readings>);
+
+impl Meter {
+    fn with(&self, f: impl FnOnce(&mut Readings)) {
+        let mut r = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut r);
+    }
+
+    pub fn sent(&self) {
+        self.with(|r| r.sent = Some(Instant::now()));
+    }
+
+    /// Notes the first event (later calls change nothing).
+    pub fn first_event(&self) {
+        self.with(|r| {
+            r.first_event.get_or_insert_with(Instant::now);
+        });
+    }
+
+    pub fn upstream_end(&self) {
+        self.with(|r| {
+            r.upstream_end.get_or_insert_with(Instant::now);
+        });
+    }
+
+    pub fn usage(&self, u: Usage) {
+        self.with(|r| r.usage = Some(u));
+    }
+
+    pub fn read(&self) -> Readings {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,47 @@
+//! What the gateway records about each request: its measurements (`meter`), its end
+//! (`finish`), and where the record goes: the request log (`queue`), the Prometheus metrics
+//! (`metrics`) and OpenTelemetry traces (`otlp`). None of it makes a request wait.
+
+pub mod bodies;
+pub mod finish;
+pub mod meter;
+pub mod metrics;
+pub mod otlp;
+pub mod queue;
+
+use std::future::Future;
+use tokio::sync::{mpsc, watch};
+
+/// Hands `f` whatever has queued (up to `max` items at a time) until `closing` is set; then
+/// closes the queue and hands over what is left before returning.
+pub(crate) async fn drain<T, F, Fut>(
+    mut rx: mpsc::Receiver<T>,
+    max: usize,
+    mut closing: watch::Receiver<bool>,
+    mut f: F,
+) where
+    F: FnMut(Vec<T>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut batch = Vec::with_capacity(max);
+    let mut closed = false;
+    loop {
+        let n = if closed {
+            rx.recv_many(&mut batch, max).await
+        } else {
+            tokio::select! {
+                n = rx.recv_many(&mut batch, max) => n,
+                _ = closing.wait_for(|c| *c) => {
+                    // Nothing more will be queued: take the rest, then stop.
+                    rx.close();
+                    closed = true;
+                    continue;
+                }
+            }
+        };
+        if n == 0 {
+            return;
+        }
+        f(std::mem::replace(&mut batch, Vec::with_capacity(max))).await;
+    }
+}
