@@ -69,6 +69,7 @@ struct KeyValue {
 
 #[derive(Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(clippy::enum_variant_names)] // the protocol's own names
 enum AnyValue {
     StringValue(String),
     /// int64 in the JSON mapping: a decimal string.
