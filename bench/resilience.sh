@@ -26,6 +26,7 @@ taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$GOOD_PORT --no-record >/de
 cat > "$TMP/gw.yaml" <<YAML
 server:
   discover_env: false
+  log: {sqlite_path: "$TMP/requests.db"}
 providers:
   - {name: flaky, base_url: "http://127.0.0.1:$FLAKY_PORT/v1", api_key: x, models: [m]}
   - {name: good, base_url: "http://127.0.0.1:$GOOD_PORT/v1", api_key: x, models: [m]}

@@ -15,7 +15,7 @@ if ! command -v nginx >/dev/null; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 cargo build --release --locked -q -p switchyard -p switchyard-mock -p switchyard-loadgen
-BIN=target/release
+BIN=$PWD/target/release
 MOCK_PORT=19000; GW_PORT=18080; NGINX_PORT=18081
 KEY=bench-client-key-123456
 TMP=$(mktemp -d)
@@ -32,7 +32,8 @@ taskset -c 0 $BIN/switchyard-mock --listen 127.0.0.1:$XMOCK_PORT --no-record >/d
 OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_KEYS=$KEY SWITCHYARD_LOG=warn \
   ANTHROPIC_BASE_URL=http://127.0.0.1:$MOCK_PORT ANTHROPIC_API_KEY=x \
   GEMINI_BASE_URL=http://127.0.0.1:$MOCK_PORT GEMINI_API_KEY=x \
-  taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
+  bash -c 'cd "$1" && exec "${@:2}"' _ "$TMP" taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
+# (The gateway runs in $TMP, so its default request log, switchyard.db, is written there.)
 sed -e "s#__DIR__#$TMP#g" -e "s#__MOCK_PORT__#$MOCK_PORT#" -e "s#__NGINX_PORT__#$NGINX_PORT#" bench/nginx.conf.template > "$TMP/nginx.conf"
 mkdir -p "$TMP"/{body,proxy,fastcgi,uwsgi,scgi}
 taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -g 'daemon off;' 2>>"$TMP/nginx-stderr.log" & pids+=($!)

@@ -20,6 +20,7 @@ pub struct LogSettings {
     pub store: LogStore,
     pub queue_capacity: usize,
     pub batch_size: usize,
+    pub flush_interval: Duration,
     /// `None` keeps records forever.
     pub retention: Option<Duration>,
     pub bodies: bool,
@@ -35,6 +36,7 @@ impl Default for LogSettings {
             store: LogStore::Sqlite(PathBuf::from("switchyard.db")),
             queue_capacity: 65_536,
             batch_size: 1_000,
+            flush_interval: Duration::from_millis(200),
             retention: Some(Duration::from_secs(30 * 86_400)),
             bodies: false,
             body_max_bytes: 32_768,
@@ -110,6 +112,17 @@ pub(crate) fn log(raw: &RawLog, env: &dyn EnvSource, errors: &mut Vec<ConfigErro
             d.batch_size,
             errors,
         ),
+        flush_interval: match raw.flush_interval_ms {
+            Some(0) => {
+                errors.push(ConfigError::new(
+                    "server.log.flush_interval_ms",
+                    "must be greater than 0",
+                ));
+                d.flush_interval
+            }
+            Some(ms) => Duration::from_millis(ms),
+            None => d.flush_interval,
+        },
         retention: match raw.retention_days {
             Some(0) => None,
             Some(days) => Some(Duration::from_secs(days.saturating_mul(86_400))),

@@ -203,9 +203,11 @@ pub struct RawLog {
     pub postgres_url: Option<String>,
     /// Records the queue holds before it sheds. Default 65536.
     pub queue_capacity: Option<usize>,
-    /// Most records written in one transaction (the writer takes what has queued while it
-    /// wrote the last batch). Default 1000.
+    /// Most records written in one transaction. Default 1000.
     pub batch_size: Option<usize>,
+    /// Longest a record waits for its batch to fill before the batch is written, in ms.
+    /// Default 200.
+    pub flush_interval_ms: Option<u64>,
     /// Records older than this many days are deleted (checked hourly); 0 keeps them. Default 30.
     pub retention_days: Option<u64>,
     /// Also store request and response bodies. Default false.

@@ -59,7 +59,7 @@ pub async fn feedback(
         Value::Object(m) => m.clone(),
         _ => return Err(bad("metadata must be an object", "metadata")),
     };
-    let id = format!("fb_{:032x}", fastrand::u128(..));
+    let id = format!("fb_{:032x}", crate::ids::time_ordered());
     let f = Feedback {
         id: id.clone(),
         ts_ms: std::time::SystemTime::now()

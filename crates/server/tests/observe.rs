@@ -765,3 +765,58 @@ async fn records_go_to_postgres_when_configured() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn retention_deletes_old_records_at_start() {
+    let path = temp_path("db");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    {
+        let store = switchyard_store::Store::sqlite(&path).await.unwrap();
+        let old = |id: &str, days: i64| switchyard_store::Record {
+            id: switchyard_store::record_id(now_ms - days * 86_400_000, 7),
+            request_id: id.into(),
+            trace_id: "1".repeat(32),
+            span_id: "2".repeat(16),
+            ts_ms: now_ms - days * 86_400_000,
+            end_ms: now_ms - days * 86_400_000,
+            operation: "chat.completions".into(),
+            status: 200,
+            outcome: "ok".into(),
+            ..Default::default()
+        };
+        store
+            .insert(std::sync::Arc::new(vec![old("aaaa", 10), old("bbbb", 3)]))
+            .await
+            .unwrap();
+    }
+    let h = start_with(
+        &yaml(&format!(
+            "  log: {{sqlite_path: \"{}\", retention_days: 7}}\n",
+            path.display()
+        )),
+        axum::Router::new(),
+    )
+    .await;
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        let (_, b) = admin_get(&h, "/admin/logs").await;
+        left = json(&b)["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["request_id"].as_str().unwrap().to_owned())
+            .collect();
+        if left.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        left,
+        vec!["bbbb"],
+        "the 10-day-old record goes, the 3-day-old one stays"
+    );
+}

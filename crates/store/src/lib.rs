@@ -9,7 +9,7 @@ pub mod record;
 mod sqlite;
 
 pub use analytics::{Bucket, Percentiles};
-pub use query::{Cursor, Filter, GroupBy, Page, StatusFilter};
+pub use query::{record_id, Cursor, Filter, GroupBy, Page, StatusFilter};
 pub use record::{Attempt, Feedback, Record};
 
 use query::Dialect;
@@ -101,10 +101,7 @@ impl Store {
         let next_cursor = more
             .then(|| data.last())
             .flatten()
-            .map(|r| Cursor {
-                ts_ms: r.ts_ms,
-                id: r.id.clone(),
-            })
+            .map(|r| Cursor { id: r.id.clone() })
             .map(|c| c.encode());
         Ok(Page { data, next_cursor })
     }

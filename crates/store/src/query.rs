@@ -114,11 +114,15 @@ impl Filter {
     /// ` WHERE ...` (or nothing) for this filter, its parameters bound into `sql`.
     pub fn where_clause(&self, d: Dialect, sql: &mut Sql) -> String {
         let mut parts: Vec<String> = Vec::new();
+        // Times are ranges of the record id, which begins with its time (`record_id`): the
+        // primary key serves them, so no separate time index is kept up to date.
         if let Some(v) = self.from_ms {
-            parts.push(format!("ts_ms >= {}", sql.bind(d, Param::Int(Some(v)))));
+            let p = sql.bind(d, Param::Text(Some(id_floor(v))));
+            parts.push(format!("id >= {p}"));
         }
         if let Some(v) = self.to_ms {
-            parts.push(format!("ts_ms < {}", sql.bind(d, Param::Int(Some(v)))));
+            let p = sql.bind(d, Param::Text(Some(id_floor(v))));
+            parts.push(format!("id < {p}"));
         }
         if let Some(v) = &self.model {
             let a = sql.bind(d, Param::Text(Some(v.clone())));
@@ -161,28 +165,36 @@ impl Filter {
     }
 }
 
-/// Where a page starts: after the record with this time and id (newest first).
+/// A record id: its time (Unix ms, 12 hex digits) then 80 bits of `random` (20 hex digits). Ids
+/// sort as their records' times do, so the primary key doubles as the time index and grows at
+/// its end. Every record must have an id made here.
+pub fn record_id(ts_ms: i64, random: u128) -> String {
+    let ts = u64::try_from(ts_ms).unwrap_or(0) & 0xffff_ffff_ffff;
+    format!("{ts:012x}{:020x}", random & ((1u128 << 80) - 1))
+}
+
+/// The smallest id a record at `ts_ms` can have.
+fn id_floor(ts_ms: i64) -> String {
+    record_id(ts_ms.max(0), 0)
+}
+
+/// Where a page starts: after the record with this id (newest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    pub ts_ms: i64,
     pub id: String,
 }
 
 impl Cursor {
-    /// `<ts_ms>.<id>`: opaque to callers, who pass back `next_cursor` as it came.
+    /// The id itself: opaque to callers, who pass back `next_cursor` as it came.
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.ts_ms, self.id)
+        self.id.clone()
     }
 
     pub fn decode(s: &str) -> Option<Cursor> {
-        let (ts, id) = s.split_once('.')?;
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        Some(Cursor {
-            ts_ms: ts.parse().ok()?,
-            id: id.to_owned(),
-        })
+        Some(Cursor { id: s.to_owned() })
     }
 }
 
@@ -307,10 +319,8 @@ pub fn page(d: Dialect, filter: &Filter, cursor: Option<&Cursor>, limit: usize) 
     let mut sql = Sql::default();
     let mut clause = filter.where_clause(d, &mut sql);
     if let Some(c) = cursor {
-        let a = sql.bind(d, Param::Int(Some(c.ts_ms)));
-        let b = sql.bind(d, Param::Int(Some(c.ts_ms)));
         let id = sql.bind(d, Param::Text(Some(c.id.clone())));
-        let cond = format!("(ts_ms < {a} OR (ts_ms = {b} AND id < {id}))");
+        let cond = format!("id < {id}");
         clause = if clause.is_empty() {
             format!(" WHERE {cond}")
         } else {
@@ -319,7 +329,7 @@ pub fn page(d: Dialect, filter: &Filter, cursor: Option<&Cursor>, limit: usize) 
     }
     let lim = sql.bind(d, Param::Int(Some(limit as i64)));
     sql.text = format!(
-        "SELECT {} FROM requests{clause} ORDER BY ts_ms DESC, id DESC LIMIT {lim}",
+        "SELECT {} FROM requests{clause} ORDER BY id DESC LIMIT {lim}",
         select_list(d)
     );
     sql
@@ -333,7 +343,7 @@ pub fn by_id(d: Dialect, id: &str) -> Sql {
     let c = sql.bind(d, Param::Text(Some(id.to_owned())));
     sql.text = format!(
         "SELECT {} FROM requests WHERE id = {a} OR request_id = {b} \
-         ORDER BY CASE WHEN id = {c} THEN 0 ELSE 1 END, ts_ms DESC LIMIT 1",
+         ORDER BY CASE WHEN id = {c} THEN 0 ELSE 1 END, id DESC LIMIT 1",
         select_list(d)
     );
     sql
@@ -387,7 +397,7 @@ pub fn analytics_rows(d: Dialect, filter: &Filter, group: &GroupBy, cap: usize) 
     let lim = sql.bind(d, Param::Int(Some(cap as i64)));
     sql.text = format!(
         "SELECT ts_ms, {key}, status, input_tokens, output_tokens, cached_tokens, cost_usd, \
-         latency_ms, ttft_ms, cache FROM requests{clause} ORDER BY ts_ms LIMIT {lim}"
+         latency_ms, ttft_ms, cache FROM requests{clause} ORDER BY id LIMIT {lim}"
     );
     sql
 }

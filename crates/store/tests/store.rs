@@ -5,7 +5,9 @@
 
 use serde_json::json;
 use std::path::PathBuf;
-use switchyard_store::{Attempt, Cursor, Feedback, Filter, GroupBy, Record, StatusFilter, Store};
+use switchyard_store::{
+    record_id, Attempt, Cursor, Feedback, Filter, GroupBy, Record, StatusFilter, Store,
+};
 
 const PG: &str = "postgres://root@127.0.0.1:5432/test";
 
@@ -58,7 +60,7 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
     );
     metadata.insert("tier".into(), json!(i % 3));
     Record {
-        id: format!("{:032x}", 1000 + i),
+        id: record_id(1_700_000_000_000 + i * 1_000, 0xabc + i as u128),
         request_id: format!("req-{i}"),
         trace_id: format!("{:032x}", 500 + i / 2),
         span_id: format!("{:016x}", i + 1),

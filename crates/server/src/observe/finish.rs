@@ -200,7 +200,7 @@ impl Pending {
         let now = Instant::now();
         let Pending {
             state,
-            ctx,
+            mut ctx,
             status,
             error,
             captured,
@@ -234,7 +234,7 @@ impl Pending {
             End::Complete => "ok",
         };
         let record = Record {
-            id: format!("{:032x}", fastrand::u128(..)),
+            id: switchyard_store::record_id(unix_ms(start_wall), fastrand::u128(..)),
             request_id: ctx.request_id.to_str().unwrap_or_default().to_owned(),
             trace_id: format!("{:032x}", ctx.trace.trace_id),
             span_id: format!("{:016x}", ctx.span_id),
@@ -242,9 +242,9 @@ impl Pending {
             ts_ms: unix_ms(start_wall),
             end_ms: unix_ms(start_wall) + latency.as_millis() as i64,
             operation: ctx.op.name().to_owned(),
-            caller: ctx.caller.clone(),
-            route: ctx.route.clone(),
-            requested_model: ctx.requested_model.clone(),
+            caller: ctx.caller.take(),
+            route: ctx.route.take(),
+            requested_model: ctx.requested_model.take(),
             provider,
             model,
             stream: ctx.stream,
@@ -262,7 +262,7 @@ impl Pending {
                 .map(|t| ms(t.saturating_duration_since(ctx.started))),
             upstream_ms: (!ctx.attempts.is_empty()).then(|| ms(upstream)),
             cache: None,
-            metadata: ctx.metadata.clone(),
+            metadata: std::mem::take(&mut ctx.metadata),
             attempts: ctx
                 .attempts
                 .iter()

@@ -12,11 +12,14 @@ pub mod queue;
 use std::future::Future;
 use tokio::sync::{mpsc, watch};
 
-/// Hands `f` whatever has queued (up to `max` items at a time) until `closing` is set; then
-/// closes the queue and hands over what is left before returning.
+/// Hands `f` batches of up to `max` items until `closing` is set; then closes the queue and
+/// hands over what is left before returning. After the first item of a batch arrives, the batch
+/// waits up to `linger` to fill: a store pays per transaction, so a few large batches cost far
+/// less than many small ones.
 pub(crate) async fn drain<T, F, Fut>(
     mut rx: mpsc::Receiver<T>,
     max: usize,
+    linger: std::time::Duration,
     mut closing: watch::Receiver<bool>,
     mut f: F,
 ) where
@@ -41,6 +44,17 @@ pub(crate) async fn drain<T, F, Fut>(
         };
         if n == 0 {
             return;
+        }
+        if !closed && batch.len() < max {
+            let until = tokio::time::Instant::now() + linger;
+            while batch.len() < max {
+                let room = max - batch.len();
+                tokio::select! {
+                    n = rx.recv_many(&mut batch, room) => if n == 0 { break },
+                    _ = tokio::time::sleep_until(until) => break,
+                    _ = closing.wait_for(|c| *c) => break,
+                }
+            }
         }
         f(std::mem::replace(&mut batch, Vec::with_capacity(max))).await;
     }

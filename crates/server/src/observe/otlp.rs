@@ -19,6 +19,8 @@ use tokio::sync::{mpsc, watch};
 
 /// Most spans in one export.
 const BATCH: usize = 512;
+/// Longest a span waits for its batch to fill.
+const LINGER: Duration = Duration::from_millis(500);
 
 pub struct Otel {
     pub settings: OtelSettings,
@@ -386,7 +388,7 @@ pub async fn exporter(state: Arc<AppState>, closing: watch::Receiver<bool>) {
     let Some(rx) = taken else {
         return;
     };
-    super::drain(rx, BATCH, closing, |spans| async move {
+    super::drain(rx, BATCH, LINGER, closing, |spans| async move {
         let count = spans.len() as u64;
         if otel.post(otel.body(spans)).await {
             otel.exported.fetch_add(count, Ordering::Relaxed);

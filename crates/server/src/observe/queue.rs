@@ -134,7 +134,8 @@ pub async fn writer(state: Arc<AppState>, mut closing: watch::Receiver<bool>) {
             }
         }
     };
-    super::drain(rx, log.settings.batch_size, closing, |batch| {
+    let linger = log.settings.flush_interval;
+    super::drain(rx, log.settings.batch_size, linger, closing, |batch| {
         write(log, store, batch)
     })
     .await;

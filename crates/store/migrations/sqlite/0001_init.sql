@@ -1,4 +1,5 @@
 CREATE TABLE requests (
+    -- Begins with the record's time: the key is also the time index (see query::record_id).
     id TEXT PRIMARY KEY,
     request_id TEXT NOT NULL,
     trace_id TEXT NOT NULL,
@@ -31,7 +32,6 @@ CREATE TABLE requests (
     request_body TEXT,
     response_body TEXT
 );
-CREATE INDEX requests_ts ON requests (ts_ms, id);
 CREATE INDEX requests_trace ON requests (trace_id);
 CREATE INDEX requests_request_id ON requests (request_id);
 CREATE TABLE feedback (
