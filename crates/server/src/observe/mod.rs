@@ -46,13 +46,16 @@ pub(crate) async fn drain<T, F, Fut>(
             return;
         }
         if !closed && batch.len() < max {
-            let until = tokio::time::Instant::now() + linger;
+            // One sleep, then whatever has queued meanwhile: waking per arriving item would cost
+            // a task poll per record.
+            tokio::select! {
+                _ = tokio::time::sleep(linger) => {}
+                _ = closing.wait_for(|c| *c) => {}
+            }
             while batch.len() < max {
-                let room = max - batch.len();
-                tokio::select! {
-                    n = rx.recv_many(&mut batch, room) => if n == 0 { break },
-                    _ = tokio::time::sleep_until(until) => break,
-                    _ = closing.wait_for(|c| *c) => break,
+                match rx.try_recv() {
+                    Ok(item) => batch.push(item),
+                    Err(_) => break,
                 }
             }
         }
