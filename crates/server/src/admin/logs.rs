@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http::header;
 use serde_json::json;
 use std::sync::Arc;
+use switchyard_store::query::COLUMNS;
 use switchyard_store::{Cursor, Filter, GroupBy, Record, Store};
 
 /// Default and largest page.
@@ -97,41 +98,6 @@ pub async fn one(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Re
     .await
 }
 
-/// The CSV columns of an export, in `Record`'s order.
-const CSV_COLUMNS: &[&str] = &[
-    "id",
-    "request_id",
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "ts_ms",
-    "end_ms",
-    "operation",
-    "caller",
-    "route",
-    "requested_model",
-    "provider",
-    "model",
-    "stream",
-    "status",
-    "outcome",
-    "input_tokens",
-    "output_tokens",
-    "cached_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "cost_usd",
-    "latency_ms",
-    "ttft_ms",
-    "upstream_ms",
-    "cache",
-    "metadata",
-    "attempts",
-    "error",
-    "request_body",
-    "response_body",
-];
-
 /// One CSV field, quoted when it must be (RFC 4180).
 fn csv_field(out: &mut String, v: &serde_json::Value) {
     let text = match v {
@@ -151,7 +117,7 @@ fn csv_field(out: &mut String, v: &serde_json::Value) {
 fn csv_row(r: &Record) -> String {
     let v = serde_json::to_value(r).unwrap_or_default();
     let mut out = String::new();
-    for (i, c) in CSV_COLUMNS.iter().enumerate() {
+    for (i, c) in COLUMNS.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -188,7 +154,7 @@ pub async fn export(State(s): State<Arc<AppState>>, req: Request) -> Response {
         };
         // Fail before the headers when the store is down.
         store(&state).await?;
-        let header_row = (format == Format::Csv).then(|| format!("{}\r\n", CSV_COLUMNS.join(",")));
+        let header_row = (format == Format::Csv).then(|| format!("{}\r\n", COLUMNS.join(",")));
         let pages = futures_util::stream::unfold(
             (state, filter, None::<Cursor>, false, header_row),
             move |(state, filter, cursor, done, header_row)| async move {

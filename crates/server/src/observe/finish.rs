@@ -236,9 +236,9 @@ impl Pending {
         let record = Record {
             id: switchyard_store::record_id(unix_ms(start_wall), fastrand::u128(..)),
             request_id: ctx.request_id.to_str().unwrap_or_default().to_owned(),
-            trace_id: format!("{:032x}", ctx.trace.trace_id),
-            span_id: format!("{:016x}", ctx.span_id),
-            parent_span_id: ctx.trace.parent_id.map(|p| format!("{p:016x}")),
+            trace_id: crate::ids::hex128(ctx.trace.trace_id),
+            span_id: crate::ids::hex64(ctx.span_id),
+            parent_span_id: ctx.trace.parent_id.map(crate::ids::hex64),
             ts_ms: unix_ms(start_wall),
             end_ms: unix_ms(start_wall) + latency.as_millis() as i64,
             operation: ctx.op.name().to_owned(),

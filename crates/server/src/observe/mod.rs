@@ -12,6 +12,16 @@ pub mod queue;
 use std::future::Future;
 use tokio::sync::{mpsc, watch};
 
+/// The receiving end of a queue, for the one task that drains it (`None` once taken, or when the
+/// queue is off).
+pub(crate) fn take_receiver<T>(
+    slot: &std::sync::Mutex<Option<mpsc::Receiver<T>>>,
+) -> Option<mpsc::Receiver<T>> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+}
+
 /// Hands `f` batches of up to `max` items until `closing` is set; then closes the queue and
 /// hands over what is left before returning. After the first item of a batch arrives, the batch
 /// waits up to `linger` to fill: a store pays per transaction, so a few large batches cost far

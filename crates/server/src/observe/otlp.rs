@@ -310,7 +310,7 @@ impl Otel {
             };
             self.queue(json!({
                 "traceId": trace_id,
-                "spanId": format!("{:016x}", a.span_id),
+                "spanId": crate::ids::hex64(a.span_id),
                 "parentSpanId": r.span_id,
                 "name": format!("{op} {}", a.model),
                 "kind": 3,
@@ -380,12 +380,7 @@ pub async fn exporter(state: Arc<AppState>, closing: watch::Receiver<bool>) {
     let Some(otel) = &state.otel else {
         return;
     };
-    let taken = otel
-        .rx
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
-    let Some(rx) = taken else {
+    let Some(rx) = super::take_receiver(&otel.rx) else {
         return;
     };
     super::drain(rx, BATCH, LINGER, closing, |spans| async move {

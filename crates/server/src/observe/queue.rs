@@ -114,12 +114,7 @@ impl RequestLog {
 /// record has been written (or the store could not be opened).
 pub async fn writer(state: Arc<AppState>, mut closing: watch::Receiver<bool>) {
     let log = &state.log;
-    let taken = log
-        .rx
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
-    let Some(rx) = taken else {
+    let Some(rx) = super::take_receiver(&log.rx) else {
         return;
     };
     let store = loop {
