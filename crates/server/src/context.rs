@@ -34,6 +34,8 @@ pub struct RequestCtx {
     pub span_id: u64,
     /// The caller's `x-switchyard-metadata` object.
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// The gateway made `request_id` (`ids::time_ordered`) rather than taking the caller's.
+    pub own_request_id: bool,
 }
 
 /// One attempt, as the record needs it.
@@ -71,6 +73,7 @@ impl RequestCtx {
             stream: false,
             span_id: fastrand::u64(1..),
             metadata: serde_json::Map::new(),
+            own_request_id: false,
         }
     }
 
@@ -96,6 +99,7 @@ impl RequestCtx {
             stream: false,
             span_id: 0,
             metadata: serde_json::Map::new(),
+            own_request_id: false,
         }
     }
 

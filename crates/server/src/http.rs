@@ -22,9 +22,10 @@ use switchyard_providers::Operation;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
-/// The request id chosen by the outermost layer, for handlers to read.
+/// The request id chosen by the outermost layer, for handlers to read, and whether the gateway
+/// made it (rather than taking the caller's).
 #[derive(Clone)]
-struct RequestId(HeaderValue);
+struct RequestId(HeaderValue, bool);
 
 /// Builds the router. `extra` lets tests mount routes inside the same layer stack.
 pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
@@ -68,13 +69,14 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
 }
 
 async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = req
+    let given = req
         .headers()
         .get("x-request-id")
         .filter(|v| accept_request_id(v))
-        .cloned()
-        .unwrap_or_else(new_request_id);
-    req.extensions_mut().insert(RequestId(id.clone()));
+        .cloned();
+    let own = given.is_none();
+    let id = given.unwrap_or_else(new_request_id);
+    req.extensions_mut().insert(RequestId(id.clone(), own));
     let mut resp = next.run(req).await;
     resp.headers_mut().insert("x-request-id", id);
     resp
@@ -91,14 +93,16 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
-    let id = req
+    let (id, own_id) = req
         .extensions()
         .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_else(new_request_id);
+        .map(|r| (r.0.clone(), r.1))
+        .unwrap_or_else(|| (new_request_id(), true));
     let trace = TraceContext::from_header(req.headers().get("traceparent"));
+    let mut ctx = RequestCtx::new(id, trace, op);
+    ctx.own_request_id = own_id;
     // Records the request even if the caller goes away before the answer starts.
-    let mut guard = Unfinished::new(&state, RequestCtx::new(id, trace, op));
+    let mut guard = Unfinished::new(&state, ctx);
     let mut stop = state.hard_stop.subscribe();
     let outcome = tokio::select! {
         biased;

@@ -128,6 +128,8 @@ fn record(r: &tokio_postgres::Row) -> Result<Record, StoreError> {
         error: r.try_get(28).map_err(g)?,
         request_body: r.try_get(29).map_err(g)?,
         response_body: r.try_get(30).map_err(g)?,
+        own_request_id: r.try_get(31).map_err(g)?,
+        own_trace_id: r.try_get(32).map_err(g)?,
     })
 }
 

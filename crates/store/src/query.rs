@@ -93,6 +93,40 @@ pub struct Filter {
     pub metadata: Vec<(String, String)>,
 }
 
+/// How far from an own id's time prefix its record's id may start.
+const OWN_ID_WINDOW_MS: i64 = 60_000;
+
+/// `col = value`, written so that both indexes can answer: an id from a caller is in the
+/// partial index over `col`; an id the gateway made begins with its request's time, so its
+/// record is in the primary key's range around that time.
+fn own_or_indexed(d: Dialect, sql: &mut Sql, col: &str, own: &str, value: &str) -> String {
+    let no = match d {
+        Dialect::Sqlite => "0",
+        Dialect::Postgres => "FALSE",
+    };
+    let a = sql.bind(d, Param::Text(Some(value.to_owned())));
+    let indexed = format!("({own} = {no} AND {col} = {a})");
+    let Some(t) = time_prefix(value) else {
+        return indexed;
+    };
+    let lo = sql.bind(d, Param::Text(Some(id_floor(t - OWN_ID_WINDOW_MS))));
+    let hi = sql.bind(d, Param::Text(Some(id_floor(t + OWN_ID_WINDOW_MS))));
+    let b = sql.bind(d, Param::Text(Some(value.to_owned())));
+    format!("({indexed} OR (id >= {lo} AND id < {hi} AND {col} = {b}))")
+}
+
+/// The time in an id laid out as `record_id` lays them out (32 lowercase hex digits).
+fn time_prefix(id: &str) -> Option<i64> {
+    if id.len() != 32
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    i64::from_str_radix(&id[..12], 16).ok()
+}
+
 /// The SQL expression reading metadata field `key` as text.
 pub fn metadata_field(d: Dialect, sql: &mut Sql, key: &str) -> String {
     match d {
@@ -137,8 +171,12 @@ impl Filter {
         };
         text(sql, "provider", &self.provider, &mut parts);
         text(sql, "caller", &self.caller, &mut parts);
-        text(sql, "trace_id", &self.trace_id, &mut parts);
-        text(sql, "request_id", &self.request_id, &mut parts);
+        if let Some(v) = &self.trace_id {
+            parts.push(own_or_indexed(d, sql, "trace_id", "own_trace_id", v));
+        }
+        if let Some(v) = &self.request_id {
+            parts.push(own_or_indexed(d, sql, "request_id", "own_request_id", v));
+        }
         text(sql, "operation", &self.operation, &mut parts);
         match self.status {
             Some(StatusFilter::Exact(s)) => {
@@ -245,6 +283,8 @@ pub const COLUMNS: &[&str] = &[
     "error",
     "request_body",
     "response_body",
+    "own_request_id",
+    "own_trace_id",
 ];
 
 /// The columns as a select list (JSON columns read back as text).
@@ -298,6 +338,8 @@ pub fn values(r: &Record) -> Vec<Param> {
         text(&r.error),
         text(&r.request_body),
         text(&r.response_body),
+        Param::Bool(r.own_request_id),
+        Param::Bool(r.own_trace_id),
     ]
 }
 
@@ -345,10 +387,10 @@ pub fn page(d: Dialect, filter: &Filter, cursor: Option<&Cursor>, limit: usize) 
 pub fn by_id(d: Dialect, id: &str) -> Sql {
     let mut sql = Sql::default();
     let a = sql.bind(d, Param::Text(Some(id.to_owned())));
-    let b = sql.bind(d, Param::Text(Some(id.to_owned())));
+    let by_request = own_or_indexed(d, &mut sql, "request_id", "own_request_id", id);
     let c = sql.bind(d, Param::Text(Some(id.to_owned())));
     sql.text = format!(
-        "SELECT {} FROM requests WHERE id = {a} OR request_id = {b} \
+        "SELECT {} FROM requests WHERE id = {a} OR {by_request} \
          ORDER BY CASE WHEN id = {c} THEN 0 ELSE 1 END, id DESC LIMIT 1",
         select_list(d)
     );

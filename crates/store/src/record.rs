@@ -58,6 +58,13 @@ pub struct Record {
     /// Bodies, when `server.log.bodies` is on (cut at `body_max_bytes`).
     pub request_body: Option<String>,
     pub response_body: Option<String>,
+    /// The gateway made `request_id` / `trace_id` with `query::record_id`'s layout at the
+    /// request's start (rather than taking them from the caller): lookups find them through the
+    /// primary key, so they are left out of the id indexes.
+    #[serde(skip)]
+    pub own_request_id: bool,
+    #[serde(skip)]
+    pub own_trace_id: bool,
 }
 
 /// One try of one target.

@@ -127,6 +127,8 @@ fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
         error: r.get(28)?,
         request_body: r.get(29)?,
         response_body: r.get(30)?,
+        own_request_id: r.get::<_, i64>(31)? != 0,
+        own_trace_id: r.get::<_, i64>(32)? != 0,
     })
 }
 
@@ -200,6 +202,8 @@ impl SqliteStore {
                         r.error,
                         r.request_body,
                         r.response_body,
+                        r.own_request_id,
+                        r.own_trace_id,
                     ])
                     .map_err(err)?;
                 }

@@ -97,6 +97,8 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
         error: (status >= 400).then(|| "upstream said no".into()),
         request_body: Some("{\"model\":\"m\"}".into()),
         response_body: None,
+        own_request_id: false,
+        own_trace_id: false,
     }
 }
 
@@ -281,11 +283,96 @@ async fn suite(store: &Store) {
     assert_eq!(list(Filter::default()).await.len(), 6);
 }
 
+/// Ids the gateway made are found through the primary key's time range, ids from callers
+/// through the partial indexes; both by filter and by `get`.
+async fn own_and_foreign_ids(store: &Store) {
+    let ts = 1_700_000_100_000;
+    let own_trace = record_id(ts, 0x77);
+    let own_request = record_id(ts, 0x88);
+    let mut own = rec(100, "gpt-a", "openai", 200);
+    own.id = record_id(ts + 1, 1);
+    own.ts_ms = ts + 1;
+    own.trace_id = own_trace.clone();
+    own.request_id = own_request.clone();
+    own.own_trace_id = true;
+    own.own_request_id = true;
+    let mut foreign = rec(101, "gpt-a", "openai", 200);
+    foreign.id = record_id(ts + 2, 2);
+    foreign.ts_ms = ts + 2;
+    foreign.trace_id = "caller-trace-1".into();
+    foreign.request_id = "caller-request-1".into();
+    store
+        .insert(vec![own.clone(), foreign.clone()].into())
+        .await
+        .unwrap();
+    let by_trace = |t: &str| Filter {
+        trace_id: Some(t.to_owned()),
+        ..Filter::default()
+    };
+    let by_request = |r: &str| Filter {
+        request_id: Some(r.to_owned()),
+        ..Filter::default()
+    };
+    for (f, want) in [
+        (by_trace(&own_trace), &own.id),
+        (by_trace("caller-trace-1"), &foreign.id),
+        (by_request(&own_request), &own.id),
+        (by_request("caller-request-1"), &foreign.id),
+    ] {
+        let page = store.list(&f, None, 10).await.unwrap();
+        let ids: Vec<&String> = page.data.iter().map(|r| &r.id).collect();
+        assert_eq!(ids, vec![want], "{f:?}");
+    }
+    assert_eq!(store.get(&own_request).await.unwrap().unwrap().id, own.id);
+    assert_eq!(
+        store.get("caller-request-1").await.unwrap().unwrap().id,
+        foreign.id
+    );
+    assert!(store.get(&record_id(ts, 0x99)).await.unwrap().is_none());
+}
+
 #[tokio::test]
 async fn sqlite_store() {
     let path = temp_db();
     let store = Store::sqlite(&path).await.unwrap();
     suite(&store).await;
+    own_and_foreign_ids(&store).await;
+    // The id lookups use the indexes, not a scan of the table.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let mut sql = switchyard_store::query::Sql::default();
+    let filter = Filter {
+        trace_id: Some(record_id(1_700_000_100_000, 0x77)),
+        ..Filter::default()
+    };
+    let clause = filter.where_clause(switchyard_store::query::Dialect::Sqlite, &mut sql);
+    let plan: Vec<String> = {
+        let mut stmt = c
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT id FROM requests{clause}"
+            ))
+            .unwrap();
+        let values: Vec<String> = sql
+            .params
+            .iter()
+            .map(|p| match p {
+                switchyard_store::query::Param::Text(Some(t)) => t.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    let text = plan.join(" | ");
+    assert!(text.contains("USING INDEX requests_trace"), "{text}");
+    assert!(
+        text.contains("USING INDEX sqlite_autoindex_requests_1 (id>? AND id<?)"),
+        "{text}"
+    );
+    assert!(!text.contains("SCAN requests"), "{text}");
     drop(store);
     // Reopening runs no migration twice and keeps the data.
     let again = Store::sqlite(&path).await.unwrap();
@@ -296,7 +383,7 @@ async fn sqlite_store() {
             .unwrap()
             .data
             .len(),
-        6
+        8
     );
     drop(again);
     for ext in ["", "-wal", "-shm"] {
@@ -309,6 +396,7 @@ async fn postgres_store() {
     let (schema, url) = pg_schema().await;
     let store = Store::postgres(&url).await.unwrap();
     suite(&store).await;
+    own_and_foreign_ids(&store).await;
     drop(store);
     let again = Store::postgres(&url).await.unwrap();
     assert_eq!(
@@ -318,7 +406,7 @@ async fn postgres_store() {
             .unwrap()
             .data
             .len(),
-        6
+        8
     );
     drop(again);
     drop_schema(&schema).await;

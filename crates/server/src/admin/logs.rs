@@ -98,6 +98,11 @@ pub async fn one(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Re
     .await
 }
 
+/// The CSV columns of an export: the store's, less its internal flags.
+fn csv_columns() -> impl Iterator<Item = &'static str> {
+    COLUMNS.iter().copied().filter(|c| !c.starts_with("own_"))
+}
+
 /// One CSV field, quoted when it must be (RFC 4180).
 fn csv_field(out: &mut String, v: &serde_json::Value) {
     let text = match v {
@@ -117,11 +122,11 @@ fn csv_field(out: &mut String, v: &serde_json::Value) {
 fn csv_row(r: &Record) -> String {
     let v = serde_json::to_value(r).unwrap_or_default();
     let mut out = String::new();
-    for (i, c) in COLUMNS.iter().enumerate() {
+    for (i, c) in csv_columns().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        csv_field(&mut out, &v[*c]);
+        csv_field(&mut out, &v[c]);
     }
     out.push_str("\r\n");
     out
@@ -154,7 +159,8 @@ pub async fn export(State(s): State<Arc<AppState>>, req: Request) -> Response {
         };
         // Fail before the headers when the store is down.
         store(&state).await?;
-        let header_row = (format == Format::Csv).then(|| format!("{}\r\n", COLUMNS.join(",")));
+        let header_row = (format == Format::Csv)
+            .then(|| format!("{}\r\n", csv_columns().collect::<Vec<_>>().join(",")));
         let pages = futures_util::stream::unfold(
             (state, filter, None::<Cursor>, false, header_row),
             move |(state, filter, cursor, done, header_row)| async move {

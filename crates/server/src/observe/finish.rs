@@ -285,6 +285,9 @@ impl Pending {
                 .filter(|_| settings.bodies)
                 .map(|b| bodies::stored(b, settings.body_max_bytes, settings.redact_bodies)),
             response_body: None,
+            own_request_id: ctx.own_request_id,
+            // A trace the gateway started (no valid traceparent came) has a time-ordered id.
+            own_trace_id: ctx.trace.parent_id.is_none(),
         };
         let mut record = record;
         let response = captured.map(|b| String::from_utf8_lossy(&b).into_owned());

@@ -30,10 +30,14 @@ CREATE TABLE requests (
     attempts TEXT NOT NULL,
     error TEXT,
     request_body TEXT,
-    response_body TEXT
+    response_body TEXT,
+    -- The gateway made this request id / trace id (time-ordered, starting at the record's time):
+    -- found through the primary key's time range, so only ids from callers are indexed.
+    own_request_id INTEGER NOT NULL,
+    own_trace_id INTEGER NOT NULL
 );
-CREATE INDEX requests_trace ON requests (trace_id);
-CREATE INDEX requests_request_id ON requests (request_id);
+CREATE INDEX requests_trace ON requests (trace_id) WHERE own_trace_id = 0;
+CREATE INDEX requests_request_id ON requests (request_id) WHERE own_request_id = 0;
 CREATE TABLE feedback (
     id TEXT PRIMARY KEY,
     ts_ms INTEGER NOT NULL,
