@@ -9,10 +9,7 @@ N=${1:-20000}
 cargo build --release --locked -q -p switchyard -p switchyard-mock -p switchyard-loadgen
 BIN=$PWD/target/release
 MOCK_PORT=19400; GW_PORT=18400; KEY=bench-client-key-123456
-TMP=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
-trap cleanup EXIT
+source bench/common.sh
 taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/dev/null & pids+=($!)
 declare -A TOTAL
 for mode in off on; do

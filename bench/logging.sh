@@ -12,19 +12,12 @@ SUSTAIN=${3:-30}
 RATE=5000
 OUT=bench/results
 mkdir -p "$OUT"
-if ! command -v nginx >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+source bench/common.sh
+ensure_nginx
 cargo build --release --locked -q -p switchyard -p switchyard-mock -p switchyard-loadgen
 BIN=$PWD/target/release
 MOCK_PORT=19200; OFF_PORT=18280; ON_PORT=18281; NGINX_PORT=18282; ADMIN_KEY=bench-admin-key-123
 KEY=bench-client-key-123456
-TMP=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 not up" >&2; exit 1; }
 
 taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/dev/null & pids+=($!)
 for mode in off on; do
@@ -42,9 +35,7 @@ YAML
 done
 SWITCHYARD_LOG=warn taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$OFF_PORT --config "$TMP/off.yaml" 2>"$TMP/off.log" & pids+=($!)
 SWITCHYARD_LOG=warn taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$ON_PORT --config "$TMP/on.yaml" 2>"$TMP/on.log" & ON_PID=$!; pids+=($ON_PID)
-sed -e "s#__DIR__#$TMP#g" -e "s#__MOCK_PORT__#$MOCK_PORT#" -e "s#__NGINX_PORT__#$NGINX_PORT#" bench/nginx.conf.template > "$TMP/nginx.conf"
-mkdir -p "$TMP"/{body,proxy,fastcgi,uwsgi,scgi}
-taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -g 'daemon off;' 2>>"$TMP/nginx-stderr.log" & pids+=($!)
+start_nginx $MOCK_PORT $NGINX_PORT
 wait_port $MOCK_PORT; wait_port $OFF_PORT; wait_port $ON_PORT; wait_port $NGINX_PORT
 
 declare -A URL=(

@@ -14,11 +14,7 @@ cargo build --release --locked -q -p switchyard -p switchyard-mock -p switchyard
 BIN=target/release
 FLAKY_PORT=19100; GOOD_PORT=19101; GW_PORT=18180
 KEY=bench-client-key-123456
-TMP=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 not up" >&2; exit 1; }
+source bench/common.sh
 
 taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$FLAKY_PORT --no-record \
   --chaos-error-rate 0.25 --chaos-error-status 503 --chaos-slow-rate 0.25 --chaos-slow-ms 2000 >/dev/null & pids+=($!)

@@ -10,20 +10,12 @@ SECS=${1:-10}
 ROUNDS=${2:-3}
 OUT=bench/results
 mkdir -p "$OUT"
-if ! command -v nginx >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+source bench/common.sh
+ensure_nginx
 cargo build --release --locked -q -p switchyard -p switchyard-mock -p switchyard-loadgen
 BIN=$PWD/target/release
 MOCK_PORT=19000; GW_PORT=18080; NGINX_PORT=18081
 KEY=bench-client-key-123456
-TMP=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 not up" >&2; exit 1; }
 
 taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/dev/null & pids+=($!)
 # A second mock on core 0 measures what one cross-core loopback hop costs by itself.
@@ -34,9 +26,7 @@ OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_K
   GEMINI_BASE_URL=http://127.0.0.1:$MOCK_PORT GEMINI_API_KEY=x \
   bash -c 'cd "$1" && exec "${@:2}"' _ "$TMP" taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
 # (The gateway runs in $TMP, so its default request log, switchyard.db, is written there.)
-sed -e "s#__DIR__#$TMP#g" -e "s#__MOCK_PORT__#$MOCK_PORT#" -e "s#__NGINX_PORT__#$NGINX_PORT#" bench/nginx.conf.template > "$TMP/nginx.conf"
-mkdir -p "$TMP"/{body,proxy,fastcgi,uwsgi,scgi}
-taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -g 'daemon off;' 2>>"$TMP/nginx-stderr.log" & pids+=($!)
+start_nginx $MOCK_PORT $NGINX_PORT
 wait_port $MOCK_PORT; wait_port $XMOCK_PORT; wait_port $GW_PORT; wait_port $NGINX_PORT
 
 declare -A URL=(
