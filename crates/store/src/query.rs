@@ -333,7 +333,7 @@ pub fn values(r: &Record) -> Vec<Param> {
         Param::Real(r.ttft_ms),
         Param::Real(r.upstream_ms),
         text(&r.cache),
-        Param::Json(serde_json::Value::Object(r.metadata.clone()).to_string()),
+        Param::Json(serde_json::to_string(&r.metadata).unwrap_or_else(|_| "{}".into())),
         Param::Json(serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into())),
         text(&r.error),
         text(&r.request_body),

@@ -167,7 +167,13 @@ impl SqliteStore {
                 // text or parameter copies per row.
                 let mut stmt = tx.prepare_cached(&insert_one()).map_err(err)?;
                 for r in records.iter() {
-                    let metadata = serde_json::Value::Object(r.metadata.clone()).to_string();
+                    let metadata = if r.metadata.is_empty() {
+                        std::borrow::Cow::Borrowed("{}")
+                    } else {
+                        std::borrow::Cow::Owned(
+                            serde_json::to_string(&r.metadata).unwrap_or_else(|_| "{}".into()),
+                        )
+                    };
                     let attempts =
                         serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into());
                     stmt.execute(rusqlite::params![
