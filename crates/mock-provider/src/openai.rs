@@ -366,11 +366,19 @@ fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
             "system_fingerprint": "fp_mock"});
         return axum::Json(body).into_response();
     }
+    // With include_usage, OpenAI adds `"usage":null` to every chunk before the usage chunk.
+    let null_usage = req
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        == Some(true);
     let chunk = |delta: Value, finish: Value, index: usize| {
-        json!({"id": id, "object": "chat.completion.chunk", "created": CREATED, "model": model,
+        let mut c = json!({"id": id, "object": "chat.completion.chunk", "created": CREATED, "model": model,
             "system_fingerprint": "fp_mock",
-            "choices": [{"index": index, "delta": delta, "logprobs": null, "finish_reason": finish}]})
-        .to_string()
+            "choices": [{"index": index, "delta": delta, "logprobs": null, "finish_reason": finish}]});
+        if null_usage {
+            c["usage"] = Value::Null;
+        }
+        c.to_string()
     };
     let mut events = Vec::new();
     for i in 0..n {

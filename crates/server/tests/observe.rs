@@ -147,12 +147,12 @@ async fn streams_get_usage_ttft_and_the_caller_only_gets_what_it_asked_for() {
         .await;
     assert_eq!(s, 200);
     let events = data_events(&b);
+    // Not even the `"usage":null` OpenAI adds to every chunk once usage is asked for.
     assert!(
-        events
-            .iter()
-            .all(|e| e.get("usage").is_none_or(Value::is_null)),
+        events.iter().all(|e| e.get("usage").is_none()),
         "{events:?}"
     );
+    assert!(events.len() > 2);
     assert_eq!(events.last().unwrap(), "[DONE]");
     let sent = h.mock.requests();
     let up: Value = serde_json::from_str(&sent.last().unwrap().body).unwrap();
@@ -278,6 +278,33 @@ async fn failed_and_retried_requests_list_their_attempts() {
     let refused = &records(&h, "status=401", 1).await[0];
     assert!(refused["caller"].is_null() && refused["attempts"] == json!([]));
     assert_eq!(records(&h, "status=4xx", 2).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_stream_that_fails_after_it_started_is_recorded_as_an_error() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    h.mock.push_faults([Fault {
+        break_after: Some(2),
+        chunks: Some(10),
+        ..Fault::default()
+    }]);
+    let (s, _, b) = h
+        .chat(r#"{"model":"openai/gpt-6-sol","stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
+    assert_eq!(s, 200);
+    assert!(String::from_utf8_lossy(&b).contains("error"));
+    let r = &records(&h, "", 1).await[0];
+    assert_eq!(
+        (r["status"].as_u64(), r["outcome"].as_str()),
+        (Some(200), Some("error"))
+    );
+    assert!(r["error"].as_str().unwrap().contains("broke off"), "{r}");
+    assert!(r["attempts"][0]["outcome"]
+        .as_str()
+        .unwrap()
+        .starts_with("failed mid-stream"));
+    // The stream's upstream time runs to the failure, not just to the headers.
+    assert!(r["upstream_ms"].as_f64().unwrap() > 0.0);
 }
 
 #[tokio::test]

@@ -37,13 +37,27 @@ async fn connect(url: &str) -> Result<Client, StoreError> {
 
 type Boxed = Box<dyn ToSql + Sync + Send>;
 
+/// PostgreSQL refuses NUL in text and `\u0000` in jsonb, and one such value would fail its whole
+/// batch: a caller's stray NUL becomes U+FFFD instead.
+fn without_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\u{fffd}")
+    } else {
+        s
+    }
+}
+
 fn bind(p: Param) -> Boxed {
     match p {
         Param::Int(v) => Box::new(v),
         Param::Real(v) => Box::new(v),
-        Param::Text(v) => Box::new(v),
+        Param::Text(v) => Box::new(v.map(without_nul)),
         Param::Bool(b) => Box::new(b),
-        Param::Json(s) => Box::new(s),
+        Param::Json(s) => Box::new(if s.contains("\\u0000") {
+            s.replace("\\u0000", "\\ufffd")
+        } else {
+            s
+        }),
     }
 }
 
@@ -232,8 +246,10 @@ impl PostgresStore {
 
     pub async fn delete_before(&self, before_ms: i64) -> Result<u64, StoreError> {
         let c = self.client(&self.write).await?;
+        // By the primary key's range: ids begin with their record's time.
+        let floor = query::record_id(before_ms, 0);
         let n = c
-            .execute("DELETE FROM requests WHERE ts_ms < $1", &[&before_ms])
+            .execute("DELETE FROM requests WHERE id < $1", &[&floor])
             .await
             .map_err(err)?;
         c.execute("DELETE FROM feedback WHERE ts_ms < $1", &[&before_ms])

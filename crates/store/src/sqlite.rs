@@ -294,8 +294,12 @@ impl SqliteStore {
     /// Deletes records and feedback older than `before_ms`; returns the records deleted.
     pub async fn delete_before(&self, before_ms: i64) -> Result<u64, StoreError> {
         Self::with(&self.write, move |c| {
+            // By the primary key's range: ids begin with their record's time.
             let n = c
-                .execute("DELETE FROM requests WHERE ts_ms < ?1", [before_ms])
+                .execute(
+                    "DELETE FROM requests WHERE id < ?1",
+                    [query::record_id(before_ms, 0)],
+                )
                 .map_err(err)?;
             c.execute("DELETE FROM feedback WHERE ts_ms < ?1", [before_ms])
                 .map_err(err)?;

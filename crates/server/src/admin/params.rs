@@ -58,9 +58,12 @@ pub fn time_ms(s: &str) -> Option<i64> {
     }
     let offset_min = match rest {
         "Z" | "z" => 0,
-        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
+        o if o.len() == 6
+            && (o.starts_with('+') || o.starts_with('-'))
+            && o.get(3..4) == Some(":") =>
+        {
             let sign = if o.starts_with('-') { -1 } else { 1 };
-            sign * (o[1..3].parse::<i64>().ok()? * 60 + o[4..6].parse::<i64>().ok()?)
+            sign * (o.get(1..3)?.parse::<i64>().ok()? * 60 + o.get(4..6)?.parse::<i64>().ok()?)
         }
         _ => return None,
     };
@@ -193,6 +196,8 @@ mod tests {
             "2026-13-01T00:00:00Z",
             "2026-11-30T08:00:00",
             "2026-11-30",
+            // Not a char boundary where the offset's colon should be: refused, not a panic.
+            "2026-11-30T08:00:00+0\u{e9}00",
         ] {
             assert_eq!(time_ms(bad), None, "{bad}");
         }

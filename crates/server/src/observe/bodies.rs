@@ -19,6 +19,8 @@ const TEXT_KEYS: &[&str] = &[
     "refusal",
     "query",
     "documents",
+    "reasoning_content",
+    "delta",
 ];
 
 pub const REDACTED: &str = "[redacted]";
@@ -67,14 +69,17 @@ fn redact_text(text: &str) -> String {
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\r', '\n']);
         match body.strip_prefix("data:") {
-            Some(data) => match redact_json(data.trim_start()) {
-                Some(r) => {
-                    out.push_str("data: ");
-                    out.push_str(&r);
-                    out.push_str(&line[body.len()..]);
+            Some(data) => {
+                out.push_str("data: ");
+                match redact_json(data.trim_start()) {
+                    Some(r) => out.push_str(&r),
+                    // `[DONE]` stays; anything else that is not JSON (such as an event cut at
+                    // the size limit) could hold text.
+                    None if data.trim() == "[DONE]" => out.push_str("[DONE]"),
+                    None => out.push_str(REDACTED),
                 }
-                None => out.push_str(line),
-            },
+                out.push_str(&line[body.len()..]);
+            }
             None if !body.is_empty() && !body.starts_with("event:") && !body.starts_with(':') => {
                 // Not JSON, not SSE framing: nothing to tell apart, so nothing kept.
                 out.push_str(REDACTED);
@@ -124,6 +129,11 @@ mod tests {
         assert!(out.contains("\"type\":\"text_delta\""), "{out}");
         assert!(out.contains("event: content_block_delta\n"), "{out}");
         assert!(out.contains("data: [DONE]\n"), "{out}");
+        // Responses deltas, reasoning, and an event cut at the size limit.
+        let more = "data: {\"type\":\"response.output_text.delta\",\"delta\":\"hidden\"}\n\ndata: {\"choices\":[{\"delta\":{\"reasoning_content\":\"hidden\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"hid";
+        let out = stored(more.as_bytes(), 10_000, true);
+        assert!(!out.contains("hid"), "{out}");
+        assert!(out.contains("response.output_text.delta"), "{out}");
     }
 
     #[test]

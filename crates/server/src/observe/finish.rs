@@ -207,8 +207,15 @@ impl Pending {
         } = self;
         let latency = now.saturating_duration_since(ctx.started);
         let start_wall = SystemTime::now().checked_sub(latency).unwrap_or(UNIX_EPOCH);
+        let readings = ctx
+            .attempts
+            .last()
+            .map(|a| a.meter.read())
+            .unwrap_or_default();
+        if let (Some(msg), Some(a)) = (&readings.failed, ctx.attempts.last_mut()) {
+            a.outcome = format!("failed mid-stream: {msg}");
+        }
         let last = ctx.attempts.last();
-        let readings = last.map(|a| a.meter.read()).unwrap_or_default();
         let upstream = upstream_time(&ctx.attempts);
         let (provider, model) = match last {
             Some(a) => (
@@ -228,9 +235,11 @@ impl Pending {
         let tokens = |f: fn(&switchyard_providers::usage::Usage) -> u64| {
             usage.map(|u| i64::try_from(f(&u)).unwrap_or(i64::MAX))
         };
+        // A stream that started (status 200) and then failed is an error, with its message.
+        let error = error.or_else(|| readings.failed.clone());
         let outcome = match how {
             End::ClientClosed => "client_closed",
-            End::Complete if status >= 400 => "error",
+            End::Complete if status >= 400 || readings.failed.is_some() => "error",
             End::Complete => "ok",
         };
         let record = Record {

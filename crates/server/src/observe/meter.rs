@@ -7,7 +7,7 @@ use std::time::Instant;
 use switchyard_providers::usage::Usage;
 
 /// Readings of one attempt.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Readings {
     /// The request went to the provider.
     pub sent: Option<Instant>,
@@ -16,6 +16,8 @@ pub struct Readings {
     /// The provider's answer ended (its last byte, or the failure that cut it).
     pub upstream_end: Option<Instant>,
     pub usage: Option<Usage>,
+    /// The answer started and then failed: the error event the caller got ended it.
+    pub failed: Option<String>,
 }
 
 /// Shared between an attempt's relay and the request's record.
@@ -52,10 +54,17 @@ impl Meter {
         self.with(|r| r.usage = Some(u));
     }
 
+    /// Notes that a started answer ended with an error event (the first one counts).
+    pub fn failed(&self, message: String) {
+        self.with(|r| {
+            r.failed.get_or_insert(message);
+        });
+    }
+
     pub fn read(&self) -> Readings {
-        *self
-            .0
+        self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }

@@ -139,11 +139,9 @@ impl Metrics {
 
     /// Counts one finished request.
     pub fn observe(&self, r: &Record, overhead: Duration) {
-        let model = r
-            .model
-            .as_deref()
-            .or(r.requested_model.as_deref())
-            .unwrap_or("");
+        // The upstream model only: a caller's model name that reached no provider (a typo, an
+        // unknown model) must not become a series of its own, or the series would grow without end.
+        let model = r.model.as_deref().unwrap_or("");
         let key = (
             r.provider.clone().unwrap_or_default(),
             model.to_owned(),

@@ -250,23 +250,51 @@ struct SseRelay {
     first: Option<switchyard_wire::sse::SseEvent>,
 }
 
+impl Drop for SseRelay {
+    fn drop(&mut self) {
+        // However the stream ended (its end event, a failure, the caller leaving), the upstream
+        // part of it is over now; an earlier reading stands.
+        self.meter.upstream_end();
+    }
+}
+
 impl SseRelay {
-    /// Reads a relayed event's usage; true when the event is the usage chunk the gateway asked
-    /// for on the caller's behalf, which the caller does not get.
-    fn tap_event(&mut self, ev: &switchyard_wire::sse::SseEvent) -> bool {
+    /// The event that ends a started stream with `e`, noted for the request's record.
+    fn error_frame(&self, e: &GatewayError) -> Result<Frame<Bytes>, Infallible> {
+        self.meter.failed(e.to_string());
+        error_frame(e, self.dialect)
+    }
+
+    /// Reads a relayed event's usage, and says what the caller gets of it. When the gateway
+    /// asked for usage on the caller's behalf, the caller gets the stream it would have got
+    /// without asking: no usage chunk, and no `"usage":null` in the other chunks (OpenAI adds
+    /// one to every chunk once usage is asked for).
+    fn tap_event(&mut self, ev: &switchyard_wire::sse::SseEvent) -> Relayed {
         let (Some(tap), Some(data)) = (self.tap.as_mut(), ev.data.as_deref()) else {
-            return false;
+            return Relayed::AsIs;
         };
-        let before = tap.usage();
-        tap.event(data.as_bytes());
-        let after = tap.usage();
-        if after.is_none() || after == before {
-            return false;
+        if self.strip_usage {
+            if let Some(at) = data.find(",\"usage\":null") {
+                let mut out = Vec::with_capacity(ev.raw.len());
+                out.extend_from_slice(b"data: ");
+                out.extend_from_slice(data[..at].as_bytes());
+                out.extend_from_slice(data[at + ",\"usage\":null".len()..].as_bytes());
+                out.extend_from_slice(b"\n\n");
+                return Relayed::Rewritten(Bytes::from(out));
+            }
         }
-        if let Some(u) = after {
+        if !data.contains("\"usage\"") {
+            return Relayed::AsIs;
+        }
+        tap.event(data.as_bytes());
+        if let Some(u) = tap.usage() {
             self.meter.usage(u);
         }
-        self.strip_usage && usage_only_chunk(data)
+        if self.strip_usage && usage_only_chunk(data) {
+            Relayed::Dropped
+        } else {
+            Relayed::AsIs
+        }
     }
 
     /// Reads until the first event (comments aside) within `within`; it is kept for the body.
@@ -316,9 +344,19 @@ impl SseRelay {
     }
 }
 
-/// OpenAI's usage chunk: `"choices":[]` beside the usage.
+/// What the caller gets of an upstream event.
+enum Relayed {
+    AsIs,
+    Dropped,
+    Rewritten(Bytes),
+}
+
+/// OpenAI's usage chunk: an empty `choices` array beside a usage object (however spaced).
 pub(crate) fn usage_only_chunk(data: &str) -> bool {
-    data.contains("\"choices\":[]")
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(data) else {
+        return false;
+    };
+    v["choices"].as_array().is_some_and(Vec::is_empty) && v["usage"].is_object()
 }
 
 fn error_frame(e: &GatewayError, dialect: Dialect) -> Result<Frame<Bytes>, Infallible> {
@@ -344,16 +382,18 @@ fn sse_body(relay: SseRelay) -> Body {
                         provider: r.provider.clone(),
                         detail: format!("undecodable event stream: {detail}"),
                     };
-                    return Some((error_frame(&err, r.dialect), r));
+                    return Some((r.error_frame(&err), r));
                 }
             };
             if let Some(ev) = next {
                 if r.translator.is_none() {
-                    if r.tap_event(&ev) {
-                        continue;
-                    }
+                    let bytes = match r.tap_event(&ev) {
+                        Relayed::Dropped => continue,
+                        Relayed::AsIs => ev.raw,
+                        Relayed::Rewritten(b) => b,
+                    };
                     r.meter.first_event();
-                    return Some((Ok(Frame::data(ev.raw)), r));
+                    return Some((Ok(Frame::data(bytes)), r));
                 }
                 match translate_event(&mut r, &ev) {
                     Translated::Nothing => continue,
@@ -373,7 +413,7 @@ fn sse_body(relay: SseRelay) -> Body {
                         provider: r.provider.clone(),
                         detail: "stream closed before its final event".into(),
                     };
-                    return Some((error_frame(&err, r.dialect), r));
+                    return Some((r.error_frame(&err), r));
                 }
                 return None;
             }
@@ -392,7 +432,7 @@ fn sse_body(relay: SseRelay) -> Body {
                 }
                 r.done = true;
                 r.saw_end = true;
-                return Some((error_frame(&GatewayError::ShuttingDown, r.dialect), r));
+                return Some((r.error_frame(&GatewayError::ShuttingDown), r));
             };
             if ended && !matches!(next, Ok(Some(Ok(_)))) {
                 return None;
@@ -417,7 +457,7 @@ fn sse_body(relay: SseRelay) -> Body {
                         provider: r.provider.clone(),
                         detail: format!("stream broke off: {e}"),
                     };
-                    return Some((error_frame(&err, r.dialect), r));
+                    return Some((r.error_frame(&err), r));
                 }
                 Err(_) => {
                     r.done = true;
@@ -431,7 +471,7 @@ fn sse_body(relay: SseRelay) -> Body {
                         provider: r.provider.clone(),
                         phase,
                     };
-                    return Some((error_frame(&err, r.dialect), r));
+                    return Some((r.error_frame(&err), r));
                 }
             }
         }

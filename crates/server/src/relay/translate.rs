@@ -178,6 +178,7 @@ fn deliver(r: &mut SseRelay, chunks: Result<Vec<String>, StreamError>) -> Transl
         }
         Err((kind, message)) => {
             tracing::warn!(provider = %r.provider, kind, "upstream error mid-stream");
+            r.meter.failed(format!("{kind}: {message}"));
             let frame = t.sink.error(&kind, &message);
             r.saw_end = true;
             r.done = true;
