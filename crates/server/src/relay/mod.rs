@@ -277,8 +277,8 @@ impl SseRelay {
             if let Some(at) = data.find(",\"usage\":null") {
                 let mut out = Vec::with_capacity(ev.raw.len());
                 out.extend_from_slice(b"data: ");
-                out.extend_from_slice(data[..at].as_bytes());
-                out.extend_from_slice(data[at + ",\"usage\":null".len()..].as_bytes());
+                out.extend_from_slice(&data.as_bytes()[..at]);
+                out.extend_from_slice(&data.as_bytes()[at + ",\"usage\":null".len()..]);
                 out.extend_from_slice(b"\n\n");
                 return Relayed::Rewritten(Bytes::from(out));
             }
