@@ -105,11 +105,16 @@ fn csv_columns() -> impl Iterator<Item = &'static str> {
 
 /// One CSV field, quoted when it must be (RFC 4180).
 fn csv_field(out: &mut String, v: &serde_json::Value) {
-    let text = match v {
+    let mut text = match v {
         serde_json::Value::Null => String::new(),
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    // A caller's text that starts like a formula (a model name, metadata, an error) must not run
+    // as one in a spreadsheet: it is prefixed with a quote, as OWASP advises for CSV exports.
+    if v.is_string() && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        text.insert(0, '\'');
+    }
     if text.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&text.replace('"', "\"\""));
@@ -265,4 +270,27 @@ async fn run(
         return e.into_response();
     }
     f.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+    use serde_json::json;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        let field = |v| {
+            let mut out = String::new();
+            csv_field(&mut out, &v);
+            out
+        };
+        assert_eq!(field(json!("plain")), "plain");
+        assert_eq!(field(json!("a,b")), "\"a,b\"");
+        assert_eq!(field(json!("say \"hi\"")), "\"say \"\"hi\"\"\"");
+        assert_eq!(field(json!("=HYPERLINK(1)")), "'=HYPERLINK(1)");
+        assert_eq!(field(json!("@SUM(1,2)")), "\"'@SUM(1,2)\"");
+        // Numbers are numbers, negative ones included.
+        assert_eq!(field(json!(-1.5)), "-1.5");
+        assert_eq!(field(json!(null)), "");
+    }
 }

@@ -83,6 +83,22 @@ fn nanos(t: SystemTime) -> String {
         .to_string()
 }
 
+/// Longest captured content attribute: a batch of spans must stay far below collectors' request
+/// limits (OTLP recommends accepting 20 MiB), or one long prompt would lose the whole batch.
+const MAX_CONTENT: usize = 16 * 1024;
+
+/// `text` cut to `MAX_CONTENT` bytes at a character boundary.
+fn capped(text: &str) -> &str {
+    if text.len() <= MAX_CONTENT {
+        return text;
+    }
+    let mut at = MAX_CONTENT;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    &text[..at]
+}
+
 /// `gen_ai.input.messages` in the conventions' shape: role and text parts.
 fn input_messages(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
@@ -239,10 +255,10 @@ impl Otel {
         }
         if self.settings.capture_content {
             if let Some(m) = ctx.body.as_deref().and_then(input_messages) {
-                attrs.push(s("gen_ai.input.messages", &m));
+                attrs.push(s("gen_ai.input.messages", capped(&m)));
             }
             if let Some(m) = response.and_then(output_messages) {
-                attrs.push(s("gen_ai.output.messages", &m));
+                attrs.push(s("gen_ai.output.messages", capped(&m)));
             }
         }
         let failed = r.status >= 400 || r.outcome != "ok";
@@ -392,4 +408,18 @@ pub async fn exporter(state: Arc<AppState>, closing: watch::Receiver<bool>) {
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captured_content_is_capped_at_a_character_boundary() {
+        let long = "é".repeat(MAX_CONTENT);
+        let cut = capped(&long);
+        assert!(cut.len() <= MAX_CONTENT && cut.len() > MAX_CONTENT - 2);
+        assert!(cut.chars().all(|c| c == 'é'));
+        assert_eq!(capped("short"), "short");
+    }
 }

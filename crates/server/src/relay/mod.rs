@@ -387,12 +387,15 @@ fn sse_body(relay: SseRelay) -> Body {
             };
             if let Some(ev) = next {
                 if r.translator.is_none() {
+                    // A keep-alive comment is not a token.
+                    if !ev.is_comment_only() {
+                        r.meter.first_event();
+                    }
                     let bytes = match r.tap_event(&ev) {
                         Relayed::Dropped => continue,
                         Relayed::AsIs => ev.raw,
                         Relayed::Rewritten(b) => b,
                     };
-                    r.meter.first_event();
                     return Some((Ok(Frame::data(bytes)), r));
                 }
                 match translate_event(&mut r, &ev) {
