@@ -14,7 +14,7 @@ use switchyard_providers::openai_compat::messages;
 use switchyard_providers::registry::{self, AdaptError, Wire};
 use switchyard_providers::responses::{self, Echo};
 use switchyard_providers::{Operation, ProviderKind};
-use switchyard_wire::peek::{rewrite_model, Peek};
+use switchyard_wire::peek::{rewrite_model_then, Peek};
 
 /// The shape the caller expects its answer in, when the provider's differs.
 #[derive(Debug, Clone)]
@@ -82,24 +82,6 @@ fn unsupported(upstream: &Upstream, op: Operation, e: BuildError) -> GatewayErro
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// `body` (already holding `model` as its model) with `"stream_options":{"include_usage":true}`
-/// added right after the model's value, so OpenAI-compatible streams report their usage.
-fn with_usage_requested(body: &Bytes, peek: &Peek, model: &str) -> Bytes {
-    const FIELD: &[u8] = br#","stream_options":{"include_usage":true}"#;
-    // The model value ends where the caller's did, moved by the rewrite's change in length.
-    let quoted = serde_json::Value::String(model.to_owned()).to_string();
-    let end = if peek.model == model {
-        peek.model_span.end
-    } else {
-        peek.model_span.start + quoted.len()
-    };
-    let mut out = Vec::with_capacity(body.len() + FIELD.len());
-    out.extend_from_slice(&body[..end]);
-    out.extend_from_slice(FIELD);
-    out.extend_from_slice(&body[end..]);
-    Bytes::from(out)
 }
 
 fn parse_json(body: &Bytes) -> Result<Value, GatewayError> {
@@ -199,17 +181,18 @@ pub async fn request(
     };
     if registry::passes_through(kind, op) {
         // Same format on both sides: the body passes through with only the model rewritten.
-        let body = rewrite_model(body, peek, model);
+        // OpenAI-compatible streams report usage only when asked: ask, for the request's record.
         let inject = stream_usage
             && peek.stream
             && kind == ProviderKind::OpenAiCompatible
             && matches!(op, Operation::ChatCompletions | Operation::Completions)
-            && !contains(&body, b"stream_options");
-        let body = if inject {
-            with_usage_requested(&body, peek, model)
+            && !contains(body, b"stream_options");
+        let after: &[u8] = if inject {
+            br#","stream_options":{"include_usage":true}"#
         } else {
-            body
+            b""
         };
+        let body = rewrite_model_then(body, peek, model, after);
         let req = registry::native_request(kind, ep, op, model, body, peek.stream)
             .map_err(|e| unsupported(upstream, op, e))?;
         return Ok(Adapted {

@@ -20,7 +20,6 @@ use http::{header, HeaderMap};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::time::Instant;
-use switchyard_providers::catalog;
 use switchyard_providers::Operation;
 use switchyard_wire::peek::{peek, Required};
 
@@ -135,12 +134,11 @@ async fn one(state: &AppState, headers: &HeaderMap, model: String, body: Bytes) 
 /// What `usage` cost on `target` (`provider/model`), when the model catalog prices it.
 fn cost_usd(state: &AppState, target: &str, usage: &Value) -> Option<f64> {
     let r = state.router.index.resolve(target).ok()?;
-    let ns = state.cfg.providers.get(r.provider)?.catalog_namespace();
-    let pricing = state.cfg.catalog.lookup(ns, r.model)?.1.pricing()?;
-    Some(catalog::cost(
-        &pricing,
+    state.cost(
+        r.provider,
+        r.model,
         &switchyard_providers::usage::Usage::from_chat(usage),
-    ))
+    )
 }
 
 /// Runs the comparison.

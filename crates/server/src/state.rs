@@ -105,6 +105,19 @@ impl AppState {
 }
 
 impl AppState {
+    /// What `model` at provider `provider` (an index into the providers) costs for `usage`, from
+    /// the model catalog; `None` when the catalog has no price for it.
+    pub fn cost(
+        &self,
+        provider: usize,
+        model: &str,
+        usage: &switchyard_providers::usage::Usage,
+    ) -> Option<f64> {
+        let ns = self.cfg.providers.get(provider)?.catalog_namespace();
+        let pricing = self.cfg.catalog.lookup(ns, model)?.1.pricing()?;
+        Some(switchyard_providers::catalog::cost(&pricing, usage))
+    }
+
     /// Whether request bodies are kept for the record (the log's bodies, or trace content).
     pub fn keeps_bodies(&self) -> bool {
         (self.log.enabled() && self.log.settings.bodies)

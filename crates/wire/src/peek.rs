@@ -145,14 +145,27 @@ fn span_of(body: &[u8], raw: &RawValue) -> Range<usize> {
 
 /// Returns the body with the `model` value replaced by `new_model`; the same bytes when equal.
 pub fn rewrite_model(body: &Bytes, peek: &Peek, new_model: &str) -> Bytes {
-    if peek.model == new_model {
+    rewrite_model_then(body, peek, new_model, b"")
+}
+
+/// As `rewrite_model`, with `after` (e.g. `,"field":value`) written right after the model's
+/// value, in the same single copy of the body.
+pub fn rewrite_model_then(body: &Bytes, peek: &Peek, new_model: &str, after: &[u8]) -> Bytes {
+    if peek.model == new_model && after.is_empty() {
         return body.clone();
     }
-    let quoted = serde_json::Value::String(new_model.to_owned()).to_string();
     let span = &peek.model_span;
-    let mut out = BytesMut::with_capacity(body.len() + quoted.len());
+    let quoted;
+    let model: &[u8] = if peek.model == new_model {
+        &body[span.clone()]
+    } else {
+        quoted = serde_json::Value::String(new_model.to_owned()).to_string();
+        quoted.as_bytes()
+    };
+    let mut out = BytesMut::with_capacity(body.len() + model.len() + after.len());
     out.extend_from_slice(&body[..span.start]);
-    out.extend_from_slice(quoted.as_bytes());
+    out.extend_from_slice(model);
+    out.extend_from_slice(after);
     out.extend_from_slice(&body[span.end..]);
     out.freeze()
 }

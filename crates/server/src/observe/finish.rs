@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use switchyard_providers::catalog;
 use switchyard_store::{Attempt, Record};
 
 /// A request whose answer is on its way.
@@ -225,13 +224,9 @@ impl Pending {
             None => (None, None),
         };
         let usage = readings.usage;
-        let cost = usage.and_then(|u| {
-            let a = last?;
-            let ns = state.cfg.providers.get(a.provider)?.catalog_namespace();
-            let pricing = state.cfg.catalog.lookup(ns, &a.model)?.1.pricing()?;
-            Some(catalog::cost(&pricing, &u))
-        });
+        let cost = usage.and_then(|u| last.and_then(|a| state.cost(a.provider, &a.model, &u)));
         let settings = &state.log.settings;
+        let response = captured.map(|b| String::from_utf8_lossy(&b).into_owned());
         let tokens = |f: fn(&switchyard_providers::usage::Usage) -> u64| {
             usage.map(|u| i64::try_from(f(&u)).unwrap_or(i64::MAX))
         };
@@ -293,22 +288,17 @@ impl Pending {
                 .as_ref()
                 .filter(|_| settings.bodies)
                 .map(|b| bodies::stored(b, settings.body_max_bytes, settings.redact_bodies)),
-            response_body: None,
-            own_request_id: ctx.own_request_id,
-            // A trace the gateway started (no valid traceparent came) has a time-ordered id.
-            own_trace_id: ctx.trace.parent_id.is_none(),
-        };
-        let mut record = record;
-        let response = captured.map(|b| String::from_utf8_lossy(&b).into_owned());
-        if settings.bodies {
-            record.response_body = response.as_deref().map(|b| {
+            response_body: response.as_deref().filter(|_| settings.bodies).map(|b| {
                 bodies::stored(
                     b.as_bytes(),
                     settings.body_max_bytes,
                     settings.redact_bodies,
                 )
-            });
-        }
+            }),
+            own_request_id: ctx.own_request_id,
+            // A trace the gateway started (no valid traceparent came) has a time-ordered id.
+            own_trace_id: ctx.trace.parent_id.is_none(),
+        };
         // Gateway overhead: the time not spent waiting on providers or between retries.
         let overhead = latency.saturating_sub(upstream + ctx.backoff);
         state.metrics.observe(&record, overhead);

@@ -98,3 +98,21 @@ fn malformed_json_and_non_objects() {
         e.message
     );
 }
+
+#[test]
+fn a_field_can_follow_the_model_in_the_same_copy() {
+    let body = Bytes::from_static(br#"{"model" : "a\/b" ,"messages":[],"stream":true}"#);
+    let p = peek(&body, Required::Messages).unwrap();
+    let field = br#","stream_options":{"include_usage":true}"#;
+    // Unchanged model: its bytes stay as written.
+    let same = rewrite_model_then(&body, &p, "a/b", field);
+    assert_eq!(
+        &same[..],
+        br#"{"model" : "a\/b","stream_options":{"include_usage":true} ,"messages":[],"stream":true}"#
+    );
+    let changed = rewrite_model_then(&body, &p, "gpt-6", field);
+    let v: serde_json::Value = serde_json::from_slice(&changed).unwrap();
+    assert_eq!(v["model"], "gpt-6");
+    assert_eq!(v["stream_options"]["include_usage"], true);
+    assert_eq!(v["stream"], true);
+}
