@@ -600,7 +600,12 @@ async fn metrics_count_requests_tokens_cost_and_overhead() {
             .await;
         assert_eq!(s, 200);
     }
-    records(&h, "", 3).await;
+    // A model no provider serves gets no series of its own.
+    let (s, _, _) = h
+        .chat(r#"{"model":"nowhere/made-up-model-7","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
+    assert_eq!(s, 404);
+    records(&h, "", 4).await;
     let (s, b) = admin_get(&h, "/metrics").await;
     assert_eq!(s, 200);
     let text = String::from_utf8_lossy(&b).into_owned();
@@ -620,10 +625,11 @@ async fn metrics_count_requests_tokens_cost_and_overhead() {
         "{text}"
     );
     assert!(
-        text.contains("switchyard_log_written_records_total 3\n"),
+        text.contains("switchyard_log_written_records_total 4\n"),
         "{text}"
     );
     assert!(text.contains("switchyard_log_shed_records_total 0\n"));
+    assert!(!text.contains("made-up-model-7"), "{text}");
     let output_line = text
         .lines()
         .find(|l| {

@@ -397,9 +397,22 @@ async fn postgres_store() {
     let store = Store::postgres(&url).await.unwrap();
     suite(&store).await;
     own_and_foreign_ids(&store).await;
+    // A caller's NUL (refused by Postgres in text and jsonb) does not fail the batch it is in.
+    let mut nul = rec(200, "gpt-a", "openai", 404);
+    nul.id = record_id(1_700_000_200_000, 3);
+    nul.requested_model = Some("bad\0model".into());
+    nul.metadata.insert("k".into(), json!("v\0"));
+    let fine = Record {
+        id: record_id(1_700_000_200_001, 4),
+        ..nul.clone()
+    };
+    store.insert(vec![nul.clone(), fine].into()).await.unwrap();
+    let back = store.get(&nul.id).await.unwrap().unwrap();
+    assert_eq!(back.requested_model.as_deref(), Some("bad\u{fffd}model"));
+    assert_eq!(back.metadata["k"], "v\u{fffd}");
     drop(store);
     // Reopening runs no migration twice and keeps the data.
-    assert_eq!(count(&Store::postgres(&url).await.unwrap()).await, 8);
+    assert_eq!(count(&Store::postgres(&url).await.unwrap()).await, 10);
     drop_schema(&schema).await;
 }
 
