@@ -1,18 +1,22 @@
 //! The request log's storage: an embedded SQLite file by default, PostgreSQL when configured,
-//! with the same schema, queries and analytics. Nothing here runs on a request's path: the
+//! with the same schema (records kept in batches, see `batch`), queries and analytics. Nothing here runs on a request's path: the
 //! gateway writes through a bounded queue and reads only for the admin API.
 
 pub mod analytics;
+pub mod batch;
 mod postgres;
 pub mod query;
 pub mod record;
+pub mod scan;
 mod sqlite;
 
 pub use analytics::{Bucket, Percentiles};
 pub use query::{record_id, Cursor, Filter, GroupBy, Page, StatusFilter};
 pub use record::{Attempt, Feedback, Record};
 
-use query::Dialect;
+use batch::BatchQuery;
+use query::Lookup;
+use scan::{Measures, Newest, Visit};
 use std::path::Path;
 
 /// A store operation failed; the message says which store and why.
@@ -57,10 +61,11 @@ impl Store {
             .map(|s| Store::Postgres(Box::new(s)))
     }
 
-    fn dialect(&self) -> Dialect {
+    /// Runs `v` over the batches `q` selects and hands it back.
+    async fn scan<V: Visit>(&self, q: BatchQuery, v: V) -> Result<V, StoreError> {
         match self {
-            Store::Sqlite(_) => Dialect::Sqlite,
-            Store::Postgres(_) => Dialect::Postgres,
+            Store::Sqlite(s) => s.scan(q, v).await,
+            Store::Postgres(s) => s.scan(q, v).await,
         }
     }
 
@@ -90,12 +95,20 @@ impl Store {
         cursor: Option<&Cursor>,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        // One more than asked tells whether another page follows.
-        let sql = query::page(self.dialect(), filter, cursor, limit + 1);
-        let mut data = match self {
-            Store::Sqlite(s) => s.page(sql).await?,
-            Store::Postgres(s) => s.page(sql).await?,
+        let (lo, mut hi) = filter.id_range();
+        let before = cursor.map(|c| c.id.clone());
+        if let Some(b) = &before {
+            hi = Some(hi.map_or(b.clone(), |h| h.min(b.clone())));
+        }
+        let q = BatchQuery {
+            lo,
+            hi,
+            lookup: filter.lookup(),
+            newest_first: true,
         };
+        // One more than asked tells whether another page follows.
+        let pick = scan::page_pick(filter.clone(), before);
+        let mut data = self.scan(q, Newest::new(pick, limit + 1)).await?.found;
         let more = data.len() > limit;
         data.truncate(limit);
         let next_cursor = more
@@ -108,12 +121,16 @@ impl Store {
 
     /// The record with this id, or else the newest with this request id.
     pub async fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
-        let sql = query::by_id(self.dialect(), id);
-        let found = match self {
-            Store::Sqlite(s) => s.page(sql).await?,
-            Store::Postgres(s) => s.page(sql).await?,
+        let q = BatchQuery {
+            lookup: Some(Lookup::new(id)),
+            newest_first: true,
+            ..BatchQuery::default()
         };
-        Ok(found.into_iter().next())
+        let want = id.to_owned();
+        let pick = move |r: &Record| r.id == want || r.request_id == want;
+        let found = self.scan(q, Newest::new(pick, usize::MAX)).await?.found;
+        let exact = found.iter().position(|r| r.id == id).unwrap_or(0);
+        Ok(found.into_iter().nth(exact))
     }
 
     /// Aggregates over the records matching `filter`.
@@ -123,11 +140,16 @@ impl Store {
         group: &GroupBy,
         bucket_ms: i64,
     ) -> Result<Analytics, StoreError> {
-        let sql = query::analytics_rows(self.dialect(), filter, group, ANALYTICS_ROW_CAP + 1);
-        let mut rows = match self {
-            Store::Sqlite(s) => s.analytics_rows(sql).await?,
-            Store::Postgres(s) => s.analytics_rows(sql).await?,
+        let (lo, hi) = filter.id_range();
+        let q = BatchQuery {
+            lo,
+            hi,
+            lookup: filter.lookup(),
+            newest_first: false,
         };
+        let v = Measures::new(filter.clone(), group.clone(), ANALYTICS_ROW_CAP);
+        let mut rows = self.scan(q, v).await?.rows;
+        rows.sort_by_key(|r| r.ts_ms);
         let truncated = rows.len() > ANALYTICS_ROW_CAP;
         rows.truncate(ANALYTICS_ROW_CAP);
         Ok(Analytics {
@@ -149,10 +171,15 @@ impl Store {
         request_id: &str,
         trace_id: &str,
     ) -> Result<Vec<Feedback>, StoreError> {
-        let sql = query::feedback_for(self.dialect(), request_id, trace_id);
         match self {
-            Store::Sqlite(s) => s.feedback(sql).await,
-            Store::Postgres(s) => s.feedback(sql).await,
+            Store::Sqlite(s) => {
+                let sql = query::feedback_for(query::Dialect::Sqlite, request_id, trace_id);
+                s.feedback(sql).await
+            }
+            Store::Postgres(s) => {
+                let sql = query::feedback_for(query::Dialect::Postgres, request_id, trace_id);
+                s.feedback(sql).await
+            }
         }
     }
 

@@ -1,16 +1,20 @@
 //! The shared store: PostgreSQL, for gateways running as several replicas. Two connections, one
 //! for writes (batches in transactions) and one for reads; either is reopened when it has closed.
 
-use crate::analytics::Row;
+use crate::batch::{self, BatchQuery};
 use crate::query::{self, Dialect, Param, Sql};
 use crate::record::{Feedback, Record};
+use crate::scan::Visit;
 use crate::StoreError;
 use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls};
 
 /// Numbered migrations, run in order inside one transaction each.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_batches.sql"),
+];
 
 /// Any fixed number: replicas starting together take this lock to migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x5377_6974_6368;
@@ -47,17 +51,38 @@ fn without_nul(s: String) -> String {
     }
 }
 
+/// `without_nul` for JSON text: each `\u0000` escape becomes `\ufffd` (an escaped backslash
+/// followed by `u0000` is text, and stays).
+fn json_without_nul(s: String) -> String {
+    if !s.contains("\\u0000") {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let esc = &rest[i..];
+        if let Some(after) = esc.strip_prefix("\\u0000") {
+            out.push_str("\\ufffd");
+            rest = after;
+        } else {
+            // The backslash and the character it escapes.
+            let n = esc.char_indices().nth(2).map_or(esc.len(), |(i, _)| i);
+            out.push_str(&esc[..n]);
+            rest = &esc[n..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn bind(p: Param) -> Boxed {
     match p {
         Param::Int(v) => Box::new(v),
         Param::Real(v) => Box::new(v),
         Param::Text(v) => Box::new(v.map(without_nul)),
         Param::Bool(b) => Box::new(b),
-        Param::Json(s) => Box::new(if s.contains("\\u0000") {
-            s.replace("\\u0000", "\\ufffd")
-        } else {
-            s
-        }),
+        Param::Json(s) => Box::new(json_without_nul(s)),
     }
 }
 
@@ -104,49 +129,6 @@ fn json_map(s: Option<String>) -> serde_json::Map<String, serde_json::Value> {
     }
 }
 
-fn record(r: &tokio_postgres::Row) -> Result<Record, StoreError> {
-    let g = |e: tokio_postgres::Error| err(e);
-    Ok(Record {
-        id: r.try_get(0).map_err(g)?,
-        request_id: r.try_get(1).map_err(g)?,
-        trace_id: r.try_get(2).map_err(g)?,
-        span_id: r.try_get(3).map_err(g)?,
-        parent_span_id: r.try_get(4).map_err(g)?,
-        ts_ms: r.try_get(5).map_err(g)?,
-        end_ms: r.try_get(6).map_err(g)?,
-        operation: r.try_get(7).map_err(g)?,
-        caller: r.try_get(8).map_err(g)?,
-        route: r.try_get(9).map_err(g)?,
-        requested_model: r.try_get(10).map_err(g)?,
-        provider: r.try_get(11).map_err(g)?,
-        model: r.try_get(12).map_err(g)?,
-        stream: r.try_get(13).map_err(g)?,
-        status: u16::try_from(r.try_get::<_, i64>(14).map_err(g)?).unwrap_or(0),
-        outcome: r.try_get(15).map_err(g)?,
-        input_tokens: r.try_get(16).map_err(g)?,
-        output_tokens: r.try_get(17).map_err(g)?,
-        cached_tokens: r.try_get(18).map_err(g)?,
-        cache_write_tokens: r.try_get(19).map_err(g)?,
-        reasoning_tokens: r.try_get(20).map_err(g)?,
-        cost_usd: r.try_get(21).map_err(g)?,
-        latency_ms: r.try_get(22).map_err(g)?,
-        ttft_ms: r.try_get(23).map_err(g)?,
-        upstream_ms: r.try_get(24).map_err(g)?,
-        cache: r.try_get(25).map_err(g)?,
-        metadata: json_map(r.try_get(26).map_err(g)?),
-        attempts: r
-            .try_get::<_, Option<String>>(27)
-            .map_err(g)?
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default(),
-        error: r.try_get(28).map_err(g)?,
-        request_body: r.try_get(29).map_err(g)?,
-        response_body: r.try_get(30).map_err(g)?,
-        own_request_id: r.try_get(31).map_err(g)?,
-        own_trace_id: r.try_get(32).map_err(g)?,
-    })
-}
-
 impl PostgresStore {
     /// Connects and brings the schema up to date (safe with several replicas starting at once).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
@@ -173,13 +155,32 @@ impl PostgresStore {
     }
 
     pub async fn insert(&self, records: std::sync::Arc<Vec<Record>>) -> Result<(), StoreError> {
+        let rows = records
+            .chunks(batch::ROW_RECORDS)
+            .map(batch::encode)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut c = self.client(&self.write).await?;
         let tx = c.transaction().await.map_err(err)?;
-        for chunk in records.chunks(query::INSERT_CHUNK) {
-            let (text, values) = params(query::insert(Dialect::Postgres, chunk));
-            tx.execute(text.as_str(), &refs(&values))
+        for e in rows {
+            let json = json_without_nul(e.json);
+            let seq: i64 = tx
+                .query_one(
+                    "INSERT INTO request_batches (min_id, max_id, n, records) \
+                     VALUES ($1, $2, $3, $4::text::jsonb) RETURNING seq",
+                    &[&e.min_id, &e.max_id, &(e.n as i32), &json],
+                )
+                .await
+                .map_err(err)?
+                .get(0);
+            if !e.keys.is_empty() {
+                let keys: Vec<String> = e.keys.into_iter().map(without_nul).collect();
+                tx.execute(
+                    "INSERT INTO request_keys (key, seq) SELECT unnest($1::text[]), $2",
+                    &[&keys, &seq],
+                )
                 .await
                 .map_err(err)?;
+            }
         }
         tx.commit().await.map_err(err)
     }
@@ -190,30 +191,25 @@ impl PostgresStore {
         c.query(text.as_str(), &refs(&values)).await.map_err(err)
     }
 
-    pub async fn page(&self, sql: Sql) -> Result<Vec<Record>, StoreError> {
-        self.rows(sql).await?.iter().map(record).collect()
-    }
-
-    pub async fn analytics_rows(&self, sql: Sql) -> Result<Vec<Row>, StoreError> {
-        self.rows(sql)
-            .await?
-            .iter()
-            .map(|r| {
-                let g = |e: tokio_postgres::Error| err(e);
-                Ok(Row {
-                    ts_ms: r.try_get(0).map_err(g)?,
-                    key: r.try_get(1).map_err(g)?,
-                    status: u16::try_from(r.try_get::<_, i64>(2).map_err(g)?).unwrap_or(0),
-                    input_tokens: r.try_get::<_, Option<i64>>(3).map_err(g)?.unwrap_or(0),
-                    output_tokens: r.try_get::<_, Option<i64>>(4).map_err(g)?.unwrap_or(0),
-                    cached_tokens: r.try_get::<_, Option<i64>>(5).map_err(g)?.unwrap_or(0),
-                    cost_usd: r.try_get::<_, Option<f64>>(6).map_err(g)?.unwrap_or(0.0),
-                    latency_ms: r.try_get(7).map_err(g)?,
-                    ttft_ms: r.try_get(8).map_err(g)?,
-                    cache: r.try_get(9).map_err(g)?,
-                })
-            })
-            .collect()
+    /// Runs `v` over the batches `q` selects, fetched a few at a time through a portal.
+    pub async fn scan<V: Visit>(&self, q: BatchQuery, mut v: V) -> Result<V, StoreError> {
+        let mut c = self.client(&self.read).await?;
+        let tx = c.transaction().await.map_err(err)?;
+        let (text, values) = params(q.sql(Dialect::Postgres));
+        let portal = tx.bind(text.as_str(), &refs(&values)).await.map_err(err)?;
+        loop {
+            let rows = tx.query_portal(&portal, 16).await.map_err(err)?;
+            if rows.is_empty() {
+                return Ok(v);
+            }
+            for row in rows {
+                let max_id: &str = row.try_get(0).map_err(err)?;
+                let records: &str = row.try_get(1).map_err(err)?;
+                if !v.batch(max_id, records)? {
+                    return Ok(v);
+                }
+            }
+        }
     }
 
     pub async fn insert_feedback(&self, f: Feedback) -> Result<(), StoreError> {
@@ -244,17 +240,67 @@ impl PostgresStore {
             .collect()
     }
 
+    /// Deletes records and feedback older than `before_ms`; returns the records deleted.
     pub async fn delete_before(&self, before_ms: i64) -> Result<u64, StoreError> {
-        let c = self.client(&self.write).await?;
-        // By the primary key's range: ids begin with their record's time.
+        // As in the SQLite store: whole batches by their largest id, and the few that straddle
+        // the limit written again without their older records.
         let floor = query::record_id(before_ms, 0);
-        let n = c
-            .execute("DELETE FROM requests WHERE id < $1", &[&floor])
+        let mut c = self.client(&self.write).await?;
+        let tx = c.transaction().await.map_err(err)?;
+        let whole: i64 = tx
+            .query_one(
+                "SELECT COALESCE(SUM(n), 0)::bigint FROM request_batches WHERE max_id < $1",
+                &[&floor],
+            )
+            .await
+            .map_err(err)?
+            .get(0);
+        tx.execute(
+            "DELETE FROM request_keys WHERE seq IN \
+             (SELECT seq FROM request_batches WHERE max_id < $1)",
+            &[&floor],
+        )
+        .await
+        .map_err(err)?;
+        tx.execute("DELETE FROM request_batches WHERE max_id < $1", &[&floor])
             .await
             .map_err(err)?;
-        c.execute("DELETE FROM feedback WHERE ts_ms < $1", &[&before_ms])
+        let straddling = tx
+            .query(
+                "SELECT seq, records::text FROM request_batches WHERE max_id >= $1 AND min_id < $1",
+                &[&floor],
+            )
             .await
             .map_err(err)?;
-        Ok(n)
+        let mut partial = 0;
+        for row in straddling {
+            let seq: i64 = row.try_get(0).map_err(err)?;
+            let t = batch::trim(row.try_get(1).map_err(err)?, &floor)?;
+            partial += t.removed;
+            tx.execute(
+                "UPDATE request_batches SET min_id = $1, n = $2, records = $3::text::jsonb \
+                 WHERE seq = $4",
+                &[&t.min_id, &(t.n as i32), &t.json, &seq],
+            )
+            .await
+            .map_err(err)?;
+        }
+        tx.execute("DELETE FROM feedback WHERE ts_ms < $1", &[&before_ms])
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(whole as u64 + partial)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_nul_escapes_are_replaced_in_json() {
+        let json = serde_json::to_string(&["a\0b", "c\\u0000d", "é\0"]).unwrap();
+        let back: Vec<String> = serde_json::from_str(&json_without_nul(json)).unwrap();
+        assert_eq!(back, vec!["a\u{fffd}b", "c\\u0000d", "é\u{fffd}"]);
     }
 }

@@ -1,8 +1,9 @@
-//! Filters and pages over the request log, written once as SQL for both stores: the only
-//! differences are the placeholder syntax and how a metadata field is read.
+//! Filters, groups and pages over the request log, applied in Rust to the records both stores
+//! hand back (so they cannot answer differently), and the little SQL both share.
 
 use crate::record::Record;
 use serde::Serialize;
+use serde_json::Value;
 
 /// Which SQL the builder writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,26 +95,7 @@ pub struct Filter {
 }
 
 /// How far from an own id's time prefix its record's id may start.
-const OWN_ID_WINDOW_MS: i64 = 60_000;
-
-/// `col = value`, written so that both indexes can answer: an id from a caller is in the
-/// partial index over `col`; an id the gateway made begins with its request's time, so its
-/// record is in the primary key's range around that time.
-fn own_or_indexed(d: Dialect, sql: &mut Sql, col: &str, own: &str, value: &str) -> String {
-    let no = match d {
-        Dialect::Sqlite => "0",
-        Dialect::Postgres => "FALSE",
-    };
-    let a = sql.bind(d, Param::Text(Some(value.to_owned())));
-    let indexed = format!("({own} = {no} AND {col} = {a})");
-    let Some(t) = time_prefix(value) else {
-        return indexed;
-    };
-    let lo = sql.bind(d, Param::Text(Some(id_floor(t - OWN_ID_WINDOW_MS))));
-    let hi = sql.bind(d, Param::Text(Some(id_floor(t + OWN_ID_WINDOW_MS))));
-    let b = sql.bind(d, Param::Text(Some(value.to_owned())));
-    format!("({indexed} OR (id >= {lo} AND id < {hi} AND {col} = {b}))")
-}
+const OWN_ID_WINDOW_MS: i64 = 10_000;
 
 /// The time in an id laid out as `record_id` lays them out (32 lowercase hex digits).
 fn time_prefix(id: &str) -> Option<i64> {
@@ -127,79 +109,80 @@ fn time_prefix(id: &str) -> Option<i64> {
     i64::from_str_radix(&id[..12], 16).ok()
 }
 
-/// The SQL expression reading metadata field `key` as text.
-pub fn metadata_field(d: Dialect, sql: &mut Sql, key: &str) -> String {
-    match d {
-        Dialect::Sqlite => {
-            // A JSON path with the key quoted, so dots and spaces in it are literal.
-            let path = format!("$.\"{}\"", key.replace('"', "\\\""));
-            let p = sql.bind(d, Param::Text(Some(path)));
-            // json_extract gives numbers and booleans as SQL values: compare them as text.
-            format!("CAST(json_extract(metadata, {p}) AS TEXT)")
-        }
-        Dialect::Postgres => {
-            let p = sql.bind(d, Param::Text(Some(key.to_owned())));
-            format!("(metadata->>{p}::text)")
+/// A metadata value as filters and groups compare it: strings as they are, numbers and
+/// booleans as their JSON text (`2`, `true`), `null` as absent.
+pub fn metadata_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Where the store looks for records with one id value (a request or trace id, or a record id):
+/// the batches its key row points at (ids from callers), and the batches around the time an id
+/// the gateway made begins with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub key: String,
+    /// Record ids `[lo, hi)` around the id's own time, when it has the gateway's layout.
+    pub window: Option<(String, String)>,
+}
+
+impl Lookup {
+    pub fn new(value: &str) -> Lookup {
+        Lookup {
+            key: value.to_owned(),
+            window: time_prefix(value).map(|t| {
+                (
+                    id_floor(t - OWN_ID_WINDOW_MS),
+                    id_floor(t + OWN_ID_WINDOW_MS),
+                )
+            }),
         }
     }
 }
 
 impl Filter {
-    /// ` WHERE ...` (or nothing) for this filter, its parameters bound into `sql`.
-    pub fn where_clause(&self, d: Dialect, sql: &mut Sql) -> String {
-        let mut parts: Vec<String> = Vec::new();
-        // Times are ranges of the record id, which begins with its time (`record_id`): the
-        // primary key serves them, so no separate time index is kept up to date.
-        if let Some(v) = self.from_ms {
-            let p = sql.bind(d, Param::Text(Some(id_floor(v))));
-            parts.push(format!("id >= {p}"));
-        }
-        if let Some(v) = self.to_ms {
-            let p = sql.bind(d, Param::Text(Some(id_floor(v))));
-            parts.push(format!("id < {p}"));
-        }
-        if let Some(v) = &self.model {
-            let a = sql.bind(d, Param::Text(Some(v.clone())));
-            let b = sql.bind(d, Param::Text(Some(v.clone())));
-            parts.push(format!("(model = {a} OR requested_model = {b})"));
-        }
-        let text = |sql: &mut Sql, col: &str, v: &Option<String>, parts: &mut Vec<String>| {
-            if let Some(v) = v {
-                let p = sql.bind(d, Param::Text(Some(v.clone())));
-                parts.push(format!("{col} = {p}"));
-            }
+    /// Record ids `[lo, hi)` the time range covers (ids begin with their record's time).
+    pub fn id_range(&self) -> (Option<String>, Option<String>) {
+        (self.from_ms.map(id_floor), self.to_ms.map(id_floor))
+    }
+
+    /// The id lookup that narrows this filter to a few batches, when it names a trace or
+    /// request id.
+    pub fn lookup(&self) -> Option<Lookup> {
+        self.trace_id
+            .as_deref()
+            .or(self.request_id.as_deref())
+            .map(Lookup::new)
+    }
+
+    /// Whether `r` passes every field of the filter.
+    pub fn matches(&self, r: &Record) -> bool {
+        let (lo, hi) = self.id_range();
+        let eq = |want: &Option<String>, have: &Option<String>| {
+            want.as_ref().is_none_or(|w| have.as_ref() == Some(w))
         };
-        text(sql, "provider", &self.provider, &mut parts);
-        text(sql, "caller", &self.caller, &mut parts);
-        if let Some(v) = &self.trace_id {
-            parts.push(own_or_indexed(d, sql, "trace_id", "own_trace_id", v));
-        }
-        if let Some(v) = &self.request_id {
-            parts.push(own_or_indexed(d, sql, "request_id", "own_request_id", v));
-        }
-        text(sql, "operation", &self.operation, &mut parts);
-        match self.status {
-            Some(StatusFilter::Exact(s)) => {
-                let p = sql.bind(d, Param::Int(Some(i64::from(s))));
-                parts.push(format!("status = {p}"));
+        lo.is_none_or(|lo| r.id >= lo)
+            && hi.is_none_or(|hi| r.id < hi)
+            && self.model.as_ref().is_none_or(|m| {
+                r.model.as_ref() == Some(m) || r.requested_model.as_ref() == Some(m)
+            })
+            && eq(&self.provider, &r.provider)
+            && eq(&self.caller, &r.caller)
+            && self.trace_id.as_ref().is_none_or(|t| &r.trace_id == t)
+            && self.request_id.as_ref().is_none_or(|t| &r.request_id == t)
+            && self.operation.as_ref().is_none_or(|o| &r.operation == o)
+            && match self.status {
+                Some(StatusFilter::Exact(s)) => r.status == s,
+                Some(StatusFilter::Class(c)) => r.status / 100 == c,
+                None => true,
             }
-            Some(StatusFilter::Class(c)) => {
-                let lo = sql.bind(d, Param::Int(Some(i64::from(c) * 100)));
-                let hi = sql.bind(d, Param::Int(Some(i64::from(c) * 100 + 100)));
-                parts.push(format!("status >= {lo} AND status < {hi}"));
-            }
-            None => {}
-        }
-        for (k, v) in &self.metadata {
-            let field = metadata_field(d, sql, k);
-            let p = sql.bind(d, Param::Text(Some(v.clone())));
-            parts.push(format!("{field} = {p}"));
-        }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", parts.join(" AND "))
-        }
+            && self
+                .metadata
+                .iter()
+                .all(|(k, v)| r.metadata.get(k).and_then(metadata_text).as_ref() == Some(v))
     }
 }
 
@@ -250,7 +233,7 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-/// The columns of `requests`, in the order rows are written and read.
+/// A record's fields, in the order CSV exports write them (the last two are internal).
 pub const COLUMNS: &[&str] = &[
     "id",
     "request_id",
@@ -287,116 +270,6 @@ pub const COLUMNS: &[&str] = &[
     "own_trace_id",
 ];
 
-/// The columns as a select list (JSON columns read back as text).
-pub fn select_list(d: Dialect) -> String {
-    COLUMNS
-        .iter()
-        .map(|c| match (d, *c) {
-            (Dialect::Postgres, "metadata" | "attempts") => format!("{c}::text"),
-            _ => (*c).to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn text(s: &Option<String>) -> Param {
-    Param::Text(s.clone())
-}
-
-/// A record's values in `COLUMNS` order.
-pub fn values(r: &Record) -> Vec<Param> {
-    let to_i = |v: Option<i64>| Param::Int(v);
-    vec![
-        Param::Text(Some(r.id.clone())),
-        Param::Text(Some(r.request_id.clone())),
-        Param::Text(Some(r.trace_id.clone())),
-        Param::Text(Some(r.span_id.clone())),
-        text(&r.parent_span_id),
-        Param::Int(Some(r.ts_ms)),
-        Param::Int(Some(r.end_ms)),
-        Param::Text(Some(r.operation.clone())),
-        text(&r.caller),
-        text(&r.route),
-        text(&r.requested_model),
-        text(&r.provider),
-        text(&r.model),
-        Param::Bool(r.stream),
-        Param::Int(Some(i64::from(r.status))),
-        Param::Text(Some(r.outcome.clone())),
-        to_i(r.input_tokens),
-        to_i(r.output_tokens),
-        to_i(r.cached_tokens),
-        to_i(r.cache_write_tokens),
-        to_i(r.reasoning_tokens),
-        Param::Real(r.cost_usd),
-        Param::Real(Some(r.latency_ms)),
-        Param::Real(r.ttft_ms),
-        Param::Real(r.upstream_ms),
-        text(&r.cache),
-        Param::Json(serde_json::to_string(&r.metadata).unwrap_or_else(|_| "{}".into())),
-        Param::Json(serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into())),
-        text(&r.error),
-        text(&r.request_body),
-        text(&r.response_body),
-        Param::Bool(r.own_request_id),
-        Param::Bool(r.own_trace_id),
-    ]
-}
-
-/// One multi-row INSERT for `records` (callers keep batches under the parameter limit).
-pub fn insert(d: Dialect, records: &[Record]) -> Sql {
-    let mut sql = Sql::default();
-    let mut rows = Vec::with_capacity(records.len());
-    for r in records {
-        let marks: Vec<String> = values(r).into_iter().map(|p| sql.bind(d, p)).collect();
-        rows.push(format!("({})", marks.join(", ")));
-    }
-    sql.text = format!(
-        "INSERT INTO requests ({}) VALUES {}",
-        COLUMNS.join(", "),
-        rows.join(", ")
-    );
-    sql
-}
-
-/// Rows per INSERT: well under both stores' parameter limits.
-pub const INSERT_CHUNK: usize = 200;
-
-/// A page of records matching `filter`, newest first, after `cursor`.
-pub fn page(d: Dialect, filter: &Filter, cursor: Option<&Cursor>, limit: usize) -> Sql {
-    let mut sql = Sql::default();
-    let mut clause = filter.where_clause(d, &mut sql);
-    if let Some(c) = cursor {
-        let id = sql.bind(d, Param::Text(Some(c.id.clone())));
-        let cond = format!("id < {id}");
-        clause = if clause.is_empty() {
-            format!(" WHERE {cond}")
-        } else {
-            format!("{clause} AND {cond}")
-        };
-    }
-    let lim = sql.bind(d, Param::Int(Some(limit as i64)));
-    sql.text = format!(
-        "SELECT {} FROM requests{clause} ORDER BY id DESC LIMIT {lim}",
-        select_list(d)
-    );
-    sql
-}
-
-/// The record with this id, else the newest with this request id.
-pub fn by_id(d: Dialect, id: &str) -> Sql {
-    let mut sql = Sql::default();
-    let a = sql.bind(d, Param::Text(Some(id.to_owned())));
-    let by_request = own_or_indexed(d, &mut sql, "request_id", "own_request_id", id);
-    let c = sql.bind(d, Param::Text(Some(id.to_owned())));
-    sql.text = format!(
-        "SELECT {} FROM requests WHERE id = {a} OR {by_request} \
-         ORDER BY CASE WHEN id = {c} THEN 0 ELSE 1 END, id DESC LIMIT 1",
-        select_list(d)
-    );
-    sql
-}
-
 /// What analytics group by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
@@ -430,24 +303,18 @@ impl std::str::FromStr for GroupBy {
     }
 }
 
-/// The rows analytics read: time, group key, and the measured columns.
-pub fn analytics_rows(d: Dialect, filter: &Filter, group: &GroupBy, cap: usize) -> Sql {
-    let mut sql = Sql::default();
-    let key = match group {
-        GroupBy::None => "CAST(NULL AS TEXT)".to_owned(),
-        GroupBy::Model => "COALESCE(model, requested_model)".to_owned(),
-        GroupBy::Provider => "provider".to_owned(),
-        GroupBy::Caller => "caller".to_owned(),
-        GroupBy::Operation => "operation".to_owned(),
-        GroupBy::Metadata(k) => metadata_field(d, &mut sql, k),
-    };
-    let clause = filter.where_clause(d, &mut sql);
-    let lim = sql.bind(d, Param::Int(Some(cap as i64)));
-    sql.text = format!(
-        "SELECT ts_ms, {key}, status, input_tokens, output_tokens, cached_tokens, cost_usd, \
-         latency_ms, ttft_ms, cache FROM requests{clause} ORDER BY id LIMIT {lim}"
-    );
-    sql
+impl GroupBy {
+    /// The group `r` falls in.
+    pub fn key(&self, r: &Record) -> Option<String> {
+        match self {
+            GroupBy::None => None,
+            GroupBy::Model => r.model.clone().or_else(|| r.requested_model.clone()),
+            GroupBy::Provider => r.provider.clone(),
+            GroupBy::Caller => r.caller.clone(),
+            GroupBy::Operation => Some(r.operation.clone()),
+            GroupBy::Metadata(k) => r.metadata.get(k).and_then(metadata_text),
+        }
+    }
 }
 
 /// Feedback for these request or trace ids.
@@ -472,11 +339,11 @@ pub fn insert_feedback(d: Dialect, f: &crate::record::Feedback) -> Sql {
     let vals = [
         Param::Text(Some(f.id.clone())),
         Param::Int(Some(f.ts_ms)),
-        text(&f.request_id),
-        text(&f.trace_id),
+        Param::Text(f.request_id.clone()),
+        Param::Text(f.trace_id.clone()),
         Param::Real(f.score),
         Param::Json(serde_json::Value::Object(f.metadata.clone()).to_string()),
-        text(&f.caller),
+        Param::Text(f.caller.clone()),
     ];
     let marks: Vec<String> = vals.into_iter().map(|p| sql.bind(d, p)).collect();
     sql.text = format!(

@@ -1,9 +1,10 @@
 //! The embedded store: one SQLite file in WAL mode. Calls run on tokio's blocking threads, one
 //! connection for writes and one for reads (WAL lets readers run beside the writer).
 
-use crate::analytics::Row;
+use crate::batch::{self, BatchQuery};
 use crate::query::{self, Dialect, Param, Sql};
 use crate::record::{Feedback, Record};
+use crate::scan::Visit;
 use crate::StoreError;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
@@ -11,7 +12,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_batches.sql"),
+];
 
 pub struct SqliteStore {
     write: Arc<Mutex<Connection>>,
@@ -78,60 +82,6 @@ fn migrate(c: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// `INSERT INTO requests (...) VALUES (?1, ..., ?n)` for one row, in `query::COLUMNS` order.
-fn insert_one() -> String {
-    let marks: Vec<String> = (1..=query::COLUMNS.len())
-        .map(|i| format!("?{i}"))
-        .collect();
-    format!(
-        "INSERT INTO requests ({}) VALUES ({})",
-        query::COLUMNS.join(", "),
-        marks.join(", ")
-    )
-}
-
-fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
-    let json_map = |s: String| match serde_json::from_str(&s) {
-        Ok(serde_json::Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    };
-    Ok(Record {
-        id: r.get(0)?,
-        request_id: r.get(1)?,
-        trace_id: r.get(2)?,
-        span_id: r.get(3)?,
-        parent_span_id: r.get(4)?,
-        ts_ms: r.get(5)?,
-        end_ms: r.get(6)?,
-        operation: r.get(7)?,
-        caller: r.get(8)?,
-        route: r.get(9)?,
-        requested_model: r.get(10)?,
-        provider: r.get(11)?,
-        model: r.get(12)?,
-        stream: r.get::<_, i64>(13)? != 0,
-        status: u16::try_from(r.get::<_, i64>(14)?).unwrap_or(0),
-        outcome: r.get(15)?,
-        input_tokens: r.get(16)?,
-        output_tokens: r.get(17)?,
-        cached_tokens: r.get(18)?,
-        cache_write_tokens: r.get(19)?,
-        reasoning_tokens: r.get(20)?,
-        cost_usd: r.get(21)?,
-        latency_ms: r.get(22)?,
-        ttft_ms: r.get(23)?,
-        upstream_ms: r.get(24)?,
-        cache: r.get(25)?,
-        metadata: json_map(r.get(26)?),
-        attempts: serde_json::from_str(&r.get::<_, String>(27)?).unwrap_or_default(),
-        error: r.get(28)?,
-        request_body: r.get(29)?,
-        response_body: r.get(30)?,
-        own_request_id: r.get::<_, i64>(31)? != 0,
-        own_trace_id: r.get::<_, i64>(32)? != 0,
-    })
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
@@ -161,57 +111,28 @@ impl SqliteStore {
 
     pub async fn insert(&self, records: std::sync::Arc<Vec<Record>>) -> Result<(), StoreError> {
         Self::with(&self.write, move |c| {
+            let rows = records
+                .chunks(batch::ROW_RECORDS)
+                .map(batch::encode)
+                .collect::<Result<Vec<_>, _>>()?;
             let tx = c.transaction().map_err(err)?;
             {
-                // One prepared single-row statement, bound straight from the records: no SQL
-                // text or parameter copies per row.
-                let mut stmt = tx.prepare_cached(&insert_one()).map_err(err)?;
-                for r in records.iter() {
-                    let metadata = if r.metadata.is_empty() {
-                        std::borrow::Cow::Borrowed("{}")
-                    } else {
-                        std::borrow::Cow::Owned(
-                            serde_json::to_string(&r.metadata).unwrap_or_else(|_| "{}".into()),
-                        )
-                    };
-                    let attempts =
-                        serde_json::to_string(&r.attempts).unwrap_or_else(|_| "[]".into());
-                    stmt.execute(rusqlite::params![
-                        r.id,
-                        r.request_id,
-                        r.trace_id,
-                        r.span_id,
-                        r.parent_span_id,
-                        r.ts_ms,
-                        r.end_ms,
-                        r.operation,
-                        r.caller,
-                        r.route,
-                        r.requested_model,
-                        r.provider,
-                        r.model,
-                        r.stream,
-                        i64::from(r.status),
-                        r.outcome,
-                        r.input_tokens,
-                        r.output_tokens,
-                        r.cached_tokens,
-                        r.cache_write_tokens,
-                        r.reasoning_tokens,
-                        r.cost_usd,
-                        r.latency_ms,
-                        r.ttft_ms,
-                        r.upstream_ms,
-                        r.cache,
-                        metadata,
-                        attempts,
-                        r.error,
-                        r.request_body,
-                        r.response_body,
-                        r.own_request_id,
-                        r.own_trace_id,
-                    ])
+                let mut row = tx
+                    .prepare_cached(
+                        "INSERT INTO request_batches (min_id, max_id, n, records) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )
                     .map_err(err)?;
+                let mut key = tx
+                    .prepare_cached("INSERT INTO request_keys (key, seq) VALUES (?1, ?2)")
+                    .map_err(err)?;
+                for e in rows {
+                    row.execute(rusqlite::params![e.min_id, e.max_id, e.n, e.json])
+                        .map_err(err)?;
+                    let seq = tx.last_insert_rowid();
+                    for k in &e.keys {
+                        key.execute(rusqlite::params![k, seq]).map_err(err)?;
+                    }
                 }
             }
             tx.commit().map_err(err)
@@ -219,39 +140,22 @@ impl SqliteStore {
         .await
     }
 
-    pub async fn page(&self, sql: Sql) -> Result<Vec<Record>, StoreError> {
+    /// Runs `v` over the batches `q` selects, reading them one at a time.
+    pub async fn scan<V: Visit>(&self, q: BatchQuery, mut v: V) -> Result<V, StoreError> {
         Self::with(&self.read, move |c| {
-            let (text, values) = params(sql);
+            let (text, values) = params(q.sql(Dialect::Sqlite));
             let mut stmt = c.prepare(&text).map_err(err)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(values), record)
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(values))
                 .map_err(err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(err)
-        })
-        .await
-    }
-
-    pub async fn analytics_rows(&self, sql: Sql) -> Result<Vec<Row>, StoreError> {
-        Self::with(&self.read, move |c| {
-            let (text, values) = params(sql);
-            let mut stmt = c.prepare(&text).map_err(err)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(values), |r| {
-                    Ok(Row {
-                        ts_ms: r.get(0)?,
-                        key: r.get(1)?,
-                        status: u16::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-                        input_tokens: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
-                        output_tokens: r.get::<_, Option<i64>>(4)?.unwrap_or(0),
-                        cached_tokens: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
-                        cost_usd: r.get::<_, Option<f64>>(6)?.unwrap_or(0.0),
-                        latency_ms: r.get(7)?,
-                        ttft_ms: r.get(8)?,
-                        cache: r.get(9)?,
-                    })
-                })
-                .map_err(err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(err)
+            while let Some(row) = rows.next().map_err(err)? {
+                let max_id = row.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(err)?;
+                let records = row.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(err)?;
+                if !v.batch(max_id, records)? {
+                    break;
+                }
+            }
+            Ok(v)
         })
         .await
     }
@@ -294,16 +198,51 @@ impl SqliteStore {
     /// Deletes records and feedback older than `before_ms`; returns the records deleted.
     pub async fn delete_before(&self, before_ms: i64) -> Result<u64, StoreError> {
         Self::with(&self.write, move |c| {
-            // By the primary key's range: ids begin with their record's time.
-            let n = c
-                .execute(
-                    "DELETE FROM requests WHERE id < ?1",
-                    [query::record_id(before_ms, 0)],
+            // Ids begin with their record's time: whole batches go by their largest id, and the
+            // few that straddle the limit are written again without their older records.
+            let floor = query::record_id(before_ms, 0);
+            let tx = c.transaction().map_err(err)?;
+            let whole: i64 = tx
+                .query_row(
+                    "SELECT COALESCE(SUM(n), 0) FROM request_batches WHERE max_id < ?1",
+                    [&floor],
+                    |r| r.get(0),
                 )
                 .map_err(err)?;
-            c.execute("DELETE FROM feedback WHERE ts_ms < ?1", [before_ms])
+            tx.execute(
+                "DELETE FROM request_keys WHERE seq IN \
+                 (SELECT seq FROM request_batches WHERE max_id < ?1)",
+                [&floor],
+            )
+            .map_err(err)?;
+            tx.execute("DELETE FROM request_batches WHERE max_id < ?1", [&floor])
                 .map_err(err)?;
-            Ok(n as u64)
+            let straddling: Vec<(i64, String)> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT seq, records FROM request_batches \
+                         WHERE max_id >= ?1 AND min_id < ?1",
+                    )
+                    .map_err(err)?;
+                let rows = stmt
+                    .query_map([&floor], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(err)?;
+                rows.collect::<Result<_, _>>().map_err(err)?
+            };
+            let mut partial = 0;
+            for (seq, json) in straddling {
+                let t = batch::trim(&json, &floor)?;
+                partial += t.removed;
+                tx.execute(
+                    "UPDATE request_batches SET min_id = ?1, n = ?2, records = ?3 WHERE seq = ?4",
+                    rusqlite::params![t.min_id, t.n, t.json, seq],
+                )
+                .map_err(err)?;
+            }
+            tx.execute("DELETE FROM feedback WHERE ts_ms < ?1", [before_ms])
+                .map_err(err)?;
+            tx.commit().map_err(err)?;
+            Ok(whole as u64 + partial)
         })
         .await
     }

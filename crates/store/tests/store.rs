@@ -347,42 +347,53 @@ async fn sqlite_store() {
     let store = Store::sqlite(&path).await.unwrap();
     suite(&store).await;
     own_and_foreign_ids(&store).await;
-    // The id lookups use the indexes, not a scan of the table.
+    // An id lookup reads its key rows and the batches around an own id's time through their
+    // indexes, not a scan of the table.
     let c = rusqlite::Connection::open(&path).unwrap();
-    let mut sql = switchyard_store::query::Sql::default();
-    let filter = Filter {
-        trace_id: Some(record_id(1_700_000_100_000, 0x77)),
-        ..Filter::default()
+    let q = switchyard_store::batch::BatchQuery {
+        lookup: Some(switchyard_store::query::Lookup::new(&record_id(
+            1_700_000_100_000,
+            0x77,
+        ))),
+        newest_first: true,
+        ..Default::default()
     };
-    let clause = filter.where_clause(switchyard_store::query::Dialect::Sqlite, &mut sql);
-    let plan: Vec<String> = {
-        let mut stmt = c
-            .prepare(&format!(
-                "EXPLAIN QUERY PLAN SELECT id FROM requests{clause}"
-            ))
-            .unwrap();
-        let values: Vec<String> = sql
-            .params
-            .iter()
-            .map(|p| match p {
-                switchyard_store::query::Param::Text(Some(t)) => t.clone(),
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        stmt.query_map(rusqlite::params_from_iter(values), |r| {
+    let sql = q.sql(switchyard_store::query::Dialect::Sqlite);
+    let values: Vec<String> = sql
+        .params
+        .iter()
+        .map(|p| match p {
+            switchyard_store::query::Param::Text(Some(t)) => t.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let mut stmt = c
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", sql.text))
+        .unwrap();
+    let plan: Vec<String> = stmt
+        .query_map(rusqlite::params_from_iter(values), |r| {
             r.get::<_, String>(3)
         })
         .unwrap()
         .map(Result::unwrap)
-        .collect()
-    };
+        .collect();
     let text = plan.join(" | ");
-    assert!(text.contains("USING INDEX requests_trace"), "{text}");
     assert!(
-        text.contains("USING INDEX sqlite_autoindex_requests_1 (id>? AND id<?)"),
+        text.contains("USING INDEX request_keys_key (key=?)"),
         "{text}"
     );
-    assert!(!text.contains("SCAN requests"), "{text}");
+    assert!(text.contains("request_batches_max_id"), "{text}");
+    assert!(!text.contains("SCAN request_keys"), "{text}");
+    drop(stmt);
+    // The SQL view shows one row per record.
+    let viewed: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM requests WHERE provider = 'openai' AND status = 200",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(viewed >= 1, "{viewed}");
     drop(store);
     // Reopening runs no migration twice and keeps the data.
     assert_eq!(count(&Store::sqlite(&path).await.unwrap()).await, 8);
@@ -423,4 +434,102 @@ async fn bad_postgres_url_is_a_clear_error() {
         .err()
         .expect("nothing listens on port 1");
     assert!(e.0.starts_with("postgres:"), "{e}");
+}
+
+/// A row of 0001's one-row-per-record table: a record with own ids at 1_700_000_300_000 and one
+/// with a caller's request id a second later.
+const V1_ROWS: &str = "INSERT INTO requests VALUES \
+    ('018bcfe9fbe00000000000000000000a', '018bcfe9fbe00000000000000000000b', \
+     '018bcfe9fbe00000000000000000000c', '00000000000000aa', NULL, 1700000300000, 1700000300040, \
+     'chat.completions', 'alice', NULL, 'gpt-a', 'openai', 'gpt-a', TRUE, 200, 'ok', 10, 5, 0, \
+     0, 0, 0.5, 40.0, 3.0, 30.0, NULL, '{\"team\":\"x\"}', \
+     '[{\"provider\":\"openai\",\"model\":\"gpt-a\",\"status\":200,\"outcome\":\"ok\",\"latency_ms\":30.0}]', \
+     NULL, NULL, NULL, TRUE, TRUE), \
+    ('018bcfe9ffc80000000000000000000d', 'caller-req-v1', '0000000000000000000000000000beef', \
+     '00000000000000bb', NULL, 1700000301000, 1700000301040, 'messages', 'bob', NULL, \
+     'claude-b', 'anthropic', 'claude-b', FALSE, 503, 'error', NULL, NULL, NULL, NULL, NULL, \
+     NULL, 41.0, NULL, NULL, NULL, '{}', '[]', 'upstream said no', NULL, NULL, FALSE, FALSE)";
+
+/// After the move to batches (migration 2), 0001's rows read back whole, by filters and ids.
+async fn reads_rows_from_v1(store: &Store) {
+    let all = store.list(&Filter::default(), None, 10).await.unwrap().data;
+    let ids: Vec<&str> = all.iter().map(|r| r.request_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec!["caller-req-v1", "018bcfe9fbe00000000000000000000b"]
+    );
+    let first = &all[1];
+    assert!(first.stream);
+    assert_eq!(first.metadata["team"], "x");
+    assert_eq!(first.attempts[0].status, Some(200));
+    assert_eq!((first.cost_usd, first.ttft_ms), (Some(0.5), Some(3.0)));
+    assert_eq!(all[0].error.as_deref(), Some("upstream said no"));
+    assert_eq!(
+        store.get("caller-req-v1").await.unwrap().unwrap().status,
+        503
+    );
+    let by_trace = Filter {
+        trace_id: Some("0000000000000000000000000000beef".into()),
+        ..Filter::default()
+    };
+    assert_eq!(store.list(&by_trace, None, 10).await.unwrap().data.len(), 1);
+    assert_eq!(
+        store
+            .get("018bcfe9fbe00000000000000000000b")
+            .await
+            .unwrap()
+            .unwrap()
+            .caller
+            .as_deref(),
+        Some("alice")
+    );
+}
+
+#[tokio::test]
+async fn sqlite_rows_from_version_1_move_into_batches() {
+    let path = temp_db();
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(include_str!("../migrations/sqlite/0001_init.sql"))
+            .unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL); \
+             INSERT INTO schema_version VALUES (1);",
+        )
+        .unwrap();
+        c.execute_batch(V1_ROWS).unwrap();
+    }
+    let store = Store::sqlite(&path).await.unwrap();
+    reads_rows_from_v1(&store).await;
+    drop(store);
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+    }
+}
+
+#[tokio::test]
+async fn postgres_rows_from_version_1_move_into_batches() {
+    let (schema, url) = pg_schema().await;
+    {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+            .batch_execute(include_str!("../migrations/postgres/0001_init.sql"))
+            .await
+            .unwrap();
+        client
+            .batch_execute(
+                "CREATE TABLE schema_version (version BIGINT NOT NULL); \
+                 INSERT INTO schema_version VALUES (1);",
+            )
+            .await
+            .unwrap();
+        client.batch_execute(V1_ROWS).await.unwrap();
+    }
+    let store = Store::postgres(&url).await.unwrap();
+    reads_rows_from_v1(&store).await;
+    drop(store);
+    drop_schema(&schema).await;
 }

@@ -1,0 +1,146 @@
+//! What a read does with each batch it visits: collect the newest matching records for a page,
+//! or the measured fields for analytics. Both stores call these, so they answer alike.
+
+use crate::analytics::Row;
+use crate::batch::decode;
+use crate::query::{Filter, GroupBy};
+use crate::record::Record;
+use crate::StoreError;
+
+/// A reader of batches, visited in the order of their largest record id.
+pub trait Visit: Send + 'static {
+    /// One batch: its largest record id and its records' JSON. `false` ends the read.
+    fn batch(&mut self, max_id: &str, records: &str) -> Result<bool, StoreError>;
+}
+
+/// The `limit` newest records that `pick` accepts (batches visited newest first).
+pub struct Newest<P> {
+    pick: P,
+    limit: usize,
+    /// Newest first, at most `limit`.
+    pub found: Vec<Record>,
+}
+
+impl<P: Fn(&Record) -> bool + Send + 'static> Newest<P> {
+    pub fn new(pick: P, limit: usize) -> Self {
+        Newest {
+            pick,
+            limit,
+            found: Vec::new(),
+        }
+    }
+}
+
+impl<P: Fn(&Record) -> bool + Send + 'static> Visit for Newest<P> {
+    fn batch(&mut self, max_id: &str, records: &str) -> Result<bool, StoreError> {
+        // Later batches hold no id above their largest: once the page is full of newer ids,
+        // nothing left can enter it.
+        if self.found.len() >= self.limit
+            && self.found.last().is_some_and(|r| r.id.as_str() > max_id)
+        {
+            return Ok(false);
+        }
+        let before = self.found.len();
+        self.found
+            .extend(decode(records)?.into_iter().filter(|r| (self.pick)(r)));
+        if self.found.len() > before {
+            self.found.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+            self.found.truncate(self.limit);
+        }
+        Ok(true)
+    }
+}
+
+/// A page's pick: the filter, and ids below the cursor.
+pub fn page_pick(filter: Filter, before: Option<String>) -> impl Fn(&Record) -> bool + Send {
+    move |r| before.as_ref().is_none_or(|b| &r.id < b) && filter.matches(r)
+}
+
+/// The analytics fields of matching records, oldest batches first, up to `cap + 1` rows (one
+/// more tells that the range held more).
+pub struct Measures {
+    filter: Filter,
+    group: GroupBy,
+    cap: usize,
+    pub rows: Vec<Row>,
+}
+
+impl Measures {
+    pub fn new(filter: Filter, group: GroupBy, cap: usize) -> Self {
+        Measures {
+            filter,
+            group,
+            cap,
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl Visit for Measures {
+    fn batch(&mut self, _max_id: &str, records: &str) -> Result<bool, StoreError> {
+        for r in decode(records)? {
+            if !self.filter.matches(&r) {
+                continue;
+            }
+            self.rows.push(Row {
+                ts_ms: r.ts_ms,
+                key: self.group.key(&r),
+                status: r.status,
+                input_tokens: r.input_tokens.unwrap_or(0),
+                output_tokens: r.output_tokens.unwrap_or(0),
+                cached_tokens: r.cached_tokens.unwrap_or(0),
+                cost_usd: r.cost_usd.unwrap_or(0.0),
+                latency_ms: r.latency_ms,
+                ttft_ms: r.ttft_ms,
+                cache: r.cache,
+            });
+        }
+        Ok(self.rows.len() <= self.cap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::record_id;
+
+    fn batch(ids: &[i64]) -> String {
+        let records: Vec<Record> = ids
+            .iter()
+            .map(|&t| Record {
+                id: record_id(t, 0),
+                ts_ms: t,
+                status: 200,
+                ..Record::default()
+            })
+            .collect();
+        serde_json::to_string(&records).unwrap()
+    }
+
+    #[test]
+    fn newest_stops_once_no_later_batch_can_enter_the_page() {
+        let mut v = Newest::new(page_pick(Filter::default(), None), 2);
+        // Batches overlap: the second holds an id newer than the first's smallest.
+        assert!(v.batch(&record_id(9, 0), &batch(&[9, 3])).unwrap());
+        assert!(v.batch(&record_id(8, 0), &batch(&[8, 1])).unwrap());
+        let times: Vec<i64> = v.found.iter().map(|r| r.ts_ms).collect();
+        assert_eq!(times, vec![9, 8]);
+        assert!(!v.batch(&record_id(7, 0), &batch(&[7])).unwrap());
+    }
+
+    #[test]
+    fn a_page_after_a_cursor_takes_only_older_ids() {
+        let mut v = Newest::new(page_pick(Filter::default(), Some(record_id(8, 0))), 5);
+        v.batch(&record_id(9, 0), &batch(&[9, 8, 3])).unwrap();
+        let times: Vec<i64> = v.found.iter().map(|r| r.ts_ms).collect();
+        assert_eq!(times, vec![3]);
+    }
+
+    #[test]
+    fn measures_stop_past_the_cap() {
+        let mut m = Measures::new(Filter::default(), GroupBy::None, 2);
+        assert!(m.batch("", &batch(&[1, 2])).unwrap());
+        assert!(!m.batch("", &batch(&[3])).unwrap());
+        assert_eq!(m.rows.len(), 3);
+    }
+}
