@@ -36,6 +36,8 @@ YAML
     TOTAL[$mode-$n]=$(grep -h '^summary:' "$TMP/cg-$mode-$n.out"* | awk '{s+=$2} END {print s}')
   done
 done
+# KEEP=dir keeps the callgrind profiles (for callgrind_annotate).
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$TMP"/cg-* "$KEEP"/; fi
 off=$(( (${TOTAL[off-$N]} - ${TOTAL[off-0]}) / N ))
 on=$(( (${TOTAL[on-$N]} - ${TOTAL[on-0]}) / N ))
 commit=$(git rev-parse --short HEAD)

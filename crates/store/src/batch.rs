@@ -3,10 +3,303 @@
 //! keeps the log's cost per request small (a row costs the same to write whatever it holds).
 //! Ids that came from callers get a key row each, so lookups by them read only their batches;
 //! ids the gateway made begin with their time and are found through the batches' id ranges.
+//!
+//! Each record is itself a JSON array, its fields in `FIELDS` order (attempts too: provider,
+//! model, status, outcome, latency): without the field names a record is half the bytes, and
+//! bytes are what both the encoding and the store's writes cost. The `requests` view names them.
 
 use crate::query::{Dialect, Lookup, Param, Sql};
-use crate::record::Record;
+use crate::record::{Attempt, Record};
 use crate::StoreError;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A stored record's fields, in order (`Record`'s fields less the own-id flags).
+pub const FIELDS: [&str; 31] = [
+    "id",
+    "request_id",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "ts_ms",
+    "end_ms",
+    "operation",
+    "caller",
+    "route",
+    "requested_model",
+    "provider",
+    "model",
+    "stream",
+    "status",
+    "outcome",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "upstream_ms",
+    "cache",
+    "metadata",
+    "attempts",
+    "error",
+    "request_body",
+    "response_body",
+];
+
+/// JSON written by hand: the fields are known, so no names, no serializer state, and strings
+/// that need no escaping (nearly all) copied whole.
+struct Out(Vec<u8>);
+
+impl Out {
+    fn raw(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+    }
+
+    fn str(&mut self, s: &str) {
+        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.0.push(b'"');
+            self.raw(s.as_bytes());
+            self.0.push(b'"');
+        } else {
+            // Writing a str into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut self.0, s);
+        }
+    }
+
+    fn opt_str(&mut self, s: &Option<String>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.raw(b"null"),
+        }
+    }
+
+    fn int(&mut self, v: i64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut n = v.unsigned_abs();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if v < 0 {
+            self.0.push(b'-');
+        }
+        self.raw(&buf[i..]);
+    }
+
+    fn opt_int(&mut self, v: Option<i64>) {
+        match v {
+            Some(v) => self.int(v),
+            None => self.raw(b"null"),
+        }
+    }
+
+    /// A float that reads back as the same value; one that is not finite as 0.
+    fn float(&mut self, v: f64) {
+        let v = if v.is_finite() { v } else { 0.0 };
+        let _ = serde_json::to_writer(&mut self.0, &v);
+    }
+
+    fn opt_float(&mut self, v: Option<f64>) {
+        match v {
+            Some(v) => self.float(v),
+            None => self.raw(b"null"),
+        }
+    }
+
+    fn record(&mut self, r: &Record) {
+        self.0.push(b'[');
+        self.str(&r.id);
+        self.0.push(b',');
+        self.str(&r.request_id);
+        self.0.push(b',');
+        self.str(&r.trace_id);
+        self.0.push(b',');
+        self.str(&r.span_id);
+        self.0.push(b',');
+        self.opt_str(&r.parent_span_id);
+        self.0.push(b',');
+        self.int(r.ts_ms);
+        self.0.push(b',');
+        self.int(r.end_ms);
+        self.0.push(b',');
+        self.str(&r.operation);
+        for s in [
+            &r.caller,
+            &r.route,
+            &r.requested_model,
+            &r.provider,
+            &r.model,
+        ] {
+            self.0.push(b',');
+            self.opt_str(s);
+        }
+        self.raw(if r.stream { b",true," } else { b",false," });
+        self.int(i64::from(r.status));
+        self.0.push(b',');
+        self.str(&r.outcome);
+        for v in [
+            r.input_tokens,
+            r.output_tokens,
+            r.cached_tokens,
+            r.cache_write_tokens,
+            r.reasoning_tokens,
+        ] {
+            self.0.push(b',');
+            self.opt_int(v);
+        }
+        self.0.push(b',');
+        self.opt_float(r.cost_usd);
+        self.0.push(b',');
+        self.float(r.latency_ms);
+        self.0.push(b',');
+        self.opt_float(r.ttft_ms);
+        self.0.push(b',');
+        self.opt_float(r.upstream_ms);
+        self.0.push(b',');
+        self.opt_str(&r.cache);
+        self.0.push(b',');
+        if r.metadata.is_empty() {
+            self.raw(b"{}");
+        } else {
+            let _ = serde_json::to_writer(&mut self.0, &r.metadata);
+        }
+        self.raw(b",[");
+        for (i, a) in r.attempts.iter().enumerate() {
+            if i > 0 {
+                self.0.push(b',');
+            }
+            self.0.push(b'[');
+            self.str(&a.provider);
+            self.0.push(b',');
+            self.str(&a.model);
+            self.0.push(b',');
+            self.opt_int(a.status.map(i64::from));
+            self.0.push(b',');
+            self.str(&a.outcome);
+            self.0.push(b',');
+            self.float(a.latency_ms);
+            self.0.push(b']');
+        }
+        self.0.push(b']');
+        for s in [&r.error, &r.request_body, &r.response_body] {
+            self.0.push(b',');
+            self.opt_str(s);
+        }
+        self.0.push(b']');
+    }
+}
+
+/// `records` as stored: a JSON array of records, each an array in `FIELDS` order.
+pub fn to_json(records: &[Record]) -> Result<String, StoreError> {
+    let mut out = Out(Vec::with_capacity(512 * records.len()));
+    out.0.push(b'[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.0.push(b',');
+        }
+        out.record(r);
+    }
+    out.0.push(b']');
+    String::from_utf8(out.0).map_err(|e| StoreError(format!("encoding records: {e}")))
+}
+
+/// A stored record as read back (the tuple's order is `FIELDS`).
+#[derive(Deserialize)]
+#[allow(clippy::type_complexity)]
+struct Stored(
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    u16,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<f64>,
+    f64,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    Map<String, Value>,
+    Vec<StoredAttempt>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+#[derive(Deserialize)]
+struct StoredAttempt(String, String, Option<u16>, String, f64);
+
+impl From<Stored> for Record {
+    fn from(s: Stored) -> Record {
+        Record {
+            id: s.0,
+            request_id: s.1,
+            trace_id: s.2,
+            span_id: s.3,
+            parent_span_id: s.4,
+            ts_ms: s.5,
+            end_ms: s.6,
+            operation: s.7,
+            caller: s.8,
+            route: s.9,
+            requested_model: s.10,
+            provider: s.11,
+            model: s.12,
+            stream: s.13,
+            status: s.14,
+            outcome: s.15,
+            input_tokens: s.16,
+            output_tokens: s.17,
+            cached_tokens: s.18,
+            cache_write_tokens: s.19,
+            reasoning_tokens: s.20,
+            cost_usd: s.21,
+            latency_ms: s.22,
+            ttft_ms: s.23,
+            upstream_ms: s.24,
+            cache: s.25,
+            metadata: s.26,
+            attempts: s
+                .27
+                .into_iter()
+                .map(|a| Attempt {
+                    provider: a.0,
+                    model: a.1,
+                    status: a.2,
+                    outcome: a.3,
+                    latency_ms: a.4,
+                })
+                .collect(),
+            error: s.28,
+            request_body: s.29,
+            response_body: s.30,
+            own_request_id: false,
+            own_trace_id: false,
+        }
+    }
+}
 
 /// Most records one row holds: a lookup decodes whole rows, so they stay small.
 pub const ROW_RECORDS: usize = 256;
@@ -23,8 +316,7 @@ pub struct Encoded {
 }
 
 pub fn encode(records: &[Record]) -> Result<Encoded, StoreError> {
-    let json =
-        serde_json::to_string(records).map_err(|e| StoreError(format!("encoding records: {e}")))?;
+    let json = to_json(records)?;
     let min_id = records
         .iter()
         .map(|r| &r.id)
@@ -58,7 +350,9 @@ pub fn encode(records: &[Record]) -> Result<Encoded, StoreError> {
 }
 
 pub fn decode(json: &str) -> Result<Vec<Record>, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError(format!("decoding stored records: {e}")))
+    let stored: Vec<Stored> = serde_json::from_str(json)
+        .map_err(|e| StoreError(format!("decoding stored records: {e}")))?;
+    Ok(stored.into_iter().map(Record::from).collect())
 }
 
 /// A batch that straddles the retention limit, without its records from before it.
@@ -81,8 +375,7 @@ pub fn trim(json: &str, floor: &str) -> Result<Trimmed, StoreError> {
         .min()
         .cloned()
         .unwrap_or_default();
-    let json = serde_json::to_string(&records)
-        .map_err(|e| StoreError(format!("encoding records: {e}")))?;
+    let json = to_json(&records)?;
     Ok(Trimmed {
         min_id,
         n: records.len() as i64,
@@ -181,6 +474,80 @@ mod tests {
             r
         };
         assert_eq!(back, vec![strip(a), strip(b)]);
+    }
+
+    #[test]
+    fn every_field_reads_back_as_written() {
+        let mut meta = Map::new();
+        meta.insert(
+            "k\"ey".into(),
+            serde_json::json!({"nested": [1, true, null]}),
+        );
+        let full = Record {
+            id: record_id(1_700_000_000_123, 42),
+            request_id: "quote\" back\\slash \u{1} é ✓".into(),
+            trace_id: "t".into(),
+            span_id: "s".into(),
+            parent_span_id: Some("p".into()),
+            ts_ms: 1_700_000_000_123,
+            end_ms: -7,
+            operation: "messages".into(),
+            caller: Some("alice".into()),
+            route: Some("r".into()),
+            requested_model: Some("m".into()),
+            provider: Some("anthropic".into()),
+            model: Some("claude".into()),
+            stream: true,
+            status: 529,
+            outcome: "error".into(),
+            input_tokens: Some(i64::MAX),
+            output_tokens: Some(i64::MIN + 1),
+            cached_tokens: Some(0),
+            cache_write_tokens: None,
+            reasoning_tokens: Some(9),
+            cost_usd: Some(0.000_123_456_789),
+            latency_ms: 1.0 / 3.0,
+            ttft_ms: Some(1e-9),
+            upstream_ms: None,
+            cache: Some("hit".into()),
+            metadata: meta,
+            attempts: vec![
+                Attempt {
+                    provider: "a".into(),
+                    model: "b".into(),
+                    status: None,
+                    outcome: "timed out".into(),
+                    latency_ms: 2.5,
+                },
+                Attempt {
+                    provider: "c".into(),
+                    model: "d\n".into(),
+                    status: Some(200),
+                    outcome: "ok".into(),
+                    latency_ms: 1e300,
+                },
+            ],
+            error: Some("line\nbreak".into()),
+            request_body: Some("{\"x\":1}".into()),
+            response_body: None,
+            own_request_id: false,
+            own_trace_id: false,
+        };
+        let empty = Record::default();
+        let json = to_json(&[full.clone(), empty.clone()]).unwrap();
+        assert_eq!(decode(&json).unwrap(), vec![full, empty]);
+        // A latency that is not a number is stored as 0 rather than failing its batch.
+        let nan = Record {
+            latency_ms: f64::NAN,
+            ..Record::default()
+        };
+        assert_eq!(
+            decode(&to_json(&[nan]).unwrap()).unwrap()[0].latency_ms,
+            0.0
+        );
+        // Positional: one array per record, with `FIELDS.len()` fields.
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[0].as_array().map(Vec::len), Some(FIELDS.len()));
     }
 
     #[test]

@@ -114,7 +114,7 @@ mod tests {
                 ..Record::default()
             })
             .collect();
-        serde_json::to_string(&records).unwrap()
+        crate::batch::to_json(&records).unwrap()
     }
 
     #[test]

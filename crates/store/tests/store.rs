@@ -59,6 +59,7 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
         json!(if i % 2 == 0 { "search" } else { "chat" }),
     );
     metadata.insert("tier".into(), json!(i % 3));
+    metadata.insert("beta".into(), json!(i % 4 == 0));
     Record {
         id: record_id(1_700_000_000_000 + i * 1_000, 0xabc + i as u128),
         request_id: format!("req-{i}"),
@@ -201,6 +202,15 @@ async fn suite(store: &Store) {
         .await,
         vec!["req-8", "req-5", "req-2"]
     );
+    // So do booleans, alike in both stores.
+    assert_eq!(
+        list(Filter {
+            metadata: vec![("beta".into(), "true".into())],
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-8", "req-4", "req-0"]
+    );
     assert_eq!(
         list(Filter {
             trace_id: Some(all[6].trace_id.clone()),
@@ -245,6 +255,16 @@ async fn suite(store: &Store) {
             (Some("search".into()), Some(base + 5_000), 2),
         ]
     );
+    let by_beta = store
+        .analytics(&Filter::default(), &GroupBy::Metadata("beta".into()), 0)
+        .await
+        .unwrap();
+    let shape: Vec<(Option<&str>, u64)> = by_beta
+        .data
+        .iter()
+        .map(|b| (b.key.as_deref(), b.requests))
+        .collect();
+    assert_eq!(shape, vec![(Some("false"), 7), (Some("true"), 3)]);
 
     // Feedback by request id and by trace id.
     let mut meta = serde_json::Map::new();
@@ -331,6 +351,23 @@ async fn own_and_foreign_ids(store: &Store) {
     assert!(store.get(&record_id(ts, 0x99)).await.unwrap().is_none());
 }
 
+/// Records at openai with status 200 and not streamed, counted through the `requests` view.
+const VIEW_COUNT: &str =
+    "SELECT COUNT(*) FROM requests WHERE provider = 'openai' AND status = 200 \
+     AND NOT stream AND attempts -> 0 IS NOT NULL AND latency_ms > 0";
+
+/// The same count through the store's API.
+async fn openai_ok_no_stream(store: &Store) -> usize {
+    let f = Filter {
+        provider: Some("openai".into()),
+        status: Some(StatusFilter::Exact(200)),
+        ..Filter::default()
+    };
+    let all = store.list(&f, None, 1000).await.unwrap().data;
+    assert!(!all.is_empty());
+    all.iter().filter(|r| !r.stream).count()
+}
+
 /// How many records the store holds.
 async fn count(store: &Store) -> usize {
     store
@@ -385,15 +422,9 @@ async fn sqlite_store() {
     assert!(text.contains("request_batches_max_id"), "{text}");
     assert!(!text.contains("SCAN request_keys"), "{text}");
     drop(stmt);
-    // The SQL view shows one row per record.
-    let viewed: i64 = c
-        .query_row(
-            "SELECT COUNT(*) FROM requests WHERE provider = 'openai' AND status = 200",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(viewed >= 1, "{viewed}");
+    // The SQL view shows one row per record, with 0001's columns.
+    let viewed: i64 = c.query_row(VIEW_COUNT, [], |r| r.get(0)).unwrap();
+    assert_eq!(viewed as usize, openai_ok_no_stream(&store).await);
     drop(store);
     // Reopening runs no migration twice and keeps the data.
     assert_eq!(count(&Store::sqlite(&path).await.unwrap()).await, 8);
@@ -418,6 +449,14 @@ async fn postgres_store() {
         ..nul.clone()
     };
     store.insert(vec![nul.clone(), fine].into()).await.unwrap();
+    {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let viewed: i64 = client.query_one(VIEW_COUNT, &[]).await.unwrap().get(0);
+        assert_eq!(viewed as usize, openai_ok_no_stream(&store).await);
+    }
     let back = store.get(&nul.id).await.unwrap().unwrap();
     assert_eq!(back.requested_model.as_deref(), Some("bad\u{fffd}model"));
     assert_eq!(back.metadata["k"], "v\u{fffd}");

@@ -14,22 +14,21 @@ CREATE TABLE request_keys (
     seq BIGINT NOT NULL
 );
 CREATE INDEX request_keys_key ON request_keys (key);
--- Rows from 0001's one-row-per-record table, in batches of about a minute.
+-- Rows from 0001's one-row-per-record table, in batches of about a minute. Each record is a JSON
+-- array in the order of batch::FIELDS.
 INSERT INTO request_batches (min_id, max_id, n, records)
 SELECT MIN(id), MAX(id), COUNT(*), jsonb_agg(record ORDER BY id)
 FROM (
-    SELECT id, jsonb_build_object(
-        'id', id, 'request_id', request_id, 'trace_id', trace_id, 'span_id', span_id,
-        'parent_span_id', parent_span_id, 'ts_ms', ts_ms, 'end_ms', end_ms,
-        'operation', operation, 'caller', caller, 'route', route,
-        'requested_model', requested_model, 'provider', provider, 'model', model,
-        'stream', stream, 'status', status, 'outcome', outcome,
-        'input_tokens', input_tokens, 'output_tokens', output_tokens,
-        'cached_tokens', cached_tokens, 'cache_write_tokens', cache_write_tokens,
-        'reasoning_tokens', reasoning_tokens, 'cost_usd', cost_usd,
-        'latency_ms', latency_ms, 'ttft_ms', ttft_ms, 'upstream_ms', upstream_ms,
-        'cache', cache, 'metadata', metadata, 'attempts', attempts,
-        'error', error, 'request_body', request_body, 'response_body', response_body
+    SELECT id, jsonb_build_array(
+        id, request_id, trace_id, span_id, parent_span_id, ts_ms, end_ms, operation, caller,
+        route, requested_model, provider, model, stream, status, outcome, input_tokens,
+        output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
+        latency_ms, ttft_ms, upstream_ms, cache, metadata,
+        (SELECT COALESCE(jsonb_agg(jsonb_build_array(
+            a ->> 'provider', a ->> 'model', (a ->> 'status')::int, a ->> 'outcome',
+            (a ->> 'latency_ms')::double precision)), '[]'::jsonb)
+         FROM jsonb_array_elements(attempts) a),
+        error, request_body, response_body
     ) AS record
     FROM requests
 ) r
@@ -41,23 +40,38 @@ SELECT DISTINCT k, b.seq FROM (
     SELECT trace_id AS k, id FROM requests WHERE NOT own_trace_id
 ) r JOIN request_batches b ON left(r.id, 8) = left(b.min_id, 8);
 DROP TABLE requests;
--- One row per record, for reading the log with SQL.
+-- One row per record, with 0001's columns, for reading the log with SQL.
 CREATE VIEW requests AS
 SELECT
-    r ->> 'id' AS id,
-    r ->> 'request_id' AS request_id,
-    r ->> 'trace_id' AS trace_id,
-    (r ->> 'ts_ms')::bigint AS ts_ms,
-    r ->> 'operation' AS operation,
-    r ->> 'caller' AS caller,
-    r ->> 'provider' AS provider,
-    r ->> 'model' AS model,
-    (r ->> 'status')::int AS status,
-    r ->> 'outcome' AS outcome,
-    (r ->> 'input_tokens')::bigint AS input_tokens,
-    (r ->> 'output_tokens')::bigint AS output_tokens,
-    (r ->> 'cost_usd')::double precision AS cost_usd,
-    (r ->> 'latency_ms')::double precision AS latency_ms,
-    (r ->> 'ttft_ms')::double precision AS ttft_ms,
-    r AS record
+    r ->> 0 AS id,
+    r ->> 1 AS request_id,
+    r ->> 2 AS trace_id,
+    r ->> 3 AS span_id,
+    r ->> 4 AS parent_span_id,
+    (r ->> 5)::bigint AS ts_ms,
+    (r ->> 6)::bigint AS end_ms,
+    r ->> 7 AS operation,
+    r ->> 8 AS caller,
+    r ->> 9 AS route,
+    r ->> 10 AS requested_model,
+    r ->> 11 AS provider,
+    r ->> 12 AS model,
+    (r ->> 13)::boolean AS stream,
+    (r ->> 14)::int AS status,
+    r ->> 15 AS outcome,
+    (r ->> 16)::bigint AS input_tokens,
+    (r ->> 17)::bigint AS output_tokens,
+    (r ->> 18)::bigint AS cached_tokens,
+    (r ->> 19)::bigint AS cache_write_tokens,
+    (r ->> 20)::bigint AS reasoning_tokens,
+    (r ->> 21)::double precision AS cost_usd,
+    (r ->> 22)::double precision AS latency_ms,
+    (r ->> 23)::double precision AS ttft_ms,
+    (r ->> 24)::double precision AS upstream_ms,
+    r ->> 25 AS cache,
+    r -> 26 AS metadata,
+    r -> 27 AS attempts,
+    r ->> 28 AS error,
+    r ->> 29 AS request_body,
+    r ->> 30 AS response_body
 FROM request_batches b, jsonb_array_elements(b.records) r;

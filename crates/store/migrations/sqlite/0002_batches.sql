@@ -14,22 +14,22 @@ CREATE TABLE request_keys (
     seq INTEGER NOT NULL
 );
 CREATE INDEX request_keys_key ON request_keys (key);
--- Rows from 0001's one-row-per-record table, in batches of about a minute.
+-- Rows from 0001's one-row-per-record table, in batches of about a minute. Each record is a JSON
+-- array in the order of batch::FIELDS.
 INSERT INTO request_batches (min_id, max_id, n, records)
 SELECT MIN(id), MAX(id), COUNT(*), json_group_array(json(record))
 FROM (
-    SELECT id, json_object(
-        'id', id, 'request_id', request_id, 'trace_id', trace_id, 'span_id', span_id,
-        'parent_span_id', parent_span_id, 'ts_ms', ts_ms, 'end_ms', end_ms,
-        'operation', operation, 'caller', caller, 'route', route,
-        'requested_model', requested_model, 'provider', provider, 'model', model,
-        'stream', json(CASE WHEN stream THEN 'true' ELSE 'false' END), 'status', status,
-        'outcome', outcome, 'input_tokens', input_tokens, 'output_tokens', output_tokens,
-        'cached_tokens', cached_tokens, 'cache_write_tokens', cache_write_tokens,
-        'reasoning_tokens', reasoning_tokens, 'cost_usd', cost_usd,
-        'latency_ms', latency_ms, 'ttft_ms', ttft_ms, 'upstream_ms', upstream_ms,
-        'cache', cache, 'metadata', json(metadata), 'attempts', json(attempts),
-        'error', error, 'request_body', request_body, 'response_body', response_body
+    SELECT id, json_array(
+        id, request_id, trace_id, span_id, parent_span_id, ts_ms, end_ms, operation, caller,
+        route, requested_model, provider, model,
+        json(CASE WHEN stream THEN 'true' ELSE 'false' END), status, outcome, input_tokens,
+        output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
+        latency_ms, ttft_ms, upstream_ms, cache, json(metadata),
+        json((SELECT json_group_array(json_array(
+            a.value ->> '$.provider', a.value ->> '$.model', a.value ->> '$.status',
+            a.value ->> '$.outcome', a.value ->> '$.latency_ms'))
+         FROM json_each(requests.attempts) a)),
+        error, request_body, response_body
     ) AS record
     FROM requests ORDER BY id
 )
@@ -41,23 +41,38 @@ SELECT DISTINCT k, b.seq FROM (
     SELECT trace_id AS k, id FROM requests WHERE own_trace_id = 0
 ) r JOIN request_batches b ON substr(r.id, 1, 8) = substr(b.min_id, 1, 8);
 DROP TABLE requests;
--- One row per record, for reading the log with SQL.
+-- One row per record, with 0001's columns, for reading the log with SQL.
 CREATE VIEW requests AS
 SELECT
-    r.value ->> '$.id' AS id,
-    r.value ->> '$.request_id' AS request_id,
-    r.value ->> '$.trace_id' AS trace_id,
-    r.value ->> '$.ts_ms' AS ts_ms,
-    r.value ->> '$.operation' AS operation,
-    r.value ->> '$.caller' AS caller,
-    r.value ->> '$.provider' AS provider,
-    r.value ->> '$.model' AS model,
-    r.value ->> '$.status' AS status,
-    r.value ->> '$.outcome' AS outcome,
-    r.value ->> '$.input_tokens' AS input_tokens,
-    r.value ->> '$.output_tokens' AS output_tokens,
-    r.value ->> '$.cost_usd' AS cost_usd,
-    r.value ->> '$.latency_ms' AS latency_ms,
-    r.value ->> '$.ttft_ms' AS ttft_ms,
-    r.value AS record
+    r.value ->> '$[0]' AS id,
+    r.value ->> '$[1]' AS request_id,
+    r.value ->> '$[2]' AS trace_id,
+    r.value ->> '$[3]' AS span_id,
+    r.value ->> '$[4]' AS parent_span_id,
+    r.value ->> '$[5]' AS ts_ms,
+    r.value ->> '$[6]' AS end_ms,
+    r.value ->> '$[7]' AS operation,
+    r.value ->> '$[8]' AS caller,
+    r.value ->> '$[9]' AS route,
+    r.value ->> '$[10]' AS requested_model,
+    r.value ->> '$[11]' AS provider,
+    r.value ->> '$[12]' AS model,
+    r.value ->> '$[13]' AS stream,
+    r.value ->> '$[14]' AS status,
+    r.value ->> '$[15]' AS outcome,
+    r.value ->> '$[16]' AS input_tokens,
+    r.value ->> '$[17]' AS output_tokens,
+    r.value ->> '$[18]' AS cached_tokens,
+    r.value ->> '$[19]' AS cache_write_tokens,
+    r.value ->> '$[20]' AS reasoning_tokens,
+    r.value ->> '$[21]' AS cost_usd,
+    r.value ->> '$[22]' AS latency_ms,
+    r.value ->> '$[23]' AS ttft_ms,
+    r.value ->> '$[24]' AS upstream_ms,
+    r.value ->> '$[25]' AS cache,
+    r.value -> '$[26]' AS metadata,
+    r.value -> '$[27]' AS attempts,
+    r.value ->> '$[28]' AS error,
+    r.value ->> '$[29]' AS request_body,
+    r.value ->> '$[30]' AS response_body
 FROM request_batches b, json_each(b.records) r;
