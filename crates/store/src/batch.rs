@@ -49,6 +49,31 @@ pub const FIELDS: [&str; 31] = [
     "response_body",
 ];
 
+/// Whether `b` holds a byte JSON must escape: a control character, `"` or `\\`. Eight bytes at a
+/// time, since nearly every string checked needs nothing.
+fn needs_escape(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `v` is zero (or, for `less`, below n <= 128) where the result has its high bit.
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let less = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w);
+        if less(v, 0x20) | zero(v ^ (ONES * u64::from(b'"'))) | zero(v ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+}
+
 /// JSON written by hand: the fields are known, so no names, no serializer state, and strings
 /// that need no escaping (nearly all) copied whole.
 struct Out(Vec<u8>);
@@ -59,7 +84,7 @@ impl Out {
     }
 
     fn str(&mut self, s: &str) {
-        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        if !needs_escape(s.as_bytes()) {
             self.0.push(b'"');
             self.raw(s.as_bytes());
             self.0.push(b'"');
@@ -474,6 +499,24 @@ mod tests {
             r
         };
         assert_eq!(back, vec![strip(a), strip(b)]);
+    }
+
+    #[test]
+    fn escapes_are_found_in_any_position() {
+        let plain = "abcdefghijklmnopqrstuvwxyz0123456789 ~é✓".to_owned();
+        assert!(!needs_escape(plain.as_bytes()));
+        for bad in ['"', '\\', '\n', '\u{0}', '\u{1f}'] {
+            for at in 0..plain.len() {
+                if !plain.is_char_boundary(at) {
+                    continue;
+                }
+                let mut s = plain.clone();
+                s.insert(at, bad);
+                assert!(needs_escape(s.as_bytes()), "{s:?}");
+            }
+        }
+        // Bytes at or above 0x80 (UTF-8) and DEL need no escape.
+        assert!(!needs_escape("\u{7f}\u{80}ÿ\u{10ffff}".as_bytes()));
     }
 
     #[test]
