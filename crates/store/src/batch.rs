@@ -224,7 +224,7 @@ impl Out {
 
 /// `records` as stored: a JSON array of records, each an array in `FIELDS` order.
 pub fn to_json(records: &[Record]) -> Result<String, StoreError> {
-    let mut out = Out(Vec::with_capacity(512 * records.len()));
+    let mut out = Out(Vec::with_capacity(400 * records.len()));
     out.0.push(b'[');
     for (i, r) in records.iter().enumerate() {
         if i > 0 {

@@ -111,10 +111,6 @@ impl SqliteStore {
 
     pub async fn insert(&self, records: std::sync::Arc<Vec<Record>>) -> Result<(), StoreError> {
         Self::with(&self.write, move |c| {
-            let rows = records
-                .chunks(batch::ROW_RECORDS)
-                .map(batch::encode)
-                .collect::<Result<Vec<_>, _>>()?;
             let tx = c.transaction().map_err(err)?;
             {
                 let mut row = tx
@@ -126,7 +122,9 @@ impl SqliteStore {
                 let mut key = tx
                     .prepare_cached("INSERT INTO request_keys (key, seq) VALUES (?1, ?2)")
                     .map_err(err)?;
-                for e in rows {
+                // One row's JSON at a time, so a large batch never holds them all.
+                for chunk in records.chunks(batch::ROW_RECORDS) {
+                    let e = batch::encode(chunk)?;
                     row.execute(rusqlite::params![e.min_id, e.max_id, e.n, e.json])
                         .map_err(err)?;
                     let seq = tx.last_insert_rowid();
