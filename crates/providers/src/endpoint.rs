@@ -48,25 +48,24 @@ impl Endpoint {
         body: Bytes,
         stream: bool,
     ) -> Result<Request<Bytes>, http::Error> {
-        let mut b = Request::builder()
+        // Names and values set straight into the map: the builder's `header` would parse and
+        // copy each one again on every request.
+        const JSON: HeaderValue = HeaderValue::from_static("application/json");
+        const EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
+        let mut req = Request::builder()
             .method(Method::POST)
             .uri(format!("{}{}", self.base_url, path))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(
-                header::ACCEPT,
-                if stream {
-                    "text/event-stream"
-                } else {
-                    "application/json"
-                },
-            );
+            .body(body)?;
+        let h = req.headers_mut();
+        h.insert(header::CONTENT_TYPE, JSON);
+        h.insert(header::ACCEPT, if stream { EVENT_STREAM } else { JSON });
         if let (Some(name), Some(value)) = (auth_name(&self.auth), &self.auth_value) {
-            b = b.header(name, value.clone());
+            h.append(name, value.clone());
         }
         for (k, v) in &self.headers {
-            b = b.header(k, v);
+            h.append(k.clone(), v.clone());
         }
-        b.body(body)
+        Ok(req)
     }
 }
 

@@ -71,14 +71,14 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
 async fn request_id(mut req: Request, next: Next) -> Response {
     let given = req
         .headers()
-        .get("x-request-id")
+        .get(crate::headers::X_REQUEST_ID)
         .filter(|v| accept_request_id(v))
         .cloned();
     let own = given.is_none();
     let id = given.unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone(), own));
     let mut resp = next.run(req).await;
-    resp.headers_mut().insert("x-request-id", id);
+    resp.headers_mut().insert(crate::headers::X_REQUEST_ID, id);
     resp
 }
 
@@ -98,7 +98,7 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
         .get::<RequestId>()
         .map(|r| (r.0.clone(), r.1))
         .unwrap_or_else(|| (new_request_id(), true));
-    let trace = TraceContext::from_header(req.headers().get("traceparent"));
+    let trace = TraceContext::from_header(req.headers().get(crate::headers::TRACEPARENT));
     let mut ctx = RequestCtx::new(id, trace, op);
     ctx.own_request_id = own_id;
     // Records the request even if the caller goes away before the answer starts.

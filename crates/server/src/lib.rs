@@ -11,6 +11,7 @@ pub mod compare;
 pub mod context;
 pub mod error;
 pub mod feedback;
+pub mod headers;
 pub mod http;
 pub mod ids;
 pub mod images;

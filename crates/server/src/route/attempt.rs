@@ -139,13 +139,13 @@ async fn send(
     )
     .await?;
     let h = up_req.headers_mut();
-    h.insert("traceparent", ctx.trace.child_header(span_id));
+    h.insert(crate::headers::TRACEPARENT, ctx.trace.child_header(span_id));
     for name in switchyard_providers::registry::forwarded_headers(upstream.kind) {
         if let Some(v) = inc.headers.get(*name) {
             h.insert(*name, v.clone());
         }
     }
-    h.insert("x-request-id", ctx.request_id.clone());
+    h.insert(crate::headers::X_REQUEST_ID, ctx.request_id.clone());
     upstream.authorize(&mut up_req).await?;
     let t = &ov.timeouts;
     let timeouts = Timeouts {
@@ -179,12 +179,15 @@ async fn send(
         metering,
     )
     .await?;
-    out.headers_mut()
-        .insert("x-switchyard-provider", upstream.name_header.clone());
+    out.headers_mut().insert(
+        crate::headers::X_SWITCHYARD_PROVIDER,
+        upstream.name_header.clone(),
+    );
     if !dropped.is_empty() {
         // Dropping is configured, never silent: the caller can see what the provider did not get.
         if let Ok(v) = HeaderValue::from_str(&dropped.join(",")) {
-            out.headers_mut().insert("x-switchyard-dropped-params", v);
+            out.headers_mut()
+                .insert(crate::headers::X_SWITCHYARD_DROPPED_PARAMS, v);
         }
         tracing::debug!(provider = %upstream.name, dropped = ?dropped, "request fields dropped");
     }

@@ -305,9 +305,12 @@ pub async fn run(
             key.extend_from_slice(model.as_bytes());
             let h = out.headers_mut();
             if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(key)) {
-                h.insert("x-switchyard-target", v);
+                h.insert(crate::headers::X_SWITCHYARD_TARGET, v);
             }
-            h.insert("x-switchyard-attempts", HeaderValue::from_static("1"));
+            h.insert(
+                crate::headers::X_SWITCHYARD_ATTEMPTS,
+                HeaderValue::from_static("1"),
+            );
             Ok(out)
         }
         Plan::Tree(tree) => {
@@ -343,9 +346,12 @@ pub async fn run(
 fn set_headers(out: &mut Response, key: &str, attempts: u32) {
     let h = out.headers_mut();
     if let Ok(v) = HeaderValue::from_str(key) {
-        h.insert("x-switchyard-target", v);
+        h.insert(crate::headers::X_SWITCHYARD_TARGET, v);
     }
-    h.insert("x-switchyard-attempts", HeaderValue::from(attempts));
+    h.insert(
+        crate::headers::X_SWITCHYARD_ATTEMPTS,
+        HeaderValue::from(attempts),
+    );
 }
 
 impl<'a> Exec<'a> {
