@@ -420,7 +420,9 @@ pub struct BatchQuery {
 }
 
 impl BatchQuery {
-    /// `SELECT max_id, records FROM request_batches ...` (records as text).
+    /// `SELECT max_id, records FROM request_batches ...`. PostgreSQL sends `records` as jsonb,
+    /// converted to text only for the rows read: a cast in the query would convert every row
+    /// before a sort.
     pub fn sql(&self, d: Dialect) -> Sql {
         let mut sql = Sql::default();
         let mut parts: Vec<String> = Vec::new();
@@ -448,14 +450,9 @@ impl BatchQuery {
         } else {
             format!(" WHERE {}", parts.join(" AND "))
         };
-        let records = match d {
-            Dialect::Sqlite => "records",
-            Dialect::Postgres => "records::text",
-        };
         let order = if self.newest_first { "DESC" } else { "ASC" };
-        sql.text = format!(
-            "SELECT max_id, {records} FROM request_batches{clause} ORDER BY max_id {order}, seq {order}"
-        );
+        sql.text =
+            format!("SELECT max_id, records FROM request_batches{clause} ORDER BY max_id {order}");
         sql
     }
 }
@@ -604,11 +601,11 @@ mod tests {
         let sql = q.sql(Dialect::Postgres);
         assert_eq!(
             sql.text,
-            "SELECT max_id, records::text FROM request_batches WHERE max_id >= $1 AND \
+            "SELECT max_id, records FROM request_batches WHERE max_id >= $1 AND \
              (seq IN (SELECT seq FROM request_keys WHERE key = $2) OR (max_id >= $3 AND \
-             min_id < $4)) ORDER BY max_id DESC, seq DESC"
+             min_id < $4)) ORDER BY max_id DESC"
         );
-        assert_eq!(sql.params[2], Param::Text(Some(record_id(40_000, 0))));
+        assert_eq!(sql.params[2], Param::Text(Some(record_id(49_000, 0))));
         let caller = BatchQuery {
             lookup: Some(Lookup::new("req-1")),
             ..BatchQuery::default()

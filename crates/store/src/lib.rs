@@ -121,16 +121,32 @@ impl Store {
 
     /// The record with this id, or else the newest with this request id.
     pub async fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        // A record id is found first in the few batches whose id range holds it exactly
+        // (`id + "0"` is the least string above every 32-digit id up to `id`).
+        if query::Cursor::decode(id).is_some() {
+            let q = BatchQuery {
+                lo: Some(id.to_owned()),
+                hi: Some(format!("{id}0")),
+                newest_first: true,
+                ..BatchQuery::default()
+            };
+            let want = id.to_owned();
+            let found = self
+                .scan(q, Newest::new(move |r: &Record| r.id == want, 1))
+                .await?
+                .found;
+            if let Some(r) = found.into_iter().next() {
+                return Ok(Some(r));
+            }
+        }
         let q = BatchQuery {
             lookup: Some(Lookup::new(id)),
             newest_first: true,
             ..BatchQuery::default()
         };
         let want = id.to_owned();
-        let pick = move |r: &Record| r.id == want || r.request_id == want;
-        let found = self.scan(q, Newest::new(pick, usize::MAX)).await?.found;
-        let exact = found.iter().position(|r| r.id == id).unwrap_or(0);
-        Ok(found.into_iter().nth(exact))
+        let pick = move |r: &Record| r.request_id == want;
+        Ok(self.scan(q, Newest::new(pick, 1)).await?.found.pop())
     }
 
     /// Aggregates over the records matching `filter`.

@@ -7,7 +7,7 @@ use crate::record::{Feedback, Record};
 use crate::scan::Visit;
 use crate::StoreError;
 use tokio::sync::Mutex;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls};
 
 /// Numbered migrations, run in order inside one transaction each.
@@ -40,6 +40,29 @@ async fn connect(url: &str) -> Result<Client, StoreError> {
 }
 
 type Boxed = Box<dyn ToSql + Sync + Send>;
+
+/// A jsonb (or json or text) column read as its JSON text, without a copy: binary jsonb is a
+/// version byte (1) and the text.
+struct JsonText<'a>(&'a str);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for JsonText<'a> {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let text = if *ty == Type::JSONB {
+            raw.strip_prefix(&[1])
+                .ok_or("jsonb in an unknown binary version")?
+        } else {
+            raw
+        };
+        Ok(JsonText(std::str::from_utf8(text)?))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        [Type::JSONB, Type::JSON, Type::TEXT].contains(ty)
+    }
+}
 
 /// PostgreSQL refuses NUL in text and `\u0000` in jsonb, and one such value would fail its whole
 /// batch: a caller's stray NUL becomes U+FFFD instead.
@@ -166,7 +189,7 @@ impl PostgresStore {
             let seq: i64 = tx
                 .query_one(
                     "INSERT INTO request_batches (min_id, max_id, n, records) \
-                     VALUES ($1, $2, $3, $4::text::jsonb) RETURNING seq",
+                     VALUES ($1, $2, $3, $4::text::json) RETURNING seq",
                     &[&e.min_id, &e.max_id, &(e.n as i32), &json],
                 )
                 .await
@@ -197,15 +220,18 @@ impl PostgresStore {
         let tx = c.transaction().await.map_err(err)?;
         let (text, values) = params(q.sql(Dialect::Postgres));
         let portal = tx.bind(text.as_str(), &refs(&values)).await.map_err(err)?;
+        // A page usually needs one or two batches: fetch few at first, more as the read goes on.
+        let mut fetch = 2;
         loop {
-            let rows = tx.query_portal(&portal, 16).await.map_err(err)?;
+            let rows = tx.query_portal(&portal, fetch).await.map_err(err)?;
+            fetch = (fetch * 2).min(64);
             if rows.is_empty() {
                 return Ok(v);
             }
             for row in rows {
                 let max_id: &str = row.try_get(0).map_err(err)?;
-                let records: &str = row.try_get(1).map_err(err)?;
-                if !v.batch(max_id, records)? {
+                let records: JsonText<'_> = row.try_get(1).map_err(err)?;
+                if !v.batch(max_id, records.0)? {
                     return Ok(v);
                 }
             }
@@ -278,7 +304,7 @@ impl PostgresStore {
             let t = batch::trim(row.try_get(1).map_err(err)?, &floor)?;
             partial += t.removed;
             tx.execute(
-                "UPDATE request_batches SET min_id = $1, n = $2, records = $3::text::jsonb \
+                "UPDATE request_batches SET min_id = $1, n = $2, records = $3::text::json \
                  WHERE seq = $4",
                 &[&t.min_id, &(t.n as i32), &t.json, &seq],
             )

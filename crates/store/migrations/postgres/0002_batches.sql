@@ -5,9 +5,10 @@ CREATE TABLE request_batches (
     min_id TEXT COLLATE "C" NOT NULL,
     max_id TEXT COLLATE "C" NOT NULL,
     n INTEGER NOT NULL,
-    records JSONB NOT NULL
+    -- json, not jsonb: stored and sent back as written, with no conversion either way.
+    records JSON NOT NULL
 );
-CREATE INDEX request_batches_max_id ON request_batches (max_id);
+CREATE INDEX request_batches_max_id ON request_batches (max_id, min_id);
 -- Request and trace ids that came from callers, and the batch that holds each.
 CREATE TABLE request_keys (
     key TEXT NOT NULL,
@@ -17,7 +18,7 @@ CREATE INDEX request_keys_key ON request_keys (key);
 -- Rows from 0001's one-row-per-record table, in batches of about a minute. Each record is a JSON
 -- array in the order of batch::FIELDS.
 INSERT INTO request_batches (min_id, max_id, n, records)
-SELECT MIN(id), MAX(id), COUNT(*), jsonb_agg(record ORDER BY id)
+SELECT MIN(id), MAX(id), COUNT(*), jsonb_agg(record ORDER BY id)::json
 FROM (
     SELECT id, jsonb_build_array(
         id, request_id, trace_id, span_id, parent_span_id, ts_ms, end_ms, operation, caller,
@@ -74,4 +75,4 @@ SELECT
     r ->> 28 AS error,
     r ->> 29 AS request_body,
     r ->> 30 AS response_body
-FROM request_batches b, jsonb_array_elements(b.records) r;
+FROM request_batches b, json_array_elements(b.records) r;

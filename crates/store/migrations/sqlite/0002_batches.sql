@@ -7,7 +7,7 @@ CREATE TABLE request_batches (
     n INTEGER NOT NULL,
     records TEXT NOT NULL
 );
-CREATE INDEX request_batches_max_id ON request_batches (max_id);
+CREATE INDEX request_batches_max_id ON request_batches (max_id, min_id);
 -- Request and trace ids that came from callers, and the batch that holds each.
 CREATE TABLE request_keys (
     key TEXT NOT NULL,
