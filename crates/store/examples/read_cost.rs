@@ -13,7 +13,7 @@ fn record(k: usize, now: i64) -> Record {
     let ts = now + k as i64 / 20;
     let model = ["gpt-6-sol", "claude-opus-5", "gemini-4-pro"][k % 3];
     // One request in 1,000 brings its own request id, as a traced caller would.
-    let caller_id = k % 1_000 == 0;
+    let caller_id = k.is_multiple_of(1_000);
     Record {
         id: switchyard_store::record_id(ts, k as u128 * 7919),
         request_id: if caller_id {
@@ -30,7 +30,7 @@ fn record(k: usize, now: i64) -> Record {
         requested_model: Some(model.into()),
         provider: Some("openai".into()),
         model: Some(model.into()),
-        status: if k % 500 == 0 { 503 } else { 200 },
+        status: if k.is_multiple_of(500) { 503 } else { 200 },
         outcome: "ok".into(),
         input_tokens: Some(30),
         output_tokens: Some(7),
