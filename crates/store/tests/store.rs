@@ -303,8 +303,8 @@ async fn suite(store: &Store) {
     assert_eq!(list(Filter::default()).await.len(), 6);
 }
 
-/// Ids the gateway made are found through the primary key's time range, ids from callers
-/// through the partial indexes; both by filter and by `get`.
+/// Ids the gateway made are found through the batches around their time, ids from callers
+/// through their key rows; both by filter and by `get`.
 async fn own_and_foreign_ids(store: &Store) {
     let ts = 1_700_000_100_000;
     let own_trace = record_id(ts, 0x77);
