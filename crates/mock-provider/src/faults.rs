@@ -17,6 +17,10 @@ pub struct Fault {
     pub latency_ms: Option<u64>,
     /// Delay before the first stream chunk (after headers).
     pub first_chunk_delay_ms: Option<u64>,
+    /// Send an SSE comment (`: keep-alive`) before the first chunk's delay, as providers and
+    /// proxies do while a model thinks.
+    #[serde(default)]
+    pub keepalive: bool,
     /// Delay between stream chunks.
     pub chunk_delay_ms: Option<u64>,
     /// Number of content chunks in a stream (the text is split to fit). Default: one per word.

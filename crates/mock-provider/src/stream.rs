@@ -30,6 +30,8 @@ struct Cursor {
     guard: Guard,
     events: std::vec::IntoIter<Bytes>,
     sent: usize,
+    /// The keep-alive comment went out.
+    kept_alive: bool,
     fault: Fault,
 }
 
@@ -64,6 +66,7 @@ pub(crate) fn frames_response(
         },
         events: events.into_iter(),
         sent: 0,
+        kept_alive: false,
         fault,
     };
     let stream = futures_util::stream::unfold(cursor, |mut c| async move {
@@ -72,6 +75,10 @@ pub(crate) fn frames_response(
             // meant to happen mid-stream, after the caller has seen data.
             tokio::time::sleep(Duration::from_millis(30)).await;
             return Some((Err(std::io::Error::other("mock: broken stream")), c));
+        }
+        if c.fault.keepalive && !c.kept_alive {
+            c.kept_alive = true;
+            return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), c));
         }
         let delay = if c.sent == 0 {
             c.fault.first_chunk_delay_ms

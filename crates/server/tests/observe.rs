@@ -175,6 +175,28 @@ async fn streams_get_usage_ttft_and_the_caller_only_gets_what_it_asked_for() {
     }
 }
 
+/// A keep-alive comment before the first chunk is relayed but is not the first token: the time
+/// to first token waits for the first event with data.
+#[tokio::test]
+async fn a_keep_alive_comment_is_not_the_first_token() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let (s, _, b) = h
+        .chat(r#"{"model":"openai/gpt-6-sol","stream":true,"messages":[{"role":"user","content":"hi"}],"mock":{"keepalive":true,"first_chunk_delay_ms":300}}"#)
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        String::from_utf8_lossy(&b).starts_with(": keep-alive\n\n"),
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    let r = &records(&h, "", 1).await[0];
+    let ttft = r["ttft_ms"].as_f64().unwrap();
+    assert!(
+        ttft >= 300.0,
+        "the comment came at once, the first token after 300 ms: {r}"
+    );
+}
+
 #[tokio::test]
 async fn translated_requests_count_cache_reads_and_writes() {
     let h = start_with(&yaml(""), axum::Router::new()).await;
