@@ -875,3 +875,31 @@ async fn retention_deletes_old_records_at_start() {
         "the 10-day-old record goes, the 3-day-old one stays"
     );
 }
+
+/// A handler that panics while its request is unanswered is recorded as the 500 the caller gets,
+/// not as a caller who went away.
+#[tokio::test]
+async fn a_panic_is_recorded_as_a_500_not_a_closed_connection() {
+    use axum::extract::State;
+    use std::sync::Arc;
+    use switchyard::context::RequestCtx;
+    use switchyard::observe::finish::Unfinished;
+    use switchyard::state::AppState;
+    async fn panics(State(state): State<Arc<AppState>>) -> &'static str {
+        let ctx = RequestCtx::new(
+            axum::http::HeaderValue::from_static("panicking-request"),
+            switchyard::ids::TraceContext::from_header(None),
+            switchyard_providers::Operation::ChatCompletions,
+        );
+        let _guard = Unfinished::new(&state, ctx);
+        panic!("a bug in a handler");
+    }
+    let extra = axum::Router::new().route("/v1/test-panic", axum::routing::post(panics));
+    let h = start_with(&yaml(""), extra).await;
+    let (s, _, _) = h.post("/v1/test-panic", "{}").await;
+    assert_eq!(s, 500);
+    let r = &records(&h, "request_id=panicking-request", 1).await[0];
+    assert_eq!(r["status"], 500, "{r}");
+    assert_eq!(r["outcome"], "error", "{r}");
+    assert!(r["error"].as_str().unwrap().contains("panic"), "{r}");
+}

@@ -62,7 +62,7 @@ pub fn track(
 
 /// A request that has no answer yet. Dropped before `answered` (the caller went away while
 /// the gateway was still waiting on a provider), it records the request as `client_closed` with
-/// status 499, as proxies log it.
+/// status 499, as proxies log it; dropped by a panic, as an `error` with status 500.
 pub struct Unfinished {
     state: Arc<AppState>,
     ctx: RequestCtx,
@@ -97,14 +97,23 @@ impl Drop for Unfinished {
         }
         let op = self.ctx.op;
         let ctx = std::mem::replace(&mut self.ctx, RequestCtx::placeholder(op));
+        // Dropped while unwinding: the handler panicked, and the caller gets a 500
+        // (`http::panic_response`), not a closed connection.
+        let (status, error, how) = if std::thread::panicking() {
+            let e = "the gateway failed while handling the request (a panic; see its log)";
+            (500, e, End::Complete)
+        } else {
+            let e = "the caller closed the connection before the answer started";
+            (499, e, End::ClientClosed)
+        };
         let pending = Pending {
             state: self.state.clone(),
             ctx,
-            status: 499,
-            error: Some("the caller closed the connection before the answer started".into()),
+            status,
+            error: Some(error.into()),
             captured: None,
         };
-        pending.finish(End::ClientClosed);
+        pending.finish(how);
     }
 }
 
