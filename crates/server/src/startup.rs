@@ -141,9 +141,11 @@ impl Server {
         let _ = self.closing.send(true);
         let flush = futures_util::future::join_all(self.background);
         if tokio::time::timeout(FLUSH_DEADLINE, flush).await.is_err() {
+            // The log's writer or the span exporter (or both) is still busy.
             tracing::warn!(
-                queued = self.state.log.depth(),
-                "request log not flushed within {FLUSH_DEADLINE:?}; queued records are lost"
+                queued_records = self.state.log.depth(),
+                "request log and span export not finished within {FLUSH_DEADLINE:?}; \
+                 what is still queued is lost"
             );
         }
         finished
