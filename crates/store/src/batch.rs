@@ -374,6 +374,13 @@ pub fn encode(records: &[Record]) -> Result<Encoded, StoreError> {
     })
 }
 
+/// One stored record (an element of a batch's array).
+pub fn decode_one(json: &str) -> Result<Record, StoreError> {
+    serde_json::from_str::<Stored>(json)
+        .map(Record::from)
+        .map_err(|e| StoreError(format!("decoding a stored record: {e}")))
+}
+
 pub fn decode(json: &str) -> Result<Vec<Record>, StoreError> {
     let stored: Vec<Stored> = serde_json::from_str(json)
         .map_err(|e| StoreError(format!("decoding stored records: {e}")))?;

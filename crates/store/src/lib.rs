@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod batch;
+pub mod fields;
 mod postgres;
 pub mod query;
 pub mod record;
@@ -15,6 +16,7 @@ pub use query::{record_id, Cursor, Filter, GroupBy, Page, StatusFilter};
 pub use record::{Attempt, Feedback, Record};
 
 use batch::BatchQuery;
+use fields::{Fields, Light};
 use query::Lookup;
 use scan::{Measures, Newest, Visit};
 use std::path::Path;
@@ -107,7 +109,7 @@ impl Store {
             newest_first: true,
         };
         // One more than asked tells whether another page follows.
-        let pick = scan::page_pick(filter.clone(), before);
+        let pick = scan::page_pick(filter, before);
         let mut data = self.scan(q, Newest::new(pick, limit + 1)).await?.found;
         let more = data.len() > limit;
         data.truncate(limit);
@@ -132,7 +134,7 @@ impl Store {
             };
             let want = id.to_owned();
             let found = self
-                .scan(q, Newest::new(move |r: &Record| r.id == want, 1))
+                .scan(q, Newest::new(move |r: &Light| r.id() == want, 1))
                 .await?
                 .found;
             if let Some(r) = found.into_iter().next() {
@@ -145,7 +147,7 @@ impl Store {
             ..BatchQuery::default()
         };
         let want = id.to_owned();
-        let pick = move |r: &Record| r.request_id == want;
+        let pick = move |r: &Light| r.request_id() == want;
         Ok(self.scan(q, Newest::new(pick, 1)).await?.found.pop())
     }
 
@@ -163,7 +165,7 @@ impl Store {
             lookup: filter.lookup(),
             newest_first: false,
         };
-        let v = Measures::new(filter.clone(), group.clone(), ANALYTICS_ROW_CAP);
+        let v = Measures::new(filter, group.clone(), ANALYTICS_ROW_CAP);
         let mut rows = self.scan(q, v).await?.rows;
         rows.sort_by_key(|r| r.ts_ms);
         let truncated = rows.len() > ANALYTICS_ROW_CAP;

@@ -1,6 +1,7 @@
 //! Filters, groups and pages over the request log, applied in Rust to the records both stores
 //! hand back (so they cannot answer differently), and the little SQL both share.
 
+use crate::fields::Fields;
 use crate::record::Record;
 use serde::Serialize;
 use serde_json::Value;
@@ -161,31 +162,51 @@ impl Filter {
             .map(Lookup::new)
     }
 
-    /// Whether `r` passes every field of the filter.
-    pub fn matches(&self, r: &Record) -> bool {
+    /// The filter ready to test records, its id range made once.
+    pub fn matcher(&self) -> Matcher {
         let (lo, hi) = self.id_range();
-        let eq = |want: &Option<String>, have: &Option<String>| {
-            want.as_ref().is_none_or(|w| have.as_ref() == Some(w))
+        Matcher {
+            filter: self.clone(),
+            lo,
+            hi,
+        }
+    }
+}
+
+/// A filter ready to test records (`Filter::matcher`).
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    filter: Filter,
+    lo: Option<String>,
+    hi: Option<String>,
+}
+
+impl Matcher {
+    /// Whether `r` passes every field of the filter.
+    pub fn matches<R: Fields>(&self, r: &R) -> bool {
+        let f = &self.filter;
+        let eq = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref().is_none_or(|w| have == Some(w))
         };
-        lo.is_none_or(|lo| r.id >= lo)
-            && hi.is_none_or(|hi| r.id < hi)
-            && self.model.as_ref().is_none_or(|m| {
-                r.model.as_ref() == Some(m) || r.requested_model.as_ref() == Some(m)
-            })
-            && eq(&self.provider, &r.provider)
-            && eq(&self.caller, &r.caller)
-            && self.trace_id.as_ref().is_none_or(|t| &r.trace_id == t)
-            && self.request_id.as_ref().is_none_or(|t| &r.request_id == t)
-            && self.operation.as_ref().is_none_or(|o| &r.operation == o)
-            && match self.status {
-                Some(StatusFilter::Exact(s)) => r.status == s,
-                Some(StatusFilter::Class(c)) => r.status / 100 == c,
+        let id = r.id();
+        self.lo.as_deref().is_none_or(|lo| id >= lo)
+            && self.hi.as_deref().is_none_or(|hi| id < hi)
+            && f.model
+                .as_deref()
+                .is_none_or(|m| r.model() == Some(m) || r.requested_model() == Some(m))
+            && eq(&f.provider, r.provider())
+            && eq(&f.caller, r.caller())
+            && f.trace_id.as_deref().is_none_or(|t| r.trace_id() == t)
+            && f.request_id.as_deref().is_none_or(|t| r.request_id() == t)
+            && f.operation.as_deref().is_none_or(|o| r.operation() == o)
+            && match f.status {
+                Some(StatusFilter::Exact(s)) => r.status() == s,
+                Some(StatusFilter::Class(c)) => r.status() / 100 == c,
                 None => true,
             }
-            && self
-                .metadata
+            && f.metadata
                 .iter()
-                .all(|(k, v)| r.metadata.get(k).and_then(metadata_text).as_ref() == Some(v))
+                .all(|(k, v)| r.metadata_text(k).as_ref() == Some(v))
     }
 }
 
@@ -308,14 +329,14 @@ impl std::str::FromStr for GroupBy {
 
 impl GroupBy {
     /// The group `r` falls in.
-    pub fn key(&self, r: &Record) -> Option<String> {
+    pub fn key<R: Fields>(&self, r: &R) -> Option<String> {
         match self {
             GroupBy::None => None,
-            GroupBy::Model => r.model.clone().or_else(|| r.requested_model.clone()),
-            GroupBy::Provider => r.provider.clone(),
-            GroupBy::Caller => r.caller.clone(),
-            GroupBy::Operation => Some(r.operation.clone()),
-            GroupBy::Metadata(k) => r.metadata.get(k).and_then(metadata_text),
+            GroupBy::Model => r.model().or(r.requested_model()).map(str::to_owned),
+            GroupBy::Provider => r.provider().map(str::to_owned),
+            GroupBy::Caller => r.caller().map(str::to_owned),
+            GroupBy::Operation => Some(r.operation().to_owned()),
+            GroupBy::Metadata(k) => r.metadata_text(k),
         }
     }
 }

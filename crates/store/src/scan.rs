@@ -2,10 +2,12 @@
 //! or the measured fields for analytics. Both stores call these, so they answer alike.
 
 use crate::analytics::Row;
-use crate::batch::decode;
-use crate::query::{Filter, GroupBy};
+use crate::batch::decode_one;
+use crate::fields::{Fields, Light};
+use crate::query::{Filter, GroupBy, Matcher};
 use crate::record::Record;
 use crate::StoreError;
+use serde_json::value::RawValue;
 
 /// A reader of batches, visited in the order of their largest record id.
 pub trait Visit: Send + 'static {
@@ -13,7 +15,12 @@ pub trait Visit: Send + 'static {
     fn batch(&mut self, max_id: &str, records: &str) -> Result<bool, StoreError>;
 }
 
-/// The `limit` newest records that `pick` accepts (batches visited newest first).
+fn bad(e: serde_json::Error) -> StoreError {
+    StoreError(format!("decoding stored records: {e}"))
+}
+
+/// The `limit` newest records that `pick` accepts (batches visited newest first). Each record is
+/// decoded light to be picked, and whole only when picked.
 pub struct Newest<P> {
     pick: P,
     limit: usize,
@@ -21,7 +28,7 @@ pub struct Newest<P> {
     pub found: Vec<Record>,
 }
 
-impl<P: Fn(&Record) -> bool + Send + 'static> Newest<P> {
+impl<P: Fn(&Light<'_>) -> bool + Send + 'static> Newest<P> {
     pub fn new(pick: P, limit: usize) -> Self {
         Newest {
             pick,
@@ -31,7 +38,7 @@ impl<P: Fn(&Record) -> bool + Send + 'static> Newest<P> {
     }
 }
 
-impl<P: Fn(&Record) -> bool + Send + 'static> Visit for Newest<P> {
+impl<P: Fn(&Light<'_>) -> bool + Send + 'static> Visit for Newest<P> {
     fn batch(&mut self, max_id: &str, records: &str) -> Result<bool, StoreError> {
         // Later batches hold no id above their largest: once the page is full of newer ids,
         // nothing left can enter it.
@@ -41,8 +48,12 @@ impl<P: Fn(&Record) -> bool + Send + 'static> Visit for Newest<P> {
             return Ok(false);
         }
         let before = self.found.len();
-        self.found
-            .extend(decode(records)?.into_iter().filter(|r| (self.pick)(r)));
+        for raw in serde_json::from_str::<Vec<&RawValue>>(records).map_err(bad)? {
+            let light: Light<'_> = serde_json::from_str(raw.get()).map_err(bad)?;
+            if (self.pick)(&light) {
+                self.found.push(decode_one(raw.get())?);
+            }
+        }
         if self.found.len() > before {
             self.found.sort_unstable_by(|a, b| b.id.cmp(&a.id));
             self.found.truncate(self.limit);
@@ -52,23 +63,24 @@ impl<P: Fn(&Record) -> bool + Send + 'static> Visit for Newest<P> {
 }
 
 /// A page's pick: the filter, and ids below the cursor.
-pub fn page_pick(filter: Filter, before: Option<String>) -> impl Fn(&Record) -> bool + Send {
-    move |r| before.as_ref().is_none_or(|b| &r.id < b) && filter.matches(r)
+pub fn page_pick(filter: &Filter, before: Option<String>) -> impl Fn(&Light<'_>) -> bool + Send {
+    let m = filter.matcher();
+    move |r| before.as_deref().is_none_or(|b| r.id() < b) && m.matches(r)
 }
 
 /// The analytics fields of matching records, oldest batches first, up to `cap + 1` rows (one
 /// more tells that the range held more).
 pub struct Measures {
-    filter: Filter,
+    matcher: Matcher,
     group: GroupBy,
     cap: usize,
     pub rows: Vec<Row>,
 }
 
 impl Measures {
-    pub fn new(filter: Filter, group: GroupBy, cap: usize) -> Self {
+    pub fn new(filter: &Filter, group: GroupBy, cap: usize) -> Self {
         Measures {
-            filter,
+            matcher: filter.matcher(),
             group,
             cap,
             rows: Vec::new(),
@@ -78,21 +90,21 @@ impl Measures {
 
 impl Visit for Measures {
     fn batch(&mut self, _max_id: &str, records: &str) -> Result<bool, StoreError> {
-        for r in decode(records)? {
-            if !self.filter.matches(&r) {
+        for r in serde_json::from_str::<Vec<Light<'_>>>(records).map_err(bad)? {
+            if !self.matcher.matches(&r) {
                 continue;
             }
             self.rows.push(Row {
-                ts_ms: r.ts_ms,
+                ts_ms: r.ts_ms(),
                 key: self.group.key(&r),
-                status: r.status,
-                input_tokens: r.input_tokens.unwrap_or(0),
-                output_tokens: r.output_tokens.unwrap_or(0),
-                cached_tokens: r.cached_tokens.unwrap_or(0),
-                cost_usd: r.cost_usd.unwrap_or(0.0),
-                latency_ms: r.latency_ms,
-                ttft_ms: r.ttft_ms,
-                cache: r.cache,
+                status: r.status(),
+                input_tokens: r.input_tokens().unwrap_or(0),
+                output_tokens: r.output_tokens().unwrap_or(0),
+                cached_tokens: r.cached_tokens().unwrap_or(0),
+                cost_usd: r.cost_usd().unwrap_or(0.0),
+                latency_ms: r.latency_ms(),
+                ttft_ms: r.ttft_ms(),
+                cache: r.cache().map(str::to_owned),
             });
         }
         Ok(self.rows.len() <= self.cap)
@@ -119,7 +131,7 @@ mod tests {
 
     #[test]
     fn newest_stops_once_no_later_batch_can_enter_the_page() {
-        let mut v = Newest::new(page_pick(Filter::default(), None), 2);
+        let mut v = Newest::new(page_pick(&Filter::default(), None), 2);
         // Batches overlap: the second holds an id newer than the first's smallest.
         assert!(v.batch(&record_id(9, 0), &batch(&[9, 3])).unwrap());
         assert!(v.batch(&record_id(8, 0), &batch(&[8, 1])).unwrap());
@@ -130,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_page_after_a_cursor_takes_only_older_ids() {
-        let mut v = Newest::new(page_pick(Filter::default(), Some(record_id(8, 0))), 5);
+        let mut v = Newest::new(page_pick(&Filter::default(), Some(record_id(8, 0))), 5);
         v.batch(&record_id(9, 0), &batch(&[9, 8, 3])).unwrap();
         let times: Vec<i64> = v.found.iter().map(|r| r.ts_ms).collect();
         assert_eq!(times, vec![3]);
@@ -138,7 +150,7 @@ mod tests {
 
     #[test]
     fn measures_stop_past_the_cap() {
-        let mut m = Measures::new(Filter::default(), GroupBy::None, 2);
+        let mut m = Measures::new(&Filter::default(), GroupBy::None, 2);
         assert!(m.batch("", &batch(&[1, 2])).unwrap());
         assert!(!m.batch("", &batch(&[3])).unwrap());
         assert_eq!(m.rows.len(), 3);
