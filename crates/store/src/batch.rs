@@ -75,7 +75,8 @@ fn needs_escape(b: &[u8]) -> bool {
 }
 
 /// JSON written by hand: the fields are known, so no names, no serializer state, and strings
-/// that need no escaping (nearly all) copied whole.
+/// that need no escaping (nearly all) copied whole. Every value writer puts the comma before
+/// itself, except as an array's first value.
 struct Out(Vec<u8>);
 
 impl Out {
@@ -83,7 +84,28 @@ impl Out {
         self.0.extend_from_slice(b);
     }
 
+    fn sep(&mut self) {
+        if !matches!(self.0.last(), None | Some(b'[')) {
+            self.0.push(b',');
+        }
+    }
+
+    fn open(&mut self) {
+        self.sep();
+        self.0.push(b'[');
+    }
+
+    fn close(&mut self) {
+        self.0.push(b']');
+    }
+
+    fn null(&mut self) {
+        self.sep();
+        self.raw(b"null");
+    }
+
     fn str(&mut self, s: &str) {
+        self.sep();
         if !needs_escape(s.as_bytes()) {
             self.0.push(b'"');
             self.raw(s.as_bytes());
@@ -94,14 +116,15 @@ impl Out {
         }
     }
 
-    fn opt_str(&mut self, s: &Option<String>) {
+    fn opt_str(&mut self, s: Option<&str>) {
         match s {
             Some(s) => self.str(s),
-            None => self.raw(b"null"),
+            None => self.null(),
         }
     }
 
     fn int(&mut self, v: i64) {
+        self.sep();
         let mut buf = [0u8; 20];
         let mut i = buf.len();
         let mut n = v.unsigned_abs();
@@ -122,12 +145,13 @@ impl Out {
     fn opt_int(&mut self, v: Option<i64>) {
         match v {
             Some(v) => self.int(v),
-            None => self.raw(b"null"),
+            None => self.null(),
         }
     }
 
     /// A float that reads back as the same value; one that is not finite as 0.
     fn float(&mut self, v: f64) {
+        self.sep();
         let v = if v.is_finite() { v } else { 0.0 };
         let _ = serde_json::to_writer(&mut self.0, &v);
     }
@@ -135,26 +159,18 @@ impl Out {
     fn opt_float(&mut self, v: Option<f64>) {
         match v {
             Some(v) => self.float(v),
-            None => self.raw(b"null"),
+            None => self.null(),
         }
     }
 
     fn record(&mut self, r: &Record) {
-        self.0.push(b'[');
-        self.str(&r.id);
-        self.0.push(b',');
-        self.str(&r.request_id);
-        self.0.push(b',');
-        self.str(&r.trace_id);
-        self.0.push(b',');
-        self.str(&r.span_id);
-        self.0.push(b',');
-        self.opt_str(&r.parent_span_id);
-        self.0.push(b',');
+        self.open();
+        for s in [&r.id, &r.request_id, &r.trace_id, &r.span_id] {
+            self.str(s);
+        }
+        self.opt_str(r.parent_span_id.as_deref());
         self.int(r.ts_ms);
-        self.0.push(b',');
         self.int(r.end_ms);
-        self.0.push(b',');
         self.str(&r.operation);
         for s in [
             &r.caller,
@@ -163,12 +179,11 @@ impl Out {
             &r.provider,
             &r.model,
         ] {
-            self.0.push(b',');
-            self.opt_str(s);
+            self.opt_str(s.as_deref());
         }
-        self.raw(if r.stream { b",true," } else { b",false," });
+        self.sep();
+        self.raw(if r.stream { b"true" } else { b"false" });
         self.int(i64::from(r.status));
-        self.0.push(b',');
         self.str(&r.outcome);
         for v in [
             r.input_tokens,
@@ -177,48 +192,33 @@ impl Out {
             r.cache_write_tokens,
             r.reasoning_tokens,
         ] {
-            self.0.push(b',');
             self.opt_int(v);
         }
-        self.0.push(b',');
-        self.opt_float(r.cost_usd);
-        self.0.push(b',');
-        self.float(r.latency_ms);
-        self.0.push(b',');
-        self.opt_float(r.ttft_ms);
-        self.0.push(b',');
-        self.opt_float(r.upstream_ms);
-        self.0.push(b',');
-        self.opt_str(&r.cache);
-        self.0.push(b',');
+        for v in [r.cost_usd, Some(r.latency_ms), r.ttft_ms, r.upstream_ms] {
+            self.opt_float(v);
+        }
+        self.opt_str(r.cache.as_deref());
+        self.sep();
         if r.metadata.is_empty() {
             self.raw(b"{}");
         } else {
             let _ = serde_json::to_writer(&mut self.0, &r.metadata);
         }
-        self.raw(b",[");
-        for (i, a) in r.attempts.iter().enumerate() {
-            if i > 0 {
-                self.0.push(b',');
-            }
-            self.0.push(b'[');
+        self.open();
+        for a in &r.attempts {
+            self.open();
             self.str(&a.provider);
-            self.0.push(b',');
             self.str(&a.model);
-            self.0.push(b',');
             self.opt_int(a.status.map(i64::from));
-            self.0.push(b',');
             self.str(&a.outcome);
-            self.0.push(b',');
             self.float(a.latency_ms);
-            self.0.push(b']');
+            self.close();
         }
-        self.0.push(b']');
+        self.close();
         for s in [&r.error, &r.request_body, &r.response_body] {
-            self.0.push(b',');
-            self.opt_str(s);
+            self.opt_str(s.as_deref());
         }
-        self.0.push(b']');
+        self.close();
     }
 }
 
@@ -226,10 +226,7 @@ impl Out {
 pub fn to_json(records: &[Record]) -> Result<String, StoreError> {
     let mut out = Out(Vec::with_capacity(400 * records.len()));
     out.0.push(b'[');
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            out.0.push(b',');
-        }
+    for r in records {
         out.record(r);
     }
     out.0.push(b']');

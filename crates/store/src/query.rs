@@ -257,43 +257,6 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-/// A record's fields, in the order CSV exports write them (the last two are internal).
-pub const COLUMNS: &[&str] = &[
-    "id",
-    "request_id",
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "ts_ms",
-    "end_ms",
-    "operation",
-    "caller",
-    "route",
-    "requested_model",
-    "provider",
-    "model",
-    "stream",
-    "status",
-    "outcome",
-    "input_tokens",
-    "output_tokens",
-    "cached_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "cost_usd",
-    "latency_ms",
-    "ttft_ms",
-    "upstream_ms",
-    "cache",
-    "metadata",
-    "attempts",
-    "error",
-    "request_body",
-    "response_body",
-    "own_request_id",
-    "own_trace_id",
-];
-
 /// What analytics group by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::header;
 use serde_json::json;
 use std::sync::Arc;
-use switchyard_store::query::COLUMNS;
+use switchyard_store::batch::FIELDS;
 use switchyard_store::{Cursor, Filter, GroupBy, Record, Store};
 
 /// Default and largest page.
@@ -98,9 +98,9 @@ pub async fn one(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Re
     .await
 }
 
-/// The CSV columns of an export: the store's, less its internal flags.
+/// The CSV columns of an export: a stored record's fields, in their order.
 fn csv_columns() -> impl Iterator<Item = &'static str> {
-    COLUMNS.iter().copied().filter(|c| !c.starts_with("own_"))
+    FIELDS.iter().copied()
 }
 
 /// One CSV field, quoted when it must be (RFC 4180).

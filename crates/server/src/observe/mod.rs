@@ -22,6 +22,9 @@ pub(crate) fn take_receiver<T>(
         .take()
 }
 
+/// How often a lingering batch looks whether the queue holds enough to fill it.
+const LINGER_STEP: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Hands `f` batches of up to `max` items until `closing` is set; then closes the queue and
 /// hands over what is left before returning. After the first item of a batch arrives, the batch
 /// waits up to `linger` to fill: a store pays per transaction, so a few large batches cost far
@@ -56,11 +59,20 @@ pub(crate) async fn drain<T, F, Fut>(
             return;
         }
         if !closed && batch.len() < max {
-            // One sleep, then whatever has queued meanwhile: waking per arriving item would cost
-            // a task poll per record.
-            tokio::select! {
-                _ = tokio::time::sleep(linger) => {}
-                _ = closing.wait_for(|c| *c) => {}
+            // Wait up to `linger` for the batch to fill, looking at the queue's length every few
+            // milliseconds rather than waking per arriving item (a task poll per record). Under
+            // load the batch fills long before `linger` and goes at once: sleeping the whole
+            // `linger` then would leave a backlog of records in memory.
+            let until = tokio::time::Instant::now() + linger;
+            loop {
+                let now = tokio::time::Instant::now();
+                if rx.len() >= max - batch.len() || now >= until {
+                    break;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep((until - now).min(LINGER_STEP)) => {}
+                    _ = closing.wait_for(|c| *c) => break,
+                }
             }
             while batch.len() < max {
                 match rx.try_recv() {
@@ -70,5 +82,45 @@ pub(crate) async fn drain<T, F, Fut>(
             }
         }
         f(std::mem::replace(&mut batch, Vec::with_capacity(max))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_goes_as_soon_as_it_is_full_and_waits_its_linger_otherwise() {
+        let (tx, rx) = mpsc::channel(100);
+        let (_closing, closing_rx) = watch::channel(false);
+        let (out_tx, mut out) = mpsc::unbounded_channel();
+        tokio::spawn(drain(
+            rx,
+            10,
+            Duration::from_secs(10),
+            closing_rx,
+            move |b: Vec<u32>| {
+                let _ = out_tx.send((b, Instant::now()));
+                async {}
+            },
+        ));
+        let started = Instant::now();
+        // The first item starts the batch lingering; the other nine fill it 100 ms later.
+        tx.send(1).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for i in 2..=10 {
+            tx.send(i).await.unwrap();
+        }
+        let (batch, at) = out.recv().await.unwrap();
+        assert_eq!(batch, (1..=10).collect::<Vec<_>>());
+        assert!(at - started < Duration::from_secs(1), "{:?}", at - started);
+        // One that does not fill waits for its linger.
+        let sent = Instant::now();
+        tx.send(11).await.unwrap();
+        let (batch, at) = out.recv().await.unwrap();
+        assert_eq!(batch, vec![11]);
+        assert!(at - sent >= Duration::from_secs(10), "{:?}", at - sent);
     }
 }
