@@ -337,20 +337,18 @@ pub struct Encoded {
     pub keys: Vec<String>,
 }
 
+/// The smallest and largest record id in `records` (empty for none).
+fn id_range(records: &[Record]) -> (String, String) {
+    let ids = || records.iter().map(|r| &r.id);
+    (
+        ids().min().cloned().unwrap_or_default(),
+        ids().max().cloned().unwrap_or_default(),
+    )
+}
+
 pub fn encode(records: &[Record]) -> Result<Encoded, StoreError> {
     let json = to_json(records)?;
-    let min_id = records
-        .iter()
-        .map(|r| &r.id)
-        .min()
-        .cloned()
-        .unwrap_or_default();
-    let max_id = records
-        .iter()
-        .map(|r| &r.id)
-        .max()
-        .cloned()
-        .unwrap_or_default();
+    let (min_id, max_id) = id_range(records);
     let mut keys: Vec<String> = Vec::new();
     for r in records {
         if !r.own_request_id {
@@ -398,12 +396,7 @@ pub fn trim(json: &str, floor: &str) -> Result<Trimmed, StoreError> {
     let mut records = decode(json)?;
     let before = records.len();
     records.retain(|r| r.id.as_str() >= floor);
-    let min_id = records
-        .iter()
-        .map(|r| &r.id)
-        .min()
-        .cloned()
-        .unwrap_or_default();
+    let (min_id, _) = id_range(&records);
     let json = to_json(&records)?;
     Ok(Trimmed {
         min_id,
