@@ -74,6 +74,10 @@ pub struct Server {
 /// How long the request log and span queues get to drain at shutdown.
 const FLUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Longest shutdown waits, after the server task has ended, for requests still running to hand
+/// over their records.
+const RECORDS_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Serves `state` on `listener` in a background task.
 pub fn serve(
     state: Arc<AppState>,
@@ -136,6 +140,13 @@ impl Server {
         let finished = tokio::time::timeout(deadline, &mut task).await.is_ok();
         if !finished {
             Self::hard_stop(&self.state, task).await;
+        }
+        // Connections outlive an aborted server task (a caller that stopped reading a long
+        // answer): give their records a moment to arrive before the queue closes.
+        let until = tokio::time::Instant::now() + RECORDS_GRACE;
+        while self.state.log.open.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < until
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         // Every request has ended and handed over its record: write out what is queued.
         let _ = self.closing.send(true);

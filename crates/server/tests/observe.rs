@@ -903,3 +903,47 @@ async fn a_panic_is_recorded_as_a_500_not_a_closed_connection() {
     assert_eq!(r["outcome"], "error", "{r}");
     assert!(r["error"].as_str().unwrap().contains("panic"), "{r}");
 }
+
+/// A request still running after the hard stop (here a caller that stopped reading a long
+/// stream) hands over its record when it ends: shutdown waits for it before closing the log.
+#[tokio::test]
+async fn a_request_outliving_the_hard_stop_is_still_recorded() {
+    use tokio::io::AsyncWriteExt;
+    let path = temp_path("db");
+    let h = start_with(
+        &yaml(&format!(
+            "  drain_timeout_secs: 1\n  log: {{sqlite_path: \"{}\"}}\n",
+            path.display()
+        )),
+        axum::Router::new(),
+    )
+    .await;
+    // About 15 MB of stream events: far more than the sockets hold.
+    let content = "a ".repeat(100_000);
+    let body = format!(
+        r#"{{"model":"openai/gpt-6-sol","stream":true,"messages":[{{"role":"user","content":"hi"}}],"mock":{{"content":"{content}"}}}}"#
+    );
+    let mut sock = tokio::net::TcpStream::connect(h.server.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEY}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.write_all(body.as_bytes()).await.unwrap();
+    // The relay fills the sockets and blocks; nothing is read.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let state = h.server.state.clone();
+    let shutdown = tokio::spawn(h.server.shutdown());
+    // Past the drain deadline (1 s) and the hard stop's grace (0.5 s): the server task is
+    // aborted, and only then does the caller go away.
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    drop(sock);
+    assert!(!shutdown.await.unwrap(), "the drain deadline was reached");
+    assert_eq!(state.log.shed.load(std::sync::atomic::Ordering::Relaxed), 0);
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let outcome: String = db
+        .query_row("SELECT outcome FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(outcome, "client_closed");
+}

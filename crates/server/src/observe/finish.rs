@@ -71,6 +71,11 @@ pub struct Unfinished {
 
 impl Unfinished {
     pub fn new(state: &Arc<AppState>, ctx: RequestCtx) -> Self {
+        // Until `Pending::finish` hands the record over.
+        state
+            .log
+            .open
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Unfinished {
             state: state.clone(),
             ctx,
@@ -315,5 +320,9 @@ impl Pending {
             otel.export(&record, &ctx, &state, response.as_deref());
         }
         state.log.submit(record);
+        state
+            .log
+            .open
+            .fetch_sub(1, std::sync::atomic::Ordering::Release);
     }
 }

@@ -4,7 +4,7 @@
 //! once every ten seconds). At shutdown the queue is closed and drained.
 
 use crate::state::AppState;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchyard_config::{LogSettings, LogStore};
@@ -29,6 +29,9 @@ pub struct RequestLog {
     pub failed: AtomicU64,
     /// Seconds since the Unix epoch of the last shedding warning.
     last_warning: AtomicU64,
+    /// Requests that have started and not yet handed over their record: shutdown waits for
+    /// them before it closes the queue.
+    pub open: AtomicUsize,
 }
 
 fn unix_secs() -> u64 {
@@ -54,6 +57,7 @@ impl RequestLog {
             written: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             last_warning: AtomicU64::new(0),
+            open: AtomicUsize::new(0),
         }
     }
 
@@ -66,8 +70,15 @@ impl RequestLog {
         let Some(tx) = &self.tx else {
             return;
         };
-        if tx.try_send(record).is_err() {
+        if let Err(e) = tx.try_send(record) {
             let total = self.shed.fetch_add(1, Ordering::Relaxed) + 1;
+            if matches!(e, mpsc::error::TrySendError::Closed(_)) {
+                tracing::warn!(
+                    shed_total = total,
+                    "a request ended after the request log was closed at shutdown; its record is lost"
+                );
+                return;
+            }
             let now = unix_secs();
             let last = self.last_warning.load(Ordering::Relaxed);
             if now >= last + 10
