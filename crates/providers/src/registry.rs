@@ -9,7 +9,7 @@ use crate::translate::TranslateError;
 use crate::vertex::Publisher;
 use crate::{anthropic, bedrock, cohere, gemini, openai_compat, vertex, Operation, ProviderKind};
 use bytes::Bytes;
-use http::Request;
+use http::{HeaderName, Request};
 use serde_json::{json, Value};
 
 /// Why an upstream request could not be made.
@@ -265,14 +265,24 @@ pub fn count_tokens_response(wire: Wire, body: &Value) -> u64 {
     }
 }
 
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+const OPENAI_BETA: HeaderName = HeaderName::from_static("openai-beta");
+const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
+const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-version");
+// Names made once: a `&str` key is parsed again on every lookup.
+static FORWARD_OPENAI: [HeaderName; 2] = [TRACESTATE, OPENAI_BETA];
+static FORWARD_ANTHROPIC: [HeaderName; 3] = [TRACESTATE, ANTHROPIC_BETA, ANTHROPIC_VERSION];
+static FORWARD_VERTEX: [HeaderName; 2] = [TRACESTATE, ANTHROPIC_BETA];
+static FORWARD_OTHER: [HeaderName; 1] = [TRACESTATE];
+
 /// Caller headers that travel upstream, by format: trace state, and the format's own version and
 /// beta opt-ins. Nothing else of the caller's (key, cookies, org) is forwarded.
-pub fn forwarded_headers(kind: ProviderKind) -> &'static [&'static str] {
+pub fn forwarded_headers(kind: ProviderKind) -> &'static [HeaderName] {
     match kind {
-        ProviderKind::OpenAiCompatible => &["tracestate", "openai-beta"],
-        ProviderKind::Anthropic => &["tracestate", "anthropic-beta", "anthropic-version"],
-        ProviderKind::Vertex => &["tracestate", "anthropic-beta"],
-        ProviderKind::Gemini | ProviderKind::Cohere | ProviderKind::Bedrock => &["tracestate"],
+        ProviderKind::OpenAiCompatible => &FORWARD_OPENAI,
+        ProviderKind::Anthropic => &FORWARD_ANTHROPIC,
+        ProviderKind::Vertex => &FORWARD_VERTEX,
+        ProviderKind::Gemini | ProviderKind::Cohere | ProviderKind::Bedrock => &FORWARD_OTHER,
     }
 }
 

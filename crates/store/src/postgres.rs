@@ -104,7 +104,6 @@ fn bind(p: Param) -> Boxed {
         Param::Int(v) => Box::new(v),
         Param::Real(v) => Box::new(v),
         Param::Text(v) => Box::new(v.map(without_nul)),
-        Param::Bool(b) => Box::new(b),
         Param::Json(s) => Box::new(json_without_nul(s)),
     }
 }

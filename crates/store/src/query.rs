@@ -19,7 +19,6 @@ pub enum Param {
     Int(Option<i64>),
     Real(Option<f64>),
     Text(Option<String>),
-    Bool(bool),
     /// JSON text (a JSONB column in Postgres).
     Json(String),
 }

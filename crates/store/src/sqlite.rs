@@ -49,7 +49,6 @@ fn bind(p: Param) -> SqlValue {
         Param::Int(v) => v.map_or(SqlValue::Null, SqlValue::Integer),
         Param::Real(v) => v.map_or(SqlValue::Null, SqlValue::Real),
         Param::Text(v) => v.map_or(SqlValue::Null, SqlValue::Text),
-        Param::Bool(b) => SqlValue::Integer(i64::from(b)),
         Param::Json(s) => SqlValue::Text(s),
     }
 }

@@ -141,8 +141,8 @@ async fn send(
     let h = up_req.headers_mut();
     h.insert(crate::headers::TRACEPARENT, ctx.trace.child_header(span_id));
     for name in switchyard_providers::registry::forwarded_headers(upstream.kind) {
-        if let Some(v) = inc.headers.get(*name) {
-            h.insert(*name, v.clone());
+        if let Some(v) = inc.headers.get(name) {
+            h.insert(name.clone(), v.clone());
         }
     }
     h.insert(crate::headers::X_REQUEST_ID, ctx.request_id.clone());
