@@ -5,6 +5,7 @@ mod bedrock;
 mod discover;
 mod env;
 mod error;
+mod limits;
 mod observe;
 pub mod raw;
 mod runtime;
@@ -14,6 +15,7 @@ mod vertex;
 mod yaml;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use limits::{InlineConfig, Limits};
 pub use observe::{LogSettings, LogStore, OtelSettings};
 pub use runtime::{
     AwsCredentials, BedrockSettings, Circuit, ClientKey, Config, ImageFetch, Origin, Provider,

@@ -185,6 +185,57 @@ pub struct RawServer {
     /// OpenTelemetry traces over OTLP/HTTP.
     #[serde(default)]
     pub otel: RawOtel,
+    /// Bounds on what one caller, connection or upstream can make the gateway hold or do
+    /// (docs/security.md).
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+/// Bounds on memory, time and fan-out, whatever a caller or an upstream sends.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Longest model name a request may carry, in bytes; a longer one is a 400. Default 256.
+    pub max_model_name_bytes: Option<u64>,
+    /// Most upstream attempts one request may make, retries and fallbacks together. Default 10.
+    pub max_attempts_per_request: Option<u32>,
+    /// What callers may send in the `x-switchyard-config` header: `allow` (any route tree),
+    /// `routes` (only trees whose targets name configured routes), or `off` (the header is a
+    /// 400). Default `allow`.
+    pub inline_config: Option<RawInlineConfig>,
+    /// Most distinct metric series (per model, provider and status) and route-target health
+    /// entries kept. Past it, new names are counted under the model label `other`. Default 2000.
+    pub max_series: Option<u64>,
+    /// Longest a client may take to send a request's headers, in ms. Default 10000.
+    pub header_read_timeout_ms: Option<u64>,
+    /// Longest a client may take to send a request's body, in ms; past it the answer is a 408.
+    /// Default 60000.
+    pub body_read_timeout_ms: Option<u64>,
+    /// Longest a keep-alive connection may sit with no request before it is closed, in ms.
+    /// Default 60000.
+    pub idle_timeout_ms: Option<u64>,
+    /// Most client connections open at once; past it new connections wait in the kernel's
+    /// backlog (counted in `switchyard_connections_refused_total`). Default: half the process's
+    /// file-descriptor limit (each streamed request holds two), at most 65536.
+    pub max_connections: Option<u64>,
+    /// Largest single upstream stream event (SSE or event-stream frame), in bytes; past it the
+    /// answer ends with an error in the caller's shape. Default 16777216 (16 MiB).
+    pub max_event_bytes: Option<u64>,
+    /// Largest non-streamed upstream body, in bytes; past it the answer is a 502. Default
+    /// 67108864 (64 MiB).
+    pub max_upstream_body_bytes: Option<u64>,
+}
+
+/// What callers may send in the `x-switchyard-config` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawInlineConfig {
+    /// Any route tree.
+    Allow,
+    /// Only trees whose targets are configured routes (`route:`), never a `model:`.
+    Routes,
+    /// None: the header is a 400.
+    Off,
 }
 
 /// The request log. Records go through a bounded queue to a writer task, never making a request

@@ -34,6 +34,8 @@ pub struct Config {
     pub log: crate::LogSettings,
     /// Trace export; `None` when no endpoint is configured.
     pub otel: Option<crate::OtelSettings>,
+    /// Bounds on memory, time and fan-out (`server.limits`).
+    pub limits: crate::Limits,
 }
 
 /// Circuit breaking of route targets.

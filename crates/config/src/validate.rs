@@ -197,6 +197,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
     let catalog = catalog(&raw.catalog, &mut errors);
     let log = crate::observe::log(&s.log, env, &mut errors);
     let otel = crate::observe::otel(&s.otel, env, &mut errors);
+    let limits = crate::limits::limits(&s.limits, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(
@@ -225,6 +226,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         catalog,
         log,
         otel,
+        limits,
     })
 }
 
