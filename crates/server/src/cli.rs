@@ -141,6 +141,9 @@ fn init_logging() {
 
 fn run_serve(args: ServeArgs) -> ExitCode {
     init_logging();
+    // Every connection is a descriptor: take the whole allowance the system grants.
+    let nofile = crate::listen::raise_nofile_limit();
+    tracing::debug!(nofile, "open-file limit");
     let (mut cfg, _) = match load(args.config.as_ref()) {
         Ok(v) => v,
         Err(code) => return code,

@@ -32,6 +32,10 @@ pub enum GatewayError {
     },
     #[error("request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body did not arrive within {}s", after.as_secs_f64())]
+    BodyReadTimeout { after: std::time::Duration },
+    #[error("this gateway tries at most {limit} upstream attempts per request")]
+    AttemptLimit { limit: u32 },
     #[error("model '{model}' is not served by any configured provider")]
     UnknownModel { model: String },
     #[error("no provider is configured")]
@@ -142,6 +146,20 @@ impl GatewayError {
                 "invalid_request_error",
                 Some("request_too_large"),
                 Blame::Client,
+                false,
+            ),
+            E::BodyReadTimeout { .. } => class(
+                S::REQUEST_TIMEOUT,
+                "invalid_request_error",
+                Some("request_timeout"),
+                Blame::Client,
+                false,
+            ),
+            E::AttemptLimit { .. } => class(
+                S::BAD_GATEWAY,
+                "api_error",
+                Some("attempt_limit"),
+                Blame::Gateway,
                 false,
             ),
             E::UnknownModel { .. } | E::NoProviders => class(
@@ -371,6 +389,13 @@ mod tests {
                 400,
             ),
             (GatewayError::PayloadTooLarge { limit: 1 }, 413),
+            (
+                GatewayError::BodyReadTimeout {
+                    after: std::time::Duration::from_secs(1),
+                },
+                408,
+            ),
+            (GatewayError::AttemptLimit { limit: 1 }, 502),
             (GatewayError::UnknownModel { model: "m".into() }, 404),
             (GatewayError::NoProviders, 404),
             (

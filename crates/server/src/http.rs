@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use http::{header, HeaderValue, StatusCode};
-use http_body_util::BodyExt;
 use std::any::Any;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -153,15 +152,9 @@ async fn whole(
     req: Request,
 ) -> Result<(http::request::Parts, bytes::Bytes), Response> {
     let (parts, body) = req.into_parts();
-    match http_body_util::Limited::new(body, s.cfg.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(c) => Ok((parts, c.to_bytes())),
-        Err(_) => Err(GatewayError::PayloadTooLarge {
-            limit: s.cfg.max_body_bytes,
-        }
-        .into_response()),
+    match pipeline::read_body(body, &parts.headers, s).await {
+        Ok(b) => Ok((parts, b)),
+        Err(e) => Err(e.into_response()),
     }
 }
 

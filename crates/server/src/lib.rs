@@ -15,6 +15,7 @@ pub mod headers;
 pub mod http;
 pub mod ids;
 pub mod images;
+pub mod listen;
 pub mod models;
 pub mod observe;
 pub mod pipeline;

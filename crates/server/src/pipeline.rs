@@ -23,6 +23,8 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{header, Request};
 use http_body_util::{BodyExt, Limited};
+use std::future::Future;
+use std::task::Poll;
 use switchyard_providers::Operation;
 use switchyard_wire::peek::{peek, Required};
 
@@ -46,7 +48,7 @@ pub async fn handle(
     ctx.enter("authenticate");
     ctx.caller = authenticate(&state.cfg.client_keys, &parts.headers)?;
     ctx.enter("read_body");
-    let body = read_body(body, &parts.headers, state.cfg.max_body_bytes).await?;
+    let body = read_body(body, &parts.headers, state).await?;
     ctx.enter("parse");
     let peeked = peek(&body, required(ctx.op)).map_err(|e| GatewayError::BadRequest {
         message: e.message,
@@ -60,8 +62,8 @@ pub async fn handle(
     ctx.metadata = route::metadata_map(&parts.headers);
     ctx.enter("resolve");
     let plan = route::plan(state, &parts.headers, &peeked.model)?;
-    if let route::Plan::Tree(_) = plan {
-        ctx.route = Some(if parts.headers.contains_key(route::CONFIG_HEADER) {
+    if let route::Plan::Tree { inline, .. } = plan {
+        ctx.route = Some(if inline {
             route::CONFIG_HEADER.to_owned()
         } else {
             peeked.model.clone()
@@ -86,12 +88,14 @@ fn required(op: Operation) -> Required {
     }
 }
 
-/// Reads the request body up to `limit` bytes; a declared or actual larger body is a 413.
-async fn read_body(
+/// Reads the request body up to `server.max_body_bytes` (a declared or actual larger body is a
+/// 413) within `server.limits.body_read_timeout` (else a 408).
+pub async fn read_body(
     body: Body,
     headers: &http::HeaderMap,
-    limit: usize,
+    state: &AppState,
 ) -> Result<Bytes, GatewayError> {
+    let limit = state.cfg.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -99,7 +103,19 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(GatewayError::PayloadTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    // Most bodies arrive with their headers: only a body still on its way gets a timer.
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match first {
+        Poll::Ready(r) => r,
+        Poll::Pending => {
+            let after = state.cfg.limits.body_read_timeout;
+            tokio::time::timeout(after, collect)
+                .await
+                .map_err(|_| GatewayError::BodyReadTimeout { after })?
+        }
+    };
+    match collected {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             Err(GatewayError::PayloadTooLarge { limit })

@@ -86,7 +86,7 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     let addr = listener.local_addr()?;
     let app = crate::http::router(state.clone(), extra);
-    let (stop, mut stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(false);
     tokio::spawn(timer_anchor(stop.subscribe()));
     let (closing, _) = watch::channel(false);
     let background = vec![
@@ -104,21 +104,12 @@ pub fn serve(
         state.clone(),
         closing.subscribe(),
     ));
-    let task = tokio::spawn(async move {
-        // TCP_NODELAY: a streamed event must not wait for Nagle's algorithm.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let shutdown = async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
-    });
+    let task = tokio::spawn(crate::listen::accept_loop(
+        listener,
+        app,
+        state.clone(),
+        stopped,
+    ));
     Ok(Server {
         addr,
         state,

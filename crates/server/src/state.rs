@@ -34,6 +34,8 @@ pub struct AppState {
     pub metrics: crate::observe::metrics::Metrics,
     /// Trace export, when an OTLP endpoint is configured.
     pub otel: Option<crate::observe::otlp::Otel>,
+    /// Client connections: open, accepted, closed by timeouts, cap reached.
+    pub conns: crate::listen::ConnMetrics,
 }
 
 impl AppState {
@@ -88,6 +90,7 @@ impl AppState {
             log,
             metrics: crate::observe::metrics::Metrics::default(),
             otel,
+            conns: crate::listen::ConnMetrics::default(),
         }))
     }
 }

@@ -8,15 +8,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
-    // Keep the developer's own provider keys out of these tests.
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    // The request log's default file (switchyard.db) goes to a directory of the test's own.
-    let dir = std::env::temp_dir().join(format!("switchyard-cli-{:016x}", fastrand::u64(..)));
-    std::fs::create_dir_all(&dir).unwrap();
-    c.current_dir(dir);
-    c
+    // Keep the developer's own provider keys out of these tests; the request log's default file
+    // (switchyard.db) goes to a directory of the test's own.
+    bin_in_temp_dir(env!("CARGO_BIN_EXE_switchyard"))
 }
 
 fn repo(path: &str) -> PathBuf {
@@ -178,4 +172,55 @@ fn a_request_log_that_cannot_be_opened_stops_start_up() {
         "{err}"
     );
     assert!(err.contains("server.log.enabled: false"), "{err}");
+}
+
+#[test]
+fn serve_raises_its_open_file_limit_to_the_hard_limit() {
+    let hard: u64 = std::fs::read_to_string("/proc/self/limits")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(4))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if hard <= 512 {
+        // Nothing to raise it to on this machine.
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let mut cmd = bin_in_temp_dir("bash");
+    let mut child = cmd
+        .args([
+            "-c",
+            &format!("ulimit -Sn 512 && exec {bin} serve --listen 127.0.0.1:0"),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("switchyard listening"), "{line}");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let soft: u64 = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert_eq!(soft, hard, "{limits}");
+}
+
+/// `program` with a clean environment in a temp directory of its own (as `bin()` does).
+fn bin_in_temp_dir(program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    let dir = std::env::temp_dir().join(format!("switchyard-cli-{:016x}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    c.current_dir(dir);
+    c
 }

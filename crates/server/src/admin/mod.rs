@@ -95,7 +95,52 @@ pub async fn metrics(State(s): State<Arc<AppState>>, req: Request) -> Response {
     }
     s.metrics.write(&mut out);
     queues(&s, &mut out);
+    connections(&s, &mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// Client connections.
+fn connections(s: &AppState, out: &mut String) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let c = &s.conns;
+    let series: [(&str, &str, &str, u64); 5] = [
+        (
+            "switchyard_connections_open",
+            "gauge",
+            "Client connections open now",
+            c.open.load(Relaxed),
+        ),
+        (
+            "switchyard_connections_accepted_total",
+            "counter",
+            "Client connections accepted",
+            c.accepted.load(Relaxed),
+        ),
+        (
+            "switchyard_connections_cap_reached_total",
+            "counter",
+            "Times every client connection slot was taken (server.limits.max_connections)",
+            c.cap_reached.load(Relaxed),
+        ),
+        (
+            "switchyard_connections_header_timeout_total",
+            "counter",
+            "Client connections closed for not sending a request head in time",
+            c.header_timeouts.load(Relaxed),
+        ),
+        (
+            "switchyard_connections_idle_closed_total",
+            "counter",
+            "Keep-alive client connections closed after sitting idle",
+            c.idle_closed.load(Relaxed),
+        ),
+    ];
+    for (name, kind, help, v) in series {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+        );
+    }
 }
 
 /// The request log's and the span exporter's queues.

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::Duration;
 use switchyard_config::Timeouts;
 use switchyard_providers::usage::Shape;
 use switchyard_providers::Operation;
@@ -148,14 +149,24 @@ async fn send(
     h.insert(crate::headers::X_REQUEST_ID, ctx.request_id.clone());
     upstream.authorize(&mut up_req).await?;
     let t = &ov.timeouts;
+    // A route's timeouts replace the provider's; a caller's own tree may only tighten them.
+    let pick = |route: Option<Duration>, provider: Duration| match route {
+        Some(r) if ov.inline => r.min(provider),
+        Some(r) => r,
+        None => provider,
+    };
     let timeouts = Timeouts {
-        connect: t.connect.unwrap_or(upstream.timeouts.connect),
-        first_byte: t.first_byte.unwrap_or(upstream.timeouts.first_byte),
-        idle: t.idle.unwrap_or(upstream.timeouts.idle),
-        total: t.total.unwrap_or(upstream.timeouts.total),
+        connect: pick(t.connect, upstream.timeouts.connect),
+        first_byte: pick(t.first_byte, upstream.timeouts.first_byte),
+        idle: pick(t.idle, upstream.timeouts.idle),
+        total: pick(t.total, upstream.timeouts.total),
     };
     // Each attempt has its whole `total`: a fallback after a slow failure is not born late.
-    let deadline = tokio::time::Instant::now() + timeouts.total;
+    // (A total too far away to represent is no deadline at all, not a panic.)
+    let now = tokio::time::Instant::now();
+    let deadline = now
+        .checked_add(timeouts.total)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
     meter.sent();
     let resp = upstream.send_with(up_req, deadline, &timeouts).await?;
     let limits = BodyLimits {

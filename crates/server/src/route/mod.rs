@@ -29,6 +29,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use switchyard_config::raw::RawNode;
+use switchyard_config::InlineConfig;
 use switchyard_routing::condition::{Field, Lookup, Source};
 use switchyard_routing::tree::{Kind, Node, Retry, Strategy, Target, TimeoutOverrides};
 use switchyard_routing::ResolveError;
@@ -42,8 +43,9 @@ pub const METADATA_HEADER: &str = "x-switchyard-metadata";
 pub enum Plan<'m> {
     /// A plain model name: one attempt at one provider.
     Direct { provider: usize, model: &'m str },
-    /// A route: a tree of targets.
-    Tree(Arc<Node>),
+    /// A route: a tree of targets; `inline` when the caller sent it in `x-switchyard-config`
+    /// (its timeouts may then only tighten the providers').
+    Tree { tree: Arc<Node>, inline: bool },
 }
 
 fn bad(message: String) -> GatewayError {
@@ -60,6 +62,11 @@ pub fn plan<'m>(
     model: &'m str,
 ) -> Result<Plan<'m>, GatewayError> {
     if let Some(raw) = headers.get(CONFIG_HEADER) {
+        if state.cfg.limits.inline_config == InlineConfig::Off {
+            return Err(bad(format!(
+                "{CONFIG_HEADER} is turned off on this gateway (server.limits.inline_config)"
+            )));
+        }
         let text = raw
             .to_str()
             .map_err(|_| bad(format!("{CONFIG_HEADER} must be JSON text")))?;
@@ -71,6 +78,9 @@ pub fn plan<'m>(
                 e.path()
             ))
         })?;
+        if state.cfg.limits.inline_config == InlineConfig::Routes {
+            only_routes(&node, "")?;
+        }
         let built = state
             .router
             .compile(&node, CONFIG_HEADER)
@@ -81,10 +91,16 @@ pub fn plan<'m>(
                     list.join("; ")
                 ))
             })?;
-        return Ok(Plan::Tree(Arc::new(built)));
+        return Ok(Plan::Tree {
+            tree: Arc::new(built),
+            inline: true,
+        });
     }
     if let Some(tree) = state.router.route(model) {
-        return Ok(Plan::Tree(tree.clone()));
+        return Ok(Plan::Tree {
+            tree: tree.clone(),
+            inline: false,
+        });
     }
     let r = state.router.index.resolve(model).map_err(|e| match e {
         ResolveError::NoProviders => GatewayError::NoProviders,
@@ -101,6 +117,27 @@ pub fn plan<'m>(
     })
 }
 
+/// Refuses a node that names a model where the operator allows only configured routes.
+fn only_routes(node: &RawNode, at: &str) -> Result<(), GatewayError> {
+    if node.model.is_some() {
+        let at = if at.is_empty() { "the top" } else { at };
+        return Err(bad(format!(
+            "{CONFIG_HEADER} may name only configured routes (`route`), not `model` (at {at}); \
+             server.limits.inline_config is `routes`"
+        )));
+    }
+    for (i, t) in node.targets.iter().enumerate() {
+        only_routes(t, &format!("{at}targets[{i}]."))?;
+    }
+    for (i, c) in node.conditions.iter().enumerate() {
+        only_routes(&c.then, &format!("{at}conditions[{i}].then."))?;
+    }
+    if let Some(d) = &node.default {
+        only_routes(d, &format!("{at}default."))?;
+    }
+    Ok(())
+}
+
 /// What nodes on the way down set for their subtree.
 #[derive(Clone, Default)]
 pub struct Overrides<'a> {
@@ -108,6 +145,8 @@ pub struct Overrides<'a> {
     pub params: Vec<&'a Map<String, Value>>,
     pub timeouts: TimeoutOverrides,
     pub retry: Option<&'a Retry>,
+    /// Set for a caller's own tree: its timeouts only tighten the provider's.
+    pub inline: bool,
 }
 
 impl<'a> Overrides<'a> {
@@ -194,6 +233,8 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         GatewayError::Unauthorized { .. }
         | GatewayError::BadRequest { .. }
         | GatewayError::PayloadTooLarge { .. }
+        | GatewayError::BodyReadTimeout { .. }
+        | GatewayError::AttemptLimit { .. }
         | GatewayError::UnknownModel { .. }
         | GatewayError::NoProviders
         | GatewayError::RouteNotFound { .. }
@@ -283,6 +324,8 @@ struct Exec<'a> {
     /// Each failed attempt: `provider/model: what it got`.
     log: Vec<String>,
     attempts: u32,
+    /// Set when `server.limits.max_attempts_per_request` stopped the run: no fallback follows.
+    capped: bool,
 }
 
 /// Runs `plan` for the request and returns the caller's response, with `x-switchyard-target`
@@ -313,7 +356,7 @@ pub async fn run(
             );
             Ok(out)
         }
-        Plan::Tree(tree) => {
+        Plan::Tree { tree, inline } => {
             state.budget.request();
             let facts = Facts {
                 metadata: metadata(inc.headers)?,
@@ -328,9 +371,14 @@ pub async fn run(
                 rng: state.rng(),
                 log: Vec::new(),
                 attempts: 0,
+                capped: false,
             };
             ctx.enter("relay");
-            let result = exec.node(ctx, &tree, Overrides::default()).await;
+            let top = Overrides {
+                inline,
+                ..Overrides::default()
+            };
+            let result = exec.node(ctx, &tree, top).await;
             match result {
                 Ok(out) => Ok(out),
                 Err(last) if exec.log.len() > 1 => Err(GatewayError::Exhausted {
@@ -390,6 +438,7 @@ impl<'a> Exec<'a> {
                     for child in children {
                         match self.node(ctx, child, ov.clone()).await {
                             Ok(out) => return Ok(out),
+                            Err(e) if self.capped => return Err(e),
                             Err(e) if recoverable(&e, &node.on_status) => last = Some(e),
                             Err(e) => return Err(e),
                         }
@@ -493,7 +542,12 @@ impl<'a> Exec<'a> {
         let default = Retry::default();
         let retry = ov.retry.unwrap_or(&default);
         let mut n = 0;
+        let cap = self.state.cfg.limits.max_attempts_per_request;
         loop {
+            if self.attempts >= cap {
+                self.capped = true;
+                return Err(GatewayError::AttemptLimit { limit: cap });
+            }
             let admission = self.state.health.admit(&t.key);
             if admission == Admission::Ejected {
                 self.log.push(format!("{}: circuit open", t.key));
@@ -518,6 +572,12 @@ impl<'a> Exec<'a> {
             };
             tracing::info!(target_key = %t.key, error = %e, "route attempt failed");
             self.log.push(format!("{}: {}", t.key, summary(&e)));
+            if self.attempts >= cap {
+                // The per-request bound: this failure is the answer, with no fallback after it.
+                tracing::info!(target_key = %t.key, limit = cap, "attempt limit reached");
+                self.capped = true;
+                return Err(e);
+            }
             if n >= retry.attempts || !recoverable(&e, &retry.on_status) {
                 return Err(e);
             }

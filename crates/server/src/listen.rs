@@ -1,0 +1,425 @@
+//! The accept loop and each client connection's limits.
+//!
+//! - **Open connections are capped** (`server.limits.max_connections`): at the cap the loop stops
+//!   accepting, so new connections wait in the kernel's backlog; each time it happens is counted
+//!   and warned about (at most every 10 s).
+//! - **Header read**: a connection must deliver a request's head within
+//!   `header_read_timeout` of its first byte (or of the accept, for a new connection), so
+//!   connect-only and slowly dribbled heads are closed.
+//! - **Idle keep-alive**: a connection with no request in progress is closed after
+//!   `idle_timeout`.
+//! - **Drain**: at shutdown, connections with no request in progress close at once (a half-sent
+//!   head included); the others finish their answer with keep-alive off.
+//!
+//! A request is in progress from the moment its head is parsed until its response body has been
+//! written or dropped; body reading has its own timeout in the handlers (`read_body`).
+
+use crate::state::AppState;
+use axum::body::Body;
+use axum::Router;
+use http::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify, Semaphore};
+use tower::Service;
+
+/// Counters for /metrics.
+#[derive(Default)]
+pub struct ConnMetrics {
+    /// Client connections open now.
+    pub open: AtomicU64,
+    /// Client connections accepted.
+    pub accepted: AtomicU64,
+    /// Times the accept loop found every connection slot taken.
+    pub cap_reached: AtomicU64,
+    /// Connections closed for not sending a request's head in time.
+    pub header_timeouts: AtomicU64,
+    /// Keep-alive connections closed for sitting idle.
+    pub idle_closed: AtomicU64,
+    /// Seconds since the Unix epoch of the last "cap reached" warning.
+    last_warning: AtomicU64,
+}
+
+impl ConnMetrics {
+    fn cap_reached(&self, cap: usize) {
+        let total = self.cap_reached.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = crate::observe::queue::unix_secs();
+        let last = self.last_warning.load(Ordering::Relaxed);
+        if now >= last + 10
+            && self
+                .last_warning
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                max_connections = cap,
+                times_reached = total,
+                "every client connection slot is taken: new connections wait in the backlog \
+                 (server.limits.max_connections)"
+            );
+        }
+    }
+}
+
+/// The process's open-file limit (soft), or a conservative guess when it cannot be read.
+pub fn nofile_limit() -> u64 {
+    rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+}
+
+/// Raises the process's open-file soft limit to its hard limit; returns the limit now in force.
+pub fn raise_nofile_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not raise the open-file limit");
+            nofile_limit()
+        }
+    }
+}
+
+/// Accepts connections until `stop` is set, then waits for the open ones to close.
+pub async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let cap = state
+        .cfg
+        .limits
+        .connections(nofile_limit())
+        .min(u32::MAX as usize);
+    let slots = Arc::new(Semaphore::new(cap));
+    let mut builder = http1::Builder::new();
+    builder.keep_alive(true);
+    let timeouts = Timeouts {
+        header: state.cfg.limits.header_read_timeout,
+        idle: state.cfg.limits.idle_timeout,
+    };
+    loop {
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(s) => s,
+            Err(_) => {
+                state.conns.cap_reached(cap);
+                tokio::select! {
+                    s = slots.clone().acquire_owned() => match s {
+                        Ok(s) => s,
+                        Err(_) => break,
+                    },
+                    _ = stopped(&mut stop) => break,
+                }
+            }
+        };
+        let tcp = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    accept_error(&e).await;
+                    continue;
+                }
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        // TCP_NODELAY: a streamed event must not wait for Nagle's algorithm.
+        let _ = tcp.set_nodelay(true);
+        state.conns.accepted.fetch_add(1, Ordering::Relaxed);
+        state.conns.open.fetch_add(1, Ordering::Relaxed);
+        let conn = Connection {
+            tcp,
+            app: app.clone(),
+            builder: builder.clone(),
+            timeouts,
+            stop: stop.clone(),
+            state: state.clone(),
+        };
+        tokio::spawn(async move {
+            conn.run().await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // Every slot back means every connection has closed.
+    let _ = slots.acquire_many(cap as u32).await;
+}
+
+/// What an accept error means: a connection that died before it was taken is nothing; running
+/// out of descriptors or memory is waited out briefly rather than spun on.
+async fn accept_error(e: &io::Error) {
+    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset, Interrupted};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset | Interrupted
+    ) {
+        return;
+    }
+    tracing::warn!(error = %e, "accepting a connection failed; retrying shortly");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// Resolves once `stop` is set (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+#[derive(Clone, Copy)]
+struct Timeouts {
+    header: Duration,
+    idle: Duration,
+}
+
+/// No time recorded.
+const NONE: u64 = u64::MAX;
+
+/// What a connection's watchdog reads, written by the socket wrapper and the service.
+struct Activity {
+    /// When the connection was accepted; times below are milliseconds since then.
+    born: Instant,
+    /// Requests whose head has been parsed and whose response is not yet written.
+    busy: AtomicU32,
+    /// When the first byte of the next request's head arrived (NONE while none has, or while
+    /// a request is in progress).
+    head_since: AtomicU64,
+    /// When the connection last had no request in progress.
+    idle_since: AtomicU64,
+    /// Wakes the watchdog when a head starts or a request ends, so the deadline that then
+    /// applies is taken at once.
+    changed: Notify,
+}
+
+impl Activity {
+    fn now(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(NONE - 1)
+    }
+
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        self.head_since.store(NONE, Ordering::Relaxed);
+        Busy(self.clone())
+    }
+
+    /// When the connection is due to close if nothing changes; `None` while a request is in
+    /// progress.
+    fn due(&self, t: Timeouts) -> Option<(Instant, Close)> {
+        if self.busy.load(Ordering::Relaxed) > 0 {
+            return None;
+        }
+        let at = |ms: u64, d: Duration| self.born + Duration::from_millis(ms) + d;
+        match self.head_since.load(Ordering::Relaxed) {
+            NONE => Some((
+                at(self.idle_since.load(Ordering::Relaxed), t.idle),
+                Close::Idle,
+            )),
+            since => Some((at(since, t.header), Close::HeaderTimeout)),
+        }
+    }
+}
+
+/// Marks a request in progress until dropped (with its response body, or its handler's future).
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let a = &self.0;
+        a.idle_since.store(a.now(), Ordering::Relaxed);
+        a.busy.fetch_sub(1, Ordering::Relaxed);
+        a.changed.notify_one();
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Close {
+    HeaderTimeout,
+    Idle,
+}
+
+struct Connection {
+    tcp: TcpStream,
+    app: Router,
+    builder: http1::Builder,
+    timeouts: Timeouts,
+    stop: watch::Receiver<bool>,
+    state: Arc<AppState>,
+}
+
+impl Connection {
+    async fn run(self) {
+        let Connection {
+            tcp,
+            app,
+            builder,
+            timeouts,
+            mut stop,
+            state,
+        } = self;
+        let activity = Arc::new(Activity {
+            born: Instant::now(),
+            busy: AtomicU32::new(0),
+            // A new connection is there to send a request: its head is due at once.
+            head_since: AtomicU64::new(0),
+            idle_since: AtomicU64::new(0),
+            changed: Notify::new(),
+        });
+        let io = TokioIo::new(Watched {
+            inner: tcp,
+            activity: activity.clone(),
+        });
+        let service = RequestService {
+            app,
+            activity: activity.clone(),
+        };
+        let conn = builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        let mut draining = false;
+        // While a request is in progress the watchdog only looks again after the idle timeout.
+        let recheck = timeouts.idle.max(timeouts.header);
+        loop {
+            let (due, why) = activity
+                .due(timeouts)
+                .map_or((Instant::now() + recheck, None), |(at, w)| (at, Some(w)));
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, "client connection ended with an error");
+                    }
+                    break;
+                }
+                _ = tokio::time::sleep_until(due.into()) => {
+                    if let Some(why) = why {
+                        if activity.busy.load(Ordering::Relaxed) == 0 && activity.due(timeouts).is_some_and(|(at, _)| at <= Instant::now()) {
+                            let counter = match why {
+                                Close::HeaderTimeout => &state.conns.header_timeouts,
+                                Close::Idle => &state.conns.idle_closed,
+                            };
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
+                _ = activity.changed.notified() => {}
+                _ = stopped(&mut stop), if !draining => {
+                    draining = true;
+                    if activity.busy.load(Ordering::Relaxed) == 0 {
+                        break;
+                    }
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+        }
+        state.conns.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The client socket, noting when a request's head starts to arrive.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            let a = &self.activity;
+            if a.busy.load(Ordering::Relaxed) == 0 && a.head_since.load(Ordering::Relaxed) == NONE {
+                a.head_since.store(a.now(), Ordering::Relaxed);
+                a.changed.notify_one();
+            }
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The router as hyper's service, marking each request in progress until its answer is written.
+#[derive(Clone)]
+struct RequestService {
+    app: Router,
+    activity: Arc<Activity>,
+}
+
+impl hyper::service::Service<Request<Incoming>> for RequestService {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        let busy = self.activity.begin();
+        let mut app = self.app.clone();
+        let fut = app.call(req.map(Body::new));
+        Box::pin(async move {
+            let resp = fut.await?;
+            Ok(resp.map(|body| Body::new(Tracked { body, _busy: busy })))
+        })
+    }
+}
+
+/// A response body that keeps its request marked in progress until it is written or dropped.
+struct Tracked {
+    body: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for Tracked {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
