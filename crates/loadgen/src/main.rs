@@ -2,7 +2,9 @@
 //!
 //! Modes: `closed` (N connections, each sends its next request when the last one ends),
 //! `rate` (a fixed request rate; latency counts from the scheduled send time, so a stall is not
-//! hidden by sending less), and `stream` (like closed, also timing the first body chunk).
+//! hidden by sending less), `stream` (like closed, also timing the first body chunk), and `idle`
+//! (N connections that send nothing, reopened whenever the server closes one: the load a
+//! careless or hostile client puts on a server's descriptors).
 
 mod stats;
 
@@ -20,6 +22,7 @@ enum Mode {
     Closed,
     Rate,
     Stream,
+    Idle,
 }
 
 #[derive(Parser)]
@@ -165,6 +168,34 @@ async fn closed_worker(
     out
 }
 
+/// Holds one connection open without sending, reopening it whenever the server closes it.
+async fn idle_worker(
+    t: std::sync::Arc<Target>,
+    until: Instant,
+    closed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    failed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 256];
+    while Instant::now() < until {
+        let Ok(mut tcp) = TcpStream::connect(&t.addr).await else {
+            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        loop {
+            match tokio::time::timeout_at(until.into(), tcp.read(&mut buf)).await {
+                Err(_) => return,
+                Ok(Ok(n)) if n > 0 => continue,
+                Ok(_) => {
+                    closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
+            }
+        }
+    }
+}
+
 async fn rate_worker(
     t: std::sync::Arc<Target>,
     first_slot: Instant,
@@ -228,6 +259,24 @@ async fn main() -> std::process::ExitCode {
     let budget = a
         .requests
         .map(|n| std::sync::Arc::new(std::sync::atomic::AtomicU64::new(n)));
+    if a.mode == Mode::Idle {
+        let closed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let failed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let workers: Vec<_> = (0..a.connections)
+            .map(|_| tokio::spawn(idle_worker(t.clone(), until, closed.clone(), failed.clone())))
+            .collect();
+        for w in workers {
+            let _ = w.await;
+        }
+        let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        println!(
+            "{{\"connections\":{},\"closed_by_server\":{},\"connect_failures\":{}}}",
+            a.connections,
+            load(&closed),
+            load(&failed)
+        );
+        return std::process::ExitCode::SUCCESS;
+    }
     let mut tasks = Vec::new();
     match a.mode {
         Mode::Closed | Mode::Stream => {
@@ -240,6 +289,7 @@ async fn main() -> std::process::ExitCode {
                 )));
             }
         }
+        Mode::Idle => {}
         Mode::Rate => {
             // Each connection takes every n-th slot of the global schedule.
             let n = a.connections.max(1);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Soak: many slow streams and idle connections at once, while normal requests keep being served.
+# Usage: bench/soak.sh [seconds] [slow-streams] [idle-connections]   (defaults 180 10000 2000)
+#
+# The gateway runs on core 0 with its defaults (request log on); the mock and the load
+# generators share core 1. Each slow stream is 20 chunks 500 ms apart (10 s), repeated on each
+# connection for the whole soak; the idle connections send nothing and are reopened whenever the
+# gateway closes them. Meanwhile 200 req/s of ordinary chat requests measure latency. RSS is
+# sampled every second: warm (after a warm-up of ordinary requests), peak, and 20 s after the
+# soak ends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-180}
+STREAMS=${2:-10000}
+IDLE=${3:-2000}
+OUT=bench/results
+mkdir -p "$OUT"
+source bench/common.sh
+# Every stream holds two descriptors in the gateway; the load generators hold as many again.
+ulimit -Hn 262144 2>/dev/null || true
+ulimit -Sn "$(ulimit -Hn)"
+cargo build --release --locked -q -p switchyard -p switchyard-mock -p switchyard-loadgen
+BIN=$PWD/target/release
+MOCK_PORT=19100; GW_PORT=18180
+KEY=bench-client-key-123456
+
+taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/dev/null & pids+=($!)
+OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_KEYS=$KEY SWITCHYARD_LOG=warn \
+  bash -c 'cd "$1" && exec "${@:2}"' _ "$TMP" taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
+wait_port $MOCK_PORT; wait_port $GW_PORT
+U=http://127.0.0.1:$GW_PORT/v1/chat/completions
+LG="taskset -c 1 $BIN/switchyard-loadgen --key $KEY"
+rss() { awk '/VmRSS/ {print $2}' /proc/$GW_PID/status; }
+
+# Warm: ordinary traffic, streamed and not, until the allocator has its working set.
+$LG --mode closed --connections 64 --seconds 5 --url $U --body bench/chat.json >/dev/null
+$LG --mode stream --connections 64 --seconds 5 --url $U --body bench/chat-stream.json >/dev/null
+sleep 2
+WARM=$(rss)
+before=$($LG --mode rate --rate 200 --connections 16 --seconds 10 --url $U --body bench/chat.json)
+
+( while kill -0 $GW_PID 2>/dev/null; do echo "$(date +%s) $(rss)"; sleep 1; done ) > "$OUT/soak-rss.txt" & pids+=($!)
+$LG --mode stream --connections "$STREAMS" --warmup 0 --seconds "$SECS" --url $U --body bench/chat-slow-stream.json > "$TMP/slow.json" & SLOW=$!
+$LG --mode idle --connections "$IDLE" --seconds "$SECS" --url $U --body bench/chat.json > "$TMP/idle.json" & IDLEP=$!
+sleep 15   # let the slow streams ramp up before measuring ordinary requests beside them
+during=$($LG --mode rate --rate 200 --connections 16 --warmup 0 --seconds $((SECS - 30)) --url $U --body bench/chat.json)
+wait $SLOW $IDLEP
+sleep 20
+AFTER=$(rss)
+FDS_AFTER=$(ls /proc/$GW_PID/fd | wc -l)
+PEAK=$(awk '/VmHWM/ {print $2}' /proc/$GW_PID/status)
+after=$($LG --mode rate --rate 200 --connections 16 --seconds 10 --url $U --body bench/chat.json)
+
+python3 - "$WARM" "$PEAK" "$AFTER" "$FDS_AFTER" "$SECS" "$STREAMS" "$IDLE" \
+  "$before" "$during" "$after" "$(cat "$TMP/slow.json")" "$(cat "$TMP/idle.json")" <<'EOF' | tee "$OUT/soak.md"
+import json, sys
+warm, peak, after, fds_after, secs, streams, idle = map(int, sys.argv[1:8])
+before, during, after_r, slow, idle_r = (json.loads(a) for a in sys.argv[8:13])
+mib = lambda kb: f"{kb / 1024:.1f} MiB"
+print(f"Soak: {secs} s, {streams} slow streams (20 chunks, 500 ms apart), {idle} idle connections")
+print()
+print("| measurement | value |")
+print("|---|---|")
+print(f"| RSS warm | {mib(warm)} |")
+print(f"| RSS peak | {mib(peak)} |")
+print(f"| RSS 20 s after the soak | {mib(after)} ({after / warm:.2f}x warm) |")
+print(f"| descriptors 20 s after the soak | {fds_after} |")
+print(f"| slow streams completed / errors | {slow['requests'] - slow['errors']} / {slow['errors']} |")
+print(f"| idle connections closed by the gateway / connect failures | {idle_r['closed_by_server']} / {idle_r['connect_failures']} |")
+for name, r in (("before", before), ("during", during), ("after", after_r)):
+    print(f"| 200 req/s {name}: p50 / p99 / errors | {r['p50_ms']:.2f} ms / {r['p99_ms']:.2f} ms / {r['errors']} |")
+EOF
