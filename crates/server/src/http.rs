@@ -202,10 +202,23 @@ async fn models(State(s): State<Arc<AppState>>, req: Request) -> Response {
 
 async fn model(
     State(s): State<Arc<AppState>>,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
     req: Request,
 ) -> Response {
     if let Err(e) = crate::auth::authenticate(&s.cfg.client_keys, req.headers()) {
+        return e.into_response();
+    }
+    // axum's own rejection is plain text; the id is not echoed (it is not text).
+    let Ok(axum::extract::Path(id)) = id else {
+        return GatewayError::BadRequest {
+            message: "the model id in the path is not valid UTF-8 once percent-decoded".into(),
+            param: Some("model".into()),
+        }
+        .into_response();
+    };
+    if let Err(e) =
+        crate::pipeline::check_model_name(&id, s.cfg.limits.max_model_name_bytes, "model")
+    {
         return e.into_response();
     }
     match s.models.by_id.get(&id) {

@@ -4,7 +4,7 @@
 //! |--------------|--------------------------------|-------------------------------|
 //! | authenticate | Authorization / x-api-key      | ctx.caller                    |
 //! | read_body    | body, server.max_body_bytes    | the body bytes                |
-//! | parse        | body                           | model, stream flag            |
+//! | parse        | body, limits (model name)      | model, stream flag            |
 //! | resolve      | model, aliases, providers      | ctx.provider, upstream model  |
 //! | call         | provider kind, endpoint,       | upstream response headers     |
 //! |              | timeouts (translates if needed)|                               |
@@ -52,6 +52,11 @@ pub async fn handle(
         message: e.message,
         param: e.param,
     })?;
+    check_model_name(
+        &peeked.model,
+        state.cfg.limits.max_model_name_bytes,
+        "model",
+    )?;
     ctx.requested_model = Some(peeked.model.clone());
     ctx.stream = peeked.stream;
     if state.keeps_bodies() {
@@ -75,6 +80,22 @@ pub async fn handle(
         required: required(ctx.op),
     };
     route::run(state, ctx, incoming, plan).await
+}
+
+/// Refuses a model name longer than `server.limits.max_model_name_bytes`, before it can reach a
+/// log record, a metric label, a health entry or a response header. The name is not echoed.
+pub(crate) fn check_model_name(name: &str, limit: usize, param: &str) -> Result<(), GatewayError> {
+    if name.len() <= limit {
+        return Ok(());
+    }
+    Err(GatewayError::BadRequest {
+        message: format!(
+            "the model name in `{param}` is {} bytes long; this gateway accepts at most \
+             {limit} bytes (server.limits.max_model_name_bytes)",
+            name.len()
+        ),
+        param: Some(param.to_owned()),
+    })
 }
 
 fn required(op: Operation) -> Required {

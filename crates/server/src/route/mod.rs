@@ -71,6 +71,12 @@ pub fn plan<'m>(
                 e.path()
             ))
         })?;
+        // Its model names become health entries and `x-switchyard-target` values.
+        crate::pipeline::check_model_name(
+            longest_model(&node),
+            state.cfg.limits.max_model_name_bytes,
+            CONFIG_HEADER,
+        )?;
         let built = state
             .router
             .compile(&node, CONFIG_HEADER)
@@ -99,6 +105,20 @@ pub fn plan<'m>(
         provider: r.provider,
         model: r.model,
     })
+}
+
+/// The longest model name written anywhere in a route tree (serde_json bounds its depth).
+fn longest_model(node: &RawNode) -> &str {
+    let children = node
+        .targets
+        .iter()
+        .chain(node.conditions.iter().map(|c| &c.then))
+        .chain(node.default.as_deref());
+    children
+        .map(longest_model)
+        .chain(node.model.as_deref())
+        .max_by_key(|m| m.len())
+        .unwrap_or("")
 }
 
 /// What nodes on the way down set for their subtree.
