@@ -19,6 +19,7 @@ use std::any::Any;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use switchyard_providers::Operation;
+use switchyard_wire::Dialect;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -249,18 +250,33 @@ async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// The shape of an error for a request that matched no handler: Anthropic's under its
+/// Messages API (where its SDKs are the callers), else OpenAI's.
+fn dialect_for(path: &str) -> Dialect {
+    let messages = path
+        .strip_prefix("/v1/messages")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if messages {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    }
+}
+
 async fn not_found(req: Request<Body>) -> Response {
+    let path = req.uri().path();
     GatewayError::RouteNotFound {
         method: req.method().to_string(),
-        path: req.uri().path().to_owned(),
+        path: path.to_owned(),
     }
-    .into_response()
+    .render(dialect_for(path))
 }
 
 async fn method_not_allowed(req: Request<Body>) -> Response {
+    let path = req.uri().path();
     GatewayError::MethodNotAllowed {
         method: req.method().to_string(),
-        path: req.uri().path().to_owned(),
+        path: path.to_owned(),
     }
-    .into_response()
+    .render(dialect_for(path))
 }

@@ -62,7 +62,7 @@ pub async fn handle(
     if state.keeps_bodies() {
         ctx.body = Some(body.clone());
     }
-    ctx.metadata = route::metadata_map(&parts.headers);
+    ctx.metadata = route::metadata_map(&parts.headers)?;
     ctx.enter("resolve");
     let plan = route::plan(state, &parts.headers, &peeked.model)?;
     if let route::Plan::Tree(_) = plan {

@@ -176,12 +176,12 @@ impl Lookup for Facts<'_> {
     }
 }
 
-/// The metadata header's object for the request's record (empty when absent or invalid; an
-/// invalid header is refused later, when a route reads it).
-pub fn metadata_map(headers: &HeaderMap) -> Map<String, Value> {
-    match metadata(headers) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
+/// The metadata header's object for the request's record (empty when absent); a header that is
+/// not a JSON object is a 400, whether or not a route reads it.
+pub fn metadata_map(headers: &HeaderMap) -> Result<Map<String, Value>, GatewayError> {
+    match metadata(headers)? {
+        Value::Object(m) => Ok(m),
+        _ => Ok(Map::new()),
     }
 }
 
