@@ -671,6 +671,9 @@ fn client_keys(
     keys(raw, "client_keys", "SWITCHYARD_API_KEYS", env, errors)
 }
 
+/// Shortest client or admin key accepted, from the file or the environment.
+const MIN_KEY_LEN: usize = 8;
+
 /// Keys of one section (client or admin), from the file and a comma-separated variable.
 fn keys(
     raw: &[RawClientKey],
@@ -693,11 +696,11 @@ fn keys(
             ));
         }
         let sha = match (&k.key, &k.key_sha256) {
-            (Some(key), None) if key.len() >= 8 => Some(hash_key(key)),
+            (Some(key), None) if key.len() >= MIN_KEY_LEN => Some(hash_key(key)),
             (Some(_), None) => {
                 errors.push(ConfigError::new(
                     format!("{path}.key"),
-                    "keys must be at least 8 characters",
+                    format!("keys must be at least {MIN_KEY_LEN} characters"),
                 ));
                 None
             }
@@ -733,6 +736,20 @@ fn keys(
             .filter(|k| !k.is_empty())
             .enumerate()
         {
+            // The same minimum as the file's keys: a short key would also satisfy the check
+            // that refuses a public listener without keys.
+            if key.len() < MIN_KEY_LEN {
+                errors.push(ConfigError::new(
+                    env_var,
+                    format!(
+                        "key {} of the list is {} characters long; keys must be at least \
+                         {MIN_KEY_LEN} characters",
+                        i + 1,
+                        key.len()
+                    ),
+                ));
+                continue;
+            }
             out.push(ClientKey {
                 name: format!("env-{}", i + 1),
                 sha256: hash_key(key),

@@ -253,6 +253,23 @@ fn switchyard_api_keys_env_adds_keys() {
 }
 
 #[test]
+fn keys_from_the_environment_need_eight_characters_like_the_files() {
+    for var in ["SWITCHYARD_API_KEYS", "SWITCHYARD_ADMIN_KEYS"] {
+        let ConfigErrors(list) =
+            from_env(&env(&[(var, "long-enough-1, abc, long-enough-2")])).unwrap_err();
+        let got: Vec<String> = list.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            got,
+            vec![format!(
+                "{var}: key 2 of the list is 3 characters long; keys must be at least 8 characters"
+            )]
+        );
+    }
+    let c = from_env(&env(&[("SWITCHYARD_ADMIN_KEYS", "12345678")])).unwrap();
+    assert_eq!(c.admin_keys.len(), 1);
+}
+
+#[test]
 fn yaml_syntax_error_has_a_line() {
     let got = errs("providers:\n  - name: a\n   bad: [\n", &env(&[]));
     assert_eq!(got.len(), 1);
