@@ -148,26 +148,20 @@ async fn count_tokens(State(s): State<Arc<AppState>>, req: Request) -> Response 
     run(s, Operation::CountTokens, req).await
 }
 
-/// The request's headers and whole body (at most `server.max_body_bytes`).
+/// The request's headers and whole body (at most `limit` bytes).
 async fn whole(
-    s: &AppState,
+    limit: usize,
     req: Request,
 ) -> Result<(http::request::Parts, bytes::Bytes), Response> {
     let (parts, body) = req.into_parts();
-    match http_body_util::Limited::new(body, s.cfg.max_body_bytes)
-        .collect()
-        .await
-    {
+    match http_body_util::Limited::new(body, limit).collect().await {
         Ok(c) => Ok((parts, c.to_bytes())),
-        Err(_) => Err(GatewayError::PayloadTooLarge {
-            limit: s.cfg.max_body_bytes,
-        }
-        .into_response()),
+        Err(_) => Err(GatewayError::PayloadTooLarge { limit }.into_response()),
     }
 }
 
 async fn compare(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    let (parts, body) = match whole(&s, req).await {
+    let (parts, body) = match whole(s.cfg.max_body_bytes, req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -177,7 +171,8 @@ async fn compare(State(s): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 async fn feedback(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    let (parts, body) = match whole(&s, req).await {
+    let limit = crate::feedback::MAX_BODY_BYTES.min(s.cfg.max_body_bytes);
+    let (parts, body) = match whole(limit, req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
