@@ -63,11 +63,16 @@ pub fn plan<'m>(
         let text = raw
             .to_str()
             .map_err(|_| bad(format!("{CONFIG_HEADER} must be JSON text")))?;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let node: RawNode = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| bad(format!("{CONFIG_HEADER} is not valid JSON: {e}")))?;
+        // In the route schema's words, not serde's (which would read a list as a node's fields).
+        if let Some(e) = switchyard_config::route_shape(&value, CONFIG_HEADER) {
+            return Err(bad(format!("{CONFIG_HEADER} is not a valid route: {e}")));
+        }
+        let node: RawNode = serde_path_to_error::deserialize(&value).map_err(|e| {
             bad(format!(
                 "{CONFIG_HEADER} is not a valid route: {} at {}",
-                e.inner(),
+                switchyard_config::reword(&e.inner().to_string()),
                 e.path()
             ))
         })?;
