@@ -206,16 +206,17 @@ fn label(v: &str) -> String {
 }
 
 impl Metrics {
-    /// The series of (provider, model, status); `None` when it is new and the table is full.
-    fn series(&self, provider: &str, model: &str, status: u16) -> Option<Arc<Series>> {
-        let read = self
-            .series
+    /// The series of (provider, model, status), when it exists.
+    fn find(&self, provider: &str, model: &str, status: u16) -> Option<Arc<Series>> {
+        self.series
             .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(s) = read.get(provider, model, status) {
-            return Some(s.clone());
-        }
-        drop(read);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(provider, model, status)
+            .cloned()
+    }
+
+    /// The series of (provider, model, status), made if need be; `None` when the table is full.
+    fn make(&self, provider: &str, model: &str, status: u16) -> Option<Arc<Series>> {
         let mut write = self
             .series
             .write()
@@ -243,15 +244,24 @@ impl Metrics {
         // The upstream model only: a caller's model name that reached no provider (a typo, an
         // unknown model) must not become a series of its own, or the series would grow without end.
         let provider = r.provider.as_deref().unwrap_or("");
-        let mut model = r.model.as_deref().unwrap_or("");
-        if !self.declared.contains(provider, model) {
-            self.folded[0].fetch_add(1, Ordering::Relaxed);
-            model = OTHER;
-        }
-        let own = self.series(provider, model, r.status);
-        if own.is_none() {
-            self.folded[1].fetch_add(1, Ordering::Relaxed);
-        }
+        let model = r.model.as_deref().unwrap_or("");
+        // Only declared names (and `other`) are in the table, so a series found under the
+        // request's own name needs no other check: the common case is one read lock.
+        let own = self.find(provider, model, r.status).or_else(|| {
+            let model = if self.declared.contains(provider, model) {
+                model
+            } else {
+                self.folded[0].fetch_add(1, Ordering::Relaxed);
+                OTHER
+            };
+            let made = self
+                .find(provider, model, r.status)
+                .or_else(|| self.make(provider, model, r.status));
+            if made.is_none() {
+                self.folded[1].fetch_add(1, Ordering::Relaxed);
+            }
+            made
+        });
         let s: &Series = own.as_deref().unwrap_or(&self.overflow);
         s.requests.fetch_add(1, Ordering::Relaxed);
         let tokens = [
