@@ -95,7 +95,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StoreError(format!("cannot create {}: {e}", path.display()))),
+        Err(e) => Err(StoreError(format!("cannot open {}: {e}", path.display()))),
     }
 }
 
