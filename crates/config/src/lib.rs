@@ -12,6 +12,7 @@ mod runtime;
 mod secret;
 mod validate;
 mod vertex;
+mod wording;
 mod yaml;
 
 pub use error::{ConfigError, ConfigErrors};
@@ -22,6 +23,7 @@ pub use runtime::{
     RetryBudget, ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
 };
 pub use secret::Secret;
+pub use wording::{reword, route_shape};
 
 use std::path::Path;
 

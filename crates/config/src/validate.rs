@@ -56,7 +56,10 @@ fn join_path(prefix: &str, inner: &str) -> String {
 fn check<T: DeserializeOwned>(v: &Value, prefix: &str, errors: &mut Vec<ConfigError>) {
     if let Err(e) = serde_path_to_error::deserialize::<_, T>(v) {
         let path = join_path(prefix, &e.path().to_string());
-        errors.push(ConfigError::new(path, e.into_inner().to_string()));
+        errors.push(ConfigError::new(
+            path,
+            crate::wording::reword(&e.into_inner().to_string()),
+        ));
     }
 }
 
@@ -83,6 +86,21 @@ fn check_map<T: DeserializeOwned>(v: &Value, prefix: &str, errors: &mut Vec<Conf
     }
 }
 
+/// Each route on its own, a node that is not a mapping reported as such (serde would read a
+/// list as the node's fields in order).
+fn check_routes(v: &Value, errors: &mut Vec<ConfigError>) {
+    let Value::Object(routes) = v else {
+        return check::<BTreeMap<String, crate::raw::RawNode>>(v, "routes", errors);
+    };
+    for (name, node) in routes {
+        let at = format!("routes.{name}");
+        match crate::wording::route_shape(node, &at) {
+            Some(e) => errors.push(e),
+            None => check::<crate::raw::RawNode>(node, &at, errors),
+        }
+    }
+}
+
 fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
     let Value::Object(top) = value else {
         errors.push(ConfigError::new(
@@ -97,7 +115,7 @@ fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
             "providers" => check_each::<RawProvider>(v, "providers", errors),
             "aliases" => check::<BTreeMap<String, String>>(v, "aliases", errors),
             "client_keys" => check_each::<RawClientKey>(v, "client_keys", errors),
-            "routes" => check_map::<crate::raw::RawNode>(v, "routes", errors),
+            "routes" => check_routes(v, errors),
             "catalog" => check_map::<switchyard_providers::catalog::Entry>(v, "catalog", errors),
             other => errors.push(ConfigError::new(
                 other,
@@ -671,6 +689,9 @@ fn client_keys(
     keys(raw, "client_keys", "SWITCHYARD_API_KEYS", env, errors)
 }
 
+/// Shortest client or admin key accepted, from the file or the environment.
+const MIN_KEY_LEN: usize = 8;
+
 /// Keys of one section (client or admin), from the file and a comma-separated variable.
 fn keys(
     raw: &[RawClientKey],
@@ -693,11 +714,11 @@ fn keys(
             ));
         }
         let sha = match (&k.key, &k.key_sha256) {
-            (Some(key), None) if key.len() >= 8 => Some(hash_key(key)),
+            (Some(key), None) if key.len() >= MIN_KEY_LEN => Some(hash_key(key)),
             (Some(_), None) => {
                 errors.push(ConfigError::new(
                     format!("{path}.key"),
-                    "keys must be at least 8 characters",
+                    format!("keys must be at least {MIN_KEY_LEN} characters"),
                 ));
                 None
             }
@@ -733,6 +754,20 @@ fn keys(
             .filter(|k| !k.is_empty())
             .enumerate()
         {
+            // The same minimum as the file's keys: a short key would also satisfy the check
+            // that refuses a public listener without keys.
+            if key.len() < MIN_KEY_LEN {
+                errors.push(ConfigError::new(
+                    env_var,
+                    format!(
+                        "key {} of the list is {} characters long; keys must be at least \
+                         {MIN_KEY_LEN} characters",
+                        i + 1,
+                        key.len()
+                    ),
+                ));
+                continue;
+            }
             out.push(ClientKey {
                 name: format!("env-{}", i + 1),
                 sha256: hash_key(key),

@@ -263,7 +263,14 @@ async fn main() -> std::process::ExitCode {
         let closed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let failed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let workers: Vec<_> = (0..a.connections)
-            .map(|_| tokio::spawn(idle_worker(t.clone(), until, closed.clone(), failed.clone())))
+            .map(|_| {
+                tokio::spawn(idle_worker(
+                    t.clone(),
+                    until,
+                    closed.clone(),
+                    failed.clone(),
+                ))
+            })
             .collect();
         for w in workers {
             let _ = w.await;

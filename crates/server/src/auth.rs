@@ -10,10 +10,12 @@ use switchyard_config::ClientKey;
 /// The key a request presents, if any.
 fn presented(headers: &HeaderMap) -> Option<&[u8]> {
     if let Some(v) = headers.get(http::header::AUTHORIZATION) {
+        // The scheme is case-insensitive (RFC 7235 section 2.1): `BEARER` is `Bearer`.
         let b = v.as_bytes();
-        let token = b
-            .strip_prefix(b"Bearer ")
-            .or_else(|| b.strip_prefix(b"bearer "))?;
+        let (scheme, token) = b.split_at_checked(7)?;
+        if !scheme.eq_ignore_ascii_case(b"bearer ") {
+            return None;
+        }
         return Some(token.trim_ascii());
     }
     headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii())
@@ -83,6 +85,17 @@ mod tests {
             authenticate(&keys(), &h("x-api-key", "key-aaaa")).unwrap(),
             Some("a".into())
         );
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for v in ["BEARER key-aaaa", "bEaReR key-aaaa", "bearer  key-aaaa"] {
+            let mut m = HeaderMap::new();
+            m.insert("authorization", HeaderValue::from_str(v).unwrap());
+            assert_eq!(authenticate(&keys(), &m).unwrap(), Some("a".into()), "{v}");
+        }
+        let e = authenticate(&keys(), &h("authorization", "Bearerkey-aaaa")).unwrap_err();
+        assert!(e.to_string().starts_with("Missing API key"));
     }
 
     #[test]

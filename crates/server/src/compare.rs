@@ -34,7 +34,7 @@ fn bad(message: impl Into<String>, param: &str) -> GatewayError {
 }
 
 /// The per-model requests: the caller's body with `models` replaced by each `model`.
-fn requests(body: &Bytes) -> Result<Vec<(String, Bytes)>, GatewayError> {
+fn requests(body: &Bytes, max_name: usize) -> Result<Vec<(String, Bytes)>, GatewayError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| GatewayError::BadRequest {
         message: format!("request body is not valid JSON: {e}"),
         param: None,
@@ -65,6 +65,10 @@ fn requests(body: &Bytes) -> Result<Vec<(String, Bytes)>, GatewayError> {
                 "models",
             )
         })?;
+    // Refused whole: each result would echo its model's name.
+    for m in models.iter().filter_map(Value::as_str) {
+        crate::pipeline::check_model_name(m, max_name, "models")?;
+    }
     Ok(models
         .iter()
         .filter_map(Value::as_str)
@@ -148,7 +152,7 @@ pub async fn compare(
     body: Bytes,
 ) -> Result<Response, GatewayError> {
     authenticate(&state.cfg.client_keys, headers)?;
-    let runs = requests(&body)?
+    let runs = requests(&body, state.cfg.limits.max_model_name_bytes)?
         .into_iter()
         .map(|(model, body)| one(state, headers, model, body));
     let results = futures_util::future::join_all(runs).await;

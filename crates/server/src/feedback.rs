@@ -1,6 +1,10 @@
 //! `POST /v1/feedback`: a score and metadata attached to a request or a trace, by the caller
 //! that made it (client key). `score` is any number (`value` is accepted too, as Portkey names
 //! it); `metadata` an object.
+//!
+//! Bounded: the body at `MAX_BODY_BYTES`, the metadata at `MAX_METADATA_BYTES` serialised, ids
+//! at `MAX_ID_BYTES`. With client auth on, each id given must be one of the caller's own
+//! requests (a record made with the same key); anyone else's, or an unknown one, is a 404.
 
 use crate::auth::authenticate;
 use crate::error::GatewayError;
@@ -9,7 +13,19 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{header, HeaderMap, StatusCode};
 use serde_json::{json, Value};
-use switchyard_store::Feedback;
+use std::time::Duration;
+use switchyard_store::{Feedback, Filter, Store};
+
+/// Largest feedback body (a score, two ids and some metadata need far less).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest `metadata`, as compact JSON.
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
+/// Longest id: request ids are at most 128 bytes, trace ids 32.
+const MAX_ID_BYTES: usize = 128;
+/// How often, and how long past the log's flush interval, a record not yet written is looked
+/// for: feedback may follow its answer before the record has left the log queue.
+const LOOK_EVERY: Duration = Duration::from_millis(50);
+const LOOK_GRACE: Duration = Duration::from_secs(1);
 
 fn bad(message: &str, param: &str) -> GatewayError {
     GatewayError::BadRequest {
@@ -21,6 +37,10 @@ fn bad(message: &str, param: &str) -> GatewayError {
 fn text(v: &Value, field: &str) -> Result<Option<String>, GatewayError> {
     match &v[field] {
         Value::Null => Ok(None),
+        Value::String(s) if s.len() > MAX_ID_BYTES => Err(bad(
+            &format!("{field} is longer than {MAX_ID_BYTES} bytes"),
+            field,
+        )),
         Value::String(s) if !s.is_empty() => Ok(Some(s.clone())),
         _ => Err(bad(&format!("{field} must be a non-empty string"), field)),
     }
@@ -59,6 +79,13 @@ pub async fn feedback(
         Value::Object(m) => m.clone(),
         _ => return Err(bad("metadata must be an object", "metadata")),
     };
+    let size = serde_json::to_vec(&metadata).map_or(usize::MAX, |b| b.len());
+    if size > MAX_METADATA_BYTES {
+        return Err(bad(
+            &format!("metadata is {size} bytes as JSON; at most {MAX_METADATA_BYTES} are accepted"),
+            "metadata",
+        ));
+    }
     let id = format!("fb_{:032x}", crate::ids::time_ordered());
     let f = Feedback {
         id: id.clone(),
@@ -76,6 +103,25 @@ pub async fn feedback(
         .store()
         .await
         .map_err(|e| GatewayError::StoreUnavailable { detail: e.0 })?;
+    if let Some(key) = &f.caller {
+        let wait = state.log.settings.flush_interval + LOOK_GRACE;
+        if let Some(id) = &f.request_id {
+            let filter = Filter {
+                request_id: Some(id.clone()),
+                caller: Some(key.clone()),
+                ..Filter::default()
+            };
+            owned(store, &filter, wait, "request of yours", id).await?;
+        }
+        if let Some(id) = &f.trace_id {
+            let filter = Filter {
+                trace_id: Some(id.clone()),
+                caller: Some(key.clone()),
+                ..Filter::default()
+            };
+            owned(store, &filter, wait, "trace of yours", id).await?;
+        }
+    }
     store
         .add_feedback(f)
         .await
@@ -88,4 +134,33 @@ pub async fn feedback(
         out.to_string(),
     )
         .into_response())
+}
+
+/// Whether a record the filter selects (one made with the caller's key) exists, looking again
+/// for up to `wait` while it may still be on its way to the store.
+async fn owned(
+    store: &Store,
+    filter: &Filter,
+    wait: Duration,
+    what: &'static str,
+    id: &str,
+) -> Result<(), GatewayError> {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        let page = store
+            .list(filter, None, 1)
+            .await
+            .map_err(|e| GatewayError::StoreUnavailable { detail: e.0 })?;
+        if !page.data.is_empty() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= until {
+            // The same answer whether the id is unknown or another caller's.
+            return Err(GatewayError::NotFound {
+                what,
+                id: id.to_owned(),
+            });
+        }
+        tokio::time::sleep(LOOK_EVERY).await;
+    }
 }

@@ -18,6 +18,7 @@ use std::any::Any;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use switchyard_providers::Operation;
+use switchyard_wire::Dialect;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -146,20 +147,21 @@ async fn count_tokens(State(s): State<Arc<AppState>>, req: Request) -> Response 
     run(s, Operation::CountTokens, req).await
 }
 
-/// The request's headers and whole body (at most `server.max_body_bytes`).
+/// The request's headers and whole body (at most `limit` bytes, within the body-read timeout).
 async fn whole(
     s: &AppState,
+    limit: usize,
     req: Request,
 ) -> Result<(http::request::Parts, bytes::Bytes), Response> {
     let (parts, body) = req.into_parts();
-    match pipeline::read_body(body, &parts.headers, s).await {
+    match pipeline::read_body(body, &parts.headers, limit, s.cfg.limits.body_read_timeout).await {
         Ok(b) => Ok((parts, b)),
         Err(e) => Err(e.into_response()),
     }
 }
 
 async fn compare(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    let (parts, body) = match whole(&s, req).await {
+    let (parts, body) = match whole(&s, s.cfg.max_body_bytes, req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -169,7 +171,8 @@ async fn compare(State(s): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 async fn feedback(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    let (parts, body) = match whole(&s, req).await {
+    let limit = crate::feedback::MAX_BODY_BYTES.min(s.cfg.max_body_bytes);
+    let (parts, body) = match whole(&s, limit, req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -195,10 +198,23 @@ async fn models(State(s): State<Arc<AppState>>, req: Request) -> Response {
 
 async fn model(
     State(s): State<Arc<AppState>>,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
     req: Request,
 ) -> Response {
     if let Err(e) = crate::auth::authenticate(&s.cfg.client_keys, req.headers()) {
+        return e.into_response();
+    }
+    // axum's own rejection is plain text; the id is not echoed (it is not text).
+    let Ok(axum::extract::Path(id)) = id else {
+        return GatewayError::BadRequest {
+            message: "the model id in the path is not valid UTF-8 once percent-decoded".into(),
+            param: Some("model".into()),
+        }
+        .into_response();
+    };
+    if let Err(e) =
+        crate::pipeline::check_model_name(&id, s.cfg.limits.max_model_name_bytes, "model")
+    {
         return e.into_response();
     }
     match s.models.by_id.get(&id) {
@@ -229,18 +245,33 @@ async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// The shape of an error for a request that matched no handler: Anthropic's under its
+/// Messages API (where its SDKs are the callers), else OpenAI's.
+fn dialect_for(path: &str) -> Dialect {
+    let messages = path
+        .strip_prefix("/v1/messages")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if messages {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    }
+}
+
 async fn not_found(req: Request<Body>) -> Response {
+    let path = req.uri().path();
     GatewayError::RouteNotFound {
         method: req.method().to_string(),
-        path: req.uri().path().to_owned(),
+        path: path.to_owned(),
     }
-    .into_response()
+    .render(dialect_for(path))
 }
 
 async fn method_not_allowed(req: Request<Body>) -> Response {
+    let path = req.uri().path();
     GatewayError::MethodNotAllowed {
         method: req.method().to_string(),
-        path: req.uri().path().to_owned(),
+        path: path.to_owned(),
     }
-    .into_response()
+    .render(dialect_for(path))
 }

@@ -4,7 +4,8 @@
 //!
 //! Guarded the way a server that fetches URLs for callers must be: the host must resolve to
 //! public addresses only (no loopback, private, link-local, CGNAT, multicast or reserved ranges,
-//! IPv4 or IPv6) and the connection goes to the address that was checked, so a DNS answer cannot
+//! IPv4 or IPv6; an IPv6 address that embeds an IPv4 one, whether mapped, compatible, translated,
+//! NAT64 or 6to4, is judged by that IPv4 address) and the connection goes to the address that was checked, so a DNS answer cannot
 //! change between check and use; redirects are followed (at most 3) under the same check; the
 //! answer must be an `image/*` within the size cap and the time limit.
 
@@ -52,6 +53,12 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     }
     let s = ip.segments();
     let v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if s[..6] == [0; 6] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        // IPv4-compatible ::/96 (deprecated, still routed to the IPv4 address by some stacks;
+        // `::` and `::1` land here as 0.0.0.0 and 0.0.0.1) and IPv4-translated ::ffff:0:0/96:
+        // the IPv4 address inside decides.
+        return is_public_v4(v4(s[6], s[7]));
+    }
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
         // NAT64: the IPv4 address inside decides.
         return is_public_v4(v4(s[6], s[7]));
@@ -295,6 +302,14 @@ mod tests {
             "::ffff:127.0.0.1",
             "64:ff9b::a00:1",
             "2001:db8::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::169.254.169.254",
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:192.168.0.1",
+            "64:ff9b::127.0.0.1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
@@ -303,6 +318,9 @@ mod tests {
             "1.1.1.1",
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
+            "::8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:808:808::1",
         ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }

@@ -4,7 +4,7 @@
 //! |--------------|--------------------------------|-------------------------------|
 //! | authenticate | Authorization / x-api-key      | ctx.caller                    |
 //! | read_body    | body, server.max_body_bytes    | the body bytes                |
-//! | parse        | body                           | model, stream flag            |
+//! | parse        | body, limits (model name)      | model, stream flag            |
 //! | resolve      | model, aliases, providers      | ctx.provider, upstream model  |
 //! | call         | provider kind, endpoint,       | upstream response headers     |
 //! |              | timeouts (translates if needed)|                               |
@@ -48,18 +48,29 @@ pub async fn handle(
     ctx.enter("authenticate");
     ctx.caller = authenticate(&state.cfg.client_keys, &parts.headers)?;
     ctx.enter("read_body");
-    let body = read_body(body, &parts.headers, state).await?;
+    let body = read_body(
+        body,
+        &parts.headers,
+        state.cfg.max_body_bytes,
+        state.cfg.limits.body_read_timeout,
+    )
+    .await?;
     ctx.enter("parse");
     let peeked = peek(&body, required(ctx.op)).map_err(|e| GatewayError::BadRequest {
         message: e.message,
         param: e.param,
     })?;
+    check_model_name(
+        &peeked.model,
+        state.cfg.limits.max_model_name_bytes,
+        "model",
+    )?;
     ctx.requested_model = Some(peeked.model.clone());
     ctx.stream = peeked.stream;
     if state.keeps_bodies() {
         ctx.body = Some(body.clone());
     }
-    ctx.metadata = route::metadata_map(&parts.headers);
+    ctx.metadata = route::metadata_map(&parts.headers)?;
     ctx.enter("resolve");
     let plan = route::plan(state, &parts.headers, &peeked.model)?;
     if let route::Plan::Tree { inline, .. } = plan {
@@ -79,6 +90,22 @@ pub async fn handle(
     route::run(state, ctx, incoming, plan).await
 }
 
+/// Refuses a model name longer than `server.limits.max_model_name_bytes`, before it can reach a
+/// log record, a metric label, a health entry or a response header. The name is not echoed.
+pub(crate) fn check_model_name(name: &str, limit: usize, param: &str) -> Result<(), GatewayError> {
+    if name.len() <= limit {
+        return Ok(());
+    }
+    Err(GatewayError::BadRequest {
+        message: format!(
+            "the model name in `{param}` is {} bytes long; this gateway accepts at most \
+             {limit} bytes (server.limits.max_model_name_bytes)",
+            name.len()
+        ),
+        param: Some(param.to_owned()),
+    })
+}
+
 fn required(op: Operation) -> Required {
     match op {
         Operation::ChatCompletions => Required::Messages,
@@ -88,14 +115,14 @@ fn required(op: Operation) -> Required {
     }
 }
 
-/// Reads the request body up to `server.max_body_bytes` (a declared or actual larger body is a
-/// 413) within `server.limits.body_read_timeout` (else a 408).
+/// Reads the request body up to `limit` bytes (a declared or actual larger body is a 413)
+/// within `after` (`server.limits.body_read_timeout`; else a 408).
 pub async fn read_body(
     body: Body,
     headers: &http::HeaderMap,
-    state: &AppState,
+    limit: usize,
+    after: std::time::Duration,
 ) -> Result<Bytes, GatewayError> {
-    let limit = state.cfg.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -108,12 +135,9 @@ pub async fn read_body(
     let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
     let collected = match first {
         Poll::Ready(r) => r,
-        Poll::Pending => {
-            let after = state.cfg.limits.body_read_timeout;
-            tokio::time::timeout(after, collect)
-                .await
-                .map_err(|_| GatewayError::BodyReadTimeout { after })?
-        }
+        Poll::Pending => tokio::time::timeout(after, collect)
+            .await
+            .map_err(|_| GatewayError::BodyReadTimeout { after })?,
     };
     match collected {
         Ok(c) => Ok(c.to_bytes()),

@@ -51,12 +51,63 @@ pub fn summary(state: &AppState, addr: SocketAddr) -> String {
         .cfg
         .providers
         .iter()
-        .map(|p| format!("{} ({})", p.name, p.base_url))
+        .map(|p| format!("{} ({})", p.name, redacted(&p.base_url)))
         .collect();
     format!(
         "switchyard listening on http://{addr}; {auth}; providers: {}",
         names.join(", ")
     )
+}
+
+/// Query parameter names (lowercased) that suggest a credential.
+const SECRET_WORDS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "sig",
+    "auth",
+    "credential",
+];
+
+/// A URL fit for a log line: credentials in its userinfo (`https://user:pass@host`) and the
+/// values of query parameters named like keys (`key=`, `api-key=`, `token=`...) become `***`.
+/// Unchanged when it holds neither.
+fn redacted(u: &str) -> String {
+    let Ok(mut url) = url::Url::parse(u) else {
+        // Config validation admits only URLs; whatever this is, it is not printed.
+        return "(not a URL)".to_owned();
+    };
+    let mut changed = false;
+    if !url.username().is_empty() || url.password().is_some() {
+        let _ = url.set_password(None);
+        let _ = url.set_username("***");
+        changed = true;
+    }
+    if url.query().is_some() {
+        let secret = |name: &str| {
+            let name = name.to_ascii_lowercase();
+            SECRET_WORDS.iter().any(|w| name.contains(w))
+        };
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k) {
+                    changed = true;
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    if changed {
+        url.to_string()
+    } else {
+        u.to_owned()
+    }
 }
 
 /// A running server.
@@ -212,5 +263,28 @@ pub fn termination_signal() -> impl std::future::Future<Output = ()> {
         async {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_up_line_leaves_out_credentials_in_provider_urls() {
+        let yaml = "server:\n  discover_env: false\nproviders:\n  - name: a\n    base_url: \"https://user:hunter2@llm.example.com/v1?api-key=SECRET1&version=3&Key=SECRET2&access_token=SECRET3\"\n  - name: b\n    base_url: http://127.0.0.1:9999/v1\n";
+        let cfg = switchyard_config::from_yaml(yaml, &std::collections::HashMap::new()).unwrap();
+        let state = AppState::build(cfg).unwrap();
+        let line = summary(&state, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        for secret in ["user", "hunter2", "SECRET1", "SECRET2", "SECRET3"] {
+            assert!(!line.contains(secret), "{secret} in {line}");
+        }
+        assert!(
+            line.contains(
+                "a (https://***@llm.example.com/v1?api-key=***&version=3&Key=***&access_token=***)"
+            ),
+            "{line}"
+        );
+        assert!(line.contains("b (http://127.0.0.1:9999/v1)"), "{line}");
     }
 }

@@ -42,12 +42,12 @@ impl AppState {
     pub fn build(cfg: Config) -> Result<Arc<Self>, Vec<ConfigError>> {
         let router = Router::build(&cfg)?;
         let budget = crate::route::Budget::new(cfg.retry_budget);
-        let health = crate::route::Health::new(cfg.circuit);
+        let health = crate::route::Health::new(cfg.circuit, cfg.limits.max_series);
         // Every configured route target is listed by /admin/health from the start.
         for name in router.route_names() {
             if let Some(tree) = router.route(name) {
                 for t in tree.targets() {
-                    health.get(&t.key);
+                    health.configured(&t.key);
                 }
             }
         }
@@ -75,6 +75,10 @@ impl AppState {
             None => None,
         };
         let log = crate::observe::queue::RequestLog::new(cfg.log.clone());
+        let metrics = crate::observe::metrics::Metrics::new(
+            crate::observe::metrics::Declared::build(&cfg, &router),
+            cfg.limits.max_series,
+        );
         let images = crate::images::ImageFetcher::new(tls, cfg.image_fetch);
         Ok(Arc::new(Self {
             images,
@@ -88,7 +92,7 @@ impl AppState {
             draining: AtomicBool::new(false),
             hard_stop: watch::channel(false).0,
             log,
-            metrics: crate::observe::metrics::Metrics::default(),
+            metrics,
             otel,
             conns: crate::listen::ConnMetrics::default(),
         }))

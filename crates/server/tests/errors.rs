@@ -186,6 +186,101 @@ async fn unknown_routes_and_methods() {
     assert_openai_error(&b);
 }
 
+#[tokio::test]
+async fn messages_paths_answer_unknown_methods_and_routes_in_anthropics_shape() {
+    let h = start().await;
+    for (method, path, status) in [
+        ("GET", "/v1/messages", 405),
+        ("GET", "/v1/messages/count_tokens", 405),
+        ("POST", "/v1/messages/batches", 404),
+    ] {
+        let (s, _, b) = collect(h.send(method, path, &[], "").await).await;
+        assert_eq!(s, status, "{method} {path}");
+        let v = json(&b);
+        assert_eq!(v["type"], "error", "{method} {path}: {v}");
+        assert!(v["error"]["type"].is_string() && v["error"]["message"].is_string());
+    }
+    // Other paths keep OpenAI's.
+    let (s, _, b) = collect(h.send("GET", "/v1/messagesx", &[], "").await).await;
+    assert_eq!(s, 404);
+    assert_openai_error(&b);
+}
+
+#[tokio::test]
+async fn a_path_id_that_is_not_utf8_is_answered_in_openais_shape() {
+    let h = start().await;
+    let auth = format!("Bearer {KEY}");
+    let (s, headers, b) = collect(
+        h.send("GET", "/v1/models/%ff%fe", &[("authorization", &auth)], "")
+            .await,
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(assert_openai_error(&b)["error"]["param"], "model");
+}
+
+#[tokio::test]
+async fn a_metadata_header_that_is_not_an_object_is_a_400_in_the_callers_shape() {
+    let h = start().await;
+    let auth = format!("Bearer {KEY}");
+    for (path, body) in [
+        (
+            "/v1/chat/completions",
+            r#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#,
+        ),
+        (
+            "/v1/messages",
+            r#"{"model":"openai/gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#,
+        ),
+    ] {
+        for meta in ["[1,2]", "\"text\"", "7", "not json"] {
+            let headers = [
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+                ("x-switchyard-metadata", meta),
+            ];
+            let (s, _, b) = collect(h.send("POST", path, &headers, body).await).await;
+            assert_eq!(s, 400, "{path} {meta}");
+            let v = json(&b);
+            let message = if path == "/v1/messages" {
+                assert_eq!(v["type"], "error", "{v}");
+                v["error"]["message"].clone()
+            } else {
+                assert_openai_error(&b)["error"]["message"].clone()
+            };
+            assert!(
+                message.as_str().unwrap().contains("x-switchyard-metadata"),
+                "{v}"
+            );
+        }
+    }
+    assert!(h.mock.requests().is_empty());
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("x-switchyard-metadata", r#"{"team":"a"}"#),
+    ];
+    let body = r#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let (s, _, _) = collect(h.send("POST", "/v1/chat/completions", &headers, body).await).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let h = start().await;
+    let body = r#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    for scheme in ["Bearer", "bearer", "BEARER", "BeArEr"] {
+        let auth = format!("{scheme} {KEY}");
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let (s, _, _) = collect(h.send("POST", "/v1/chat/completions", &headers, body).await).await;
+        assert_eq!(s, 200, "{scheme}");
+    }
+}
+
 async fn boom() -> &'static str {
     panic!("deliberate test panic")
 }

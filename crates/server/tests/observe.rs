@@ -565,7 +565,7 @@ async fn feedback_is_attached_to_the_request() {
     let trace = r["trace_id"].as_str().unwrap();
     let (s, _) = post_as(
         &h,
-        "bob-key-123",
+        KEY,
         "/v1/feedback",
         &format!(r#"{{"trace_id":"{trace}","value":-1}}"#),
     )
@@ -591,6 +591,73 @@ async fn feedback_is_attached_to_the_request() {
     }
     let (s, _) = post_as(&h, "nope", "/v1/feedback", r#"{"request_id":"x"}"#).await;
     assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn feedback_is_bounded_and_only_for_the_callers_own_requests() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let (s, headers, _) = h
+        .chat(r#"{"model":"openai/gpt-6-sol","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
+    assert_eq!(s, 200);
+    let alices = headers["x-request-id"].to_str().unwrap().to_owned();
+    let r = &records(&h, &format!("request_id={alices}"), 1).await[0];
+    let trace = r["trace_id"].as_str().unwrap().to_owned();
+    // Bob may not score Alice's request or trace, nor an id nobody used; all look alike.
+    for body in [
+        format!(r#"{{"request_id":"{alices}","score":0}}"#),
+        format!(r#"{{"trace_id":"{trace}","score":0}}"#),
+        r#"{"request_id":"never-used-1","score":0}"#.to_owned(),
+    ] {
+        let (s, b) = post_as(&h, "bob-key-123", "/v1/feedback", &body).await;
+        assert_eq!(s, 404, "{body}: {}", String::from_utf8_lossy(&b));
+        assert_eq!(json(&b)["error"]["code"], "not_found");
+    }
+    // Alice may, with metadata up to 16 KiB as JSON.
+    let within = "m".repeat(16 * 1024 - 20);
+    let body = format!(r#"{{"request_id":"{alices}","metadata":{{"note":"{within}"}}}}"#);
+    let (s, b) = post_as(&h, KEY, "/v1/feedback", &body).await;
+    assert_eq!(s, 201, "{}", String::from_utf8_lossy(&b));
+    let over = "m".repeat(16 * 1024);
+    let body = format!(r#"{{"request_id":"{alices}","metadata":{{"note":"{over}"}}}}"#);
+    let (s, b) = post_as(&h, KEY, "/v1/feedback", &body).await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "metadata");
+    assert!(String::from_utf8_lossy(&b).contains("16384"));
+    // The body is bounded at 64 KiB, below server.max_body_bytes.
+    let huge = "m".repeat(65 * 1024);
+    let body = format!(r#"{{"request_id":"{alices}","metadata":{{"note":"{huge}"}}}}"#);
+    let (s, b) = post_as(&h, KEY, "/v1/feedback", &body).await;
+    assert_eq!(s, 413);
+    assert_eq!(json(&b)["error"]["code"], "request_too_large");
+    let long_id = "i".repeat(129);
+    let (s, b) = post_as(
+        &h,
+        KEY,
+        "/v1/feedback",
+        &format!(r#"{{"request_id":"{long_id}"}}"#),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "request_id");
+    let (_, b) = admin_get(&h, &format!("/admin/logs/{alices}")).await;
+    assert_eq!(json(&b)["feedback"].as_array().unwrap().len(), 1);
+
+    // Without client keys there is no caller to match: any id, as before.
+    let open = yaml("").replace(
+        "client_keys:\n  - name: alice\n    key: client-key-123\n  - name: bob\n    key: bob-key-123\n",
+        "",
+    );
+    assert!(!open.contains("client_keys"), "{open}");
+    let h = start_with(&open, axum::Router::new()).await;
+    let (s, b) = post_as(
+        &h,
+        "anything",
+        "/v1/feedback",
+        r#"{"request_id":"never-used-2","score":1}"#,
+    )
+    .await;
+    assert_eq!(s, 201, "{}", String::from_utf8_lossy(&b));
 }
 
 #[tokio::test]

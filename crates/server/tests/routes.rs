@@ -281,6 +281,18 @@ async fn a_route_in_a_header_and_its_errors() {
         ),
         (r#"{"targets":[{"modle":"a/gpt-a"}]}"#, "modle"),
         ("not json", "x-switchyard-config"),
+        (
+            r#"[{"model":"a/gpt-a"}]"#,
+            "x-switchyard-config: expected a route object (with model, route, targets or conditions), found a list",
+        ),
+        (
+            r#"{"targets":["a/gpt-a"]}"#,
+            "x-switchyard-config.targets[0]: expected a route object",
+        ),
+        (
+            r#"{"strategy":7,"model":"a/gpt-a"}"#,
+            "expected a name at strategy",
+        ),
     ] {
         let resp = h
             .send(
@@ -298,6 +310,7 @@ async fn a_route_in_a_header_and_its_errors() {
         assert_eq!(s, 400, "{bad}");
         let msg = json(&body)["error"]["message"].as_str().unwrap().to_owned();
         assert!(msg.contains(says), "{bad}: {msg}");
+        assert!(!msg.contains("Raw") && !msg.contains("elements"), "{msg}");
     }
 }
 

@@ -81,11 +81,35 @@ fn migrate(c: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Creates the database file readable and writable by its owner only, when it does not exist:
+/// the log holds callers' metadata (and bodies, when kept). SQLite gives the `-wal` and `-shm`
+/// files it creates beside it the database file's permissions, so they are 0600 too.
+#[cfg(unix)]
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError(format!("cannot open {}: {e}", path.display()))),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private(_: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || {
+            create_private(&path)?;
             let mut write = open_conn(&path)?;
             migrate(&mut write)?;
             let read = open_conn(&path)?;

@@ -433,6 +433,28 @@ async fn sqlite_store() {
     }
 }
 
+/// The log and SQLite's files beside it are the owner's alone, whatever the umask lets others.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_created_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = temp_db();
+    let store = Store::sqlite(&path).await.unwrap();
+    store
+        .insert(std::sync::Arc::new(vec![rec(1, "gpt-x", "openai", 200)]))
+        .await
+        .unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}: {mode:o}", file.display());
+    }
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
 #[tokio::test]
 async fn postgres_store() {
     let (schema, url) = pg_schema().await;

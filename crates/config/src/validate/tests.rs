@@ -203,6 +203,30 @@ fn wrong_types_name_the_field() {
 }
 
 #[test]
+fn wrong_shapes_are_told_in_the_files_words_not_rusts() {
+    let text = "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: http://127.0.0.1:1\n    api_key: x\nroutes:\n  r: [{model: openai/a}]\n  s: \"openai/b\"\n  t: {targets: [[1]]}\n  u: []\n";
+    assert_eq!(
+        errs(text, &env(&[])),
+        vec![
+            "line 8: routes.r: expected a route object (with model, route, targets or conditions), found a list",
+            "line 9: routes.s: expected a route object (with model, route, targets or conditions), found a string",
+            "line 10: routes.t.targets[0]: expected a route object (with model, route, targets or conditions), found a list",
+            "line 11: routes.u: expected a route object (with model, route, targets or conditions), found a list",
+        ]
+    );
+    let got = errs("providers: [[]]\n", &env(&[]));
+    assert_eq!(
+        got,
+        vec!["line 1: providers[0]: expected a provider object (with name, and base_url or preset), found a list"]
+    );
+    for text in ["server: [1]\n", "routes:\n  r: {strategy: [1], model: a}\n"] {
+        for e in errs(text, &env(&[])) {
+            assert!(!e.contains("Raw") && !e.contains("elements"), "{e}");
+        }
+    }
+}
+
+#[test]
 fn missing_env_reference_and_missing_key() {
     let text = "providers:\n  - name: groq\n  - name: mistral\n    api_key: ${MISSING}\n";
     assert_eq!(
@@ -250,6 +274,23 @@ fn switchyard_api_keys_env_adds_keys() {
         c.client_keys[1].sha256,
         crate::validate::hash_key("k2-bbbbbb")
     );
+}
+
+#[test]
+fn keys_from_the_environment_need_eight_characters_like_the_files() {
+    for var in ["SWITCHYARD_API_KEYS", "SWITCHYARD_ADMIN_KEYS"] {
+        let ConfigErrors(list) =
+            from_env(&env(&[(var, "long-enough-1, abc, long-enough-2")])).unwrap_err();
+        let got: Vec<String> = list.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            got,
+            vec![format!(
+                "{var}: key 2 of the list is 3 characters long; keys must be at least 8 characters"
+            )]
+        );
+    }
+    let c = from_env(&env(&[("SWITCHYARD_ADMIN_KEYS", "12345678")])).unwrap();
+    assert_eq!(c.admin_keys.len(), 1);
 }
 
 #[test]

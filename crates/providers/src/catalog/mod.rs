@@ -186,6 +186,12 @@ impl Catalog {
             .map(|(k, e)| (k.as_str(), e))
     }
 
+    /// Whether any namespace carries `model` (or `model` without its date suffix); allocates
+    /// nothing, for the request path.
+    pub fn knows(&self, model: &str) -> bool {
+        self.by_model.contains_key(model) || self.by_model.contains_key(strip_date(model))
+    }
+
     /// Every entry, in key order.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.entries.iter().map(|(k, e)| (k.as_str(), e))

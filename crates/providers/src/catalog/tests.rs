@@ -33,6 +33,13 @@ fn dated_names_find_the_undated_entry() {
 }
 
 #[test]
+fn knows_a_model_under_any_namespace_dated_or_not() {
+    let c = Catalog::from_json(SAMPLE).unwrap();
+    assert!(c.knows("gpt-x") && c.knows("claude-y-20250929") && c.knows("gpt-x-2024-08-06"));
+    assert!(!c.knows("gpt-x-2024-08") && !c.knows("openai/gpt-x") && !c.knows("made-up"));
+}
+
+#[test]
 fn an_unknown_namespace_falls_back_to_the_model_name() {
     let c = Catalog::from_json(SAMPLE).unwrap();
     // First key in order that carries the model: azure/ sorts before openai/.

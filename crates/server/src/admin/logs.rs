@@ -75,9 +75,18 @@ pub async fn list(State(s): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 /// `GET /admin/logs/{id}`: by record id or request id, with the feedback given for it.
-pub async fn one(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Request) -> Response {
+pub async fn one(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    req: Request,
+) -> Response {
     let (req, _) = req.into_parts();
     run(&s, &req.headers, async {
+        // axum's own rejection is plain text.
+        let Path(id) = id.map_err(|_| GatewayError::BadRequest {
+            message: "the id in the path is not valid UTF-8 once percent-decoded".into(),
+            param: Some("id".into()),
+        })?;
         let store = store(&s).await?;
         let record = store
             .get(&id)

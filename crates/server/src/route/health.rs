@@ -170,13 +170,16 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Most targets tracked; beyond it (targets named only in request headers), new targets get
-/// health that is not kept, so the table cannot grow without bound.
-const MAX_TARGETS: usize = 4096;
-
 /// Health of every target used so far, by `provider/model`.
+///
+/// Targets of configured routes are tracked from start-up, whatever their number. Targets named
+/// only in `x-switchyard-config` headers are tracked while the table holds fewer than `cap`
+/// (`server.limits.max_series`); past it they get health that is not kept (no circuit, not
+/// listed), so callers cannot grow the table without bound, nor share a circuit another
+/// caller's targets could open.
 pub struct Health {
     cfg: Circuit,
+    cap: usize,
     targets: RwLock<HashMap<String, Arc<TargetHealth>>>,
     /// Targets in the table (read without its lock).
     known: AtomicUsize,
@@ -184,9 +187,10 @@ pub struct Health {
 }
 
 impl Health {
-    pub fn new(cfg: Circuit) -> Self {
+    pub fn new(cfg: Circuit, cap: usize) -> Self {
         Self {
             cfg,
+            cap,
             targets: RwLock::new(HashMap::new()),
             known: AtomicUsize::new(0),
             started: Instant::now(),
@@ -197,7 +201,16 @@ impl Health {
         at.saturating_duration_since(self.started).as_millis() as u64 + 1
     }
 
+    /// Tracks a configured route's target, past the cap too.
+    pub fn configured(&self, key: &str) {
+        self.entry(key, true);
+    }
+
     pub fn get(&self, key: &str) -> Arc<TargetHealth> {
+        self.entry(key, false)
+    }
+
+    fn entry(&self, key: &str, configured: bool) -> Arc<TargetHealth> {
         if let Some(h) = self
             .targets
             .read()
@@ -213,7 +226,7 @@ impl Health {
         if let Some(h) = table.get(key) {
             return h.clone();
         }
-        if table.len() >= MAX_TARGETS {
+        if !configured && table.len() >= self.cap {
             return Arc::default();
         }
         let h: Arc<TargetHealth> = Arc::default();
@@ -358,13 +371,16 @@ mod tests {
     use super::*;
 
     fn health(consecutive: u32) -> Health {
-        Health::new(Circuit {
-            consecutive_failures: consecutive,
-            base_ejection: Duration::from_millis(40),
-            max_ejection: Duration::from_millis(100),
-            max_ejected_percent: 100,
-            ..Circuit::default()
-        })
+        Health::new(
+            Circuit {
+                consecutive_failures: consecutive,
+                base_ejection: Duration::from_millis(40),
+                max_ejection: Duration::from_millis(100),
+                max_ejected_percent: 100,
+                ..Circuit::default()
+            },
+            100,
+        )
     }
 
     fn fail(h: &Health, key: &str) {
@@ -404,13 +420,16 @@ mod tests {
         assert_eq!(h.admit("a"), Admission::Probe);
 
         // A failure ratio over enough requests ejects without a streak.
-        let h = Health::new(Circuit {
-            consecutive_failures: 100,
-            min_requests: 10,
-            failure_ratio: 0.5,
-            max_ejected_percent: 100,
-            ..Circuit::default()
-        });
+        let h = Health::new(
+            Circuit {
+                consecutive_failures: 100,
+                min_requests: 10,
+                failure_ratio: 0.5,
+                max_ejected_percent: 100,
+                ..Circuit::default()
+            },
+            100,
+        );
         for i in 0..10 {
             // Alternating, ending on the fifth failure of ten.
             let outcome = if i % 2 == 1 {
@@ -423,11 +442,14 @@ mod tests {
         assert_eq!(h.admit("b"), Admission::Ejected);
 
         // With a 50% cap and two targets, the second cannot be ejected while the first is.
-        let h = Health::new(Circuit {
-            consecutive_failures: 1,
-            max_ejected_percent: 50,
-            ..Circuit::default()
-        });
+        let h = Health::new(
+            Circuit {
+                consecutive_failures: 1,
+                max_ejected_percent: 50,
+                ..Circuit::default()
+            },
+            100,
+        );
         h.get("x");
         fail(&h, "y");
         assert_eq!(h.admit("y"), Admission::Ejected);
@@ -437,5 +459,37 @@ mod tests {
             Admission::Allowed,
             "the cap keeps one target in"
         );
+    }
+
+    #[test]
+    fn past_the_cap_header_targets_are_not_tracked_and_configured_ones_keep_their_circuit() {
+        let h = Health::new(
+            Circuit {
+                consecutive_failures: 2,
+                max_ejected_percent: 100,
+                ..Circuit::default()
+            },
+            2,
+        );
+        h.configured("cfg/a");
+        h.configured("cfg/b");
+        h.configured("cfg/c");
+        for i in 0..10 {
+            fail(&h, &format!("header/m{i}"));
+            fail(&h, &format!("header/m{i}"));
+        }
+        let listed: Vec<String> = h.snapshot()["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["target"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(listed, ["cfg/a", "cfg/b", "cfg/c"]);
+        // An untracked target has no circuit to open: it is never ejected.
+        assert_eq!(h.admit("header/m0"), Admission::Allowed);
+        // Configured targets still are.
+        fail(&h, "cfg/c");
+        fail(&h, "cfg/c");
+        assert_eq!(h.admit("cfg/c"), Admission::Ejected);
     }
 }

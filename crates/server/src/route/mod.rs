@@ -70,17 +70,28 @@ pub fn plan<'m>(
         let text = raw
             .to_str()
             .map_err(|_| bad(format!("{CONFIG_HEADER} must be JSON text")))?;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let node: RawNode = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| bad(format!("{CONFIG_HEADER} is not valid JSON: {e}")))?;
+        // In the route schema's words, not serde's (which would read a list as a node's fields).
+        if let Some(e) = switchyard_config::route_shape(&value, CONFIG_HEADER) {
+            return Err(bad(format!("{CONFIG_HEADER} is not a valid route: {e}")));
+        }
+        let node: RawNode = serde_path_to_error::deserialize(&value).map_err(|e| {
             bad(format!(
                 "{CONFIG_HEADER} is not a valid route: {} at {}",
-                e.inner(),
+                switchyard_config::reword(&e.inner().to_string()),
                 e.path()
             ))
         })?;
         if state.cfg.limits.inline_config == InlineConfig::Routes {
             only_routes(&node, "")?;
         }
+        // Its model names become health entries and `x-switchyard-target` values.
+        crate::pipeline::check_model_name(
+            longest_model(&node),
+            state.cfg.limits.max_model_name_bytes,
+            CONFIG_HEADER,
+        )?;
         let built = state
             .router
             .compile(&node, CONFIG_HEADER)
@@ -136,6 +147,20 @@ fn only_routes(node: &RawNode, at: &str) -> Result<(), GatewayError> {
         only_routes(d, &format!("{at}default."))?;
     }
     Ok(())
+}
+
+/// The longest model name written anywhere in a route tree (serde_json bounds its depth).
+fn longest_model(node: &RawNode) -> &str {
+    let children = node
+        .targets
+        .iter()
+        .chain(node.conditions.iter().map(|c| &c.then))
+        .chain(node.default.as_deref());
+    children
+        .map(longest_model)
+        .chain(node.model.as_deref())
+        .max_by_key(|m| m.len())
+        .unwrap_or("")
 }
 
 /// What nodes on the way down set for their subtree.
@@ -195,12 +220,12 @@ impl Lookup for Facts<'_> {
     }
 }
 
-/// The metadata header's object for the request's record (empty when absent or invalid; an
-/// invalid header is refused later, when a route reads it).
-pub fn metadata_map(headers: &HeaderMap) -> Map<String, Value> {
-    match metadata(headers) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
+/// The metadata header's object for the request's record (empty when absent); a header that is
+/// not a JSON object is a 400, whether or not a route reads it.
+pub fn metadata_map(headers: &HeaderMap) -> Result<Map<String, Value>, GatewayError> {
+    match metadata(headers)? {
+        Value::Object(m) => Ok(m),
+        _ => Ok(Map::new()),
     }
 }
 
