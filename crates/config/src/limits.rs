@@ -71,7 +71,10 @@ pub(crate) fn limits(l: &RawLimits, errors: &mut Vec<ConfigError>) -> Limits {
     let d = Limits::default();
     for (field, v) in [
         ("max_model_name_bytes", l.max_model_name_bytes),
-        ("max_attempts_per_request", l.max_attempts_per_request.map(u64::from)),
+        (
+            "max_attempts_per_request",
+            l.max_attempts_per_request.map(u64::from),
+        ),
         ("max_series", l.max_series),
         ("header_read_timeout_ms", l.header_read_timeout_ms),
         ("body_read_timeout_ms", l.body_read_timeout_ms),
@@ -125,7 +128,9 @@ mod tests {
         let mut errors = Vec::new();
         let l = limits(&raw, &mut errors);
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].to_string().contains("server.limits.idle_timeout_ms"));
+        assert!(errors[0]
+            .to_string()
+            .contains("server.limits.idle_timeout_ms"));
         assert_eq!(l.max_event_bytes, 1024);
         assert_eq!(l.inline_config, InlineConfig::Routes);
         assert_eq!(l.max_attempts_per_request, 10);
