@@ -113,6 +113,11 @@ impl Drop for SseRelay {
         // However the stream ended (its end event, a failure, the caller leaving), the upstream
         // part of it is over now; an earlier reading stands.
         self.meter.upstream_end();
+        // A caller that stopped reading and left after the deadline never saw the timeout's
+        // event, but the request's record says what ended it.
+        if !self.done && !self.saw_end && Instant::now() >= self.limits.deadline {
+            self.meter.failed(self.total_timeout().to_string());
+        }
     }
 }
 
