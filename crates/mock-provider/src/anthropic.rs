@@ -100,7 +100,11 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
         );
     }
     let first = usize::from(thinking);
-    if req.get("stream").and_then(Value::as_bool) != Some(true) {
+    let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
+    if !stream && fault.endless {
+        return crate::stream::endless_body(state, fault);
+    }
+    if !stream {
         let mut content = match &tool {
             Some(name) => json!([{"type": "tool_use", "id": "toolu_mock_1", "name": name,
                 "input": serde_json::from_str::<Value>(&args).unwrap_or(json!({}))}]),

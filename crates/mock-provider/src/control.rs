@@ -22,7 +22,7 @@ pub(crate) async fn clear_requests(AxState(state): AxState<Arc<State>>) -> Statu
 #[derive(Deserialize)]
 #[serde(untagged)]
 pub(crate) enum OneOrMany {
-    One(Fault),
+    One(Box<Fault>),
     Many(Vec<Fault>),
 }
 
@@ -32,7 +32,7 @@ pub(crate) async fn push_faults(
 ) -> StatusCode {
     let mut q = lock(&state.faults);
     match f {
-        OneOrMany::One(f) => q.push_back(f),
+        OneOrMany::One(f) => q.push_back(*f),
         OneOrMany::Many(list) => q.extend(list),
     }
     StatusCode::NO_CONTENT

@@ -40,6 +40,21 @@ pub struct Fault {
     /// Fields set over the usage objects the answer reports (OpenAI chat and Anthropic
     /// Messages), e.g. cached or reasoning token details.
     pub usage: Option<Value>,
+    /// The answer never ends: a stream repeats its middle event (a content delta in every
+    /// format) forever after reaching it; a whole body (OpenAI chat, Anthropic Messages) is
+    /// JSON whitespace without end. `chunk_delay_ms` paces it.
+    #[serde(default)]
+    pub endless: bool,
+    /// SSE streams: after the first event, one `data:` event this many bytes long (a JSON
+    /// string, sent in 64 KiB pieces), then the rest of the stream.
+    pub oversized_event: Option<usize>,
+    /// Streams: after the first event, this many pseudo-random bytes (the same every time).
+    pub garbage: Option<usize>,
+    /// Streams: after the first event, this text as it is (e.g. an event whose data is not JSON).
+    pub inject: Option<String>,
+    /// Streams: the last event is cut in half and the body then ends cleanly.
+    #[serde(default)]
+    pub truncate: bool,
 }
 
 impl Fault {

@@ -1,7 +1,8 @@
 //! A mock LLM provider that speaks OpenAI's, Anthropic's, Gemini's, Vertex AI's (with its OAuth token endpoint), Bedrock's
 //! (SigV4-checked, binary event stream) and Cohere's documented wire formats and injects
 //! faults on request:
-//! latency, status codes, Retry-After, slow first chunk, chunk delays, broken and hanging streams.
+//! latency, status codes, Retry-After, slow first chunk, chunk delays, broken, hanging, endless,
+//! oversized, garbled and truncated streams.
 //! It records what it receives so tests can check the exact upstream body and headers.
 //!
 //! Faults are chosen per request, first match wins: the queue filled by `POST /_mock/faults`,

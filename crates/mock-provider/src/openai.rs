@@ -347,6 +347,9 @@ fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
     let want_logprobs = req.get("logprobs").and_then(Value::as_bool) == Some(true);
     let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
     let completion_tokens = text.split(' ').count();
+    if !stream && fault.endless {
+        return crate::stream::endless_body(state.clone(), fault);
+    }
     if !stream {
         let choices: Vec<Value> = (0..n)
             .map(|i| {

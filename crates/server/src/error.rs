@@ -57,6 +57,14 @@ pub enum GatewayError {
     },
     #[error("provider '{provider}' sent an unusable response: {detail}")]
     UpstreamProtocol { provider: String, detail: String },
+    /// An upstream event or whole body over `server.limits`; what was read of it is dropped.
+    #[error("provider '{provider}' sent {what} larger than the gateway's limit of {limit} bytes")]
+    UpstreamTooLarge {
+        provider: String,
+        /// "an event", "a response body"
+        what: &'static str,
+        limit: usize,
+    },
     /// An error status from the provider, body already in OpenAI's shape.
     #[error("provider returned status {}", .0.status)]
     UpstreamStatus(Box<UpstreamReply>),
@@ -215,6 +223,14 @@ impl GatewayError {
                 S::BAD_GATEWAY,
                 "api_error",
                 Some("upstream_bad_response"),
+                Blame::Upstream,
+                true,
+            ),
+            // Another target may answer within the limit; the caller cannot fix this.
+            E::UpstreamTooLarge { .. } => class(
+                S::BAD_GATEWAY,
+                "api_error",
+                Some("upstream_response_too_large"),
                 Blame::Upstream,
                 true,
             ),
@@ -411,6 +427,14 @@ mod tests {
                     phase: "first byte",
                 },
                 504,
+            ),
+            (
+                GatewayError::UpstreamTooLarge {
+                    provider: "p".into(),
+                    what: "an event",
+                    limit: 1,
+                },
+                502,
             ),
             (GatewayError::ShuttingDown, 503),
             (

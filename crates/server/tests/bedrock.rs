@@ -222,3 +222,29 @@ async fn embeddings_through_invoke_model() {
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
     assert_eq!(json(&b)["data"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_event_stream_is_cut_at_the_total_timeout() {
+    let yaml = yaml(SECRET).replace("{ idle_ms: 800 }", "{ idle_ms: 800, total_ms: 1500 }");
+    let h = start_with_mock(&yaml, axum::Router::new(), mock_opts()).await;
+    h.mock.push_faults([Fault {
+        endless: true,
+        ..Fault::default()
+    }]);
+    let started = std::time::Instant::now();
+    let (s, _, b) = h
+        .chat(&format!(
+            r#"{{"model":"{MODEL}","stream":true,"messages":[{{"role":"user","content":"Hi"}}]}}"#
+        ))
+        .await;
+    assert_eq!(s, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(6));
+    let ev = data_events(&b);
+    assert!(ev.len() > 3, "content came first");
+    assert_eq!(
+        ev.last().unwrap()["error"]["code"],
+        "upstream_timeout",
+        "{:?}",
+        ev.last()
+    );
+}

@@ -300,3 +300,85 @@ async fn a_panic_becomes_a_500_and_the_server_keeps_serving() {
     let (s, _, _) = h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
     assert_eq!(s, 200);
 }
+
+/// A one-connection HTTP server answering whatever is asked with `response`, as it is.
+async fn raw_upstream(response: &'static [u8]) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                // Read the request's head and body (enough for a small request), then answer.
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut got = 0;
+                loop {
+                    let n = tcp.read(&mut buf[got..]).await.unwrap_or(0);
+                    got += n;
+                    let text = String::from_utf8_lossy(&buf[..got]);
+                    if n == 0 {
+                        break;
+                    }
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length: ")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if got >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let _ = tcp.write_all(response).await;
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn upstream_statuses_outside_200_to_599_are_502_in_the_callers_shape() {
+    for response in [
+        &b"HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n{\"choices\":[]}"[..],
+        &b"HTTP/1.1 600 Whatever\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"[..],
+        &b"HTTP/1.1 999 Nine\r\ncontent-length: 0\r\n\r\n"[..],
+    ] {
+        let addr = raw_upstream(response).await;
+        let yaml = format!(
+            "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: http://{addr}/v1\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: http://{addr}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n"
+        );
+        let h = start_with(&yaml, Router::new()).await;
+        let (s, _, b) = h
+            .chat(r#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#)
+            .await;
+        let head = String::from_utf8_lossy(&response[..16]).into_owned();
+        assert_eq!(s, 502, "{head}: {}", String::from_utf8_lossy(&b));
+        let v = assert_openai_error(&b);
+        assert_eq!(v["error"]["code"], "upstream_bad_response", "{head}: {v}");
+        let (s, _, b) = collect(
+            h.send(
+                "POST",
+                "/v1/messages",
+                &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+                r#"{"model":"anthropic/claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}"#,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 502, "{head}");
+        let v = json(&b);
+        assert_eq!(v["type"], "error", "{v}");
+        assert_eq!(v["error"]["type"], "api_error", "{v}");
+    }
+    // The mock's own status fault, sent by a real HTTP server.
+    let h = start().await;
+    let (s, _, b) = h
+        .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock":{"status":600}}"#)
+        .await;
+    assert_eq!(s, 502, "{}", String::from_utf8_lossy(&b));
+}

@@ -11,7 +11,8 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-/// Messages larger than this are refused (AWS's limit is 16 MiB plus framing).
+/// Messages larger than this are refused unless the decoder is given another limit (AWS's own
+/// limit is 16 MiB plus framing).
 pub const MAX_MESSAGE: usize = 16 * 1024 * 1024 + 1024;
 
 /// A header value; Bedrock uses strings, the other types are decoded so nothing is misread.
@@ -47,23 +48,52 @@ impl Message {
 
 /// Why the byte stream cannot be decoded; the stream is unusable after one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FrameError(pub String);
+pub enum FrameError {
+    /// A message's prelude announced more bytes than the limit; nothing more of it was read.
+    TooLarge { length: usize, limit: usize },
+    /// The stream ended in the middle of a message.
+    Truncated { dropped: usize },
+    /// A checksum, length or header that cannot be right.
+    Corrupt(String),
+}
 
 impl std::fmt::Display for FrameError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            FrameError::TooLarge { length, limit } => {
+                write!(f, "a message of {length} bytes, over the limit of {limit}")
+            }
+            FrameError::Truncated { dropped } => write!(
+                f,
+                "the stream ended in the middle of a message ({dropped} bytes dropped)"
+            ),
+            FrameError::Corrupt(detail) => f.write_str(detail),
+        }
     }
 }
 
+fn corrupt(detail: &str) -> FrameError {
+    FrameError::Corrupt(detail.to_owned())
+}
+
 /// Accumulates bytes and yields whole messages.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Decoder {
     buf: BytesMut,
+    max_message: usize,
+    /// No more bytes will come: leftovers are a truncation.
+    closed: bool,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::with_limit(MAX_MESSAGE)
+    }
 }
 
 fn take<'a>(b: &mut &'a [u8], n: usize) -> Result<&'a [u8], FrameError> {
     if b.len() < n {
-        return Err(FrameError("header runs past the headers section".into()));
+        return Err(corrupt("header runs past the headers section"));
     }
     let (head, rest) = b.split_at(n);
     *b = rest;
@@ -75,7 +105,7 @@ fn parse_headers(mut b: &[u8]) -> Result<Vec<(String, HeaderValue)>, FrameError>
     while !b.is_empty() {
         let name_len = take(&mut b, 1)?[0] as usize;
         let name = String::from_utf8(take(&mut b, name_len)?.to_vec())
-            .map_err(|_| FrameError("header name is not UTF-8".into()))?;
+            .map_err(|_| corrupt("header name is not UTF-8"))?;
         let kind = take(&mut b, 1)?[0];
         let value = match kind {
             0 => HeaderValue::Bool(true),
@@ -92,7 +122,7 @@ fn parse_headers(mut b: &[u8]) -> Result<Vec<(String, HeaderValue)>, FrameError>
                 } else {
                     HeaderValue::String(
                         String::from_utf8(raw.to_vec())
-                            .map_err(|_| FrameError("string header is not UTF-8".into()))?,
+                            .map_err(|_| corrupt("string header is not UTF-8"))?,
                     )
                 }
             }
@@ -102,7 +132,11 @@ fn parse_headers(mut b: &[u8]) -> Result<Vec<(String, HeaderValue)>, FrameError>
                 u.copy_from_slice(take(&mut b, 16)?);
                 HeaderValue::Uuid(u)
             }
-            other => return Err(FrameError(format!("unknown header value type {other}"))),
+            other => {
+                return Err(FrameError::Corrupt(format!(
+                    "unknown header value type {other}"
+                )))
+            }
         };
         out.push((name, value));
     }
@@ -112,6 +146,15 @@ fn parse_headers(mut b: &[u8]) -> Result<Vec<(String, HeaderValue)>, FrameError>
 impl Decoder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A decoder refusing messages larger than `max_message` bytes (framing included).
+    pub fn with_limit(max_message: usize) -> Self {
+        Self {
+            buf: BytesMut::new(),
+            max_message,
+            closed: false,
+        }
     }
 
     /// Adds bytes read from the transport.
@@ -124,10 +167,30 @@ impl Decoder {
         self.buf.len()
     }
 
-    /// The next whole message, `Ok(None)` when more bytes are needed.
+    /// Marks the end of the stream: whole messages can still be taken, then a partial one is
+    /// reported as `Truncated`.
+    pub fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// Drops everything held (after the stream has failed).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// The next whole message, `Ok(None)` when more bytes are needed. After an error the
+    /// decoder holds nothing.
     pub fn next_message(&mut self) -> Result<Option<Message>, FrameError> {
+        let result = self.decode();
+        if result.is_err() {
+            self.clear();
+        }
+        result
+    }
+
+    fn decode(&mut self) -> Result<Option<Message>, FrameError> {
         if self.buf.len() < 12 {
-            return Ok(None);
+            return self.wait();
         }
         let total =
             u32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize;
@@ -136,13 +199,23 @@ impl Decoder {
         let prelude_crc =
             u32::from_be_bytes([self.buf[8], self.buf[9], self.buf[10], self.buf[11]]);
         if crc32fast::hash(&self.buf[..8]) != prelude_crc {
-            return Err(FrameError("prelude checksum mismatch".into()));
+            return Err(corrupt("prelude checksum mismatch"));
         }
-        if total < 16 + headers_len || total > MAX_MESSAGE {
-            return Err(FrameError(format!("impossible message length {total}")));
+        // Checked as soon as the prelude is in: a message over the limit is refused before
+        // any more of it is buffered.
+        if total > self.max_message {
+            return Err(FrameError::TooLarge {
+                length: total,
+                limit: self.max_message,
+            });
+        }
+        if total < headers_len.saturating_add(16) {
+            return Err(FrameError::Corrupt(format!(
+                "impossible message length {total}"
+            )));
         }
         if self.buf.len() < total {
-            return Ok(None);
+            return self.wait();
         }
         let frame = self.buf.split_to(total).freeze();
         let message_crc = u32::from_be_bytes([
@@ -152,11 +225,21 @@ impl Decoder {
             frame[total - 1],
         ]);
         if crc32fast::hash(&frame[..total - 4]) != message_crc {
-            return Err(FrameError("message checksum mismatch".into()));
+            return Err(corrupt("message checksum mismatch"));
         }
         let headers = parse_headers(&frame[12..12 + headers_len])?;
         let payload = frame.slice(12 + headers_len..total - 4);
         Ok(Some(Message { headers, payload }))
+    }
+
+    /// More bytes are needed: none will come once the stream has ended.
+    fn wait(&mut self) -> Result<Option<Message>, FrameError> {
+        if self.closed && !self.buf.is_empty() {
+            return Err(FrameError::Truncated {
+                dropped: self.buf.len(),
+            });
+        }
+        Ok(None)
     }
 }
 
@@ -249,5 +332,86 @@ mod tests {
         assert_eq!(parsed[0], ("flag".into(), HeaderValue::Bool(false)));
         assert_eq!(parsed[1], ("num".into(), HeaderValue::Int(7)));
         assert!(parse_headers(&[3, b'a', b'b']).is_err());
+    }
+
+    #[test]
+    fn the_length_is_checked_against_the_limit_from_the_prelude_alone() {
+        let big = encode(&[(":message-type", "event")], &[b'x'; 100]);
+        let mut d = Decoder::with_limit(64);
+        d.push(&big[..12]);
+        assert_eq!(
+            d.next_message(),
+            Err(FrameError::TooLarge {
+                length: big.len(),
+                limit: 64
+            }),
+            "refused before the rest of the message is buffered"
+        );
+        assert_eq!(d.pending(), 0);
+        let mut d = Decoder::with_limit(big.len());
+        d.push(&big);
+        assert!(d.next_message().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_message_cut_short_by_the_end_of_the_stream_is_reported() {
+        let m = encode(&[(":message-type", "event")], b"{}");
+        let mut d = Decoder::new();
+        d.push(&m);
+        d.push(&m[..5]);
+        d.close();
+        assert!(d.next_message().unwrap().is_some());
+        assert_eq!(d.next_message(), Err(FrameError::Truncated { dropped: 5 }));
+        assert_eq!(d.next_message(), Ok(None));
+    }
+
+    #[test]
+    fn property_any_bytes_in_any_reads_decode_like_one_read() {
+        use crate::testgen::{rng, split, CASES};
+        for case in 0..CASES {
+            let mut r = rng(case);
+            // Whole messages, sometimes with a byte changed or cut short.
+            let mut input = Vec::new();
+            for _ in 0..r.usize(0..5) {
+                let payload: Vec<u8> = (0..r.usize(0..40)).map(|_| r.u8(..)).collect();
+                input.extend(encode(&[(":event-type", "contentBlockDelta")], &payload));
+            }
+            match r.u8(0..4) {
+                0 if !input.is_empty() => {
+                    let at = r.usize(..input.len());
+                    input[at] = r.u8(..);
+                }
+                1 => input.truncate(r.usize(..=input.len())),
+                2 => input.extend((0..r.usize(0..30)).map(|_| r.u8(..))),
+                _ => {}
+            }
+            let limit = if r.bool() {
+                MAX_MESSAGE
+            } else {
+                r.usize(16..80)
+            };
+            let run = |reads: &[&[u8]]| {
+                let mut d = Decoder::with_limit(limit);
+                let mut out = Vec::new();
+                let mut drain = |d: &mut Decoder| loop {
+                    match d.next_message() {
+                        Ok(Some(m)) => out.push(m),
+                        Ok(None) => return None,
+                        Err(e) => return Some(e),
+                    }
+                };
+                for read in reads {
+                    d.push(read);
+                    if let Some(e) = drain(&mut d) {
+                        return (out, Some(e));
+                    }
+                }
+                d.close();
+                let e = drain(&mut d);
+                (out, e)
+            };
+            let reads = split(&mut r, &input);
+            assert_eq!(run(&[&input]), run(&reads), "case {case}");
+        }
     }
 }

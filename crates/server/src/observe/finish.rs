@@ -178,6 +178,9 @@ impl Drop for Finishing {
         } else {
             End::ClientClosed
         };
+        // The answer's own end comes first, so the record reads what it noted on the way out
+        // (a stream's relay notes when its upstream ended, and a deadline that passed).
+        drop(std::mem::replace(&mut self.inner, Body::empty()));
         self.end(how);
     }
 }

@@ -1,9 +1,11 @@
 //! How an upstream stream is cut into events: Server-Sent Events, or AWS's binary event stream
-//! (Bedrock), whose messages are presented as events named by their `:event-type` header.
+//! (Bedrock), whose messages are presented as events named by their `:event-type` header. One
+//! event or message may hold at most `server.limits.max_event_bytes`.
 
+use crate::error::GatewayError;
 use bytes::Bytes;
-use switchyard_wire::eventstream::{Decoder, Message};
-use switchyard_wire::sse::{SseEvent, SseParser};
+use switchyard_wire::eventstream::{Decoder, FrameError, Message};
+use switchyard_wire::sse::{SseError, SseEvent, SseParser};
 
 /// The media type of AWS's binary event stream.
 pub const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
@@ -35,16 +37,49 @@ fn as_event(m: &Message) -> SseEvent {
         raw: Bytes::new(),
         event: Some(name),
         data: Some(data),
+        malformed: false,
+    }
+}
+
+/// Why an upstream stream could not be cut into events.
+#[derive(Debug)]
+pub(super) enum FramingError {
+    Sse(SseError),
+    EventStream(FrameError),
+}
+
+impl FramingError {
+    /// The error that ends the caller's stream.
+    pub(super) fn into_gateway(self, provider: &str) -> GatewayError {
+        let provider = provider.to_owned();
+        match self {
+            FramingError::Sse(SseError::TooLarge { limit })
+            | FramingError::EventStream(FrameError::TooLarge { limit, .. }) => {
+                GatewayError::UpstreamTooLarge {
+                    provider,
+                    what: "an event",
+                    limit,
+                }
+            }
+            FramingError::Sse(e @ SseError::Truncated { .. }) => GatewayError::UpstreamProtocol {
+                provider,
+                detail: e.to_string(),
+            },
+            FramingError::EventStream(e) => GatewayError::UpstreamProtocol {
+                provider,
+                detail: format!("undecodable event stream: {e}"),
+            },
+        }
     }
 }
 
 impl Framing {
-    /// The framing for a response's content type.
-    pub(super) fn for_content_type(ct: &str) -> Option<Self> {
+    /// The framing for a response's content type, refusing events over `max_event` bytes.
+    pub(super) fn for_content_type(ct: &str, max_event: usize) -> Option<Self> {
         if ct.starts_with("text/event-stream") {
-            Some(Framing::Sse(SseParser::new()))
+            Some(Framing::Sse(SseParser::with_limit(max_event)))
         } else if ct.starts_with(EVENT_STREAM) {
-            Some(Framing::EventStream(Decoder::new()))
+            Some(Framing::EventStream(Decoder::with_limit(max_event)))
         } else {
             None
         }
@@ -57,32 +92,32 @@ impl Framing {
         }
     }
 
-    /// The next whole event; an undecodable binary stream is an error.
-    pub(super) fn next_event(&mut self) -> Result<Option<SseEvent>, String> {
+    /// The next whole event. An event over the limit, an undecodable binary stream and
+    /// (after `close`) a half-received event are errors.
+    pub(super) fn next_event(&mut self) -> Result<Option<SseEvent>, FramingError> {
         match self {
-            Framing::Sse(p) => Ok(p.next_event()),
+            Framing::Sse(p) => p.next_event().map_err(FramingError::Sse),
             Framing::EventStream(d) => d
                 .next_message()
                 .map(|m| m.map(|m| as_event(&m)))
-                .map_err(|e| e.to_string()),
+                .map_err(FramingError::EventStream),
         }
     }
 
-    /// The upstream closed: a half-received SSE event is completed so it can be read; a
-    /// half-received binary message is dropped (the translator reports the truncation).
+    /// The upstream closed: the whole events held can still be taken, then a half-received
+    /// one is an error (never completed, which would hand the caller a cut event as whole).
     pub(super) fn close(&mut self) {
         match self {
-            Framing::Sse(p) if p.pending() > 0 => p.push(b"\n\n"),
-            Framing::Sse(_) => {}
-            Framing::EventStream(d) => *d = Decoder::new(),
+            Framing::Sse(p) => p.close(),
+            Framing::EventStream(d) => d.close(),
         }
     }
 
     /// Drops whatever is buffered (after the stream has ended with an error).
     pub(super) fn clear(&mut self) {
         match self {
-            Framing::Sse(p) => *p = SseParser::new(),
-            Framing::EventStream(d) => *d = Decoder::new(),
+            Framing::Sse(p) => p.clear(),
+            Framing::EventStream(d) => d.clear(),
         }
     }
 }

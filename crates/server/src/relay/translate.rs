@@ -3,7 +3,7 @@
 //! chunks (`ChatStream`), and the chunks become the caller's events (`Sink`); several caller
 //! events from one upstream event go out together.
 
-use super::SseRelay;
+use super::stream::SseRelay;
 use crate::adapt::{Caller, Reply};
 use crate::error::GatewayError;
 use bytes::Bytes;

@@ -173,6 +173,8 @@ async fn send(
         idle: timeouts.idle,
         deadline,
         first_token: t.first_token,
+        max_event: state.cfg.limits.max_event_bytes,
+        max_body: state.cfg.limits.max_upstream_body_bytes,
     };
     let stop = state.hard_stop.subscribe();
     let metering = Metering {

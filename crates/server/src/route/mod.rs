@@ -252,6 +252,7 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         GatewayError::UpstreamTimeout { .. }
         | GatewayError::UpstreamUnreachable { .. }
         | GatewayError::UpstreamProtocol { .. }
+        | GatewayError::UpstreamTooLarge { .. }
         | GatewayError::UpstreamCredentials { .. }
         | GatewayError::TargetEjected { .. } => true,
         GatewayError::Exhausted { last, .. } => recoverable(last, statuses),
@@ -332,6 +333,7 @@ pub(crate) fn summary(e: &GatewayError) -> String {
         GatewayError::UpstreamTimeout { phase, .. } => format!("timed out {phase}"),
         GatewayError::UpstreamUnreachable { .. } => "unreachable".into(),
         GatewayError::UpstreamProtocol { .. } => "broken answer".into(),
+        GatewayError::UpstreamTooLarge { .. } => "answer too large".into(),
         GatewayError::UpstreamCredentials { .. } => "no credentials".into(),
         GatewayError::TargetEjected { .. } => "circuit open".into(),
         other => other.classify().status.as_u16().to_string(),

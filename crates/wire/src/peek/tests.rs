@@ -116,3 +116,124 @@ fn a_field_can_follow_the_model_in_the_same_copy() {
     assert_eq!(v["stream_options"]["include_usage"], true);
     assert_eq!(v["stream"], true);
 }
+
+/// Pieces of request bodies that matter to the peek.
+const FRAGMENTS: &[&[u8]] = &[
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b" ",
+    b"\"model\"",
+    b"\"messages\"",
+    b"\"stream\"",
+    b"\"prompt\"",
+    b"\"input\"",
+    b"\"gpt-4o\"",
+    b"\"\"",
+    b"\"a\\u00e9\\\"b\"",
+    b"true",
+    b"null",
+    b"12",
+    b"\"",
+    b"\\",
+    b"\xff",
+];
+
+/// A body that is valid more often than random pieces would be.
+fn body(r: &mut fastrand::Rng) -> Vec<u8> {
+    if r.bool() {
+        return crate::testgen::from_fragments(r, FRAGMENTS, 30);
+    }
+    let mut fields = vec![
+        "\"model\": \"m\\/1\"".to_owned(),
+        "\"messages\": [{\"role\":\"user\",\"content\":\"hi\"}]".to_owned(),
+        format!("\"stream\": {}", r.bool()),
+        "\"x\": {\"y\": [1.5, null]}".to_owned(),
+    ];
+    r.shuffle(&mut fields);
+    fields.truncate(r.usize(0..=4));
+    let mut b = format!("{{{}}}", fields.join(" ,")).into_bytes();
+    if r.u8(..) < 64 && !b.is_empty() {
+        let at = r.usize(..b.len());
+        b[at] = FRAGMENTS[r.usize(..FRAGMENTS.len())][0];
+    }
+    b
+}
+
+#[test]
+fn property_any_body_peeks_without_panic_and_rewrites_only_the_model() {
+    use crate::testgen::{rng, CASES};
+    let mut ok = 0;
+    for case in 0..CASES * 5 {
+        let mut r = rng(case);
+        let b = Bytes::from(body(&mut r));
+        let required = [Required::Messages, Required::Prompt, Required::Input][r.usize(..3)];
+        let Ok(p) = peek(&b, required) else {
+            continue;
+        };
+        ok += 1;
+        // What was accepted is JSON, and the span holds the model as a JSON string.
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&b).is_ok(),
+            "case {case}"
+        );
+        let at: String = serde_json::from_slice(&b[p.model_span.clone()]).unwrap();
+        assert_eq!(at, p.model, "case {case}");
+        // A rewrite changes the model and no other byte.
+        let out = rewrite_model(&b, &p, "new/\"model\"");
+        let again = peek(&out, required).unwrap();
+        assert_eq!(again.model, "new/\"model\"", "case {case}");
+        assert_eq!(&out[..p.model_span.start], &b[..p.model_span.start]);
+        assert_eq!(
+            &out[again.model_span.end..],
+            &b[p.model_span.end..],
+            "case {case}"
+        );
+    }
+    assert!(ok > 50, "only {ok} bodies were accepted");
+}
+
+#[test]
+fn property_time_is_linear_in_the_body() {
+    use crate::testgen::best_of_three;
+    let shapes = [
+        |n: usize| {
+            format!(
+                "{{\"model\":\"m\",\"messages\":[\"{}\"]}}",
+                "ab\\n".repeat(n)
+            )
+        },
+        |n: usize| {
+            format!(
+                "{{\"model\":\"m\",\"messages\":[{}1]}}",
+                "{\"k\":[2]},".repeat(n)
+            )
+        },
+        |n: usize| {
+            let keys: String = (0..n).map(|i| format!("\"k{i}\":{i},")).collect();
+            format!("{{{keys}\"messages\":[],\"model\":\"m\"}}")
+        },
+        |n: usize| format!("{{\"model\":\"m\",\"messages\":[]{}}}", " ".repeat(n * 4)),
+    ];
+    for shape in shapes {
+        let (small, large) = (shape(1 << 12), shape(1 << 15));
+        assert!(
+            peek(large.as_bytes(), Required::Messages).is_ok(),
+            "the whole body is read"
+        );
+        let t_small = best_of_three(|| {
+            let _ = std::hint::black_box(peek(small.as_bytes(), Required::Messages));
+        });
+        let t_large = best_of_three(|| {
+            let _ = std::hint::black_box(peek(large.as_bytes(), Required::Messages));
+        });
+        // 8x the input; a quadratic peek would take 64x. Generous for a busy machine.
+        assert!(
+            t_large <= t_small * 32 + std::time::Duration::from_millis(5),
+            "{t_small:?} then {t_large:?}"
+        );
+    }
+}
