@@ -43,7 +43,9 @@ before=$($LG --mode rate --rate 200 --connections 16 --seconds 10 --url $U --bod
 $LG --mode stream --connections "$STREAMS" --warmup 0 --seconds "$SECS" --url $U --body bench/chat-slow-stream.json > "$TMP/slow.json" & SLOW=$!
 $LG --mode idle --connections "$IDLE" --seconds "$SECS" --url $U --body bench/chat.json > "$TMP/idle.json" & IDLEP=$!
 sleep 15   # let the slow streams ramp up before measuring ordinary requests beside them
+CPU0=$(grep '^cpu[01] ' /proc/stat | tr '\n' ' ')
 during=$($LG --mode rate --rate 200 --connections 16 --warmup 0 --seconds $((SECS - 30)) --url $U --body bench/chat.json)
+CPU1=$(grep '^cpu[01] ' /proc/stat | tr '\n' ' ')
 wait $SLOW $IDLEP
 sleep 20
 AFTER=$(rss)
@@ -52,10 +54,20 @@ PEAK=$(awk '/VmHWM/ {print $2}' /proc/$GW_PID/status)
 after=$($LG --mode rate --rate 200 --connections 16 --seconds 10 --url $U --body bench/chat.json)
 
 python3 - "$WARM" "$PEAK" "$AFTER" "$FDS_AFTER" "$SECS" "$STREAMS" "$IDLE" \
-  "$before" "$during" "$after" "$(cat "$TMP/slow.json")" "$(cat "$TMP/idle.json")" <<'EOF' | tee "$OUT/soak.md"
+  "$before" "$during" "$after" "$(cat "$TMP/slow.json")" "$(cat "$TMP/idle.json")" "$CPU0" "$CPU1" <<'EOF' | tee "$OUT/soak.md"
 import json, sys
 warm, peak, after, fds_after, secs, streams, idle = map(int, sys.argv[1:8])
 before, during, after_r, slow, idle_r = (json.loads(a) for a in sys.argv[8:13])
+def busy(a, b):
+    # /proc/stat: cpuN user nice system idle iowait irq softirq steal ...
+    out = []
+    for core in ("cpu0", "cpu1"):
+        x = a.split(core + " ")[1].split()[:8]
+        y = b.split(core + " ")[1].split()[:8]
+        d = [int(q) - int(p) for p, q in zip(x, y)]
+        out.append(100.0 * (sum(d) - d[3] - d[4]) / max(sum(d), 1))
+    return out
+cpu = busy(sys.argv[13], sys.argv[14])
 mib = lambda kb: f"{kb / 1024:.1f} MiB"
 print(f"Soak: {secs} s, {streams} slow streams (20 chunks, 500 ms apart), {idle} idle connections")
 print()
@@ -67,6 +79,7 @@ print(f"| RSS 20 s after the soak | {mib(after)} ({after / warm:.2f}x warm) |")
 print(f"| descriptors 20 s after the soak | {fds_after} |")
 print(f"| slow streams completed / errors | {slow['requests'] - slow['errors']} / {slow['errors']} |")
 print(f"| idle connections closed by the gateway / connect failures | {idle_r['closed_by_server']} / {idle_r['connect_failures']} |")
+print(f"| busy while measuring beside the soak: core 0 (gateway) / core 1 (mock, load) | {cpu[0]:.0f}% / {cpu[1]:.0f}% |")
 for name, r in (("before", before), ("during", during), ("after", after_r)):
     print(f"| 200 req/s {name}: p50 / p99 / errors | {r['p50_ms']:.2f} ms / {r['p99_ms']:.2f} ms / {r['errors']} |")
 EOF

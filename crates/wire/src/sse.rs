@@ -24,8 +24,8 @@ pub struct SseEvent {
     pub event: Option<String>,
     /// The `data:` lines joined with `\n`; `None` when the block had no data line (e.g. only comments).
     pub data: Option<String>,
-    /// A line was not UTF-8, or was neither a comment nor one of the fields `data`, `event`, `id`
-    /// and `retry`: not the text an LLM provider sends (binary garbage, another protocol).
+    /// A line was not UTF-8, or was neither a comment nor a field (`name: value`, the name a
+    /// word): not the text an LLM provider sends (binary garbage, an HTML page).
     pub malformed: bool,
 }
 
@@ -237,7 +237,16 @@ fn apply_line(event: &mut Option<String>, data: &mut Option<String>, line: &[u8]
         "event" => *event = Some(value.to_owned()),
         // The other fields providers send, which the gateway has no use for.
         "id" | "retry" => {}
-        _ => return false,
+        // The standard says other fields are ignored; a line that is no field at all (no
+        // colon, or a name that is not a word: HTML, binary noise) is not SSE.
+        other => {
+            return utf8
+                && text.contains(':')
+                && !other.is_empty()
+                && other
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }
     }
     utf8
 }

@@ -260,14 +260,17 @@ enum Relayed {
 }
 
 /// Why an upstream event cannot be relayed: lines that are not SSE, or (passed through) data
-/// that is not JSON. A translated event's data is read by its translator, which says so itself.
+/// that is neither JSON, `[DONE]` nor empty (an empty `data:` is relayed as sent). A translated event's data is read by its translator, which says so itself.
 fn invalid(ev: &SseEvent, passed_through: bool) -> Option<&'static str> {
     if ev.malformed {
         return Some("the stream sent a line that is not Server-Sent Events text");
     }
     match ev.data.as_deref() {
         Some(data)
-            if passed_through && data != "[DONE]" && !switchyard_wire::json::is_json(data) =>
+            if passed_through
+                && !data.is_empty()
+                && data != "[DONE]"
+                && !switchyard_wire::json::is_json(data) =>
         {
             Some("the stream sent an event whose data is not JSON")
         }

@@ -142,11 +142,18 @@ fn lines_that_are_not_sse_mark_the_event_malformed() {
         b"\x01\x02garbage\n\n",
         b"data: \xff\xfe\n\n",
         b": \xff\n\n",
-        b"dat: {}\n\n",
+        b"<html><body>Bad gateway</body></html>\n\n",
+        b"x-vendor-field: 1\ndata: {}\n\n",
+        b"no colon at all\n\n",
     ]);
     let flags: Vec<bool> = ev.iter().map(|e| e.malformed).collect();
-    assert_eq!(flags, [false, true, true, true, true]);
-    assert_eq!(ev[1].data, None, "unknown fields are still ignored");
+    assert_eq!(flags, [false, true, true, true, true, false, true]);
+    assert_eq!(ev[1].data, None);
+    assert_eq!(
+        ev[5].data.as_deref(),
+        Some("{}"),
+        "unknown fields are ignored"
+    );
     assert_eq!(ev[2].data.as_deref(), Some("\u{fffd}\u{fffd}"));
 }
 
