@@ -150,6 +150,8 @@ pub fn serve(
             closing.subscribe(),
         )),
     ];
+    // Neither is the sweep of idle upstream connections.
+    tokio::spawn(crate::upstream::sweeper(state.clone(), closing.subscribe()));
     // Retention is not waited for at shutdown.
     tokio::spawn(crate::observe::queue::retention(
         state.clone(),

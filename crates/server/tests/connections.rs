@@ -221,3 +221,22 @@ async fn a_half_sent_head_does_not_hold_up_shutdown() {
         start.elapsed()
     );
 }
+
+#[tokio::test]
+async fn idle_upstream_connections_are_swept_and_replaced() {
+    let h = gateway("    max_series: 100\n").await;
+    let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let (s, _, _) = h.chat(body).await;
+    assert_eq!(s, 200);
+    let up = &h.server.state.upstreams[0];
+    // Fresh: kept for the next request.
+    assert_eq!(up.sweep_idle(Duration::from_secs(50)), 0);
+    let (s, _, _) = h.chat(body).await;
+    assert_eq!(s, 200);
+    assert_eq!(h.mock.stats().connections, 1, "the pooled connection was reused");
+    // Past the idle time: closed, and the next request opens a new one.
+    assert_eq!(up.sweep_idle(Duration::ZERO), 1);
+    let (s, _, _) = h.chat(body).await;
+    assert_eq!(s, 200);
+    assert_eq!(h.mock.stats().connections, 2);
+}

@@ -177,6 +177,11 @@ impl Upstream {
     }
 
     /// The host and port requests go to (`server.address` and `server.port` in traces).
+    /// Closes pooled connections idle for `max_idle` or longer; returns how many.
+    pub fn sweep_idle(&self, max_idle: std::time::Duration) -> usize {
+        self.pool.sweep(max_idle)
+    }
+
     pub fn address(&self) -> (&str, u16) {
         (&self.target.host, self.target.port)
     }
@@ -286,4 +291,21 @@ async fn exchange(
         fut.as_mut().poll(cx)
     })
     .await
+}
+
+/// Every 10 s, closes the pooled connections too old to be reused: after a burst, its
+/// connections and their buffers go instead of waiting for a request that would discard them.
+pub async fn sweeper(state: Arc<crate::state::AppState>, mut closing: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                for u in &state.upstreams {
+                    u.sweep_idle(pool::MAX_IDLE_TIME);
+                }
+            }
+            _ = closing.wait_for(|c| *c) => return,
+        }
+    }
 }

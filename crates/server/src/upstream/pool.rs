@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 /// Connections idle longer than this are closed rather than reused: servers commonly drop
 /// keep-alive connections after 60 to 120 s, and a reused dead one costs a failed request.
-const MAX_IDLE_TIME: Duration = Duration::from_secs(50);
+pub const MAX_IDLE_TIME: Duration = Duration::from_secs(50);
 const MAX_IDLE: usize = 256;
 
 #[derive(Default)]
@@ -26,6 +26,22 @@ impl Pool {
                 return Some(conn);
             }
         }
+    }
+
+    /// Closes the connections that have sat idle too long to be reused, so a burst's
+    /// connections (and their buffers) do not stay open after it.
+    pub fn sweep(&self, max_idle: Duration) -> usize {
+        let expired: Vec<(Conn, Instant)> = {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            // Oldest first: the expired ones are a prefix.
+            let n = idle
+                .iter()
+                .take_while(|(_, since)| since.elapsed() >= max_idle)
+                .count();
+            idle.drain(..n).collect()
+        };
+        // Closed outside the lock.
+        expired.len()
     }
 
     /// Returns a connection whose exchange completed.
