@@ -6,8 +6,9 @@
 # generators share core 1. Each slow stream is 20 chunks 500 ms apart (10 s), repeated on each
 # connection for the whole soak; the idle connections send nothing and are reopened whenever the
 # gateway closes them. Meanwhile 200 req/s of ordinary chat requests measure latency. RSS is
-# sampled every second: warm (after a warm-up of ordinary requests), peak, and 60 s after the
-# soak ends (past the 50 s after which idle upstream connections are swept).
+# sampled every second: warm (60 s after a warm-up of ordinary requests), peak, 60 s after the
+# soak ends (past the 50 s after which idle upstream connections are swept), and 60 s after a
+# second round of the same load (growth there would be a leak).
 #
 # Descriptors: each stream holds two in the gateway (the caller's and the upstream's). Where the
 # hard open-file limit is 20,000 (no CAP_SYS_RESOURCE to raise it), the gateway's default
@@ -40,7 +41,7 @@ rss() { awk '/VmRSS/ {print $2}' /proc/$GW_PID/status; }
 # Warm: ordinary traffic, streamed and not, until the allocator has its working set.
 $LG --mode closed --connections 64 --seconds 5 --url $U --body bench/chat.json >/dev/null
 $LG --mode stream --connections 64 --seconds 5 --url $U --body bench/chat-stream.json >/dev/null
-sleep 2
+sleep 60   # as long as after the soak: idle upstream connections swept, allocator settled
 WARM=$(rss)
 before=$($LG --mode rate --rate 200 --connections 16 --seconds 10 --url $U --body bench/chat.json)
 
@@ -58,12 +59,18 @@ FDS_AFTER=$(ls /proc/$GW_PID/fd | wc -l)
 PEAK=$(awk '/VmHWM/ {print $2}' /proc/$GW_PID/status)
 cp "$TMP/gw.log" "$OUT/soak-gateway.log"
 after=$($LG --mode rate --rate 200 --connections 16 --seconds 10 --url $U --body bench/chat.json)
+# A second round of the same: memory that leaks would show as growth past the first round's.
+$LG --mode stream --connections "$STREAMS" --warmup 0 --seconds "$SECS" --url $U --body bench/chat-slow-stream.json > "$TMP/slow2.json" & SLOW=$!
+$LG --mode idle --connections "$IDLE" --seconds "$SECS" --url $U --body bench/chat.json > /dev/null & IDLEP=$!
+wait $SLOW $IDLEP
+sleep 60
+AFTER2=$(rss)
 
-python3 - "$WARM" "$PEAK" "$AFTER" "$FDS_AFTER" "$SECS" "$STREAMS" "$IDLE" \
+python3 - "$WARM" "$PEAK" "$AFTER" "$FDS_AFTER" "$SECS" "$STREAMS" "$IDLE" "$AFTER2" \
   "$before" "$during" "$after" "$(cat "$TMP/slow.json")" "$(cat "$TMP/idle.json")" "$CPU0" "$CPU1" <<'EOF' | tee "$OUT/soak.md"
 import json, sys
-warm, peak, after, fds_after, secs, streams, idle = map(int, sys.argv[1:8])
-before, during, after_r, slow, idle_r = (json.loads(a) for a in sys.argv[8:13])
+warm, peak, after, fds_after, secs, streams, idle, after2 = map(int, sys.argv[1:9])
+before, during, after_r, slow, idle_r = (json.loads(a) for a in sys.argv[9:14])
 def busy(a, b):
     # /proc/stat: cpuN user nice system idle iowait irq softirq steal ...
     out = []
@@ -73,7 +80,7 @@ def busy(a, b):
         d = [int(q) - int(p) for p, q in zip(x, y)]
         out.append(100.0 * (sum(d) - d[3] - d[4]) / max(sum(d), 1))
     return out
-cpu = busy(sys.argv[13], sys.argv[14])
+cpu = busy(sys.argv[14], sys.argv[15])
 mib = lambda kb: f"{kb / 1024:.1f} MiB"
 print(f"Soak: {secs} s, {streams} slow streams (20 chunks, 500 ms apart), {idle} idle connections")
 print()
@@ -82,6 +89,7 @@ print("|---|---|")
 print(f"| RSS warm | {mib(warm)} |")
 print(f"| RSS peak | {mib(peak)} |")
 print(f"| RSS 60 s after the soak | {mib(after)} ({after / warm:.2f}x warm) |")
+print(f"| RSS 60 s after a second round | {mib(after2)} ({after2 / after:.2f}x the first round's) |")
 print(f"| descriptors 60 s after the soak | {fds_after} |")
 print(f"| slow streams completed / errors | {slow['requests'] - slow['errors']} / {slow['errors']} |")
 print(f"| idle connections closed by the gateway / connect failures | {idle_r['closed_by_server']} / {idle_r['connect_failures']} |")

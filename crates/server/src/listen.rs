@@ -46,21 +46,14 @@ pub struct ConnMetrics {
     pub header_timeouts: AtomicU64,
     /// Keep-alive connections closed for sitting idle.
     pub idle_closed: AtomicU64,
-    /// Seconds since the Unix epoch of the last "cap reached" warning.
-    last_warning: AtomicU64,
+    /// The "cap reached" warning, at most every 10 s.
+    warning: crate::observe::Throttle,
 }
 
 impl ConnMetrics {
     fn cap_reached(&self, cap: usize) {
         let total = self.cap_reached.fetch_add(1, Ordering::Relaxed) + 1;
-        let now = crate::observe::queue::unix_secs();
-        let last = self.last_warning.load(Ordering::Relaxed);
-        if now >= last + 10
-            && self
-                .last_warning
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if self.warning.due() {
             tracing::warn!(
                 max_connections = cap,
                 times_reached = total,

@@ -104,10 +104,7 @@ fn starts_with_no_providers_says_so_and_exits_0_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = first_line(&mut child);
     assert!(
         line.starts_with("switchyard listening on http://127.0.0.1:"),
         "{line}"
@@ -197,10 +194,7 @@ fn serve_raises_its_open_file_limit_to_the_hard_limit() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = first_line(&mut child);
     assert!(line.starts_with("switchyard listening"), "{line}");
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
     let _ = child.kill();
@@ -223,4 +217,13 @@ fn bin_in_temp_dir(program: &str) -> Command {
     std::fs::create_dir_all(&dir).unwrap();
     c.current_dir(dir);
     c
+}
+
+/// The first line a started child writes to stderr (the start-up line).
+fn first_line(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
 }

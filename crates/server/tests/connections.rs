@@ -233,7 +233,11 @@ async fn idle_upstream_connections_are_swept_and_replaced() {
     assert_eq!(up.sweep_idle(Duration::from_secs(50)), 0);
     let (s, _, _) = h.chat(body).await;
     assert_eq!(s, 200);
-    assert_eq!(h.mock.stats().connections, 1, "the pooled connection was reused");
+    assert_eq!(
+        h.mock.stats().connections,
+        1,
+        "the pooled connection was reused"
+    );
     // Past the idle time: closed, and the next request opens a new one.
     assert_eq!(up.sweep_idle(Duration::ZERO), 1);
     let (s, _, _) = h.chat(body).await;

@@ -28,19 +28,13 @@ fn failures(n: usize) -> Vec<Fault> {
 }
 
 async fn with_config(h: &Harness, cfg: &str) -> (http::StatusCode, http::HeaderMap, bytes::Bytes) {
-    let resp = h
-        .send(
-            "POST",
-            "/v1/chat/completions",
-            &[
-                ("authorization", &format!("Bearer {KEY}")),
-                ("content-type", "application/json"),
-                ("x-switchyard-config", cfg),
-            ],
-            format!(r#"{{"model":"x",{HI}}}"#),
-        )
-        .await;
-    collect(resp).await
+    let body = format!(r#"{{"model":"x",{HI}}}"#);
+    h.post_with(
+        "/v1/chat/completions",
+        &body,
+        &[("x-switchyard-config", cfg)],
+    )
+    .await
 }
 
 #[tokio::test]

@@ -135,6 +135,11 @@ fn connections(s: &AppState, out: &mut String) {
             c.idle_closed.load(Relaxed),
         ),
     ];
+    unlabelled(out, &series);
+}
+
+/// Writes series that have no labels: name, type, help, value.
+fn unlabelled(out: &mut String, series: &[(&str, &str, &str, u64)]) {
     for (name, kind, help, v) in series {
         let _ = writeln!(
             out,
@@ -173,35 +178,28 @@ fn queues(s: &AppState, out: &mut String) {
             log.failed.load(Relaxed),
         ),
     ];
-    for (name, kind, help, v) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
-        );
-    }
+    unlabelled(out, &gauges);
     if let Some(o) = &s.otel {
-        let spans: [(&str, &str, u64); 3] = [
+        let spans: [(&str, &str, &str, u64); 3] = [
             (
                 "switchyard_trace_spans_exported_total",
+                "counter",
                 "Spans the OTLP collector accepted",
                 o.exported.load(Relaxed),
             ),
             (
                 "switchyard_trace_spans_shed_total",
+                "counter",
                 "Spans dropped because the export queue was full",
                 o.shed.load(Relaxed),
             ),
             (
                 "switchyard_trace_spans_failed_total",
+                "counter",
                 "Spans lost to export failures",
                 o.failed.load(Relaxed),
             ),
         ];
-        for (name, help, v) in spans {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-            );
-        }
+        unlabelled(out, &spans);
     }
 }

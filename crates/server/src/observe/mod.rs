@@ -22,6 +22,27 @@ pub(crate) fn take_receiver<T>(
         .take()
 }
 
+/// Lets a repeated warning through at most once every 10 seconds.
+#[derive(Default)]
+pub struct Throttle {
+    /// Seconds since the Unix epoch of the last warning let through.
+    last: std::sync::atomic::AtomicU64,
+}
+
+impl Throttle {
+    /// True when the warning may be logged now (and then not again for 10 s).
+    pub fn due(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = queue::unix_secs();
+        let last = self.last.load(Relaxed);
+        now >= last + 10
+            && self
+                .last
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_ok()
+    }
+}
+
 /// How often a lingering batch looks whether the queue holds enough to fill it.
 const LINGER_STEP: std::time::Duration = std::time::Duration::from_millis(5);
 

@@ -27,8 +27,8 @@ pub struct RequestLog {
     pub written: AtomicU64,
     /// Records lost to write errors after every try.
     pub failed: AtomicU64,
-    /// Seconds since the Unix epoch of the last shedding warning.
-    last_warning: AtomicU64,
+    /// The shedding warning, at most every 10 s.
+    warning: super::Throttle,
     /// Requests that have started and not yet handed over their record: shutdown waits for
     /// them before it closes the queue.
     pub open: AtomicUsize,
@@ -56,7 +56,7 @@ impl RequestLog {
             shed: AtomicU64::new(0),
             written: AtomicU64::new(0),
             failed: AtomicU64::new(0),
-            last_warning: AtomicU64::new(0),
+            warning: super::Throttle::default(),
             open: AtomicUsize::new(0),
         }
     }
@@ -79,14 +79,7 @@ impl RequestLog {
                 );
                 return;
             }
-            let now = unix_secs();
-            let last = self.last_warning.load(Ordering::Relaxed);
-            if now >= last + 10
-                && self
-                    .last_warning
-                    .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok()
-            {
+            if self.warning.due() {
                 tracing::warn!(
                     shed_total = total,
                     capacity = self.settings.queue_capacity,

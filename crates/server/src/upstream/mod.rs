@@ -295,7 +295,10 @@ async fn exchange(
 
 /// Every 10 s, closes the pooled connections too old to be reused: after a burst, its
 /// connections and their buffers go instead of waiting for a request that would discard them.
-pub async fn sweeper(state: Arc<crate::state::AppState>, mut closing: tokio::sync::watch::Receiver<bool>) {
+pub async fn sweeper(
+    state: Arc<crate::state::AppState>,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -112,17 +112,23 @@ impl Harness {
 
     /// POST with the client key and JSON content type; returns status, headers and whole body.
     pub async fn post(&self, path: &str, body: &str) -> (StatusCode, HeaderMap, Bytes) {
-        let resp = self
-            .send(
-                "POST",
-                path,
-                &[
-                    ("authorization", &format!("Bearer {KEY}")),
-                    ("content-type", "application/json"),
-                ],
-                body.to_owned(),
-            )
-            .await;
+        self.post_with(path, body, &[]).await
+    }
+
+    /// As `post`, with `extra` headers too.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Bytes) {
+        let auth = format!("Bearer {KEY}");
+        let mut headers = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        headers.extend_from_slice(extra);
+        let resp = self.send("POST", path, &headers, body.to_owned()).await;
         collect(resp).await
     }
 }
