@@ -304,17 +304,10 @@ async fn failed_and_retried_requests_list_their_attempts() {
 
 #[tokio::test]
 async fn a_caller_that_stops_reading_and_leaves_after_the_deadline_gets_a_timeout_record() {
-    use tokio::io::AsyncWriteExt;
     let yaml = yaml("").replace("{ idle_ms: 2000 }", "{ idle_ms: 2000, total_ms: 1500 }");
     let h = start_with(&yaml, axum::Router::new()).await;
     let body = r#"{"model":"openai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}],"mock":{"endless":true}}"#;
-    let mut tcp = tokio::net::TcpStream::connect(h.server.addr).await.unwrap();
-    let head = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer {KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    tcp.write_all(head.as_bytes()).await.unwrap();
-    tcp.write_all(body.as_bytes()).await.unwrap();
+    let tcp = raw_chat_post(h.server.addr, body).await;
     // Nothing is read; the deadline closes the upstream, then the caller goes away.
     assert!(
         eventually(|| h.mock.stats().streams_aborted == 1).await,

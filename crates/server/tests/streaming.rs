@@ -321,16 +321,10 @@ async fn total_timeout_ends_an_endless_whole_body_with_504() {
 
 #[tokio::test]
 async fn total_timeout_releases_the_upstream_while_the_caller_is_not_reading() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncReadExt;
     let h = start_hard().await;
     let body = chat_with(r#"{"endless":true}"#);
-    let mut tcp = tokio::net::TcpStream::connect(h.server.addr).await.unwrap();
-    let head = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer {KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    tcp.write_all(head.as_bytes()).await.unwrap();
-    tcp.write_all(body.as_bytes()).await.unwrap();
+    let mut tcp = raw_chat_post(h.server.addr, &body).await;
     // The caller reads nothing: the gateway's socket fills and the relay is not polled; the
     // deadline must still end the upstream request.
     let released = async {

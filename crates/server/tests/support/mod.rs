@@ -197,3 +197,17 @@ pub async fn start_two(yaml: &str) -> (Harness, MockHandle) {
     let h = start_with(&yaml, Router::new()).await;
     (h, second)
 }
+
+/// Opens a raw connection to the gateway and writes a whole chat-completions POST with the
+/// client key, reading nothing: for tests that control the caller's socket.
+pub async fn raw_chat_post(addr: std::net::SocketAddr, body: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer {KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(body.as_bytes()).await.unwrap();
+    tcp
+}
