@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Soak: many slow streams and idle connections at once, while normal requests keep being served.
 # Usage: bench/soak.sh [seconds] [slow-streams] [idle-connections]   (defaults 180 10000 2000)
+#        SECOND_ROUND=0 bench/soak.sh ...   (one round only)
 #
 # The gateway runs on core 0 with its defaults (request log on); the mock and the load
 # generators share core 1. Each slow stream is 20 chunks 500 ms apart (10 s), repeated on each
@@ -60,11 +61,15 @@ PEAK=$(awk '/VmHWM/ {print $2}' /proc/$GW_PID/status)
 cp "$TMP/gw.log" "$OUT/soak-gateway.log"
 after=$($LG --mode rate --rate 200 --connections 16 --seconds 10 --url $U --body bench/chat.json)
 # A second round of the same: memory that leaks would show as growth past the first round's.
-$LG --mode stream --connections "$STREAMS" --warmup 0 --seconds "$SECS" --url $U --body bench/chat-slow-stream.json > "$TMP/slow2.json" & SLOW=$!
-$LG --mode idle --connections "$IDLE" --seconds "$SECS" --url $U --body bench/chat.json > /dev/null & IDLEP=$!
-wait $SLOW $IDLEP
-sleep 60
-AFTER2=$(rss)
+# (SECOND_ROUND=0 skips it.)
+AFTER2=$AFTER
+if [ "${SECOND_ROUND:-1}" = 1 ]; then
+  $LG --mode stream --connections "$STREAMS" --warmup 0 --seconds "$SECS" --url $U --body bench/chat-slow-stream.json > /dev/null & SLOW=$!
+  $LG --mode idle --connections "$IDLE" --seconds "$SECS" --url $U --body bench/chat.json > /dev/null & IDLEP=$!
+  wait $SLOW $IDLEP
+  sleep 60
+  AFTER2=$(rss)
+fi
 
 python3 - "$WARM" "$PEAK" "$AFTER" "$FDS_AFTER" "$SECS" "$STREAMS" "$IDLE" "$AFTER2" \
   "$before" "$during" "$after" "$(cat "$TMP/slow.json")" "$(cat "$TMP/idle.json")" "$CPU0" "$CPU1" <<'EOF' | tee "$OUT/soak.md"
