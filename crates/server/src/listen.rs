@@ -1,8 +1,9 @@
 //! The accept loop and each client connection's limits.
 //!
-//! - **Open connections are capped** (`server.limits.max_connections`): at the cap the loop stops
-//!   accepting, so new connections wait in the kernel's backlog; each time it happens is counted
-//!   and warned about (at most every 10 s).
+//! - **Open connections are capped** (`server.limits.max_connections`): at the cap, the
+//!   connection just accepted waits for a slot while connections with no request in progress
+//!   are closed to make room for it; later ones wait in the kernel's backlog. Each time is
+//!   counted and warned about (at most every 10 s).
 //! - **Header read**: a connection must deliver a request's head within
 //!   `header_read_timeout` of its first byte (or of the accept, for a new connection), so
 //!   connect-only and slowly dribbled heads are closed.
@@ -46,6 +47,8 @@ pub struct ConnMetrics {
     pub header_timeouts: AtomicU64,
     /// Keep-alive connections closed for sitting idle.
     pub idle_closed: AtomicU64,
+    /// Connections with no request in progress closed to make room at the cap.
+    pub evicted: AtomicU64,
     /// The "cap reached" warning, at most every 10 s.
     warning: crate::observe::Throttle,
 }
@@ -93,6 +96,7 @@ pub async fn accept_loop(
         .connections(nofile_limit())
         .min(u32::MAX as usize);
     let slots = Arc::new(Semaphore::new(cap));
+    let pressure = Arc::new(Notify::new());
     let mut builder = http1::Builder::new();
     builder.keep_alive(true);
     let timeouts = Timeouts {
@@ -100,19 +104,6 @@ pub async fn accept_loop(
         idle: state.cfg.limits.idle_timeout,
     };
     loop {
-        let slot = match slots.clone().try_acquire_owned() {
-            Ok(s) => s,
-            Err(_) => {
-                state.conns.cap_reached(cap);
-                tokio::select! {
-                    s = slots.clone().acquire_owned() => match s {
-                        Ok(s) => s,
-                        Err(_) => break,
-                    },
-                    _ = stopped(&mut stop) => break,
-                }
-            }
-        };
         let tcp = tokio::select! {
             r = listener.accept() => match r {
                 Ok((tcp, _)) => tcp,
@@ -122,6 +113,27 @@ pub async fn accept_loop(
                 }
             },
             _ = stopped(&mut stop) => break,
+        };
+        // At the cap, the connection just taken (one past the cap at most) waits for a slot,
+        // and connections with no request in progress are asked to make room, again every
+        // 100 ms while it waits; further connections wait in the kernel's backlog.
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(s) => s,
+            Err(_) => {
+                state.conns.cap_reached(cap);
+                let mut ask = tokio::time::interval(MAKE_ROOM_EVERY);
+                let waited = loop {
+                    tokio::select! {
+                        s = slots.clone().acquire_owned() => break s.ok(),
+                        _ = ask.tick() => pressure.notify_waiters(),
+                        _ = stopped(&mut stop) => break None,
+                    }
+                };
+                match waited {
+                    Some(s) => s,
+                    None => break,
+                }
+            }
         };
         // TCP_NODELAY: a streamed event must not wait for Nagle's algorithm.
         let _ = tcp.set_nodelay(true);
@@ -134,6 +146,7 @@ pub async fn accept_loop(
             timeouts,
             stop: stop.clone(),
             state: state.clone(),
+            pressure: pressure.clone(),
         };
         tokio::spawn(async move {
             conn.run().await;
@@ -235,6 +248,10 @@ enum Close {
     Idle,
 }
 
+/// While a connection waits for a slot at the cap, how often idle connections are asked to close
+/// (each ask wakes every connection).
+const MAKE_ROOM_EVERY: Duration = Duration::from_millis(100);
+
 struct Connection {
     tcp: TcpStream,
     app: Router,
@@ -242,6 +259,8 @@ struct Connection {
     timeouts: Timeouts,
     stop: watch::Receiver<bool>,
     state: Arc<AppState>,
+    /// Notified when every connection slot is taken: an idle connection then closes.
+    pressure: Arc<Notify>,
 }
 
 impl Connection {
@@ -253,6 +272,7 @@ impl Connection {
             timeouts,
             mut stop,
             state,
+            pressure,
         } = self;
         let activity = Arc::new(Activity {
             born: Instant::now(),
@@ -299,6 +319,12 @@ impl Connection {
                     }
                 }
                 _ = activity.changed.notified() => {}
+                _ = pressure.notified() => {
+                    if activity.busy.load(Ordering::Relaxed) == 0 {
+                        state.conns.evicted.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                }
                 _ = stopped(&mut stop), if !draining => {
                     draining = true;
                     if activity.busy.load(Ordering::Relaxed) == 0 {

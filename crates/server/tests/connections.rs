@@ -187,21 +187,44 @@ async fn a_body_that_stalls_gets_a_408_in_the_callers_shape() {
 }
 
 #[tokio::test]
-async fn past_the_connection_cap_new_connections_wait_and_are_counted() {
-    let h = gateway("    max_connections: 2\n    header_read_timeout_ms: 1500\n").await;
-    let _a = TcpStream::connect(h.server.addr).await.unwrap();
-    let _b = TcpStream::connect(h.server.addr).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    // The third is taken by the kernel's backlog, not by the gateway, until a slot frees.
+async fn at_the_connection_cap_idle_connections_make_room_and_busy_ones_stay() {
+    let h = gateway("    max_connections: 2\n    header_read_timeout_ms: 30000\n").await;
+    // A stream in progress (busy) and a connection that sends nothing (idle) take both slots.
+    let body = r#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}],"mock":{"chunks":6,"chunk_delay_ms":200}}"#;
+    let mut busy = raw_chat_post(h.server.addr, body).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut idle = TcpStream::connect(h.server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The third is served at once: the idle one is closed to make room, long before its
+    // header timeout.
+    let start = Instant::now();
     let mut c = TcpStream::connect(h.server.addr).await.unwrap();
     c.write_all(HEALTH).await.unwrap();
-    let mut buf = [0u8; 64];
-    let early = tokio::time::timeout(Duration::from_millis(500), c.read(&mut buf)).await;
-    assert!(early.is_err(), "answered past the cap");
-    // The two silent connections hit the header timeout; the third is then served.
     let answer = read_response(&mut c).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        read_until_closed(&mut idle, Duration::from_secs(1)).await,
+        Some(vec![]),
+        "the idle connection was not closed"
+    );
+    // The stream was never interrupted.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("data: [DONE]") {
+        let n = tokio::time::timeout(Duration::from_secs(5), busy.read(&mut buf))
+            .await
+            .expect("the stream went on")
+            .unwrap();
+        assert!(n > 0, "stream cut: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
     assert!(metric(&h, "switchyard_connections_cap_reached_total").await >= 1.0);
+    assert!(metric(&h, "switchyard_connections_evicted_total").await >= 1.0);
 }
 
 #[tokio::test]

@@ -103,7 +103,7 @@ pub async fn metrics(State(s): State<Arc<AppState>>, req: Request) -> Response {
 fn connections(s: &AppState, out: &mut String) {
     use std::sync::atomic::Ordering::Relaxed;
     let c = &s.conns;
-    let series: [(&str, &str, &str, u64); 5] = [
+    let series: [(&str, &str, &str, u64); 6] = [
         (
             "switchyard_connections_open",
             "gauge",
@@ -133,6 +133,12 @@ fn connections(s: &AppState, out: &mut String) {
             "counter",
             "Keep-alive client connections closed after sitting idle",
             c.idle_closed.load(Relaxed),
+        ),
+        (
+            "switchyard_connections_evicted_total",
+            "counter",
+            "Client connections with no request in progress closed to make room at the cap",
+            c.evicted.load(Relaxed),
         ),
     ];
     unlabelled(out, &series);
