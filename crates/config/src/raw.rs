@@ -214,9 +214,10 @@ pub struct RawLimits {
     /// Longest a keep-alive connection may sit with no request before it is closed, in ms.
     /// Default 60000.
     pub idle_timeout_ms: Option<u64>,
-    /// Most client connections open at once; past it new connections wait in the kernel's
-    /// backlog (counted in `switchyard_connections_refused_total`). Default: half the process's
-    /// file-descriptor limit (each streamed request holds two), at most 65536.
+    /// Most client connections open at once. At the cap, connections with no request in
+    /// progress are closed to make room, and new ones wait in the kernel's backlog (counted in
+    /// `switchyard_connections_cap_reached_total`). Default: half the process's file-descriptor
+    /// limit (each streamed request holds two), at most 65536.
     pub max_connections: Option<u64>,
     /// Largest single upstream stream event (SSE or event-stream frame), in bytes; past it the
     /// answer ends with an error in the caller's shape. Default 16777216 (16 MiB).
