@@ -1,8 +1,9 @@
 //! The accept loop and each client connection's limits.
 //!
 //! - **Open connections are capped** (`server.limits.max_connections`): at the cap, the
-//!   connection just accepted waits for a slot while connections with no request in progress
-//!   are closed to make room for it; later ones wait in the kernel's backlog. Each time is
+//!   connection just accepted waits for a slot while connections that have had no request in
+//!   progress for a second are closed to make room for it; later ones wait in the kernel's
+//!   backlog. Each time is
 //!   counted and warned about (at most every 10 s).
 //! - **Header read**: a connection must deliver a request's head within
 //!   `header_read_timeout` of its first byte (or of the accept, for a new connection), so
@@ -213,6 +214,15 @@ impl Activity {
         Busy(self.clone())
     }
 
+    /// How long the connection has had no request in progress (zero while one is).
+    fn idle_for(&self) -> Duration {
+        if self.busy.load(Ordering::Relaxed) > 0 {
+            return Duration::ZERO;
+        }
+        let since = self.idle_since.load(Ordering::Relaxed);
+        Duration::from_millis(self.now().saturating_sub(since))
+    }
+
     /// When the connection is due to close if nothing changes; `None` while a request is in
     /// progress.
     fn due(&self, t: Timeouts) -> Option<(Instant, Close)> {
@@ -251,6 +261,11 @@ enum Close {
 /// While a connection waits for a slot at the cap, how often idle connections are asked to close
 /// (each ask wakes every connection).
 const MAKE_ROOM_EVERY: Duration = Duration::from_millis(100);
+
+/// How long a connection must have had no request in progress before it gives way at the cap:
+/// a keep-alive client between two requests keeps its connection, a socket that only holds a
+/// slot does not.
+const MIN_IDLE_TO_MAKE_ROOM: Duration = Duration::from_secs(1);
 
 struct Connection {
     tcp: TcpStream,
@@ -320,7 +335,7 @@ impl Connection {
                 }
                 _ = activity.changed.notified() => {}
                 _ = pressure.notified() => {
-                    if activity.busy.load(Ordering::Relaxed) == 0 {
+                    if activity.idle_for() >= MIN_IDLE_TO_MAKE_ROOM {
                         state.conns.evicted.fetch_add(1, Ordering::Relaxed);
                         break;
                     }

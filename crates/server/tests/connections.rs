@@ -188,13 +188,18 @@ async fn a_body_that_stalls_gets_a_408_in_the_callers_shape() {
 
 #[tokio::test]
 async fn at_the_connection_cap_idle_connections_make_room_and_busy_ones_stay() {
-    let h = gateway("    max_connections: 2\n    header_read_timeout_ms: 30000\n").await;
-    // A stream in progress (busy) and a connection that sends nothing (idle) take both slots.
+    let h = gateway("    max_connections: 3\n    header_read_timeout_ms: 30000\n").await;
+    // A stream in progress (busy), a connection that sends nothing (idle) and a keep-alive
+    // client between two requests (fresh) take the three slots.
     let body = r#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}],"mock":{"chunks":6,"chunk_delay_ms":200}}"#;
     let mut busy = raw_chat_post(h.server.addr, body).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut idle = TcpStream::connect(h.server.addr).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Idle for more than the second after which a connection gives way.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let mut fresh = TcpStream::connect(h.server.addr).await.unwrap();
+    fresh.write_all(HEALTH).await.unwrap();
+    assert!(read_response(&mut fresh).await.starts_with("HTTP/1.1 200"));
     // The third is served at once: the idle one is closed to make room, long before its
     // header timeout.
     let start = Instant::now();
@@ -212,6 +217,9 @@ async fn at_the_connection_cap_idle_connections_make_room_and_busy_ones_stay() {
         Some(vec![]),
         "the idle connection was not closed"
     );
+    // The keep-alive client's connection is still there for its next request.
+    fresh.write_all(HEALTH).await.unwrap();
+    assert!(read_response(&mut fresh).await.starts_with("HTTP/1.1 200"));
     // The stream was never interrupted.
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
