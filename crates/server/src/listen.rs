@@ -241,7 +241,7 @@ impl Activity {
 }
 
 /// Marks a request in progress until dropped (with its response body, or its handler's future).
-struct Busy(Arc<Activity>);
+pub struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
@@ -308,12 +308,19 @@ impl Connection {
         let conn = builder.serve_connection(io, service);
         tokio::pin!(conn);
         let mut draining = false;
-        // While a request is in progress the watchdog only looks again after the idle timeout.
+        // One timer for the connection's life, moved only when the deadline that applies
+        // changes; while a request is in progress there is none (its end wakes the watchdog).
         let recheck = timeouts.idle.max(timeouts.header);
+        let timer = tokio::time::sleep(recheck);
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
         loop {
-            let (due, why) = activity
-                .due(timeouts)
-                .map_or((Instant::now() + recheck, None), |(at, w)| (at, Some(w)));
+            let due = activity.due(timeouts).map(|(at, _)| at);
+            if due != armed || timer.is_elapsed() {
+                let at = due.unwrap_or_else(|| Instant::now() + recheck);
+                timer.as_mut().reset(at.into());
+                armed = due;
+            }
             tokio::select! {
                 r = conn.as_mut() => {
                     if let Err(e) = r {
@@ -321,9 +328,9 @@ impl Connection {
                     }
                     break;
                 }
-                _ = tokio::time::sleep_until(due.into()) => {
-                    if let Some(why) = why {
-                        if activity.busy.load(Ordering::Relaxed) == 0 && activity.due(timeouts).is_some_and(|(at, _)| at <= Instant::now()) {
+                _ = timer.as_mut() => {
+                    if let Some((at, why)) = activity.due(timeouts) {
+                        if at <= Instant::now() {
                             let counter = match why {
                                 Close::HeaderTimeout => &state.conns.header_timeouts,
                                 Close::Idle => &state.conns.idle_closed,
@@ -416,26 +423,39 @@ struct RequestService {
 }
 
 impl hyper::service::Service<Request<Incoming>> for RequestService {
-    type Response = http::Response<Body>;
+    type Response = http::Response<Tracked>;
     type Error = Infallible;
-    type Future =
-        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = Answer;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let busy = self.activity.begin();
-        let mut app = self.app.clone();
-        let fut = app.call(req.map(Body::new));
-        Box::pin(async move {
-            let resp = fut.await?;
-            Ok(resp.map(|body| Body::new(Tracked { body, _busy: busy })))
-        })
+        Answer {
+            fut: self.app.clone().call(req),
+            busy: Some(busy),
+        }
+    }
+}
+
+/// The router's answer, its body then tracked.
+pub struct Answer {
+    fut: axum::routing::future::RouteFuture<Infallible>,
+    busy: Option<Busy>,
+}
+
+impl std::future::Future for Answer {
+    type Output = Result<http::Response<Tracked>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let resp = std::task::ready!(Pin::new(&mut self.fut).poll(cx))?;
+        let busy = self.busy.take();
+        Poll::Ready(Ok(resp.map(|body| Tracked { body, _busy: busy })))
     }
 }
 
 /// A response body that keeps its request marked in progress until it is written or dropped.
-struct Tracked {
+pub struct Tracked {
     body: Body,
-    _busy: Busy,
+    _busy: Option<Busy>,
 }
 
 impl http_body::Body for Tracked {
