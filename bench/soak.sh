@@ -32,18 +32,23 @@ MOCK_PORT=19100; GW_PORT=18180
 KEY=bench-client-key-123456
 
 taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/dev/null & pids+=($!)
-OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_KEYS=$KEY SWITCHYARD_LOG=warn \
+OPENAI_BASE_URL=http://127.0.0.1:$MOCK_PORT/v1 OPENAI_API_KEY=x SWITCHYARD_API_KEYS=$KEY SWITCHYARD_ADMIN_KEYS=$KEY-admin SWITCHYARD_LOG=warn \
   bash -c 'cd "$1" && exec "${@:2}"' _ "$TMP" taskset -c 0 $BIN/switchyard serve --listen 127.0.0.1:$GW_PORT 2>"$TMP/gw.log" & GW_PID=$!; pids+=($GW_PID)
 wait_port $MOCK_PORT; wait_port $GW_PORT
 U=http://127.0.0.1:$GW_PORT/v1/chat/completions
 LG="taskset -c 1 $BIN/switchyard-loadgen --key $KEY"
 rss() { awk '/VmRSS/ {print $2}' /proc/$GW_PID/status; }
+# The allocator's own account (KiB): allocated, active, resident, metadata.
+heap() {
+  curl -s -H "authorization: Bearer $KEY-admin" http://127.0.0.1:$GW_PORT/metrics |
+    awk '/^switchyard_memory_(allocated|active|resident|metadata)_bytes / {printf "%d,", $2 / 1024}' | sed 's/,$//'
+}
 
 # Warm: ordinary traffic, streamed and not, until the allocator has its working set.
 $LG --mode closed --connections 64 --seconds 5 --url $U --body bench/chat.json >/dev/null
 $LG --mode stream --connections 64 --seconds 5 --url $U --body bench/chat-stream.json >/dev/null
 sleep 60   # as long as after the soak: idle upstream connections swept, allocator settled
-WARM=$(rss)
+WARM=$(rss); HEAP_WARM=$(heap)
 before=$($LG --mode rate --rate 200 --connections 16 --seconds 10 --url $U --body bench/chat.json)
 
 ( while kill -0 $GW_PID 2>/dev/null; do echo "$(date +%s) $(rss)"; sleep 1; done ) > "$OUT/soak-rss.txt" & pids+=($!)
@@ -51,11 +56,13 @@ $LG --mode stream --connections "$STREAMS" --warmup 0 --seconds "$SECS" --url $U
 $LG --mode idle --connections "$IDLE" --seconds "$SECS" --url $U --body bench/chat.json > "$TMP/idle.json" & IDLEP=$!
 sleep 15   # let the slow streams ramp up before measuring ordinary requests beside them
 CPU0=$(grep '^cpu[01] ' /proc/stat | tr '\n' ' ')
-during=$($LG --mode rate --rate 200 --connections 16 --warmup 0 --seconds $((SECS - 30)) --url $U --body bench/chat.json)
+$LG --mode rate --rate 200 --connections 16 --warmup 0 --seconds $((SECS - 30)) --url $U --body bench/chat.json > "$TMP/during.json" & DURING=$!
+sleep $(( (SECS - 30) / 2 )); HEAP_PEAK=$(heap)   # mid-soak, every stream open
+wait $DURING; during=$(cat "$TMP/during.json")
 CPU1=$(grep '^cpu[01] ' /proc/stat | tr '\n' ' ')
 wait $SLOW $IDLEP
 sleep 60
-AFTER=$(rss)
+AFTER=$(rss); HEAP_AFTER=$(heap)
 FDS_AFTER=$(ls /proc/$GW_PID/fd | wc -l)
 PEAK=$(awk '/VmHWM/ {print $2}' /proc/$GW_PID/status)
 cp "$TMP/gw.log" "$OUT/soak-gateway.log"
@@ -72,7 +79,8 @@ if [ "${SECOND_ROUND:-1}" = 1 ]; then
 fi
 
 python3 - "$WARM" "$PEAK" "$AFTER" "$FDS_AFTER" "$SECS" "$STREAMS" "$IDLE" "$AFTER2" \
-  "$before" "$during" "$after" "$(cat "$TMP/slow.json")" "$(cat "$TMP/idle.json")" "$CPU0" "$CPU1" <<'EOF' | tee "$OUT/soak.md"
+  "$before" "$during" "$after" "$(cat "$TMP/slow.json")" "$(cat "$TMP/idle.json")" "$CPU0" "$CPU1" \
+  "$HEAP_WARM" "$HEAP_PEAK" "$HEAP_AFTER" <<'EOF' | tee "$OUT/soak.md"
 import json, sys
 warm, peak, after, fds_after, secs, streams, idle, after2 = map(int, sys.argv[1:9])
 before, during, after_r, slow, idle_r = (json.loads(a) for a in sys.argv[9:14])
@@ -95,6 +103,11 @@ print(f"| RSS warm | {mib(warm)} |")
 print(f"| RSS peak | {mib(peak)} |")
 print(f"| RSS 60 s after the soak | {mib(after)} ({after / warm:.2f}x warm) |")
 print(f"| RSS 60 s after a second round | {mib(after2)} ({after2 / after:.2f}x the first round's) |")
+heaps = [[int(v) for v in h.split(",")] if h else None for h in sys.argv[16:19]]
+for name, h in zip(("warm", "mid-soak", "60 s after the soak"), heaps):
+    if h:
+        print(f"| allocator {name}: allocated / active / resident / metadata | "
+              + " / ".join(mib(v) for v in h) + " |")
 print(f"| descriptors 60 s after the soak | {fds_after} |")
 print(f"| slow streams completed / errors | {slow['requests'] - slow['errors']} / {slow['errors']} |")
 print(f"| idle connections closed by the gateway / connect failures | {idle_r['closed_by_server']} / {idle_r['connect_failures']} |")

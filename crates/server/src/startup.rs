@@ -152,6 +152,8 @@ pub fn serve(
     ];
     // Neither is the sweep of idle upstream connections.
     tokio::spawn(crate::upstream::sweeper(state.clone(), closing.subscribe()));
+    // Nor giving memory back after a burst.
+    tokio::spawn(crate::observe::memory::trimmer(closing.subscribe()));
     // Retention is not waited for at shutdown.
     tokio::spawn(crate::observe::queue::retention(
         state.clone(),

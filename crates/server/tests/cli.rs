@@ -227,3 +227,46 @@ fn first_line(child: &mut std::process::Child) -> String {
         .unwrap();
     line
 }
+
+#[test]
+fn metrics_show_the_allocators_account_of_memory() {
+    use std::io::{Read, Write};
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("SWITCHYARD_ADMIN_KEYS", "cli-test-admin-key")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = first_line(&mut child);
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split(&[';', ' ', '\n'][..]).next())
+        .unwrap_or_default()
+        .to_owned();
+    let mut sock = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        sock,
+        "GET /metrics HTTP/1.1\r\nhost: x\r\nauthorization: Bearer cli-test-admin-key\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    sock.read_to_string(&mut text).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let gauge = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+    };
+    let allocated = gauge("switchyard_memory_allocated_bytes");
+    let active = gauge("switchyard_memory_active_bytes");
+    let resident = gauge("switchyard_memory_resident_bytes");
+    let metadata = gauge("switchyard_memory_metadata_bytes");
+    // The binary's allocator holds the running server: its config, runtime and tables.
+    assert!(allocated > 100_000, "{allocated}");
+    assert!(active >= allocated, "{active} < {allocated}");
+    assert!(resident >= active, "{resident} < {active}");
+    assert!(metadata > 0 && metadata < resident, "{metadata}");
+}

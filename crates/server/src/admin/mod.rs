@@ -96,6 +96,7 @@ pub async fn metrics(State(s): State<Arc<AppState>>, req: Request) -> Response {
     s.metrics.write(&mut out);
     queues(&s, &mut out);
     connections(&s, &mut out);
+    memory(&mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
@@ -142,6 +143,58 @@ fn connections(s: &AppState, out: &mut String) {
         ),
     ];
     unlabelled(out, &series);
+}
+
+/// The allocator's own account of memory (`observe::memory`). RSS above `resident` is code,
+/// stacks and the kernel's view; `resident` well above `active` is freed memory not yet given
+/// back. Only the trim counter is written when the statistics cannot be read.
+fn memory(out: &mut String) {
+    use crate::observe::memory;
+    let h = memory::read();
+    let trims = memory::TRIMS.load(std::sync::atomic::Ordering::Relaxed);
+    let series: [(&str, &str, &str, Option<u64>); 6] = [
+        (
+            "switchyard_memory_allocated_bytes",
+            "gauge",
+            "Bytes the gateway holds in allocations now",
+            h.map(|h| h.allocated),
+        ),
+        (
+            "switchyard_memory_active_bytes",
+            "gauge",
+            "Bytes in the allocator's pages that hold allocations",
+            h.map(|h| h.active),
+        ),
+        (
+            "switchyard_memory_resident_bytes",
+            "gauge",
+            "Bytes the allocator keeps resident (allocations, its bookkeeping, freed pages not yet returned)",
+            h.map(|h| h.resident),
+        ),
+        (
+            "switchyard_memory_metadata_bytes",
+            "gauge",
+            "Bytes of the allocator's own bookkeeping",
+            h.map(|h| h.metadata),
+        ),
+        (
+            "switchyard_memory_retained_bytes",
+            "gauge",
+            "Address space the allocator keeps mapped but returned to the system (not resident)",
+            h.map(|h| h.retained),
+        ),
+        (
+            "switchyard_memory_trims_total",
+            "counter",
+            "Times freed memory was given back to the system after a burst",
+            Some(trims),
+        ),
+    ];
+    let present: Vec<(&str, &str, &str, u64)> = series
+        .iter()
+        .filter_map(|(n, k, h, v)| v.map(|v| (*n, *k, *h, v)))
+        .collect();
+    unlabelled(out, &present);
 }
 
 /// Writes series that have no labels: name, type, help, value.

@@ -4,6 +4,7 @@
 
 pub mod bodies;
 pub mod finish;
+pub mod memory;
 pub mod meter;
 pub mod metrics;
 pub mod otlp;
