@@ -150,10 +150,8 @@ pub fn serve(
             closing.subscribe(),
         )),
     ];
-    // Neither is the sweep of idle upstream connections.
-    tokio::spawn(crate::upstream::sweeper(state.clone(), closing.subscribe()));
-    // Nor giving memory back after a burst.
-    tokio::spawn(crate::observe::memory::trimmer(closing.subscribe()));
+    // Neither is housekeeping.
+    tokio::spawn(housekeeping(state.clone(), closing.subscribe()));
     // Retention is not waited for at shutdown.
     tokio::spawn(crate::observe::queue::retention(
         state.clone(),
@@ -266,6 +264,27 @@ pub fn termination_signal() -> impl std::future::Future<Output = ()> {
     {
         async {
             let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Every 10 s: pooled upstream connections too old to be reused are closed (after a burst, they
+/// and their buffers go instead of waiting for a request that would discard them), then, when a
+/// burst has ended, the memory it freed is given back to the system. In that order, so that
+/// what a sweep frees goes back in the same tick.
+async fn housekeeping(state: Arc<AppState>, mut closing: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut trimmer = crate::observe::memory::Trimmer::default();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                for u in &state.upstreams {
+                    u.sweep_idle(crate::upstream::pool::MAX_IDLE_TIME);
+                }
+                trimmer.tick();
+            }
+            _ = closing.wait_for(|c| *c) => return,
         }
     }
 }

@@ -5,14 +5,13 @@
 //! (`resident`: active pages, its own bookkeeping and freed pages not yet returned) and its
 //! bookkeeping (`metadata`). Freed pages go back to the system on a 10 s decay curve, but
 //! jemalloc's background thread does not wake for fewer than about 4 MiB of them, so after a
-//! burst a few MiB could stay resident for good. [`trimmer`] notices a burst that has ended (the
+//! burst a few MiB could stay resident for good. [`Trimmer`] notices a burst that has ended (the
 //! active bytes fell to half their recent peak or less) and purges the freed pages at once.
 //!
 //! In the test binaries jemalloc is linked but not the global allocator: its figures are then
 //! its own small start-up state, and purging does nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 use tikv_jemalloc_ctl::{arenas, epoch, stats, Access, AsName};
 
 /// A snapshot of the allocator's statistics, in bytes.
@@ -85,20 +84,18 @@ fn purge() {
     }
 }
 
-/// Every 10 s, checks whether a burst has ended and gives its freed pages back.
-pub async fn trimmer(mut closing: tokio::sync::watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(10));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut burst = BurstEnd::default();
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                if read().is_some_and(|h| burst.due(&h)) {
-                    purge();
-                    TRIMS.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            _ = closing.wait_for(|c| *c) => return,
+/// Gives back the memory a burst freed, checked on a regular tick (the server's housekeeping,
+/// right after idle upstream connections are swept, so their buffers go back in the same tick).
+#[derive(Debug, Default)]
+pub struct Trimmer {
+    burst: BurstEnd,
+}
+
+impl Trimmer {
+    pub fn tick(&mut self) {
+        if read().is_some_and(|h| self.burst.due(&h)) {
+            purge();
+            TRIMS.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

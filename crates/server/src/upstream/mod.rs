@@ -5,7 +5,7 @@ mod aws_sign;
 pub mod body;
 mod conn;
 mod google_auth;
-mod pool;
+pub(crate) mod pool;
 
 pub use body::UpstreamBody;
 pub use google_auth::{assertion, parse_key, GoogleAuth};
@@ -291,24 +291,4 @@ async fn exchange(
         fut.as_mut().poll(cx)
     })
     .await
-}
-
-/// Every 10 s, closes the pooled connections too old to be reused: after a burst, its
-/// connections and their buffers go instead of waiting for a request that would discard them.
-pub async fn sweeper(
-    state: Arc<crate::state::AppState>,
-    mut closing: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                for u in &state.upstreams {
-                    u.sweep_idle(pool::MAX_IDLE_TIME);
-                }
-            }
-            _ = closing.wait_for(|c| *c) => return,
-        }
-    }
 }
