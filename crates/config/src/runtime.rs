@@ -148,14 +148,8 @@ impl Provider {
     /// Whose price list applies in the model catalog: the preset's name (`openai`, `azure`,
     /// `groq`, ...), else the wire format's.
     pub fn catalog_namespace(&self) -> &'static str {
-        self.preset.unwrap_or(match self.kind {
-            ProviderKind::OpenAiCompatible => "openai",
-            ProviderKind::Anthropic => "anthropic",
-            ProviderKind::Gemini => "gemini",
-            ProviderKind::Cohere => "cohere",
-            ProviderKind::Vertex => "vertex",
-            ProviderKind::Bedrock => "bedrock",
-        })
+        self.preset
+            .unwrap_or_else(|| switchyard_providers::registry::format(self.kind).name())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cohere;
 pub mod embeddings;
 pub mod endpoint;
+pub mod format;
 pub mod gemini;
 pub mod openai_compat;
 pub mod presets;

@@ -110,7 +110,7 @@ pub fn estimate_tokens(
     body: &Bytes,
     model: &str,
 ) -> Result<Option<http::Response<axum::body::Body>>, GatewayError> {
-    if op != Operation::CountTokens || registry::counts_tokens(upstream.kind, model) {
+    if op != Operation::CountTokens || registry::format(upstream.kind).counts_tokens(model) {
         return Ok(None);
     }
     let req = parse_json(body)?;
@@ -172,6 +172,7 @@ pub async fn request(
     stream_usage: bool,
 ) -> Result<Adapted, GatewayError> {
     let kind = upstream.kind;
+    let format = registry::format(kind);
     let ep = &upstream.endpoint;
     let done = |req, reply, dropped| Adapted {
         req,
@@ -179,7 +180,7 @@ pub async fn request(
         dropped,
         usage_injected: false,
     };
-    if registry::passes_through(kind, op) {
+    if format.passes_through(op) {
         // Same format on both sides: the body passes through with only the model rewritten.
         // OpenAI-compatible streams report usage only when asked: ask, for the request's record.
         let inject = stream_usage
@@ -193,7 +194,8 @@ pub async fn request(
             b""
         };
         let body = rewrite_model_then(body, peek, model, after);
-        let req = registry::native_request(kind, ep, op, model, body, peek.stream)
+        let req = format
+            .native_request(ep, op, model, body, peek.stream)
             .map_err(|e| unsupported(upstream, op, e))?;
         return Ok(Adapted {
             usage_injected: inject,
@@ -202,7 +204,7 @@ pub async fn request(
     }
     let mut caller = parse_json(body)?;
     if op == Operation::Messages {
-        if let Some(req) = registry::messages_request(kind, ep, &caller, model, peek.stream) {
+        if let Some(req) = format.messages_request(ep, &caller, model, peek.stream) {
             let req = req.map_err(|e| unsupported(upstream, op, e))?;
             return Ok(done(req, Reply::Passthrough, Vec::new()));
         }
@@ -210,8 +212,8 @@ pub async fn request(
     let fail = |e| adapt_error(upstream, op, e);
     let drop = upstream.drop_params;
     let mut dropped = Vec::new();
-    let translated = |kind: ProviderKind, to: Caller| Reply::Translate {
-        from: registry::wire(kind, model),
+    let translated = |to: Caller| Reply::Translate {
+        from: format.answers(model),
         to,
         include_usage: false,
         model: model.to_owned(),
@@ -235,12 +237,12 @@ pub async fn request(
         }
         Operation::Embeddings => {
             let (req, echo) = dropping(&mut caller, drop, &mut dropped, |c| {
-                registry::embeddings_request(kind, ep, c, model)
+                format.embeddings_request(ep, c, model)
             })
             .map_err(fail)?;
             return Ok(done(
                 req,
-                translated(kind, Caller::Embeddings(echo, kind)),
+                translated(Caller::Embeddings(echo, kind)),
                 dropped,
             ));
         }
@@ -249,14 +251,16 @@ pub async fn request(
                 Ok(messages::request::from_messages(c, model)?)
             })
             .map_err(fail)?;
-            let req = registry::count_tokens_request(kind, ep, &chat, model).map_err(fail)?;
-            return Ok(done(req, translated(kind, Caller::CountTokens), dropped));
+            let req = format
+                .count_tokens_request(ep, &chat, model)
+                .map_err(fail)?;
+            return Ok(done(req, translated(Caller::CountTokens), dropped));
         }
         Operation::Completions => {
             return Err(unsupported(upstream, op, BuildError::Unsupported(op)))
         }
     };
-    if registry::needs_inline_images(kind, model) {
+    if registry::answers(format.answers(model)).needs_inline_images() {
         images.inline_chat_images(&mut chat).await?;
     }
     let include_usage = chat
@@ -264,11 +268,11 @@ pub async fn request(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let req = dropping(&mut chat, drop, &mut dropped, |c| {
-        registry::chat_request(kind, ep, c, model, peek.stream)
+        format.chat_request(ep, c, model, peek.stream)
     })
     .map_err(fail)?;
     let reply = Reply::Translate {
-        from: registry::wire(kind, model),
+        from: format.answers(model),
         to,
         include_usage,
         model: model.to_owned(),

@@ -4,6 +4,7 @@
 //! into a chat completion, `stream` turns Messages SSE events into chat completion chunks.
 //! Shapes follow Anthropic's Messages API reference (anthropic-version 2023-06-01).
 
+pub mod format;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -49,7 +49,7 @@ impl ChunkTranslator {
     }
 
     /// Translates one event (`event` name and parsed `data`).
-    pub fn on_event(&mut self, event: &str, data: &Value) -> Out {
+    pub fn translate(&mut self, event: &str, data: &Value) -> Out {
         let mut out = Vec::new();
         match event {
             "message_start" => {

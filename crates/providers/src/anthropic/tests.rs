@@ -171,7 +171,7 @@ fn run(events: &[(&str, Value)], include_usage: bool) -> Vec<Value> {
     let mut t = ChunkTranslator::new(7, include_usage);
     let mut out = Vec::new();
     for (name, data) in events {
-        match t.on_event(name, data) {
+        match t.translate(name, data) {
             Out::Data(items) => out.extend(items.into_iter().map(|s| {
                 if s == "[DONE]" {
                     json!("[DONE]")
@@ -413,7 +413,7 @@ fn json_mode_is_a_forced_tool_whose_input_is_the_answer() {
             json!({"delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 2}}),
         ),
     ] {
-        let Out::Data(chunks) = t.on_event(name, &data) else {
+        let Out::Data(chunks) = t.translate(name, &data) else {
             panic!()
         };
         for c in chunks {

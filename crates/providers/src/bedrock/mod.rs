@@ -5,6 +5,7 @@
 //! by `switchyard_wire::eventstream`. The server signs requests (SigV4) or sends a Bedrock API key.
 
 pub mod embed;
+pub mod format;
 pub mod request;
 pub mod response;
 pub mod stream;

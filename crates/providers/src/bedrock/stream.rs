@@ -5,12 +5,10 @@
 //! contentBlockStop, then messageStop (the stop reason), then metadata (usage), the last event.
 
 use super::{error_type, finish_reason, usage};
+use crate::format::StreamError;
 use crate::translate::JSON_TOOL;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-/// An error the upstream reported in the stream: (error type, message).
-pub type StreamError = (String, String);
 
 /// Per-stream state.
 #[derive(Debug, Default)]
@@ -63,7 +61,7 @@ impl ChunkTranslator {
     }
 
     /// Translates one event. Exceptions arrive as event `exception:<name>`.
-    pub fn on_event(&mut self, event: &str, data: &str) -> Result<Vec<String>, StreamError> {
+    pub fn translate(&mut self, event: &str, data: &str) -> Result<Vec<String>, StreamError> {
         let v: Value = serde_json::from_str(data).map_err(|e| {
             (
                 "api_error".to_owned(),
@@ -143,7 +141,7 @@ impl ChunkTranslator {
 
     /// The upstream closed the stream: `[DONE]` if the answer had stopped (usage, if the
     /// metadata event never came, is zero), else the truncation is an error.
-    pub fn finish(&mut self) -> Result<Vec<String>, StreamError> {
+    pub fn close(&mut self) -> Result<Vec<String>, StreamError> {
         if !self.stopped {
             return Err((
                 "api_error".to_owned(),

@@ -127,7 +127,7 @@ fn response_with_text_tool_use_and_reasoning() {
 fn run(t: &mut ChunkTranslator, events: &[(&str, Value)]) -> Vec<Value> {
     let mut out = Vec::new();
     for (name, data) in events {
-        for c in t.on_event(name, &data.to_string()).unwrap() {
+        for c in t.translate(name, &data.to_string()).unwrap() {
             out.push(if c == "[DONE]" {
                 json!("[DONE]")
             } else {
@@ -193,13 +193,13 @@ fn stream_events_become_chunks() {
     assert_eq!(out[6]["choices"][0]["finish_reason"], "tool_calls");
     assert_eq!(out[7]["usage"]["prompt_tokens"], 10);
     assert_eq!(out[8], "[DONE]");
-    assert_eq!(t.finish().unwrap(), Vec::<String>::new(), "already done");
+    assert_eq!(t.close().unwrap(), Vec::<String>::new(), "already done");
 
     let mut t = ChunkTranslator::new(3, false, "c", "m");
-    t.on_event("messageStart", "{}").unwrap();
-    assert!(t.finish().is_err(), "no messageStop: truncated");
+    t.translate("messageStart", "{}").unwrap();
+    assert!(t.close().is_err(), "no messageStop: truncated");
     let e = t
-        .on_event(
+        .translate(
             "exception:throttlingException",
             r#"{"message":"Too many requests, please wait before trying again."}"#,
         )

@@ -4,6 +4,7 @@
 //! `content-delta`, `tool-call-start`, ..., `message-end`) are what need translating.
 
 pub mod embed;
+pub mod format;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -1,10 +1,8 @@
 //! Cohere v2 chat stream events → OpenAI chat completion chunks.
 
 use super::{finish_reason, usage};
+use crate::format::StreamError;
 use serde_json::{json, Value};
-
-/// An error the upstream reported in the stream: (error type, message).
-pub type StreamError = (String, String);
 
 /// Per-stream state.
 #[derive(Debug, Default)]

@@ -7,6 +7,7 @@
 //! embeddings. Shapes follow the Gemini API reference (v1beta).
 
 pub mod embed;
+pub mod format;
 pub mod request;
 pub mod response;
 pub mod schema;

@@ -6,6 +6,7 @@
 
 use super::response::completion_id;
 use super::{finish_reason, tool_call_id, usage};
+use crate::format::StreamError;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -28,9 +29,6 @@ pub struct ChunkTranslator {
     /// Set once every candidate started has finished.
     finished: bool,
 }
-
-/// An error the upstream reported in the stream: (error type, message).
-pub type StreamError = (String, String);
 
 impl ChunkTranslator {
     pub fn new(created: u64, include_usage: bool) -> Self {
@@ -158,7 +156,7 @@ impl ChunkTranslator {
 
     /// Called when the upstream closes the stream cleanly: the usage chunk (when asked for) and
     /// `[DONE]`, or an error when no event had finished the answer (a truncated stream).
-    pub fn finish(&mut self) -> Result<Vec<String>, StreamError> {
+    pub fn end(&mut self) -> Result<Vec<String>, StreamError> {
         if !self.finished {
             return Err((
                 "api_error".to_owned(),

@@ -291,7 +291,7 @@ fn stream_text_then_usage_and_done() {
     let b = parse(&b);
     assert_eq!(b[0]["choices"][0]["delta"], json!({"content": "lo"}));
     assert_eq!(b[1]["choices"][0]["finish_reason"], "stop");
-    let end = parse(&t.finish().unwrap());
+    let end = parse(&t.end().unwrap());
     assert_eq!(end[0]["choices"], json!([]));
     assert_eq!(end[0]["usage"]["prompt_tokens"], 9);
     assert_eq!(end[0]["usage"]["completion_tokens"], 2);
@@ -311,13 +311,13 @@ fn stream_function_calls_errors_and_truncation() {
     );
     assert_eq!(out[2]["choices"][0]["delta"]["tool_calls"][0]["index"], 1);
     assert_eq!(out[3]["choices"][0]["finish_reason"], "tool_calls");
-    assert_eq!(t.finish().unwrap(), vec!["[DONE]".to_owned()]);
+    assert_eq!(t.end().unwrap(), vec!["[DONE]".to_owned()]);
 
     let mut t = ChunkTranslator::new(5, false);
     t.on_data(r#"{"candidates":[{"content":{"parts":[{"text":"x"}]}}]}"#)
         .unwrap();
     assert!(
-        t.finish().is_err(),
+        t.end().is_err(),
         "a stream without finishReason is truncated"
     );
     let e = t

@@ -1,5 +1,6 @@
 //! The OpenAI wire format: requests pass through byte-faithfully but for the model name.
 
+pub mod format;
 pub mod messages;
 
 use crate::endpoint::{BuildError, Endpoint};

@@ -5,10 +5,11 @@
 //! Requests carry an OAuth access token, which the server obtains from a service account.
 
 pub mod embed;
+pub mod format;
 
 use crate::endpoint::{BuildError, Endpoint};
-use crate::registry::AdaptError;
-use crate::{anthropic, gemini, Operation};
+
+use crate::Operation;
 use bytes::Bytes;
 use http::Request;
 use serde_json::{json, Value};
@@ -117,74 +118,6 @@ pub fn claude_body(mut messages: Value) -> Value {
         m.insert("anthropic_version".into(), json!(ANTHROPIC_VERSION));
     }
     messages
-}
-
-fn to_bytes(v: &Value) -> Bytes {
-    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
-}
-
-/// The request for an OpenAI chat request, in the format of the model's publisher.
-pub fn chat_request(
-    ep: &Endpoint,
-    chat: &Value,
-    model: &str,
-    stream: bool,
-) -> Result<Request<Bytes>, AdaptError> {
-    let body = match Publisher::of(model) {
-        Publisher::Google => gemini::request::from_openai(chat)?,
-        Publisher::Anthropic => claude_body(anthropic::request::from_openai(chat, model)?),
-    };
-    Ok(build_request(
-        ep,
-        Operation::ChatCompletions,
-        model,
-        to_bytes(&body),
-        stream,
-    )?)
-}
-
-/// An Anthropic Messages request for a Claude model on Vertex: the caller's body with only the
-/// model moved into the URL and the version added, so every Messages feature is kept.
-pub fn messages_request(
-    ep: &Endpoint,
-    body: Value,
-    model: &str,
-    stream: bool,
-) -> Result<Request<Bytes>, BuildError> {
-    build_request(
-        ep,
-        Operation::Messages,
-        model,
-        to_bytes(&claude_body(body)),
-        stream,
-    )
-}
-
-/// The token-count request for a chat request on a Gemini model (Vertex's countTokens takes the
-/// generateContent fields at its top level).
-pub fn count_tokens_request(
-    ep: &Endpoint,
-    chat: &Value,
-    model: &str,
-) -> Result<Request<Bytes>, AdaptError> {
-    if Publisher::of(model) != Publisher::Google {
-        return Err(AdaptError::Build(BuildError::Unsupported(
-            Operation::CountTokens,
-        )));
-    }
-    let mut body = gemini::request::from_openai(chat)?;
-    if let Some(m) = body.as_object_mut() {
-        // countTokens takes contents, systemInstruction and tools, not generation settings.
-        m.remove("generationConfig");
-        m.remove("toolConfig");
-    }
-    Ok(build_request(
-        ep,
-        Operation::CountTokens,
-        model,
-        to_bytes(&body),
-        false,
-    )?)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::endpoint::Endpoint;
+use crate::format::Format;
 use crate::AuthStyle;
 use serde_json::json;
 
@@ -29,7 +30,9 @@ fn body(r: &http::Request<Bytes>) -> Value {
 #[test]
 fn gemini_models_take_gemini_bodies_at_publisher_google() {
     let chat = json!({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5});
-    let r = chat_request(&ep(), &chat, "gemini-2.5-flash", false).unwrap();
+    let r = format::Vertex
+        .chat_request(&ep(), &chat, "gemini-2.5-flash", false)
+        .unwrap();
     assert_eq!(
         r.uri(),
         "https://us-east5-aiplatform.googleapis.com/v1/projects/proj-1/locations/us-east5/publishers/google/models/gemini-2.5-flash:generateContent"
@@ -39,7 +42,9 @@ fn gemini_models_take_gemini_bodies_at_publisher_google() {
         json!({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}],
             "generationConfig": {"maxOutputTokens": 5}})
     );
-    let r = chat_request(&ep(), &chat, "gemini-2.5-flash", true).unwrap();
+    let r = format::Vertex
+        .chat_request(&ep(), &chat, "gemini-2.5-flash", true)
+        .unwrap();
     assert!(r
         .uri()
         .to_string()
@@ -49,7 +54,9 @@ fn gemini_models_take_gemini_bodies_at_publisher_google() {
 #[test]
 fn claude_models_take_messages_bodies_without_model() {
     let chat = json!({"messages": [{"role": "user", "content": "Hi"}], "stream": true});
-    let r = chat_request(&ep(), &chat, "claude-sonnet-4-5@20250929", true).unwrap();
+    let r = format::Vertex
+        .chat_request(&ep(), &chat, "claude-sonnet-4-5@20250929", true)
+        .unwrap();
     assert_eq!(
         r.uri(),
         "https://us-east5-aiplatform.googleapis.com/v1/projects/proj-1/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict"
@@ -60,7 +67,10 @@ fn claude_models_take_messages_bodies_without_model() {
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]})
     );
     let m = json!({"model": "x", "max_tokens": 9, "messages": [], "system": [{"type": "text", "text": "s", "cache_control": {"type": "ephemeral"}}]});
-    let r = messages_request(&ep(), m, "claude-opus-4-1@20250805", false).unwrap();
+    let r = format::Vertex
+        .messages_request(&ep(), &m, "claude-opus-4-1@20250805", false)
+        .unwrap()
+        .unwrap();
     assert!(r.uri().to_string().ends_with(":rawPredict"));
     assert_eq!(
         body(&r),
@@ -72,7 +82,9 @@ fn claude_models_take_messages_bodies_without_model() {
 #[test]
 fn count_tokens_embeddings_and_bad_names() {
     let chat = json!({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5, "tool_choice": "auto"});
-    let r = count_tokens_request(&ep(), &chat, "gemini-2.5-pro").unwrap();
+    let r = format::Vertex
+        .count_tokens_request(&ep(), &chat, "gemini-2.5-pro")
+        .unwrap();
     assert!(r
         .uri()
         .to_string()
@@ -81,7 +93,9 @@ fn count_tokens_embeddings_and_bad_names() {
         body(&r),
         json!({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]})
     );
-    assert!(count_tokens_request(&ep(), &chat, "claude-sonnet-4-5").is_err());
+    assert!(format::Vertex
+        .count_tokens_request(&ep(), &chat, "claude-sonnet-4-5")
+        .is_err());
 
     let (b, echo) = embed::from_openai(
         &json!({"input": ["a", "b"], "dimensions": 3}),

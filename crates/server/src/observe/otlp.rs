@@ -49,19 +49,15 @@ fn operation_name(op: Operation) -> &'static str {
 
 /// `gen_ai.provider.name`: the conventions' well-known values where one applies.
 fn provider_name(p: &Provider) -> String {
-    match p.kind {
-        ProviderKind::Anthropic => "anthropic".into(),
-        ProviderKind::Gemini => "gcp.gemini".into(),
-        ProviderKind::Vertex => "gcp.vertex_ai".into(),
-        ProviderKind::Bedrock => "aws.bedrock".into(),
-        ProviderKind::Cohere => "cohere".into(),
-        ProviderKind::OpenAiCompatible => match p.preset {
-            Some("azure") => "azure.ai.openai".into(),
-            Some("mistral") => "mistral_ai".into(),
-            Some("xai") => "x_ai".into(),
-            Some(other) => other.into(),
-            None => "openai".into(),
-        },
+    // The OpenAI-compatible hosts are named by their preset.
+    match (p.kind, p.preset) {
+        (ProviderKind::OpenAiCompatible, Some("azure")) => "azure.ai.openai".into(),
+        (ProviderKind::OpenAiCompatible, Some("mistral")) => "mistral_ai".into(),
+        (ProviderKind::OpenAiCompatible, Some("xai")) => "x_ai".into(),
+        (ProviderKind::OpenAiCompatible, Some(other)) => other.into(),
+        (kind, _) => switchyard_providers::registry::format(kind)
+            .otel_name()
+            .into(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Reply translation for callers and providers that speak different formats: whole bodies, and
 //! stream events one at a time. Both go through OpenAI chat: the provider's events become chat
-//! chunks (`ChatStream`), and the chunks become the caller's events (`Sink`); several caller
+//! chunks (`ChunkStream`), and the chunks become the caller's events (`Sink`); several caller
 //! events from one upstream event go out together.
 
 use super::stream::SseRelay;
@@ -9,7 +9,7 @@ use crate::error::GatewayError;
 use bytes::Bytes;
 use switchyard_providers::openai_compat::messages;
 use switchyard_providers::openai_compat::messages::stream::EventTranslator;
-use switchyard_providers::registry::{self, ChatStream, StreamError};
+use switchyard_providers::registry::{self, ChunkStream, StreamError};
 use switchyard_providers::responses;
 use switchyard_providers::responses::stream::ResponsesTranslator;
 use switchyard_providers::usage::{Shape, UsageTap};
@@ -40,7 +40,7 @@ pub(super) fn stream_translator(reply: &Reply) -> Option<Translator> {
     // The usage chunk is always asked of the source, for the request's record; a chat caller
     // that did not ask for it does not get it.
     Some(Translator {
-        source: ChatStream::new(*from, unix_now(), true, model),
+        source: registry::chat_stream(*from, unix_now(), true, model),
         sink,
         finished: false,
         tap: UsageTap::new(Shape::Chat),
@@ -64,20 +64,20 @@ pub(super) fn whole_body(
             provider: provider.to_owned(),
             detail: format!("response is not JSON: {e}"),
         })?;
+    let answers = registry::answers(*from);
     let caller = match to {
-        Caller::Embeddings(echo, kind) => registry::embeddings_response(*kind, &upstream, echo),
-        Caller::CountTokens => {
-            serde_json::json!({"input_tokens": registry::count_tokens_response(*from, &upstream)})
+        Caller::Embeddings(echo, kind) => {
+            registry::format(*kind).embeddings_response(&upstream, echo)
         }
-        Caller::Chat => registry::chat_response(*from, upstream, model, unix_now()),
-        Caller::Messages => messages::response::to_message(&registry::chat_response(
-            *from,
-            upstream,
-            model,
-            unix_now(),
-        )),
+        Caller::CountTokens => {
+            serde_json::json!({"input_tokens": answers.count_tokens_response(&upstream)})
+        }
+        Caller::Chat => answers.chat_response(upstream, model, unix_now()),
+        Caller::Messages => {
+            messages::response::to_message(&answers.chat_response(upstream, model, unix_now()))
+        }
         Caller::Responses(echo) => responses::response::to_response(
-            &registry::chat_response(*from, upstream, model, unix_now()),
+            &answers.chat_response(upstream, model, unix_now()),
             echo,
             unix_now(),
         ),
@@ -102,7 +102,7 @@ enum Sink {
 
 /// A provider-to-caller stream translation.
 pub(super) struct Translator {
-    source: ChatStream,
+    source: Box<dyn ChunkStream>,
     sink: Sink,
     /// `finish` has run.
     finished: bool,

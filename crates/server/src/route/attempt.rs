@@ -141,7 +141,7 @@ async fn send(
     .await?;
     let h = up_req.headers_mut();
     h.insert(crate::headers::TRACEPARENT, ctx.trace.child_header(span_id));
-    for name in switchyard_providers::registry::forwarded_headers(upstream.kind) {
+    for name in switchyard_providers::registry::format(upstream.kind).forwarded_headers() {
         if let Some(v) = inc.headers.get(name) {
             h.insert(name.clone(), v.clone());
         }

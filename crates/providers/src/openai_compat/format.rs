@@ -1,0 +1,85 @@
+//! The OpenAI-compatible format as a [`Format`]: chat, completions and embeddings pass through;
+//! answers are already chat.
+
+use super::build_request;
+use crate::endpoint::{BuildError, Endpoint};
+use crate::format::{Answers, ChunkStream, Format, StreamError, Wire};
+use crate::translate::TranslateError;
+use crate::Operation;
+use bytes::Bytes;
+use http::{HeaderName, Request};
+use serde_json::{json, Value};
+
+pub struct OpenAiCompatible;
+
+static FORWARD: [HeaderName; 2] = [
+    HeaderName::from_static("tracestate"),
+    HeaderName::from_static("openai-beta"),
+];
+
+impl Format for OpenAiCompatible {
+    fn name(&self) -> &'static str {
+        "openai"
+    }
+
+    fn otel_name(&self) -> &'static str {
+        "openai"
+    }
+
+    fn answers(&self, _model: &str) -> Wire {
+        Wire::OpenAi
+    }
+
+    fn passes_through(&self, op: Operation) -> bool {
+        matches!(
+            op,
+            Operation::ChatCompletions | Operation::Completions | Operation::Embeddings
+        )
+    }
+
+    fn native_request(
+        &self,
+        ep: &Endpoint,
+        op: Operation,
+        model: &str,
+        body: Bytes,
+        stream: bool,
+    ) -> Result<Request<Bytes>, BuildError> {
+        build_request(ep, op, model, body, stream)
+    }
+
+    fn chat_body(&self, chat: &Value, model: &str) -> Result<(Operation, Value), TranslateError> {
+        let mut chat = chat.clone();
+        chat["model"] = json!(model);
+        Ok((Operation::ChatCompletions, chat))
+    }
+
+    fn forwarded_headers(&self) -> &'static [HeaderName] {
+        &FORWARD
+    }
+}
+
+impl Answers for OpenAiCompatible {
+    fn chat_response(&self, body: Value, _model: &str, _created: u64) -> Value {
+        body
+    }
+
+    fn chat_stream(
+        &self,
+        _created: u64,
+        _include_usage: bool,
+        _model: &str,
+    ) -> Box<dyn ChunkStream> {
+        Box::new(Chunks)
+    }
+}
+
+/// Chat chunks relayed as they come.
+#[derive(Debug)]
+struct Chunks;
+
+impl ChunkStream for Chunks {
+    fn on_event(&mut self, _event: Option<&str>, data: &str) -> Result<Vec<String>, StreamError> {
+        Ok(vec![data.to_owned()])
+    }
+}
