@@ -7,6 +7,7 @@ pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
 pub mod catalog;
+pub mod chunks;
 pub mod cohere;
 pub mod embeddings;
 pub mod endpoint;
@@ -20,6 +21,7 @@ pub mod tokens;
 pub mod translate;
 pub mod usage;
 pub mod vertex;
+pub mod walk;
 
 /// The wire format a provider speaks. Each variant has its own folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

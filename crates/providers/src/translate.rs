@@ -88,50 +88,6 @@ pub fn data_url<'a>(
     Ok(Some((mime, data)))
 }
 
-/// One call of an assistant message's `tool_calls`: its id, function name and parsed arguments
-/// (empty arguments are `{}`); `path` names the call in errors.
-pub fn tool_call<'a>(
-    c: &'a serde_json::Value,
-    path: &str,
-) -> Result<(&'a str, &'a str, serde_json::Value), TranslateError> {
-    let name = c
-        .pointer("/function/name")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| TranslateError::field(&format!("{path}.function.name"), "required"))?;
-    let args = c
-        .pointer("/function/arguments")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("{}");
-    let input = if args.trim().is_empty() {
-        serde_json::json!({})
-    } else {
-        serde_json::from_str(args).map_err(|e| {
-            TranslateError::field(
-                &format!("{path}.function.arguments"),
-                format!("tool call arguments must be JSON: {e}"),
-            )
-        })?
-    };
-    let id = c
-        .get("id")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default();
-    Ok((id, name, input))
-}
-
-/// The text of a `tool` message's content (a string, or text parts joined).
-pub fn tool_result_text(content: &serde_json::Value) -> String {
-    match content {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .filter_map(|p| p.get("text").and_then(serde_json::Value::as_str))
-            .collect::<Vec<_>>()
-            .join(""),
-        other => other.to_string(),
-    }
-}
-
 /// Appends `new` items to a conversation turn of `role`, merging into the previous turn when the
 /// role repeats (formats that require alternating roles, and parallel tool results that must
 /// share one turn); `key` is where a turn keeps its items (`content`, or Gemini's `parts`).
@@ -262,18 +218,6 @@ pub fn request_messages(obj: &Map<String, Value>) -> Result<&Vec<Value>, Transla
         .ok_or_else(|| TranslateError::field("messages", "messages must be an array"))
 }
 
-/// The `tool_call_id` of a `tool` message found at `path`.
-pub fn tool_call_id<'a>(m: &'a Value, path: &str) -> Result<&'a str, TranslateError> {
-    m.get("tool_call_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            TranslateError::field(
-                &format!("{path}.tool_call_id"),
-                "tool messages need tool_call_id",
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,15 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn messages_and_tool_call_ids_are_required_by_path() {
-        let obj = json!({"messages": [{"role": "tool", "tool_call_id": "c1"}, {"role": "tool"}]});
-        let Value::Object(obj) = obj else {
-            unreachable!()
-        };
-        let list = request_messages(&obj).unwrap();
-        assert_eq!(tool_call_id(&list[0], "messages[0]").unwrap(), "c1");
-        let e = tool_call_id(&list[1], "messages[1]").err().unwrap();
-        assert_eq!(e.param.as_deref(), Some("messages[1].tool_call_id"));
+    fn messages_are_required() {
         let e = request_messages(&Map::new()).err().unwrap();
         assert_eq!(e.param.as_deref(), Some("messages"));
     }

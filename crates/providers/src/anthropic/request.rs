@@ -2,9 +2,10 @@
 
 use super::DEFAULT_MAX_TOKENS;
 use crate::translate::{
-    data_url, function_tools, json_tool_schema, push_turn, request_messages, stop_list,
-    thinking_budget, tool_call, tool_call_id, tool_choice, ToolChoice, TranslateError, JSON_TOOL,
+    data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_choice,
+    ToolChoice, TranslateError, JSON_TOOL,
 };
+use crate::walk::{self, Content, Part, PartKind, Turn};
 use serde_json::{json, Map, Value};
 
 /// OpenAI fields that have no Anthropic equivalent but are harmless to leave out.
@@ -132,9 +133,8 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             m.insert("disable_parallel_tool_use".into(), Value::Bool(true));
         }
     }
-    let input = request_messages(obj)?;
-    for (i, m) in input.iter().enumerate() {
-        convert_message(m, i, &mut system, &mut messages)?;
+    for m in walk::messages(obj)? {
+        convert_message(m.turn, &mut system, &mut messages)?;
     }
     if !system.is_empty() {
         out.insert("system".into(), Value::Array(system));
@@ -224,57 +224,22 @@ fn anthropic_tool_choice(v: &Value) -> Result<Option<Value>, TranslateError> {
     }))
 }
 
-/// Text of an OpenAI content value (string or parts) for places that take only text.
-fn text_blocks(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
-    match content {
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(if s.is_empty() {
-            Vec::new()
-        } else {
-            vec![json!({"type": "text", "text": s})]
-        }),
-        Value::Array(parts) => {
-            let mut out = Vec::new();
-            for (j, p) in parts.iter().enumerate() {
-                out.push(part(p, &format!("{path}[{j}]"))?);
-            }
-            Ok(out)
-        }
-        _ => Err(TranslateError::field(
-            path,
-            "content must be a string or an array of parts",
-        )),
-    }
+/// An OpenAI content value as Anthropic content blocks.
+fn blocks(content: &Content) -> Result<Vec<Value>, TranslateError> {
+    content.parts()?.iter().map(block).collect()
 }
 
-/// One OpenAI content part → one Anthropic content block.
-fn part(p: &Value, path: &str) -> Result<Value, TranslateError> {
-    let mut block = block(p, path)?;
-    // Prompt caching, as OpenAI-shaped clients of Anthropic models mark it on a part.
-    if let (Some(cc), Some(b)) = (p.get("cache_control"), block.as_object_mut()) {
-        b.insert("cache_control".into(), cc.clone());
+/// One OpenAI content part → one Anthropic content block, with its prompt-caching mark.
+fn block(p: &Part) -> Result<Value, TranslateError> {
+    let mut block = match p.kind {
+        PartKind::Text(text) => json!({"type": "text", "text": text}),
+        PartKind::Image(url) => image_block(url, &p.path)?,
+        _ => return Err(p.refuse("an Anthropic model")),
+    };
+    if let Some(cc) = p.cache_control() {
+        block["cache_control"] = cc.clone();
     }
     Ok(block)
-}
-
-fn block(p: &Value, path: &str) -> Result<Value, TranslateError> {
-    match p.get("type").and_then(Value::as_str) {
-        Some("text") => {
-            Ok(json!({"type": "text", "text": p.get("text").cloned().unwrap_or(json!(""))}))
-        }
-        Some("image_url") => {
-            let url = p
-                .pointer("/image_url/url")
-                .and_then(Value::as_str)
-                .ok_or_else(|| TranslateError::field(path, "image_url.url is required"))?;
-            Ok(image_block(url, path)?)
-        }
-        Some(other) => Err(TranslateError::field(
-            path,
-            format!("content part type '{other}' cannot be sent to an Anthropic model"),
-        )),
-        None => Err(TranslateError::field(path, "content part needs a type")),
-    }
 }
 
 /// `data:` URLs become base64 sources; http(s) URLs are passed as URL sources, which Anthropic
@@ -295,50 +260,33 @@ fn image_block(url: &str, path: &str) -> Result<Value, TranslateError> {
 }
 
 fn convert_message(
-    m: &Value,
-    i: usize,
+    turn: Turn,
     system: &mut Vec<Value>,
     messages: &mut Vec<Value>,
 ) -> Result<(), TranslateError> {
-    let path = format!("messages[{i}]");
-    let role = m
-        .get("role")
-        .and_then(Value::as_str)
-        .ok_or_else(|| TranslateError::field(&format!("{path}.role"), "role is required"))?;
-    let content = m.get("content").unwrap_or(&Value::Null);
-    let cpath = format!("{path}.content");
-    match role {
-        "system" | "developer" => system.extend(text_blocks(content, &cpath)?),
-        "user" => push_turn(messages, "user", "content", text_blocks(content, &cpath)?),
-        "assistant" => {
-            let mut blocks = text_blocks(content, &cpath)?;
-            if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
-                for (j, c) in calls.iter().enumerate() {
-                    let (id, name, input) = tool_call(c, &format!("{path}.tool_calls[{j}]"))?;
-                    blocks
-                        .push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
-                }
+    match turn {
+        Turn::System(c) => system.extend(blocks(&c)?),
+        Turn::User(c) => push_turn(messages, "user", "content", blocks(&c)?),
+        Turn::Assistant { content, calls, .. } => {
+            let mut out = blocks(&content)?;
+            for c in calls {
+                out.push(json!({"type": "tool_use", "id": c.id, "name": c.name, "input": c.input}));
             }
-            push_turn(messages, "assistant", "content", blocks);
+            push_turn(messages, "assistant", "content", out);
         }
-        "tool" => {
-            let id = tool_call_id(m, &path)?;
-            let result = match content {
+        Turn::Tool {
+            call_id, content, ..
+        } => {
+            let result = match content.raw {
                 Value::String(s) => json!(s),
-                other => Value::Array(text_blocks(other, &cpath)?),
+                _ => Value::Array(blocks(&content)?),
             };
             push_turn(
                 messages,
                 "user",
                 "content",
-                vec![json!({"type": "tool_result", "tool_use_id": id, "content": result})],
+                vec![json!({"type": "tool_result", "tool_use_id": call_id, "content": result})],
             );
-        }
-        other => {
-            return Err(TranslateError::field(
-                &format!("{path}.role"),
-                format!("unknown role '{other}'"),
-            ))
         }
     }
     Ok(())

@@ -2,9 +2,8 @@
 
 use super::finish_reason;
 use super::response::usage;
-use crate::translate::JSON_TOOL;
+use crate::chunks::Chunks;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// What one upstream event turns into.
 #[derive(Debug, PartialEq)]
@@ -15,17 +14,10 @@ pub enum Out {
     Error(String, String),
 }
 
-/// Per-stream state: ids, tool-call numbering and usage seen so far.
-#[derive(Debug, Default)]
+/// Per-stream state: the chunk writer and the usage seen so far.
+#[derive(Debug)]
 pub struct ChunkTranslator {
-    id: String,
-    model: String,
-    created: u64,
-    include_usage: bool,
-    /// Anthropic content-block index → OpenAI tool_calls index.
-    tools: HashMap<u64, usize>,
-    /// Content-block index of the JSON-mode tool, whose input is the answer's text.
-    json_block: Option<u64>,
+    chunks: Chunks,
     input_usage: Value,
     output_tokens: u64,
 }
@@ -33,80 +25,45 @@ pub struct ChunkTranslator {
 impl ChunkTranslator {
     pub fn new(created: u64, include_usage: bool) -> Self {
         Self {
-            created,
-            include_usage,
-            ..Self::default()
+            chunks: Chunks::new(created, include_usage),
+            input_usage: Value::Null,
+            output_tokens: 0,
         }
-    }
-
-    fn chunk(&self, delta: Value, finish: Value) -> String {
-        json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        })
-        .to_string()
     }
 
     /// Translates one event (`event` name and parsed `data`).
     pub fn translate(&mut self, event: &str, data: &Value) -> Out {
         let mut out = Vec::new();
+        let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
+        let c = &mut self.chunks;
         match event {
             "message_start" => {
                 let m = data.get("message").unwrap_or(&Value::Null);
-                self.id = m.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
-                self.model = m
-                    .get("model")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned();
+                c.id = m.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
+                c.model = json!(m.get("model").and_then(Value::as_str).unwrap_or(""));
                 self.input_usage = m.get("usage").cloned().unwrap_or(Value::Null);
-                out.push(self.chunk(json!({"role": "assistant", "content": ""}), Value::Null));
+                out.push(c.role(0));
             }
             "content_block_start" => {
                 let block = data.get("content_block").unwrap_or(&Value::Null);
-                let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
-                let is_json = block.get("name").and_then(Value::as_str) == Some(JSON_TOOL);
-                if block.get("type").and_then(Value::as_str) == Some("tool_use") && is_json {
-                    self.json_block = Some(index);
-                } else if block.get("type").and_then(Value::as_str) == Some("tool_use") {
-                    let n = self.tools.len();
-                    self.tools.insert(index, n);
-                    out.push(self.chunk(
-                        json!({"tool_calls": [{"index": n, "id": block.get("id"), "type": "function",
-                            "function": {"name": block.get("name"), "arguments": ""}}]}),
-                        Value::Null,
-                    ));
+                if block.get("type").and_then(Value::as_str) == Some("tool_use") {
+                    let (id, name) = (&block["id"], &block["name"]);
+                    out.extend(c.call_start(0, index, id, name, &json!("")));
                 }
             }
             "content_block_delta" => {
                 let d = data.get("delta").unwrap_or(&Value::Null);
-                match d.get("type").and_then(Value::as_str) {
-                    Some("text_delta") => {
-                        out.push(self.chunk(json!({"content": d.get("text")}), Value::Null));
-                    }
-                    Some("thinking_delta") => {
-                        out.push(
-                            self.chunk(
-                                json!({"reasoning_content": d.get("thinking")}),
-                                Value::Null,
-                            ),
-                        );
-                    }
-                    Some("input_json_delta")
-                        if self.json_block == data.get("index").and_then(Value::as_u64) =>
-                    {
-                        out.push(
-                            self.chunk(json!({"content": d.get("partial_json")}), Value::Null),
-                        );
-                    }
-                    Some("input_json_delta") => {
-                        let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
-                        let n = self.tools.get(&index).copied().unwrap_or(0);
-                        out.push(self.chunk(
-                            json!({"tool_calls": [{"index": n, "function": {"arguments": d.get("partial_json")}}]}),
-                            Value::Null,
-                        ));
+                let s = |k: &str| d.get(k).and_then(Value::as_str);
+                match (
+                    d.get("type").and_then(Value::as_str),
+                    s("text"),
+                    s("thinking"),
+                    s("partial_json"),
+                ) {
+                    (Some("text_delta"), Some(t), _, _) => out.push(c.text(0, t)),
+                    (Some("thinking_delta"), _, Some(t), _) => out.push(c.reasoning(0, t)),
+                    (Some("input_json_delta"), _, _, Some(p)) => {
+                        out.push(c.call_arguments(0, index, p));
                     }
                     _ => {}
                 }
@@ -115,26 +72,16 @@ impl ChunkTranslator {
                 if let Some(n) = data.pointer("/usage/output_tokens").and_then(Value::as_u64) {
                     self.output_tokens = n;
                 }
-                let reason = match self.json_block {
-                    Some(_) if self.tools.is_empty() => "stop",
-                    _ => finish_reason(data.pointer("/delta/stop_reason").and_then(Value::as_str)),
-                };
-                out.push(self.chunk(json!({}), json!(reason)));
+                let reason =
+                    finish_reason(data.pointer("/delta/stop_reason").and_then(Value::as_str));
+                out.push(c.finish(0, reason));
             }
             "message_stop" => {
-                if self.include_usage {
-                    let mut u = self.input_usage.clone();
-                    if let Some(m) = u.as_object_mut() {
-                        m.insert("output_tokens".into(), json!(self.output_tokens));
-                    }
-                    out.push(
-                        json!({"id": self.id, "object": "chat.completion.chunk",
-                            "created": self.created, "model": self.model,
-                            "choices": [], "usage": usage(&u)})
-                        .to_string(),
-                    );
+                let mut u = self.input_usage.clone();
+                if let Some(m) = u.as_object_mut() {
+                    m.insert("output_tokens".into(), json!(self.output_tokens));
                 }
-                out.push("[DONE]".to_owned());
+                c.end(usage(&u), &mut out);
             }
             "error" => {
                 let e = data.get("error").unwrap_or(&Value::Null);

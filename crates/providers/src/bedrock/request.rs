@@ -2,10 +2,10 @@
 
 use super::is_anthropic;
 use crate::translate::{
-    data_url, function_tools, json_tool_schema, push_turn, request_messages, stop_list,
-    thinking_budget, tool_call, tool_call_id, tool_choice, tool_result_text, ToolChoice,
-    TranslateError, JSON_TOOL,
+    data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_choice,
+    ToolChoice, TranslateError, JSON_TOOL,
 };
+use crate::walk::{self, Content, PartKind, Turn};
 use serde_json::{json, Map, Value};
 
 /// Harmless OpenAI fields with no Converse equivalent. Converse has no switch for parallel tool
@@ -86,8 +86,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             }
         }
     }
-    let input = request_messages(obj)?;
-    let (system, messages) = conversation(input)?;
+    let (system, messages) = conversation(obj)?;
     let mut out = Map::new();
     out.insert("messages".into(), Value::Array(messages));
     if !system.is_empty() {
@@ -209,95 +208,55 @@ fn image(url: &str, path: &str) -> Result<Value, TranslateError> {
 }
 
 /// OpenAI content → Converse content blocks; a part's `cache_control` adds a cache point after it.
-fn blocks(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
-    match content {
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
-        Value::String(s) => Ok(vec![json!({ "text": s })]),
-        Value::Array(parts) => {
-            let mut out = Vec::with_capacity(parts.len());
-            for (j, p) in parts.iter().enumerate() {
-                let pp = format!("{path}[{j}]");
-                match p.get("type").and_then(Value::as_str) {
-                    Some("text") => {
-                        // Converse refuses blank text blocks.
-                        let text = p.get("text").and_then(Value::as_str).unwrap_or("");
-                        if !text.trim().is_empty() {
-                            out.push(json!({ "text": text }));
-                        }
-                    }
-                    Some("image_url") => {
-                        let url = p
-                            .pointer("/image_url/url")
-                            .and_then(Value::as_str)
-                            .ok_or_else(|| {
-                                TranslateError::field(&pp, "image_url.url is required")
-                            })?;
-                        out.push(image(url, &pp)?);
-                    }
-                    Some(other) => {
-                        return Err(TranslateError::field(
-                            &pp,
-                            format!("content part type '{other}' cannot be sent to Bedrock"),
-                        ))
-                    }
-                    None => return Err(TranslateError::field(&pp, "content part needs a type")),
-                }
-                if p.get("cache_control").is_some() {
-                    out.push(json!({"cachePoint": {"type": "default"}}));
-                }
-            }
-            Ok(out)
+fn blocks(content: &Content) -> Result<Vec<Value>, TranslateError> {
+    let parts = content.parts()?;
+    let mut out = Vec::with_capacity(parts.len());
+    for p in &parts {
+        match p.kind {
+            // Converse refuses blank text blocks.
+            PartKind::Text(text) if text.trim().is_empty() => {}
+            PartKind::Text(text) => out.push(json!({ "text": text })),
+            PartKind::Image(url) => out.push(image(url, &p.path)?),
+            _ => return Err(p.refuse("Bedrock")),
         }
-        _ => Err(TranslateError::field(
-            path,
-            "content must be a string or an array of parts",
-        )),
+        if p.cache_control().is_some() {
+            out.push(json!({"cachePoint": {"type": "default"}}));
+        }
     }
+    Ok(out)
 }
 
 /// System blocks and the alternating conversation Converse requires.
-fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
+fn conversation(req: &Map<String, Value>) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
     let mut system = Vec::new();
     let mut messages = Vec::new();
-    for (i, m) in input.iter().enumerate() {
-        let path = format!("messages[{i}]");
-        let role = m
-            .get("role")
-            .and_then(Value::as_str)
-            .ok_or_else(|| TranslateError::field(&format!("{path}.role"), "role is required"))?;
-        let content = m.get("content").unwrap_or(&Value::Null);
-        let cpath = format!("{path}.content");
-        match role {
-            "system" | "developer" => {
-                for b in blocks(content, &cpath)? {
+    for m in walk::messages(req)? {
+        match m.turn {
+            Turn::System(c) => {
+                for b in blocks(&c)? {
                     if b.get("image").is_some() {
                         return Err(TranslateError::field(
-                            &cpath,
+                            &format!("{}.content", m.path),
                             "system prompts take text only",
                         ));
                     }
                     system.push(b);
                 }
             }
-            "user" => push_turn(&mut messages, "user", "content", blocks(content, &cpath)?),
-            "assistant" => {
-                let mut b = blocks(content, &cpath)?;
-                for (j, c) in m
-                    .get("tool_calls")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    let (id, name, input) = tool_call(c, &format!("{path}.tool_calls[{j}]"))?;
-                    b.push(json!({"toolUse": {"toolUseId": id, "name": name, "input": input}}));
+            Turn::User(c) => push_turn(&mut messages, "user", "content", blocks(&c)?),
+            Turn::Assistant { content, calls, .. } => {
+                let mut b = blocks(&content)?;
+                for c in calls {
+                    b.push(
+                        json!({"toolUse": {"toolUseId": c.id, "name": c.name, "input": c.input}}),
+                    );
                 }
                 push_turn(&mut messages, "assistant", "content", b);
             }
-            "tool" => {
-                let id = tool_call_id(m, &path)?;
-                let text = tool_result_text(content);
+            Turn::Tool {
+                call_id, content, ..
+            } => {
+                let text = content.text();
                 // Converse refuses a blank result; say it was empty.
                 let text = if text.trim().is_empty() {
                     "(no output)".to_owned()
@@ -309,16 +268,10 @@ fn conversation(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateEr
                     "user",
                     "content",
                     vec![
-                        json!({"toolResult": {"toolUseId": id, "content": [{"text": text}],
+                        json!({"toolResult": {"toolUseId": call_id, "content": [{"text": text}],
                         "status": "success"}}),
                     ],
                 );
-            }
-            other => {
-                return Err(TranslateError::field(
-                    &format!("{path}.role"),
-                    format!("unknown role '{other}'"),
-                ))
             }
         }
     }

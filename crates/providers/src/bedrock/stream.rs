@@ -5,69 +5,40 @@
 //! contentBlockStop, then messageStop (the stop reason), then metadata (usage), the last event.
 
 use super::{error_type, finish_reason, usage};
+use crate::chunks::{parse_event, truncated, Chunks};
 use crate::format::StreamError;
-use crate::translate::JSON_TOOL;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Per-stream state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChunkTranslator {
-    created: u64,
-    include_usage: bool,
-    id: String,
-    model: String,
-    /// contentBlockIndex → OpenAI tool_calls index.
-    tools: HashMap<u64, usize>,
-    /// contentBlockIndex of the JSON-mode tool, whose input is the answer's text.
-    json_block: Option<u64>,
+    chunks: Chunks,
     stopped: bool,
     done: bool,
 }
 
 impl ChunkTranslator {
     pub fn new(created: u64, include_usage: bool, id: &str, model: &str) -> Self {
+        let mut chunks = Chunks::new(created, include_usage);
+        chunks.id = id.to_owned();
+        chunks.model = json!(model);
         Self {
-            created,
-            include_usage,
-            id: id.to_owned(),
-            model: model.to_owned(),
-            ..Self::default()
+            chunks,
+            stopped: false,
+            done: false,
         }
-    }
-
-    fn chunk(&self, delta: Value, finish: Value) -> String {
-        json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        })
-        .to_string()
     }
 
     fn end(&mut self, u: &Value, out: &mut Vec<String>) {
-        if self.done {
-            return;
+        if !self.done {
+            self.done = true;
+            self.chunks.end(usage(u), out);
         }
-        self.done = true;
-        if self.include_usage {
-            out.push(
-                json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                    "model": self.model, "choices": [], "usage": usage(u)})
-                .to_string(),
-            );
-        }
-        out.push("[DONE]".to_owned());
     }
 
     /// Translates one event. Exceptions arrive as event `exception:<name>`.
     pub fn translate(&mut self, event: &str, data: &str) -> Result<Vec<String>, StreamError> {
-        let v: Value = serde_json::from_str(data).map_err(|e| {
-            (
-                "api_error".to_owned(),
-                format!("upstream sent a malformed event: {e}"),
-            )
-        })?;
+        let v = parse_event(data)?;
         if let Some(name) = event
             .strip_prefix("exception:")
             .or_else(|| event.strip_prefix("error:"))
@@ -84,51 +55,32 @@ impl ChunkTranslator {
             .get("contentBlockIndex")
             .and_then(Value::as_u64)
             .unwrap_or(0);
+        let c = &mut self.chunks;
         match event {
-            "messageStart" => {
-                out.push(self.chunk(json!({"role": "assistant", "content": ""}), Value::Null));
-            }
+            "messageStart" => out.push(c.role(0)),
             "contentBlockStart" => {
-                let name = v.pointer("/start/toolUse/name").and_then(Value::as_str);
-                if name == Some(JSON_TOOL) {
-                    self.json_block = Some(index);
-                } else if let Some(t) = v.pointer("/start/toolUse") {
-                    let n = self.tools.len();
-                    self.tools.insert(index, n);
-                    out.push(self.chunk(
-                        json!({"tool_calls": [{"index": n, "id": t.get("toolUseId"), "type": "function",
-                            "function": {"name": t.get("name"), "arguments": ""}}]}),
-                        Value::Null,
-                    ));
+                if let Some(t) = v.pointer("/start/toolUse") {
+                    let (id, name) = (&t["toolUseId"], &t["name"]);
+                    out.extend(c.call_start(0, index, id, name, &json!("")));
                 }
             }
             "contentBlockDelta" => {
                 let d = v.get("delta").unwrap_or(&Value::Null);
-                if let Some(t) = d.get("text").and_then(Value::as_str) {
-                    out.push(self.chunk(json!({ "content": t }), Value::Null));
-                } else if let (Some(a), true) = (
-                    d.pointer("/toolUse/input").and_then(Value::as_str),
-                    self.json_block == Some(index),
-                ) {
-                    out.push(self.chunk(json!({ "content": a }), Value::Null));
-                } else if let Some(a) = d.pointer("/toolUse/input").and_then(Value::as_str) {
-                    let n = self.tools.get(&index).copied().unwrap_or(0);
-                    out.push(self.chunk(
-                        json!({"tool_calls": [{"index": n, "function": {"arguments": a}}]}),
-                        Value::Null,
-                    ));
-                } else if let Some(r) = d.pointer("/reasoningContent/text").and_then(Value::as_str)
-                {
-                    out.push(self.chunk(json!({ "reasoning_content": r }), Value::Null));
+                let s = |p: &str| d.pointer(p).and_then(Value::as_str);
+                if let Some(t) = s("/text") {
+                    out.push(c.text(0, t));
+                } else if let Some(a) = s("/toolUse/input") {
+                    out.push(c.call_arguments(0, index, a));
+                } else if let Some(r) = s("/reasoningContent/text") {
+                    out.push(c.reasoning(0, r));
                 }
             }
             "messageStop" => {
                 self.stopped = true;
-                let reason = match self.json_block {
-                    Some(_) if self.tools.is_empty() => "stop",
-                    _ => finish_reason(v.get("stopReason").and_then(Value::as_str)),
-                };
-                out.push(self.chunk(json!({}), json!(reason)));
+                out.push(c.finish(
+                    0,
+                    finish_reason(v.get("stopReason").and_then(Value::as_str)),
+                ));
             }
             "metadata" if self.stopped => {
                 self.end(v.get("usage").unwrap_or(&Value::Null), &mut out);
@@ -143,10 +95,7 @@ impl ChunkTranslator {
     /// metadata event never came, is zero), else the truncation is an error.
     pub fn close(&mut self) -> Result<Vec<String>, StreamError> {
         if !self.stopped {
-            return Err((
-                "api_error".to_owned(),
-                "the upstream stream closed before its final event".to_owned(),
-            ));
+            return Err(truncated());
         }
         let mut out = Vec::new();
         self.end(&Value::Null, &mut out);

@@ -1,9 +1,9 @@
 //! OpenAI chat completion request → Cohere v2 chat request.
 
 use crate::translate::{
-    function_tools, request_messages, stop_list, thinking_budget, tool_call_id, tool_choice,
-    ToolChoice, TranslateError,
+    function_tools, stop_list, thinking_budget, tool_choice, ToolChoice, TranslateError,
 };
+use crate::walk::{self, Content, PartKind, Turn};
 use serde_json::{json, Map, Value};
 
 /// Harmless OpenAI fields with no Cohere equivalent. Cohere has no switch for parallel calls.
@@ -140,89 +140,60 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             out.insert("tools".into(), Value::Array(tools));
         }
     }
-    let input = request_messages(obj)?;
-    let mut messages = Vec::with_capacity(input.len());
-    for (i, m) in input.iter().enumerate() {
-        messages.push(message(m, i)?);
-    }
+    let messages = walk::messages(obj)?
+        .into_iter()
+        .map(|m| message(m.turn))
+        .collect::<Result<Vec<_>, _>>()?;
     out.insert("messages".into(), Value::Array(messages));
     Ok(Value::Object(out))
 }
 
 /// OpenAI content → Cohere content: strings stay strings; text and image parts keep their shape.
-fn content(c: &Value, path: &str) -> Result<Value, TranslateError> {
-    match c {
-        Value::Null => Ok(json!("")),
-        Value::String(_) => Ok(c.clone()),
-        Value::Array(parts) => {
-            let mut out = Vec::with_capacity(parts.len());
-            for (j, p) in parts.iter().enumerate() {
-                let pp = format!("{path}[{j}]");
-                match p.get("type").and_then(Value::as_str) {
-                    Some("text") => out.push(json!({"type": "text", "text": p.get("text")})),
-                    Some("image_url") => {
-                        let url = p.pointer("/image_url/url").ok_or_else(|| {
-                            TranslateError::field(&pp, "image_url.url is required")
-                        })?;
-                        out.push(json!({"type": "image_url", "image_url": {"url": url}}));
-                    }
-                    Some(other) => {
-                        return Err(TranslateError::field(
-                            &pp,
-                            format!("content part type '{other}' cannot be sent to a Cohere model"),
-                        ))
-                    }
-                    None => return Err(TranslateError::field(&pp, "content part needs a type")),
-                }
-            }
-            Ok(Value::Array(out))
-        }
-        _ => Err(TranslateError::field(
-            path,
-            "content must be a string or an array of parts",
-        )),
+fn content(c: &Content) -> Result<Value, TranslateError> {
+    match c.raw {
+        Value::Null => return Ok(json!("")),
+        Value::String(_) => return Ok(c.raw.clone()),
+        _ => {}
     }
+    let parts = c
+        .parts()?
+        .iter()
+        .map(|p| match p.kind {
+            PartKind::Text(text) => Ok(json!({"type": "text", "text": text})),
+            PartKind::Image(url) => Ok(json!({"type": "image_url", "image_url": {"url": url}})),
+            _ => Err(p.refuse("a Cohere model")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Value::Array(parts))
 }
 
-fn message(m: &Value, i: usize) -> Result<Value, TranslateError> {
-    let path = format!("messages[{i}]");
-    let role = m
-        .get("role")
-        .and_then(Value::as_str)
-        .ok_or_else(|| TranslateError::field(&format!("{path}.role"), "role is required"))?;
-    let cpath = format!("{path}.content");
-    let c = m.get("content").unwrap_or(&Value::Null);
-    Ok(match role {
-        "system" | "developer" => json!({"role": "system", "content": content(c, &cpath)?}),
-        "user" => json!({"role": "user", "content": content(c, &cpath)?}),
-        "assistant" => {
+fn message(turn: Turn) -> Result<Value, TranslateError> {
+    Ok(match turn {
+        Turn::System(c) => json!({"role": "system", "content": content(&c)?}),
+        Turn::User(c) => json!({"role": "user", "content": content(&c)?}),
+        Turn::Assistant {
+            content: c, calls, ..
+        } => {
             let mut out = json!({"role": "assistant"});
-            if !c.is_null() && c != &json!("") {
-                out["content"] = content(c, &cpath)?;
+            if !c.is_empty() {
+                out["content"] = content(&c)?;
             }
-            if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
+            if !calls.is_empty() {
                 let calls: Vec<Value> = calls
                     .iter()
                     .map(|c| {
-                        json!({"id": c.get("id"), "type": "function", "function": {
-                            "name": c.pointer("/function/name"),
-                            "arguments": c.pointer("/function/arguments").cloned().unwrap_or(json!("{}")),
-                        }})
+                        json!({"id": c.id, "type": "function",
+                            "function": {"name": c.name, "arguments": c.arguments}})
                     })
                     .collect();
                 out["tool_calls"] = Value::Array(calls);
             }
             out
         }
-        "tool" => {
-            let id = tool_call_id(m, &path)?;
-            json!({"role": "tool", "tool_call_id": id, "content": content(c, &cpath)?})
-        }
-        other => {
-            return Err(TranslateError::field(
-                &format!("{path}.role"),
-                format!("unknown role '{other}'"),
-            ))
-        }
+        Turn::Tool {
+            call_id,
+            content: c,
+            ..
+        } => json!({"role": "tool", "tool_call_id": call_id, "content": content(&c)?}),
     })
 }

@@ -1,90 +1,67 @@
 //! Cohere v2 chat stream events → OpenAI chat completion chunks.
 
 use super::{finish_reason, usage};
+use crate::chunks::{parse_event, Chunks};
 use crate::format::StreamError;
 use serde_json::{json, Value};
 
 /// Per-stream state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChunkTranslator {
-    created: u64,
-    include_usage: bool,
-    model: String,
-    id: String,
-    /// Tool calls started so far (the next OpenAI tool_calls index is this minus one).
-    calls: usize,
+    chunks: Chunks,
+    /// Tool calls started so far; Cohere's deltas continue the latest one.
+    calls: u64,
 }
 
 impl ChunkTranslator {
     pub fn new(created: u64, include_usage: bool, model: &str) -> Self {
-        Self {
-            created,
-            include_usage,
-            model: model.to_owned(),
-            ..Self::default()
-        }
-    }
-
-    fn chunk(&self, delta: Value, finish: Value) -> String {
-        json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        })
-        .to_string()
+        let mut chunks = Chunks::new(created, include_usage);
+        chunks.model = json!(model);
+        Self { chunks, calls: 0 }
     }
 
     /// Translates one event's `data` (events name their `type` inside it too).
     pub fn on_data(&mut self, data: &str) -> Result<Vec<String>, StreamError> {
-        let ev: Value = serde_json::from_str(data).map_err(|e| {
-            (
-                "api_error".to_owned(),
-                format!("upstream sent a malformed event: {e}"),
-            )
-        })?;
+        let ev = parse_event(data)?;
         let msg = ev.pointer("/delta/message").unwrap_or(&Value::Null);
         let mut out = Vec::new();
+        let c = &mut self.chunks;
         match ev.get("type").and_then(Value::as_str) {
             Some("message-start") => {
-                self.id = ev
+                c.id = ev
                     .get("id")
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned();
-                out.push(self.chunk(json!({"role": "assistant", "content": ""}), Value::Null));
+                out.push(c.role(0));
             }
             Some("content-delta") => {
-                let c = msg.get("content").unwrap_or(&Value::Null);
-                if let Some(t) = c.get("text").and_then(Value::as_str) {
-                    out.push(self.chunk(json!({"content": t}), Value::Null));
-                } else if let Some(t) = c.get("thinking").and_then(Value::as_str) {
-                    out.push(self.chunk(json!({"reasoning_content": t}), Value::Null));
+                let content = msg.get("content").unwrap_or(&Value::Null);
+                if let Some(t) = content.get("text").and_then(Value::as_str) {
+                    out.push(c.text(0, t));
+                } else if let Some(t) = content.get("thinking").and_then(Value::as_str) {
+                    out.push(c.reasoning(0, t));
                 }
             }
             Some("tool-plan-delta") => {
                 if let Some(t) = msg.get("tool_plan").and_then(Value::as_str) {
-                    out.push(self.chunk(json!({"reasoning_content": t}), Value::Null));
+                    out.push(c.reasoning(0, t));
                 }
             }
             Some("tool-call-start") => {
                 let call = msg.get("tool_calls").unwrap_or(&Value::Null);
-                let index = self.calls;
+                let args = call
+                    .pointer("/function/arguments")
+                    .cloned()
+                    .unwrap_or(json!(""));
+                let name = call.pointer("/function/name").unwrap_or(&Value::Null);
+                out.extend(c.call_start(0, self.calls, &call["id"], name, &args));
                 self.calls += 1;
-                out.push(self.chunk(
-                    json!({"tool_calls": [{"index": index, "id": call.get("id"), "type": "function",
-                        "function": {"name": call.pointer("/function/name"),
-                            "arguments": call.pointer("/function/arguments").cloned().unwrap_or(json!(""))}}]}),
-                    Value::Null,
-                ));
             }
             Some("tool-call-delta") => {
                 let args = msg.pointer("/tool_calls/function/arguments");
                 if let Some(a) = args.and_then(Value::as_str) {
-                    let index = self.calls.saturating_sub(1);
-                    out.push(self.chunk(
-                        json!({"tool_calls": [{"index": index, "function": {"arguments": a}}]}),
-                        Value::Null,
-                    ));
+                    out.push(c.call_arguments(0, self.calls.saturating_sub(1), a));
                 }
             }
             Some("message-end") => {
@@ -97,16 +74,8 @@ impl ChunkTranslator {
                         .unwrap_or("the provider ended the answer with an error");
                     return Err(("api_error".to_owned(), msg.to_owned()));
                 }
-                out.push(self.chunk(json!({}), json!(finish_reason(reason))));
-                if self.include_usage {
-                    out.push(
-                        json!({"id": self.id, "object": "chat.completion.chunk",
-                            "created": self.created, "model": self.model, "choices": [],
-                            "usage": usage(d.get("usage").unwrap_or(&Value::Null))})
-                        .to_string(),
-                    );
-                }
-                out.push("[DONE]".to_owned());
+                out.push(c.finish(0, finish_reason(reason)));
+                c.end(usage(d.get("usage").unwrap_or(&Value::Null)), &mut out);
             }
             // content-start/end, tool-call-end, citation events and debug carry nothing new.
             _ => {}

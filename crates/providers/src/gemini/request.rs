@@ -3,11 +3,11 @@
 use super::schema::to_gemini;
 use super::signature_from_id;
 use crate::translate::{
-    data_url, function_tools, push_turn, request_messages, stop_list, thinking_budget, tool_call,
-    tool_call_id, tool_choice, tool_result_text, ToolChoice, TranslateError,
+    data_url, function_tools, push_turn, stop_list, thinking_budget, tool_choice, ToolChoice,
+    TranslateError,
 };
+use crate::walk::{self, Content, PartKind, Turn};
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 
 /// OpenAI fields with no Gemini equivalent that are harmless to leave out. `parallel_tool_calls`
 /// is here because Gemini has no switch for it: it may always call several functions at once.
@@ -97,8 +97,7 @@ pub fn from_openai(req: &Value) -> Result<Value, TranslateError> {
             }
         }
     }
-    let input = request_messages(obj)?;
-    let (system, contents) = contents(input)?;
+    let (system, contents) = contents(obj)?;
     if !system.is_empty() {
         out.insert("systemInstruction".into(), json!({"parts": system}));
     }
@@ -181,117 +180,59 @@ fn inline_data(url: &str, path: &str) -> Result<Value, TranslateError> {
 }
 
 /// OpenAI content (string or parts) → Gemini parts.
-fn parts(content: &Value, path: &str) -> Result<Vec<Value>, TranslateError> {
-    match content {
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) if s.is_empty() => Ok(Vec::new()),
-        Value::String(s) => Ok(vec![json!({"text": s})]),
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (j, p) in items.iter().enumerate() {
-                let pp = format!("{path}[{j}]");
-                match p.get("type").and_then(Value::as_str) {
-                    Some("text") => {
-                        let text = p.get("text").and_then(Value::as_str).unwrap_or("");
-                        out.push(json!({"text": text}));
-                    }
-                    Some("image_url") => {
-                        let url = p
-                            .pointer("/image_url/url")
-                            .and_then(Value::as_str)
-                            .ok_or_else(|| {
-                                TranslateError::field(&pp, "image_url.url is required")
-                            })?;
-                        out.push(inline_data(url, &pp)?);
-                    }
-                    Some("input_audio") => {
-                        let data = p
-                            .pointer("/input_audio/data")
-                            .and_then(Value::as_str)
-                            .ok_or_else(|| {
-                                TranslateError::field(&pp, "input_audio.data is required")
-                            })?;
-                        let format = p
-                            .pointer("/input_audio/format")
-                            .and_then(Value::as_str)
-                            .unwrap_or("wav");
-                        out.push(json!({"inlineData": {"mimeType": format!("audio/{format}"), "data": data}}));
-                    }
-                    Some("file") => {
-                        let data = p
-                            .pointer("/file/file_data")
-                            .and_then(Value::as_str)
-                            .ok_or_else(|| {
-                                TranslateError::field(
-                                    &pp,
-                                    "file parts need file.file_data (uploaded file ids are OpenAI's own)",
-                                )
-                            })?;
-                        out.push(inline_data(data, &pp)?);
-                    }
-                    Some(other) => {
-                        return Err(TranslateError::field(
-                            &pp,
-                            format!("content part type '{other}' cannot be sent to a Gemini model"),
-                        ))
-                    }
-                    None => return Err(TranslateError::field(&pp, "content part needs a type")),
-                }
+fn parts(content: &Content) -> Result<Vec<Value>, TranslateError> {
+    content
+        .parts()?
+        .iter()
+        .map(|p| match p.kind {
+            PartKind::Text(text) => Ok(json!({ "text": text })),
+            PartKind::Image(url) => inline_data(url, &p.path),
+            PartKind::Audio { data, format } => {
+                Ok(json!({"inlineData": {"mimeType": format!("audio/{format}"), "data": data}}))
             }
-            Ok(out)
-        }
-        _ => Err(TranslateError::field(
-            path,
-            "content must be a string or an array of parts",
-        )),
-    }
+            PartKind::File(Some(data)) => inline_data(data, &p.path),
+            PartKind::File(None) => Err(TranslateError::field(
+                &p.path,
+                "file parts need file.file_data (uploaded file ids are OpenAI's own)",
+            )),
+            PartKind::Other(_) => Err(p.refuse("a Gemini model")),
+        })
+        .collect()
 }
 
 /// The system parts and the conversation.
-fn contents(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
+fn contents(req: &Map<String, Value>) -> Result<(Vec<Value>, Vec<Value>), TranslateError> {
     let mut system = Vec::new();
     let mut contents = Vec::new();
-    // Gemini's functionResponse names the function; OpenAI's tool message names the call id.
-    let mut names: HashMap<String, String> = HashMap::new();
-    for (i, m) in input.iter().enumerate() {
-        let path = format!("messages[{i}]");
-        let role = m
-            .get("role")
-            .and_then(Value::as_str)
-            .ok_or_else(|| TranslateError::field(&format!("{path}.role"), "role is required"))?;
-        let content = m.get("content").unwrap_or(&Value::Null);
-        let cpath = format!("{path}.content");
-        match role {
-            "system" | "developer" => system.extend(parts(content, &cpath)?),
-            "user" => push_turn(&mut contents, "user", "parts", parts(content, &cpath)?),
-            "assistant" => {
-                let mut p = parts(content, &cpath)?;
-                for (j, c) in m
-                    .get("tool_calls")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    let (id, name, args) = tool_call(c, &format!("{path}.tool_calls[{j}]"))?;
-                    names.insert(id.to_owned(), name.to_owned());
-                    let mut part = json!({"functionCall": {"name": name, "args": args}});
-                    if let Some(sig) = signature_from_id(id) {
+    for m in walk::messages(req)? {
+        match m.turn {
+            Turn::System(c) => system.extend(parts(&c)?),
+            Turn::User(c) => push_turn(&mut contents, "user", "parts", parts(&c)?),
+            Turn::Assistant { content, calls, .. } => {
+                let mut p = parts(&content)?;
+                for c in calls {
+                    let mut part = json!({"functionCall": {"name": c.name, "args": c.input}});
+                    if let Some(sig) = signature_from_id(c.id) {
                         part["thoughtSignature"] = json!(sig);
                     }
                     p.push(part);
                 }
                 push_turn(&mut contents, "model", "parts", p);
             }
-            "tool" => {
-                let id = tool_call_id(m, &path)?;
-                let name = names.get(id).ok_or_else(|| {
+            Turn::Tool {
+                call_id,
+                name,
+                content,
+            } => {
+                // Gemini's functionResponse names the function; OpenAI's tool message names the
+                // call id.
+                let name = name.ok_or_else(|| {
                     TranslateError::field(
-                        &format!("{path}.tool_call_id"),
-                        format!("no earlier assistant tool call has id '{id}'"),
+                        &format!("{}.tool_call_id", m.path),
+                        format!("no earlier assistant tool call has id '{call_id}'"),
                     )
                 })?;
-                let text = tool_result_text(content);
+                let text = content.text();
                 // A JSON object result goes as it is; anything else is wrapped, as Google's SDKs do.
                 let response = match serde_json::from_str::<Value>(&text) {
                     Ok(v @ Value::Object(_)) => v,
@@ -303,12 +244,6 @@ fn contents(input: &[Value]) -> Result<(Vec<Value>, Vec<Value>), TranslateError>
                     "parts",
                     vec![json!({"functionResponse": {"name": name, "response": response}})],
                 );
-            }
-            other => {
-                return Err(TranslateError::field(
-                    &format!("{path}.role"),
-                    format!("unknown role '{other}'"),
-                ))
             }
         }
     }

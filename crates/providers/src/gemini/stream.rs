@@ -6,23 +6,19 @@
 
 use super::response::completion_id;
 use super::{finish_reason, tool_call_id, usage};
+use crate::chunks::{parse_event, truncated, Chunks};
 use crate::format::StreamError;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Per-stream state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChunkTranslator {
-    created: u64,
-    include_usage: bool,
-    id: String,
+    chunks: Chunks,
     short_id: String,
-    model: Value,
-    /// Candidate index → function calls it has made so far (its next tool_calls index).
-    calls: HashMap<u64, usize>,
     /// Candidates that have had their role chunk.
     started: Vec<u64>,
-    total_calls: usize,
+    /// Function calls made so far, across candidates (for their ids).
+    total_calls: u64,
     usage: Value,
     /// Candidates that have had their finishReason.
     done: Vec<u64>,
@@ -32,30 +28,22 @@ pub struct ChunkTranslator {
 
 impl ChunkTranslator {
     pub fn new(created: u64, include_usage: bool) -> Self {
+        let mut chunks = Chunks::new(created, include_usage);
+        chunks.model = Value::Null;
         Self {
-            created,
-            include_usage,
-            ..Self::default()
+            chunks,
+            short_id: String::new(),
+            started: Vec::new(),
+            total_calls: 0,
+            usage: Value::Null,
+            done: Vec::new(),
+            finished: false,
         }
-    }
-
-    fn chunk(&self, index: u64, delta: Value, finish: Value) -> String {
-        json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model,
-            "choices": [{"index": index, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        })
-        .to_string()
     }
 
     /// Translates one event's `data`.
     pub fn on_data(&mut self, data: &str) -> Result<Vec<String>, StreamError> {
-        let resp: Value = serde_json::from_str(data).map_err(|e| {
-            (
-                "api_error".to_owned(),
-                format!("upstream sent a malformed event: {e}"),
-            )
-        })?;
+        let resp = parse_event(data)?;
         if let Some(err) = resp.get("error") {
             let kind = match err.get("status").and_then(Value::as_str) {
                 Some("RESOURCE_EXHAUSTED") => "rate_limit_error",
@@ -69,8 +57,8 @@ impl ChunkTranslator {
                 .unwrap_or("upstream error");
             return Err((kind.to_owned(), msg.to_owned()));
         }
-        if self.id.is_empty() {
-            self.id = completion_id(&resp);
+        if self.chunks.id.is_empty() {
+            self.chunks.id = completion_id(&resp);
             self.short_id = resp
                 .get("responseId")
                 .and_then(Value::as_str)
@@ -78,7 +66,7 @@ impl ChunkTranslator {
                 .to_owned();
         }
         if let Some(m) = resp.get("modelVersion") {
-            self.model = m.clone();
+            self.chunks.model = m.clone();
         }
         if let Some(u) = resp.get("usageMetadata") {
             self.usage = u.clone();
@@ -88,7 +76,7 @@ impl ChunkTranslator {
         if candidates.is_none_or(|c| c.is_empty()) {
             if resp.pointer("/promptFeedback/blockReason").is_some() {
                 self.start(0, &mut out);
-                out.push(self.chunk(0, json!({}), json!("content_filter")));
+                out.push(self.chunks.finish(0, "content_filter"));
                 self.finished = true;
             }
             return Ok(out);
@@ -103,37 +91,39 @@ impl ChunkTranslator {
                 .flatten()
             {
                 if let Some(call) = part.get("functionCall") {
-                    let n = self.calls.entry(index).or_insert(0);
-                    let k = *n;
-                    *n += 1;
+                    // Calls arrive whole, one per part.
                     let base = format!("call_{}_{}", self.short_id, self.total_calls);
-                    self.total_calls += 1;
                     let sig = part.get("thoughtSignature").and_then(Value::as_str);
                     let args = call
                         .get("args")
                         .map_or_else(|| "{}".to_owned(), Value::to_string);
-                    out.push(self.chunk(
+                    let id = json!(tool_call_id(&base, sig));
+                    let name = call.get("name").unwrap_or(&Value::Null);
+                    out.extend(self.chunks.call_start(
                         index,
-                        json!({"tool_calls": [{"index": k, "id": tool_call_id(&base, sig),
-                            "type": "function",
-                            "function": {"name": call.get("name"), "arguments": args}}]}),
-                        Value::Null,
+                        self.total_calls,
+                        &id,
+                        name,
+                        &json!(args),
                     ));
+                    self.total_calls += 1;
                 } else if let Some(t) = part.get("text").and_then(Value::as_str) {
                     if t.is_empty() {
                         continue;
                     }
-                    let delta = if part.get("thought").and_then(Value::as_bool) == Some(true) {
-                        json!({"reasoning_content": t})
+                    if part.get("thought").and_then(Value::as_bool) == Some(true) {
+                        out.push(self.chunks.reasoning(index, t));
                     } else {
-                        json!({"content": t})
-                    };
-                    out.push(self.chunk(index, delta, Value::Null));
+                        out.push(self.chunks.text(index, t));
+                    }
                 }
             }
             if let Some(reason) = c.get("finishReason").and_then(Value::as_str) {
-                let called = self.calls.get(&index).is_some_and(|n| *n > 0);
-                out.push(self.chunk(index, json!({}), json!(finish_reason(Some(reason), called))));
+                let called = self.chunks.called(index);
+                out.push(
+                    self.chunks
+                        .finish(index, finish_reason(Some(reason), called)),
+                );
                 if !self.done.contains(&index) {
                     self.done.push(index);
                 }
@@ -146,11 +136,7 @@ impl ChunkTranslator {
     fn start(&mut self, index: u64, out: &mut Vec<String>) {
         if !self.started.contains(&index) {
             self.started.push(index);
-            out.push(self.chunk(
-                index,
-                json!({"role": "assistant", "content": ""}),
-                Value::Null,
-            ));
+            out.push(self.chunks.role(index));
         }
     }
 
@@ -158,20 +144,10 @@ impl ChunkTranslator {
     /// `[DONE]`, or an error when no event had finished the answer (a truncated stream).
     pub fn end(&mut self) -> Result<Vec<String>, StreamError> {
         if !self.finished {
-            return Err((
-                "api_error".to_owned(),
-                "the upstream stream closed before its final event".to_owned(),
-            ));
+            return Err(truncated());
         }
         let mut out = Vec::new();
-        if self.include_usage {
-            out.push(
-                json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                    "model": self.model, "choices": [], "usage": usage(&self.usage)})
-                .to_string(),
-            );
-        }
-        out.push("[DONE]".to_owned());
+        self.chunks.end(usage(&self.usage), &mut out);
         Ok(out)
     }
 }
