@@ -112,17 +112,28 @@ pub trait Format: Sync {
         None
     }
 
-    /// The embeddings request for an OpenAI embeddings request, when the format does not take
-    /// OpenAI's shape.
-    fn embeddings_request(
+    /// The provider's embeddings body for an OpenAI embeddings request, when the format does
+    /// not take OpenAI's shape, and what the answer must echo back.
+    fn embeddings_body(
         &self,
-        _ep: &Endpoint,
         _req: &Value,
         _model: &str,
-    ) -> Result<(Request<Bytes>, EmbedEcho), AdaptError> {
+    ) -> Result<(Value, EmbedEcho), AdaptError> {
         Err(AdaptError::Build(BuildError::Unsupported(
             Operation::Embeddings,
         )))
+    }
+
+    /// The embeddings request for an OpenAI embeddings request ([`Format::embeddings_body`]).
+    fn embeddings_request(
+        &self,
+        ep: &Endpoint,
+        req: &Value,
+        model: &str,
+    ) -> Result<(Request<Bytes>, EmbedEcho), AdaptError> {
+        let (body, echo) = self.embeddings_body(req, model)?;
+        let r = self.native_request(ep, Operation::Embeddings, model, to_bytes(&body), false)?;
+        Ok((r, echo))
     }
 
     /// A translated embeddings answer as OpenAI's list.

@@ -3,7 +3,7 @@
 use super::{build_request, embed, request, response, stream};
 use crate::embeddings::EmbedEcho;
 use crate::endpoint::{BuildError, Endpoint};
-use crate::format::{to_bytes, AdaptError, Answers, ChunkStream, Format, StreamError, Wire};
+use crate::format::{AdaptError, Answers, ChunkStream, Format, StreamError, Wire};
 use crate::translate::TranslateError;
 use crate::Operation;
 use bytes::Bytes;
@@ -43,15 +43,8 @@ impl Format for Cohere {
         ))
     }
 
-    fn embeddings_request(
-        &self,
-        ep: &Endpoint,
-        req: &Value,
-        model: &str,
-    ) -> Result<(Request<Bytes>, EmbedEcho), AdaptError> {
-        let (body, echo) = embed::from_openai(req, model)?;
-        let r = build_request(ep, Operation::Embeddings, to_bytes(&body), false)?;
-        Ok((r, echo))
+    fn embeddings_body(&self, req: &Value, model: &str) -> Result<(Value, EmbedEcho), AdaptError> {
+        Ok(embed::from_openai(req, model)?)
     }
 
     fn embeddings_response(&self, body: &Value, echo: &EmbedEcho) -> Value {

@@ -40,15 +40,8 @@ impl Format for Gemini {
         Ok((Operation::ChatCompletions, request::from_openai(chat)?))
     }
 
-    fn embeddings_request(
-        &self,
-        ep: &Endpoint,
-        req: &Value,
-        model: &str,
-    ) -> Result<(Request<Bytes>, EmbedEcho), AdaptError> {
-        let (body, echo) = embed::from_openai(req, model)?;
-        let r = build_request(ep, Operation::Embeddings, model, to_bytes(&body), false)?;
-        Ok((r, echo))
+    fn embeddings_body(&self, req: &Value, model: &str) -> Result<(Value, EmbedEcho), AdaptError> {
+        Ok(embed::from_openai(req, model)?)
     }
 
     fn embeddings_response(&self, body: &Value, echo: &EmbedEcho) -> Value {
