@@ -103,10 +103,18 @@ def test_error_classes(gw: Gateway, claude: anthropic.Anthropic, mock: Mock) -> 
     with pytest.raises(anthropic.RateLimitError) as ei:
         claude.messages.create(model="claude-sonnet-4-6", max_tokens=8, messages=MESSAGES)
     assert ei.value.response.headers["retry-after"] == "4"
+    # A field whose loss would change the answer, which the model cannot take, is named in a 400.
+    mcp = [{"type": "url", "url": "https://mcp.example", "name": "m"}]
     with pytest.raises(anthropic.BadRequestError) as ei:
-        claude.messages.create(model="gpt-4o-mini", max_tokens=8, messages=MESSAGES, extra_body={"container": "c"})
+        claude.messages.create(model="gpt-4o-mini", max_tokens=8, messages=MESSAGES, extra_body={"mcp_servers": mcp})
     assert ei.value.body["error"]["type"] == "invalid_request_error"
-    assert "container" in ei.value.body["error"]["message"]
+    assert "mcp_servers" in ei.value.body["error"]["message"]
+    # An advisory one is left out and named.
+    raw = claude.messages.with_raw_response.create(
+        model="gpt-4o-mini", max_tokens=8, messages=MESSAGES, extra_body={"container": "c"}
+    )
+    assert raw.headers["x-switchyard-dropped-params"] == "container"
+    assert "container" not in json.loads(mock.last_request()["body"])
 
 
 def test_broken_stream_raises(claude: anthropic.Anthropic, mock: Mock) -> None:

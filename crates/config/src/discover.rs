@@ -42,7 +42,7 @@ fn discovered(pr: &Preset, base_url: String, auth: AuthStyle, api_key: Option<St
         models: pr.models.iter().map(|m| (*m).to_owned()).collect(),
         models_configured: false,
         model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),
-        drop_params: false,
+        field_policy: switchyard_providers::translate::Policy::Default,
         timeouts: Timeouts::default(),
         origin: Origin::Env,
     }

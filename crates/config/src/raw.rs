@@ -227,6 +227,18 @@ pub struct RawLimits {
     pub max_upstream_body_bytes: Option<u64>,
 }
 
+/// What a translated request may leave out (see `field_policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawFieldPolicy {
+    /// Nothing: every field the provider cannot take is a 400.
+    Strict,
+    /// Advisory fields are left out and named; contract fields are a 400.
+    Default,
+    /// Advisory and contract fields are left out and named.
+    Lenient,
+}
+
 /// What callers may send in the `x-switchyard-config` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -390,9 +402,15 @@ pub struct RawProvider {
     pub models: Vec<String>,
     /// Bare model names starting with one of these route here. Defaults to the preset's.
     pub model_prefixes: Option<Vec<String>>,
-    /// Leave out request fields this provider's format cannot take (e.g. `logprobs` for Gemini)
-    /// instead of answering 400; the dropped names come back in `x-switchyard-dropped-params`.
-    /// Default false.
+    /// What a translated request may leave out when this provider's format cannot take a field
+    /// (docs/compatibility.md): `default` leaves out advisory fields (hints, metadata, caching
+    /// and context-management directives, client bookkeeping, unknown fields) and refuses
+    /// contract fields (`n > 1`, `logprobs`, a forced tool the provider cannot run) with a 400;
+    /// `strict` refuses both; `lenient` leaves out both. Left-out fields are named in
+    /// `x-switchyard-dropped-params` and the request log. Default `default`.
+    pub field_policy: Option<RawFieldPolicy>,
+    /// Older name for `field_policy: lenient` (as LiteLLM's `drop_params`); `false` means
+    /// `default`. Cannot be combined with `field_policy`.
     pub drop_params: Option<bool>,
     /// Upstream timeouts.
     #[serde(default)]

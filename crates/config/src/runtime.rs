@@ -138,8 +138,8 @@ pub struct Provider {
     /// True when `models` came from config: then it is authoritative for bare names.
     pub models_configured: bool,
     pub model_prefixes: Vec<String>,
-    /// Leave out fields the format cannot take instead of refusing them.
-    pub drop_params: bool,
+    /// What a translated request may leave out when the format cannot take a field.
+    pub field_policy: switchyard_providers::translate::Policy,
     pub timeouts: Timeouts,
     pub origin: Origin,
 }

@@ -4,7 +4,9 @@
 use crate::discover;
 use crate::env::expand_all;
 use crate::error::{ConfigError, ConfigErrors};
-use crate::raw::{RawClientKey, RawConfig, RawKind, RawProvider, RawServer, RawTimeouts};
+use crate::raw::{
+    RawClientKey, RawConfig, RawFieldPolicy, RawKind, RawProvider, RawServer, RawTimeouts,
+};
 use crate::runtime::{ClientKey, Config, Origin, Provider, Timeouts, DEFAULT_LISTEN};
 use crate::yaml::Doc;
 use crate::{EnvSource, Secret};
@@ -16,6 +18,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use switchyard_providers::catalog::{Catalog, Entry};
 use switchyard_providers::presets::{self, Preset};
+use switchyard_providers::translate::Policy;
 use switchyard_providers::{AuthStyle, ProviderKind};
 
 const TOP_LEVEL: &[&str] = &[
@@ -550,10 +553,26 @@ fn provider(
                 .map(|pr| pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect())
                 .unwrap_or_default()
         }),
-        drop_params: p.drop_params.unwrap_or(false),
+        field_policy: field_policy(p, path, errors),
         timeouts,
         origin: Origin::File,
     })
+}
+
+/// The provider's field policy, from `field_policy` or the older `drop_params`.
+fn field_policy(p: &RawProvider, path: &str, errors: &mut Vec<ConfigError>) -> Policy {
+    match (p.field_policy, p.drop_params) {
+        (Some(_), Some(_)) => {
+            errors.push(ConfigError::new(
+                format!("{path}.drop_params"),
+                "give field_policy or drop_params, not both (drop_params: true is field_policy: lenient)",
+            ));
+            Policy::Default
+        }
+        (Some(RawFieldPolicy::Strict), None) => Policy::Strict,
+        (Some(RawFieldPolicy::Lenient), None) | (None, Some(true)) => Policy::Lenient,
+        (Some(RawFieldPolicy::Default), None) | (None, Some(false) | None) => Policy::Default,
+    }
 }
 
 /// Vertex settings for a Vertex provider; for any other, an error per Vertex-only field set.

@@ -7,7 +7,7 @@
 
 use crate::embeddings::EmbedEcho;
 use crate::endpoint::{BuildError, Endpoint};
-use crate::translate::TranslateError;
+use crate::translate::{Fields, TranslateError};
 use crate::Operation;
 use bytes::Bytes;
 use http::{HeaderName, Request};
@@ -84,8 +84,14 @@ pub trait Format: Sync {
         stream: bool,
     ) -> Result<Request<Bytes>, BuildError>;
 
-    /// The provider's body for an OpenAI chat request, and the operation it is sent as.
-    fn chat_body(&self, chat: &Value, model: &str) -> Result<(Operation, Value), TranslateError>;
+    /// The provider's body for an OpenAI chat request, and the operation it is sent as; what
+    /// the provider cannot take is left out (and named in `fields`) or refused, by its class.
+    fn chat_body(
+        &self,
+        chat: &Value,
+        model: &str,
+        fields: &mut Fields,
+    ) -> Result<(Operation, Value), TranslateError>;
 
     /// The provider request for an OpenAI chat request (the caller's, or one translated from it).
     fn chat_request(
@@ -94,8 +100,9 @@ pub trait Format: Sync {
         chat: &Value,
         model: &str,
         stream: bool,
+        fields: &mut Fields,
     ) -> Result<Request<Bytes>, AdaptError> {
-        let (op, body) = self.chat_body(chat, model)?;
+        let (op, body) = self.chat_body(chat, model, fields)?;
         Ok(self.native_request(ep, op, model, to_bytes(&body), stream)?)
     }
 
@@ -152,6 +159,7 @@ pub trait Format: Sync {
         _ep: &Endpoint,
         _chat: &Value,
         _model: &str,
+        _fields: &mut Fields,
     ) -> Result<Request<Bytes>, AdaptError> {
         Err(AdaptError::Build(BuildError::Unsupported(
             Operation::CountTokens,

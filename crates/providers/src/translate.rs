@@ -19,6 +19,110 @@ impl TranslateError {
     }
 }
 
+/// What a translation may leave out of a request the target cannot fully take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// Nothing is left out: every field the target cannot take is a 400 naming it.
+    Strict,
+    /// Advisory fields (hints, metadata, caching and context-management directives, client
+    /// bookkeeping, and fields the gateway does not know) are left out and named; contract
+    /// fields (whose loss would change what the answer must contain) are a 400.
+    #[default]
+    Default,
+    /// Contract fields are left out too (and named).
+    Lenient,
+}
+
+impl Policy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Strict => "strict",
+            Policy::Default => "default",
+            Policy::Lenient => "lenient",
+        }
+    }
+}
+
+/// The fields a translation left out, by their path in the caller's request (`tools[3]`,
+/// `context_management`), under the policy that allowed it.
+#[derive(Debug, Default)]
+pub struct Fields {
+    pub policy: Policy,
+    pub dropped: Vec<String>,
+}
+
+impl Fields {
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            policy,
+            dropped: Vec::new(),
+        }
+    }
+
+    fn drop(&mut self, path: &str) {
+        if !self.dropped.iter().any(|d| d == path) {
+            self.dropped.push(path.to_owned());
+        }
+    }
+
+    /// A field the target cannot take whose loss does not change what the answer must contain:
+    /// left out and named, or a 400 under the strict policy.
+    pub fn advisory(&mut self, path: &str, why: impl Into<String>) -> Result<(), TranslateError> {
+        if self.policy == Policy::Strict {
+            return Err(TranslateError::field(path, why));
+        }
+        self.drop(path);
+        Ok(())
+    }
+
+    /// A field the target cannot take whose loss would change what the answer must contain: a
+    /// 400 naming it, or left out and named under the lenient policy.
+    pub fn contract(&mut self, path: &str, why: impl Into<String>) -> Result<(), TranslateError> {
+        if self.policy == Policy::Lenient {
+            self.drop(path);
+            return Ok(());
+        }
+        Err(TranslateError::field(path, why))
+    }
+
+    /// A chat-completions field the target (`target`, e.g. "an Anthropic model") does not
+    /// carry, classed by what it asks of the answer ([`chat_field_is_contract`]).
+    pub fn uncarried_chat(
+        &mut self,
+        field: &str,
+        value: &Value,
+        target: &str,
+    ) -> Result<(), TranslateError> {
+        if value.is_null() {
+            return Ok(()); // a null says nothing: nothing to carry or to name
+        }
+        let why = format!("'{field}' cannot be sent to {target}");
+        if chat_field_is_contract(field, value) {
+            self.contract(field, why)
+        } else {
+            self.advisory(field, why)
+        }
+    }
+}
+
+/// Whether a chat-completions field, with this value, asks for something in the answer that a
+/// target without it could not give: several choices, log probabilities, token biases, audio.
+/// Every other field (sampling hints, penalties, seeds, metadata, storage and caching hints,
+/// client bookkeeping, fields unknown to the gateway) is advisory.
+pub fn chat_field_is_contract(field: &str, value: &Value) -> bool {
+    match field {
+        "n" => value.as_u64().is_some_and(|n| n > 1),
+        "logprobs" => value.as_bool() == Some(true),
+        "top_logprobs" => value.as_u64().is_some_and(|n| n > 0),
+        "logit_bias" => value.as_object().is_some_and(|m| !m.is_empty()),
+        "audio" => !value.is_null(),
+        "modalities" => value
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x.as_str() == Some("audio"))),
+        _ => false,
+    }
+}
+
 /// The thinking budget (tokens) for an OpenAI `reasoning_effort`, shared by the formats that
 /// take a budget (Anthropic, Gemini, Cohere): none/minimal turn thinking off; low is Anthropic's
 /// minimum budget; high is Gemini 2.5 Flash's maximum.

@@ -13,6 +13,7 @@ use switchyard_providers::endpoint::BuildError;
 use switchyard_providers::openai_compat::messages;
 use switchyard_providers::registry::{self, AdaptError, Wire};
 use switchyard_providers::responses::{self, Echo};
+use switchyard_providers::translate::{Fields, Policy};
 use switchyard_providers::{Operation, ProviderKind};
 use switchyard_wire::peek::{rewrite_model_then, Peek};
 
@@ -130,9 +131,8 @@ pub fn estimate_tokens(
 /// Fields never dropped: without them there is no request.
 const ESSENTIAL: &[&str] = &["model", "messages", "input", "prompt"];
 
-/// Runs `f` on `v`; with `drop` on, a top-level field `f` refuses is removed from `v` (and
-/// recorded in `dropped`) and `f` runs again. Nested fields (message content, tool parts) are
-/// never dropped: they are the request's substance, not settings.
+/// Embeddings requests under the lenient policy: a top-level field `f` refuses is removed from
+/// `v` (and recorded in `dropped`) and `f` runs again.
 fn dropping<T>(
     v: &mut Value,
     drop: bool,
@@ -210,8 +210,8 @@ pub async fn request(
         }
     }
     let fail = |e| adapt_error(upstream, op, e);
-    let drop = upstream.drop_params;
-    let mut dropped = Vec::new();
+    // What the caller's fields become where the target cannot take them (docs/compatibility.md).
+    let mut fields = Fields::new(upstream.field_policy);
     let translated = |to: Caller| Reply::Translate {
         from: format.answers(model),
         to,
@@ -221,22 +221,20 @@ pub async fn request(
     let (mut chat, to) = match op {
         Operation::ChatCompletions => (caller, Caller::Chat),
         Operation::Messages => {
-            let chat = dropping(&mut caller, drop, &mut dropped, |c| {
-                Ok(messages::request::from_messages(c, model)?)
-            })
-            .map_err(fail)?;
+            let chat = messages::request::from_messages(&caller, model, &mut fields)
+                .map_err(|e| fail(e.into()))?;
             (chat, Caller::Messages)
         }
         Operation::Responses => {
             let echo = Box::new(Echo::from_request(&caller));
-            let chat = dropping(&mut caller, drop, &mut dropped, |c| {
-                Ok(responses::request::to_chat(c, model)?)
-            })
-            .map_err(fail)?;
+            let chat = responses::request::to_chat(&caller, model, &mut fields)
+                .map_err(|e| fail(e.into()))?;
             (chat, Caller::Responses(echo))
         }
         Operation::Embeddings => {
-            let (req, echo) = dropping(&mut caller, drop, &mut dropped, |c| {
+            let lenient = fields.policy == Policy::Lenient;
+            let mut dropped = Vec::new();
+            let (req, echo) = dropping(&mut caller, lenient, &mut dropped, |c| {
                 format.embeddings_request(ep, c, model)
             })
             .map_err(fail)?;
@@ -247,14 +245,12 @@ pub async fn request(
             ));
         }
         Operation::CountTokens => {
-            let chat = dropping(&mut caller, drop, &mut dropped, |c| {
-                Ok(messages::request::from_messages(c, model)?)
-            })
-            .map_err(fail)?;
+            let chat = messages::request::from_messages(&caller, model, &mut fields)
+                .map_err(|e| fail(e.into()))?;
             let req = format
-                .count_tokens_request(ep, &chat, model)
+                .count_tokens_request(ep, &chat, model, &mut fields)
                 .map_err(fail)?;
-            return Ok(done(req, translated(Caller::CountTokens), dropped));
+            return Ok(done(req, translated(Caller::CountTokens), fields.dropped));
         }
         Operation::Completions => {
             return Err(unsupported(upstream, op, BuildError::Unsupported(op)))
@@ -267,15 +263,14 @@ pub async fn request(
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let req = dropping(&mut chat, drop, &mut dropped, |c| {
-        format.chat_request(ep, c, model, peek.stream)
-    })
-    .map_err(fail)?;
+    let req = format
+        .chat_request(ep, &chat, model, peek.stream, &mut fields)
+        .map_err(fail)?;
     let reply = Reply::Translate {
         from: format.answers(model),
         to,
         include_usage,
         model: model.to_owned(),
     };
-    Ok(done(req, reply, dropped))
+    Ok(done(req, reply, fields.dropped))
 }

@@ -483,7 +483,7 @@ async fn image_fetching_refuses_private_addresses_and_big_images() {
 }
 
 #[tokio::test]
-async fn drop_params_leaves_out_what_gemini_cannot_take_and_says_so() {
+async fn field_policies_leave_out_what_gemini_cannot_take_and_say_so() {
     let yaml = YAML.replace(
         "    api_key: gm-test-key\n",
         "    api_key: gm-test-key\n    drop_params: true\n",
@@ -505,8 +505,30 @@ async fn drop_params_leaves_out_what_gemini_cannot_take_and_says_so() {
         .await;
     assert_eq!(s, 400);
     assert_eq!(json(&b)["error"]["param"], "messages[0].content[0]");
-    // Without the setting the same request is refused, naming the field.
+    // The lenient policy (drop_params: true) leaves out contract fields too.
+    let (s, headers, _) = h
+        .chat(r#"{"model":"gemini-2.5-flash","modalities":["text","audio"],"messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["x-switchyard-dropped-params"], "modalities");
+    // By default advisory fields are left out and named, and contract ones refused.
     let h = start_gemini().await;
+    let (s, headers, _) = h
+        .chat(r#"{"model":"gemini-2.5-flash","modalities":["text"],"messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(headers["x-switchyard-dropped-params"], "modalities");
+    let (s, _, b) = h
+        .chat(r#"{"model":"gemini-2.5-flash","modalities":["text","audio"],"messages":[{"role":"user","content":"Hi"}]}"#)
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "modalities");
+    // Under the strict policy nothing is left out.
+    let yaml = YAML.replace(
+        "    api_key: gm-test-key\n",
+        "    api_key: gm-test-key\n    field_policy: strict\n",
+    );
+    let h = start_with(&yaml, axum::Router::new()).await;
     let (s, _, b) = h
         .chat(r#"{"model":"gemini-2.5-flash","modalities":["text"],"messages":[{"role":"user","content":"Hi"}]}"#)
         .await;

@@ -130,20 +130,21 @@ async fn gateway_errors_come_in_anthropics_shape() {
     .await;
     assert_eq!(s, 400);
     assert_anthropic_error(&b, "invalid_request_error");
-    // A field no OpenAI-compatible model can take is named.
+    // A field whose loss would change the answer (MCP servers the model should call), which no
+    // OpenAI-compatible model can take, is named in a 400.
     let (s, _, b) = send(
         &h,
         "/v1/messages",
-        r#"{"model":"openai/gpt-4o","max_tokens":1,"messages":[],"container":"c"}"#,
+        r#"{"model":"openai/gpt-4o","max_tokens":1,"messages":[],"mcp_servers":[{"type":"url","url":"https://m.example","name":"m"}]}"#,
         &[],
     )
     .await;
     assert_eq!(s, 400);
     let v = assert_anthropic_error(&b, "invalid_request_error");
-    assert!(v["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("container"));
+    assert_eq!(
+        v["error"]["message"],
+        "'mcp_servers' cannot be sent to an OpenAI-compatible model: it cannot call MCP servers"
+    );
 }
 
 #[tokio::test]

@@ -49,7 +49,8 @@ async fn a_response_from_an_openai_compatible_provider() {
     let sent: Value = serde_json::from_str(&rec.body).unwrap();
     assert_eq!(
         sent,
-        json!({"model": "gpt-4o", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]})
+        json!({"model": "gpt-4o", "store": false,
+            "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]})
     );
 }
 

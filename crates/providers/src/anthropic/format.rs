@@ -4,7 +4,7 @@
 use super::{build_request, request, response, stream};
 use crate::endpoint::{BuildError, Endpoint};
 use crate::format::{Answers, ChunkStream, Format, StreamError, Wire};
-use crate::translate::TranslateError;
+use crate::translate::{Fields, TranslateError};
 use crate::Operation;
 use bytes::Bytes;
 use http::{HeaderName, Request};
@@ -46,8 +46,16 @@ impl Format for Anthropic {
         build_request(ep, op, body, stream)
     }
 
-    fn chat_body(&self, chat: &Value, model: &str) -> Result<(Operation, Value), TranslateError> {
-        Ok((Operation::Messages, request::from_openai(chat, model)?))
+    fn chat_body(
+        &self,
+        chat: &Value,
+        model: &str,
+        fields: &mut Fields,
+    ) -> Result<(Operation, Value), TranslateError> {
+        Ok((
+            Operation::Messages,
+            request::from_openai(chat, model, fields)?,
+        ))
     }
 
     fn counts_tokens(&self, _model: &str) -> bool {

@@ -3,21 +3,13 @@
 use super::DEFAULT_MAX_TOKENS;
 use crate::translate::{
     data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_choice,
-    ToolChoice, TranslateError, JSON_TOOL,
+    Fields, ToolChoice, TranslateError, JSON_TOOL,
 };
 use crate::walk::{self, Content, Part, PartKind, Turn};
 use serde_json::{json, Map, Value};
 
-/// OpenAI fields that have no Anthropic equivalent but are harmless to leave out.
-const IGNORED: &[&str] = &[
-    "store",
-    "service_tier",
-    "prompt_cache_key",
-    "safety_identifier",
-];
-
 /// Builds the Messages body for `model` from an OpenAI chat request.
-pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
+pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Value, TranslateError> {
     let obj = req
         .as_object()
         .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
@@ -98,13 +90,7 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
             "logprobs" if v.is_null() || v == &Value::Bool(false) => {}
             "frequency_penalty" | "presence_penalty" if v.is_null() || v.as_f64() == Some(0.0) => {}
             "response_format" => json_schema = json_tool_schema(v)?,
-            other if IGNORED.contains(&other) => {}
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to an Anthropic model"),
-                ))
-            }
+            other => fields.uncarried_chat(other, v, "an Anthropic model")?,
         }
     }
     if let Some(schema) = json_schema {

@@ -4,6 +4,7 @@
 use super::request::from_openai;
 use super::response::to_openai;
 use super::stream::{ChunkTranslator, Out};
+use crate::translate::Policy;
 use serde_json::{json, Value};
 
 #[test]
@@ -35,7 +36,12 @@ fn request_with_system_history_images_and_tools() {
         "stream_options": {"include_usage": true},
         "user": "u-42"
     });
-    let out = from_openai(&req, "claude-sonnet-4-5").unwrap();
+    let out = from_openai(
+        &req,
+        "claude-sonnet-4-5",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
     assert_eq!(
         out,
         json!({
@@ -74,7 +80,7 @@ fn request_with_system_history_images_and_tools() {
 fn max_tokens_defaults_and_url_images_pass_as_url_sources() {
     let req = json!({"model": "m", "messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}]});
-    let out = from_openai(&req, "m").unwrap();
+    let out = from_openai(&req, "m", &mut crate::translate::Fields::default()).unwrap();
     assert_eq!(out["max_tokens"], 4096);
     assert_eq!(
         out["messages"][0]["content"][0]["source"],
@@ -93,25 +99,63 @@ fn unrepresentable_fields_are_named() {
             json!({"response_format": {"type": "json_object"}, "tools": [{"type": "function", "function": {"name": "f"}}]}),
             "response_format",
         ),
-        (json!({"frequency_penalty": 0.5}), "frequency_penalty"),
-        (json!({"seed": 7}), "seed"),
     ];
     for (extra, field) in cases {
         let mut req = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
         for (k, v) in extra.as_object().unwrap() {
             req[k] = v.clone();
         }
-        let e = from_openai(&req, "m").unwrap_err();
+        let e = from_openai(&req, "m", &mut crate::translate::Fields::default()).unwrap_err();
         assert_eq!(e.param.as_deref(), Some(field), "{e:?}");
     }
-    // Defaults that change nothing are accepted.
+    // Defaults that change nothing are accepted, and named as nothing.
     let req = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
-        "n": 1, "logprobs": false, "frequency_penalty": 0, "store": false, "response_format": {"type": "text"}});
-    assert!(from_openai(&req, "m").is_ok());
+        "n": 1, "logprobs": false, "frequency_penalty": 0, "seed": null, "response_format": {"type": "text"}});
+    let mut fields = crate::translate::Fields::default();
+    assert!(from_openai(&req, "m", &mut fields).is_ok());
+    assert!(fields.dropped.is_empty(), "{:?}", fields.dropped);
+    // Advisory fields Anthropic has no place for are left out and named; contract fields are
+    // refused (above), or left out too under the lenient policy; nothing is left out under the
+    // strict one.
+    let req = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "frequency_penalty": 0.5, "seed": 7, "store": false, "prompt_cache_key": "k",
+        "some_future_field": {"x": 1}});
+    let mut fields = crate::translate::Fields::default();
+    let out = from_openai(&req, "m", &mut fields).unwrap();
+    assert_eq!(
+        fields.dropped,
+        [
+            "frequency_penalty",
+            "prompt_cache_key",
+            "seed",
+            "some_future_field",
+            "store"
+        ]
+    );
+    for k in &fields.dropped {
+        assert!(out.get(k).is_none(), "{k} sent");
+    }
+    let strict = from_openai(
+        &req,
+        "m",
+        &mut crate::translate::Fields::new(Policy::Strict),
+    );
+    assert_eq!(
+        strict.unwrap_err().param.as_deref(),
+        Some("frequency_penalty")
+    );
+    let req = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "n": 3, "logprobs": true});
+    let mut lenient = crate::translate::Fields::new(Policy::Lenient);
+    assert!(from_openai(&req, "m", &mut lenient).is_ok());
+    assert_eq!(lenient.dropped, ["logprobs", "n"]);
     let bad = json!({"model": "m", "messages": [{"role": "assistant", "tool_calls": [
         {"id": "x", "type": "function", "function": {"name": "f", "arguments": "{not json"}}]}]});
     assert_eq!(
-        from_openai(&bad, "m").unwrap_err().param.as_deref(),
+        from_openai(&bad, "m", &mut crate::translate::Fields::default())
+            .unwrap_err()
+            .param
+            .as_deref(),
         Some("messages[0].tool_calls[0].function.arguments")
     );
 }
@@ -314,7 +358,11 @@ fn reasoning_effort_becomes_a_thinking_budget_that_fits_max_tokens() {
         for (k, v) in extra.as_object().unwrap() {
             r[k] = v.clone();
         }
-        from_openai(&r, "claude-sonnet-4-6")
+        from_openai(
+            &r,
+            "claude-sonnet-4-6",
+            &mut crate::translate::Fields::default(),
+        )
     };
     let out = with(json!({"reasoning_effort": "medium"})).unwrap();
     assert_eq!(
@@ -343,7 +391,12 @@ fn cache_control_on_parts_and_tools_reaches_anthropic() {
         "tools": [{"type": "function", "cache_control": {"type": "ephemeral"},
             "function": {"name": "f", "parameters": {"type": "object"}}}]
     });
-    let out = from_openai(&req, "claude-sonnet-4-6").unwrap();
+    let out = from_openai(
+        &req,
+        "claude-sonnet-4-6",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
     assert_eq!(
         out["system"][0],
         json!({"type": "text", "text": "Long policy", "cache_control": {"type": "ephemeral"}})
@@ -365,7 +418,12 @@ fn json_mode_is_a_forced_tool_whose_input_is_the_answer() {
         json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]});
     let req = json!({"messages": [{"role": "user", "content": "n?"}], "tool_choice": "auto",
         "response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": schema}}});
-    let out = from_openai(&req, "claude-sonnet-4-6").unwrap();
+    let out = from_openai(
+        &req,
+        "claude-sonnet-4-6",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
     assert_eq!(
         out["tools"],
         json!([{"name": JSON_TOOL, "description": "Give the answer as this tool's input.", "input_schema": schema}])
@@ -377,7 +435,10 @@ fn json_mode_is_a_forced_tool_whose_input_is_the_answer() {
     let req = json!({"messages": [], "response_format": {"type": "json_object"},
         "tools": [{"type": "function", "function": {"name": "f"}}]});
     assert_eq!(
-        from_openai(&req, "m").unwrap_err().param.as_deref(),
+        from_openai(&req, "m", &mut crate::translate::Fields::default())
+            .unwrap_err()
+            .param
+            .as_deref(),
         Some("response_format")
     );
 
@@ -440,7 +501,12 @@ fn thinking_with_a_forced_tool_is_refused_by_name() {
         for (k, v) in extra.as_object().unwrap() {
             req[k] = v.clone();
         }
-        let e = from_openai(&req, "claude-sonnet-4-6").unwrap_err();
+        let e = from_openai(
+            &req,
+            "claude-sonnet-4-6",
+            &mut crate::translate::Fields::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("reasoning_effort"), "{req}");
     }
 }

@@ -3,30 +3,20 @@
 use super::is_anthropic;
 use crate::translate::{
     data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_choice,
-    ToolChoice, TranslateError, JSON_TOOL,
+    Fields, ToolChoice, TranslateError, JSON_TOOL,
 };
 use crate::walk::{self, Content, PartKind, Turn};
 use serde_json::{json, Map, Value};
 
-/// Harmless OpenAI fields with no Converse equivalent. Converse has no switch for parallel tool
-/// calls, and usage always arrives at the end of a stream.
-const IGNORED: &[&str] = &[
-    "store",
-    "service_tier",
-    "prompt_cache_key",
-    "safety_identifier",
-    "user",
-    "metadata",
-    "parallel_tool_calls",
-    "stream_options",
-    "stream",
-];
+/// Fields the translation expresses otherwise: streaming is the endpoint (ConverseStream), and
+/// usage always ends its streams.
+const CARRIED_ELSEWHERE: &[&str] = &["stream_options", "stream"];
 
 /// Output tokens when the caller gives none and thinking needs a ceiling above its budget.
 const DEFAULT_MAX_TOKENS: u64 = 4096;
 
 /// Builds the Converse body for `model` from an OpenAI chat request.
-pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
+pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Value, TranslateError> {
     let obj = req
         .as_object()
         .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
@@ -77,13 +67,10 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                 Some(ToolChoice::None) => no_tools = true,
                 Some(ToolChoice::Function(name)) => choice = Some(json!({"tool": {"name": name}})),
             },
-            other if IGNORED.contains(&other) => {}
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to this Bedrock model through Converse"),
-                ))
-            }
+            // Parallel calls are the default here; only turning them off is not carried.
+            "parallel_tool_calls" if v.as_bool() != Some(false) => {}
+            other if CARRIED_ELSEWHERE.contains(&other) => {}
+            other => fields.uncarried_chat(other, v, "this Bedrock model through Converse")?,
         }
     }
     let (system, messages) = conversation(obj)?;

@@ -27,7 +27,12 @@ fn request_with_system_history_images_tools_and_caching() {
         "max_tokens": 512, "temperature": 0.5, "top_p": 0.9, "stop": ["END"],
         "stream": true, "stream_options": {"include_usage": true}, "parallel_tool_calls": true
     });
-    let out = from_openai(&req, "amazon.nova-pro-v1:0").unwrap();
+    let out = from_openai(
+        &req,
+        "amazon.nova-pro-v1:0",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
     assert_eq!(
         out,
         json!({
@@ -61,14 +66,12 @@ fn tool_choice_none_thinking_and_refusals() {
     // No tool history: "none" means the tools are not offered at all.
     let out = from_openai(
         &json!({"messages": [{"role": "user", "content": "hi"}], "tools": tools, "tool_choice": "none"}),
-        "meta.llama3-3-70b-instruct-v1:0",
-    )
+        "meta.llama3-3-70b-instruct-v1:0", &mut crate::translate::Fields::default())
     .unwrap();
     assert!(out.get("toolConfig").is_none());
     let out = from_openai(
         &json!({"messages": [{"role": "user", "content": "hi"}], "reasoning_effort": "medium", "top_k": 5}),
-        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-    )
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0", &mut crate::translate::Fields::default())
     .unwrap();
     assert_eq!(
         out["additionalModelRequestFields"],
@@ -76,20 +79,26 @@ fn tool_choice_none_thinking_and_refusals() {
     );
     assert_eq!(out["inferenceConfig"]["maxTokens"], 8192 + 4096);
     for (req, param) in [
-        (
-            json!({"messages": [], "reasoning_effort": "low"}),
-            "reasoning_effort",
-        ),
-        (json!({"messages": [], "seed": 3}), "seed"),
         (json!({"messages": [], "n": 2}), "n"),
         (
             json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}),
             "messages[0].content[0]",
         ),
     ] {
-        let e = from_openai(&req, "mistral.mistral-large-2407-v1:0").unwrap_err();
+        let e = from_openai(
+            &req,
+            "mistral.mistral-large-2407-v1:0",
+            &mut crate::translate::Fields::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.param.as_deref(), Some(param), "{req}");
     }
+    // Hints a model cannot take are left out and named.
+    let mut fields = crate::translate::Fields::default();
+    let req = json!({"messages": [], "reasoning_effort": "low", "seed": 3});
+    let out = from_openai(&req, "mistral.mistral-large-2407-v1:0", &mut fields).unwrap();
+    assert_eq!(fields.dropped, ["reasoning_effort", "seed"]);
+    assert!(out.get("additionalModelRequestFields").is_none());
 }
 
 /// The Converse response example of the tool-use guide, plus cached-token usage.
@@ -256,7 +265,12 @@ fn paths_embeddings_and_model_ids() {
 fn json_mode_is_a_forced_tool_whose_input_is_the_answer() {
     use crate::translate::JSON_TOOL;
     let req = json!({"messages": [{"role": "user", "content": "n?"}], "response_format": {"type": "json_object"}});
-    let out = from_openai(&req, "amazon.nova-pro-v1:0").unwrap();
+    let out = from_openai(
+        &req,
+        "amazon.nova-pro-v1:0",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
     assert_eq!(
         out["toolConfig"]["toolChoice"],
         json!({"tool": {"name": JSON_TOOL}})

@@ -4,7 +4,7 @@ use super::{build_request, embed, request, response, stream};
 use crate::embeddings::EmbedEcho;
 use crate::endpoint::{BuildError, Endpoint};
 use crate::format::{AdaptError, Answers, ChunkStream, Format, StreamError, Wire};
-use crate::translate::TranslateError;
+use crate::translate::{Fields, TranslateError};
 use crate::Operation;
 use bytes::Bytes;
 use http::Request;
@@ -36,10 +36,15 @@ impl Format for Cohere {
         build_request(ep, op, body, stream)
     }
 
-    fn chat_body(&self, chat: &Value, model: &str) -> Result<(Operation, Value), TranslateError> {
+    fn chat_body(
+        &self,
+        chat: &Value,
+        model: &str,
+        fields: &mut Fields,
+    ) -> Result<(Operation, Value), TranslateError> {
         Ok((
             Operation::ChatCompletions,
-            request::from_openai(chat, model)?,
+            request::from_openai(chat, model, fields)?,
         ))
     }
 

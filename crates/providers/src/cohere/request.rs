@@ -1,22 +1,13 @@
 //! OpenAI chat completion request → Cohere v2 chat request.
 
 use crate::translate::{
-    function_tools, stop_list, thinking_budget, tool_choice, ToolChoice, TranslateError,
+    function_tools, stop_list, thinking_budget, tool_choice, Fields, ToolChoice, TranslateError,
 };
 use crate::walk::{self, Content, PartKind, Turn};
 use serde_json::{json, Map, Value};
 
-/// Harmless OpenAI fields with no Cohere equivalent. Cohere has no switch for parallel calls.
-const IGNORED: &[&str] = &[
-    "store",
-    "service_tier",
-    "prompt_cache_key",
-    "safety_identifier",
-    "user",
-    "metadata",
-    "parallel_tool_calls",
-    "stream_options",
-];
+/// Fields the translation expresses otherwise: usage always ends Cohere's streams.
+const CARRIED_ELSEWHERE: &[&str] = &["stream_options"];
 
 /// Cohere's `thinking` for an OpenAI reasoning effort (Command A Reasoning).
 fn thinking(effort: &str) -> Option<Value> {
@@ -27,7 +18,7 @@ fn thinking(effort: &str) -> Option<Value> {
 }
 
 /// Builds the Cohere chat body for `model` from an OpenAI chat request.
-pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
+pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Value, TranslateError> {
     let obj = req
         .as_object()
         .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
@@ -103,13 +94,10 @@ pub fn from_openai(req: &Value, model: &str) -> Result<Value, TranslateError> {
                     out.insert("tool_choice".into(), json!("REQUIRED"));
                 }
             },
-            other if IGNORED.contains(&other) => {}
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to a Cohere model"),
-                ))
-            }
+            // Parallel calls are the default here; only turning them off is not carried.
+            "parallel_tool_calls" if v.as_bool() != Some(false) => {}
+            other if CARRIED_ELSEWHERE.contains(&other) => {}
+            other => fields.uncarried_chat(other, v, "a Cohere model")?,
         }
     }
     if let Some(t) = obj.get("tools") {

@@ -39,7 +39,12 @@ fn request_with_system_history_images_tools_and_params() {
         "stream": true,
         "stream_options": {"include_usage": true}
     });
-    let out = from_openai(&req, "command-a-03-2025").unwrap();
+    let out = from_openai(
+        &req,
+        "command-a-03-2025",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
     assert_eq!(
         out,
         json!({
@@ -82,7 +87,10 @@ fn request_with_system_history_images_tools_and_params() {
         ),
     ] {
         assert_eq!(
-            from_openai(&bad, "m").unwrap_err().param.as_deref(),
+            from_openai(&bad, "m", &mut crate::translate::Fields::default())
+                .unwrap_err()
+                .param
+                .as_deref(),
             Some(param)
         );
     }
@@ -215,8 +223,7 @@ fn stream_text_tools_usage_and_errors() {
 fn embeddings_round_trip() {
     let (body, echo) = embed::from_openai(
         &json!({"model": "embed-v4.0", "input": "hello", "dimensions": 256, "encoding_format": "float"}),
-        "embed-v4.0",
-    )
+        "embed-v4.0")
     .unwrap();
     assert_eq!(
         body,

@@ -4,7 +4,7 @@ use super::{build_request, embed, model_id, request, response, stream};
 use crate::embeddings::EmbedEcho;
 use crate::endpoint::{BuildError, Endpoint};
 use crate::format::{to_bytes, AdaptError, Answers, ChunkStream, Format, StreamError, Wire};
-use crate::translate::TranslateError;
+use crate::translate::{Fields, TranslateError};
 use crate::Operation;
 use bytes::Bytes;
 use http::Request;
@@ -36,8 +36,16 @@ impl Format for Gemini {
         build_request(ep, op, model, body, stream)
     }
 
-    fn chat_body(&self, chat: &Value, _model: &str) -> Result<(Operation, Value), TranslateError> {
-        Ok((Operation::ChatCompletions, request::from_openai(chat)?))
+    fn chat_body(
+        &self,
+        chat: &Value,
+        _model: &str,
+        fields: &mut Fields,
+    ) -> Result<(Operation, Value), TranslateError> {
+        Ok((
+            Operation::ChatCompletions,
+            request::from_openai(chat, fields)?,
+        ))
     }
 
     fn embeddings_body(&self, req: &Value, model: &str) -> Result<(Value, EmbedEcho), AdaptError> {
@@ -57,9 +65,10 @@ impl Format for Gemini {
         ep: &Endpoint,
         chat: &Value,
         model: &str,
+        fields: &mut Fields,
     ) -> Result<Request<Bytes>, AdaptError> {
         let id = model_id(model).ok_or_else(|| BuildError::BadModel(model.to_owned()))?;
-        let mut inner = request::from_openai(chat)?;
+        let mut inner = request::from_openai(chat, fields)?;
         inner["model"] = json!(format!("models/{id}"));
         let body = json!({ "generateContentRequest": inner });
         Ok(build_request(

@@ -3,26 +3,14 @@
 use super::schema::to_gemini;
 use super::signature_from_id;
 use crate::translate::{
-    data_url, function_tools, push_turn, stop_list, thinking_budget, tool_choice, ToolChoice,
-    TranslateError,
+    data_url, function_tools, push_turn, stop_list, thinking_budget, tool_choice, Fields,
+    ToolChoice, TranslateError,
 };
 use crate::walk::{self, Content, PartKind, Turn};
 use serde_json::{json, Map, Value};
 
-/// OpenAI fields with no Gemini equivalent that are harmless to leave out. `parallel_tool_calls`
-/// is here because Gemini has no switch for it: it may always call several functions at once.
-const IGNORED: &[&str] = &[
-    "store",
-    "service_tier",
-    "prompt_cache_key",
-    "safety_identifier",
-    "user",
-    "metadata",
-    "parallel_tool_calls",
-];
-
 /// Builds the GenerateContentRequest from an OpenAI chat request.
-pub fn from_openai(req: &Value) -> Result<Value, TranslateError> {
+pub fn from_openai(req: &Value, fields: &mut Fields) -> Result<Value, TranslateError> {
     let obj = req
         .as_object()
         .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
@@ -88,13 +76,9 @@ pub fn from_openai(req: &Value) -> Result<Value, TranslateError> {
                     out.insert("toolConfig".into(), tool_config(c));
                 }
             }
-            other if IGNORED.contains(&other) => {}
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to a Gemini model"),
-                ))
-            }
+            // Parallel calls are the default here; only turning them off is not carried.
+            "parallel_tool_calls" if v.as_bool() != Some(false) => {}
+            other => fields.uncarried_chat(other, v, "a Gemini model")?,
         }
     }
     let (system, contents) = contents(obj)?;

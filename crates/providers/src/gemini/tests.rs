@@ -44,7 +44,7 @@ fn request_with_system_history_images_tools_and_config() {
         "stream_options": {"include_usage": true},
         "user": "u-42"
     });
-    let out = from_openai(&req).unwrap();
+    let out = from_openai(&req, &mut crate::translate::Fields::default()).unwrap();
     assert_eq!(
         out,
         json!({
@@ -82,7 +82,7 @@ fn request_with_system_history_images_tools_and_config() {
 fn json_modes_and_tool_choice_words() {
     let req = json!({"messages": [{"role": "user", "content": "hi"}],
         "response_format": {"type": "json_object"}, "tool_choice": "required"});
-    let out = from_openai(&req).unwrap();
+    let out = from_openai(&req, &mut crate::translate::Fields::default()).unwrap();
     assert_eq!(
         out["generationConfig"],
         json!({"responseMimeType": "application/json"})
@@ -96,7 +96,7 @@ fn json_modes_and_tool_choice_words() {
             "schema": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"],
                 "additionalProperties": false}}},
         "tool_choice": "none", "reasoning_effort": "none"});
-    let out = from_openai(&req).unwrap();
+    let out = from_openai(&req, &mut crate::translate::Fields::default()).unwrap();
     assert_eq!(
         out["generationConfig"],
         json!({"responseMimeType": "application/json",
@@ -131,7 +131,7 @@ fn unrepresentable_fields_are_named() {
         ),
     ];
     for (req, param) in cases {
-        let e = from_openai(&req).unwrap_err();
+        let e = from_openai(&req, &mut crate::translate::Fields::default()).unwrap_err();
         assert_eq!(e.param.as_deref(), Some(param), "{req}");
     }
 }
@@ -232,7 +232,7 @@ fn response_with_text_thoughts_and_function_calls() {
         {"role": "assistant", "tool_calls": [{"id": sig_id, "type": "function",
             "function": {"name": "get_weather", "arguments": "{}"}}]},
         {"role": "tool", "tool_call_id": sig_id, "content": "sunny"}]});
-    let req = from_openai(&next).unwrap();
+    let req = from_openai(&next, &mut crate::translate::Fields::default()).unwrap();
     assert_eq!(
         req["contents"][0]["parts"][0]["thoughtSignature"],
         "CiQB+/x="
@@ -336,8 +336,7 @@ fn stream_function_calls_errors_and_truncation() {
 fn embeddings_round_trip() {
     let (body, echo) = embed::from_openai(
         &json!({"model": "text-embedding-004", "input": ["a", "b"], "dimensions": 2, "encoding_format": "base64"}),
-        "text-embedding-004",
-    )
+        "text-embedding-004")
     .unwrap();
     assert_eq!(
         body,

@@ -4,7 +4,7 @@
 use super::build_request;
 use crate::endpoint::{BuildError, Endpoint};
 use crate::format::{Answers, ChunkStream, Format, StreamError, Wire};
-use crate::translate::TranslateError;
+use crate::translate::{Fields, TranslateError};
 use crate::Operation;
 use bytes::Bytes;
 use http::{HeaderName, Request};
@@ -48,7 +48,12 @@ impl Format for OpenAiCompatible {
         build_request(ep, op, model, body, stream)
     }
 
-    fn chat_body(&self, chat: &Value, model: &str) -> Result<(Operation, Value), TranslateError> {
+    fn chat_body(
+        &self,
+        chat: &Value,
+        model: &str,
+        _fields: &mut Fields,
+    ) -> Result<(Operation, Value), TranslateError> {
         let mut chat = chat.clone();
         chat["model"] = json!(model);
         Ok((Operation::ChatCompletions, chat))

@@ -1,22 +1,23 @@
 //! Responses request → chat completion request.
 
-use crate::translate::TranslateError;
+use crate::translate::{Fields, TranslateError};
 use serde_json::{json, Map, Value};
 
-/// Fields that change nothing for a stateless gateway.
-const IGNORED: &[&str] = &[
+/// Responses fields that chat completions takes under the same name (the target then carries
+/// them or leaves them out by its own policy).
+const SAME_IN_CHAT: &[&str] = &[
+    "temperature",
+    "top_p",
+    "parallel_tool_calls",
+    "user",
     "store",
-    "include",
     "metadata",
-    "truncation",
     "service_tier",
     "prompt_cache_key",
     "safety_identifier",
-    "background",
-    "stream_options",
 ];
 
-pub fn to_chat(req: &Value, model: &str) -> Result<Value, TranslateError> {
+pub fn to_chat(req: &Value, model: &str, fields: &mut Fields) -> Result<Value, TranslateError> {
     let obj = req
         .as_object()
         .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
@@ -29,48 +30,49 @@ pub fn to_chat(req: &Value, model: &str) -> Result<Value, TranslateError> {
     for (k, v) in obj {
         match k.as_str() {
             "model" | "input" | "instructions" => {}
-            "stream" => {
-                if v.as_bool() == Some(true) {
-                    out.insert("stream".into(), json!(true));
-                    out.insert("stream_options".into(), json!({"include_usage": true}));
-                }
+            "stream" if v.as_bool() == Some(true) => {
+                out.insert("stream".into(), json!(true));
+                out.insert("stream_options".into(), json!({"include_usage": true}));
             }
+            "stream" => {}
             "max_output_tokens" => {
                 out.insert("max_tokens".into(), v.clone());
             }
-            "temperature" | "top_p" | "parallel_tool_calls" | "user" => {
+            other if SAME_IN_CHAT.contains(&other) && !v.is_null() => {
                 out.insert(k.clone(), v.clone());
             }
-            "reasoning" => {
-                if let Some(e) = v.get("effort").filter(|e| !e.is_null()) {
-                    out.insert("reasoning_effort".into(), e.clone());
-                }
-            }
+            other if SAME_IN_CHAT.contains(&other) => {}
+            "reasoning" => reasoning(v, &mut out, fields)?,
             "tools" => {
-                out.insert("tools".into(), tools(v)?);
+                out.insert("tools".into(), tools(v, obj.get("tool_choice"), fields)?);
             }
             "tool_choice" => {
-                out.insert("tool_choice".into(), tool_choice(v)?);
-            }
-            "text" => {
-                if let Some(f) = text_format(v)? {
-                    out.insert("response_format".into(), f);
+                if let Some(c) = tool_choice(v)? {
+                    out.insert("tool_choice".into(), c);
                 }
             }
-            "previous_response_id" if !v.is_null() => {
-                return Err(TranslateError::field(
+            "text" => text(v, &mut out, fields)?,
+            // State this gateway does not keep, or work it does not do in the background: the
+            // answer would not be the one asked for.
+            "previous_response_id" | "conversation" | "prompt" if !v.is_null() => {
+                fields.contract(
                     k,
-                    "this gateway does not store responses: send the whole conversation in 'input'",
-                ))
+                    format!("this gateway does not store responses, conversations or prompts: '{k}' cannot be used; send the whole conversation in 'input'"),
+                )?
             }
-            "previous_response_id" => {}
-            other if IGNORED.contains(&other) => {}
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' is not supported by this gateway's Responses API"),
-                ))
-            }
+            "background" if v.as_bool() == Some(true) => fields.contract(
+                k,
+                "background responses are not supported by this gateway",
+            )?,
+            // The gateway reports usage on every stream.
+            "stream_options" => {}
+            // Hints, client bookkeeping (`include`, `truncation`, `client_metadata`, ...) and
+            // fields this gateway does not know: left out when the target cannot take them.
+            other if !v.is_null() => fields.advisory(
+                other,
+                format!("'{other}' is not supported by this gateway's Responses API"),
+            )?,
+            _ => {}
         }
     }
     match obj.get("input") {
@@ -91,17 +93,90 @@ pub fn to_chat(req: &Value, model: &str) -> Result<Value, TranslateError> {
     Ok(Value::Object(out))
 }
 
-fn tools(v: &Value) -> Result<Value, TranslateError> {
+/// `reasoning`: the effort is carried; a summary cannot be asked of a chat model.
+fn reasoning(
+    v: &Value,
+    out: &mut Map<String, Value>,
+    fields: &mut Fields,
+) -> Result<(), TranslateError> {
+    for (k, x) in v.as_object().into_iter().flatten() {
+        match k.as_str() {
+            "effort" if !x.is_null() => {
+                out.insert("reasoning_effort".into(), x.clone());
+            }
+            _ if x.is_null() => {}
+            other => fields.advisory(
+                &format!("reasoning.{other}"),
+                format!("'reasoning.{other}' is not supported through chat completions"),
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// `text`: the format becomes `response_format`, the verbosity chat's `verbosity`.
+fn text(
+    v: &Value,
+    out: &mut Map<String, Value>,
+    fields: &mut Fields,
+) -> Result<(), TranslateError> {
+    if let Some(f) = text_format(v)? {
+        out.insert("response_format".into(), f);
+    }
+    for (k, x) in v.as_object().into_iter().flatten() {
+        match k.as_str() {
+            "format" => {}
+            "verbosity" => {
+                if !x.is_null() {
+                    out.insert("verbosity".into(), x.clone());
+                }
+            }
+            _ if x.is_null() => {}
+            other => fields.advisory(
+                &format!("text.{other}"),
+                format!("'text.{other}' is not supported through chat completions"),
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// The tool `tool_choice` forces, when it names one.
+fn forced_tool(choice: Option<&Value>) -> Option<&str> {
+    let c = choice?;
+    c.get("name")
+        .or_else(|| c.pointer("/function/name"))
+        .and_then(Value::as_str)
+        .or_else(|| {
+            // `{"type": "web_search"}`: a hosted tool forced by its type.
+            c.get("type")
+                .and_then(Value::as_str)
+                .filter(|t| !matches!(*t, "function" | "custom" | "allowed_tools"))
+        })
+}
+
+/// Function tools become chat's; tools only OpenAI's own Responses API runs (web search, tool
+/// search, file search, ...) and tool kinds chat has no place for are left out and named, or
+/// a 400 when `tool_choice` forces one of them.
+fn tools(v: &Value, choice: Option<&Value>, fields: &mut Fields) -> Result<Value, TranslateError> {
     let list = v
         .as_array()
         .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
+    let forced = forced_tool(choice);
     let mut out = Vec::new();
     for (i, t) in list.iter().enumerate() {
-        if t.get("type").and_then(Value::as_str) != Some("function") {
-            return Err(TranslateError::field(
-                &format!("tools[{i}]"),
-                "only function tools are supported; built-in tools need OpenAI's own Responses API",
-            ));
+        let kind = t.get("type").and_then(Value::as_str).unwrap_or("");
+        if kind != "function" {
+            let name = t.get("name").and_then(Value::as_str).unwrap_or(kind);
+            let why = format!(
+                "'{kind}' tools cannot run through chat completions; only function tools are carried"
+            );
+            if forced.is_some_and(|f| f == name || f == kind) {
+                fields.contract(&format!("tools[{i}]"), why)?;
+            } else {
+                fields.advisory(&format!("tools[{i}]"), why)?;
+            }
+            continue;
         }
         let mut f = Map::new();
         for key in ["name", "description", "parameters", "strict"] {
@@ -114,12 +189,15 @@ fn tools(v: &Value) -> Result<Value, TranslateError> {
     Ok(Value::Array(out))
 }
 
-fn tool_choice(v: &Value) -> Result<Value, TranslateError> {
+/// `tool_choice` in chat's shape; `None` when it forces a tool chat cannot carry (that tool's
+/// refusal or omission is decided with the tools).
+fn tool_choice(v: &Value) -> Result<Option<Value>, TranslateError> {
     match v {
-        Value::String(_) => Ok(v.clone()),
-        Value::Object(_) if v.get("type").and_then(Value::as_str) == Some("function") => {
-            Ok(json!({"type": "function", "function": {"name": v.get("name")}}))
-        }
+        Value::String(_) => Ok(Some(v.clone())),
+        Value::Object(_) if v.get("type").and_then(Value::as_str) == Some("function") => Ok(Some(
+            json!({"type": "function", "function": {"name": v.get("name")}}),
+        )),
+        Value::Object(_) => Ok(None),
         _ => Err(TranslateError::field(
             "tool_choice",
             "unsupported tool_choice",
@@ -195,6 +273,20 @@ fn content(c: &Value, path: &str) -> Result<Value, TranslateError> {
     }
 }
 
+/// A tool call item, joined to the assistant message just before it (calls made in one turn).
+fn push_call(out: &mut Vec<Value>, item: &Value, arguments: Value) {
+    let call = json!({"id": item.get("call_id"), "type": "function",
+        "function": {"name": item.get("name"), "arguments": arguments}});
+    if let Some(last) = out.last_mut().filter(|m| m["role"] == "assistant") {
+        match last.get_mut("tool_calls").and_then(Value::as_array_mut) {
+            Some(calls) => calls.push(call),
+            None => last["tool_calls"] = json!([call]),
+        }
+    } else {
+        out.push(json!({"role": "assistant", "content": null, "tool_calls": [call]}));
+    }
+}
+
 fn item_to_messages(item: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), TranslateError> {
     let path = format!("input[{i}]");
     let kind = item
@@ -220,19 +312,15 @@ fn item_to_messages(item: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), 
             out.push(json!({"role": role, "content": c}));
         }
         "function_call" => {
-            let call = json!({"id": item.get("call_id"), "type": "function",
-                "function": {"name": item.get("name"), "arguments": item.get("arguments").cloned().unwrap_or(json!("{}"))}});
-            // Calls made in one turn join the assistant message just before them.
-            if let Some(last) = out.last_mut().filter(|m| m["role"] == "assistant") {
-                match last.get_mut("tool_calls").and_then(Value::as_array_mut) {
-                    Some(calls) => calls.push(call),
-                    None => last["tool_calls"] = json!([call]),
-                }
-            } else {
-                out.push(json!({"role": "assistant", "content": null, "tool_calls": [call]}));
-            }
+            let args = item.get("arguments").cloned().unwrap_or(json!("{}"));
+            push_call(out, item, args);
         }
-        "function_call_output" => {
+        // A freeform tool's call: to chat models the tool is a function taking one string.
+        "custom_tool_call" => {
+            let input = item.get("input").and_then(Value::as_str).unwrap_or("");
+            push_call(out, item, json!(json!({ "input": input }).to_string()));
+        }
+        "function_call_output" | "custom_tool_call_output" => {
             let output = match item.get("output") {
                 Some(Value::String(s)) => s.clone(),
                 Some(other) => other.to_string(),

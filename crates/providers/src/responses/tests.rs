@@ -24,11 +24,13 @@ fn codex_style_request_becomes_chat() {
         "include": ["reasoning.encrypted_content"],
         "text": {"format": {"type": "json_schema", "name": "out", "schema": {"type": "object"}, "strict": true}}
     });
-    let out = to_chat(&req, "gpt-5").unwrap();
+    let mut fields = crate::translate::Fields::default();
+    let out = to_chat(&req, "gpt-5", &mut fields).unwrap();
+    assert_eq!(fields.dropped, ["include", "reasoning.summary"]);
     assert_eq!(
         out,
         json!({
-            "model": "gpt-5", "stream": true, "stream_options": {"include_usage": true},
+            "model": "gpt-5", "stream": true, "stream_options": {"include_usage": true}, "store": false,
             "tools": [{"type": "function", "function": {"name": "shell", "description": "Run", "parameters": {"type": "object"}, "strict": false}}],
             "tool_choice": "auto", "parallel_tool_calls": false, "reasoning_effort": "high", "max_tokens": 500,
             "response_format": {"type": "json_schema", "json_schema": {"name": "out", "schema": {"type": "object"}, "strict": true}},
@@ -44,24 +46,77 @@ fn codex_style_request_becomes_chat() {
 }
 
 #[test]
-fn stateful_and_builtin_features_are_refused() {
+fn stateful_features_are_refused_and_hosted_tools_left_out() {
+    use crate::translate::{Fields, Policy};
+    for field in ["previous_response_id", "conversation", "prompt"] {
+        let mut req = json!({"model": "m", "input": "hi"});
+        req[field] = json!("x_1");
+        let e = to_chat(&req, "m", &mut Fields::default()).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some(field));
+    }
     let e = to_chat(
-        &json!({"model": "m", "input": "hi", "previous_response_id": "resp_1"}),
+        &json!({"model": "m", "input": "hi", "background": true}),
         "m",
+        &mut Fields::default(),
     )
     .unwrap_err();
-    assert_eq!(e.param.as_deref(), Some("previous_response_id"));
-    let e = to_chat(
-        &json!({"model": "m", "input": "hi", "tools": [{"type": "web_search"}]}),
-        "m",
-    )
-    .unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("background"));
+    // Hosted tools cannot run through chat: left out and named, unless forced.
+    let req = json!({"model": "m", "input": "hi", "tools": [
+        {"type": "web_search", "external_web_access": false},
+        {"type": "tool_search", "execution": "client"},
+        {"type": "function", "name": "f", "parameters": {"type": "object"}}]});
+    let mut fields = Fields::default();
+    let out = to_chat(&req, "m", &mut fields).unwrap();
+    assert_eq!(fields.dropped, ["tools[0]", "tools[1]"]);
+    assert_eq!(out["tools"].as_array().map(Vec::len), Some(1));
+    let mut forced = req.clone();
+    forced["tool_choice"] = json!({"type": "web_search"});
+    let e = to_chat(&forced, "m", &mut Fields::default()).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("tools[0]"));
+    let e = to_chat(&req, "m", &mut Fields::new(Policy::Strict)).unwrap_err();
     assert_eq!(e.param.as_deref(), Some("tools[0]"));
     assert!(to_chat(
         &json!({"model": "m", "input": "hi", "previous_response_id": null}),
-        "m"
+        "m",
+        &mut Fields::default()
     )
     .is_ok());
+}
+
+/// The fields Codex 0.169.0 sends (../shared/agent-clis.md), custom tool calls in its history.
+#[test]
+fn a_codex_request_is_carried_with_its_bookkeeping_named() {
+    use crate::translate::Fields;
+    let req = json!({
+        "model": "up-openai/gpt-5.5", "stream": true, "store": false,
+        "tool_choice": "auto", "parallel_tool_calls": true,
+        "reasoning": {"effort": "medium"}, "include": ["reasoning.encrypted_content"],
+        "prompt_cache_key": "thread-1", "text": {"verbosity": "low"},
+        "client_metadata": {"turn": "1"},
+        "input": [
+            {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "rules"}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "patch it"}]},
+            {"type": "custom_tool_call", "id": "ctc_1", "call_id": "call_9", "name": "apply_patch", "input": "*** Begin Patch"},
+            {"type": "custom_tool_call_output", "call_id": "call_9", "output": "Done"}
+        ],
+        "tools": [{"type": "function", "name": "exec_command", "parameters": {"type": "object"}}]
+    });
+    let mut fields = Fields::default();
+    let out = to_chat(&req, "gpt-5.5", &mut fields).unwrap();
+    assert_eq!(fields.dropped, ["client_metadata", "include"]);
+    assert_eq!(out["prompt_cache_key"], "thread-1");
+    assert_eq!(out["verbosity"], "low");
+    assert_eq!(out["reasoning_effort"], "medium");
+    assert_eq!(
+        out["messages"][2],
+        json!({"role": "assistant", "content": null, "tool_calls": [{"id": "call_9", "type": "function",
+            "function": {"name": "apply_patch", "arguments": "{\"input\":\"*** Begin Patch\"}"}}]})
+    );
+    assert_eq!(
+        out["messages"][3],
+        json!({"role": "tool", "tool_call_id": "call_9", "content": "Done"})
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ use super::{build_request, claude_body, embed, Publisher};
 use crate::embeddings::EmbedEcho;
 use crate::endpoint::{BuildError, Endpoint};
 use crate::format::{to_bytes, AdaptError, Format, Wire};
-use crate::translate::TranslateError;
+use crate::translate::{Fields, TranslateError};
 use crate::{anthropic, gemini, Operation};
 use bytes::Bytes;
 use http::{HeaderName, Request};
@@ -45,10 +45,17 @@ impl Format for Vertex {
         build_request(ep, op, model, body, stream)
     }
 
-    fn chat_body(&self, chat: &Value, model: &str) -> Result<(Operation, Value), TranslateError> {
+    fn chat_body(
+        &self,
+        chat: &Value,
+        model: &str,
+        fields: &mut Fields,
+    ) -> Result<(Operation, Value), TranslateError> {
         let body = match Publisher::of(model) {
-            Publisher::Google => gemini::request::from_openai(chat)?,
-            Publisher::Anthropic => claude_body(anthropic::request::from_openai(chat, model)?),
+            Publisher::Google => gemini::request::from_openai(chat, fields)?,
+            Publisher::Anthropic => {
+                claude_body(anthropic::request::from_openai(chat, model, fields)?)
+            }
         };
         Ok((Operation::ChatCompletions, body))
     }
@@ -84,13 +91,14 @@ impl Format for Vertex {
         ep: &Endpoint,
         chat: &Value,
         model: &str,
+        fields: &mut Fields,
     ) -> Result<Request<Bytes>, AdaptError> {
         if Publisher::of(model) != Publisher::Google {
             return Err(AdaptError::Build(BuildError::Unsupported(
                 Operation::CountTokens,
             )));
         }
-        let mut body = gemini::request::from_openai(chat)?;
+        let mut body = gemini::request::from_openai(chat, fields)?;
         if let Some(m) = body.as_object_mut() {
             // countTokens takes contents, systemInstruction and tools, not generation settings.
             m.remove("generationConfig");

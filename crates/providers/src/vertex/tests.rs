@@ -31,7 +31,13 @@ fn body(r: &http::Request<Bytes>) -> Value {
 fn gemini_models_take_gemini_bodies_at_publisher_google() {
     let chat = json!({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5});
     let r = format::Vertex
-        .chat_request(&ep(), &chat, "gemini-2.5-flash", false)
+        .chat_request(
+            &ep(),
+            &chat,
+            "gemini-2.5-flash",
+            false,
+            &mut crate::translate::Fields::default(),
+        )
         .unwrap();
     assert_eq!(
         r.uri(),
@@ -43,7 +49,13 @@ fn gemini_models_take_gemini_bodies_at_publisher_google() {
             "generationConfig": {"maxOutputTokens": 5}})
     );
     let r = format::Vertex
-        .chat_request(&ep(), &chat, "gemini-2.5-flash", true)
+        .chat_request(
+            &ep(),
+            &chat,
+            "gemini-2.5-flash",
+            true,
+            &mut crate::translate::Fields::default(),
+        )
         .unwrap();
     assert!(r
         .uri()
@@ -55,7 +67,13 @@ fn gemini_models_take_gemini_bodies_at_publisher_google() {
 fn claude_models_take_messages_bodies_without_model() {
     let chat = json!({"messages": [{"role": "user", "content": "Hi"}], "stream": true});
     let r = format::Vertex
-        .chat_request(&ep(), &chat, "claude-sonnet-4-5@20250929", true)
+        .chat_request(
+            &ep(),
+            &chat,
+            "claude-sonnet-4-5@20250929",
+            true,
+            &mut crate::translate::Fields::default(),
+        )
         .unwrap();
     assert_eq!(
         r.uri(),
@@ -83,7 +101,12 @@ fn claude_models_take_messages_bodies_without_model() {
 fn count_tokens_embeddings_and_bad_names() {
     let chat = json!({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5, "tool_choice": "auto"});
     let r = format::Vertex
-        .count_tokens_request(&ep(), &chat, "gemini-2.5-pro")
+        .count_tokens_request(
+            &ep(),
+            &chat,
+            "gemini-2.5-pro",
+            &mut crate::translate::Fields::default(),
+        )
         .unwrap();
     assert!(r
         .uri()
@@ -94,7 +117,12 @@ fn count_tokens_embeddings_and_bad_names() {
         json!({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]})
     );
     assert!(format::Vertex
-        .count_tokens_request(&ep(), &chat, "claude-sonnet-4-5")
+        .count_tokens_request(
+            &ep(),
+            &chat,
+            "claude-sonnet-4-5",
+            &mut crate::translate::Fields::default()
+        )
         .is_err());
 
     let (b, echo) = embed::from_openai(

@@ -172,7 +172,7 @@ impl Otel {
             models: Vec::new(),
             models_configured: false,
             model_prefixes: Vec::new(),
-            drop_params: false,
+            field_policy: switchyard_providers::translate::Policy::Default,
             timeouts: Timeouts {
                 connect: Duration::from_secs(5),
                 first_byte: Duration::from_secs(10),

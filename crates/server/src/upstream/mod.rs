@@ -34,7 +34,8 @@ pub struct Upstream {
     pub endpoint: Endpoint,
     pub timeouts: Timeouts,
     /// Leave out request fields the provider's format cannot take instead of refusing them.
-    pub drop_params: bool,
+    /// What a translated request may leave out when the format cannot take a field.
+    pub field_policy: switchyard_providers::translate::Policy,
     target: Target,
     /// `Host` header value: the host, with the port when it is not the scheme's default.
     host_header: HeaderValue,
@@ -137,7 +138,7 @@ impl Upstream {
             None
         };
         Ok(Self {
-            drop_params: p.drop_params,
+            field_policy: p.field_policy,
             credentials,
             name_header: HeaderValue::from_str(&p.name)
                 .map_err(|e| format!("provider '{}': name: {e}", p.name))?,

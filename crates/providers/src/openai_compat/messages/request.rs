@@ -1,10 +1,14 @@
 //! Anthropic Messages request → OpenAI chat completion request.
 
-use crate::translate::{request_messages, TranslateError};
+use crate::translate::{request_messages, Fields, TranslateError};
 use serde_json::{json, Map, Value};
 
 /// Builds the chat completion body for `model` from a Messages request.
-pub fn from_messages(req: &Value, model: &str) -> Result<Value, TranslateError> {
+pub fn from_messages(
+    req: &Value,
+    model: &str,
+    fields: &mut Fields,
+) -> Result<Value, TranslateError> {
     let obj = req
         .as_object()
         .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
@@ -29,6 +33,16 @@ pub fn from_messages(req: &Value, model: &str) -> Result<Value, TranslateError> 
         if !text.is_empty() {
             messages.push(json!({"role": "system", "content": text}));
         }
+        let marked = system.as_array().into_iter().flatten();
+        if marked
+            .into_iter()
+            .any(|b| b.get("cache_control").is_some_and(|c| !c.is_null()))
+        {
+            fields.advisory(
+                "system[].cache_control",
+                "prompt caching marks cannot be sent to an OpenAI-compatible model",
+            )?;
+        }
     }
     for (k, v) in obj {
         match k.as_str() {
@@ -42,15 +56,19 @@ pub fn from_messages(req: &Value, model: &str) -> Result<Value, TranslateError> 
             "temperature" | "top_p" | "top_k" => {
                 out.insert(k.clone(), v.clone());
             }
-            "stream" => {
-                if v.as_bool() == Some(true) {
-                    out.insert("stream".into(), json!(true));
-                    // Usage is needed for message_delta, which Anthropic callers always get.
-                    out.insert("stream_options".into(), json!({"include_usage": true}));
-                }
+            "stream" if v.as_bool() == Some(true) => {
+                out.insert("stream".into(), json!(true));
+                // Usage is needed for message_delta, which Anthropic callers always get.
+                out.insert("stream_options".into(), json!({"include_usage": true}));
             }
+            "stream" => {}
             "tools" => {
-                out.insert("tools".into(), tools(v)?);
+                let forced = obj
+                    .get("tool_choice")
+                    .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool"))
+                    .and_then(|c| c.get("name"))
+                    .and_then(Value::as_str);
+                out.insert("tools".into(), tools(v, forced, fields)?);
             }
             "tool_choice" => {
                 let (choice, parallel) = tool_choice(v)?;
@@ -65,44 +83,99 @@ pub fn from_messages(req: &Value, model: &str) -> Result<Value, TranslateError> 
                 }
             }
             "thinking" => {
-                if let Some(effort) = effort(v) {
+                let asked = req.pointer("/output_config/effort").and_then(Value::as_str);
+                if let Some(effort) = effort(v, asked) {
                     out.insert("reasoning_effort".into(), json!(effort));
                 }
             }
-            other => {
-                return Err(TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to an OpenAI-compatible model"),
-                ))
-            }
+            "output_config" => output_config(v, obj.contains_key("thinking"), &mut out, fields)?,
+            // Tools the provider runs itself (MCP servers) would change what the answer can do.
+            "mcp_servers" if v.as_array().is_some_and(|a| !a.is_empty()) => fields.contract(
+                k,
+                "'mcp_servers' cannot be sent to an OpenAI-compatible model: it cannot call MCP servers",
+            )?,
+            // Hints, caching and context-management directives, client bookkeeping, and fields
+            // this gateway does not know: left out when the model cannot take them.
+            other if !v.is_null() => fields.advisory(
+                other,
+                format!("'{other}' cannot be sent to an OpenAI-compatible model"),
+            )?,
+            _ => {}
         }
     }
     let input = request_messages(obj)?;
     for (i, m) in input.iter().enumerate() {
-        convert(m, i, &mut messages)?;
+        convert(m, i, &mut messages, fields)?;
     }
     out.insert("messages".into(), Value::Array(messages));
     Ok(Value::Object(out))
 }
 
-/// Anthropic's thinking budget → OpenAI's reasoning effort (budgets as in Anthropic's guide:
-/// 1,024 minimum; a few thousand typical; 16k and up for hard problems).
-fn effort(thinking: &Value) -> Option<&'static str> {
-    if thinking.get("type").and_then(Value::as_str) != Some("enabled") {
-        return None;
+/// Anthropic's thinking → OpenAI's reasoning effort. A budget maps by size (budgets as in
+/// Anthropic's guide: 1,024 minimum; a few thousand typical; 16k and up for hard problems);
+/// adaptive thinking takes the effort the caller asked for in `output_config.effort` (Anthropic's
+/// `max` is OpenAI's `xhigh`), medium when none; disabled thinking is none.
+fn effort(thinking: &Value, asked: Option<&str>) -> Option<&'static str> {
+    match thinking.get("type").and_then(Value::as_str) {
+        Some("enabled") => {
+            let budget = thinking
+                .get("budget_tokens")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            Some(match budget {
+                0..=4095 => "low",
+                4096..=16383 => "medium",
+                _ => "high",
+            })
+        }
+        Some("adaptive") => Some(asked.map_or("medium", effort_name)),
+        _ => None,
     }
-    let budget = thinking
-        .get("budget_tokens")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    Some(match budget {
-        0..=4095 => "low",
-        4096..=16383 => "medium",
-        _ => "high",
-    })
 }
 
-fn tools(v: &Value) -> Result<Value, TranslateError> {
+/// OpenAI's name for an Anthropic effort level.
+fn effort_name(effort: &str) -> &'static str {
+    match effort {
+        "low" => "low",
+        "high" => "high",
+        "max" => "xhigh",
+        _ => "medium",
+    }
+}
+
+/// `output_config`: the effort becomes the reasoning effort (when thinking did not already set
+/// it); every other setting is left out and named.
+fn output_config(
+    v: &Value,
+    thinking: bool,
+    out: &mut Map<String, Value>,
+    fields: &mut Fields,
+) -> Result<(), TranslateError> {
+    let Some(config) = v.as_object() else {
+        return Ok(());
+    };
+    for (k, x) in config {
+        match (k.as_str(), x.as_str()) {
+            ("effort", Some(e)) => {
+                if !thinking {
+                    out.insert("reasoning_effort".into(), json!(effort_name(e)));
+                }
+            }
+            _ if x.is_null() => {}
+            _ => fields.advisory(
+                &format!("output_config.{k}"),
+                format!("'output_config.{k}' cannot be sent to an OpenAI-compatible model"),
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// Anthropic tools → function tools. Tools the provider runs itself (server tools: web search,
+/// code execution, ...) cannot run elsewhere: left out and named, or a 400 when `tool_choice`
+/// forces that tool. Settings only Anthropic's API reads (`cache_control`, `defer_loading`,
+/// ...) are left out and named once for all tools.
+fn tools(v: &Value, forced: Option<&str>, fields: &mut Fields) -> Result<Value, TranslateError> {
     let list = v
         .as_array()
         .ok_or_else(|| TranslateError::field("tools", "tools must be an array"))?;
@@ -111,17 +184,31 @@ fn tools(v: &Value) -> Result<Value, TranslateError> {
         let name = t.get("name").and_then(Value::as_str).ok_or_else(|| {
             TranslateError::field(&format!("tools[{i}].name"), "tool name is required")
         })?;
+        let path = format!("tools[{i}]");
         if t.get("input_schema").is_none() {
-            return Err(TranslateError::field(
-                &format!("tools[{i}]"),
-                format!("server tool '{name}' cannot run on an OpenAI-compatible model"),
-            ));
+            let why = format!("server tool '{name}' cannot run on an OpenAI-compatible model");
+            if forced == Some(name) {
+                fields.contract(&path, why)?;
+            } else {
+                fields.advisory(&path, why)?;
+            }
+            continue;
         }
         let mut f = Map::new();
-        f.insert("name".into(), json!(name));
-        if let Some(d) = t.get("description") {
-            f.insert("description".into(), d.clone());
+        for (k, x) in t.as_object().into_iter().flatten() {
+            match k.as_str() {
+                "name" | "input_schema" | "type" => {}
+                "description" | "strict" => {
+                    f.insert(k.clone(), x.clone());
+                }
+                _ if x.is_null() => {}
+                other => fields.advisory(
+                    &format!("tools[].{other}"),
+                    format!("tool setting '{other}' cannot be sent to an OpenAI-compatible model"),
+                )?,
+            }
         }
+        f.insert("name".into(), json!(name));
         f.insert("parameters".into(), t["input_schema"].clone());
         out.push(json!({"type": "function", "function": f}));
     }
@@ -192,7 +279,12 @@ fn result_text(content: &Value) -> String {
     }
 }
 
-fn convert(m: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), TranslateError> {
+fn convert(
+    m: &Value,
+    i: usize,
+    out: &mut Vec<Value>,
+    fields: &mut Fields,
+) -> Result<(), TranslateError> {
     let path = format!("messages[{i}]");
     let role = m.get("role").and_then(Value::as_str).unwrap_or("");
     let blocks: Vec<Value> = match m.get("content") {
@@ -209,6 +301,12 @@ fn convert(m: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), TranslateErr
     let mut tool_calls = Vec::new();
     for (j, b) in blocks.iter().enumerate() {
         let bpath = format!("{path}.content[{j}]");
+        if b.get("cache_control").is_some_and(|c| !c.is_null()) {
+            fields.advisory(
+                "messages[].content[].cache_control",
+                "prompt caching marks cannot be sent to an OpenAI-compatible model",
+            )?;
+        }
         match b.get("type").and_then(Value::as_str) {
             Some("text") => parts.push(json!({"type": "text", "text": b.get("text").cloned().unwrap_or(json!(""))})),
             Some("image") => parts.push(image_url(b, &bpath)?),
@@ -236,6 +334,13 @@ fn convert(m: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), TranslateErr
         }
     }
     match role {
+        // A system message inside the conversation (as Claude Code sends its environment) stays
+        // a system message in place.
+        "system" => {
+            if !parts.is_empty() {
+                out.push(json!({"role": "system", "content": simplify(parts)}));
+            }
+        }
         "user" => {
             if !parts.is_empty() {
                 out.push(json!({"role": "user", "content": simplify(parts)}));
@@ -251,7 +356,7 @@ fn convert(m: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), TranslateErr
         other => {
             return Err(TranslateError::field(
                 &format!("{path}.role"),
-                format!("role must be user or assistant, not '{other}'"),
+                format!("role must be user, assistant or system, not '{other}'"),
             ))
         }
     }

@@ -29,7 +29,7 @@ fn claude_code_style_request_becomes_chat() {
         "metadata": {"user_id": "u1"},
         "thinking": {"type": "enabled", "budget_tokens": 8000}
     });
-    let out = from_messages(&req, "gpt-4o").unwrap();
+    let out = from_messages(&req, "gpt-4o", &mut crate::translate::Fields::default()).unwrap();
     assert_eq!(
         out,
         json!({
@@ -54,17 +54,90 @@ fn claude_code_style_request_becomes_chat() {
 }
 
 #[test]
-fn server_tools_and_unknown_fields_are_refused() {
-    let req = json!({"model": "m", "max_tokens": 1, "messages": [],
-        "tools": [{"type": "web_search_20250305", "name": "web_search"}]});
+fn server_tools_and_unknown_fields_are_left_out_and_named() {
+    use crate::translate::{Fields, Policy};
+    let req = json!({"model": "m", "max_tokens": 1, "messages": [], "container": "x",
+        "tools": [{"type": "web_search_20250305", "name": "web_search"},
+                  {"name": "f", "input_schema": {"type": "object"}}]});
+    let mut fields = Fields::default();
+    let out = from_messages(&req, "m", &mut fields).unwrap();
+    assert_eq!(fields.dropped, ["container", "tools[0]"]);
+    assert_eq!(out["tools"].as_array().map(Vec::len), Some(1));
+    assert!(out.get("container").is_none());
+    // Nothing is left out under the strict policy.
+    let e = from_messages(&req, "m", &mut Fields::new(Policy::Strict)).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("container"));
+    // A server tool that tool_choice forces is the answer's substance: a 400.
+    let forced = json!({"model": "m", "max_tokens": 1, "messages": [],
+        "tools": [{"type": "web_search_20250305", "name": "web_search"}],
+        "tool_choice": {"type": "tool", "name": "web_search"}});
+    let e = from_messages(&forced, "m", &mut Fields::default()).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("tools[0]"));
+    let mut lenient = Fields::new(Policy::Lenient);
+    assert!(from_messages(&forced, "m", &mut lenient).is_ok());
+    assert_eq!(lenient.dropped, ["tools[0]"]);
+    let mcp = json!({"model": "m", "max_tokens": 1, "messages": [],
+        "mcp_servers": [{"type": "url", "url": "https://mcp.example", "name": "x"}]});
+    let e = from_messages(&mcp, "m", &mut Fields::default()).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("mcp_servers"));
+}
+
+/// The shape Claude Code 2.1.330 sends for a model it does not know (../shared/agent-clis.md).
+#[test]
+fn a_claude_code_request_is_carried_with_its_hints_named() {
+    use crate::translate::Fields;
+    let req = json!({
+        "model": "up-openai/mock-model", "max_tokens": 32000, "stream": true,
+        "metadata": {"user_id": "{\"device_id\":\"d\",\"session_id\":\"s\"}"},
+        "thinking": {"type": "adaptive", "display": "omitted"},
+        "output_config": {"effort": "high"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "system": [{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}],
+        "tools": [
+            {"name": "Bash", "description": "Run", "input_schema": {"type": "object"}},
+            {"name": "Later", "description": "Deferred", "input_schema": {"type": "object"}, "defer_loading": true},
+            {"name": "Write", "description": "Write", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}
+        ],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "make a.txt", "cache_control": {"type": "ephemeral"}}]},
+            {"role": "system", "content": "<env>cwd: /tmp/x</env>"}
+        ]
+    });
+    let mut fields = Fields::default();
+    let out = from_messages(&req, "mock-model", &mut fields).unwrap();
+    assert_eq!(out["reasoning_effort"], "high");
+    assert_eq!(out["user"], req["metadata"]["user_id"]);
+    assert_eq!(out["max_tokens"], 32000);
     assert_eq!(
-        from_messages(&req, "m").unwrap_err().param.as_deref(),
-        Some("tools[0]")
+        out["messages"],
+        json!([
+            {"role": "system", "content": "You are Claude Code."},
+            {"role": "user", "content": "make a.txt"},
+            {"role": "system", "content": "<env>cwd: /tmp/x</env>"}
+        ])
     );
-    let req = json!({"model": "m", "max_tokens": 1, "messages": [], "container": "x"});
+    let names: Vec<&Value> = out["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["function"]["name"])
+        .collect();
     assert_eq!(
-        from_messages(&req, "m").unwrap_err().param.as_deref(),
-        Some("container")
+        names,
+        ["Bash", "Later", "Write"],
+        "deferred tools are sent inline"
+    );
+    let mut dropped = fields.dropped.clone();
+    dropped.sort();
+    assert_eq!(
+        dropped,
+        [
+            "context_management",
+            "messages[].content[].cache_control",
+            "system[].cache_control",
+            "tools[].cache_control",
+            "tools[].defer_loading"
+        ]
     );
 }
 
