@@ -53,6 +53,8 @@ pub struct AttemptLog {
     pub meter: std::sync::Arc<crate::observe::meter::Meter>,
     /// The attempt's span id, sent to the provider as the `traceparent` parent.
     pub span_id: u64,
+    /// Request fields left out because the provider could not take them.
+    pub dropped: Vec<String>,
 }
 
 impl RequestCtx {

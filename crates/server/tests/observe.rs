@@ -245,6 +245,27 @@ async fn translated_requests_count_cache_reads_and_writes() {
 }
 
 #[tokio::test]
+async fn fields_left_out_are_named_in_the_header_and_the_record() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let body = r#"{"model":"anthropic/claude-opus-5-5","seed":7,"store":false,"messages":[{"role":"user","content":"hi"}]}"#;
+    let (s, headers, b) = h.chat(body).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(headers["x-switchyard-dropped-params"], "seed,store");
+    let rs = records(&h, "provider=anthropic", 1).await;
+    assert_eq!(rs[0]["attempts"][0]["dropped"], json!(["seed", "store"]));
+    // Nothing left out, nothing named.
+    let (s, headers, _) = h
+        .chat(
+            r#"{"model":"openai/gpt-6-sol","seed":7,"messages":[{"role":"user","content":"hi"}]}"#,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(headers.get("x-switchyard-dropped-params").is_none());
+    let rs = records(&h, "provider=openai", 1).await;
+    assert!(rs[0]["attempts"][0].get("dropped").is_none(), "{}", rs[0]);
+}
+
+#[tokio::test]
 async fn failed_and_retried_requests_list_their_attempts() {
     let h = start_with(&yaml(""), axum::Router::new()).await;
     h.mock.push_faults([Fault {

@@ -49,6 +49,7 @@ async fn main() {
                         status: Some(200),
                         outcome: "ok".into(),
                         latency_ms: 1.1,
+                        dropped: Vec::new(),
                     }],
                     ..Record::default()
                 }

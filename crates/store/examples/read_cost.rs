@@ -43,6 +43,7 @@ fn record(k: usize, now: i64) -> Record {
             status: Some(200),
             outcome: "ok".into(),
             latency_ms: 1.1,
+            dropped: Vec::new(),
         }],
         own_request_id: !caller_id,
         own_trace_id: true,

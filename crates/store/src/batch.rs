@@ -5,7 +5,7 @@
 //! ids the gateway made begin with their time and are found through the batches' id ranges.
 //!
 //! Each record is itself a JSON array, its fields in `FIELDS` order (attempts too: provider,
-//! model, status, outcome, latency): without the field names a record is half the bytes, and
+//! model, status, outcome, latency, and the fields left out when there were any): without the field names a record is half the bytes, and
 //! bytes are what both the encoding and the store's writes cost. The `requests` view names them.
 
 use crate::query::{Dialect, Lookup, Param, Sql};
@@ -212,6 +212,14 @@ impl Out {
             self.opt_int(a.status.map(i64::from));
             self.str(&a.outcome);
             self.float(a.latency_ms);
+            if !a.dropped.is_empty() {
+                // Written only when some were: older records end with the latency.
+                self.open();
+                for d in &a.dropped {
+                    self.str(d);
+                }
+                self.close();
+            }
             self.close();
         }
         self.close();
@@ -271,7 +279,14 @@ struct Stored(
 );
 
 #[derive(Deserialize)]
-struct StoredAttempt(String, String, Option<u16>, String, f64);
+struct StoredAttempt(
+    String,
+    String,
+    Option<u16>,
+    String,
+    f64,
+    #[serde(default)] Vec<String>,
+);
 
 impl From<Stored> for Record {
     fn from(s: Stored) -> Record {
@@ -312,6 +327,7 @@ impl From<Stored> for Record {
                     status: a.2,
                     outcome: a.3,
                     latency_ms: a.4,
+                    dropped: a.5,
                 })
                 .collect(),
             error: s.28,
@@ -555,6 +571,7 @@ mod tests {
                     status: None,
                     outcome: "timed out".into(),
                     latency_ms: 2.5,
+                    dropped: vec!["seed".into(), "tools[0]".into()],
                 },
                 Attempt {
                     provider: "c".into(),
@@ -562,6 +579,7 @@ mod tests {
                     status: Some(200),
                     outcome: "ok".into(),
                     latency_ms: 1e300,
+                    dropped: Vec::new(),
                 },
             ],
             error: Some("line\nbreak".into()),

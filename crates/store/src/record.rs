@@ -77,6 +77,9 @@ pub struct Attempt {
     /// `ok`, or what went wrong: `status 503`, `timed out ...`, `unreachable`, ...
     pub outcome: String,
     pub latency_ms: f64,
+    /// Request fields left out because the provider could not take them (its field policy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
 }
 
 /// A score and metadata attached to a request or a trace.

@@ -94,6 +94,7 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
             status: Some(status),
             outcome: "ok".into(),
             latency_ms: 40.0,
+            dropped: Vec::new(),
         }],
         error: (status >= 400).then(|| "upstream said no".into()),
         request_body: Some("{\"model\":\"m\"}".into()),

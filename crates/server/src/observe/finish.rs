@@ -297,6 +297,7 @@ impl Pending {
                     status: a.status,
                     outcome: a.outcome.clone(),
                     latency_ms: ms(a.ended.saturating_duration_since(a.started)),
+                    dropped: a.dropped.clone(),
                 })
                 .collect(),
             error,

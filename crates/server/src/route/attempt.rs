@@ -75,7 +75,8 @@ pub async fn attempt(
         meter: meter.clone(),
         span_id,
     };
-    let result = send(state, ctx, inc, target, ov).await;
+    let mut dropped = Vec::new();
+    let result = send(state, ctx, inc, target, ov, &mut dropped).await;
     let (status, outcome) = match &result {
         Ok(r) => (Some(r.status().as_u16()), "ok".to_owned()),
         Err(e) => (e.upstream_status(), super::summary(e)),
@@ -89,6 +90,7 @@ pub async fn attempt(
         outcome,
         meter,
         span_id,
+        dropped,
     });
     result
 }
@@ -107,6 +109,7 @@ async fn send(
     inc: &Incoming<'_>,
     target: Target<'_>,
     ov: &Overrides<'_>,
+    dropped_out: &mut Vec<String>,
 ) -> Result<Response, GatewayError> {
     let Target {
         provider,
@@ -204,6 +207,7 @@ async fn send(
         }
         tracing::debug!(provider = %upstream.name, dropped = ?dropped, "request fields dropped");
     }
+    *dropped_out = dropped;
     Ok(out)
 }
 
