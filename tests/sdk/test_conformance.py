@@ -314,6 +314,36 @@ def responses_streamed_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None
     assert json.loads(deltas) == ARGS and json.loads(call.arguments) == ARGS
 
 
+#: A custom (freeform) tool as Codex declares its apply_patch, with a Lark grammar.
+CUSTOM_TOOLS = [{"type": "custom", "name": "apply_patch", "description": "Edit files.",
+                 "format": {"type": "grammar", "syntax": "lark", "definition": "start: /(.|\\n)+/"}}]
+PATCH = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch"
+
+
+def responses_custom_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    # The model sees a function taking one string; the caller gets a custom_tool_call back.
+    args = json.dumps({"input": PATCH})
+    mock.push_faults({"tool_arguments": args}, {"tool_arguments": args, "chunks": 4})
+    raw = oai.responses.with_raw_response.create(model=model, input="Patch it", tools=CUSTOM_TOOLS)
+    call = [o for o in raw.parse().output if o.type == "custom_tool_call"][0]
+    assert (call.name, call.input) == ("apply_patch", PATCH)
+    assert raw.headers["x-switchyard-dropped-params"] == "tools[].format"
+    with oai.responses.stream(model=model, input="Patch it", tools=CUSTOM_TOOLS) as s:
+        streamed = "".join(e.delta for e in s if e.type == "response.custom_tool_call_input.delta")
+        final = s.get_final_response()
+    call = [o for o in final.output if o.type == "custom_tool_call"][0]
+    assert streamed == PATCH and call.input == PATCH
+    follow = oai.responses.create(
+        model=model,
+        tools=CUSTOM_TOOLS,
+        tool_choice="none",
+        input=[{"role": "user", "content": "Patch it"},
+               {"type": "custom_tool_call", "call_id": call.call_id, "name": call.name, "input": call.input},
+               {"type": "custom_tool_call_output", "call_id": call.call_id, "output": "Done"}],
+    )
+    assert follow.output_text == MOCK_TEXT
+
+
 def responses_json(oai: openai.OpenAI, model: str, mock: Mock) -> None:
     fmt = {"format": {"type": "json_schema", "name": "answer", "schema": {"type": "object"}}}
     r = oai.responses.create(model=model, input="Hello", text=fmt)
@@ -394,7 +424,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
     "OpenAI Responses": [
         ("text", responses_text), ("stream", responses_stream), ("usage (+ stream)", responses_usage),
         ("function calls + outputs", responses_tools), ("streamed function calls", responses_streamed_tools),
-        ("JSON schema output", responses_json),
+        ("custom tools (+ stream)", responses_custom_tools), ("JSON schema output", responses_json),
         ("errors (429, 503)", responses_errors), ("broken stream → error event", responses_broken_stream),
     ],
 }

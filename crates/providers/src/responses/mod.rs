@@ -31,6 +31,21 @@ pub struct Echo {
     pub temperature: Value,
     pub top_p: Value,
     pub max_output_tokens: Value,
+    /// Names of the request's `custom` (freeform) tools: chat models call them as functions
+    /// taking one string, and their calls go back to the caller as `custom_tool_call` items.
+    pub custom_tools: Vec<String>,
+}
+
+/// A custom tool's call from its chat function call's arguments (`{"input": "..."}`); the
+/// arguments as they are when a model sent something else.
+pub fn custom_input(arguments: &str) -> String {
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(Value::Object(m)) => match m.get("input") {
+            Some(Value::String(s)) => s.clone(),
+            _ => arguments.to_owned(),
+        },
+        _ => arguments.to_owned(),
+    }
 }
 
 impl Echo {
@@ -50,7 +65,21 @@ impl Echo {
             temperature: get("temperature"),
             top_p: get("top_p"),
             max_output_tokens: get("max_output_tokens"),
+            custom_tools: req
+                .get("tools")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|t| t.get("type").and_then(Value::as_str) == Some("custom"))
+                .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned))
+                .collect(),
         }
+    }
+
+    /// Whether `name` is one of the request's custom tools.
+    pub fn is_custom(&self, name: &Value) -> bool {
+        name.as_str()
+            .is_some_and(|n| self.custom_tools.iter().any(|c| c == n))
     }
 
     /// A Response object skeleton with these fields.

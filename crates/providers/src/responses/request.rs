@@ -166,6 +166,10 @@ fn tools(v: &Value, choice: Option<&Value>, fields: &mut Fields) -> Result<Value
     let mut out = Vec::new();
     for (i, t) in list.iter().enumerate() {
         let kind = t.get("type").and_then(Value::as_str).unwrap_or("");
+        if kind == "custom" {
+            out.push(custom_tool(t, fields)?);
+            continue;
+        }
         if kind != "function" {
             let name = t.get("name").and_then(Value::as_str).unwrap_or(kind);
             let why = format!(
@@ -189,14 +193,65 @@ fn tools(v: &Value, choice: Option<&Value>, fields: &mut Fields) -> Result<Value
     Ok(Value::Array(out))
 }
 
+/// A custom (freeform) tool as a function taking one string, `input`. Chat models cannot be held
+/// to a grammar: its definition goes into the description, and `format` is named as left out.
+fn custom_tool(t: &Value, fields: &mut Fields) -> Result<Value, TranslateError> {
+    let name = t
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| TranslateError::field("tools[].name", "custom tools need a name"))?;
+    let mut description = t
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let format = t.get("format").filter(|f| !f.is_null());
+    if let Some(def) = format
+        .filter(|f| f.get("type").and_then(Value::as_str) == Some("grammar"))
+        .and_then(|f| f.get("definition"))
+        .and_then(Value::as_str)
+    {
+        let syntax = format
+            .and_then(|f| f.get("syntax"))
+            .and_then(Value::as_str)
+            .unwrap_or("lark");
+        description.push_str(&format!(
+            "\n\nThe input must follow this {syntax} grammar:\n{def}"
+        ));
+    }
+    if format.is_some_and(|f| f.get("type").and_then(Value::as_str) != Some("text")) {
+        fields.advisory(
+            "tools[].format",
+            "custom tool grammars cannot be enforced through chat completions",
+        )?;
+    }
+    Ok(json!({"type": "function", "function": {
+        "name": name,
+        "description": description,
+        "parameters": {
+            "type": "object",
+            "properties": {"input": {"type": "string", "description": "The tool's input, as free text."}},
+            "required": ["input"],
+            "additionalProperties": false,
+        },
+    }}))
+}
+
 /// `tool_choice` in chat's shape; `None` when it forces a tool chat cannot carry (that tool's
 /// refusal or omission is decided with the tools).
 fn tool_choice(v: &Value) -> Result<Option<Value>, TranslateError> {
     match v {
         Value::String(_) => Ok(Some(v.clone())),
-        Value::Object(_) if v.get("type").and_then(Value::as_str) == Some("function") => Ok(Some(
-            json!({"type": "function", "function": {"name": v.get("name")}}),
-        )),
+        Value::Object(_)
+            if matches!(
+                v.get("type").and_then(Value::as_str),
+                Some("function" | "custom")
+            ) =>
+        {
+            Ok(Some(
+                json!({"type": "function", "function": {"name": v.get("name")}}),
+            ))
+        }
         Value::Object(_) => Ok(None),
         _ => Err(TranslateError::field(
             "tool_choice",

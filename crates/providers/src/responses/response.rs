@@ -1,10 +1,10 @@
 //! Chat completion → Response object.
 
-use super::{usage, Echo};
+use super::{custom_input, usage, Echo};
 use serde_json::{json, Value};
 
 /// Output items for a finished chat message: reasoning, the message, then function calls.
-pub fn output_items(id: &str, message: &Value) -> Vec<Value> {
+pub fn output_items(id: &str, message: &Value, echo: &Echo) -> Vec<Value> {
     let mut out = Vec::new();
     if let Some(r) = message
         .get("reasoning_content")
@@ -29,11 +29,18 @@ pub fn output_items(id: &str, message: &Value) -> Vec<Value> {
         .flatten()
         .enumerate()
     {
-        out.push(
+        let name = call.pointer("/function/name").unwrap_or(&Value::Null);
+        let arguments = call
+            .pointer("/function/arguments")
+            .and_then(Value::as_str)
+            .unwrap_or("{}");
+        out.push(if echo.is_custom(name) {
+            json!({"type": "custom_tool_call", "id": format!("ctc_{id}_{i}"), "status": "completed",
+                "call_id": call.get("id"), "name": name, "input": custom_input(arguments)})
+        } else {
             json!({"type": "function_call", "id": format!("fc_{id}_{i}"), "status": "completed",
-            "call_id": call.get("id"), "name": call.pointer("/function/name"),
-            "arguments": call.pointer("/function/arguments").cloned().unwrap_or(json!("{}"))}),
-        );
+                "call_id": call.get("id"), "name": name, "arguments": arguments})
+        });
     }
     out
 }
@@ -60,6 +67,7 @@ pub fn to_response(chat: &Value, echo: &Echo, created_at: u64) -> Value {
     r["output"] = Value::Array(output_items(
         id,
         choice.get("message").unwrap_or(&Value::Null),
+        echo,
     ));
     r["incomplete_details"] = incomplete;
     r["usage"] = usage(chat.get("usage").unwrap_or(&Value::Null));

@@ -1,7 +1,7 @@
 //! Chat completion chunks → Responses stream events.
 
 use super::response::status;
-use super::{usage, Echo};
+use super::{custom_input, usage, Echo};
 use serde_json::{json, Value};
 
 #[derive(Debug)]
@@ -11,6 +11,9 @@ struct Call {
     name: Value,
     arguments: String,
     output_index: usize,
+    /// A custom tool's call: its input is sent whole when the call ends (the chat arguments
+    /// wrap it in JSON, so the pieces are not the input's).
+    custom: bool,
 }
 
 /// Per-stream state.
@@ -174,20 +177,28 @@ impl ResponsesTranslator {
             if oi >= self.calls.len() {
                 self.close_text(&mut out);
                 let output_index = self.next_index();
-                let item_id = format!("fc_{}_{}", self.id, oi);
+                let name = tc.pointer("/function/name").cloned().unwrap_or(Value::Null);
+                let custom = self.echo.is_custom(&name);
+                let item_id = format!("{}_{}_{}", if custom { "ctc" } else { "fc" }, self.id, oi);
                 let call = Call {
                     item_id: item_id.clone(),
                     call_id: tc.get("id").cloned().unwrap_or(Value::Null),
-                    name: tc.pointer("/function/name").cloned().unwrap_or(Value::Null),
+                    name,
                     arguments: String::new(),
                     output_index,
+                    custom,
+                };
+                let item = if custom {
+                    json!({"type": "custom_tool_call", "id": item_id, "status": "in_progress",
+                        "call_id": call.call_id, "name": call.name, "input": ""})
+                } else {
+                    json!({"type": "function_call", "id": item_id, "status": "in_progress",
+                        "call_id": call.call_id, "name": call.name, "arguments": ""})
                 };
                 self.emit(
                     &mut out,
                     "response.output_item.added",
-                    json!({"output_index": output_index,
-                    "item": {"type": "function_call", "id": item_id, "status": "in_progress",
-                        "call_id": call.call_id, "name": call.name, "arguments": ""}}),
+                    json!({"output_index": output_index, "item": item}),
                 );
                 self.calls.push(call);
             }
@@ -199,6 +210,9 @@ impl ResponsesTranslator {
                 let (item_id, index) = match self.calls.get_mut(oi) {
                     Some(c) => {
                         c.arguments.push_str(a);
+                        if c.custom {
+                            continue;
+                        }
                         (c.item_id.clone(), c.output_index)
                     }
                     None => continue,
@@ -222,9 +236,22 @@ impl ResponsesTranslator {
         }
         self.close_text(out);
         for c in std::mem::take(&mut self.calls) {
-            self.emit(out, "response.function_call_arguments.done", json!({"item_id": c.item_id, "output_index": c.output_index, "arguments": c.arguments}));
-            let item = json!({"type": "function_call", "id": c.item_id, "status": "completed",
-                "call_id": c.call_id, "name": c.name, "arguments": c.arguments});
+            let item = if c.custom {
+                let input = custom_input(&c.arguments);
+                let at = json!({"item_id": c.item_id, "output_index": c.output_index});
+                let mut delta = at.clone();
+                delta["delta"] = json!(input);
+                self.emit(out, "response.custom_tool_call_input.delta", delta);
+                let mut done = at;
+                done["input"] = json!(input);
+                self.emit(out, "response.custom_tool_call_input.done", done);
+                json!({"type": "custom_tool_call", "id": c.item_id, "status": "completed",
+                    "call_id": c.call_id, "name": c.name, "input": input})
+            } else {
+                self.emit(out, "response.function_call_arguments.done", json!({"item_id": c.item_id, "output_index": c.output_index, "arguments": c.arguments}));
+                json!({"type": "function_call", "id": c.item_id, "status": "completed",
+                    "call_id": c.call_id, "name": c.name, "arguments": c.arguments})
+            };
             self.emit(
                 out,
                 "response.output_item.done",

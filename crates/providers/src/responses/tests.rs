@@ -217,3 +217,101 @@ fn chunks_become_response_events() {
     assert_eq!(done["usage"]["output_tokens"], 4);
     assert_eq!(events[10].1["output_index"], 1);
 }
+
+/// Codex's `apply_patch` is a custom (freeform) tool with a Lark grammar: chat models get a
+/// function taking one string, and their call comes back as a `custom_tool_call`.
+#[test]
+fn custom_tools_round_trip_as_one_string_functions() {
+    use crate::translate::Fields;
+    let req = json!({"model": "m", "input": "patch it", "tool_choice": {"type": "custom", "name": "apply_patch"},
+        "tools": [{"type": "custom", "name": "apply_patch", "description": "Edit files.",
+            "format": {"type": "grammar", "syntax": "lark", "definition": "start: \"*** Begin Patch\""}},
+            {"type": "function", "name": "shell", "parameters": {"type": "object"}}]});
+    let mut fields = Fields::default();
+    let chat = to_chat(&req, "m", &mut fields).unwrap();
+    assert_eq!(fields.dropped, ["tools[].format"]);
+    let f = &chat["tools"][0]["function"];
+    assert_eq!(f["name"], "apply_patch");
+    assert_eq!(
+        f["parameters"]["required"],
+        json!(["input"]),
+        "one string argument"
+    );
+    let description = f["description"].as_str().unwrap();
+    assert!(description.starts_with("Edit files."), "{description}");
+    assert!(description.contains("lark grammar:\nstart: \"*** Begin Patch\""));
+    assert_eq!(
+        chat["tool_choice"],
+        json!({"type": "function", "function": {"name": "apply_patch"}})
+    );
+
+    // The answer, whole: the custom tool's call is a custom_tool_call with its input.
+    let echo = Echo::from_request(&req);
+    let answer = json!({"id": "c9", "model": "m", "choices": [{"index": 0, "finish_reason": "tool_calls",
+        "message": {"role": "assistant", "content": null, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "apply_patch", "arguments": "{\"input\":\"*** Begin Patch\\n*** End Patch\"}"}},
+            {"id": "call_2", "type": "function", "function": {"name": "shell", "arguments": "{}"}}]}}]});
+    let r = to_response(&answer, &echo, 1);
+    assert_eq!(
+        r["output"][0],
+        json!({"type": "custom_tool_call", "id": "ctc_c9_0", "status": "completed",
+            "call_id": "call_1", "name": "apply_patch", "input": "*** Begin Patch\n*** End Patch"})
+    );
+    assert_eq!(r["output"][1]["type"], "function_call");
+
+    // Streamed: the input comes whole when the call ends (the argument pieces wrap it in JSON).
+    let mut t = ResponsesTranslator::new(echo, 1);
+    let ch = |delta: Value, finish: Value| {
+        json!({"id": "c9", "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).to_string()
+    };
+    let mut frames = Vec::new();
+    for d in [
+        ch(json!({"role": "assistant", "content": ""}), Value::Null),
+        ch(
+            json!({"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "apply_patch", "arguments": "{\"inp"}}]}),
+            Value::Null,
+        ),
+        ch(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": "ut\":\"*** Begin Patch\"}"}}]}),
+            Value::Null,
+        ),
+        ch(json!({}), json!("tool_calls")),
+        "[DONE]".to_owned(),
+    ] {
+        frames.extend(t.on_data(&d).unwrap());
+    }
+    let events: Vec<(String, Value)> = frames
+        .iter()
+        .map(|f| {
+            let (ev, data) = f.trim_end().split_once('\n').unwrap();
+            (
+                ev.trim_start_matches("event: ").to_owned(),
+                serde_json::from_str(data.trim_start_matches("data: ")).unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.custom_tool_call_input.delta",
+            "response.custom_tool_call_input.done",
+            "response.output_item.done",
+            "response.completed"
+        ]
+    );
+    assert_eq!(events[2].1["item"]["type"], "custom_tool_call");
+    assert_eq!(events[4].1["input"], "*** Begin Patch");
+    let done = &events[6].1["response"]["output"][0];
+    assert_eq!(
+        (&done["type"], &done["input"], &done["call_id"]),
+        (
+            &json!("custom_tool_call"),
+            &json!("*** Begin Patch"),
+            &json!("call_1")
+        )
+    );
+}
