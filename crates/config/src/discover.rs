@@ -43,6 +43,7 @@ fn discovered(pr: &Preset, base_url: String, auth: AuthStyle, api_key: Option<St
         models_configured: false,
         model_prefixes: pr.model_prefixes.iter().map(|m| (*m).to_owned()).collect(),
         field_policy: switchyard_providers::translate::Policy::Default,
+        native_responses: serves_responses(Some(pr.name)),
         timeouts: Timeouts::default(),
         origin: Origin::Env,
     }
@@ -149,4 +150,10 @@ fn bedrock(
     );
     p.bedrock = Some(settings);
     Some(p)
+}
+
+/// Whether a preset's host serves OpenAI's Responses API itself (so `/v1/responses` passes
+/// through): OpenAI's own API and Azure OpenAI (its v1 surface), as their references say.
+pub fn serves_responses(preset: Option<&str>) -> bool {
+    matches!(preset, Some("openai" | "azure"))
 }

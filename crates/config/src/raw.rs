@@ -227,6 +227,16 @@ pub struct RawLimits {
     pub max_upstream_body_bytes: Option<u64>,
 }
 
+/// How `/v1/responses` reaches a provider (see `responses`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawResponses {
+    /// Passed through: the provider serves the Responses API itself.
+    Native,
+    /// Translated through chat completions.
+    Chat,
+}
+
 /// What a translated request may leave out (see `field_policy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -409,6 +419,10 @@ pub struct RawProvider {
     /// `strict` refuses both; `lenient` leaves out both. Left-out fields are named in
     /// `x-switchyard-dropped-params` and the request log. Default `default`.
     pub field_policy: Option<RawFieldPolicy>,
+    /// How `/v1/responses` reaches this provider: `native` passes it through (the provider
+    /// serves OpenAI's Responses API), `chat` translates it through chat completions. Default
+    /// `native` for the `openai` and `azure` presets, `chat` for every other provider.
+    pub responses: Option<RawResponses>,
     /// Older name for `field_policy: lenient` (as LiteLLM's `drop_params`); `false` means
     /// `default`. Cannot be combined with `field_policy`.
     pub drop_params: Option<bool>,

@@ -140,6 +140,8 @@ pub struct Provider {
     pub model_prefixes: Vec<String>,
     /// What a translated request may leave out when the format cannot take a field.
     pub field_policy: switchyard_providers::translate::Policy,
+    /// `/v1/responses` passes through (the provider serves the Responses API itself).
+    pub native_responses: bool,
     pub timeouts: Timeouts,
     pub origin: Origin,
 }

@@ -5,7 +5,8 @@ use crate::discover;
 use crate::env::expand_all;
 use crate::error::{ConfigError, ConfigErrors};
 use crate::raw::{
-    RawClientKey, RawConfig, RawFieldPolicy, RawKind, RawProvider, RawServer, RawTimeouts,
+    RawClientKey, RawConfig, RawFieldPolicy, RawKind, RawProvider, RawResponses, RawServer,
+    RawTimeouts,
 };
 use crate::runtime::{ClientKey, Config, Origin, Provider, Timeouts, DEFAULT_LISTEN};
 use crate::yaml::Doc;
@@ -554,6 +555,14 @@ fn provider(
                 .unwrap_or_default()
         }),
         field_policy: field_policy(p, path, errors),
+        native_responses: match p.responses {
+            Some(RawResponses::Native) => kind == ProviderKind::OpenAiCompatible,
+            Some(RawResponses::Chat) => false,
+            None => {
+                kind == ProviderKind::OpenAiCompatible
+                    && crate::discover::serves_responses(preset.map(|pr| pr.name))
+            }
+        },
         timeouts,
         origin: Origin::File,
     })

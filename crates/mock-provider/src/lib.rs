@@ -19,6 +19,7 @@ mod embeddings;
 mod faults;
 mod gemini;
 mod openai;
+mod responses;
 mod stream;
 mod vertex;
 
@@ -189,6 +190,9 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
     let app = Router::new()
         .route("/v1/chat/completions", post(openai::chat))
         .route("/v1/completions", post(openai::completions))
+        .route("/v1/responses", post(responses::create))
+        // Azure's v1 surface: the deployment is the body's model, as on OpenAI's own API.
+        .route("/openai/v1/responses", post(responses::create))
         .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/v1/models", get(openai::models))
         .route("/v1/messages", post(anthropic::messages))

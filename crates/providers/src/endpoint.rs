@@ -18,6 +18,8 @@ pub struct Endpoint {
     pub azure_api_version: Option<String>,
     /// Set for Vertex AI: the project and region in every path.
     pub vertex: Option<crate::vertex::Location>,
+    /// The provider serves OpenAI's Responses API itself: `/v1/responses` passes through.
+    pub native_responses: bool,
 }
 
 /// Prepares the credential header value for a key, marked sensitive so it never prints.

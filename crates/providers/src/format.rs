@@ -69,8 +69,8 @@ pub trait Format: Sync {
     /// The shape `model`'s answers come in.
     fn answers(&self, model: &str) -> Wire;
 
-    /// Whether `op` reaches the provider untranslated (only the model name rewritten).
-    fn passes_through(&self, _op: Operation) -> bool {
+    /// Whether `op` reaches the provider at `ep` untranslated (only the model name rewritten).
+    fn passes_through(&self, _ep: &Endpoint, _op: Operation) -> bool {
         false
     }
 

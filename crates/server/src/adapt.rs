@@ -180,7 +180,7 @@ pub async fn request(
         dropped,
         usage_injected: false,
     };
-    if format.passes_through(op) {
+    if format.passes_through(ep, op) {
         // Same format on both sides: the body passes through with only the model rewritten.
         // OpenAI-compatible streams report usage only when asked: ask, for the request's record.
         let inject = stream_usage

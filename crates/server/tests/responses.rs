@@ -1,5 +1,5 @@
-//! OpenAI's Responses API served through chat completions, against OpenAI-compatible and
-//! Anthropic providers.
+//! OpenAI's Responses API: passed through to providers that serve it (OpenAI's own API, Azure),
+//! served through chat completions for the rest (OpenAI-compatible hosts, Anthropic).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,7 +8,7 @@ mod support;
 use serde_json::{json, Value};
 use support::*;
 
-const YAML: &str = "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${MOCK}\n    api_key: sk-oa\n  - name: anthropic\n    base_url: ${MOCK_ROOT}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: client-key-123\n";
+const YAML: &str = "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${MOCK}\n    api_key: sk-oa\n  - name: host\n    type: openai-compatible\n    base_url: ${MOCK}\n    api_key: sk-host\n  - name: anthropic\n    base_url: ${MOCK_ROOT}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: client-key-123\n";
 
 fn events(b: &bytes::Bytes) -> Vec<(String, Value)> {
     String::from_utf8_lossy(b)
@@ -25,15 +25,37 @@ fn events(b: &bytes::Bytes) -> Vec<(String, Value)> {
 }
 
 #[tokio::test]
-async fn a_response_from_an_openai_compatible_provider() {
+async fn responses_pass_through_to_a_provider_that_serves_them() {
     let h = start_with(YAML, axum::Router::new()).await;
-    let (s, _, b) = h
+    let body = r#"{"model":"openai/gpt-5.5", "input":"Hi", "store":false, "client_metadata":{"t":"1"},
+        "include":["reasoning.encrypted_content"], "previous_response_id":"resp_1",
+        "tools":[{"type":"web_search"}], "tool_choice":"none"}"#;
+    let (s, headers, b) = h.post("/v1/responses", body).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    assert!(headers.get("x-switchyard-dropped-params").is_none());
+    let v = json(&b);
+    assert_eq!(v["object"], "response");
+    assert_eq!(
+        v["output"][0]["content"][0]["text"],
+        "Hello! This is the mock provider answering."
+    );
+    let rec = &h.mock.requests()[0];
+    assert_eq!(rec.path, "/v1/responses");
+    // Byte for byte, but for the model name.
+    assert_eq!(rec.body, body.replace("openai/gpt-5.5", "gpt-5.5"));
+}
+
+#[tokio::test]
+async fn a_response_from_an_openai_compatible_host_through_chat() {
+    let h = start_with(YAML, axum::Router::new()).await;
+    let (s, headers, b) = h
         .post(
             "/v1/responses",
-            r#"{"model":"openai/gpt-4o","instructions":"Be brief.","input":"Hi","store":false}"#,
+            r#"{"model":"host/gpt-4o","instructions":"Be brief.","input":"Hi","store":false,"client_metadata":{"t":"1"}}"#,
         )
         .await;
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(headers["x-switchyard-dropped-params"], "client_metadata");
     let v = json(&b);
     assert_eq!(v["object"], "response");
     assert_eq!(v["status"], "completed");
@@ -57,7 +79,11 @@ async fn a_response_from_an_openai_compatible_provider() {
 #[tokio::test]
 async fn streamed_function_call_from_each_provider_kind() {
     let h = start_with(YAML, axum::Router::new()).await;
-    for model in ["openai/gpt-4o", "anthropic/claude-sonnet-4-6"] {
+    for model in [
+        "openai/gpt-4o",
+        "host/gpt-4o",
+        "anthropic/claude-sonnet-4-6",
+    ] {
         let body = format!(
             r#"{{"model":"{model}","stream":true,"input":[{{"role":"user","content":[{{"type":"input_text","text":"Weather?"}}]}}],"tools":[{{"type":"function","name":"get_weather","parameters":{{"type":"object"}}}}]}}"#
         );
@@ -97,7 +123,10 @@ async fn streamed_function_call_from_each_provider_kind() {
         );
     }
     let paths: Vec<String> = h.mock.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths, vec!["/v1/chat/completions", "/v1/messages"]);
+    assert_eq!(
+        paths,
+        ["/v1/responses", "/v1/chat/completions", "/v1/messages"]
+    );
 }
 
 #[tokio::test]
@@ -125,7 +154,7 @@ async fn stored_conversation_state_is_refused_clearly() {
     let (s, _, b) = h
         .post(
             "/v1/responses",
-            r#"{"model":"openai/gpt-4o","input":"Hi","previous_response_id":"resp_1"}"#,
+            r#"{"model":"host/gpt-4o","input":"Hi","previous_response_id":"resp_1"}"#,
         )
         .await;
     assert_eq!(s, 400);

@@ -31,7 +31,7 @@ impl Format for Anthropic {
         Wire::Anthropic
     }
 
-    fn passes_through(&self, op: Operation) -> bool {
+    fn passes_through(&self, _ep: &Endpoint, op: Operation) -> bool {
         matches!(op, Operation::Messages | Operation::CountTokens)
     }
 

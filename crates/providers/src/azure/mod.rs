@@ -17,6 +17,10 @@ pub fn valid_deployment(name: &str) -> bool {
 
 /// The request path for an operation on a deployment; `None` for operations Azure lacks here.
 pub fn path(op: Operation, deployment: &str, api_version: &str) -> Option<String> {
+    if op == Operation::Responses {
+        // The Responses API is served on Azure's v1 surface, the deployment named in the body.
+        return Some("/openai/v1/responses".to_owned());
+    }
     let tail = crate::openai_compat::path(op)?;
     Some(format!(
         "/openai/deployments/{deployment}{tail}?api-version={api_version}"
@@ -38,6 +42,10 @@ mod tests {
             Some("/openai/deployments/emb-3/embeddings?api-version=2024-10-21")
         );
         assert_eq!(path(Operation::Messages, "x", "v"), None);
+        assert_eq!(
+            path(Operation::Responses, "gpt-5", "2024-10-21").as_deref(),
+            Some("/openai/v1/responses")
+        );
         assert!(valid_deployment("gpt-4o.mini_2"));
         assert!(!valid_deployment("a/b") && !valid_deployment("a?b") && !valid_deployment(""));
     }

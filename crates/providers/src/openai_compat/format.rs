@@ -30,11 +30,12 @@ impl Format for OpenAiCompatible {
         Wire::OpenAi
     }
 
-    fn passes_through(&self, op: Operation) -> bool {
-        matches!(
-            op,
-            Operation::ChatCompletions | Operation::Completions | Operation::Embeddings
-        )
+    fn passes_through(&self, ep: &Endpoint, op: Operation) -> bool {
+        match op {
+            Operation::ChatCompletions | Operation::Completions | Operation::Embeddings => true,
+            Operation::Responses => ep.native_responses,
+            Operation::Messages | Operation::CountTokens => false,
+        }
     }
 
     fn native_request(

@@ -14,7 +14,9 @@ pub fn path(op: Operation) -> Option<&'static str> {
         Operation::ChatCompletions => Some("/chat/completions"),
         Operation::Completions => Some("/completions"),
         Operation::Embeddings => Some("/embeddings"),
-        Operation::Messages | Operation::CountTokens | Operation::Responses => None,
+        // Only for providers that serve the Responses API themselves (`Endpoint::native_responses`).
+        Operation::Responses => Some("/responses"),
+        Operation::Messages | Operation::CountTokens => None,
     }
 }
 
@@ -56,6 +58,7 @@ mod tests {
             )],
             azure_api_version: None,
             vertex: None,
+            native_responses: false,
         }
     }
 

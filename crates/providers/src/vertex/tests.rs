@@ -20,6 +20,7 @@ fn ep() -> Endpoint {
             project: "proj-1".into(),
             location: "us-east5".into(),
         }),
+        native_responses: false,
     }
 }
 

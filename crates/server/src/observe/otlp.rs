@@ -173,6 +173,7 @@ impl Otel {
             models_configured: false,
             model_prefixes: Vec::new(),
             field_policy: switchyard_providers::translate::Policy::Default,
+            native_responses: false,
             timeouts: Timeouts {
                 connect: Duration::from_secs(5),
                 first_byte: Duration::from_secs(10),

@@ -151,6 +151,7 @@ impl Upstream {
                 headers,
                 azure_api_version: p.azure_api_version.clone(),
                 vertex: p.vertex.as_ref().map(|v| v.location.clone()),
+                native_responses: p.native_responses,
             },
             timeouts: p.timeouts,
             target: Target { host, port, tls },
