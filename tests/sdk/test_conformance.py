@@ -168,16 +168,49 @@ def chat_streamed_tools(oai: openai.OpenAI, model: str, mock: Mock) -> None:
     assert names == ["get_weather"] and json.loads(args) == ARGS and finish == "tool_calls"
 
 
-JSON_FORMAT = {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}}}
+JSON_SCHEMA = {"type": "object", "properties": {"verdict": {"type": "string"}}, "required": ["verdict"]}
+JSON_FORMAT = {"type": "json_schema", "json_schema": {"name": "answer", "schema": JSON_SCHEMA}}
+
+
+def sent_schema(mock: Mock, model: str) -> Any:
+    """Where the schema landed in the last upstream request, in the format's own carrier."""
+    body = json.loads(mock.last_request()["body"])
+    if model.startswith(("openai/", "azure/")):
+        return body["response_format"]["json_schema"]["schema"]
+    if model.startswith(("anthropic/", "vertex/claude")):
+        # No JSON mode: one forced tool whose input is the answer.
+        (tool,) = body["tools"]
+        assert body["tool_choice"] == {"type": "tool", "name": tool["name"]}
+        return tool["input_schema"]
+    if model.startswith("bedrock/"):
+        (tool,) = body["toolConfig"]["tools"]
+        assert body["toolConfig"]["toolChoice"] == {"tool": {"name": tool["toolSpec"]["name"]}}
+        return tool["toolSpec"]["inputSchema"]["json"]
+    if model.startswith(("gemini/", "vertex/gemini")):
+        assert body["generationConfig"]["responseMimeType"] == "application/json"
+        return body["generationConfig"]["responseSchema"]
+    if model.startswith("cohere/"):
+        assert body["response_format"]["type"] == "json_object"
+        return body["response_format"]["json_schema"]
+    raise AssertionError(f"no schema carrier known for {model}")
+
+
+def assert_schema_sent(mock: Mock, model: str) -> None:
+    schema = sent_schema(mock, model)
+    # Gemini's dialect writes types in capitals; the shape is the caller's.
+    assert schema["properties"]["verdict"]["type"].lower() == "string", schema
+    assert schema["required"] == ["verdict"], schema
 
 
 def chat_json(oai: openai.OpenAI, model: str, mock: Mock) -> None:
     r = oai.chat.completions.create(model=model, messages=MESSAGES, response_format=JSON_FORMAT)
     assert isinstance(json.loads(r.choices[0].message.content), dict)
     assert r.choices[0].finish_reason == "stop" and not r.choices[0].message.tool_calls
+    assert_schema_sent(mock, model)
     chunks = list(oai.chat.completions.create(model=model, messages=MESSAGES, response_format=JSON_FORMAT, stream=True))
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert isinstance(json.loads(text), dict)
+    assert_schema_sent(mock, model)
 
 
 def chat_errors(oai: openai.OpenAI, model: str, mock: Mock) -> None:
