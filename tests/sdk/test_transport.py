@@ -101,7 +101,6 @@ def test_unusable_request_id_is_replaced(gateway: Gateway) -> None:
 
 def test_client_disconnect_cancels_the_upstream_stream(client: openai.OpenAI, mock: Mock) -> None:
     before = mock.stats()
-    t0 = time.monotonic()
     stream = client.chat.completions.create(
         model="gpt-4o-mini",
         messages=MESSAGES,
@@ -115,9 +114,8 @@ def test_client_disconnect_cancels_the_upstream_stream(client: openai.OpenAI, mo
         lambda: (s := mock.stats())["streams_aborted"] > before["streams_aborted"] and s, timeout=5
     )
     assert stats, f"the mock's stream was not cancelled: {mock.stats()} (before: {before})"
+    # Cancelled, not finished: the whole stream would have completed after about 4.4 s.
     assert stats["streams_completed"] == before["streams_completed"]
-    # Well before the ~4.4 s the whole stream would take.
-    assert time.monotonic() - t0 < 3.5
 
 
 def test_sigterm_drains_an_in_flight_stream(start_gateway, mock: Mock) -> None:
@@ -192,7 +190,7 @@ def test_stream_cut_by_drain_deadline_ends_with_error_event(start_gateway, mock:
         model="gpt-4o-mini",
         messages=MESSAGES,
         stream=True,
-        extra_body={"mock": {"chunk_delay_ms": 300, "chunks": 10}},
+        extra_body={"mock": {"chunk_delay_ms": 1000, "chunks": 10}},
     )
     it = iter(stream)
     chunks = [next(it)]
@@ -205,7 +203,8 @@ def test_stream_cut_by_drain_deadline_ends_with_error_event(start_gateway, mock:
     except openai.APIError as e:
         with_error = e
     assert gw.svc.wait(timeout=10) == 0, gw.log_text()
-    assert time.monotonic() - t0 < 3, "the 1 s drain deadline was not kept"
+    # The stream alone would take 10 s; the 1 s deadline plus exit takes far less, even loaded.
+    assert time.monotonic() - t0 < 8, "the 1 s drain deadline was not kept"
     text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
     assert text != MOCK_TEXT, "the stream should not have had time to finish"
     assert with_error is not None, "the stream ended without any error"

@@ -197,7 +197,14 @@ async fn stages_run_in_the_documented_order() {
     // The stages in the order docs/request-lifecycle.md draws them, each run once.
     assert_eq!(
         ctx.stages,
-        ["authenticate", "read_body", "parse", "resolve", "call", "relay"]
+        [
+            "authenticate",
+            "read_body",
+            "parse",
+            "resolve",
+            "call",
+            "relay"
+        ]
     );
     assert_eq!(ctx.caller.as_deref(), Some("test"));
 }

@@ -375,13 +375,14 @@ async fn lowest_cost_least_busy_least_latency_and_sticky() {
 async fn failing_targets_are_ejected_probed_and_visible_to_admins() {
     let yaml = PROVIDERS.replace(
         "  routing_seed: 7\n",
-        "  routing_seed: 7\n  admin_keys: [{name: ops, key: admin-key-123}]\n  circuit: {consecutive_failures: 2, base_ejection_ms: 400, max_ejected_percent: 100}\n",
+        "  routing_seed: 7\n  admin_keys: [{name: ops, key: admin-key-123}]\n  circuit: {consecutive_failures: 2, base_ejection_ms: 1500, max_ejected_percent: 100}\n",
     );
     let (h, b) = start_two(&format!(
         "{yaml}routes:\n  r: {{targets: [{{model: a/gpt-a}}, {{model: b/gpt-b}}]}}\n"
     ))
     .await;
     h.mock.push_faults([fault(503), fault(503)]);
+    let ejected = std::time::Instant::now();
     for _ in 0..2 {
         let (_, hd, _) = h.chat(&chat_body("r")).await;
         assert_eq!(hd["x-switchyard-target"], "b/gpt-b");
@@ -429,10 +430,16 @@ async fn failing_targets_are_ejected_probed_and_visible_to_admins() {
         "{text}"
     );
 
-    // After the ejection a probe goes to a; it succeeds and a is back.
-    tokio::time::sleep(Duration::from_millis(450)).await;
-    let (_, hd, _) = h.chat(&chat_body("r")).await;
-    assert_eq!(hd["x-switchyard-target"], "a/gpt-a");
+    // After the ejection (not before) a probe goes to a; it succeeds and a is back.
+    let probed = loop {
+        let (_, hd, _) = h.chat(&chat_body("r")).await;
+        if hd["x-switchyard-target"] == "a/gpt-a" {
+            break ejected.elapsed();
+        }
+        assert!(ejected.elapsed() < Duration::from_secs(20), "never probed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(probed >= Duration::from_millis(1500), "{probed:?}");
     let (_, _, body) = admin("/admin/health", "Bearer admin-key-123").await;
     assert!(json(&body)["targets"]
         .as_array()
@@ -440,10 +447,11 @@ async fn failing_targets_are_ejected_probed_and_visible_to_admins() {
         .iter()
         .all(|t| t["state"] == "closed"));
 
-    // A 429 with Retry-After cools a down for that long, without a failure streak.
+    // A 429 with Retry-After cools a down for that long, without a failure streak (long enough
+    // that a slow machine cannot see the cool-down end between the two requests).
     h.mock.push_faults([Fault {
         status: Some(429),
-        retry_after: Some("1".into()),
+        retry_after: Some("5".into()),
         ..Fault::default()
     }]);
     let (_, hd, _) = h.chat(&chat_body("r")).await;
@@ -509,11 +517,15 @@ async fn compare_fans_a_request_out_to_several_models() {
         "  smart: {targets: [{model: a/gpt-a}, {model: b/gpt-b}]}\ncatalog:\n  openai/gpt-b: {input: 1, output: 2}\n",
     )
     .await;
+    // Both models take 1.5 s: one after the other would take 3 s.
     b.push_faults([Fault {
-        latency_ms: Some(150),
+        latency_ms: Some(1500),
         ..Fault::default()
     }]);
-    h.mock.push_faults([fault(500)]);
+    h.mock.push_faults([Fault {
+        latency_ms: Some(1500),
+        ..fault(500)
+    }]);
     let started = std::time::Instant::now();
     let (s, _, body) = h
         .post(
@@ -537,7 +549,7 @@ async fn compare_fans_a_request_out_to_several_models() {
         "Hello! This is the mock provider answering."
     );
     assert!(r[1]["usage"]["completion_tokens"].as_u64().unwrap() > 0);
-    assert!(r[1]["latency_ms"].as_f64().unwrap() >= 150.0);
+    assert!(r[1]["latency_ms"].as_f64().unwrap() >= 1500.0);
     // Priced by the catalog entry from config: $1 and $2 per million tokens.
     let u = &r[1]["usage"];
     let expected = (u["prompt_tokens"].as_f64().unwrap()
@@ -546,8 +558,13 @@ async fn compare_fans_a_request_out_to_several_models() {
     assert!((r[1]["cost_usd"].as_f64().unwrap() - expected).abs() < 1e-15);
     assert!(r[0]["cost_usd"].is_null());
     assert_eq!(r[2]["status"], 404);
-    // Concurrently: the slow model does not wait for the others.
-    assert!(started.elapsed() < Duration::from_millis(1000));
+    // Concurrently: together they took about as long as one (sequentially at least 3 s; the
+    // margin is the 1.5 s a loaded machine may add).
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_millis(2900),
+        "{took:?}"
+    );
     let sent: Value = serde_json::from_str(&b.requests()[0].body).unwrap();
     assert_eq!(
         (sent["model"].as_str(), sent["max_tokens"].as_u64()),

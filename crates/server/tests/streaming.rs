@@ -54,9 +54,10 @@ async fn stream_is_relayed_whole_and_in_order() {
 #[tokio::test]
 async fn first_event_arrives_before_the_upstream_finishes() {
     let h = start().await;
-    let resp = stream_req(&h, r#"{"chunks":4,"chunk_delay_ms":400}"#).await;
+    // An upstream that never finishes: relaying as events arrive is the only way to get one.
+    let resp = stream_req(&h, r#"{"endless":true,"chunk_delay_ms":100}"#).await;
     let mut body = resp.into_body();
-    let first = tokio::time::timeout(Duration::from_secs(5), body.frame())
+    let first = tokio::time::timeout(Duration::from_secs(10), body.frame())
         .await
         .unwrap()
         .unwrap()
@@ -65,15 +66,10 @@ async fn first_event_arrives_before_the_upstream_finishes() {
         .unwrap();
     assert!(first.starts_with(b"data: {"), "{first:?}");
     assert!(first.ends_with(b"\n\n"), "one whole event per frame");
-    assert_eq!(
-        h.mock.stats().streams_completed,
-        0,
-        "the upstream is still streaming"
-    );
-    while let Some(f) = body.frame().await {
-        f.unwrap();
-    }
-    assert!(eventually(|| h.mock.stats().streams_completed == 1).await);
+    assert_eq!(h.mock.stats().streams_completed, 0);
+    // Hanging up ends the upstream stream too.
+    drop(body);
+    assert!(eventually(|| h.mock.stats().streams_aborted == 1).await);
 }
 
 #[tokio::test]
@@ -155,7 +151,7 @@ async fn streams_still_running_at_the_drain_deadline_end_with_an_error_event() {
     let events = reader.await.unwrap();
     let last = json(&bytes::Bytes::from(events.last().unwrap().clone()));
     assert_eq!(last["error"]["code"], "shutting_down", "{events:?}");
-    assert!(events.len() > 2 && events.len() < 20, "{}", events.len());
+    assert!(events.len() < 20, "cut short: {}", events.len());
 }
 
 // --- Hardening: the total deadline, size limits and framing checks ---

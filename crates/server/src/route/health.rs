@@ -388,23 +388,47 @@ mod tests {
         h.begin(key, probe).finish(Outcome::Failure);
     }
 
+    /// Admits `key` until it is let through as the probe; how long that took.
+    fn wait_for_probe(h: &Health, key: &str) -> Duration {
+        let start = std::time::Instant::now();
+        loop {
+            match h.admit(key) {
+                Admission::Probe => return start.elapsed(),
+                Admission::Ejected => std::thread::sleep(Duration::from_millis(2)),
+                other => panic!("{other:?} while ejected"),
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "never probed");
+        }
+    }
+
     #[test]
     fn a_streak_ejects_then_a_probe_decides() {
         let h = health(2);
         fail(&h, "a");
         assert_eq!(h.admit("a"), Admission::Allowed);
         fail(&h, "a");
+        let ejected = std::time::Instant::now();
         assert_eq!(h.admit("a"), Admission::Ejected);
-        std::thread::sleep(Duration::from_millis(50));
+        // Only lower bounds on time: a loaded machine can only make the waits longer.
+        wait_for_probe(&h, "a");
+        // (The ejection began a moment before `ejected` was read: a small allowance.)
+        assert!(
+            ejected.elapsed() >= Duration::from_millis(35),
+            "{:?}",
+            ejected.elapsed()
+        );
         // One probe; others wait for it.
-        assert_eq!(h.admit("a"), Admission::Probe);
         assert_eq!(h.admit("a"), Admission::Ejected);
         h.begin("a", true).finish(Outcome::Failure);
         // Ejected again, for twice as long.
-        std::thread::sleep(Duration::from_millis(50));
+        let again = std::time::Instant::now();
         assert_eq!(h.admit("a"), Admission::Ejected);
-        std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(h.admit("a"), Admission::Probe);
+        wait_for_probe(&h, "a");
+        assert!(
+            again.elapsed() >= Duration::from_millis(75),
+            "{:?}",
+            again.elapsed()
+        );
         h.begin("a", true).finish(Outcome::Success);
         assert_eq!(h.admit("a"), Admission::Allowed);
         assert_eq!(h.snapshot()["targets"][0]["state"], "closed");
