@@ -270,19 +270,23 @@ pub fn termination_signal() -> impl std::future::Future<Output = ()> {
 
 /// Every 10 s: pooled upstream connections too old to be reused are closed (after a burst, they
 /// and their buffers go instead of waiting for a request that would discard them), then, when a
-/// burst has ended, the memory it freed is given back to the system. In that order, so that
-/// what a sweep frees goes back in the same tick.
+/// burst has ended and no request has started since the last tick, the memory it freed is
+/// given back to the system. In that order, so that what a sweep frees goes back in the same
+/// tick.
 async fn housekeeping(state: Arc<AppState>, mut closing: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut trimmer = crate::observe::memory::Trimmer::default();
+    let mut started = state.log.started.load(Ordering::Relaxed);
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 for u in &state.upstreams {
                     u.sweep_idle(crate::upstream::pool::MAX_IDLE_TIME);
                 }
-                trimmer.tick();
+                let now = state.log.started.load(Ordering::Relaxed);
+                trimmer.tick(now == started);
+                started = now;
             }
             _ = closing.wait_for(|c| *c) => return,
         }

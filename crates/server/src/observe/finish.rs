@@ -76,6 +76,10 @@ impl Unfinished {
             .log
             .open
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state
+            .log
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Unfinished {
             state: state.clone(),
             ctx,

@@ -6,7 +6,8 @@
 //! bookkeeping (`metadata`). Freed pages go back to the system on a 10 s decay curve, but
 //! jemalloc's background thread does not wake for fewer than about 4 MiB of them, so after a
 //! burst a few MiB could stay resident for good. [`Trimmer`] notices a burst that has ended (the
-//! active bytes fell to half their recent peak or less) and purges the freed pages at once.
+//! active bytes fell to half their recent peak or less) and, once no request has started for a
+//! whole tick, purges the freed pages: purging costs CPU time, which is never taken from traffic.
 //!
 //! In the test binaries jemalloc is linked but not the global allocator: its figures are then
 //! its own small start-up state, and purging does nothing.
@@ -92,10 +93,22 @@ pub struct Trimmer {
 }
 
 impl Trimmer {
-    pub fn tick(&mut self) {
-        if read().is_some_and(|h| self.burst.due(&h)) {
+    /// One tick; `idle` says no request has started since the last one.
+    pub fn tick(&mut self, idle: bool) {
+        if read().is_some_and(|h| self.decide(&h, idle)) {
             purge();
             TRIMS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether to give freed pages back now: a burst has ended and the gateway is idle. Busy
+    /// ticks only follow the peak, so the burst is still seen when the idle tick comes.
+    fn decide(&mut self, h: &Heap, idle: bool) -> bool {
+        if idle {
+            self.burst.due(h)
+        } else {
+            self.burst.peak = self.burst.peak.max(h.active);
+            false
         }
     }
 }
@@ -125,6 +138,18 @@ mod tests {
         // The peak is now the quiet level: no trim again until another burst.
         assert!(!b.due(&heap(4 * MIB, 16 * MIB)));
         assert!(!b.due(&heap(5 * MIB, 9 * MIB)));
+    }
+
+    #[test]
+    fn pages_go_back_only_when_idle() {
+        let mut t = Trimmer::default();
+        assert!(!t.decide(&heap(160 * MIB, 170 * MIB), false), "the burst");
+        // The burst is over but requests still arrive: nothing yet.
+        assert!(!t.decide(&heap(4 * MIB, 16 * MIB), false));
+        assert!(!t.decide(&heap(4 * MIB, 16 * MIB), false));
+        // The first idle tick gives the pages back, once.
+        assert!(t.decide(&heap(4 * MIB, 16 * MIB), true));
+        assert!(!t.decide(&heap(4 * MIB, 16 * MIB), true));
     }
 
     #[test]

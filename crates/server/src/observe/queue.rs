@@ -32,6 +32,8 @@ pub struct RequestLog {
     /// Requests that have started and not yet handed over their record: shutdown waits for
     /// them before it closes the queue.
     pub open: AtomicUsize,
+    /// Requests started since the gateway started (housekeeping tells idle periods by it).
+    pub started: AtomicU64,
 }
 
 pub(crate) fn unix_secs() -> u64 {
@@ -58,6 +60,7 @@ impl RequestLog {
             failed: AtomicU64::new(0),
             warning: super::Throttle::default(),
             open: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
         }
     }
 
