@@ -11,6 +11,7 @@
 mod anthropic;
 mod azure;
 mod bedrock;
+mod chat_check;
 mod cohere;
 mod control;
 

@@ -318,6 +318,9 @@ pub(crate) async fn chat(
         Ok(v) => v,
         Err(r) => return r,
     };
+    if let Some(p) = crate::chat_check::problem(&req) {
+        return error(StatusCode::BAD_REQUEST, &p, "invalid_request_error", None);
+    }
     let close = fault.close_connection;
     let mut resp = chat_reply(&state, req, fault);
     if close {

@@ -64,7 +64,7 @@ async fn azure_deployments_from_the_environment() {
         client
             .request(post(
                 "/v1/chat/completions",
-                r#"{"model":"azure/x?y=1","messages":[]}"#,
+                r#"{"model":"azure/x?y=1","messages":[{"role":"user","content":"hi"}]}"#,
             ))
             .await
             .unwrap(),

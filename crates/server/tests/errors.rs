@@ -22,7 +22,7 @@ fn assert_openai_error(b: &bytes::Bytes) -> serde_json::Value {
 #[tokio::test]
 async fn missing_and_wrong_keys_are_401() {
     let h = start().await;
-    let body = r#"{"model":"gpt-4o-mini","messages":[]}"#;
+    let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
     for headers in [
         vec![],
         vec![("authorization", "Bearer wrong-key")],
@@ -66,7 +66,7 @@ async fn bad_bodies_are_400_naming_the_field() {
     assert_eq!(s, 400);
     assert_eq!(json(&b)["error"]["param"], "model");
     let (s, _, b) = h
-        .chat(r#"{"model":"m","messages":[],"stream":"yes"}"#)
+        .chat(r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":"yes"}"#)
         .await;
     assert_eq!(s, 400);
     assert_eq!(json(&b)["error"]["param"], "stream");
@@ -76,7 +76,9 @@ async fn bad_bodies_are_400_naming_the_field() {
 #[tokio::test]
 async fn unknown_model_is_404_and_says_how_to_list_models() {
     let h = start().await;
-    let (s, _, b) = h.chat(r#"{"model":"no-such-model","messages":[]}"#).await;
+    let (s, _, b) = h
+        .chat(r#"{"model":"no-such-model","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
     assert_eq!(s, 404);
     let v = assert_openai_error(&b);
     assert_eq!(v["error"]["code"], "model_not_found");
@@ -104,7 +106,7 @@ async fn oversized_bodies_are_413() {
 async fn upstream_errors_are_relayed_normalised_with_retry_after() {
     let h = start().await;
     let (s, headers, b) = h
-        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":429,"retry_after":"7","body":{"detail":"slow down"}}}"#,
+        .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock":{"status":429,"retry_after":"7","body":{"detail":"slow down"}}}"#,
         )
         .await;
     assert_eq!(s, 429);
@@ -114,14 +116,14 @@ async fn upstream_errors_are_relayed_normalised_with_retry_after() {
     assert_eq!(v["error"]["type"], "rate_limit_error");
     // An OpenAI-shaped body keeps its own fields.
     let (s, _, b) = h
-        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":400,"body":{"error":{"message":"bad temperature","type":"invalid_request_error","param":"temperature","code":null}}}}"#,
+        .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock":{"status":400,"body":{"error":{"message":"bad temperature","type":"invalid_request_error","param":"temperature","code":null}}}}"#,
         )
         .await;
     assert_eq!(s, 400);
     assert_eq!(json(&b)["error"]["param"], "temperature");
     // Plain text becomes the message.
     let (s, _, b) = h
-        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":503,"body":"upstream overloaded"}}"#,
+        .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock":{"status":503,"body":"upstream overloaded"}}"#,
         )
         .await;
     assert_eq!(s, 503);
@@ -137,7 +139,9 @@ async fn unreachable_upstream_is_502() {
         "server: {{ discover_env: false }}\nproviders:\n  - name: dead\n    base_url: http://127.0.0.1:{port}/v1\n"
     );
     let h = start_with(&yaml, Router::new()).await;
-    let (s, _, b) = h.chat(r#"{"model":"m","messages":[]}"#).await;
+    let (s, _, b) = h
+        .chat(r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
     assert_eq!(s, 502);
     let v = assert_openai_error(&b);
     assert_eq!(v["error"]["code"], "upstream_unreachable");
@@ -154,7 +158,7 @@ async fn unreachable_upstream_is_502() {
 async fn slow_upstream_is_504() {
     let h = start().await;
     let (s, _, b) = h
-        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"latency_ms":3000}}"#)
+        .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock":{"latency_ms":3000}}"#)
         .await;
     assert_eq!(s, 504);
     assert_eq!(assert_openai_error(&b)["error"]["code"], "upstream_timeout");
@@ -163,7 +167,9 @@ async fn slow_upstream_is_504() {
 #[tokio::test]
 async fn no_providers_gives_a_clear_error_and_not_ready() {
     let h = start_with("server: { discover_env: false }\n", Router::new()).await;
-    let (s, _, b) = h.chat(r#"{"model":"gpt-4o","messages":[]}"#).await;
+    let (s, _, b) = h
+        .chat(r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
     assert_eq!(s, 404);
     let msg = json(&b)["error"]["message"].as_str().unwrap().to_owned();
     assert!(
@@ -297,7 +303,9 @@ async fn a_panic_becomes_a_500_and_the_server_keeps_serving() {
         .as_str()
         .unwrap()
         .contains("deliberate"));
-    let (s, _, _) = h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
+    let (s, _, _) = h
+        .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
     assert_eq!(s, 200);
 }
 

@@ -9,7 +9,7 @@ use support::*;
 #[tokio::test]
 async fn only_the_model_changes_on_the_way_upstream() {
     let h = start().await;
-    let body = "{ \"model\" : \"openai/gpt-4o-mini\",\n \"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,iVBORw0KGgo=\"}}]}],\n \"vendor_x\": {\"keep\": 1.50, \"order\": [3,1,2]}, \"logprobs\": true }";
+    let body = "{ \"model\" : \"openai/gpt-4o-mini\",\n \"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,iVBORw0KGgo=\"}}]}],\n \"metadata\": {\"keep\": \"1.50\", \"order\": \"3,1,2\"}, \"logprobs\": true }";
     let (status, headers, resp) = h.chat(body).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
     assert_eq!(headers["x-switchyard-provider"], "openai");
@@ -33,12 +33,24 @@ async fn only_the_model_changes_on_the_way_upstream() {
         json(&resp)["choices"][0]["logprobs"]["content"][0]["token"],
         "Hello! "
     );
+    // A field the host does not know goes as it is too; the host's refusal comes back whole.
+    let vendor = "{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"vendor_x\":{\"keep\":1.50}}";
+    let (status, _, resp) = h.chat(vendor).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        json(&resp)["error"]["message"],
+        "Unrecognized request argument supplied: vendor_x"
+    );
+    assert_eq!(
+        h.mock.requests()[1].body,
+        vendor.replace("openai/gpt-4o-mini", "gpt-4o-mini")
+    );
 }
 
 #[tokio::test]
 async fn unchanged_model_is_forwarded_identically() {
     let h = start().await;
-    let body = r#"{"model":"gpt-4o-mini","messages":[],"temperature":0.20000000000000001}"#;
+    let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.20000000000000001}"#;
     let (status, _, _) = h.chat(body).await;
     assert_eq!(status, 200);
     assert_eq!(h.mock.requests()[0].body, body);
@@ -48,7 +60,7 @@ async fn unchanged_model_is_forwarded_identically() {
 async fn provider_prefix_picks_the_provider_and_its_key() {
     let h = start().await;
     let (status, headers, _) = h
-        .chat(r#"{"model":"groq/llama-3.3-70b-versatile","messages":[]}"#)
+        .chat(r#"{"model":"groq/llama-3.3-70b-versatile","messages":[{"role":"user","content":"hi"}]}"#)
         .await;
     assert_eq!(status, 200);
     assert_eq!(headers["x-switchyard-provider"], "groq");
@@ -93,7 +105,7 @@ async fn request_id_is_echoed_or_generated_and_sent_upstream() {
                 ("authorization", &format!("Bearer {KEY}")),
                 ("x-request-id", "my-req-42"),
             ],
-            r#"{"model":"gpt-4o-mini","messages":[]}"#,
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#,
         )
         .await;
     assert_eq!(resp.headers()["x-request-id"], "my-req-42");
@@ -101,7 +113,9 @@ async fn request_id_is_echoed_or_generated_and_sent_upstream() {
         h.mock.requests()[0].header("x-request-id"),
         Some("my-req-42")
     );
-    let (_, headers, _) = h.chat(r#"{"model":"m","messages":[]}"#).await;
+    let (_, headers, _) = h
+        .chat(r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
     let generated = headers["x-request-id"].to_str().unwrap();
     assert_eq!(generated.len(), 32);
     let (_, headers, _) = h.post("/v1/nothing-here", "{}").await;
@@ -119,7 +133,7 @@ async fn traceparent_continues_the_callers_trace() {
             ("authorization", &format!("Bearer {KEY}")),
             ("traceparent", tp),
         ],
-        r#"{"model":"gpt-4o-mini","messages":[]}"#,
+        r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#,
     )
     .await;
     let up = h.mock.requests()[0]
@@ -132,7 +146,8 @@ async fn traceparent_continues_the_callers_trace() {
     assert_ne!(parts[2], "00f067aa0ba902b7");
     assert_eq!(parts[3], "01");
     // Without one, a new trace starts.
-    h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
+    h.chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
     let fresh = h.mock.requests()[1]
         .header("traceparent")
         .unwrap()
@@ -182,7 +197,7 @@ async fn stages_run_in_the_documented_order() {
     let req = http::Request::post("/v1/chat/completions")
         .header("authorization", format!("Bearer {KEY}"))
         .body(axum::body::Body::from(
-            r#"{"model":"gpt-4o-mini","messages":[]}"#,
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#,
         ))
         .unwrap();
     let mut ctx = RequestCtx::new(
@@ -213,11 +228,15 @@ async fn stages_run_in_the_documented_order() {
 async fn upstream_connections_are_kept_alive_and_reused() {
     let h = start().await;
     for _ in 0..5 {
-        let (s, _, _) = h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
+        let (s, _, _) = h
+            .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#)
+            .await;
         assert_eq!(s, 200);
     }
     let (s, _, b) = h
-        .chat(r#"{"model":"gpt-4o-mini","messages":[],"stream":true}"#)
+        .chat(
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}"#,
+        )
         .await;
     assert_eq!(s, 200);
     assert!(b.ends_with(b"data: [DONE]\n\n"));
@@ -232,9 +251,10 @@ async fn upstream_connections_are_kept_alive_and_reused() {
         "one pooled connection served every request"
     );
     // An error reply also leaves the connection reusable.
-    h.chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"status":500}}"#)
+    h.chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock":{"status":500}}"#)
         .await;
-    h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
+    h.chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#)
+        .await;
     assert_eq!(h.mock.stats().connections, 1);
 }
 
@@ -242,11 +262,13 @@ async fn upstream_connections_are_kept_alive_and_reused() {
 async fn a_connection_the_upstream_closed_is_not_reused() {
     let h = start().await;
     let (s, _, _) = h
-        .chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"close_connection":true}}"#)
+        .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock":{"close_connection":true}}"#)
         .await;
     assert_eq!(s, 200);
     for _ in 0..3 {
-        let (s, _, _) = h.chat(r#"{"model":"gpt-4o-mini","messages":[]}"#).await;
+        let (s, _, _) = h
+            .chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#)
+            .await;
         assert_eq!(s, 200);
     }
     assert_eq!(h.mock.stats().connections, 2);
@@ -293,7 +315,7 @@ async fn only_chosen_caller_headers_go_upstream() {
             ("cookie", "secret=1"),
             ("openai-organization", "org-caller"),
         ],
-        r#"{"model":"gpt-4o-mini","messages":[]}"#,
+        r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#,
     )
     .await;
     let rec = &h.mock.requests()[0];
@@ -307,7 +329,7 @@ async fn only_chosen_caller_headers_go_upstream() {
 #[tokio::test]
 async fn a_caller_that_hangs_up_cancels_the_upstream_request() {
     let h = start().await;
-    let pending = h.chat(r#"{"model":"gpt-4o-mini","messages":[],"mock":{"latency_ms":1200}}"#);
+    let pending = h.chat(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"mock":{"latency_ms":1200}}"#);
     let gave_up = tokio::time::timeout(std::time::Duration::from_millis(200), pending).await;
     assert!(gave_up.is_err(), "the caller stopped waiting");
     assert!(

@@ -91,13 +91,18 @@ async fn https_provider_with_its_ca_file_works_streams_and_reuses_connections() 
         t.ca_file.display()
     );
     let (server, client) = gateway(&yaml).await;
-    let (s, b) = chat(&server, &client, r#"{"model":"m","messages":[]}"#).await;
+    let (s, b) = chat(
+        &server,
+        &client,
+        r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#,
+    )
+    .await;
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
     assert_eq!(json(&b)["object"], "chat.completion");
     let (s, b) = chat(
         &server,
         &client,
-        r#"{"model":"m","messages":[],"stream":true}"#,
+        r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#,
     )
     .await;
     assert_eq!(s, 200);
@@ -117,7 +122,12 @@ async fn an_unverifiable_certificate_is_refused() {
         t.mock.addr.port()
     );
     let (server, client) = gateway(&yaml).await;
-    let (s, b) = chat(&server, &client, r#"{"model":"m","messages":[]}"#).await;
+    let (s, b) = chat(
+        &server,
+        &client,
+        r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#,
+    )
+    .await;
     assert_eq!(s, 502);
     assert_eq!(json(&b)["error"]["code"], "upstream_unreachable");
     assert_eq!(

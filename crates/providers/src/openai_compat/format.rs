@@ -49,14 +49,25 @@ impl Format for OpenAiCompatible {
         build_request(ep, op, model, body, stream)
     }
 
+    /// A chat request translated from another API (Messages, Responses), for an
+    /// OpenAI-compatible host: the pivot's own extensions that OpenAI's API does not take
+    /// (`top_k`) are left out and named.
     fn chat_body(
         &self,
         chat: &Value,
         model: &str,
-        _fields: &mut Fields,
+        fields: &mut Fields,
     ) -> Result<(Operation, Value), TranslateError> {
         let mut chat = chat.clone();
         chat["model"] = json!(model);
+        if let Some(obj) = chat.as_object_mut() {
+            if obj.remove("top_k").is_some_and(|v| !v.is_null()) {
+                fields.advisory(
+                    "top_k",
+                    "'top_k' cannot be sent to an OpenAI-compatible model",
+                )?;
+            }
+        }
         Ok((Operation::ChatCompletions, chat))
     }
 
