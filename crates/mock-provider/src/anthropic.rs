@@ -49,6 +49,15 @@ pub(crate) async fn messages(
 
 /// The Message (or its event stream) for a validated request; Vertex's Claude routes share it.
 pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String) -> Response {
+    if let Some(p) = crate::messages_check::problem(&req) {
+        return error_in(
+            Dialect::Anthropic,
+            StatusCode::BAD_REQUEST,
+            &p,
+            "invalid_request_error",
+            None,
+        );
+    }
     if req.get("max_tokens").and_then(Value::as_u64).is_none() {
         return error_in(
             Dialect::Anthropic,

@@ -19,6 +19,7 @@ pub use control::PNG;
 mod embeddings;
 mod faults;
 mod gemini;
+mod messages_check;
 mod openai;
 mod responses;
 mod stream;

@@ -36,7 +36,7 @@ fn assert_anthropic_error(b: &bytes::Bytes, kind: &str) -> Value {
 #[tokio::test]
 async fn messages_pass_through_byte_for_byte() {
     let h = start_with(YAML, axum::Router::new()).await;
-    let body = "{\"model\": \"anthropic/claude-sonnet-4-5\", \"max_tokens\": 64,\n \"messages\": [{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hi\",\"cache_control\":{\"type\":\"ephemeral\"}}]}], \"future_field\": [1.0, 2]}";
+    let body = "{\"model\": \"anthropic/claude-sonnet-4-5\", \"max_tokens\": 64,\n \"messages\": [{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hi\",\"cache_control\":{\"type\":\"ephemeral\"}}]}], \"context_management\": {\"edits\": [1.0, 2]}}";
     let (s, headers, b) = send(
         &h,
         "/v1/messages",
@@ -62,6 +62,19 @@ async fn messages_pass_through_byte_for_byte() {
         rec.header("x-api-key"),
         Some("sk-ant-up"),
         "the provider key, not the caller's"
+    );
+    // A field Anthropic does not know goes as it is too; its refusal comes back whole.
+    let future = "{\"model\":\"anthropic/claude-sonnet-4-5\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"future_field\":[1.0,2]}";
+    let (s, _, b) = send(&h, "/v1/messages", future, &[]).await;
+    assert_eq!(s, 400);
+    let v = assert_anthropic_error(&b, "invalid_request_error");
+    assert_eq!(
+        v["error"]["message"],
+        "future_field: Extra inputs are not permitted"
+    );
+    assert_eq!(
+        h.mock.requests()[1].body,
+        future.replace("anthropic/claude-sonnet-4-5", "claude-sonnet-4-5")
     );
     assert_eq!(
         rec.header("anthropic-beta"),
