@@ -125,13 +125,14 @@ pub fn chat_field_is_contract(field: &str, value: &Value) -> bool {
 
 /// The thinking budget (tokens) for an OpenAI `reasoning_effort`, shared by the formats that
 /// take a budget (Anthropic, Gemini, Cohere): none/minimal turn thinking off; low is Anthropic's
-/// minimum budget; high is Gemini 2.5 Flash's maximum.
+/// minimum budget; high is Gemini 2.5 Flash's maximum, so `xhigh` (GPT-5's level above high,
+/// sent by Codex) and Anthropic's `max` get it too: a larger budget would be refused there.
 pub fn thinking_budget(effort: &str) -> Option<u64> {
     Some(match effort {
         "none" | "minimal" => 0,
         "low" => 1024,
         "medium" => 8192,
-        "high" => 24576,
+        "high" | "xhigh" | "max" => 24576,
         _ => return None,
     })
 }
@@ -349,6 +350,19 @@ mod tests {
             (1, Some(&json!({"type": "object"})))
         );
         assert!(function_tools(&Value::Null, "X").unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_openai_effort_has_a_budget() {
+        let budgets: Vec<Option<u64>> = ["none", "minimal", "low", "medium", "high", "xhigh"]
+            .iter()
+            .map(|e| thinking_budget(e))
+            .collect();
+        assert_eq!(
+            budgets,
+            [Some(0), Some(0), Some(1024), Some(8192), Some(24576), Some(24576)]
+        );
+        assert_eq!(thinking_budget("extreme"), None);
     }
 
     #[test]
