@@ -360,7 +360,14 @@ mod tests {
             .collect();
         assert_eq!(
             budgets,
-            [Some(0), Some(0), Some(1024), Some(8192), Some(24576), Some(24576)]
+            [
+                Some(0),
+                Some(0),
+                Some(1024),
+                Some(8192),
+                Some(24576),
+                Some(24576)
+            ]
         );
         assert_eq!(thinking_budget("extreme"), None);
     }

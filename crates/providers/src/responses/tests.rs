@@ -6,6 +6,20 @@ use super::stream::ResponsesTranslator;
 use super::Echo;
 use serde_json::{json, Value};
 
+/// Responses stream frames as (event name, data).
+fn parse_frames(frames: &[String]) -> Vec<(String, Value)> {
+    frames
+        .iter()
+        .map(|f| {
+            let (ev, data) = f.trim_end().split_once('\n').unwrap();
+            (
+                ev.trim_start_matches("event: ").to_owned(),
+                serde_json::from_str(data.trim_start_matches("data: ")).unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn codex_style_request_becomes_chat() {
     let req = json!({
@@ -174,16 +188,7 @@ fn chunks_become_response_events() {
         frames.extend(t.on_data(&d).unwrap());
     }
     assert!(t.ended());
-    let events: Vec<(String, Value)> = frames
-        .iter()
-        .map(|f| {
-            let (ev, data) = f.trim_end().split_once('\n').unwrap();
-            (
-                ev.trim_start_matches("event: ").to_owned(),
-                serde_json::from_str(data.trim_start_matches("data: ")).unwrap(),
-            )
-        })
-        .collect();
+    let events = parse_frames(&frames);
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -280,16 +285,7 @@ fn custom_tools_round_trip_as_one_string_functions() {
     ] {
         frames.extend(t.on_data(&d).unwrap());
     }
-    let events: Vec<(String, Value)> = frames
-        .iter()
-        .map(|f| {
-            let (ev, data) = f.trim_end().split_once('\n').unwrap();
-            (
-                ev.trim_start_matches("event: ").to_owned(),
-                serde_json::from_str(data.trim_start_matches("data: ")).unwrap(),
-            )
-        })
-        .collect();
+    let events = parse_frames(&frames);
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
