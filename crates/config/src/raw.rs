@@ -57,6 +57,10 @@ pub struct RawNode {
     pub on_status: Option<Vec<u16>>,
     /// Retries of a failed attempt on the same target.
     pub retry: Option<RawRetry>,
+    /// What a translated request may leave out for targets in this subtree, overriding the
+    /// provider's `field_policy`. In a caller's `x-switchyard-config` it can only be stricter
+    /// than the provider's.
+    pub field_policy: Option<RawFieldPolicy>,
     /// `conditional`: the first branch whose `when` matches the request is used.
     #[serde(default)]
     pub conditions: Vec<RawCondition>,

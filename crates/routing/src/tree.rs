@@ -7,7 +7,7 @@ use crate::resolve::ModelIndex;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use switchyard_config::raw::{RawNode, RawRetry, RawRouteTimeouts, RawStrategy};
+use switchyard_config::raw::{RawFieldPolicy, RawNode, RawRetry, RawRouteTimeouts, RawStrategy};
 use switchyard_config::ConfigError;
 use switchyard_providers::catalog::Catalog;
 
@@ -113,6 +113,8 @@ pub struct Node {
     pub on_status: Vec<u16>,
     /// Retries for targets in this subtree, when set here.
     pub retry: Option<Retry>,
+    /// The field policy for targets in this subtree, when set here.
+    pub field_policy: Option<switchyard_providers::translate::Policy>,
     pub sticky: Option<Field>,
     pub price: Option<Price>,
 }
@@ -288,6 +290,11 @@ impl Builder<'_> {
                 .retry
                 .as_ref()
                 .map(|r| retry(r, &format!("{at}.retry"), errors)),
+            field_policy: raw.field_policy.map(|p| match p {
+                RawFieldPolicy::Strict => switchyard_providers::translate::Policy::Strict,
+                RawFieldPolicy::Default => switchyard_providers::translate::Policy::Default,
+                RawFieldPolicy::Lenient => switchyard_providers::translate::Policy::Lenient,
+            }),
             sticky,
             price: raw
                 .price

@@ -160,6 +160,15 @@ fn dropping<T>(
     }
 }
 
+/// Settings of one adaptation beyond the request itself.
+#[derive(Debug, Clone, Copy)]
+pub struct How {
+    /// Ask OpenAI-compatible streams for their usage chunk (for the request's record).
+    pub stream_usage: bool,
+    /// What may be left out where the provider cannot take a field.
+    pub policy: Policy,
+}
+
 /// Builds the upstream request for `model` from the caller's body; images are fetched with
 /// `images` for providers that take them only inline.
 pub async fn request(
@@ -169,8 +178,12 @@ pub async fn request(
     body: &Bytes,
     peek: &Peek,
     model: &str,
-    stream_usage: bool,
+    how: How,
 ) -> Result<Adapted, GatewayError> {
+    let How {
+        stream_usage,
+        policy,
+    } = how;
     let kind = upstream.kind;
     let format = registry::format(kind);
     let ep = &upstream.endpoint;
@@ -211,7 +224,7 @@ pub async fn request(
     }
     let fail = |e| adapt_error(upstream, op, e);
     // What the caller's fields become where the target cannot take them (docs/compatibility.md).
-    let mut fields = Fields::new(upstream.field_policy);
+    let mut fields = Fields::new(policy);
     let translated = |to: Caller| Reply::Translate {
         from: format.answers(model),
         to,

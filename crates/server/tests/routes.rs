@@ -698,3 +698,51 @@ async fn an_exhausted_quota_takes_a_target_out_and_health_lists_targets_from_the
     assert!(a["ejected_for_ms"].as_u64().unwrap() > 200_000);
     drop(b);
 }
+
+#[tokio::test]
+async fn a_route_sets_the_field_policy_and_a_callers_tree_can_only_tighten_it() {
+    let (h, _b) = start_routes(
+        "  strict: {model: a/gpt-a, field_policy: strict}\n  loose: {model: a/gpt-a, field_policy: lenient}\n",
+    )
+    .await;
+    // Responses through chat at provider a (an OpenAI-compatible host without a preset).
+    let body = |model: &str, extra: &str| {
+        format!(r#"{{"model":"{model}","input":"Hi","client_metadata":{{"t":"1"}}{extra}}}"#)
+    };
+    let post = |model: String, cfg: Option<&'static str>| {
+        let h = &h;
+        async move {
+            let mut headers = vec![
+                ("authorization", "Bearer client-key-123"),
+                ("content-type", "application/json"),
+            ];
+            if let Some(c) = cfg {
+                headers.push(("x-switchyard-config", c));
+            }
+            collect(h.send("POST", "/v1/responses", &headers, model).await).await
+        }
+    };
+    // The provider's default: the advisory field is left out and named.
+    let (s, hd, _) = post(body("a/gpt-a", ""), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(hd["x-switchyard-dropped-params"], "client_metadata");
+    // The route's strict policy refuses it.
+    let (s, _, b) = post(body("strict", ""), None).await;
+    assert_eq!(s, 400);
+    assert_eq!(json(&b)["error"]["param"], "client_metadata");
+    // The route's lenient policy also leaves out contract fields.
+    let (s, hd, _) = post(body("loose", r#","background":true"#), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        hd["x-switchyard-dropped-params"],
+        "background,client_metadata"
+    );
+    // A caller's own tree can make it stricter, never looser.
+    let strict = r#"{"model":"a/gpt-a","field_policy":"strict"}"#;
+    let (s, _, _) = post(body("a/gpt-a", ""), Some(strict)).await;
+    assert_eq!(s, 400);
+    let lenient = r#"{"model":"a/gpt-a","field_policy":"lenient"}"#;
+    let (s, _, b) = post(body("a/gpt-a", r#","background":true"#), Some(lenient)).await;
+    assert_eq!(s, 400, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(json(&b)["error"]["param"], "background");
+}

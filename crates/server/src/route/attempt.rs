@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_config::Timeouts;
+use switchyard_providers::translate::Policy;
 use switchyard_providers::usage::Shape;
 use switchyard_providers::Operation;
 use switchyard_wire::peek::{peek, Peek, Required};
@@ -95,6 +96,21 @@ pub async fn attempt(
     result
 }
 
+/// The field policy for an attempt: the route's where it sets one, else the provider's. A
+/// caller's own tree can only make it stricter.
+fn field_policy(provider: Policy, ov: &Overrides<'_>) -> Policy {
+    let strictness = |p: Policy| match p {
+        Policy::Strict => 0,
+        Policy::Default => 1,
+        Policy::Lenient => 2,
+    };
+    match ov.field_policy {
+        Some(p) if ov.inline && strictness(p) > strictness(provider) => provider,
+        Some(p) => p,
+        None => provider,
+    }
+}
+
 /// Where one attempt goes, and how it is measured and traced.
 struct Target<'m> {
     provider: usize,
@@ -139,7 +155,10 @@ async fn send(
         body,
         peeked,
         model,
-        state.cfg.log.stream_usage,
+        adapt::How {
+            stream_usage: state.cfg.log.stream_usage,
+            policy: field_policy(upstream.field_policy, ov),
+        },
     )
     .await?;
     let h = up_req.headers_mut();

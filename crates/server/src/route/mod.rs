@@ -170,7 +170,10 @@ pub struct Overrides<'a> {
     pub params: Vec<&'a Map<String, Value>>,
     pub timeouts: TimeoutOverrides,
     pub retry: Option<&'a Retry>,
-    /// Set for a caller's own tree: its timeouts only tighten the provider's.
+    /// The field policy set by the innermost node that sets one.
+    pub field_policy: Option<switchyard_providers::translate::Policy>,
+    /// Set for a caller's own tree: its timeouts only tighten the provider's, and its field
+    /// policy can only be stricter.
     pub inline: bool,
 }
 
@@ -183,6 +186,9 @@ impl<'a> Overrides<'a> {
         next.timeouts = self.timeouts.under(node.timeouts);
         if node.retry.is_some() {
             next.retry = node.retry.as_ref();
+        }
+        if node.field_policy.is_some() {
+            next.field_policy = node.field_policy;
         }
         next
     }
