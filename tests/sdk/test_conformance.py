@@ -10,6 +10,7 @@ the outcomes at the end of a full run and fails the run when the checked-in copy
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Callable, Iterator
 
 import anthropic
@@ -409,6 +410,47 @@ def responses_broken_stream(oai: openai.OpenAI, model: str, mock: Mock) -> None:
                 pass
 
 
+# --- Client disconnect ------------------------------------------------------------------------
+
+#: A stream long enough (20 pieces, 200 ms apart) that only a cancelled one ends early.
+SLOW = {"chunks": 20, "chunk_delay_ms": 200}
+
+
+def upstream_cancelled(mock: Mock, before: dict[str, int]) -> None:
+    """The caller hung up after the first event: the upstream stream was cut, not finished."""
+    deadline = time.monotonic() + 10
+    while mock.stats()["streams_aborted"] <= before["streams_aborted"]:
+        assert time.monotonic() < deadline, f"the upstream stream was not cancelled: {mock.stats()}"
+        time.sleep(0.05)
+    assert mock.stats()["streams_completed"] == before["streams_completed"]
+
+
+def chat_disconnect(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults(SLOW)
+    before = mock.stats()
+    stream = oai.chat.completions.create(model=model, messages=MESSAGES, stream=True)
+    next(iter(stream))
+    stream.close()
+    upstream_cancelled(mock, before)
+
+
+def messages_disconnect(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    mock.push_faults(SLOW)
+    before = mock.stats()
+    with claude.messages.stream(model=model, max_tokens=64, messages=MESSAGES) as s:
+        next(iter(s))
+    upstream_cancelled(mock, before)
+
+
+def responses_disconnect(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults(SLOW)
+    before = mock.stats()
+    stream = oai.responses.create(model=model, input="Hello", stream=True)
+    next(iter(stream))
+    stream.close()
+    upstream_cancelled(mock, before)
+
+
 # --- Embeddings and count_tokens --------------------------------------------------------------
 
 EMBED_MODELS = {
@@ -457,17 +499,20 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
         ("tools + tool results", chat_tools), ("streamed tool calls", chat_streamed_tools),
         ("JSON schema output (+ stream)", chat_json),
         ("errors (429 + Retry-After, 503)", chat_errors), ("broken stream → error event", chat_broken_stream),
+        ("client disconnect cancels the upstream", chat_disconnect),
     ],
     "Anthropic Messages": [
         ("text", messages_text), ("stream", messages_stream), ("usage (+ stream)", messages_usage),
         ("tools + tool results", messages_tools), ("streamed tool calls", messages_streamed_tools),
         ("errors (429 + Retry-After, 503)", messages_errors), ("broken stream → error event", messages_broken_stream),
+        ("client disconnect cancels the upstream", messages_disconnect),
     ],
     "OpenAI Responses": [
         ("text", responses_text), ("stream", responses_stream), ("usage (+ stream)", responses_usage),
         ("function calls + outputs", responses_tools), ("streamed function calls", responses_streamed_tools),
         ("custom tools (+ stream)", responses_custom_tools), ("JSON schema output", responses_json),
         ("errors (429, 503)", responses_errors), ("broken stream → error event", responses_broken_stream),
+        ("client disconnect cancels the upstream", responses_disconnect),
     ],
 }
 
