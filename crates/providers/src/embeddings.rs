@@ -86,10 +86,12 @@ pub struct EmbedArgs<'a> {
 }
 
 /// Reads an OpenAI embeddings request for `provider` (named in errors); fields other than
-/// `model`, `input`, `user`, `dimensions` and `encoding_format` are refused.
+/// `model`, `input`, `user`, `dimensions` and `encoding_format` are advisory: left out and
+/// named in `fields` (a 400 under the strict policy).
 pub fn parse<'a>(
     req: &'a Value,
     provider: &str,
+    fields: &mut crate::translate::Fields,
 ) -> Result<EmbedArgs<'a>, crate::translate::TranslateError> {
     let obj = req.as_object().ok_or_else(|| {
         crate::translate::TranslateError::field("", "request body must be a JSON object")
@@ -101,12 +103,11 @@ pub fn parse<'a>(
             "model" | "input" | "user" => {}
             "dimensions" => dimensions = Some(v.clone()).filter(|d| !d.is_null()),
             "encoding_format" => base64 = wants_base64(v)?,
-            other => {
-                return Err(crate::translate::TranslateError::field(
-                    other,
-                    format!("'{other}' cannot be sent to a {provider} embedding model"),
-                ))
-            }
+            _ if v.is_null() => {}
+            other => fields.advisory(
+                other,
+                format!("'{other}' cannot be sent to a {provider} embedding model"),
+            )?,
         }
     }
     Ok(EmbedArgs {
@@ -114,4 +115,32 @@ pub fn parse<'a>(
         dimensions,
         base64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::translate::{Fields, Policy};
+
+    #[test]
+    fn fields_an_embedding_model_cannot_take_follow_the_field_policy() {
+        let req = json!({"model": "m", "input": "hi", "dimensions": 8, "user": "u",
+            "encoding_format": "base64", "extra_hint": true, "nothing": null});
+        let mut fields = Fields::default();
+        let args = parse(&req, "Gemini", &mut fields).unwrap();
+        assert_eq!(
+            (args.texts, args.dimensions, args.base64),
+            (vec!["hi"], Some(json!(8)), true)
+        );
+        assert_eq!(fields.dropped, ["extra_hint"]);
+        let e = parse(&req, "Gemini", &mut Fields::new(Policy::Strict))
+            .err()
+            .unwrap();
+        assert_eq!(e.param.as_deref(), Some("extra_hint"));
+        assert!(
+            e.message.contains("Gemini embedding model"),
+            "{}",
+            e.message
+        );
+    }
 }

@@ -125,6 +125,7 @@ pub trait Format: Sync {
         &self,
         _req: &Value,
         _model: &str,
+        _fields: &mut Fields,
     ) -> Result<(Value, EmbedEcho), AdaptError> {
         Err(AdaptError::Build(BuildError::Unsupported(
             Operation::Embeddings,
@@ -137,8 +138,9 @@ pub trait Format: Sync {
         ep: &Endpoint,
         req: &Value,
         model: &str,
+        fields: &mut Fields,
     ) -> Result<(Request<Bytes>, EmbedEcho), AdaptError> {
-        let (body, echo) = self.embeddings_body(req, model)?;
+        let (body, echo) = self.embeddings_body(req, model, fields)?;
         let r = self.native_request(ep, Operation::Embeddings, model, to_bytes(&body), false)?;
         Ok((r, echo))
     }

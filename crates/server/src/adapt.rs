@@ -128,38 +128,6 @@ pub fn estimate_tokens(
     Ok(Some(resp))
 }
 
-/// Fields never dropped: without them there is no request.
-const ESSENTIAL: &[&str] = &["model", "messages", "input", "prompt"];
-
-/// Embeddings requests under the lenient policy: a top-level field `f` refuses is removed from
-/// `v` (and recorded in `dropped`) and `f` runs again.
-fn dropping<T>(
-    v: &mut Value,
-    drop: bool,
-    dropped: &mut Vec<String>,
-    mut f: impl FnMut(&Value) -> Result<T, AdaptError>,
-) -> Result<T, AdaptError> {
-    loop {
-        match f(v) {
-            Err(AdaptError::Translate(e)) if drop => {
-                let field = e
-                    .param
-                    .clone()
-                    .filter(|p| !p.contains(['.', '[']) && !ESSENTIAL.contains(&p.as_str()));
-                let removed = match (&field, v.as_object_mut()) {
-                    (Some(name), Some(obj)) => obj.remove(name).is_some(),
-                    _ => false,
-                };
-                match field {
-                    Some(name) if removed => dropped.push(name),
-                    _ => return Err(AdaptError::Translate(e)),
-                }
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Settings of one adaptation beyond the request itself.
 #[derive(Debug, Clone, Copy)]
 pub struct How {
@@ -215,7 +183,7 @@ pub async fn request(
             ..done(req, Reply::Passthrough, Vec::new())
         });
     }
-    let mut caller = parse_json(body)?;
+    let caller = parse_json(body)?;
     if op == Operation::Messages {
         if let Some(req) = format.messages_request(ep, &caller, model, peek.stream) {
             let req = req.map_err(|e| unsupported(upstream, op, e))?;
@@ -245,16 +213,13 @@ pub async fn request(
             (chat, Caller::Responses(echo))
         }
         Operation::Embeddings => {
-            let lenient = fields.policy == Policy::Lenient;
-            let mut dropped = Vec::new();
-            let (req, echo) = dropping(&mut caller, lenient, &mut dropped, |c| {
-                format.embeddings_request(ep, c, model)
-            })
-            .map_err(fail)?;
+            let (req, echo) = format
+                .embeddings_request(ep, &caller, model, &mut fields)
+                .map_err(fail)?;
             return Ok(done(
                 req,
                 translated(Caller::Embeddings(echo, kind)),
-                dropped,
+                fields.dropped,
             ));
         }
         Operation::CountTokens => {

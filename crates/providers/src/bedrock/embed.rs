@@ -11,8 +11,12 @@ fn is_cohere(model: &str) -> bool {
 }
 
 /// Builds the InvokeModel body for an embedding model.
-pub fn from_openai(req: &Value, model: &str) -> Result<(Value, EmbedEcho), TranslateError> {
-    let args = parse(req, "Bedrock")?;
+pub fn from_openai(
+    req: &Value,
+    model: &str,
+    fields: &mut crate::translate::Fields,
+) -> Result<(Value, EmbedEcho), TranslateError> {
+    let args = parse(req, "Bedrock", fields)?;
     let (texts, dims, base64) = (args.texts, args.dimensions, args.base64);
     let body = if is_cohere(model) {
         if dims.is_some() {

@@ -234,6 +234,7 @@ fn paths_embeddings_and_model_ids() {
     let (b, echo) = embed::from_openai(
         &json!({"input": "hello", "dimensions": 256}),
         "amazon.titan-embed-text-v2:0",
+        &mut crate::translate::Fields::default(),
     )
     .unwrap();
     assert_eq!(
@@ -248,11 +249,16 @@ fn paths_embeddings_and_model_ids() {
     assert_eq!(out["usage"]["prompt_tokens"], 2);
     assert!(embed::from_openai(
         &json!({"input": ["a", "b"]}),
-        "amazon.titan-embed-text-v2:0"
+        "amazon.titan-embed-text-v2:0",
+        &mut crate::translate::Fields::default()
     )
     .is_err());
-    let (b, _) =
-        embed::from_openai(&json!({"input": ["a", "b"]}), "cohere.embed-english-v3").unwrap();
+    let (b, _) = embed::from_openai(
+        &json!({"input": ["a", "b"]}),
+        "cohere.embed-english-v3",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
     assert_eq!(
         b,
         json!({"texts": ["a", "b"], "input_type": "search_document", "embedding_types": ["float"]})

@@ -6,8 +6,12 @@ use serde_json::{json, Value};
 
 /// Builds the embed body. OpenAI has no input type; texts are embedded as documents
 /// (`search_document`), which Cohere's v3+ models require one of.
-pub fn from_openai(req: &Value, model: &str) -> Result<(Value, EmbedEcho), TranslateError> {
-    let args = parse(req, "Cohere")?;
+pub fn from_openai(
+    req: &Value,
+    model: &str,
+    fields: &mut crate::translate::Fields,
+) -> Result<(Value, EmbedEcho), TranslateError> {
+    let args = parse(req, "Cohere", fields)?;
     let mut out = json!({"model": model, "input_type": "search_document",
         "embedding_types": ["float"]});
     if let Some(d) = args.dimensions {

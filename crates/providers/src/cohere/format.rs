@@ -48,8 +48,13 @@ impl Format for Cohere {
         ))
     }
 
-    fn embeddings_body(&self, req: &Value, model: &str) -> Result<(Value, EmbedEcho), AdaptError> {
-        Ok(embed::from_openai(req, model)?)
+    fn embeddings_body(
+        &self,
+        req: &Value,
+        model: &str,
+        fields: &mut Fields,
+    ) -> Result<(Value, EmbedEcho), AdaptError> {
+        Ok(embed::from_openai(req, model, fields)?)
     }
 
     fn embeddings_response(&self, body: &Value, echo: &EmbedEcho) -> Value {

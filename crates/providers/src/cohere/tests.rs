@@ -223,7 +223,7 @@ fn stream_text_tools_usage_and_errors() {
 fn embeddings_round_trip() {
     let (body, echo) = embed::from_openai(
         &json!({"model": "embed-v4.0", "input": "hello", "dimensions": 256, "encoding_format": "float"}),
-        "embed-v4.0")
+        "embed-v4.0", &mut crate::translate::Fields::default())
     .unwrap();
     assert_eq!(
         body,

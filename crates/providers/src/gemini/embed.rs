@@ -5,8 +5,12 @@ use crate::translate::TranslateError;
 use serde_json::{json, Value};
 
 /// Builds the batchEmbedContents body for `model` from an OpenAI embeddings request.
-pub fn from_openai(req: &Value, model: &str) -> Result<(Value, EmbedEcho), TranslateError> {
-    let args = parse(req, "Gemini")?;
+pub fn from_openai(
+    req: &Value,
+    model: &str,
+    fields: &mut crate::translate::Fields,
+) -> Result<(Value, EmbedEcho), TranslateError> {
+    let args = parse(req, "Gemini", fields)?;
     let full = format!("models/{model}");
     let requests: Vec<Value> = args
         .texts

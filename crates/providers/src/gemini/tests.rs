@@ -336,7 +336,7 @@ fn stream_function_calls_errors_and_truncation() {
 fn embeddings_round_trip() {
     let (body, echo) = embed::from_openai(
         &json!({"model": "text-embedding-004", "input": ["a", "b"], "dimensions": 2, "encoding_format": "base64"}),
-        "text-embedding-004")
+        "text-embedding-004", &mut crate::translate::Fields::default())
     .unwrap();
     assert_eq!(
         body,
@@ -358,7 +358,12 @@ fn embeddings_round_trip() {
         },
     );
     assert_eq!(plain["data"][0]["embedding"], json!([1.0, -2.0]));
-    assert!(embed::from_openai(&json!({"input": [[1, 2]]}), "m").is_err());
+    assert!(embed::from_openai(
+        &json!({"input": [[1, 2]]}),
+        "m",
+        &mut crate::translate::Fields::default()
+    )
+    .is_err());
 }
 
 #[test]

@@ -5,8 +5,12 @@ use crate::translate::TranslateError;
 use serde_json::{json, Value};
 
 /// Builds the predict body: one instance per text, `dimensions` → `outputDimensionality`.
-pub fn from_openai(req: &Value, model: &str) -> Result<(Value, EmbedEcho), TranslateError> {
-    let args = parse(req, "Vertex")?;
+pub fn from_openai(
+    req: &Value,
+    model: &str,
+    fields: &mut crate::translate::Fields,
+) -> Result<(Value, EmbedEcho), TranslateError> {
+    let args = parse(req, "Vertex", fields)?;
     let instances: Vec<Value> = args.texts.iter().map(|t| json!({"content": t})).collect();
     let mut body = json!({ "instances": instances });
     if let Some(d) = args.dimensions {

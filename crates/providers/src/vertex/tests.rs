@@ -129,6 +129,7 @@ fn count_tokens_embeddings_and_bad_names() {
     let (b, echo) = embed::from_openai(
         &json!({"input": ["a", "b"], "dimensions": 3}),
         "text-embedding-005",
+        &mut crate::translate::Fields::default(),
     )
     .unwrap();
     assert_eq!(
