@@ -231,6 +231,17 @@ pub struct RawLimits {
     pub max_upstream_body_bytes: Option<u64>,
 }
 
+impl RawFieldPolicy {
+    pub fn policy(self) -> switchyard_providers::translate::Policy {
+        use switchyard_providers::translate::Policy;
+        match self {
+            RawFieldPolicy::Strict => Policy::Strict,
+            RawFieldPolicy::Default => Policy::Default,
+            RawFieldPolicy::Lenient => Policy::Lenient,
+        }
+    }
+}
+
 /// How `/v1/responses` reaches a provider (see `responses`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -5,8 +5,7 @@ use crate::discover;
 use crate::env::expand_all;
 use crate::error::{ConfigError, ConfigErrors};
 use crate::raw::{
-    RawClientKey, RawConfig, RawFieldPolicy, RawKind, RawProvider, RawResponses, RawServer,
-    RawTimeouts,
+    RawClientKey, RawConfig, RawKind, RawProvider, RawResponses, RawServer, RawTimeouts,
 };
 use crate::runtime::{ClientKey, Config, Origin, Provider, Timeouts, DEFAULT_LISTEN};
 use crate::yaml::Doc;
@@ -578,9 +577,9 @@ fn field_policy(p: &RawProvider, path: &str, errors: &mut Vec<ConfigError>) -> P
             ));
             Policy::Default
         }
-        (Some(RawFieldPolicy::Strict), None) => Policy::Strict,
-        (Some(RawFieldPolicy::Lenient), None) | (None, Some(true)) => Policy::Lenient,
-        (Some(RawFieldPolicy::Default), None) | (None, Some(false) | None) => Policy::Default,
+        (Some(p), None) => p.policy(),
+        (None, Some(true)) => Policy::Lenient,
+        (None, Some(false) | None) => Policy::Default,
     }
 }
 

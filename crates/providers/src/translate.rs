@@ -20,7 +20,8 @@ impl TranslateError {
 }
 
 /// What a translation may leave out of a request the target cannot fully take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Ordered from the strictest: `Strict < Default < Lenient`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Policy {
     /// Nothing is left out: every field the target cannot take is a 400 naming it.
     Strict,
@@ -93,8 +94,8 @@ impl Fields {
         value: &Value,
         target: &str,
     ) -> Result<(), TranslateError> {
-        if value.is_null() {
-            return Ok(()); // a null says nothing: nothing to carry or to name
+        if chat_field_asks_nothing(field, value) {
+            return Ok(()); // nothing to carry, nothing to name
         }
         let why = format!("'{field}' cannot be sent to {target}");
         if chat_field_is_contract(field, value) {
@@ -103,6 +104,19 @@ impl Fields {
             self.advisory(field, why)
         }
     }
+}
+
+/// Whether a chat-completions field's value says nothing: null, or the API's own default
+/// (`n: 1`, `logprobs: false`, penalties of 0, parallel tool calls allowed).
+pub fn chat_field_asks_nothing(field: &str, value: &Value) -> bool {
+    value.is_null()
+        || match field {
+            "n" => value.as_u64() == Some(1),
+            "logprobs" => value.as_bool() == Some(false),
+            "frequency_penalty" | "presence_penalty" => value.as_f64() == Some(0.0),
+            "parallel_tool_calls" => value.as_bool() == Some(true),
+            _ => false,
+        }
 }
 
 /// Whether a chat-completions field, with this value, asks for something in the answer that a

@@ -290,11 +290,7 @@ impl Builder<'_> {
                 .retry
                 .as_ref()
                 .map(|r| retry(r, &format!("{at}.retry"), errors)),
-            field_policy: raw.field_policy.map(|p| match p {
-                RawFieldPolicy::Strict => switchyard_providers::translate::Policy::Strict,
-                RawFieldPolicy::Default => switchyard_providers::translate::Policy::Default,
-                RawFieldPolicy::Lenient => switchyard_providers::translate::Policy::Lenient,
-            }),
+            field_policy: raw.field_policy.map(RawFieldPolicy::policy),
             sticky,
             price: raw
                 .price

@@ -86,9 +86,6 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
                     out.insert("metadata".into(), json!({"user_id": u}));
                 }
             }
-            "n" if v.is_null() || v.as_u64() == Some(1) => {}
-            "logprobs" if v.is_null() || v == &Value::Bool(false) => {}
-            "frequency_penalty" | "presence_penalty" if v.is_null() || v.as_f64() == Some(0.0) => {}
             "response_format" => json_schema = json_tool_schema(v)?,
             other => fields.uncarried_chat(other, v, "an Anthropic model")?,
         }

@@ -43,7 +43,6 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
             "stop" => {
                 inference.insert("stopSequences".into(), stop_list(v)?);
             }
-            "n" if v.as_u64() == Some(1) => {}
             "response_format" => json_schema = json_tool_schema(v)?,
             "top_k" if is_anthropic(model) => {
                 extra.insert("top_k".into(), v.clone());
@@ -67,8 +66,6 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
                 Some(ToolChoice::None) => no_tools = true,
                 Some(ToolChoice::Function(name)) => choice = Some(json!({"tool": {"name": name}})),
             },
-            // Parallel calls are the default here; only turning them off is not carried.
-            "parallel_tool_calls" if v.as_bool() != Some(false) => {}
             other if CARRIED_ELSEWHERE.contains(&other) => {}
             other => fields.uncarried_chat(other, v, "this Bedrock model through Converse")?,
         }

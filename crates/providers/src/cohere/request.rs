@@ -51,8 +51,6 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
             "stop" => {
                 out.insert("stop_sequences".into(), stop_list(v)?);
             }
-            "n" if v.as_u64() == Some(1) => {}
-            "logprobs" if v == &Value::Bool(false) => {}
             "response_format" => match v.get("type").and_then(Value::as_str) {
                 Some("text") => {}
                 Some("json_object") => {
@@ -94,8 +92,6 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
                     out.insert("tool_choice".into(), json!("REQUIRED"));
                 }
             },
-            // Parallel calls are the default here; only turning them off is not carried.
-            "parallel_tool_calls" if v.as_bool() != Some(false) => {}
             other if CARRIED_ELSEWHERE.contains(&other) => {}
             other => fields.uncarried_chat(other, v, "a Cohere model")?,
         }

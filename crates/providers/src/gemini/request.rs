@@ -76,8 +76,6 @@ pub fn from_openai(req: &Value, fields: &mut Fields) -> Result<Value, TranslateE
                     out.insert("toolConfig".into(), tool_config(c));
                 }
             }
-            // Parallel calls are the default here; only turning them off is not carried.
-            "parallel_tool_calls" if v.as_bool() != Some(false) => {}
             other => fields.uncarried_chat(other, v, "a Gemini model")?,
         }
     }

@@ -99,13 +99,8 @@ pub async fn attempt(
 /// The field policy for an attempt: the route's where it sets one, else the provider's. A
 /// caller's own tree can only make it stricter.
 fn field_policy(provider: Policy, ov: &Overrides<'_>) -> Policy {
-    let strictness = |p: Policy| match p {
-        Policy::Strict => 0,
-        Policy::Default => 1,
-        Policy::Lenient => 2,
-    };
     match ov.field_policy {
-        Some(p) if ov.inline && strictness(p) > strictness(provider) => provider,
+        Some(p) if ov.inline => p.min(provider),
         Some(p) => p,
         None => provider,
     }

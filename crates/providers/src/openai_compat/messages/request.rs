@@ -33,11 +33,8 @@ pub fn from_messages(
         if !text.is_empty() {
             messages.push(json!({"role": "system", "content": text}));
         }
-        let marked = system.as_array().into_iter().flatten();
-        if marked
-            .into_iter()
-            .any(|b| b.get("cache_control").is_some_and(|c| !c.is_null()))
-        {
+        let mut blocks = system.as_array().into_iter().flatten();
+        if blocks.any(|b| b.get("cache_control").is_some_and(|c| !c.is_null())) {
             fields.advisory(
                 "system[].cache_control",
                 "prompt caching marks cannot be sent to an OpenAI-compatible model",
