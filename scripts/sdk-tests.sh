@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the official-SDK test suite (tests/sdk) against the built gateway and mock provider.
+# Runs the official-SDK test suite (tests/sdk) against the built gateway and mock provider,
+# with the agent CLIs (scripts/agent-tools.sh) for test_agents.py.
 #
 # Creates .venv at the repository root when missing and installs tests/sdk/requirements.txt into
 # it, again only when that file has changed since the last install. Arguments go to pytest.
@@ -27,6 +28,9 @@ if [[ "$want" != "$have" ]]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
     echo "$want" >"$stamp"
 fi
+
+# The agent CLIs test_agents.py drives (Claude Code, Codex, Cline, aider), pinned.
+"$root/scripts/agent-tools.sh"
 
 export SWITCHYARD_BIN="${SWITCHYARD_BIN:-$root/target/debug/switchyard}"
 export SWITCHYARD_MOCK_BIN="${SWITCHYARD_MOCK_BIN:-$root/target/debug/switchyard-mock}"

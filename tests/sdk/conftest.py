@@ -194,6 +194,19 @@ class Mock:
     def clear_faults(self) -> None:
         self.http.delete("/_mock/faults").raise_for_status()
 
+    def load_script(self, script: dict[str, Any]) -> None:
+        """Loads an agent script: the model's turns of an agent loop (see the mock's script.rs)."""
+        self.http.post("/_mock/script", json=script).raise_for_status()
+
+    def script(self) -> dict[str, Any]:
+        """`{loaded, steps, played}`: the steps played so far, in order."""
+        r = self.http.get("/_mock/script")
+        r.raise_for_status()
+        return r.json()
+
+    def clear_script(self) -> None:
+        self.http.delete("/_mock/script").raise_for_status()
+
     def stats(self) -> dict[str, int]:
         r = self.http.get("/_mock/stats")
         r.raise_for_status()
@@ -313,9 +326,10 @@ def client(gateway: Gateway) -> Iterator[openai.OpenAI]:
 
 @pytest.fixture(autouse=True)
 def _fresh_mock(mock: Mock) -> None:
-    """Every test starts with an empty request log and no queued faults."""
+    """Every test starts with an empty request log, no queued faults and no agent script."""
     mock.clear_faults()
     mock.clear_requests()
+    mock.clear_script()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 
 use crate::faults::Fault;
 use crate::openai::{error_in, prepare_in, words, Dialect, DEFAULT_TEXT};
+use crate::script::{self, Seen, Turn};
 use crate::stream::sse_frames;
 use crate::State;
 use axum::extract::State as AxState;
@@ -67,18 +68,28 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
             None,
         );
     }
-    let id = format!("msg_mock_{}", state.ids.fetch_add(1, Ordering::Relaxed));
-    let text = fault.content.clone().unwrap_or_else(|| DEFAULT_TEXT.into());
+    let n = state.ids.fetch_add(1, Ordering::Relaxed);
+    let id = format!("msg_mock_{n}");
+    // Call ids are unique per answer, as agents match results to calls by them.
+    let call_id = format!("toolu_mock_{n}");
+    let mut text = fault.content.clone().unwrap_or_else(|| DEFAULT_TEXT.into());
     let wants_tool = req.pointer("/tool_choice/type").and_then(Value::as_str) != Some("none");
-    let tool = req
+    let mut tool = req
         .pointer("/tools/0/name")
         .and_then(Value::as_str)
         .filter(|_| wants_tool)
         .map(str::to_owned);
-    let args = fault
+    let mut args = fault
         .tool_arguments
         .clone()
         .unwrap_or_else(|| "{\"city\": \"Paris\", \"unit\": \"celsius\"}".into());
+    match crate::script::play(&state, &seen(&req, wants_tool)) {
+        Some(Turn::Call {
+            name, arguments, ..
+        }) => (tool, args) = (Some(name), arguments),
+        Some(Turn::Text(t)) => (tool, text) = (None, t),
+        None => {}
+    }
     let input_tokens = req
         .get("messages")
         .map_or(1, |m| m.to_string().len().div_ceil(4));
@@ -115,7 +126,7 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
     }
     if !stream {
         let mut content = match &tool {
-            Some(name) => json!([{"type": "tool_use", "id": "toolu_mock_1", "name": name,
+            Some(name) => json!([{"type": "tool_use", "id": call_id, "name": name,
                 "input": serde_json::from_str::<Value>(&args).unwrap_or(json!({}))}]),
             None => json!([{"type": "text", "text": text}]),
         };
@@ -166,8 +177,11 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
     }
     match &tool {
         Some(name) => {
-            frames.push(frame("content_block_start", &json!({"type": "content_block_start", "index": first,
-                "content_block": {"type": "tool_use", "id": "toolu_mock_1", "name": name, "input": {}}})));
+            frames.push(frame(
+                "content_block_start",
+                &json!({"type": "content_block_start", "index": first,
+                "content_block": {"type": "tool_use", "id": call_id, "name": name, "input": {}}}),
+            ));
             for piece in words(&args, fault.chunks) {
                 frames.push(frame(
                     "content_block_delta",
@@ -203,6 +217,36 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
     ));
     frames.push(frame("message_stop", &json!({"type": "message_stop"})));
     sse_frames(state, frames, fault)
+}
+
+/// What an agent script sees in a Messages request.
+fn seen(req: &Value, wants_tool: bool) -> Seen<'_> {
+    let messages = req
+        .get("messages")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let results = messages.iter().rev().filter_map(|m| {
+        m.get("content")?
+            .as_array()?
+            .iter()
+            .rev()
+            .find(|b| b.get("type").and_then(Value::as_str) == Some("tool_result"))
+    });
+    Seen {
+        tools: if wants_tool {
+            script::offered(req.get("tools"), "input_schema")
+        } else {
+            Vec::new()
+        },
+        assistant_turns: messages
+            .iter()
+            .filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
+            .count(),
+        last_result: results
+            .into_iter()
+            .next()
+            .map(|b| script::text_of(b.get("content").unwrap_or(&Value::Null))),
+    }
 }
 
 /// `POST /v1/messages/count_tokens`: a rough count (a token per four bytes of the messages).

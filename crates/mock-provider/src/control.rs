@@ -74,3 +74,22 @@ pub(crate) async fn redirect_image() -> Response {
 pub(crate) async fn not_an_image() -> Response {
     ([("content-type", "text/html")], "<html></html>").into_response()
 }
+
+/// `GET /_mock/script`: whether a script is loaded, its length and the steps played.
+pub(crate) async fn script(AxState(state): AxState<Arc<State>>) -> Response {
+    Json(lock(&state.script).report()).into_response()
+}
+
+/// `POST /_mock/script`: loads a plan (see `script::Script`), replacing any other.
+pub(crate) async fn load_script(
+    AxState(state): AxState<Arc<State>>,
+    Json(s): Json<crate::script::Script>,
+) -> StatusCode {
+    lock(&state.script).load(s);
+    StatusCode::NO_CONTENT
+}
+
+pub(crate) async fn clear_script(AxState(state): AxState<Arc<State>>) -> StatusCode {
+    lock(&state.script).clear();
+    StatusCode::NO_CONTENT
+}

@@ -9,6 +9,7 @@
 use crate::embeddings::vector;
 use crate::faults::Fault;
 use crate::openai::{error_in, prepare_in, words, Dialect, DEFAULT_TEXT};
+use crate::script::{self, Offered, Seen, Turn};
 use crate::stream::sse_response;
 use crate::State;
 use axum::extract::{Path, State as AxState};
@@ -250,6 +251,55 @@ pub(crate) async fn models_action(
     }
 }
 
+/// What an agent script sees in a generateContent request.
+fn seen(req: &Value) -> Seen<'_> {
+    let contents = req
+        .get("contents")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let none = req
+        .pointer("/toolConfig/functionCallingConfig/mode")
+        .and_then(Value::as_str)
+        == Some("NONE");
+    let declarations = req
+        .get("tools")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("functionDeclarations").and_then(Value::as_array))
+        .flatten();
+    let tools = declarations
+        .filter_map(|d| {
+            Some(Offered {
+                name: d.get("name")?.as_str()?,
+                custom: false,
+                schema: d
+                    .get("parameters")
+                    .or_else(|| d.get("parametersJsonSchema")),
+            })
+        })
+        .filter(|_| !none)
+        .collect();
+    let last_result = contents
+        .iter()
+        .rev()
+        .filter_map(|c| c.get("parts")?.as_array())
+        .flat_map(|parts| parts.iter().rev())
+        .find_map(|p| p.pointer("/functionResponse/response"))
+        .map(|r| match r.get("result").or_else(|| r.get("content")) {
+            Some(v) => script::text_of(v),
+            None => r.to_string(),
+        });
+    Seen {
+        tools,
+        assistant_turns: contents
+            .iter()
+            .filter(|c| c.get("role").and_then(Value::as_str) == Some("model"))
+            .count(),
+        last_result,
+    }
+}
+
 /// The function this request lets the model call, if any.
 fn callable(req: &Value) -> Option<String> {
     let config = req.pointer("/toolConfig/functionCallingConfig");
@@ -316,12 +366,29 @@ pub(crate) fn generate(
         .pointer("/generationConfig/thinkingConfig/includeThoughts")
         .and_then(Value::as_bool)
         == Some(true);
-    let call = callable(req).map(|name| {
-        let args: Value = fault
-            .tool_arguments
-            .as_deref()
-            .and_then(|a| serde_json::from_str(a).ok())
-            .unwrap_or_else(|| json!({"city": "Paris", "unit": "celsius"}));
+    let mut text = text;
+    let mut scripted_args = None;
+    let named = match crate::script::play(state, &seen(req)) {
+        Some(Turn::Call {
+            name, arguments, ..
+        }) => {
+            scripted_args = serde_json::from_str::<Value>(&arguments).ok();
+            Some(name)
+        }
+        Some(Turn::Text(t)) => {
+            text = t;
+            None
+        }
+        None => callable(req),
+    };
+    let call = named.map(|name| {
+        let args: Value = scripted_args.take().unwrap_or_else(|| {
+            fault
+                .tool_arguments
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or_else(|| json!({"city": "Paris", "unit": "celsius"}))
+        });
         let mut part = json!({"functionCall": {"name": name, "args": args}});
         if model.starts_with("gemini-3") {
             part["thoughtSignature"] = json!(SIGNATURE);

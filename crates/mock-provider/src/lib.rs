@@ -5,6 +5,8 @@
 //! oversized, garbled and truncated streams.
 //! It records what it receives so tests can check the exact upstream body and headers.
 //!
+//! An agent script (`POST /_mock/script`, see `script`) plays the model's side of an agent loop.
+//!
 //! Faults are chosen per request, first match wins: the queue filled by `POST /_mock/faults`,
 //! then a `mock` object in the JSON request body (which pass-through gateways forward untouched).
 
@@ -22,6 +24,7 @@ mod gemini;
 mod messages_check;
 mod openai;
 mod responses;
+pub mod script;
 mod stream;
 mod vertex;
 
@@ -123,6 +126,8 @@ pub(crate) struct State {
     pub tokens: Mutex<Vec<String>>,
     /// The public key `/token` checks assertion signatures with.
     pub google_public_key: Option<Vec<u8>>,
+    /// The agent script, when a test loaded one.
+    pub script: Mutex<script::Player>,
 }
 
 const RECORD_LIMIT: usize = 1000;
@@ -188,6 +193,7 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         faults: Mutex::new(VecDeque::new()),
         stats: Stats::default(),
         ids: AtomicU64::new(1),
+        script: Mutex::new(script::Player::default()),
     });
     let app = Router::new()
         .route("/v1/chat/completions", post(openai::chat))
@@ -225,6 +231,12 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
             post(control::push_faults).delete(control::clear_faults),
         )
         .route("/_mock/stats", get(control::stats))
+        .route(
+            "/_mock/script",
+            get(control::script)
+                .post(control::load_script)
+                .delete(control::clear_script),
+        )
         .route("/_mock/image.png", get(control::image))
         .route("/_mock/redirect-image", get(control::redirect_image))
         .route("/_mock/not-an-image", get(control::not_an_image))

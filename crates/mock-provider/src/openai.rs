@@ -2,6 +2,7 @@
 //! reference (chat.completion and chat.completion.chunk objects).
 
 use crate::faults::Fault;
+use crate::script::{self, Seen, Turn};
 use crate::stream::sse_response;
 use crate::{lock, Recorded, State, RECORD_LIMIT};
 use axum::extract::State as AxState;
@@ -289,6 +290,28 @@ pub(crate) fn tool_name(req: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// What an agent script sees in a chat request.
+fn seen(req: &Value) -> Seen<'_> {
+    let messages = req
+        .get("messages")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let role = |m: &Value, r: &str| m.get("role").and_then(Value::as_str) == Some(r);
+    Seen {
+        tools: if req.get("tool_choice").and_then(Value::as_str) == Some("none") {
+            Vec::new()
+        } else {
+            script::offered(req.get("tools"), "parameters")
+        },
+        assistant_turns: messages.iter().filter(|m| role(m, "assistant")).count(),
+        last_result: messages
+            .iter()
+            .rev()
+            .find(|m| role(m, "tool"))
+            .map(|m| script::text_of(m.get("content").unwrap_or(&Value::Null))),
+    }
+}
+
 fn text_for(req: &Value, fault: &Fault) -> String {
     if let Some(c) = &fault.content {
         return c.clone();
@@ -331,22 +354,27 @@ pub(crate) async fn chat(
 }
 
 fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
-    let id = format!(
-        "chatcmpl-mock-{}",
-        state.ids.fetch_add(1, Ordering::Relaxed)
-    );
+    let seq = state.ids.fetch_add(1, Ordering::Relaxed);
+    let id = format!("chatcmpl-mock-{seq}");
     let model = req
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or("mock")
         .to_owned();
     let n = req.get("n").and_then(Value::as_u64).unwrap_or(1).max(1) as usize;
-    let text = text_for(&req, &fault);
-    let tool = tool_name(&req);
-    let args = fault
+    let mut text = text_for(&req, &fault);
+    let mut tool = tool_name(&req);
+    let mut args = fault
         .tool_arguments
         .clone()
         .unwrap_or_else(|| "{\"city\": \"Paris\", \"unit\": \"celsius\"}".into());
+    match crate::script::play(state, &seen(&req)) {
+        Some(Turn::Call {
+            name, arguments, ..
+        }) => (tool, args) = (Some(name), arguments),
+        Some(Turn::Text(t)) => (tool, text) = (None, t),
+        None => {}
+    }
     let want_logprobs = req.get("logprobs").and_then(Value::as_bool) == Some(true);
     let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
     let completion_tokens = text.split(' ').count();
@@ -358,7 +386,7 @@ fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
             .map(|i| {
                 let message = match &tool {
                     Some(name) => json!({"role": "assistant", "content": null, "refusal": null,
-                        "tool_calls": [{"id": format!("call_mock_{i}"), "type": "function",
+                        "tool_calls": [{"id": format!("call_mock_{seq}_{i}"), "type": "function",
                             "function": {"name": name, "arguments": args}}]}),
                     None => json!({"role": "assistant", "content": text, "refusal": null}),
                 };
@@ -396,7 +424,7 @@ fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
         match &tool {
             Some(name) => {
                 events.push(chunk(
-                    json!({"tool_calls": [{"index": 0, "id": format!("call_mock_{i}"), "type": "function",
+                    json!({"tool_calls": [{"index": 0, "id": format!("call_mock_{seq}_{i}"), "type": "function",
                         "function": {"name": name, "arguments": ""}}]}),
                     Value::Null,
                     i,

@@ -6,6 +6,7 @@
 
 use crate::faults::Fault;
 use crate::openai::{error, prepare, DEFAULT_TEXT};
+use crate::script::{self, Seen, Turn};
 use crate::stream::sse_frames;
 use crate::State;
 use axum::extract::State as AxState;
@@ -59,7 +60,24 @@ enum Answer {
     Custom { name: String, input: String },
 }
 
-fn answer(req: &Value, fault: &Fault) -> Answer {
+fn answer(state: &State, req: &Value, fault: &Fault) -> Answer {
+    match crate::script::play(state, &seen(req)) {
+        Some(Turn::Call {
+            name,
+            arguments,
+            custom: true,
+        }) => {
+            return Answer::Custom {
+                name,
+                input: arguments,
+            }
+        }
+        Some(Turn::Call {
+            name, arguments, ..
+        }) => return Answer::Function { name, arguments },
+        Some(Turn::Text(t)) => return Answer::Text(t),
+        None => {}
+    }
     let args = fault
         .tool_arguments
         .clone()
@@ -99,6 +117,40 @@ fn answer(req: &Value, fault: &Fault) -> Answer {
                 (None, false) => DEFAULT_TEXT.into(),
             })
         }
+    }
+}
+
+/// What an agent script sees in a Responses request: an assistant turn is a run of output
+/// items (calls, reasoning, assistant messages) in `input`.
+fn seen(req: &Value) -> Seen<'_> {
+    let items = req
+        .get("input")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    fn kind(i: &Value) -> &str {
+        i.get("type").and_then(Value::as_str).unwrap_or("message")
+    }
+    let is_output = |i: &Value| {
+        matches!(kind(i), "function_call" | "custom_tool_call" | "reasoning")
+            || i.get("role").and_then(Value::as_str) == Some("assistant")
+    };
+    let turns = items
+        .iter()
+        .enumerate()
+        .filter(|(n, i)| is_output(i) && (*n == 0 || !is_output(&items[n - 1])))
+        .count();
+    Seen {
+        tools: if req.get("tool_choice").and_then(Value::as_str) == Some("none") {
+            Vec::new()
+        } else {
+            script::offered(req.get("tools"), "parameters")
+        },
+        assistant_turns: turns,
+        last_result: items
+            .iter()
+            .rev()
+            .find(|i| matches!(kind(i), "function_call_output" | "custom_tool_call_output"))
+            .map(|i| script::text_of(i.get("output").unwrap_or(&Value::Null))),
     }
 }
 
@@ -165,7 +217,7 @@ pub(crate) async fn create(
         return error(StatusCode::BAD_REQUEST, msg, "invalid_request_error", None);
     }
     let id = format!("mock{}", state.ids.fetch_add(1, Ordering::Relaxed));
-    let a = answer(&req, &fault);
+    let a = answer(&state, &req, &fault);
     let pieces: Vec<String> = match &a {
         Answer::Text(t) => crate::openai::words(t, fault.chunks),
         Answer::Function { arguments, .. } => crate::openai::words(arguments, fault.chunks),

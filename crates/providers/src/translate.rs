@@ -60,6 +60,16 @@ impl Fields {
         }
     }
 
+    /// Renames the fields left out since the `first`th with `caller_name`: a field left out
+    /// from the chat request a Messages or Responses body became is named as the caller sent it.
+    pub fn rename_since(&mut self, first: usize, caller_name: fn(&str) -> Option<&'static str>) {
+        for name in self.dropped.iter_mut().skip(first) {
+            if let Some(n) = caller_name(name) {
+                *name = n.to_owned();
+            }
+        }
+    }
+
     fn drop(&mut self, path: &str) {
         if !self.dropped.iter().any(|d| d == path) {
             self.dropped.push(path.to_owned());

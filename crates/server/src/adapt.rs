@@ -241,9 +241,16 @@ pub async fn request(
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let first = fields.dropped.len();
     let req = format
         .chat_request(ep, &chat, model, peek.stream, &mut fields)
         .map_err(fail)?;
+    // What the target could not take of the chat request is named as the caller sent it.
+    match &to {
+        Caller::Messages => fields.rename_since(first, messages::request::caller_field),
+        Caller::Responses(_) => fields.rename_since(first, responses::request::caller_field),
+        _ => {}
+    }
     let reply = Reply::Translate {
         from: format.answers(model),
         to,

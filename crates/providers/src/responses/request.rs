@@ -93,6 +93,18 @@ pub fn to_chat(req: &Value, model: &str, fields: &mut Fields) -> Result<Value, T
     Ok(Value::Object(out))
 }
 
+/// The Responses field a chat-completions field was made from, for naming what a later step
+/// left out in the caller's terms.
+pub fn caller_field(chat: &str) -> Option<&'static str> {
+    Some(match chat {
+        "max_tokens" => "max_output_tokens",
+        "reasoning_effort" => "reasoning.effort",
+        "response_format" => "text.format",
+        "verbosity" => "text.verbosity",
+        _ => return None,
+    })
+}
+
 /// `reasoning`: the effort is carried; a summary cannot be asked of a chat model.
 fn reasoning(
     v: &Value,

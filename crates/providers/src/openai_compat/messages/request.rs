@@ -130,6 +130,18 @@ fn effort(thinking: &Value, asked: Option<&str>) -> Option<&'static str> {
     }
 }
 
+/// The Messages field a chat-completions field was made from, for naming what a later step
+/// left out in the caller's terms.
+pub fn caller_field(chat: &str) -> Option<&'static str> {
+    Some(match chat {
+        "stop" => "stop_sequences",
+        "user" => "metadata.user_id",
+        "reasoning_effort" => "thinking",
+        "parallel_tool_calls" => "tool_choice.disable_parallel_tool_use",
+        _ => return None,
+    })
+}
+
 /// OpenAI's name for an Anthropic effort level.
 fn effort_name(effort: &str) -> &'static str {
     match effort {
