@@ -280,9 +280,9 @@ def test_claude_code(mock: Mock, gw: Gateway, tmp_path: Path, provider: str, mod
 # Codex: the Responses API only; with gpt-5.5's tool set, apply_patch is a freeform (custom)
 # tool and tool_search and web_search are hosted tools.
 
-#: Client bookkeeping, the reasoning items it asks back, the hosted tools tool_search and
+#: Client bookkeeping, the hosted tools tool_search and
 #: web_search (tools 8 and 9), and apply_patch's Lark grammar (a function tool has no grammar).
-CODEX_ADVISORY = {"client_metadata", "include", "tools[8]", "tools[9]", "tools[].format"}
+CODEX_ADVISORY = {"client_metadata", "tools[8]", "tools[9]", "tools[].format"}
 CODEX_CASES = [
     ("up-responses", "up-responses/gpt-5.5", set()),
     ("up-openai", "up-openai/gpt-5.5", CODEX_ADVISORY),
@@ -329,6 +329,14 @@ stream_max_retries = 0
     else:
         names = {(t.get("function") or t).get("name") for t in first["tools"]}
         assert "apply_patch" in names and "web_search" not in names
+    if provider == "up-anthropic":
+        # Codex's reasoning effort turned thinking on: each tool-use turn went back opening with
+        # its signed thinking block (carried in the reasoning items' encrypted_content), which
+        # the mock, as Anthropic, requires and checks.
+        last = json.loads(reqs[-1]["body"])
+        assert last["thinking"]["type"] == "enabled"
+        turns = [m for m in last["messages"] if m["role"] == "assistant"]
+        assert len(turns) == 2 and all(t["content"][0]["type"] == "thinking" for t in turns)
 
 
 # ---------------------------------------------------------------------------------------------

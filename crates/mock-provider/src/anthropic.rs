@@ -103,8 +103,18 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
         json!({"input_tokens": input_tokens, "output_tokens": output_tokens,
         "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}),
     );
-    // Extended thinking: a thinking block (with its signature) before the answer.
-    let thinking = req.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled");
+    // Extended or adaptive thinking: a thinking block (with its signature) before the answer;
+    // its text left out when the caller asked for `display: omitted`.
+    let thinking = matches!(
+        req.pointer("/thinking/type").and_then(Value::as_str),
+        Some("enabled" | "adaptive")
+    );
+    let thought = if req.pointer("/thinking/display").and_then(Value::as_str) == Some("omitted") {
+        ""
+    } else {
+        THOUGHT
+    };
+    let signature = crate::messages_check::signature_of(thought);
     if thinking
         && req
             .pointer("/thinking/budget_tokens")
@@ -134,7 +144,7 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
             if let Some(list) = content.as_array_mut() {
                 list.insert(
                     0,
-                    json!({"type": "thinking", "thinking": THOUGHT, "signature": "mock-sig"}),
+                    json!({"type": "thinking", "thinking": thought, "signature": signature}),
                 );
             }
         }
@@ -163,12 +173,12 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
         frames.push(frame(
             "content_block_delta",
             &json!({"type": "content_block_delta", "index": 0,
-            "delta": {"type": "thinking_delta", "thinking": THOUGHT}}),
+            "delta": {"type": "thinking_delta", "thinking": thought}}),
         ));
         frames.push(frame(
             "content_block_delta",
             &json!({"type": "content_block_delta", "index": 0,
-            "delta": {"type": "signature_delta", "signature": "mock-sig"}}),
+            "delta": {"type": "signature_delta", "signature": signature}}),
         ));
         frames.push(frame(
             "content_block_stop",

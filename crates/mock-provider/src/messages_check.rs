@@ -88,6 +88,7 @@ fn check(req: &Value) -> Result<(), String> {
             return Err(format!("tools.{i}.name: Field required"));
         }
     }
+    thinking_blocks_kept(obj, messages)?;
     // The tool_use ids of the assistant turn just before, which the next user turn must answer.
     let mut asked: Vec<&str> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
@@ -140,6 +141,78 @@ fn check(req: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The signature this mock gives a thinking block with this text (Anthropic's are opaque; this
+/// one lets the mock check a block came back as it was sent).
+pub(crate) fn signature_of(thinking: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in thinking.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("mock-sig-{h:016x}")
+}
+
+/// Thinking blocks sent back must carry the signature they were given, and with thinking on, the
+/// last assistant turn that calls tools must start with its thinking block.
+fn thinking_blocks_kept(
+    obj: &serde_json::Map<String, Value>,
+    messages: &[Value],
+) -> Result<(), String> {
+    for (i, m) in messages.iter().enumerate() {
+        let blocks = m
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten();
+        for (j, b) in blocks.enumerate() {
+            if b.get("type").and_then(Value::as_str) != Some("thinking") {
+                continue;
+            }
+            let text = b.get("thinking").and_then(Value::as_str).unwrap_or("");
+            if b.get("signature").and_then(Value::as_str) != Some(&signature_of(text)) {
+                return Err(format!(
+                    "messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
+                ));
+            }
+        }
+    }
+    let thinking = matches!(
+        obj.get("thinking")
+            .and_then(|t| t.get("type"))
+            .and_then(Value::as_str),
+        Some("enabled" | "adaptive")
+    );
+    let last = messages
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, m)| m.get("role").and_then(Value::as_str) == Some("assistant"));
+    let Some((i, m)) = last.filter(|_| thinking) else {
+        return Ok(());
+    };
+    let blocks = m
+        .get("content")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let kind = |b: &Value| {
+        b.get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    if blocks.iter().any(|b| kind(b) == "tool_use")
+        && !matches!(
+            blocks.first().map(kind).as_deref(),
+            Some("thinking" | "redacted_thinking")
+        )
+    {
+        let found = blocks.first().map(kind).unwrap_or_default();
+        return Err(format!(
+            "messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{found}`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). To avoid this requirement, disable `thinking`."
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,7 +223,7 @@ mod tests {
         let ok = json!({"model": "m", "max_tokens": 5, "context_management": {"edits": []},
             "messages": [
             {"role": "user", "content": "hi"},
-            {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "s"},
+            {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": signature_of("t")},
                 {"type": "tool_use", "id": "t1", "name": "f", "input": {}}]},
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "r"}]},
             {"role": "system", "content": "env"}]});
@@ -183,6 +256,18 @@ mod tests {
             (
                 json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"input_schema": {}}]}),
                 "tools.0.name",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "t", "signature": "forged"}]}]}),
+                "Invalid `signature`",
+            ),
+            (
+                json!({"model": "m", "thinking": {"type": "enabled", "budget_tokens": 1024},
+                "messages": [{"role": "user", "content": "x"},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "r"}]}]}),
+                "must start with a thinking block",
             ),
         ];
         for (req, needle) in cases {

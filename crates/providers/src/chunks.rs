@@ -61,6 +61,12 @@ impl Chunks {
         self.chunk(choice, json!({ "reasoning_content": text }), Value::Null)
     }
 
+    /// A whole thinking block with its signature (or a redacted one), once it is complete, for
+    /// the caller to send back on the assistant message (`thinking_blocks`, as LiteLLM does).
+    pub fn thinking_block(&self, choice: u64, block: Value) -> String {
+        self.chunk(choice, json!({ "thinking_blocks": [block] }), Value::Null)
+    }
+
     /// A tool call starts in upstream block `block`: its id, name and the first arguments.
     /// The JSON-mode tool is not a call: its input becomes the answer's text (`None` here).
     pub fn call_start(

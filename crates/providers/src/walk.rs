@@ -24,6 +24,9 @@ pub enum Turn<'a> {
         content: Content<'a>,
         /// The reasoning an OpenAI-compatible host returned (`reasoning_content`), sent back.
         reasoning: Option<&'a str>,
+        /// Signed thinking blocks (`thinking_blocks`: `{type: thinking, thinking, signature}` or
+        /// `{type: redacted_thinking, data}`), as Anthropic models' answers carry them.
+        thinking: &'a [Value],
         calls: Vec<Call<'a>>,
     },
     /// A `tool` message: the result of the call `call_id`, made by function `name` (known when
@@ -237,6 +240,10 @@ pub fn messages(req: &Map<String, Value>) -> Result<Vec<Message<'_>>, TranslateE
                 Turn::Assistant {
                     content,
                     reasoning: m.get("reasoning_content").and_then(Value::as_str),
+                    thinking: m
+                        .get("thinking_blocks")
+                        .and_then(Value::as_array)
+                        .map_or(&[], Vec::as_slice),
                     calls,
                 }
             }
@@ -291,6 +298,7 @@ mod tests {
                 {"type": "refusal", "refusal": "no"}
             ]},
             {"role": "assistant", "content": null, "reasoning_content": "hm",
+             "thinking_blocks": [{"type": "thinking", "thinking": "hm", "signature": "s1"}],
              "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}},
                             {"id": "c2", "type": "function", "function": {"name": "g", "arguments": ""}}]},
             {"role": "tool", "tool_call_id": "c2", "content": [{"type": "text", "text": "o"}, {"type": "text", "text": "k"}]},
@@ -327,6 +335,7 @@ mod tests {
         let Turn::Assistant {
             content,
             reasoning,
+            thinking,
             calls,
         } = &m[2].turn
         else {
@@ -334,6 +343,7 @@ mod tests {
         };
         assert!(content.is_empty());
         assert_eq!(*reasoning, Some("hm"));
+        assert_eq!(thinking[0]["signature"], "s1");
         assert_eq!(calls[0].input, json!({"a": 1}));
         assert_eq!((calls[1].name, &calls[1].input), ("g", &json!({})));
         assert_eq!(calls[1].path, "messages[2].tool_calls[1]");

@@ -123,8 +123,66 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
         out.insert("system".into(), Value::Array(system));
     }
     out.insert("messages".into(), Value::Array(messages));
+    thinking_needs_its_blocks(&mut out, fields)?;
     fit_thinking(&mut out)?;
     Ok(Value::Object(out))
+}
+
+/// A signed thinking block the caller sent back (`thinking_blocks` of an assistant message), as
+/// Anthropic takes it; unsigned ones cannot be sent.
+fn thinking_block(b: &Value) -> Option<Value> {
+    let s = |k: &str| b.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    match s("type")? {
+        "thinking" => Some(
+            json!({"type": "thinking", "thinking": s("thinking").unwrap_or(""),
+            "signature": s("signature")?}),
+        ),
+        "redacted_thinking" => Some(json!({"type": "redacted_thinking", "data": s("data")?})),
+        _ => None,
+    }
+}
+
+/// With thinking on, Anthropic refuses a tool-use turn sent back without its signed thinking
+/// block first ("a final assistant message must start with a thinking block"). Callers that do
+/// not keep `thinking_blocks` (most chat clients) then get the answer without thinking: the
+/// setting is left out and named, as an advisory field.
+fn thinking_needs_its_blocks(
+    out: &mut Map<String, Value>,
+    fields: &mut Fields,
+) -> Result<(), TranslateError> {
+    if !out.contains_key("thinking") {
+        return Ok(());
+    }
+    let last_call = out
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
+        .and_then(|m| m.get("content").and_then(Value::as_array))
+        .filter(|c| {
+            c.iter()
+                .any(|b| b.get("type").and_then(Value::as_str) == Some("tool_use"))
+        });
+    let Some(content) = last_call else {
+        return Ok(());
+    };
+    let starts_signed = matches!(
+        content
+            .first()
+            .and_then(|b| b.get("type"))
+            .and_then(Value::as_str),
+        Some("thinking" | "redacted_thinking")
+    );
+    if !starts_signed {
+        fields.advisory(
+            "reasoning_effort",
+            "Anthropic models think during a tool-use turn only when the assistant message's signed thinking blocks (thinking_blocks) are sent back",
+        )?;
+        out.remove("thinking");
+    }
+    Ok(())
 }
 
 /// Anthropic requires `max_tokens`, and a thinking budget below it: with no `max_tokens` the
@@ -250,8 +308,15 @@ fn convert_message(
     match turn {
         Turn::System(c) => system.extend(blocks(&c)?),
         Turn::User(c) => push_turn(messages, "user", "content", blocks(&c)?),
-        Turn::Assistant { content, calls, .. } => {
-            let mut out = blocks(&content)?;
+        Turn::Assistant {
+            content,
+            thinking,
+            calls,
+            ..
+        } => {
+            // Signed thinking first, as the model wrote it: a tool-use turn needs it back.
+            let mut out: Vec<Value> = thinking.iter().filter_map(thinking_block).collect();
+            out.extend(blocks(&content)?);
             for c in calls {
                 out.push(json!({"type": "tool_use", "id": c.id, "name": c.name, "input": c.input}));
             }

@@ -29,6 +29,7 @@ pub fn usage(u: &Value) -> Value {
 pub fn to_openai(msg: &Value, created: u64) -> Value {
     let mut text = String::new();
     let mut reasoning = String::new();
+    let mut thinking = Vec::new();
     let mut tool_calls = Vec::new();
     for block in msg
         .get("content")
@@ -40,7 +41,9 @@ pub fn to_openai(msg: &Value, created: u64) -> Value {
             Some("text") => text.push_str(block.get("text").and_then(Value::as_str).unwrap_or("")),
             Some("thinking") => {
                 reasoning.push_str(block.get("thinking").and_then(Value::as_str).unwrap_or(""));
+                thinking.push(block.clone());
             }
+            Some("redacted_thinking") => thinking.push(block.clone()),
             Some("tool_use") if block.get("name").and_then(Value::as_str) == Some(JSON_TOOL) => {
                 text.push_str(&block.get("input").map_or_else(|| "{}".to_owned(), Value::to_string));
             }
@@ -73,6 +76,10 @@ pub fn to_openai(msg: &Value, created: u64) -> Value {
     }
     if !reasoning.is_empty() {
         message["reasoning_content"] = json!(reasoning);
+    }
+    if !thinking.is_empty() {
+        // Signed, for the caller to send back: a tool-use turn with thinking on needs them.
+        message["thinking_blocks"] = Value::Array(thinking);
     }
     json!({
         "id": msg.get("id").cloned().unwrap_or(Value::Null),

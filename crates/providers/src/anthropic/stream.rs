@@ -20,6 +20,8 @@ pub struct ChunkTranslator {
     chunks: Chunks,
     input_usage: Value,
     output_tokens: u64,
+    /// The thinking block being streamed: its text and signature so far.
+    thinking: Option<(String, String)>,
 }
 
 impl ChunkTranslator {
@@ -28,6 +30,7 @@ impl ChunkTranslator {
             chunks: Chunks::new(created, include_usage),
             input_usage: Value::Null,
             output_tokens: 0,
+            thinking: None,
         }
     }
 
@@ -46,9 +49,14 @@ impl ChunkTranslator {
             }
             "content_block_start" => {
                 let block = data.get("content_block").unwrap_or(&Value::Null);
-                if block.get("type").and_then(Value::as_str) == Some("tool_use") {
-                    let (id, name) = (&block["id"], &block["name"]);
-                    out.extend(c.call_start(0, index, id, name, &json!("")));
+                match block.get("type").and_then(Value::as_str) {
+                    Some("tool_use") => {
+                        let (id, name) = (&block["id"], &block["name"]);
+                        out.extend(c.call_start(0, index, id, name, &json!("")));
+                    }
+                    Some("thinking") => self.thinking = Some((String::new(), String::new())),
+                    Some("redacted_thinking") => out.push(c.thinking_block(0, block.clone())),
+                    _ => {}
                 }
             }
             "content_block_delta" => {
@@ -61,11 +69,28 @@ impl ChunkTranslator {
                     s("partial_json"),
                 ) {
                     (Some("text_delta"), Some(t), _, _) => out.push(c.text(0, t)),
-                    (Some("thinking_delta"), _, Some(t), _) => out.push(c.reasoning(0, t)),
+                    (Some("thinking_delta"), _, Some(t), _) => {
+                        if let Some((text, _)) = &mut self.thinking {
+                            text.push_str(t);
+                        }
+                        out.push(c.reasoning(0, t));
+                    }
+                    (Some("signature_delta"), ..) => {
+                        if let (Some((_, sig)), Some(s)) = (&mut self.thinking, s("signature")) {
+                            sig.push_str(s);
+                        }
+                    }
                     (Some("input_json_delta"), _, _, Some(p)) => {
                         out.push(c.call_arguments(0, index, p));
                     }
                     _ => {}
+                }
+            }
+            "content_block_stop" => {
+                if let Some((text, signature)) = self.thinking.take() {
+                    let block =
+                        json!({"type": "thinking", "thinking": text, "signature": signature});
+                    out.push(c.thinking_block(0, block));
                 }
             }
             "message_delta" => {
@@ -92,7 +117,7 @@ impl ChunkTranslator {
                     .unwrap_or("upstream error");
                 return Out::Error(kind.to_owned(), msg.to_owned());
             }
-            // ping, content_block_stop and future event types carry nothing for OpenAI callers.
+            // ping and future event types carry nothing for OpenAI callers.
             _ => {}
         }
         Out::Data(out)

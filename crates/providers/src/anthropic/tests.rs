@@ -510,3 +510,100 @@ fn thinking_with_a_forced_tool_is_refused_by_name() {
         assert_eq!(e.param.as_deref(), Some("reasoning_effort"), "{req}");
     }
 }
+
+/// Thinking comes back signed (`thinking_blocks`), whole and streamed, and goes out again first
+/// in the assistant turn, so a tool-use loop with thinking on round-trips.
+#[test]
+fn signed_thinking_round_trips_through_chat() {
+    let msg = json!({"id": "msg_1", "model": "claude", "stop_reason": "tool_use", "usage": {},
+        "content": [
+            {"type": "thinking", "thinking": "plan", "signature": "sig-1"},
+            {"type": "redacted_thinking", "data": "opaque"},
+            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}]});
+    let m = &to_openai(&msg, 0)["choices"][0]["message"];
+    assert_eq!(m["reasoning_content"], "plan");
+    assert_eq!(
+        m["thinking_blocks"],
+        json!([{"type": "thinking", "thinking": "plan", "signature": "sig-1"},
+            {"type": "redacted_thinking", "data": "opaque"}])
+    );
+    let chunks = run(
+        &[
+            (
+                "message_start",
+                json!({"message": {"id": "msg_1", "model": "claude", "usage": {}}}),
+            ),
+            (
+                "content_block_start",
+                json!({"index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+            ),
+            (
+                "content_block_delta",
+                json!({"index": 0, "delta": {"type": "thinking_delta", "thinking": "pl"}}),
+            ),
+            (
+                "content_block_delta",
+                json!({"index": 0, "delta": {"type": "thinking_delta", "thinking": "an"}}),
+            ),
+            (
+                "content_block_delta",
+                json!({"index": 0, "delta": {"type": "signature_delta", "signature": "sig-1"}}),
+            ),
+            ("content_block_stop", json!({"index": 0})),
+            (
+                "message_delta",
+                json!({"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}}),
+            ),
+            ("message_stop", json!({})),
+        ],
+        false,
+    );
+    let blocks: Vec<&Value> = chunks
+        .iter()
+        .filter_map(|c| c.pointer("/choices/0/delta/thinking_blocks"))
+        .collect();
+    assert_eq!(
+        blocks,
+        [&json!([{"type": "thinking", "thinking": "plan", "signature": "sig-1"}])]
+    );
+    // Sent back: the signed blocks open the assistant turn; unsigned ones cannot be sent.
+    let req = json!({"model": "m", "reasoning_effort": "low", "max_tokens": 5000, "messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": null,
+         "thinking_blocks": [{"type": "thinking", "thinking": "plan", "signature": "sig-1"},
+             {"type": "thinking", "thinking": "unsigned", "signature": ""}],
+         "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "toolu_1", "content": "ok"}]});
+    let mut fields = crate::translate::Fields::default();
+    let out = from_openai(&req, "m", &mut fields).unwrap();
+    assert_eq!(
+        out["messages"][1]["content"],
+        json!([{"type": "thinking", "thinking": "plan", "signature": "sig-1"},
+            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}])
+    );
+    assert_eq!(out["thinking"]["type"], "enabled");
+    assert!(fields.dropped.is_empty());
+}
+
+/// A chat client that does not keep `thinking_blocks` sends a tool-use turn back without them:
+/// Anthropic would refuse it with thinking on, so thinking is left out and named (a 400 under
+/// the strict policy).
+#[test]
+fn thinking_is_left_out_when_a_tool_turn_comes_back_without_its_blocks() {
+    let req = json!({"model": "m", "reasoning_effort": "low", "messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": null,
+         "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "toolu_1", "content": "ok"}]});
+    let mut fields = crate::translate::Fields::default();
+    let out = from_openai(&req, "m", &mut fields).unwrap();
+    assert!(out.get("thinking").is_none(), "{out}");
+    assert_eq!(fields.dropped, ["reasoning_effort"]);
+    let mut strict = crate::translate::Fields::new(Policy::Strict);
+    let e = from_openai(&req, "m", &mut strict).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("reasoning_effort"));
+    // A first turn thinks as asked.
+    let first = json!({"model": "m", "reasoning_effort": "low", "messages": [{"role": "user", "content": "go"}]});
+    let out = from_openai(&first, "m", &mut crate::translate::Fields::default()).unwrap();
+    assert_eq!(out["thinking"]["type"], "enabled");
+}

@@ -51,7 +51,8 @@ impl Format for OpenAiCompatible {
 
     /// A chat request translated from another API (Messages, Responses), for an
     /// OpenAI-compatible host: the pivot's own extensions that OpenAI's API does not take
-    /// (`top_k`) are left out and named.
+    /// (`top_k`) are left out and named; signed thinking sent back (`thinking_blocks`, which only
+    /// Anthropic-family models can use) is left out, as the caller's own API allows.
     fn chat_body(
         &self,
         chat: &Value,
@@ -66,6 +67,19 @@ impl Format for OpenAiCompatible {
                     "top_k",
                     "'top_k' cannot be sent to an OpenAI-compatible model",
                 )?;
+            }
+            if let Some(messages) = obj.get_mut("messages").and_then(Value::as_array_mut) {
+                for m in messages.iter_mut() {
+                    if let Some(m) = m.as_object_mut() {
+                        m.remove("thinking_blocks");
+                    }
+                }
+                // A reasoning item alone (no text, no calls) leaves nothing to send.
+                messages.retain(|m| {
+                    m["role"] != "assistant"
+                        || !m["content"].is_null()
+                        || m.get("tool_calls").is_some()
+                });
             }
         }
         Ok((Operation::ChatCompletions, chat))

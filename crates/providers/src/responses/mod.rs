@@ -34,6 +34,37 @@ pub struct Echo {
     /// Names of the request's `custom` (freeform) tools: chat models call them as functions
     /// taking one string, and their calls go back to the caller as `custom_tool_call` items.
     pub custom_tools: Vec<String>,
+    /// The caller asked for `reasoning.encrypted_content` (`include`): reasoning items carry the
+    /// model's signed thinking, for the caller to send back on the next turn.
+    pub encrypted_reasoning: bool,
+}
+
+/// What marks `encrypted_content` this gateway wrote: the signed thinking blocks of an
+/// Anthropic-family model (`thinking_blocks`), as base64url JSON. It is an encoding, not
+/// encryption: the blocks' signatures are the provider's own protection.
+const THINKING_PREFIX: &str = "swy1.";
+
+/// `encrypted_content` for a reasoning item holding these thinking blocks.
+pub fn seal_thinking(blocks: &[Value]) -> String {
+    use base64::Engine;
+    let json = Value::Array(blocks.to_vec()).to_string();
+    format!(
+        "{THINKING_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    )
+}
+
+/// The thinking blocks of a reasoning item's `encrypted_content`, when this gateway wrote it.
+pub fn open_thinking(encrypted: &str) -> Option<Vec<Value>> {
+    use base64::Engine;
+    let b64 = encrypted.strip_prefix(THINKING_PREFIX)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(b64)
+        .ok()?;
+    match serde_json::from_slice(&json).ok()? {
+        Value::Array(blocks) => Some(blocks),
+        _ => None,
+    }
 }
 
 /// A custom tool's call from its chat function call's arguments (`{"input": "..."}`); the
@@ -73,6 +104,10 @@ impl Echo {
                 .filter(|t| t.get("type").and_then(Value::as_str) == Some("custom"))
                 .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned))
                 .collect(),
+            encrypted_reasoning: req
+                .get("include")
+                .and_then(Value::as_array)
+                .is_some_and(|i| i.iter().any(|v| v == "reasoning.encrypted_content")),
         }
     }
 

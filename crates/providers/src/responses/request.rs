@@ -66,6 +66,12 @@ pub fn to_chat(req: &Value, model: &str, fields: &mut Fields) -> Result<Value, T
             )?,
             // The gateway reports usage on every stream.
             "stream_options" => {}
+            // Signed thinking comes back in reasoning items' encrypted_content (Echo); other
+            // additions (logprobs, search results, ...) cannot be had through chat.
+            "include"
+                if v
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(|i| i == "reasoning.encrypted_content")) => {}
             // Hints, client bookkeeping (`include`, `truncation`, `client_metadata`, ...) and
             // fields this gateway does not know: left out when the target cannot take them.
             other if !v.is_null() => fields.advisory(
@@ -341,6 +347,11 @@ fn content(c: &Value, path: &str) -> Result<Value, TranslateError> {
 }
 
 /// A tool call item, joined to the assistant message just before it (calls made in one turn).
+/// An assistant message holding only the thinking of a reasoning item so far.
+fn thinking_only(m: &Value) -> bool {
+    m["role"] == "assistant" && m["content"].is_null() && m.get("tool_calls").is_none()
+}
+
 fn push_call(out: &mut Vec<Value>, item: &Value, arguments: Value) {
     let call = json!({"id": item.get("call_id"), "type": "function",
         "function": {"name": item.get("name"), "arguments": arguments}});
@@ -376,7 +387,11 @@ fn item_to_messages(item: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), 
                 item.get("content").unwrap_or(&Value::Null),
                 &format!("{path}.content"),
             )?;
-            out.push(json!({"role": role, "content": c}));
+            match out.last_mut() {
+                // The reasoning item before it opened this assistant turn.
+                Some(last) if role == "assistant" && thinking_only(last) => last["content"] = c,
+                _ => out.push(json!({"role": role, "content": c})),
+            }
         }
         "function_call" => {
             let args = item.get("arguments").cloned().unwrap_or(json!("{}"));
@@ -397,8 +412,17 @@ fn item_to_messages(item: &Value, i: usize, out: &mut Vec<Value>) -> Result<(), 
                 json!({"role": "tool", "tool_call_id": item.get("call_id"), "content": output}),
             );
         }
-        // Reasoning items carry the model's own state; other models cannot use them.
-        "reasoning" => {}
+        // Reasoning items carry the model's own state. Signed thinking this gateway returned
+        // goes back on the assistant turn it came with; other models' state cannot be used.
+        "reasoning" => {
+            let blocks = item
+                .get("encrypted_content")
+                .and_then(Value::as_str)
+                .and_then(super::open_thinking);
+            if let Some(blocks) = blocks {
+                out.push(json!({"role": "assistant", "content": null, "thinking_blocks": blocks}));
+            }
+        }
         other => {
             return Err(TranslateError::field(
                 &format!("{path}.type"),

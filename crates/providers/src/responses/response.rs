@@ -1,18 +1,21 @@
 //! Chat completion → Response object.
 
-use super::{custom_input, usage, Echo};
+use super::{custom_input, seal_thinking, usage, Echo};
 use serde_json::{json, Value};
 
 /// Output items for a finished chat message: reasoning, the message, then function calls.
 pub fn output_items(id: &str, message: &Value, echo: &Echo) -> Vec<Value> {
     let mut out = Vec::new();
-    if let Some(r) = message
+    let text = message
         .get("reasoning_content")
         .and_then(Value::as_str)
-        .filter(|r| !r.is_empty())
-    {
-        out.push(json!({"type": "reasoning", "id": format!("rs_{id}"),
-            "summary": [{"type": "summary_text", "text": r}]}));
+        .unwrap_or("");
+    let thinking = message
+        .get("thinking_blocks")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    if !text.is_empty() || !thinking.is_empty() {
+        out.push(reasoning_item(id, text, thinking, echo));
     }
     if let Some(t) = message
         .get("content")
@@ -43,6 +46,21 @@ pub fn output_items(id: &str, message: &Value, echo: &Echo) -> Vec<Value> {
         });
     }
     out
+}
+
+/// A reasoning item: the reasoning text as its summary and, when the caller asked for it, the
+/// signed thinking as `encrypted_content`.
+pub fn reasoning_item(id: &str, text: &str, thinking: &[Value], echo: &Echo) -> Value {
+    let summary: Vec<Value> = if text.is_empty() {
+        Vec::new()
+    } else {
+        vec![json!({"type": "summary_text", "text": text})]
+    };
+    let mut item = json!({"type": "reasoning", "id": format!("rs_{id}"), "summary": summary});
+    if echo.encrypted_reasoning && !thinking.is_empty() {
+        item["encrypted_content"] = json!(seal_thinking(thinking));
+    }
+    item
 }
 
 /// `status` and `incomplete_details` for a finish reason.

@@ -1,6 +1,6 @@
 //! Chat completion chunks → Responses stream events.
 
-use super::response::status;
+use super::response::{reasoning_item, status};
 use super::{custom_input, usage, Echo};
 use serde_json::{json, Value};
 
@@ -14,6 +14,15 @@ struct Call {
     /// A custom tool's call: its input is sent whole when the call ends (the chat arguments
     /// wrap it in JSON, so the pieces are not the input's).
     custom: bool,
+}
+
+/// The reasoning item being streamed.
+#[derive(Debug)]
+struct Reasoning {
+    output_index: usize,
+    text: String,
+    /// Signed thinking blocks (`thinking_blocks` deltas), for `encrypted_content`.
+    blocks: Vec<Value>,
 }
 
 /// Per-stream state.
@@ -30,7 +39,7 @@ pub struct ResponsesTranslator {
     output: Vec<Value>,
     /// The message item being streamed: (output index, text so far).
     text: Option<(usize, String)>,
-    reasoning: String,
+    reasoning: Option<Reasoning>,
     calls: Vec<Call>,
     finish: Option<String>,
     usage: Value,
@@ -48,7 +57,7 @@ impl ResponsesTranslator {
             ended: false,
             output: Vec::new(),
             text: None,
-            reasoning: String::new(),
+            reasoning: None,
             calls: Vec::new(),
             finish: None,
             usage: Value::Null,
@@ -76,7 +85,81 @@ impl ResponsesTranslator {
     }
 
     fn next_index(&self) -> usize {
-        self.output.len() + usize::from(self.text.is_some()) + self.calls.len()
+        self.output.len()
+            + usize::from(self.text.is_some())
+            + usize::from(self.reasoning.is_some())
+            + self.calls.len()
+    }
+
+    /// The reasoning item's id: `rs_<id>`, or with its output index after the first item (a
+    /// model that thinks again between tool calls).
+    fn reasoning_id(&self) -> String {
+        match self.reasoning.as_ref().map_or(0, |r| r.output_index) {
+            0 => format!("rs_{}", self.id),
+            n => format!("rs_{}_{n}", self.id),
+        }
+    }
+
+    /// Reasoning text or signed thinking arrived: the reasoning item opens (once), and its
+    /// summary text streams.
+    fn on_reasoning(&mut self, out: &mut Vec<String>, text: &str, blocks: &[Value]) {
+        if self.reasoning.is_none() {
+            let output_index = self.next_index();
+            self.reasoning = Some(Reasoning {
+                output_index,
+                text: String::new(),
+                blocks: Vec::new(),
+            });
+            let item = json!({"type": "reasoning", "id": self.reasoning_id(), "summary": []});
+            self.emit(
+                out,
+                "response.output_item.added",
+                json!({"output_index": output_index, "item": item}),
+            );
+        }
+        let item_id = self.reasoning_id();
+        let Some(r) = self.reasoning.as_mut() else {
+            return;
+        };
+        r.blocks.extend_from_slice(blocks);
+        if text.is_empty() {
+            return;
+        }
+        let first = r.text.is_empty();
+        r.text.push_str(text);
+        let at = json!({"item_id": item_id, "output_index": r.output_index, "summary_index": 0});
+        if first {
+            let mut added = at.clone();
+            added["part"] = json!({"type": "summary_text", "text": ""});
+            self.emit(out, "response.reasoning_summary_part.added", added);
+        }
+        let mut delta = at;
+        delta["delta"] = json!(text);
+        self.emit(out, "response.reasoning_summary_text.delta", delta);
+    }
+
+    fn close_reasoning(&mut self, out: &mut Vec<String>) {
+        let item_id = self.reasoning_id();
+        let Some(r) = self.reasoning.take() else {
+            return;
+        };
+        let at = json!({"item_id": item_id, "output_index": r.output_index, "summary_index": 0});
+        if !r.text.is_empty() {
+            let mut done = at.clone();
+            done["text"] = json!(r.text);
+            self.emit(out, "response.reasoning_summary_text.done", done);
+            let mut part = at;
+            part["part"] = json!({"type": "summary_text", "text": r.text});
+            self.emit(out, "response.reasoning_summary_part.done", part);
+        }
+        let mut item = reasoning_item(&self.id, &r.text, &r.blocks, &self.echo);
+        item["id"] = json!(item_id);
+        self.emit(
+            out,
+            "response.output_item.done",
+            json!({"output_index": r.output_index, "item": item}),
+        );
+        self.output.push(item);
     }
 
     fn close_text(&mut self, out: &mut Vec<String>) {
@@ -139,8 +222,16 @@ impl ResponsesTranslator {
             return Ok(out);
         };
         let delta = choice.get("delta").unwrap_or(&Value::Null);
-        if let Some(r) = delta.get("reasoning_content").and_then(Value::as_str) {
-            self.reasoning.push_str(r);
+        let reasoning = delta
+            .get("reasoning_content")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let blocks = delta
+            .get("thinking_blocks")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        if !reasoning.is_empty() || !blocks.is_empty() {
+            self.on_reasoning(&mut out, reasoning, blocks);
         }
         if let Some(t) = delta
             .get("content")
@@ -148,6 +239,7 @@ impl ResponsesTranslator {
             .filter(|t| !t.is_empty())
         {
             if self.text.is_none() {
+                self.close_reasoning(&mut out);
                 let index = self.next_index();
                 let item_id = format!("msg_{}", self.id);
                 self.emit(&mut out, "response.output_item.added", json!({"output_index": index,
@@ -175,6 +267,7 @@ impl ResponsesTranslator {
         {
             let oi = tc.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
             if oi >= self.calls.len() {
+                self.close_reasoning(&mut out);
                 self.close_text(&mut out);
                 let output_index = self.next_index();
                 let name = tc.pointer("/function/name").cloned().unwrap_or(Value::Null);
@@ -234,6 +327,7 @@ impl ResponsesTranslator {
         if self.ended {
             return;
         }
+        self.close_reasoning(out);
         self.close_text(out);
         for c in std::mem::take(&mut self.calls) {
             let item = if c.custom {
@@ -258,13 +352,6 @@ impl ResponsesTranslator {
                 json!({"output_index": c.output_index, "item": item}),
             );
             self.output.push(item);
-        }
-        if !self.reasoning.is_empty() {
-            self.output.insert(
-                0,
-                json!({"type": "reasoning", "id": format!("rs_{}", self.id),
-                "summary": [{"type": "summary_text", "text": self.reasoning}]}),
-            );
         }
         let (st, incomplete) = status(self.finish.as_deref());
         let mut r = self.snapshot(st);

@@ -40,7 +40,8 @@ fn codex_style_request_becomes_chat() {
     });
     let mut fields = crate::translate::Fields::default();
     let out = to_chat(&req, "gpt-5", &mut fields).unwrap();
-    assert_eq!(fields.dropped, ["include", "reasoning.summary"]);
+    // The encrypted reasoning it includes is carried (reasoning items' encrypted_content).
+    assert_eq!(fields.dropped, ["reasoning.summary"]);
     assert_eq!(
         out,
         json!({
@@ -118,7 +119,7 @@ fn a_codex_request_is_carried_with_its_bookkeeping_named() {
     });
     let mut fields = Fields::default();
     let out = to_chat(&req, "gpt-5.5", &mut fields).unwrap();
-    assert_eq!(fields.dropped, ["client_metadata", "include"]);
+    assert_eq!(fields.dropped, ["client_metadata"]);
     assert_eq!(out["prompt_cache_key"], "thread-1");
     assert_eq!(out["verbosity"], "low");
     assert_eq!(out["reasoning_effort"], "medium");
@@ -310,4 +311,78 @@ fn custom_tools_round_trip_as_one_string_functions() {
             &json!("call_1")
         )
     );
+}
+
+/// Signed thinking (an Anthropic-family model behind the chat step) comes back as a reasoning
+/// item whose `encrypted_content` holds it, streamed with its summary events, when the caller
+/// includes `reasoning.encrypted_content`; sent back, it opens the assistant turn again.
+#[test]
+fn signed_thinking_round_trips_as_encrypted_reasoning() {
+    let req = json!({"model": "m", "input": "go", "include": ["reasoning.encrypted_content"]});
+    let echo = Echo::from_request(&req);
+    let block = json!({"type": "thinking", "thinking": "plan", "signature": "sig-1"});
+    let mut t = ResponsesTranslator::new(echo, 1);
+    let ch = |delta: Value, finish: Value| {
+        json!({"id": "c4", "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).to_string()
+    };
+    let mut frames = Vec::new();
+    for d in [
+        ch(json!({"role": "assistant", "content": ""}), Value::Null),
+        ch(json!({"reasoning_content": "pl"}), Value::Null),
+        ch(json!({"reasoning_content": "an"}), Value::Null),
+        ch(json!({"thinking_blocks": [block]}), Value::Null),
+        ch(
+            json!({"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "f", "arguments": "{}"}}]}),
+            Value::Null,
+        ),
+        ch(json!({}), json!("tool_calls")),
+        "[DONE]".to_owned(),
+    ] {
+        frames.extend(t.on_data(&d).unwrap());
+    }
+    let events = parse_frames(&frames);
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names[2..9],
+        [
+            "response.output_item.added",
+            "response.reasoning_summary_part.added",
+            "response.reasoning_summary_text.delta",
+            "response.reasoning_summary_text.delta",
+            "response.reasoning_summary_text.done",
+            "response.reasoning_summary_part.done",
+            "response.output_item.done",
+        ]
+    );
+    let item = &events[8].1["item"];
+    assert_eq!(item["summary"][0]["text"], "plan");
+    let sealed = item["encrypted_content"].as_str().unwrap();
+    let done = &events.last().unwrap().1["response"];
+    assert_eq!(done["output"][0], *item);
+    assert_eq!(done["output"][1]["type"], "function_call");
+    assert_eq!(events[9].1["output_index"], 1);
+    // The next turn sends the items back: the thinking opens the assistant turn of the call.
+    let next = json!({"model": "m", "input": [
+        {"type": "message", "role": "user", "content": "go"},
+        {"type": "reasoning", "id": "rs_c4", "summary": [], "encrypted_content": sealed},
+        {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_1", "output": "ok"},
+        // Another model's reasoning cannot be used.
+        {"type": "reasoning", "id": "rs_x", "summary": [], "encrypted_content": "gAAAAB-openai"}]});
+    let chat = to_chat(&next, "m", &mut crate::translate::Fields::default()).unwrap();
+    assert_eq!(
+        chat["messages"][1],
+        json!({"role": "assistant", "content": null, "thinking_blocks": [block],
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]})
+    );
+    assert_eq!(chat["messages"].as_array().unwrap().len(), 3);
+    // Without `include`, the reasoning item has no encrypted_content.
+    let plain = Echo::from_request(&json!({"model": "m", "input": "go"}));
+    let chat_answer = json!({"id": "c5", "model": "m", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": "hi", "reasoning_content": "plan", "thinking_blocks": [block]}}]});
+    let r = to_response(&chat_answer, &plain, 1);
+    assert_eq!(r["output"][0]["summary"][0]["text"], "plan");
+    assert!(r["output"][0].get("encrypted_content").is_none());
+    let r = to_response(&chat_answer, &Echo::from_request(&req), 1);
+    assert_eq!(r["output"][0]["encrypted_content"], sealed);
 }

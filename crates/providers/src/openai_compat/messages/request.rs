@@ -308,6 +308,7 @@ fn convert(
     };
     let mut parts = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut thinking = Vec::new();
     for (j, b) in blocks.iter().enumerate() {
         let bpath = format!("{path}.content[{j}]");
         if b.get("cache_control").is_some_and(|c| !c.is_null()) {
@@ -331,8 +332,15 @@ fn convert(
                 }
                 out.push(json!({"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": text}));
             }
-            // Thinking from earlier turns is the model's own scratchpad; other models cannot use it.
-            Some("thinking" | "redacted_thinking") => {}
+            // Thinking from earlier turns is the model's own state: signed blocks ride along
+            // (`thinking_blocks`) for Anthropic-family models behind the chat step; other
+            // models do not get them.
+            Some("thinking") => {
+                if b.get("signature").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+                    thinking.push(b.clone());
+                }
+            }
+            Some("redacted_thinking") => thinking.push(b.clone()),
             Some(other) => {
                 return Err(TranslateError::field(
                     &bpath,
@@ -359,6 +367,9 @@ fn convert(
             let mut msg = json!({"role": "assistant", "content": if parts.is_empty() { Value::Null } else { simplify(parts) }});
             if !tool_calls.is_empty() {
                 msg["tool_calls"] = Value::Array(tool_calls);
+            }
+            if !thinking.is_empty() {
+                msg["thinking_blocks"] = Value::Array(thinking);
             }
             out.push(msg);
         }

@@ -8,7 +8,11 @@ pub fn to_message(c: &Value) -> Value {
     let choice = c.pointer("/choices/0").unwrap_or(&Value::Null);
     let m = choice.get("message").unwrap_or(&Value::Null);
     let mut content = Vec::new();
-    if let Some(r) = m
+    let signed = m.get("thinking_blocks").and_then(Value::as_array);
+    if let Some(blocks) = signed.filter(|b| !b.is_empty()) {
+        // Signed thinking, as the model wrote it (an Anthropic-family model behind a chat step).
+        content.extend(blocks.iter().cloned());
+    } else if let Some(r) = m
         .get("reasoning_content")
         .and_then(Value::as_str)
         .filter(|r| !r.is_empty())

@@ -88,6 +88,35 @@ impl EventTranslator {
         index
     }
 
+    /// A complete signed thinking block (`thinking_blocks`): the signature of the thinking block
+    /// whose text was streamed (opened now when there was none), or a redacted block whole.
+    fn signed_block(&mut self, b: &Value, out: &mut Vec<String>) {
+        match b.get("type").and_then(Value::as_str) {
+            Some("thinking") => {
+                let index = self.ensure(Block::Thinking, out);
+                let signature = b.get("signature").cloned().unwrap_or(json!(""));
+                out.push(frame(
+                    "content_block_delta",
+                    &json!({"type": "content_block_delta", "index": index,
+                    "delta": {"type": "signature_delta", "signature": signature}}),
+                ));
+                self.close(out);
+            }
+            Some("redacted_thinking") => {
+                self.close(out);
+                let index = self.next_index;
+                self.next_index += 1;
+                out.push(frame(
+                    "content_block_start",
+                    &json!({"type": "content_block_start", "index": index, "content_block": b}),
+                ));
+                self.open = Some((index, Block::Thinking));
+                self.close(out);
+            }
+            _ => {}
+        }
+    }
+
     /// Translates one `data:` payload. An upstream error object comes back as Err((type, message)).
     pub fn on_data(&mut self, data: &str) -> Result<Vec<String>, (String, String)> {
         let mut out = Vec::new();
@@ -127,6 +156,14 @@ impl EventTranslator {
                 &json!({"type": "content_block_delta", "index": index,
                 "delta": {"type": "thinking_delta", "thinking": r}}),
             ));
+        }
+        for b in delta
+            .get("thinking_blocks")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            self.signed_block(b, &mut out);
         }
         if let Some(t) = delta
             .get("content")

@@ -43,7 +43,8 @@ fn claude_code_style_request_becomes_chat() {
                 {"role": "system", "content": "You are Claude Code."},
                 {"role": "user", "content": "List files"},
                 {"role": "assistant", "content": "Running ls.", "tool_calls": [
-                    {"id": "toolu_1", "type": "function", "function": {"name": "Bash", "arguments": "{\"command\":\"ls\"}"}}]},
+                    {"id": "toolu_1", "type": "function", "function": {"name": "Bash", "arguments": "{\"command\":\"ls\"}"}}],
+                    "thinking_blocks": [{"type": "thinking", "thinking": "hmm", "signature": "s"}]},
                 {"role": "tool", "tool_call_id": "toolu_1", "content": "a.txt"},
                 {"role": "user", "content": [
                     {"type": "text", "text": "Now read it"},
@@ -260,4 +261,48 @@ fn upstream_error_chunk_is_reported() {
         .on_data(r#"{"error":{"message":"boom","type":"server_error"}}"#)
         .unwrap_err();
     assert_eq!(e, ("api_error".to_owned(), "boom".to_owned()));
+}
+
+/// Signed thinking from an Anthropic-family model behind the chat step (`thinking_blocks`)
+/// reaches a Messages caller as thinking blocks with their signatures, whole and streamed.
+#[test]
+fn signed_thinking_reaches_messages_callers() {
+    let block = json!({"type": "thinking", "thinking": "plan", "signature": "sig-1"});
+    let chat = json!({"id": "c1", "model": "m", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": "hi", "reasoning_content": "plan",
+            "thinking_blocks": [block, {"type": "redacted_thinking", "data": "opaque"}]}}]});
+    let m = to_message(&chat);
+    assert_eq!(m["content"][0], block);
+    assert_eq!(m["content"][1]["type"], "redacted_thinking");
+    assert_eq!(m["content"][2], json!({"type": "text", "text": "hi"}));
+    let mut t = EventTranslator::new();
+    let ch = |delta: Value| {
+        json!({"id": "c1", "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": null}]}).to_string()
+    };
+    let mut frames = Vec::new();
+    for d in [
+        ch(json!({"reasoning_content": "plan"})),
+        ch(json!({"thinking_blocks": [block]})),
+        ch(json!({"content": "hi"})),
+    ] {
+        frames.extend(t.on_data(&d).unwrap());
+    }
+    let deltas: Vec<Value> = frames
+        .iter()
+        .filter_map(|f| {
+            f.split_once("data: ")
+                .map(|(_, d)| serde_json::from_str::<Value>(d.trim()).unwrap())
+        })
+        .filter(|d| d["type"] == "content_block_delta" || d["type"] == "content_block_stop")
+        .collect();
+    assert_eq!(
+        deltas[0]["delta"],
+        json!({"type": "thinking_delta", "thinking": "plan"})
+    );
+    assert_eq!(
+        deltas[1]["delta"],
+        json!({"type": "signature_delta", "signature": "sig-1"})
+    );
+    assert_eq!(deltas[2], json!({"type": "content_block_stop", "index": 0}));
+    assert_eq!(deltas[3]["index"], 1);
 }
