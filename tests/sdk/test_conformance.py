@@ -410,6 +410,104 @@ def responses_broken_stream(oai: openai.OpenAI, model: str, mock: Mock) -> None:
                 pass
 
 
+# --- Reasoning round trip ---------------------------------------------------------------------
+
+#: Upstreams whose models sign their thinking (Claude: Anthropic's API, Vertex, Bedrock). A
+#: tool-use turn sent back to them must open with its signed thinking, which the mock checks.
+SIGNED = {UPSTREAMS["Anthropic"], UPSTREAMS["Vertex (Claude)"], UPSTREAMS["Bedrock"]}
+#: The mock's thinking text.
+THOUGHT = "Thinking about the question."
+
+
+def assert_sent_back_signed(mock: Mock, model: str) -> None:
+    """The last upstream request's last assistant turn opens with its signed thinking."""
+    body = json.loads(mock.last_request()["body"])
+    turn = [m for m in body["messages"] if m["role"] == "assistant"][-1]["content"][0]
+    if model.startswith("bedrock/"):
+        assert turn["reasoningContent"]["reasoningText"]["text"] == THOUGHT, turn
+        assert turn["reasoningContent"]["reasoningText"]["signature"], turn
+    else:
+        assert turn["type"] == "thinking" and turn["thinking"] == THOUGHT and turn["signature"], turn
+
+
+def chat_reasoning(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    r = oai.chat.completions.create(model=model, messages=MESSAGES, tools=CHAT_TOOLS, reasoning_effort="low")
+    whole = r.choices[0].message.model_extra or {}
+    reasoning, blocks, calls = "", [], {}
+    for c in oai.chat.completions.create(
+        model=model, messages=MESSAGES, tools=CHAT_TOOLS, reasoning_effort="low", stream=True
+    ):
+        if not c.choices:
+            continue
+        d = c.choices[0].delta
+        reasoning += (d.model_extra or {}).get("reasoning_content") or ""
+        blocks += (d.model_extra or {}).get("thinking_blocks") or []
+        for tc in d.tool_calls or []:
+            call = calls.setdefault(tc.index, {"id": tc.id, "type": "function", "function": {"name": "", "arguments": ""}})
+            call["function"]["name"] += tc.function.name or ""
+            call["function"]["arguments"] += tc.function.arguments or ""
+    if model in SIGNED:
+        assert whole["reasoning_content"] == THOUGHT and whole["thinking_blocks"][0]["signature"]
+        assert reasoning == THOUGHT and blocks == whole["thinking_blocks"]
+    # The streamed turn goes back as a client that keeps reasoning would send it.
+    turn: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": list(calls.values())}
+    if reasoning:
+        turn["reasoning_content"] = reasoning
+    if blocks:
+        turn["thinking_blocks"] = blocks
+    raw = oai.chat.completions.with_raw_response.create(
+        model=model, tools=CHAT_TOOLS, tool_choice="none", reasoning_effort="low",
+        messages=[*MESSAGES, turn, {"role": "tool", "tool_call_id": turn["tool_calls"][0]["id"], "content": "18C"}],
+    )
+    assert raw.parse().choices[0].message.content == MOCK_TEXT
+    # Thinking stayed on: nothing was left out for want of the signed blocks.
+    assert "reasoning_effort" not in raw.headers.get("x-switchyard-dropped-params", "")
+    if model in SIGNED:
+        assert_sent_back_signed(mock, model)
+
+
+def messages_reasoning(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    thinking = {"type": "enabled", "budget_tokens": 1024}
+    m = claude.messages.create(model=model, max_tokens=2000, thinking=thinking, tools=[TOOL], messages=MESSAGES)
+    with claude.messages.stream(model=model, max_tokens=2000, thinking=thinking, tools=[TOOL], messages=MESSAGES) as s:
+        final = s.get_final_message()
+    if model in SIGNED:
+        for answer in (m, final):
+            first = answer.content[0]
+            assert first.type == "thinking" and first.thinking == THOUGHT and first.signature, answer
+    use = [b for b in final.content if b.type == "tool_use"][0]
+    follow = claude.messages.create(
+        model=model, max_tokens=2000, thinking=thinking, tools=[TOOL], tool_choice={"type": "none"},
+        messages=[*MESSAGES, {"role": "assistant", "content": [b.model_dump() for b in final.content]},
+                  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "18C"}]}],
+    )
+    assert [b.text for b in follow.content if b.type == "text"] == [MOCK_TEXT]
+    if model in SIGNED:
+        assert_sent_back_signed(mock, model)
+
+
+def responses_reasoning(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    ask = {"reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
+    r = oai.responses.create(model=model, input="Weather?", tools=RESP_TOOLS, **ask)
+    with oai.responses.stream(model=model, input="Weather?", tools=RESP_TOOLS, **ask) as s:
+        summary = "".join(e.delta for e in s if e.type == "response.reasoning_summary_text.delta")
+        final = s.get_final_response()
+    if model in SIGNED:
+        for answer in (r, final):
+            item = answer.output[0]
+            assert item.type == "reasoning" and item.summary[0].text == THOUGHT and item.encrypted_content
+        assert summary == THOUGHT
+    call = [o for o in final.output if o.type == "function_call"][0]
+    follow = oai.responses.create(
+        model=model, tools=RESP_TOOLS, tool_choice="none", **ask,
+        input=[{"role": "user", "content": "Weather?"}, *[o.model_dump(exclude_none=True) for o in final.output],
+               {"type": "function_call_output", "call_id": call.call_id, "output": "18C"}],
+    )
+    assert follow.output_text == MOCK_TEXT
+    if model in SIGNED:
+        assert_sent_back_signed(mock, model)
+
+
 # --- Client disconnect ------------------------------------------------------------------------
 
 #: A stream long enough (20 pieces, 200 ms apart) that only a cancelled one ends early.
@@ -497,20 +595,22 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
     "OpenAI chat completions": [
         ("text", chat_text), ("stream", chat_stream), ("usage (+ stream include_usage)", chat_usage),
         ("tools + tool results", chat_tools), ("streamed tool calls", chat_streamed_tools),
-        ("JSON schema output (+ stream)", chat_json),
+        ("reasoning round trip (+ stream)", chat_reasoning), ("JSON schema output (+ stream)", chat_json),
         ("errors (429 + Retry-After, 503)", chat_errors), ("broken stream → error event", chat_broken_stream),
         ("client disconnect cancels the upstream", chat_disconnect),
     ],
     "Anthropic Messages": [
         ("text", messages_text), ("stream", messages_stream), ("usage (+ stream)", messages_usage),
         ("tools + tool results", messages_tools), ("streamed tool calls", messages_streamed_tools),
+        ("reasoning round trip (+ stream)", messages_reasoning),
         ("errors (429 + Retry-After, 503)", messages_errors), ("broken stream → error event", messages_broken_stream),
         ("client disconnect cancels the upstream", messages_disconnect),
     ],
     "OpenAI Responses": [
         ("text", responses_text), ("stream", responses_stream), ("usage (+ stream)", responses_usage),
         ("function calls + outputs", responses_tools), ("streamed function calls", responses_streamed_tools),
-        ("custom tools (+ stream)", responses_custom_tools), ("JSON schema output", responses_json),
+        ("custom tools (+ stream)", responses_custom_tools), ("reasoning round trip (+ stream)", responses_reasoning),
+        ("JSON schema output", responses_json),
         ("errors (429, 503)", responses_errors), ("broken stream → error event", responses_broken_stream),
         ("client disconnect cancels the upstream", responses_disconnect),
     ],

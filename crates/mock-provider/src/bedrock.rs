@@ -8,6 +8,7 @@
 
 use crate::embeddings::vector;
 use crate::faults::Fault;
+use crate::messages_check::signature_of;
 use crate::openai::{error_in, prepare_with, words, Dialect, DEFAULT_TEXT};
 use crate::stream::frames_response;
 use crate::State;
@@ -235,6 +236,32 @@ fn validate(req: &Value) -> Result<(), String> {
                 return Err(format!("messages.{i}: invalid content block {b}"));
             }
             uses_tools |= key == "toolUse" || key == "toolResult";
+            if let Some(r) = b.pointer("/reasoningContent/reasoningText") {
+                let text = r.get("text").and_then(Value::as_str).unwrap_or("");
+                if r.get("signature").and_then(Value::as_str) != Some(&signature_of(text)) {
+                    return Err(format!(
+                        "messages.{i}: the reasoning block's signature is invalid"
+                    ));
+                }
+            }
+        }
+    }
+    // As Anthropic's models on Bedrock: with thinking on, the last assistant turn that uses
+    // tools must open with its reasoning.
+    let thinking = req
+        .pointer("/additionalModelRequestFields/thinking/type")
+        .is_some_and(|t| t == "enabled" || t == "adaptive");
+    let last = messages
+        .iter()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
+        .and_then(|m| m.get("content").and_then(Value::as_array));
+    if let Some(c) = last.filter(|_| thinking) {
+        if c.iter().any(|b| b.get("toolUse").is_some())
+            && c.first()
+                .is_none_or(|b| b.get("reasoningContent").is_none())
+        {
+            return Err("Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block.".into());
         }
     }
     if uses_tools && obj.get("toolConfig").is_none() {
@@ -242,6 +269,9 @@ fn validate(req: &Value) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The thinking text of the mock's Claude models on Bedrock.
+const THOUGHT: &str = "Thinking about the question.";
 
 /// `POST /model/{modelId}/{action}`.
 pub(crate) async fn model_action(
@@ -312,7 +342,10 @@ fn converse(state: Arc<State>, req: &Value, model: &str, fault: Fault, stream: b
     if !stream {
         let mut content = Vec::new();
         if thinking {
-            content.push(json!({"reasoningContent": {"reasoningText": {"text": "Thinking about the question.", "signature": "sig"}}}));
+            content.push(
+                json!({"reasoningContent": {"reasoningText": {"text": THOUGHT,
+                "signature": signature_of(THOUGHT)}}}),
+            );
         }
         match &tool {
             Some(name) => content.push(
@@ -343,7 +376,12 @@ fn converse(state: Arc<State>, req: &Value, model: &str, fault: Fault, stream: b
         frames.push(ev(
             "contentBlockDelta",
             json!({"contentBlockIndex": 0,
-            "delta": {"reasoningContent": {"text": "Thinking about the question."}}}),
+            "delta": {"reasoningContent": {"text": THOUGHT}}}),
+        ));
+        frames.push(ev(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0,
+            "delta": {"reasoningContent": {"signature": signature_of(THOUGHT)}}}),
         ));
         frames.push(ev("contentBlockStop", json!({"contentBlockIndex": 0})));
         index = 1;

@@ -103,6 +103,15 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
             out.insert("toolConfig".into(), config);
         }
     }
+    if extra.contains_key("thinking") && !tool_turn_keeps_its_thinking(&out) {
+        // As for Anthropic: the model would refuse the tool-use turn without its signed
+        // reasoning; callers that do not keep `thinking_blocks` get the answer without thinking.
+        fields.advisory(
+            "reasoning_effort",
+            "Anthropic models think during a tool-use turn only when the assistant message's signed thinking blocks (thinking_blocks) are sent back",
+        )?;
+        extra.remove("thinking");
+    }
     let forced = out
         .get("toolConfig")
         .and_then(|c| c.get("toolChoice"))
@@ -147,6 +156,36 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
         out.insert("additionalModelRequestFields".into(), Value::Object(extra));
     }
     Ok(Value::Object(out))
+}
+
+/// A signed thinking block sent back (`thinking_blocks`) as Converse's `reasoningContent`;
+/// unsigned ones cannot be sent.
+fn reasoning_block(b: &Value) -> Option<Value> {
+    let s = |k: &str| b.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    match s("type")? {
+        "thinking" => Some(json!({"reasoningContent": {"reasoningText": {
+            "text": s("thinking").unwrap_or(""), "signature": s("signature")?}}})),
+        "redacted_thinking" => Some(json!({"reasoningContent": {"redactedContent": s("data")?}})),
+        _ => None,
+    }
+}
+
+/// Whether the last assistant turn, when it calls tools, opens with its reasoning.
+fn tool_turn_keeps_its_thinking(out: &Map<String, Value>) -> bool {
+    let last = out
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
+        .and_then(|m| m.get("content").and_then(Value::as_array));
+    match last {
+        Some(c) if c.iter().any(|b| b.get("toolUse").is_some()) => c
+            .first()
+            .is_some_and(|b| b.get("reasoningContent").is_some()),
+        _ => true,
+    }
 }
 
 fn tools(v: Option<&Value>) -> Result<Option<Vec<Value>>, TranslateError> {
@@ -228,8 +267,15 @@ fn conversation(req: &Map<String, Value>) -> Result<(Vec<Value>, Vec<Value>), Tr
                 }
             }
             Turn::User(c) => push_turn(&mut messages, "user", "content", blocks(&c)?),
-            Turn::Assistant { content, calls, .. } => {
-                let mut b = blocks(&content)?;
+            Turn::Assistant {
+                content,
+                thinking,
+                calls,
+                ..
+            } => {
+                // Signed thinking first, as the model wrote it: a tool-use turn needs it back.
+                let mut b: Vec<Value> = thinking.iter().filter_map(reasoning_block).collect();
+                b.extend(blocks(&content)?);
                 for c in calls {
                     b.push(
                         json!({"toolUse": {"toolUseId": c.id, "name": c.name, "input": c.input}}),

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 pub fn to_openai(resp: &Value, id: &str, model: &str, created: u64) -> Value {
     let mut text = String::new();
     let mut reasoning = String::new();
+    let mut thinking = Vec::new();
     let mut calls = Vec::new();
     let mut json_answer = false;
     for b in resp
@@ -37,11 +38,19 @@ pub fn to_openai(resp: &Value, id: &str, model: &str, created: u64) -> Value {
                     "arguments": u.get("input").map_or_else(|| "{}".to_owned(), Value::to_string),
                 },
             }));
-        } else if let Some(r) = b
-            .pointer("/reasoningContent/reasoningText/text")
-            .and_then(Value::as_str)
-        {
-            reasoning.push_str(r);
+        } else if let Some(r) = b.get("reasoningContent") {
+            let text = r.pointer("/reasoningText/text").and_then(Value::as_str);
+            reasoning.push_str(text.unwrap_or(""));
+            if let Some(sig) = r
+                .pointer("/reasoningText/signature")
+                .and_then(Value::as_str)
+            {
+                thinking.push(
+                    json!({"type": "thinking", "thinking": text.unwrap_or(""), "signature": sig}),
+                );
+            } else if let Some(data) = r.get("redactedContent").and_then(Value::as_str) {
+                thinking.push(json!({"type": "redacted_thinking", "data": data}));
+            }
         }
     }
     let finish = if json_answer && calls.is_empty() {
@@ -59,6 +68,10 @@ pub fn to_openai(resp: &Value, id: &str, model: &str, created: u64) -> Value {
     }
     if !reasoning.is_empty() {
         message["reasoning_content"] = json!(reasoning);
+    }
+    if !thinking.is_empty() {
+        // Signed, for the caller to send back (`thinking_blocks`, as for Anthropic).
+        message["thinking_blocks"] = Value::Array(thinking);
     }
     json!({
         "id": id,

@@ -15,6 +15,8 @@ pub struct ChunkTranslator {
     chunks: Chunks,
     stopped: bool,
     done: bool,
+    /// The reasoning block being streamed: its text and signature so far.
+    thinking: Option<(String, String)>,
 }
 
 impl ChunkTranslator {
@@ -26,6 +28,7 @@ impl ChunkTranslator {
             chunks,
             stopped: false,
             done: false,
+            thinking: None,
         }
     }
 
@@ -72,7 +75,22 @@ impl ChunkTranslator {
                 } else if let Some(a) = s("/toolUse/input") {
                     out.push(c.call_arguments(0, index, a));
                 } else if let Some(r) = s("/reasoningContent/text") {
+                    self.thinking.get_or_insert_default().0.push_str(r);
                     out.push(c.reasoning(0, r));
+                } else if let Some(sig) = s("/reasoningContent/signature") {
+                    self.thinking.get_or_insert_default().1.push_str(sig);
+                } else if let Some(data) = s("/reasoningContent/redactedContent") {
+                    let block = json!({"type": "redacted_thinking", "data": data});
+                    out.push(c.thinking_block(0, block));
+                }
+            }
+            "contentBlockStop" => {
+                if let Some((text, signature)) = self.thinking.take() {
+                    if !signature.is_empty() {
+                        let block =
+                            json!({"type": "thinking", "thinking": text, "signature": signature});
+                        out.push(c.thinking_block(0, block));
+                    }
                 }
             }
             "messageStop" => {
@@ -85,7 +103,7 @@ impl ChunkTranslator {
             "metadata" if self.stopped => {
                 self.end(v.get("usage").unwrap_or(&Value::Null), &mut out);
             }
-            // contentBlockStop and anything new carry nothing for OpenAI callers.
+            // Anything new carries nothing for OpenAI callers.
             _ => {}
         }
         Ok(out)

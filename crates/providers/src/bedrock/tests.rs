@@ -314,3 +314,79 @@ fn json_mode_is_a_forced_tool_whose_input_is_the_answer() {
     );
     assert_eq!(out[2]["choices"][0]["finish_reason"], "stop");
 }
+
+/// Claude's signed reasoning on Bedrock comes back as `thinking_blocks` (whole and streamed)
+/// and goes out again as the first `reasoningContent` of the assistant turn; without it, a
+/// tool-use turn is sent without thinking (left out and named).
+#[test]
+fn signed_reasoning_round_trips() {
+    let resp = json!({"output": {"message": {"role": "assistant", "content": [
+        {"reasoningContent": {"reasoningText": {"text": "plan", "signature": "sig-1"}}},
+        {"reasoningContent": {"redactedContent": "b3BhcXVl"}},
+        {"toolUse": {"toolUseId": "t1", "name": "f", "input": {}}}]}},
+        "stopReason": "tool_use", "usage": {}});
+    let m = &to_openai(&resp, "id", "m", 0)["choices"][0]["message"];
+    assert_eq!(
+        m["thinking_blocks"],
+        json!([{"type": "thinking", "thinking": "plan", "signature": "sig-1"},
+            {"type": "redacted_thinking", "data": "b3BhcXVl"}])
+    );
+    let mut t = ChunkTranslator::new(0, false, "id", "m");
+    let chunks = run(
+        &mut t,
+        &[
+            ("messageStart", json!({"role": "assistant"})),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": "plan"}}}),
+            ),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "sig-1"}}}),
+            ),
+            ("contentBlockStop", json!({"contentBlockIndex": 0})),
+        ],
+    );
+    let blocks: Vec<&Value> = chunks
+        .iter()
+        .filter_map(|c| c.pointer("/choices/0/delta/thinking_blocks"))
+        .collect();
+    assert_eq!(
+        blocks,
+        [&json!([{"type": "thinking", "thinking": "plan", "signature": "sig-1"}])]
+    );
+    let turn = |thinking: Value| {
+        json!({"model": "m", "reasoning_effort": "low", "max_tokens": 4000,
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+            "messages": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": null, "thinking_blocks": thinking,
+             "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "t1", "content": "ok"}]})
+    };
+    const CLAUDE: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let mut fields = crate::translate::Fields::default();
+    let out = from_openai(
+        &turn(json!([{"type": "thinking", "thinking": "plan", "signature": "sig-1"}])),
+        CLAUDE,
+        &mut fields,
+    )
+    .unwrap();
+    assert_eq!(
+        out["messages"][1]["content"][0],
+        json!({"reasoningContent": {"reasoningText": {"text": "plan", "signature": "sig-1"}}})
+    );
+    assert_eq!(
+        out["additionalModelRequestFields"]["thinking"]["type"],
+        "enabled"
+    );
+    assert!(fields.dropped.is_empty());
+    let mut fields = crate::translate::Fields::default();
+    let out = from_openai(&turn(Value::Null), CLAUDE, &mut fields).unwrap();
+    assert!(
+        out.pointer("/additionalModelRequestFields/thinking")
+            .is_none(),
+        "{out}"
+    );
+    assert_eq!(fields.dropped, ["reasoning_effort"]);
+}

@@ -326,11 +326,20 @@ fn convert(
             })),
             Some("tool_result") => {
                 // Tool results become tool messages, in order, before any text of this turn.
-                let mut text = result_text(b.get("content").unwrap_or(&Value::Null));
+                let content = b.get("content").unwrap_or(&Value::Null);
+                let mut text = result_text(content);
                 if b.get("is_error").and_then(Value::as_bool) == Some(true) {
                     text = format!("Error: {text}");
                 }
                 out.push(json!({"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": text}));
+                // A chat tool message holds only text: a result's images (a screenshot, an
+                // image file read) follow in this turn's user message, labelled with the call.
+                let images = content.as_array().into_iter().flatten().enumerate();
+                for (k, img) in images.filter(|(_, x)| x.get("type").and_then(Value::as_str) == Some("image")) {
+                    let id = b.get("tool_use_id").and_then(Value::as_str).unwrap_or("");
+                    parts.push(json!({"type": "text", "text": format!("(image from the result of tool call {id})")}));
+                    parts.push(image_url(img, &format!("{bpath}.content[{k}]"))?);
+                }
             }
             // Thinking from earlier turns is the model's own state: signed blocks ride along
             // (`thinking_blocks`) for Anthropic-family models behind the chat step; other

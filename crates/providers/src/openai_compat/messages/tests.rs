@@ -306,3 +306,26 @@ fn signed_thinking_reaches_messages_callers() {
     assert_eq!(deltas[2], json!({"type": "content_block_stop", "index": 0}));
     assert_eq!(deltas[3]["index"], 1);
 }
+
+/// A tool result's image (Claude Code reading an image file) is not lost: a chat tool message
+/// holds only text, so the image follows in the turn's user message, labelled with its call.
+#[test]
+fn tool_result_images_follow_in_the_user_turn() {
+    let req = json!({"model": "m", "max_tokens": 10, "messages": [
+        {"role": "user", "content": "look"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+            {"type": "text", "text": "a.png"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}]}]}]});
+    let out = from_messages(&req, "m", &mut crate::translate::Fields::default()).unwrap();
+    assert_eq!(
+        out["messages"][2],
+        json!({"role": "tool", "tool_call_id": "toolu_1", "content": "a.png"})
+    );
+    assert_eq!(
+        out["messages"][3],
+        json!({"role": "user", "content": [
+            {"type": "text", "text": "(image from the result of tool call toolu_1)"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]})
+    );
+}
