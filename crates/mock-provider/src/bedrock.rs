@@ -32,6 +32,7 @@ const FIELDS: &[&str] = &[
     "promptVariables",
     "requestMetadata",
     "performanceConfig",
+    "outputConfig",
 ];
 const BLOCKS: &[&str] = &[
     "text",
@@ -323,10 +324,11 @@ fn converse(state: Arc<State>, req: &Value, model: &str, fault: Fault, stream: b
         .tool_arguments
         .clone()
         .unwrap_or_else(|| "{\"city\": \"Paris\", \"unit\": \"celsius\"}".into());
-    let thinking = req
-        .pointer("/additionalModelRequestFields/thinking/type")
-        .and_then(Value::as_str)
-        == Some("enabled");
+    let thinking = matches!(
+        req.pointer("/additionalModelRequestFields/thinking/type")
+            .and_then(Value::as_str),
+        Some("enabled" | "adaptive")
+    );
     let input = req
         .get("messages")
         .map_or(1, |m| m.to_string().len().div_ceil(4));

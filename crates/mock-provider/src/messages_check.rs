@@ -88,6 +88,7 @@ fn check(req: &Value) -> Result<(), String> {
             return Err(format!("tools.{i}.name: Field required"));
         }
     }
+    thinking_fits_the_model(obj)?;
     thinking_blocks_kept(obj, messages)?;
     // The tool_use ids of the assistant turn just before, which the next user turn must answer.
     let mut asked: Vec<&str> = Vec::new();
@@ -139,6 +140,44 @@ fn check(req: &Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Claude models that take only adaptive thinking, and those that predate it (Anthropic's
+/// adaptive-thinking guide).
+const ADAPTIVE_ONLY: &[&str] = &[
+    "claude-opus-4-7",
+    "claude-opus-5",
+    "claude-mythos",
+    "claude-fable",
+];
+const BUDGET_ONLY: &[&str] = &[
+    "claude-3",
+    "claude-sonnet-4-5",
+    "claude-opus-4-5",
+    "claude-haiku-4-5",
+    "claude-sonnet-4-2",
+    "claude-opus-4-1",
+    "claude-sonnet-4-0",
+    "claude-opus-4-0",
+];
+
+/// A thinking type the model does not take is refused, as Anthropic refuses it.
+fn thinking_fits_the_model(obj: &serde_json::Map<String, Value>) -> Result<(), String> {
+    let model = obj.get("model").and_then(Value::as_str).unwrap_or("");
+    let kind = obj
+        .get("thinking")
+        .and_then(|t| t.get("type"))
+        .and_then(Value::as_str);
+    let is = |list: &[&str]| list.iter().any(|m| model.contains(m));
+    match kind {
+        Some("enabled") if is(ADAPTIVE_ONLY) => Err(format!(
+            "thinking.type.enabled is not supported for {model}: use thinking.type.adaptive with output_config.effort"
+        )),
+        Some("adaptive") if is(BUDGET_ONLY) => Err(format!(
+            "thinking.type.adaptive is not supported for {model}: use thinking.type.enabled with budget_tokens"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The signature this mock gives a thinking block with this text (Anthropic's are opaque; this

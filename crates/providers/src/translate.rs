@@ -161,6 +161,50 @@ pub fn thinking_budget(effort: &str) -> Option<u64> {
     })
 }
 
+/// A Claude model's family and version from any id that holds `claude-<family>-<major>[-<minor>]`
+/// (Anthropic's, Vertex's `@date` ids, Bedrock's `us.anthropic.` ids); None for other models
+/// and for older names that put the version first (`claude-3-5-sonnet`).
+fn claude_version(model: &str) -> Option<(&str, u64, u64)> {
+    let at = model.find("claude-")?;
+    let mut parts = model[at + "claude-".len()..].split(['-', '@', ':', '.']);
+    let family = parts.next()?;
+    let number = |p: Option<&str>| p.and_then(|p| p.parse::<u64>().ok());
+    match family {
+        // Families that began after 4.6: every one of their models is new.
+        "mythos" | "fable" => Some((family, u64::MAX, 0)),
+        "opus" | "sonnet" | "haiku" => {
+            let major = number(parts.next())?;
+            // A date (`-20250929`) is not a minor version.
+            let minor = number(parts.next()).filter(|m| *m < 100).unwrap_or(0);
+            Some((family, major, minor))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a Claude model thinks adaptively (`thinking: {type: adaptive}` with
+/// `output_config.effort`), as Anthropic's documentation says of Claude 4.6 and later and of the
+/// Mythos and Fable families; budget thinking is deprecated on 4.6 and refused from Opus 4.7 on.
+pub fn thinks_adaptively(model: &str) -> bool {
+    claude_version(model).is_some_and(|(_, major, minor)| (major, minor) >= (4, 6))
+}
+
+/// Anthropic's effort level for an OpenAI reasoning effort, on a model that thinks adaptively:
+/// `xhigh` is Anthropic's `xhigh` from 4.7 on and its `max` on 4.6. `Some(None)`: no thinking;
+/// None: an unknown effort.
+pub fn anthropic_effort(effort: &str, model: &str) -> Option<Option<&'static str>> {
+    let has_xhigh = claude_version(model).is_some_and(|(_, major, minor)| (major, minor) >= (4, 7));
+    Some(match effort {
+        "none" | "minimal" => None,
+        "low" => Some("low"),
+        "medium" => Some("medium"),
+        "high" => Some("high"),
+        "xhigh" if has_xhigh => Some("xhigh"),
+        "xhigh" | "max" => Some("max"),
+        _ => return None,
+    })
+}
+
 /// The tool that carries JSON-mode answers for formats without a JSON mode (Anthropic, Bedrock):
 /// the request offers only it and forces it, and its input comes back as the message content.
 pub const JSON_TOOL: &str = "switchyard_json_response";

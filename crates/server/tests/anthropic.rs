@@ -237,7 +237,7 @@ async fn zero_config_env_routes_claude_models_to_anthropic() {
 async fn reasoning_effort_turns_on_thinking_and_thinking_comes_back() {
     let h = start_anthropic().await;
     let (s, _, b) = h
-        .chat(r#"{"model":"claude-sonnet-4-6","reasoning_effort":"low","messages":[{"role":"user","content":"Hi"}]}"#)
+        .chat(r#"{"model":"claude-sonnet-4-5","reasoning_effort":"low","messages":[{"role":"user","content":"Hi"}]}"#)
         .await;
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
     let v = json(&b);
@@ -257,7 +257,7 @@ async fn reasoning_effort_turns_on_thinking_and_thinking_comes_back() {
     assert_eq!(sent["max_tokens"], 1024 + 4096);
 
     let (s, _, b) = h
-        .chat(r#"{"model":"claude-sonnet-4-6","reasoning_effort":"high","max_tokens":3000,"stream":true,"messages":[{"role":"user","content":"Hi"}]}"#)
+        .chat(r#"{"model":"claude-sonnet-4-5","reasoning_effort":"high","max_tokens":3000,"stream":true,"messages":[{"role":"user","content":"Hi"}]}"#)
         .await;
     assert_eq!(s, 200);
     let ev = events(&b);

@@ -2,8 +2,8 @@
 
 use super::DEFAULT_MAX_TOKENS;
 use crate::translate::{
-    data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_choice,
-    Fields, ToolChoice, TranslateError, JSON_TOOL,
+    anthropic_effort, data_url, function_tools, json_tool_schema, push_turn, stop_list,
+    thinking_budget, thinks_adaptively, tool_choice, Fields, ToolChoice, TranslateError, JSON_TOOL,
 };
 use crate::walk::{self, Content, Part, PartKind, Turn};
 use serde_json::{json, Map, Value};
@@ -63,6 +63,22 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
                 }
             }
             "parallel_tool_calls" => {}
+            "reasoning_effort" if thinks_adaptively(model) => {
+                let effort = v.as_str().unwrap_or_default();
+                match anthropic_effort(effort, model) {
+                    Some(None) => {}
+                    Some(Some(level)) => {
+                        out.insert("thinking".into(), json!({"type": "adaptive"}));
+                        out.insert("output_config".into(), json!({"effort": level}));
+                    }
+                    None => {
+                        return Err(TranslateError::field(
+                            k,
+                            format!("unknown reasoning_effort \"{effort}\""),
+                        ))
+                    }
+                }
+            }
             "reasoning_effort" => {
                 let effort = v.as_str().unwrap_or_default();
                 match thinking_budget(effort) {
@@ -185,6 +201,10 @@ fn thinking_needs_its_blocks(
     Ok(())
 }
 
+/// Room for adaptive thinking when the caller sets no `max_tokens`: as much as the highest
+/// thinking budget.
+const ADAPTIVE_ROOM: u64 = 24576;
+
 /// Anthropic requires `max_tokens`, and a thinking budget below it: with no `max_tokens` the
 /// answer gets the default on top of the budget; a `max_tokens` too small for the budget shrinks
 /// the budget, down to Anthropic's minimum.
@@ -201,11 +221,23 @@ fn fit_thinking(out: &mut Map<String, Value>) -> Result<(), TranslateError> {
             "Anthropic models cannot think while a tool call is forced (tool_choice required, a named tool, or a JSON response_format)",
         ));
     }
+    let adaptive = out.get("thinking").and_then(|t| t.get("type")) == Some(&json!("adaptive"));
     let budget = out
         .get("thinking")
         .and_then(|t| t.get("budget_tokens"))
-        .and_then(Value::as_u64);
+        .and_then(Value::as_u64)
+        // Adaptive thinking has no budget: room for the highest one, when no max_tokens is given.
+        .or(adaptive.then_some(ADAPTIVE_ROOM));
     let max = out.get("max_tokens").and_then(Value::as_u64);
+    if adaptive {
+        if max.is_none() {
+            out.insert(
+                "max_tokens".into(),
+                json!(ADAPTIVE_ROOM + DEFAULT_MAX_TOKENS),
+            );
+        }
+        return Ok(());
+    }
     match (budget, max) {
         (None, None) => {
             out.insert("max_tokens".into(), json!(DEFAULT_MAX_TOKENS));

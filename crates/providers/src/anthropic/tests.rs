@@ -360,7 +360,7 @@ fn reasoning_effort_becomes_a_thinking_budget_that_fits_max_tokens() {
         }
         from_openai(
             &r,
-            "claude-sonnet-4-6",
+            "claude-sonnet-4-5",
             &mut crate::translate::Fields::default(),
         )
     };
@@ -606,4 +606,48 @@ fn thinking_is_left_out_when_a_tool_turn_comes_back_without_its_blocks() {
     let first = json!({"model": "m", "reasoning_effort": "low", "messages": [{"role": "user", "content": "go"}]});
     let out = from_openai(&first, "m", &mut crate::translate::Fields::default()).unwrap();
     assert_eq!(out["thinking"]["type"], "enabled");
+}
+
+/// Claude 4.6 and later think adaptively: the effort goes to `output_config.effort` (OpenAI's
+/// `xhigh` is Anthropic's `xhigh` from 4.7 on, `max` on 4.6); older models keep budgets.
+#[test]
+fn reasoning_effort_is_adaptive_thinking_on_claude_4_6_and_later() {
+    let req = |effort: &str| json!({"model": "m", "reasoning_effort": effort, "messages": [{"role": "user", "content": "hi"}]});
+    let go = |model: &str, effort: &str| {
+        from_openai(
+            &req(effort),
+            model,
+            &mut crate::translate::Fields::default(),
+        )
+        .unwrap()
+    };
+    let out = go("claude-sonnet-4-6", "medium");
+    assert_eq!(out["thinking"], json!({"type": "adaptive"}));
+    assert_eq!(out["output_config"], json!({"effort": "medium"}));
+    assert_eq!(out["max_tokens"], 24576 + 4096);
+    assert_eq!(
+        go("claude-sonnet-4-6", "xhigh")["output_config"]["effort"],
+        "max"
+    );
+    assert_eq!(
+        go("claude-opus-4-7", "xhigh")["output_config"]["effort"],
+        "xhigh"
+    );
+    assert_eq!(
+        go("claude-mythos-5", "low")["output_config"]["effort"],
+        "low"
+    );
+    assert!(go("claude-opus-4-7", "none").get("thinking").is_none());
+    for older in [
+        "claude-sonnet-4-5-20250929",
+        "claude-sonnet-4-5@20250929",
+        "claude-3-7-sonnet-latest",
+    ] {
+        assert_eq!(
+            go(older, "medium")["thinking"]["type"],
+            "enabled",
+            "{older}"
+        );
+        assert!(go(older, "medium").get("output_config").is_none());
+    }
 }

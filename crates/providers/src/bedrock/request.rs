@@ -2,8 +2,8 @@
 
 use super::is_anthropic;
 use crate::translate::{
-    data_url, function_tools, json_tool_schema, push_turn, stop_list, thinking_budget, tool_choice,
-    Fields, ToolChoice, TranslateError, JSON_TOOL,
+    anthropic_effort, data_url, function_tools, json_tool_schema, push_turn, stop_list,
+    thinking_budget, thinks_adaptively, tool_choice, Fields, ToolChoice, TranslateError, JSON_TOOL,
 };
 use crate::walk::{self, Content, PartKind, Turn};
 use serde_json::{json, Map, Value};
@@ -22,6 +22,8 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
         .ok_or_else(|| TranslateError::field("", "request body must be a JSON object"))?;
     let mut inference = Map::new();
     let mut extra = Map::new();
+    // Converse's `outputConfig` (the effort of adaptive thinking).
+    let mut out_config = Map::new();
     let mut choice: Option<Value> = None;
     let mut no_tools = false;
     let mut json_schema = None;
@@ -46,6 +48,22 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
             "response_format" => json_schema = json_tool_schema(v)?,
             "top_k" if is_anthropic(model) => {
                 extra.insert("top_k".into(), v.clone());
+            }
+            "reasoning_effort" if is_anthropic(model) && thinks_adaptively(model) => {
+                let effort = v.as_str().unwrap_or_default();
+                match anthropic_effort(effort, model) {
+                    Some(None) => {}
+                    Some(Some(level)) => {
+                        extra.insert("thinking".into(), json!({"type": "adaptive"}));
+                        out_config.insert("effort".into(), json!(level));
+                    }
+                    None => {
+                        return Err(TranslateError::field(
+                            k,
+                            format!("unknown reasoning_effort \"{effort}\""),
+                        ))
+                    }
+                }
             }
             "reasoning_effort" if is_anthropic(model) => {
                 let effort = v.as_str().unwrap_or_default();
@@ -104,6 +122,7 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
         }
     }
     if extra.contains_key("thinking") && !tool_turn_keeps_its_thinking(&out) {
+        out_config.remove("effort");
         // As for Anthropic: the model would refuse the tool-use turn without its signed
         // reasoning; callers that do not keep `thinking_blocks` get the answer without thinking.
         fields.advisory(
@@ -121,6 +140,12 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
             "reasoning_effort",
             "Anthropic models cannot think while a tool call is forced (tool_choice required, a named tool, or a JSON response_format)",
         ));
+    }
+    if extra.get("thinking").and_then(|t| t.get("type")) == Some(&json!("adaptive")) {
+        // No budget to fit: room for the highest one when the caller sets no maximum.
+        inference
+            .entry("maxTokens")
+            .or_insert_with(|| json!(24576 + DEFAULT_MAX_TOKENS));
     }
     if let Some(budget) = extra
         .get("thinking")
@@ -154,6 +179,9 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
     }
     if !extra.is_empty() {
         out.insert("additionalModelRequestFields".into(), Value::Object(extra));
+    }
+    if !out_config.is_empty() {
+        out.insert("outputConfig".into(), Value::Object(out_config));
     }
     Ok(Value::Object(out))
 }

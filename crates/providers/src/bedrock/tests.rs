@@ -390,3 +390,32 @@ fn signed_reasoning_round_trips() {
     );
     assert_eq!(fields.dropped, ["reasoning_effort"]);
 }
+
+/// On Bedrock, Claude 4.6 and later think adaptively: `thinking` in the model's fields, the
+/// effort in Converse's `outputConfig`.
+#[test]
+fn reasoning_effort_is_adaptive_thinking_on_claude_4_6_and_later() {
+    let req = json!({"model": "m", "reasoning_effort": "high", "messages": [{"role": "user", "content": "hi"}]});
+    let out = from_openai(
+        &req,
+        "us.anthropic.claude-opus-4-7",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        out["additionalModelRequestFields"]["thinking"],
+        json!({"type": "adaptive"})
+    );
+    assert_eq!(out["outputConfig"], json!({"effort": "high"}));
+    let old = from_openai(
+        &req,
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        &mut crate::translate::Fields::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        old["additionalModelRequestFields"]["thinking"]["type"],
+        "enabled"
+    );
+    assert!(old.get("outputConfig").is_none());
+}

@@ -147,7 +147,7 @@ fn effort_name(effort: &str) -> &'static str {
     match effort {
         "low" => "low",
         "high" => "high",
-        "max" => "xhigh",
+        "xhigh" | "max" => "xhigh",
         _ => "medium",
     }
 }
