@@ -410,6 +410,92 @@ def responses_broken_stream(oai: openai.OpenAI, model: str, mock: Mock) -> None:
                 pass
 
 
+# --- Parallel tool calls ----------------------------------------------------------------------
+
+#: The second of two parallel calls (the first has ARGS).
+ARGS2 = {"city": "Lyon", "unit": "celsius"}
+#: Two calls of get_weather; streamed, their argument pieces interleave where the format allows
+#: it (OpenAI chat streams), else come block after block.
+TWO_CALLS = {"tool_arguments": json.dumps(ARGS), "second_call": json.dumps(ARGS2)}
+
+
+def chat_parallel(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults(TWO_CALLS, {**TWO_CALLS, "chunks": 3})
+    r = oai.chat.completions.create(model=model, messages=MESSAGES, tools=CHAT_TOOLS)
+    calls = r.choices[0].message.tool_calls
+    assert [json.loads(c.function.arguments) for c in calls] == [ARGS, ARGS2]
+    assert {c.function.name for c in calls} == {"get_weather"} and len({c.id for c in calls}) == 2
+    args: dict[int, str] = {}
+    ids: dict[int, str] = {}
+    for c in oai.chat.completions.create(model=model, messages=MESSAGES, tools=CHAT_TOOLS, stream=True):
+        for tc in (c.choices[0].delta.tool_calls or []) if c.choices else []:
+            args[tc.index] = args.get(tc.index, "") + (tc.function.arguments or "")
+            if tc.id:
+                ids[tc.index] = tc.id
+    assert [json.loads(args[i]) for i in sorted(args)] == [ARGS, ARGS2] and len(set(ids.values())) == 2
+    follow = oai.chat.completions.create(
+        model=model, tools=CHAT_TOOLS, tool_choice="none",
+        messages=[*MESSAGES, r.choices[0].message.model_dump(exclude_none=True),
+                  {"role": "tool", "tool_call_id": calls[0].id, "content": "18C"},
+                  {"role": "tool", "tool_call_id": calls[1].id, "content": "15C"}],
+    )
+    assert follow.choices[0].message.content == MOCK_TEXT
+
+
+def messages_parallel(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    mock.push_faults(TWO_CALLS, {**TWO_CALLS, "chunks": 3})
+    m = claude.messages.create(model=model, max_tokens=100, messages=MESSAGES, tools=[TOOL])
+    with claude.messages.stream(model=model, max_tokens=100, messages=MESSAGES, tools=[TOOL]) as s:
+        final = s.get_final_message()
+    for answer in (m, final):
+        uses = [b for b in answer.content if b.type == "tool_use"]
+        assert [u.input for u in uses] == [ARGS, ARGS2] and len({u.id for u in uses}) == 2
+        assert answer.stop_reason == "tool_use"
+    # Blocks one after another, as Anthropic streams them: no delta outside its open block.
+    mock.push_faults({**TWO_CALLS, "chunks": 3})
+    open_block = None
+    for e in claude.messages.create(model=model, max_tokens=100, messages=MESSAGES, tools=[TOOL], stream=True):
+        if e.type == "content_block_start":
+            assert open_block is None, e
+            open_block = e.index
+        elif e.type == "content_block_delta":
+            assert e.index == open_block, e
+        elif e.type == "content_block_stop":
+            assert e.index == open_block, e
+            open_block = None
+    uses = [b for b in final.content if b.type == "tool_use"]
+    follow = claude.messages.create(
+        model=model, max_tokens=100, tools=[TOOL], tool_choice={"type": "none"},
+        messages=[*MESSAGES, {"role": "assistant", "content": [b.model_dump() for b in final.content]},
+                  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": u.id, "content": t}
+                                               for u, t in zip(uses, ["18C", "15C"])]}],
+    )
+    assert [b.text for b in follow.content if b.type == "text"] == [MOCK_TEXT]
+
+
+def responses_parallel(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    mock.push_faults(TWO_CALLS, {**TWO_CALLS, "chunks": 3})
+    r = oai.responses.create(model=model, input="Weather?", tools=RESP_TOOLS)
+    with oai.responses.stream(model=model, input="Weather?", tools=RESP_TOOLS) as s:
+        deltas: dict[int, str] = {}
+        for e in s:
+            if e.type == "response.function_call_arguments.delta":
+                deltas[e.output_index] = deltas.get(e.output_index, "") + e.delta
+        final = s.get_final_response()
+    for answer in (r, final):
+        calls = [o for o in answer.output if o.type == "function_call"]
+        assert [json.loads(c.arguments) for c in calls] == [ARGS, ARGS2] and len({c.call_id for c in calls}) == 2
+    assert sorted(json.loads(d)["city"] for d in deltas.values()) == ["Lyon", "Paris"]
+    calls = [o for o in final.output if o.type == "function_call"]
+    follow = oai.responses.create(
+        model=model, tools=RESP_TOOLS, tool_choice="none",
+        input=[{"role": "user", "content": "Weather?"},
+               *[{"type": "function_call", "call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in calls],
+               *[{"type": "function_call_output", "call_id": c.call_id, "output": t} for c, t in zip(calls, ["18C", "15C"])]],
+    )
+    assert follow.output_text == MOCK_TEXT
+
+
 # --- Reasoning round trip ---------------------------------------------------------------------
 
 #: Upstreams whose models sign their thinking (Claude: Anthropic's API, Vertex, Bedrock). A
@@ -595,6 +681,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
     "OpenAI chat completions": [
         ("text", chat_text), ("stream", chat_stream), ("usage (+ stream include_usage)", chat_usage),
         ("tools + tool results", chat_tools), ("streamed tool calls", chat_streamed_tools),
+        ("parallel tool calls (+ stream)", chat_parallel),
         ("reasoning round trip (+ stream)", chat_reasoning), ("JSON schema output (+ stream)", chat_json),
         ("errors (429 + Retry-After, 503)", chat_errors), ("broken stream → error event", chat_broken_stream),
         ("client disconnect cancels the upstream", chat_disconnect),
@@ -602,6 +689,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
     "Anthropic Messages": [
         ("text", messages_text), ("stream", messages_stream), ("usage (+ stream)", messages_usage),
         ("tools + tool results", messages_tools), ("streamed tool calls", messages_streamed_tools),
+        ("parallel tool calls (+ stream)", messages_parallel),
         ("reasoning round trip (+ stream)", messages_reasoning),
         ("errors (429 + Retry-After, 503)", messages_errors), ("broken stream → error event", messages_broken_stream),
         ("client disconnect cancels the upstream", messages_disconnect),
@@ -609,6 +697,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
     "OpenAI Responses": [
         ("text", responses_text), ("stream", responses_stream), ("usage (+ stream)", responses_usage),
         ("function calls + outputs", responses_tools), ("streamed function calls", responses_streamed_tools),
+        ("parallel function calls (+ stream)", responses_parallel),
         ("custom tools (+ stream)", responses_custom_tools), ("reasoning round trip (+ stream)", responses_reasoning),
         ("JSON schema output", responses_json),
         ("errors (429, 503)", responses_errors), ("broken stream → error event", responses_broken_stream),

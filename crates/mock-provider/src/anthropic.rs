@@ -134,11 +134,25 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
     if !stream && fault.endless {
         return crate::stream::endless_body(state, fault);
     }
+    let calls = fault.calls(tool.clone(), &args);
+    let use_id = |k: usize| match k {
+        0 => call_id.clone(),
+        k => format!("{call_id}_{k}"),
+    };
     if !stream {
-        let mut content = match &tool {
-            Some(name) => json!([{"type": "tool_use", "id": call_id, "name": name,
-                "input": serde_json::from_str::<Value>(&args).unwrap_or(json!({}))}]),
-            None => json!([{"type": "text", "text": text}]),
+        let mut content = if calls.is_empty() {
+            json!([{"type": "text", "text": text}])
+        } else {
+            Value::Array(
+                calls
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (name, a))| {
+                        json!({"type": "tool_use", "id": use_id(k), "name": name,
+                        "input": serde_json::from_str::<Value>(a).unwrap_or(json!({}))})
+                    })
+                    .collect(),
+            )
         };
         if thinking {
             if let Some(list) = content.as_array_mut() {
@@ -185,19 +199,31 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
             &json!({"type": "content_block_stop", "index": 0}),
         ));
     }
+    let mut last = first;
     match &tool {
-        Some(name) => {
-            frames.push(frame(
-                "content_block_start",
-                &json!({"type": "content_block_start", "index": first,
-                "content_block": {"type": "tool_use", "id": call_id, "name": name, "input": {}}}),
-            ));
-            for piece in words(&args, fault.chunks) {
+        Some(_) => {
+            // Blocks stream one after another: Anthropic does not interleave them.
+            for (k, (name, a)) in calls.iter().enumerate() {
+                let index = first + k;
+                if k > 0 {
+                    frames.push(frame(
+                        "content_block_stop",
+                        &json!({"type": "content_block_stop", "index": index - 1}),
+                    ));
+                }
                 frames.push(frame(
-                    "content_block_delta",
-                    &json!({"type": "content_block_delta", "index": first,
-                    "delta": {"type": "input_json_delta", "partial_json": piece}}),
+                    "content_block_start",
+                    &json!({"type": "content_block_start", "index": index,
+                    "content_block": {"type": "tool_use", "id": use_id(k), "name": name, "input": {}}}),
                 ));
+                for piece in words(a, fault.chunks) {
+                    frames.push(frame(
+                        "content_block_delta",
+                        &json!({"type": "content_block_delta", "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": piece}}),
+                    ));
+                }
+                last = index;
             }
         }
         None => {
@@ -217,7 +243,7 @@ pub(crate) fn respond(state: Arc<State>, req: Value, fault: Fault, model: String
     }
     frames.push(frame(
         "content_block_stop",
-        &json!({"type": "content_block_stop", "index": first}),
+        &json!({"type": "content_block_stop", "index": last}),
     ));
     frames.push(frame(
         "message_delta",

@@ -341,6 +341,7 @@ fn converse(state: Arc<State>, req: &Value, model: &str, fault: Fault, stream: b
         "end_turn"
     };
     let _ = model;
+    let calls = fault.calls(tool.clone(), &args);
     if !stream {
         let mut content = Vec::new();
         if thinking {
@@ -349,12 +350,14 @@ fn converse(state: Arc<State>, req: &Value, model: &str, fault: Fault, stream: b
                 "signature": signature_of(THOUGHT)}}}),
             );
         }
-        match &tool {
-            Some(name) => content.push(
-                json!({"toolUse": {"toolUseId": "tooluse_mock1", "name": name,
-                "input": serde_json::from_str::<Value>(&args).unwrap_or(json!({}))}}),
-            ),
-            None => content.push(json!({ "text": text })),
+        if calls.is_empty() {
+            content.push(json!({ "text": text }));
+        }
+        for (k, (name, a)) in calls.iter().enumerate() {
+            content.push(
+                json!({"toolUse": {"toolUseId": format!("tooluse_mock{}", k + 1), "name": name,
+                "input": serde_json::from_str::<Value>(a).unwrap_or(json!({}))}}),
+            );
         }
         return axum::Json(
             json!({"output": {"message": {"role": "assistant", "content": content}},
@@ -389,18 +392,24 @@ fn converse(state: Arc<State>, req: &Value, model: &str, fault: Fault, stream: b
         index = 1;
     }
     match &tool {
-        Some(name) => {
-            frames.push(ev(
-                "contentBlockStart",
-                json!({"contentBlockIndex": index,
-                "start": {"toolUse": {"toolUseId": "tooluse_mock1", "name": name}}}),
-            ));
-            for piece in words(&args, fault.chunks) {
+        Some(_) => {
+            for (k, (name, a)) in calls.iter().enumerate() {
+                if k > 0 {
+                    frames.push(ev("contentBlockStop", json!({"contentBlockIndex": index})));
+                    index += 1;
+                }
                 frames.push(ev(
-                    "contentBlockDelta",
+                    "contentBlockStart",
                     json!({"contentBlockIndex": index,
-                    "delta": {"toolUse": {"input": piece}}}),
+                    "start": {"toolUse": {"toolUseId": format!("tooluse_mock{}", k + 1), "name": name}}}),
                 ));
+                for piece in words(a, fault.chunks) {
+                    frames.push(ev(
+                        "contentBlockDelta",
+                        json!({"contentBlockIndex": index,
+                        "delta": {"toolUse": {"input": piece}}}),
+                    ));
+                }
             }
         }
         None => {

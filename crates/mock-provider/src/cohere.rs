@@ -130,12 +130,21 @@ pub(crate) async fn chat(
         "COMPLETE"
     };
     let plan = "I will call the tool.";
-    let call_id = "get_weather_mock1";
+    let calls = fault.calls(tool.clone(), &args);
+    let call_id = |k: usize| format!("get_weather_mock{}", k + 1);
     if req.get("stream").and_then(Value::as_bool) != Some(true) {
-        let message = match &tool {
-            Some(name) => json!({"role": "assistant", "tool_plan": plan, "tool_calls": [
-                {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}]}),
-            None => json!({"role": "assistant", "content": [{"type": "text", "text": text}]}),
+        let message = if calls.is_empty() {
+            json!({"role": "assistant", "content": [{"type": "text", "text": text}]})
+        } else {
+            let list: Vec<Value> = calls
+                .iter()
+                .enumerate()
+                .map(|(k, (name, a))| {
+                    json!({"id": call_id(k), "type": "function",
+                        "function": {"name": name, "arguments": a}})
+                })
+                .collect();
+            json!({"role": "assistant", "tool_plan": plan, "tool_calls": list})
         };
         return axum::Json(
             json!({"id": id, "finish_reason": finish, "message": message,
@@ -149,29 +158,31 @@ pub(crate) async fn chat(
             "content": [], "tool_plan": "", "tool_calls": [], "citations": []}}}),
     )];
     match &tool {
-        Some(name) => {
+        Some(_) => {
             frames.push(frame(
                 "tool-plan-delta",
                 &json!({"type": "tool-plan-delta",
                 "delta": {"message": {"tool_plan": plan}}}),
             ));
-            frames.push(frame(
-                "tool-call-start",
-                &json!({"type": "tool-call-start", "index": 0,
-                "delta": {"message": {"tool_calls": {"id": call_id, "type": "function",
-                    "function": {"name": name, "arguments": ""}}}}}),
-            ));
-            for piece in words(&args, fault.chunks) {
+            for (k, (name, a)) in calls.iter().enumerate() {
                 frames.push(frame(
-                    "tool-call-delta",
-                    &json!({"type": "tool-call-delta", "index": 0,
-                    "delta": {"message": {"tool_calls": {"function": {"arguments": piece}}}}}),
+                    "tool-call-start",
+                    &json!({"type": "tool-call-start", "index": k,
+                    "delta": {"message": {"tool_calls": {"id": call_id(k), "type": "function",
+                        "function": {"name": name, "arguments": ""}}}}}),
+                ));
+                for piece in words(a, fault.chunks) {
+                    frames.push(frame(
+                        "tool-call-delta",
+                        &json!({"type": "tool-call-delta", "index": k,
+                        "delta": {"message": {"tool_calls": {"function": {"arguments": piece}}}}}),
+                    ));
+                }
+                frames.push(frame(
+                    "tool-call-end",
+                    &json!({"type": "tool-call-end", "index": k}),
                 ));
             }
-            frames.push(frame(
-                "tool-call-end",
-                &json!({"type": "tool-call-end", "index": 0}),
-            ));
         }
         None => {
             frames.push(frame(

@@ -37,6 +37,9 @@ pub struct Fault {
     pub content: Option<String>,
     /// Arguments JSON text for a tool call, when the request offers tools.
     pub tool_arguments: Option<String>,
+    /// Arguments JSON text of a second, parallel call of the same tool: the answer makes two
+    /// calls (in OpenAI chat streams, their argument deltas interleaved).
+    pub second_call: Option<String>,
     /// Fields set over the usage objects the answer reports (OpenAI chat and Anthropic
     /// Messages), e.g. cached or reasoning token details.
     pub usage: Option<Value>,
@@ -58,6 +61,19 @@ pub struct Fault {
 }
 
 impl Fault {
+    /// The calls an answer makes of `tool` (None: no call): `(name, arguments)`, one or, with
+    /// `second_call`, two.
+    pub fn calls(&self, tool: Option<String>, arguments: &str) -> Vec<(String, String)> {
+        let Some(name) = tool else {
+            return Vec::new();
+        };
+        let mut out = vec![(name.clone(), arguments.to_owned())];
+        if let Some(second) = &self.second_call {
+            out.push((name, second.clone()));
+        }
+        out
+    }
+
     /// `base` usage with this fault's `usage` fields set over it (objects merged one level deep).
     pub fn usage_over(&self, mut base: Value) -> Value {
         if let (Some(Value::Object(extra)), Some(obj)) = (&self.usage, base.as_object_mut()) {

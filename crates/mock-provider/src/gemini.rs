@@ -393,7 +393,13 @@ pub(crate) fn generate(
         if model.starts_with("gemini-3") {
             part["thoughtSignature"] = json!(SIGNATURE);
         }
-        part
+        let mut parts = vec![part];
+        // A parallel call: another functionCall part (the signature is only on the first).
+        if let Some(second) = fault.second_call.as_deref() {
+            let args: Value = serde_json::from_str(second).unwrap_or_else(|_| json!({}));
+            parts.push(json!({"functionCall": {"name": name, "args": args}}));
+        }
+        parts
     });
     let prompt = req
         .get("contents")
@@ -414,7 +420,7 @@ pub(crate) fn generate(
                     parts.push(json!({"text": "Thinking about the question.", "thought": true}));
                 }
                 match &call {
-                    Some(c) => parts.push(c.clone()),
+                    Some(c) => parts.extend(c.iter().cloned()),
                     None => parts.push(json!({"text": text})),
                 }
                 json!({"content": {"role": "model", "parts": parts}, "finishReason": "STOP",
@@ -443,7 +449,7 @@ pub(crate) fn generate(
         ));
     }
     match &call {
-        Some(c) => events.push(piece(json!([c]), Some("STOP"), &usage)),
+        Some(c) => events.push(piece(json!(c), Some("STOP"), &usage)),
         None => {
             let pieces = words(&text, fault.chunks);
             let last = pieces.len().saturating_sub(1);

@@ -381,14 +381,22 @@ fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
     if !stream && fault.endless {
         return crate::stream::endless_body(state.clone(), fault);
     }
+    let calls = fault.calls(tool.clone(), &args);
+    let call_id = |i: usize, k: usize| match k {
+        0 => format!("call_mock_{seq}_{i}"),
+        k => format!("call_mock_{seq}_{i}_{k}"),
+    };
     if !stream {
         let choices: Vec<Value> = (0..n)
             .map(|i| {
-                let message = match &tool {
-                    Some(name) => json!({"role": "assistant", "content": null, "refusal": null,
-                        "tool_calls": [{"id": format!("call_mock_{seq}_{i}"), "type": "function",
-                            "function": {"name": name, "arguments": args}}]}),
-                    None => json!({"role": "assistant", "content": text, "refusal": null}),
+                let message = if calls.is_empty() {
+                    json!({"role": "assistant", "content": text, "refusal": null})
+                } else {
+                    let list: Vec<Value> = calls.iter().enumerate().map(|(k, (name, a))| {
+                        json!({"id": call_id(i, k), "type": "function",
+                            "function": {"name": name, "arguments": a}})
+                    }).collect();
+                    json!({"role": "assistant", "content": null, "refusal": null, "tool_calls": list})
                 };
                 json!({"index": i, "message": message,
                     "logprobs": if want_logprobs { logprobs_for(&text) } else { Value::Null },
@@ -422,19 +430,29 @@ fn chat_reply(state: &Arc<State>, req: Value, fault: Fault) -> Response {
             i,
         ));
         match &tool {
-            Some(name) => {
-                events.push(chunk(
-                    json!({"tool_calls": [{"index": 0, "id": format!("call_mock_{seq}_{i}"), "type": "function",
-                        "function": {"name": name, "arguments": ""}}]}),
-                    Value::Null,
-                    i,
-                ));
-                for piece in words(&args, fault.chunks) {
+            Some(_) => {
+                for (k, (name, _)) in calls.iter().enumerate() {
                     events.push(chunk(
-                        json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+                        json!({"tool_calls": [{"index": k, "id": call_id(i, k), "type": "function",
+                            "function": {"name": name, "arguments": ""}}]}),
                         Value::Null,
                         i,
                     ));
+                }
+                // Parallel calls' argument pieces interleave, one of each in turn.
+                let pieces: Vec<Vec<String>> =
+                    calls.iter().map(|(_, a)| words(a, fault.chunks)).collect();
+                let longest = pieces.iter().map(Vec::len).max().unwrap_or(0);
+                for p in 0..longest {
+                    for (k, list) in pieces.iter().enumerate() {
+                        if let Some(piece) = list.get(p) {
+                            events.push(chunk(
+                                json!({"tool_calls": [{"index": k, "function": {"arguments": piece}}]}),
+                                Value::Null,
+                                i,
+                            ));
+                        }
+                    }
                 }
                 events.push(chunk(json!({}), json!("tool_calls"), i));
             }

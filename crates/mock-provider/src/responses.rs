@@ -217,17 +217,36 @@ pub(crate) async fn create(
         return error(StatusCode::BAD_REQUEST, msg, "invalid_request_error", None);
     }
     let id = format!("mock{}", state.ids.fetch_add(1, Ordering::Relaxed));
-    let a = answer(&state, &req, &fault);
-    let pieces: Vec<String> = match &a {
-        Answer::Text(t) => crate::openai::words(t, fault.chunks),
-        Answer::Function { arguments, .. } => crate::openai::words(arguments, fault.chunks),
-        Answer::Custom { input, .. } => crate::openai::words(input, fault.chunks),
+    let first = answer(&state, &req, &fault);
+    // A parallel call: the same function again, with `second_call`'s arguments.
+    let second = match (&first, &fault.second_call) {
+        (Answer::Function { name, .. }, Some(arguments)) => Some(Answer::Function {
+            name: name.clone(),
+            arguments: arguments.clone(),
+        }),
+        _ => None,
     };
-    let output_tokens = pieces.len();
-    let done = item(&id, &a);
+    let answers: Vec<Answer> = std::iter::once(first).chain(second).collect();
+    let pieces: Vec<Vec<String>> = answers
+        .iter()
+        .map(|a| match a {
+            Answer::Text(t) => crate::openai::words(t, fault.chunks),
+            Answer::Function { arguments, .. } => crate::openai::words(arguments, fault.chunks),
+            Answer::Custom { input, .. } => crate::openai::words(input, fault.chunks),
+        })
+        .collect();
+    let output_tokens = pieces.iter().map(Vec::len).sum();
+    let items: Vec<Value> = answers
+        .iter()
+        .enumerate()
+        .map(|(k, a)| match k {
+            0 => item(&id, a),
+            k => item(&format!("{id}_{k}"), a),
+        })
+        .collect();
     if req.get("stream").and_then(Value::as_bool) != Some(true) {
         let u = usage(&req, output_tokens, &fault);
-        return axum::Json(response(&req, &id, "completed", json!([done]), u)).into_response();
+        return axum::Json(response(&req, &id, "completed", json!(items), u)).into_response();
     }
     let mut seq = 0u64;
     let mut frames = Vec::new();
@@ -240,85 +259,87 @@ pub(crate) async fn create(
     let pending = response(&req, &id, "in_progress", json!([]), Value::Null);
     emit("response.created", json!({"response": pending}));
     emit("response.in_progress", json!({"response": pending}));
-    let item_id = done["id"].clone();
-    let mut started = done.clone();
-    started["status"] = json!("in_progress");
-    let at = |extra: Value| {
-        let mut v = json!({"item_id": item_id, "output_index": 0});
-        if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
-            o.extend(e);
-        }
-        v
-    };
-    match &a {
-        Answer::Text(t) => {
-            started["content"] = json!([]);
-            emit(
-                "response.output_item.added",
-                json!({"output_index": 0, "item": started}),
-            );
-            let part = json!({"type": "output_text", "text": "", "annotations": []});
-            emit(
-                "response.content_part.added",
-                at(json!({"content_index": 0, "part": part})),
-            );
-            for p in &pieces {
+    for (k, (a, done)) in answers.iter().zip(&items).enumerate() {
+        let item_id = done["id"].clone();
+        let mut started = done.clone();
+        started["status"] = json!("in_progress");
+        let at = |extra: Value| {
+            let mut v = json!({"item_id": item_id, "output_index": k});
+            if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+                o.extend(e);
+            }
+            v
+        };
+        match a {
+            Answer::Text(t) => {
+                started["content"] = json!([]);
                 emit(
-                    "response.output_text.delta",
-                    at(json!({"content_index": 0, "delta": p})),
+                    "response.output_item.added",
+                    json!({"output_index": k, "item": started}),
+                );
+                let part = json!({"type": "output_text", "text": "", "annotations": []});
+                emit(
+                    "response.content_part.added",
+                    at(json!({"content_index": 0, "part": part})),
+                );
+                for p in &pieces[k] {
+                    emit(
+                        "response.output_text.delta",
+                        at(json!({"content_index": 0, "delta": p})),
+                    );
+                }
+                emit(
+                    "response.output_text.done",
+                    at(json!({"content_index": 0, "text": t})),
+                );
+                let part = json!({"type": "output_text", "text": t, "annotations": []});
+                emit(
+                    "response.content_part.done",
+                    at(json!({"content_index": 0, "part": part})),
                 );
             }
-            emit(
-                "response.output_text.done",
-                at(json!({"content_index": 0, "text": t})),
-            );
-            let part = json!({"type": "output_text", "text": t, "annotations": []});
-            emit(
-                "response.content_part.done",
-                at(json!({"content_index": 0, "part": part})),
-            );
-        }
-        Answer::Function { arguments, .. } => {
-            started["arguments"] = json!("");
-            emit(
-                "response.output_item.added",
-                json!({"output_index": 0, "item": started}),
-            );
-            for p in &pieces {
+            Answer::Function { arguments, .. } => {
+                started["arguments"] = json!("");
                 emit(
-                    "response.function_call_arguments.delta",
-                    at(json!({"delta": p})),
+                    "response.output_item.added",
+                    json!({"output_index": k, "item": started}),
+                );
+                for p in &pieces[k] {
+                    emit(
+                        "response.function_call_arguments.delta",
+                        at(json!({"delta": p})),
+                    );
+                }
+                emit(
+                    "response.function_call_arguments.done",
+                    at(json!({"arguments": arguments})),
                 );
             }
-            emit(
-                "response.function_call_arguments.done",
-                at(json!({"arguments": arguments})),
-            );
-        }
-        Answer::Custom { input, .. } => {
-            started["input"] = json!("");
-            emit(
-                "response.output_item.added",
-                json!({"output_index": 0, "item": started}),
-            );
-            for p in &pieces {
+            Answer::Custom { input, .. } => {
+                started["input"] = json!("");
                 emit(
-                    "response.custom_tool_call_input.delta",
-                    at(json!({"delta": p})),
+                    "response.output_item.added",
+                    json!({"output_index": k, "item": started}),
+                );
+                for p in &pieces[k] {
+                    emit(
+                        "response.custom_tool_call_input.delta",
+                        at(json!({"delta": p})),
+                    );
+                }
+                emit(
+                    "response.custom_tool_call_input.done",
+                    at(json!({"input": input})),
                 );
             }
-            emit(
-                "response.custom_tool_call_input.done",
-                at(json!({"input": input})),
-            );
         }
+        emit(
+            "response.output_item.done",
+            json!({"output_index": k, "item": done}),
+        );
     }
-    emit(
-        "response.output_item.done",
-        json!({"output_index": 0, "item": done}),
-    );
     let u = usage(&req, output_tokens, &fault);
-    let finished = response(&req, &id, "completed", json!([done]), u);
+    let finished = response(&req, &id, "completed", json!(items), u);
     emit("response.completed", json!({"response": finished}));
     sse_frames(state, frames, fault)
 }

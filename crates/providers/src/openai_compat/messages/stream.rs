@@ -3,7 +3,15 @@
 
 use super::{stop_reason, usage};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// A call held back while another call's block streams.
+#[derive(Debug, Default)]
+struct Held {
+    id: Value,
+    name: Value,
+    arguments: String,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Block {
@@ -21,6 +29,10 @@ pub struct EventTranslator {
     next_index: u64,
     /// OpenAI tool_calls index → Anthropic content block index.
     tools: HashMap<u64, u64>,
+    /// Calls whose deltas arrived while another call's block was open (parallel calls with
+    /// interleaved arguments): Anthropic's blocks cannot interleave, so these are held, by
+    /// OpenAI index, and sent whole after the open one ends.
+    held: BTreeMap<u64, Held>,
     finish: Option<String>,
     usage: Option<Value>,
 }
@@ -184,6 +196,24 @@ impl EventTranslator {
             .flatten()
         {
             let oi = tc.get("index").and_then(Value::as_u64).unwrap_or(0);
+            let other_call_open = matches!(self.open, Some((_, Block::Tool)))
+                && self
+                    .tools
+                    .get(&oi)
+                    .is_none_or(|i| Some(*i) != self.open.map(|(b, _)| b));
+            if other_call_open && !self.tools.contains_key(&oi) || self.held.contains_key(&oi) {
+                let h = self.held.entry(oi).or_default();
+                if let Some(id) = tc.get("id").filter(|v| !v.is_null()) {
+                    h.id = id.clone();
+                }
+                if let Some(name) = tc.pointer("/function/name").filter(|v| !v.is_null()) {
+                    h.name = name.clone();
+                }
+                if let Some(a) = tc.pointer("/function/arguments").and_then(Value::as_str) {
+                    h.arguments.push_str(a);
+                }
+                continue;
+            }
             let index = match self.tools.get(&oi) {
                 Some(i) => *i,
                 None => {
@@ -216,8 +246,32 @@ impl EventTranslator {
         if let Some(f) = choice.get("finish_reason").and_then(Value::as_str) {
             self.finish = Some(f.to_owned());
             self.close(&mut out);
+            self.release_held(&mut out);
         }
         Ok(out)
+    }
+
+    /// The held calls, each as a whole block (start, its arguments in one delta, stop).
+    fn release_held(&mut self, out: &mut Vec<String>) {
+        for (_, h) in std::mem::take(&mut self.held) {
+            self.close(out);
+            let index = self.next_index;
+            self.next_index += 1;
+            out.push(frame(
+                "content_block_start",
+                &json!({"type": "content_block_start", "index": index,
+                "content_block": {"type": "tool_use", "id": h.id, "name": h.name, "input": {}}}),
+            ));
+            if !h.arguments.is_empty() {
+                out.push(frame(
+                    "content_block_delta",
+                    &json!({"type": "content_block_delta", "index": index,
+                    "delta": {"type": "input_json_delta", "partial_json": h.arguments}}),
+                ));
+            }
+            self.open = Some((index, Block::Tool));
+            self.close(out);
+        }
     }
 
     fn finish_stream(&mut self, out: &mut Vec<String>) {
@@ -226,6 +280,7 @@ impl EventTranslator {
         }
         self.start(&Value::Null, out);
         self.close(out);
+        self.release_held(out);
         let u = usage(self.usage.as_ref().unwrap_or(&Value::Null));
         out.push(frame(
             "message_delta",

@@ -329,3 +329,65 @@ fn tool_result_images_follow_in_the_user_turn() {
             {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]})
     );
 }
+
+/// Parallel calls whose argument deltas interleave (as OpenAI-compatible hosts may send them)
+/// reach a Messages caller as blocks one after another: the first streams, the others follow
+/// whole; no block gets a delta after its stop.
+#[test]
+fn interleaved_parallel_calls_become_sequential_blocks() {
+    let mut t = EventTranslator::new();
+    let ch = |delta: Value, finish: Value| {
+        json!({"id": "c1", "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).to_string()
+    };
+    let call = |i: u64, id: &str| json!({"tool_calls": [{"index": i, "id": id, "type": "function", "function": {"name": "f", "arguments": ""}}]});
+    let args =
+        |i: u64, a: &str| json!({"tool_calls": [{"index": i, "function": {"arguments": a}}]});
+    let mut frames = Vec::new();
+    for d in [
+        ch(call(0, "c_a"), Value::Null),
+        ch(call(1, "c_b"), Value::Null),
+        ch(args(0, "{\"x\":"), Value::Null),
+        ch(args(1, "{\"x\":"), Value::Null),
+        ch(args(0, "1}"), Value::Null),
+        ch(args(1, "2}"), Value::Null),
+        ch(json!({}), json!("tool_calls")),
+        "[DONE]".to_owned(),
+    ] {
+        frames.extend(t.on_data(&d).unwrap());
+    }
+    let events: Vec<Value> = frames
+        .iter()
+        .filter_map(|f| {
+            f.split_once("data: ")
+                .map(|(_, d)| serde_json::from_str::<Value>(d.trim()).unwrap())
+        })
+        .collect();
+    let mut open: Option<u64> = None;
+    let mut inputs: Vec<(Value, String)> = Vec::new();
+    for e in &events {
+        let index = e["index"].as_u64();
+        match e["type"].as_str().unwrap() {
+            "content_block_start" => {
+                assert_eq!(open, None, "a block opened inside another: {events:?}");
+                open = index;
+                inputs.push((e["content_block"]["id"].clone(), String::new()));
+            }
+            "content_block_delta" => {
+                assert_eq!(open, index, "a delta outside its block: {events:?}");
+                inputs.last_mut().unwrap().1 += e["delta"]["partial_json"].as_str().unwrap();
+            }
+            "content_block_stop" => {
+                assert_eq!(open, index);
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        inputs,
+        [
+            (json!("c_a"), "{\"x\":1}".to_owned()),
+            (json!("c_b"), "{\"x\":2}".to_owned())
+        ]
+    );
+}
