@@ -137,19 +137,93 @@ fn chat_table() -> String {
     out
 }
 
+/// Where a Messages or Responses request goes after chat completions: an OpenAI-compatible host
+/// (which takes chat as it is) or a translated format.
+const PIVOT_TARGETS: [(&str, ProviderKind, &str); 5] = [
+    (
+        "OpenAI-compatible",
+        ProviderKind::OpenAiCompatible,
+        "gpt-4o-mini",
+    ),
+    TARGETS[0],
+    TARGETS[1],
+    TARGETS[2],
+    TARGETS[3],
+];
+
+/// Whether a named path (`text.verbosity`, `tools[0]`) is the caller's field or inside it.
+fn names(path: &str, field: &str) -> bool {
+    path == field
+        || path
+            .strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(['.', '[']))
+}
+
+/// A Messages or Responses field's outcome on its way through chat completions to `kind`:
+/// refused or left out on the first step, or on the second (named as the caller sent it).
+fn through(
+    field: &str,
+    req: &Value,
+    (kind, model): (ProviderKind, &str),
+    to_chat: fn(&Value, &mut Fields) -> Result<Value, TranslateError>,
+    caller_field: fn(&str) -> Option<&'static str>,
+) -> String {
+    let mut fields = Fields::default();
+    let chat = match to_chat(req, &mut fields) {
+        Err(e) if e.param.as_deref().is_some_and(|p| names(p, field)) => return "400".into(),
+        Err(e) => panic!("{field}: refused for another field: {e:?}"),
+        Ok(chat) => chat,
+    };
+    let first = fields.dropped.len();
+    let r = registry::format(kind).chat_body(&chat, model, &mut fields);
+    fields.rename_since(first, caller_field);
+    match r {
+        Err(e) => {
+            let param = e.param.clone().unwrap_or_default();
+            let param = caller_field(&param).map_or(param, str::to_owned);
+            if names(&param, field) {
+                "400".into()
+            } else {
+                panic!("{field} → {kind:?}: refused for another field: {e:?}")
+            }
+        }
+        Ok(_) if fields.dropped.iter().any(|d| names(d, field)) => "left out".into(),
+        Ok(_) => "carried".into(),
+    }
+}
+
 fn pivot_table(
     title: &str,
     rows: Vec<(&'static str, Value)>,
     base: Value,
-    f: fn(&Value, &mut Fields) -> Result<Value, TranslateError>,
+    to_chat: fn(&Value, &mut Fields) -> Result<Value, TranslateError>,
+    caller_field: fn(&str) -> Option<&'static str>,
+    targets: &[(&str, ProviderKind, &str)],
 ) -> String {
-    let mut out = format!("| {title} field | through chat completions |\n|---|---|\n");
+    let heads: Vec<&str> = targets
+        .iter()
+        .map(|(name, _, _)| {
+            if *name == "Bedrock" {
+                "Bedrock (Claude)"
+            } else {
+                name
+            }
+        })
+        .collect();
+    let mut out = format!(
+        "| {title} field | {} |\n|---|{}\n",
+        heads.join(" | "),
+        "---|".repeat(heads.len())
+    );
     for (field, value) in rows {
         let mut req = base.clone();
         req[field] = value;
-        let mut fields = Fields::default();
-        let r = f(&req, &mut fields);
-        out.push_str(&format!("| `{field}` | {} |\n", outcome(field, r, &fields)));
+        out.push_str(&format!("| `{field}` |"));
+        for &(_, kind, model) in targets {
+            let cell = through(field, &req, (kind, model), to_chat, caller_field);
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
     }
     out
 }
@@ -158,17 +232,23 @@ fn table() -> String {
     let messages = pivot_table(
         "Messages",
         messages_fields(),
-        json!({"model": "m", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}),
+        // Room for a thinking budget under max_tokens.
+        json!({"model": "m", "max_tokens": 4096, "messages": [{"role": "user", "content": "Hi"}]}),
         |r, f| from_messages(r, "m", f),
+        switchyard_providers::openai_compat::messages::request::caller_field,
+        // To Anthropic, Messages pass through.
+        &[PIVOT_TARGETS[0], TARGETS[1], TARGETS[2], TARGETS[3]],
     );
     let responses = pivot_table(
         "Responses",
         responses_fields(),
         json!({"model": "m", "input": "Hi"}),
         |r, f| to_chat(r, "m", f),
+        switchyard_providers::responses::request::caller_field,
+        &PIVOT_TARGETS,
     );
     format!(
-        "{START}\n\nUnder `field_policy: default`. Chat completions fields on each translated format\n(OpenAI-compatible hosts take chat as it is):\n\n{}\nMessages and Responses fields on their way to chat completions (what chat carries then\nfollows the first table, or passes to an OpenAI-compatible host):\n\n{}\n{}\n{END}",
+        "{START}\n\nUnder `field_policy: default`. Chat completions fields on each translated format\n(OpenAI-compatible hosts take chat as it is):\n\n{}\nMessages fields on each format they are translated to (to Anthropic, Messages pass through\nwith every field):\n\n{}\nResponses fields on each format they are translated to, through chat completions (to hosts\nthat serve the Responses API, `responses: native`, they pass through with every field):\n\n{}\n{END}",
         chat_table(),
         messages,
         responses
