@@ -5,12 +5,19 @@ that has all four formats configured at the mock.
 
 Each test is one cell of the matrix in docs/compatibility.md; conftest.py renders the matrix from
 the outcomes at the end of a full run and fails the run when the checked-in copy differs
-(`SWITCHYARD_UPDATE_MATRIX=1` rewrites it)."""
+(`SWITCHYARD_UPDATE_MATRIX=1` rewrites it).
+
+Every cell also asserts the exact requests the upstream received (method, target, body), against
+the reviewed copies in tests/sdk/upstream-bodies/ (`SWITCHYARD_UPDATE_BODIES=1` rewrites them),
+so a change in what reaches a provider shows as a diff to review."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import anthropic
@@ -713,18 +720,71 @@ CELLS = [
 ]
 
 
+# --- The exact upstream requests ---------------------------------------------------------------
+
+BODIES = Path(__file__).parent / "upstream-bodies"
+#: The mock's own ids (a counter over the whole run) in bodies that send its answers back.
+MOCK_IDS = re.compile(r"mock[-_]?\d+(?:_\d+)*")
+
+
+def _stable(v: Any) -> Any:
+    if isinstance(v, str):
+        return MOCK_IDS.sub("mock#", v)
+    if isinstance(v, list):
+        return [_stable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _stable(x) for k, x in v.items()}
+    return v
+
+
+def upstream_requests(mock: Mock) -> list[dict[str, Any]]:
+    """What the upstream received, in order: method, target and body (JSON parsed). Vertex's
+    OAuth token exchanges (signed, time-stamped assertions) are left aside."""
+    out = []
+    for r in mock.requests():
+        if r["path"] == "/token":
+            continue
+        try:
+            body: Any = json.loads(r["body"])
+        except ValueError:
+            body = r["body"]
+        out.append({"method": r["method"], "target": r["target"], "body": body})
+    return _stable(out)
+
+
+def assert_upstream_requests(mock: Mock, inbound: str, feature: str, upstream: str) -> None:
+    slug = lambda s: re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-")  # noqa: E731
+    path = BODIES / slug(inbound) / f"{slug(feature)}.json"
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    got = upstream_requests(mock)
+    if kept.get(upstream) == got:
+        return
+    if os.environ.get("SWITCHYARD_UPDATE_BODIES"):
+        kept[upstream] = got
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(kept, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        return
+    assert got == kept.get(upstream), (
+        f"the upstream requests of {inbound} | {feature} | {upstream} differ from {path.relative_to(BODIES.parent)}"
+        " (review, then SWITCHYARD_UPDATE_BODIES=1 rewrites it)"
+    )
+
+
 @pytest.mark.parametrize("inbound,feature,upstream,fn", CELLS)
 def test_cell(inbound: str, feature: str, upstream: str, fn: Callable[..., None], oai: openai.OpenAI,
               claude: anthropic.Anthropic, mock: Mock) -> None:
     client: Any = claude if inbound == "Anthropic Messages" else oai
     fn(client, UPSTREAMS[upstream], mock)
+    assert_upstream_requests(mock, inbound, feature, upstream)
 
 
 @pytest.mark.parametrize("upstream", list(UPSTREAMS))
 def test_embeddings_cell(upstream: str, oai: openai.OpenAI, mock: Mock) -> None:
     embeddings(oai, upstream, mock)
+    assert_upstream_requests(mock, "OpenAI embeddings", "floats and base64", upstream)
 
 
 @pytest.mark.parametrize("upstream", list(UPSTREAMS))
 def test_count_tokens_cell(upstream: str, claude: anthropic.Anthropic, mock: Mock) -> None:
     count_tokens(claude, upstream, mock)
+    assert_upstream_requests(mock, "Anthropic count_tokens", "input tokens", upstream)
