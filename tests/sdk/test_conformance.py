@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import anthropic
+import httpx2
 import openai
 import pytest
 
@@ -37,6 +38,8 @@ from conftest import (
 )
 
 WORDS = len(MOCK_TEXT.split(" "))
+#: Reads the request log (the usage cells check what was recorded).
+ADMIN_KEY = "admin-key-conformance-1"
 ARGS = {"city": "Paris", "unit": "celsius"}
 PARAMS = {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}}, "required": ["city"]}
 
@@ -64,7 +67,7 @@ ESTIMATED = {"OpenAI-compatible", "Cohere", "Vertex (Claude)", "Bedrock", "Azure
 
 @pytest.fixture(scope="module")
 def gw(mock: Mock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    env = {"PATH": "/usr/bin:/bin", "SWITCHYARD_API_KEYS": CLIENT_KEY}
+    env = {"PATH": "/usr/bin:/bin", "SWITCHYARD_API_KEYS": CLIENT_KEY, "SWITCHYARD_ADMIN_KEYS": ADMIN_KEY}
     config = f"""
         server:
           discover_env: false
@@ -503,6 +506,90 @@ def responses_parallel(oai: openai.OpenAI, model: str, mock: Mock) -> None:
     assert follow.output_text == MOCK_TEXT
 
 
+# --- Cached and reasoning usage ---------------------------------------------------------------
+
+CACHED, REASONING = 6, 3
+#: Each upstream format's usage report of CACHED cached input tokens and, where the format has
+#: the field, REASONING reasoning tokens (the mock's `usage` fault, in the format's own shape).
+USAGE_REPORTS: dict[str, tuple[dict[str, Any], bool]] = {
+    "OpenAI-compatible": ({"prompt_tokens_details": {"cached_tokens": CACHED},
+                           "completion_tokens_details": {"reasoning_tokens": REASONING}}, True),
+    "Anthropic": ({"cache_read_input_tokens": CACHED}, False),
+    "Gemini": ({"cachedContentTokenCount": CACHED, "thoughtsTokenCount": REASONING}, True),
+    "Cohere": ({"cached_tokens": CACHED}, False),
+    "Vertex (Gemini)": ({"cachedContentTokenCount": CACHED, "thoughtsTokenCount": REASONING}, True),
+    "Vertex (Claude)": ({"cache_read_input_tokens": CACHED}, False),
+    "Bedrock": ({"cacheReadInputTokens": CACHED}, False),
+    "Azure OpenAI": ({"prompt_tokens_details": {"cached_tokens": CACHED},
+                      "completion_tokens_details": {"reasoning_tokens": REASONING}}, True),
+}
+#: The Responses API's own report, for upstreams that serve it (passed through).
+RESPONSES_REPORT = {"input_tokens_details": {"cached_tokens": CACHED},
+                    "output_tokens_details": {"reasoning_tokens": REASONING}}
+
+
+def usage_report(model: str, inbound: str) -> tuple[dict[str, Any], bool]:
+    if inbound == "OpenAI Responses" and model in NATIVE_RESPONSES:
+        return RESPONSES_REPORT, True
+    (name,) = [k for k, v in UPSTREAMS.items() if v == model]
+    return USAGE_REPORTS[name]
+
+
+def recorded_usage(gw_url: str, request_id: str) -> tuple[int, int]:
+    """The request log's cached and reasoning tokens for a request, once it is stored."""
+    for _ in range(100):
+        r = httpx2.get(gw_url + "/admin/logs", params={"request_id": request_id},
+                       headers={"authorization": f"Bearer {ADMIN_KEY}"}, timeout=10.0)
+        assert r.status_code == 200, r.text
+        if r.json()["data"]:
+            rec = r.json()["data"][0]
+            return rec["cached_tokens"] or 0, rec["reasoning_tokens"] or 0
+        time.sleep(0.05)
+    raise AssertionError(f"no record of {request_id}")
+
+
+def chat_cached_usage(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    report, reasons = usage_report(model, "OpenAI chat completions")
+    mock.push_faults({"usage": report}, {"usage": report, "chunks": 3})
+    r = oai.chat.completions.create(model=model, messages=MESSAGES)
+    s = oai.chat.completions.create(model=model, messages=MESSAGES, stream=True,
+                                    stream_options={"include_usage": True})
+    last = list(s)[-1]
+    for u in (r.usage, last.usage):
+        assert u.prompt_tokens_details.cached_tokens == CACHED and u.prompt_tokens > CACHED, u
+        assert (u.completion_tokens_details.reasoning_tokens if reasons else 0) == (REASONING if reasons else 0), u
+    want = (CACHED, REASONING if reasons else 0)
+    assert recorded_usage(str(oai.base_url).removesuffix("/v1/"), s.response.headers["x-request-id"]) == want
+
+
+def messages_cached_usage(claude: anthropic.Anthropic, model: str, mock: Mock) -> None:
+    report, reasons = usage_report(model, "Anthropic Messages")
+    mock.push_faults({"usage": report}, {"usage": report, "chunks": 3})
+    m = claude.messages.create(model=model, max_tokens=100, messages=MESSAGES)
+    # Streamed, the usage is in message_start (Anthropic) or, when it is known only at the end
+    # (a translated stream), in message_delta: the SDK's final message has it either way.
+    with claude.messages.stream(model=model, max_tokens=100, messages=MESSAGES) as s:
+        final = s.get_final_message()
+        request_id = s.response.headers["x-request-id"]
+    for u in (m.usage, final.usage):
+        assert u.cache_read_input_tokens == CACHED and u.input_tokens > 0, u
+    want = (CACHED, REASONING if reasons else 0)
+    assert recorded_usage(str(claude.base_url).rstrip("/"), request_id) == want
+
+
+def responses_cached_usage(oai: openai.OpenAI, model: str, mock: Mock) -> None:
+    report, reasons = usage_report(model, "OpenAI Responses")
+    mock.push_faults({"usage": report}, {"usage": report, "chunks": 3})
+    r = oai.responses.create(model=model, input="Hello")
+    s = oai.responses.create(model=model, input="Hello", stream=True)
+    done = [e.response for e in s if e.type == "response.completed"]
+    for u in (r.usage, done[0].usage):
+        assert u.input_tokens_details.cached_tokens == CACHED, u
+        assert u.output_tokens_details.reasoning_tokens == (REASONING if reasons else 0), u
+    want = (CACHED, REASONING if reasons else 0)
+    assert recorded_usage(str(oai.base_url).removesuffix("/v1/"), s.response.headers["x-request-id"]) == want
+
+
 # --- Reasoning round trip ---------------------------------------------------------------------
 
 #: Upstreams whose models sign their thinking (Claude: Anthropic's API, Vertex, Bedrock). A
@@ -689,6 +776,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
         ("text", chat_text), ("stream", chat_stream), ("usage (+ stream include_usage)", chat_usage),
         ("tools + tool results", chat_tools), ("streamed tool calls", chat_streamed_tools),
         ("parallel tool calls (+ stream)", chat_parallel),
+        ("cached and reasoning usage, caller and log (+ stream)", chat_cached_usage),
         ("reasoning round trip (+ stream)", chat_reasoning), ("JSON schema output (+ stream)", chat_json),
         ("errors (429 + Retry-After, 503)", chat_errors), ("broken stream → error event", chat_broken_stream),
         ("client disconnect cancels the upstream", chat_disconnect),
@@ -697,6 +785,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
         ("text", messages_text), ("stream", messages_stream), ("usage (+ stream)", messages_usage),
         ("tools + tool results", messages_tools), ("streamed tool calls", messages_streamed_tools),
         ("parallel tool calls (+ stream)", messages_parallel),
+        ("cached usage, caller and log (+ stream)", messages_cached_usage),
         ("reasoning round trip (+ stream)", messages_reasoning),
         ("errors (429 + Retry-After, 503)", messages_errors), ("broken stream → error event", messages_broken_stream),
         ("client disconnect cancels the upstream", messages_disconnect),
@@ -705,6 +794,7 @@ FEATURES: dict[str, list[tuple[str, Callable[..., None]]]] = {
         ("text", responses_text), ("stream", responses_stream), ("usage (+ stream)", responses_usage),
         ("function calls + outputs", responses_tools), ("streamed function calls", responses_streamed_tools),
         ("parallel function calls (+ stream)", responses_parallel),
+        ("cached and reasoning usage, caller and log (+ stream)", responses_cached_usage),
         ("custom tools (+ stream)", responses_custom_tools), ("reasoning round trip (+ stream)", responses_reasoning),
         ("JSON schema output", responses_json),
         ("errors (429, 503)", responses_errors), ("broken stream → error event", responses_broken_stream),

@@ -333,8 +333,9 @@ fn converse(state: Arc<State>, req: &Value, model: &str, fault: Fault, stream: b
         .get("messages")
         .map_or(1, |m| m.to_string().len().div_ceil(4));
     let output = text.split(' ').count();
-    let usage =
-        json!({"inputTokens": input, "outputTokens": output, "totalTokens": input + output});
+    let usage = fault.usage_over(
+        json!({"inputTokens": input, "outputTokens": output, "totalTokens": input + output}),
+    );
     let stop = if tool.is_some() {
         "tool_use"
     } else {

@@ -122,8 +122,10 @@ pub(crate) async fn chat(
         .get("messages")
         .map_or(1, |m| m.to_string().len().div_ceil(4));
     let output = text.split(' ').count();
-    let usage = json!({"billed_units": {"input_tokens": input, "output_tokens": output},
-        "tokens": {"input_tokens": input + 10, "output_tokens": output}});
+    let usage = fault.usage_over(
+        json!({"billed_units": {"input_tokens": input, "output_tokens": output},
+        "tokens": {"input_tokens": input + 10, "output_tokens": output}}),
+    );
     let finish = if tool.is_some() {
         "TOOL_CALL"
     } else {

@@ -40,8 +40,9 @@ pub struct Fault {
     /// Arguments JSON text of a second, parallel call of the same tool: the answer makes two
     /// calls (in OpenAI chat streams, their argument deltas interleaved).
     pub second_call: Option<String>,
-    /// Fields set over the usage objects the answer reports (OpenAI chat and Anthropic
-    /// Messages), e.g. cached or reasoning token details.
+    /// Fields set over the usage objects the answer reports, in the format's own shape (OpenAI
+    /// chat, Responses, Anthropic Messages, Gemini `usageMetadata`, Cohere, Bedrock), e.g. cached
+    /// or reasoning token details.
     pub usage: Option<Value>,
     /// The answer never ends: a stream repeats its middle event (a content delta in every
     /// format) forever after reaching it; a whole body (OpenAI chat, Anthropic Messages) is

@@ -406,8 +406,10 @@ pub(crate) fn generate(
         .map_or(1, |c| c.to_string().len().div_ceil(4));
     let output = text.split(' ').count();
     let thoughts = if thinking { 5 } else { 0 };
-    let usage = json!({"promptTokenCount": prompt, "candidatesTokenCount": output,
-        "totalTokenCount": prompt + output + thoughts, "thoughtsTokenCount": thoughts});
+    let usage = fault.usage_over(
+        json!({"promptTokenCount": prompt, "candidatesTokenCount": output,
+        "totalTokenCount": prompt + output + thoughts, "thoughtsTokenCount": thoughts}),
+    );
     let Some(sse) = stream else {
         let n = req
             .pointer("/generationConfig/candidateCount")

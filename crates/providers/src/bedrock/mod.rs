@@ -95,11 +95,17 @@ pub fn usage(u: &Value) -> Value {
     let cached = n("cacheReadInputTokens");
     let prompt = n("inputTokens") + cached + n("cacheWriteInputTokens");
     let completion = n("outputTokens");
+    let written = n("cacheWriteInputTokens");
+    let mut details = json!({"cached_tokens": cached});
+    if written > 0 {
+        // As for Anthropic: the cost of a cache write is told from it.
+        details["cache_write_tokens"] = json!(written);
+    }
     json!({
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached},
+        "prompt_tokens_details": details,
     })
 }
 

@@ -128,8 +128,9 @@ fn response_with_text_tool_use_and_reasoning() {
     assert_eq!(out["choices"][0]["finish_reason"], "tool_calls");
     assert_eq!(
         out["usage"],
+        // Cache writes are named too (billed above the input price), as for Anthropic.
         json!({"prompt_tokens": 480, "completion_tokens": 36, "total_tokens": 516,
-            "prompt_tokens_details": {"cached_tokens": 100}})
+            "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 5}})
     );
 }
 
