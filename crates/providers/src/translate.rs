@@ -182,6 +182,10 @@ fn claude_version(model: &str) -> Option<(&str, u64, u64)> {
     }
 }
 
+/// Why thinking is left out of a request whose last tool-use turn came back without its signed
+/// thinking blocks (Claude refuses such a turn while thinking is on).
+pub const THINKING_NEEDS_ITS_BLOCKS: &str = "Anthropic models think during a tool-use turn only when the assistant message's signed thinking blocks (thinking_blocks) are sent back";
+
 /// Whether a Claude model thinks adaptively (`thinking: {type: adaptive}` with
 /// `output_config.effort`), as Anthropic's documentation says of Claude 4.6 and later and of the
 /// Mythos and Fable families; budget thinking is deprecated on 4.6 and refused from Opus 4.7 on.

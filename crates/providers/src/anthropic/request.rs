@@ -4,6 +4,7 @@ use super::DEFAULT_MAX_TOKENS;
 use crate::translate::{
     anthropic_effort, data_url, function_tools, json_tool_schema, push_turn, stop_list,
     thinking_budget, thinks_adaptively, tool_choice, Fields, ToolChoice, TranslateError, JSON_TOOL,
+    THINKING_NEEDS_ITS_BLOCKS,
 };
 use crate::walk::{self, Content, Part, PartKind, Turn};
 use serde_json::{json, Map, Value};
@@ -192,10 +193,7 @@ fn thinking_needs_its_blocks(
         Some("thinking" | "redacted_thinking")
     );
     if !starts_signed {
-        fields.advisory(
-            "reasoning_effort",
-            "Anthropic models think during a tool-use turn only when the assistant message's signed thinking blocks (thinking_blocks) are sent back",
-        )?;
+        fields.advisory("reasoning_effort", THINKING_NEEDS_ITS_BLOCKS)?;
         out.remove("thinking");
     }
     Ok(())

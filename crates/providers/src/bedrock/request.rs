@@ -4,6 +4,7 @@ use super::is_anthropic;
 use crate::translate::{
     anthropic_effort, data_url, function_tools, json_tool_schema, push_turn, stop_list,
     thinking_budget, thinks_adaptively, tool_choice, Fields, ToolChoice, TranslateError, JSON_TOOL,
+    THINKING_NEEDS_ITS_BLOCKS,
 };
 use crate::walk::{self, Content, PartKind, Turn};
 use serde_json::{json, Map, Value};
@@ -125,10 +126,7 @@ pub fn from_openai(req: &Value, model: &str, fields: &mut Fields) -> Result<Valu
         out_config.remove("effort");
         // As for Anthropic: the model would refuse the tool-use turn without its signed
         // reasoning; callers that do not keep `thinking_blocks` get the answer without thinking.
-        fields.advisory(
-            "reasoning_effort",
-            "Anthropic models think during a tool-use turn only when the assistant message's signed thinking blocks (thinking_blocks) are sent back",
-        )?;
+        fields.advisory("reasoning_effort", THINKING_NEEDS_ITS_BLOCKS)?;
         extra.remove("thinking");
     }
     let forced = out
