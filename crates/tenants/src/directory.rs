@@ -1,0 +1,314 @@
+//! The in-memory snapshot the request path authenticates against: no database read per request.
+//! A new snapshot replaces the old one atomically; a request keeps the one it started with.
+
+use crate::key::{self, Hasher};
+use crate::model::{matches, VirtualKey, Workspace};
+use arc_swap::ArcSwap;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// Who is calling: resolved once per request, kept on its context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub workspace: String,
+    pub workspace_name: String,
+    /// The virtual key's public id; None for a static key from the config.
+    pub key_id: Option<String>,
+    /// The key's name (a static key's name from the config).
+    pub key_name: String,
+    /// Model patterns the key may use; empty: any.
+    pub models: Arc<[String]>,
+    /// Merged into the request's metadata.
+    pub metadata: Arc<Map<String, Value>>,
+    pub tags: Arc<[String]>,
+}
+
+impl Principal {
+    /// Whether the key may use `model` (the name the caller sent).
+    pub fn allows(&self, model: &str) -> bool {
+        self.models.is_empty() || self.models.iter().any(|p| matches(p, model))
+    }
+}
+
+/// Why a presented virtual key is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such key (or a wrong secret): 401.
+    Unknown,
+    /// Disabled by an admin: 403.
+    Disabled,
+    /// Past its expiry: 403.
+    Expired,
+}
+
+/// One consistent view of the keys and workspaces.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub version: u64,
+    keys: HashMap<String, Arc<Entry>>,
+    workspaces: HashMap<String, Workspace>,
+    /// The key records as stored (for the admin API's reads).
+    records: HashMap<String, VirtualKey>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    hash: [u8; 32],
+    previous: Option<([u8; 32], i64)>,
+    principal: Principal,
+    expires_ms: Option<i64>,
+    disabled: bool,
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl Snapshot {
+    pub fn build(version: u64, workspaces: Vec<Workspace>, keys: Vec<VirtualKey>) -> Self {
+        let workspaces: HashMap<String, Workspace> =
+            workspaces.into_iter().map(|w| (w.id.clone(), w)).collect();
+        let mut by_id = HashMap::with_capacity(keys.len());
+        let mut records = HashMap::with_capacity(keys.len());
+        for k in keys {
+            let Some(hash) = unhex(&k.hash) else {
+                tracing::warn!(key = %k.id, "virtual key with a malformed hash skipped");
+                continue;
+            };
+            let previous = k
+                .previous
+                .as_ref()
+                .and_then(|p| Some((unhex(&p.hash)?, p.grace_until_ms)));
+            let workspace_name = workspaces
+                .get(&k.workspace)
+                .map_or_else(|| k.workspace.clone(), |w| w.name.clone());
+            let principal = Principal {
+                workspace: k.workspace.clone(),
+                workspace_name,
+                key_id: Some(k.id.clone()),
+                key_name: k.name.clone(),
+                models: k.models.clone().into(),
+                metadata: Arc::new(k.metadata.clone()),
+                tags: k.tags.clone().into(),
+            };
+            by_id.insert(
+                k.id.clone(),
+                Arc::new(Entry {
+                    hash,
+                    previous,
+                    principal,
+                    expires_ms: k.expires_ms,
+                    disabled: k.disabled,
+                }),
+            );
+            records.insert(k.id.clone(), k);
+        }
+        Self {
+            version,
+            keys: by_id,
+            workspaces,
+            records,
+        }
+    }
+
+    pub fn key(&self, id: &str) -> Option<&VirtualKey> {
+        self.records.get(id)
+    }
+
+    /// Key records, optionally of one workspace, oldest first.
+    pub fn keys(&self, workspace: Option<&str>) -> Vec<&VirtualKey> {
+        let mut out: Vec<&VirtualKey> = self
+            .records
+            .values()
+            .filter(|k| workspace.is_none_or(|w| k.workspace == w))
+            .collect();
+        out.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        out
+    }
+
+    /// Workspaces, oldest first.
+    pub fn workspaces(&self) -> Vec<&Workspace> {
+        let mut out: Vec<&Workspace> = self.workspaces.values().collect();
+        out.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        out
+    }
+
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn workspace(&self, id: &str) -> Option<&Workspace> {
+        self.workspaces.get(id)
+    }
+
+    /// The principal of a well-formed virtual key (see [`key::public_id`]); `None` when
+    /// `presented` is not shaped like one.
+    pub fn authenticate(
+        &self,
+        hasher: &Hasher,
+        presented: &str,
+        now_ms: i64,
+    ) -> Option<Result<Principal, Refusal>> {
+        let id = key::public_id(presented)?;
+        let Some(e) = self.keys.get(id) else {
+            return Some(Err(Refusal::Unknown));
+        };
+        let digest = hasher.hash(presented);
+        let current = bool::from(e.hash.ct_eq(&digest));
+        let previous = e
+            .previous
+            .is_some_and(|(h, until)| now_ms < until && bool::from(h.ct_eq(&digest)));
+        Some(if !(current || previous) {
+            Err(Refusal::Unknown)
+        } else if e.disabled {
+            Err(Refusal::Disabled)
+        } else if e.expires_ms.is_some_and(|t| now_ms >= t) {
+            Err(Refusal::Expired)
+        } else {
+            Ok(e.principal.clone())
+        })
+    }
+}
+
+/// The current snapshot, swapped whole.
+#[derive(Debug)]
+pub struct Directory {
+    current: ArcSwap<Snapshot>,
+}
+
+impl Default for Directory {
+    fn default() -> Self {
+        Self {
+            current: ArcSwap::from_pointee(Snapshot::default()),
+        }
+    }
+}
+
+impl Directory {
+    pub fn load(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Installs `next` when it is newer than the current one (a late refresh never goes back);
+    /// says whether it did. Stores count versions from 1.
+    pub fn install(&self, next: Snapshot) -> bool {
+        let next = Arc::new(next);
+        let mut installed = false;
+        self.current.rcu(|cur| {
+            installed = next.version > cur.version;
+            if installed {
+                Arc::clone(&next)
+            } else {
+                Arc::clone(cur)
+            }
+        });
+        installed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Previous;
+
+    fn vk(id: &str, hash: [u8; 32]) -> VirtualKey {
+        VirtualKey {
+            id: id.into(),
+            workspace: "ws1".into(),
+            name: "ci".into(),
+            hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+            previous: None,
+            expires_ms: None,
+            disabled: false,
+            models: vec!["openai/*".into()],
+            metadata: Map::new(),
+            tags: vec![],
+            created_ms: 0,
+        }
+    }
+
+    fn ws() -> Vec<Workspace> {
+        vec![Workspace {
+            id: "ws1".into(),
+            name: "Team A".into(),
+            metadata: Map::new(),
+            created_ms: 0,
+        }]
+    }
+
+    #[test]
+    fn a_key_resolves_to_its_principal_and_nothing_else_does() {
+        let h = Hasher::new(b"server-secret");
+        let id = key::new_id().unwrap();
+        let k = key::new_key(&id).unwrap();
+        let snap = Snapshot::build(1, ws(), vec![vk(&id, h.hash(&k))]);
+        let p = snap.authenticate(&h, &k, 0).unwrap().unwrap();
+        assert_eq!(p.workspace_name, "Team A");
+        assert_eq!(p.key_id.as_deref(), Some(id.as_str()));
+        assert!(p.allows("openai/gpt-4o") && !p.allows("anthropic/claude"));
+        // Another well-formed key with the same id, a wrong secret: unknown.
+        let other = key::new_key(&id).unwrap();
+        assert_eq!(
+            snap.authenticate(&h, &other, 0),
+            Some(Err(Refusal::Unknown))
+        );
+        // Hashed with another server secret: unknown.
+        assert_eq!(
+            snap.authenticate(&Hasher::new(b"other"), &k, 0),
+            Some(Err(Refusal::Unknown))
+        );
+        assert_eq!(snap.authenticate(&h, "static-key-123", 0), None);
+    }
+
+    #[test]
+    fn rotation_grace_expiry_and_disable() {
+        let h = Hasher::new(b"s");
+        let id = key::new_id().unwrap();
+        let old = key::new_key(&id).unwrap();
+        let new = key::new_key(&id).unwrap();
+        let mut rec = vk(&id, h.hash(&new));
+        rec.previous = Some(Previous {
+            hash: h.hash(&old).iter().map(|b| format!("{b:02x}")).collect(),
+            grace_until_ms: 100,
+        });
+        rec.expires_ms = Some(1000);
+        let snap = Snapshot::build(1, ws(), vec![rec.clone()]);
+        assert!(snap.authenticate(&h, &old, 99).unwrap().is_ok());
+        assert_eq!(
+            snap.authenticate(&h, &old, 100),
+            Some(Err(Refusal::Unknown))
+        );
+        assert!(snap.authenticate(&h, &new, 999).unwrap().is_ok());
+        assert_eq!(
+            snap.authenticate(&h, &new, 1000),
+            Some(Err(Refusal::Expired))
+        );
+        rec.disabled = true;
+        let snap = Snapshot::build(2, ws(), vec![rec]);
+        assert_eq!(snap.authenticate(&h, &new, 0), Some(Err(Refusal::Disabled)));
+    }
+
+    #[test]
+    fn an_older_snapshot_never_replaces_a_newer_one() {
+        let d = Directory::default();
+        assert!(d.install(Snapshot::build(3, ws(), vec![])));
+        assert!(!d.install(Snapshot::build(2, vec![], vec![])));
+        assert_eq!(d.load().version, 3);
+        assert!(d.workspace_name_of("ws1").is_some());
+    }
+
+    impl Directory {
+        fn workspace_name_of(&self, id: &str) -> Option<String> {
+            self.load().workspace(id).map(|w| w.name.clone())
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The tenant model behind the gateway's authenticate stage: workspaces, virtual keys and the
+//! audit log, kept in a [`store::TenantStore`] and served from an in-memory [`Snapshot`] (no
+//! database on the request path).
+//!
+//! The server calls [`Tenants::authenticate`] once per request and the admin operations
+//! ([`admin`]) from its admin API; everything else stays inside this crate.
+
+pub mod admin;
+pub mod directory;
+pub mod key;
+pub mod model;
+pub mod secret;
+pub mod store;
+
+pub use directory::{Principal, Refusal, Snapshot};
+
+use directory::Directory;
+use key::Hasher;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use store::{StoreError, TenantStore};
+use tokio::sync::mpsc;
+
+/// Key uses waiting to be written as `last_used_ms`; past this they are dropped (and counted).
+const USAGE_QUEUE: usize = 8192;
+/// How often recorded key uses are written.
+const USAGE_FLUSH: Duration = Duration::from_secs(2);
+
+pub struct Tenants {
+    store: Arc<dyn TenantStore>,
+    directory: Directory,
+    hasher: Hasher,
+    used: mpsc::Sender<(String, i64)>,
+    used_rx: std::sync::Mutex<Option<mpsc::Receiver<(String, i64)>>>,
+    /// Key uses dropped because the queue was full (a metric).
+    pub usage_shed: AtomicU64,
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Tenants {
+    /// Opens the model over `store` with the server secret keys are hashed with, and loads the
+    /// first snapshot.
+    pub async fn open(store: Arc<dyn TenantStore>, secret: &[u8]) -> Result<Arc<Self>, StoreError> {
+        let (used, used_rx) = mpsc::channel(USAGE_QUEUE);
+        let t = Arc::new(Self {
+            store,
+            directory: Directory::default(),
+            hasher: Hasher::new(secret),
+            used,
+            used_rx: std::sync::Mutex::new(Some(used_rx)),
+            usage_shed: AtomicU64::new(0),
+        });
+        t.reload().await?;
+        Ok(t)
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.directory.load()
+    }
+
+    /// Resolves a presented key against the snapshot; `None` when it is not shaped like a
+    /// virtual key (it may still be a static key). Records the use, off the request path.
+    pub fn authenticate(&self, presented: &str) -> Option<Result<Principal, Refusal>> {
+        let now = now_ms();
+        let r = self
+            .directory
+            .load()
+            .authenticate(&self.hasher, presented, now)?;
+        if let Ok(p) = &r {
+            if let Some(id) = &p.key_id {
+                if self.used.try_send((id.clone(), now)).is_err() {
+                    self.usage_shed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        Some(r)
+    }
+
+    /// Loads the store into a new snapshot when its version moved; says whether it did.
+    pub async fn reload(&self) -> Result<bool, StoreError> {
+        let loaded = self.store.load().await?;
+        let snap = Snapshot::build(loaded.version, loaded.workspaces, loaded.keys);
+        Ok(self.directory.install(snap))
+    }
+
+    /// Reloads when the store's version is ahead of the snapshot's.
+    pub async fn refresh(&self) -> Result<bool, StoreError> {
+        if self.store.version().await? > self.directory.load().version {
+            return self.reload().await;
+        }
+        Ok(false)
+    }
+
+    /// Checks the store's version every `every` (how changes made by other replicas arrive
+    /// when nothing notifies) and writes recorded key uses; runs until the process ends.
+    pub fn spawn_background(self: &Arc<Self>, every: Duration) {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = me.refresh().await {
+                    tracing::warn!("tenant snapshot refresh failed: {e}");
+                }
+            }
+        });
+        let rx = self
+            .used_rx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(mut rx) = rx {
+            let store = Arc::clone(&self.store);
+            tokio::spawn(async move {
+                let mut pending: HashMap<String, i64> = HashMap::new();
+                let mut tick = tokio::time::interval(USAGE_FLUSH);
+                loop {
+                    tokio::select! {
+                        got = rx.recv() => match got {
+                            Some((id, ms)) => {
+                                let slot = pending.entry(id).or_insert(ms);
+                                *slot = (*slot).max(ms);
+                            }
+                            None => break,
+                        },
+                        _ = tick.tick() => {
+                            if !pending.is_empty() {
+                                let batch: Vec<(String, i64)> = pending.drain().collect();
+                                if let Err(e) = store.touch(batch).await {
+                                    tracing::warn!("recording key use failed: {e}");
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    pub(crate) fn store(&self) -> &dyn TenantStore {
+        self.store.as_ref()
+    }
+
+    pub(crate) fn hasher(&self) -> &Hasher {
+        &self.hasher
+    }
+}

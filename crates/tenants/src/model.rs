@@ -1,0 +1,154 @@
+//! The tenant model's records, as stored and as the admin API shows them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The workspace that static keys (config file, `SWITCHYARD_API_KEYS`) belong to.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// A team and tenant boundary: keys, credentials and request records belong to one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    pub created_ms: i64,
+}
+
+/// A virtual API key. The key itself is never stored: only its keyed hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VirtualKey {
+    /// The public id (the part of the key after `sk-sy-`).
+    pub id: String,
+    pub workspace: String,
+    pub name: String,
+    /// HMAC-SHA256 of the key with the server secret, hex.
+    pub hash: String,
+    /// The secret before the last rotation, accepted until `grace_until_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Previous>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<i64>,
+    #[serde(default)]
+    pub disabled: bool,
+    /// Model patterns the key may use (`*` matches any run of characters); empty: any model.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Merged into every request's metadata (the request's own fields win).
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Previous {
+    pub hash: String,
+    pub grace_until_ms: i64,
+}
+
+impl VirtualKey {
+    /// The key as the admin API shows it: no hash.
+    pub fn public(&self, last_used_ms: Option<i64>) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.remove("hash");
+            if let Some(p) = o.remove("previous") {
+                o.insert(
+                    "previous_valid_until_ms".into(),
+                    p.get("grace_until_ms").cloned().unwrap_or(Value::Null),
+                );
+            }
+            o.insert("object".into(), Value::from("virtual_key"));
+            o.insert(
+                "last_used_ms".into(),
+                last_used_ms.map_or(Value::Null, Value::from),
+            );
+        }
+        v
+    }
+}
+
+/// One admin mutation, as the audit log keeps it. Secrets never appear in `before`/`after`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub ts_ms: i64,
+    /// Who: an admin key's name, or a JWT subject.
+    pub actor: String,
+    /// What: `workspace.create`, `key.rotate`, ...
+    pub action: String,
+    /// The target's kind and id, e.g. `key:8Fq2...`.
+    pub target: String,
+    pub workspace: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub source_ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// Whether `model` matches a pattern where `*` stands for any run of characters.
+pub fn matches(pattern: &str, model: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let Some(mut rest) = model.strip_prefix(first) else {
+        return false;
+    };
+    let tail: Vec<&str> = parts.collect();
+    let Some((last, middle)) = tail.split_last() else {
+        return rest.is_empty();
+    };
+    for m in middle {
+        match rest.find(m) {
+            Some(i) => rest = &rest[i + m.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(matches("gpt-4o", "gpt-4o"));
+        assert!(!matches("gpt-4o", "gpt-4o-mini"));
+        assert!(matches("gpt-4o*", "gpt-4o-mini"));
+        assert!(matches("openai/*", "openai/gpt-4o"));
+        assert!(!matches("openai/*", "anthropic/claude"));
+        assert!(matches("*/claude-*-4-5", "anthropic/claude-sonnet-4-5"));
+        assert!(!matches("*/claude-*-4-5", "anthropic/claude-sonnet-4-6"));
+        assert!(matches("*", "anything"));
+        assert!(matches("a*b*c", "abc"));
+        assert!(!matches("a*b*c", "acb"));
+    }
+
+    #[test]
+    fn the_public_form_has_no_hash() {
+        let k = VirtualKey {
+            id: "abc".into(),
+            workspace: "w".into(),
+            name: "n".into(),
+            hash: "deadbeef".into(),
+            previous: Some(Previous {
+                hash: "cafe".into(),
+                grace_until_ms: 5,
+            }),
+            expires_ms: None,
+            disabled: false,
+            models: vec![],
+            metadata: Map::new(),
+            tags: vec![],
+            created_ms: 1,
+        };
+        let v = k.public(Some(9));
+        assert!(!v.to_string().contains("deadbeef") && !v.to_string().contains("cafe"));
+        assert_eq!(v["previous_valid_until_ms"], 5);
+        assert_eq!(v["last_used_ms"], 9);
+    }
+}

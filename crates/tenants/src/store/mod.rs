@@ -1,0 +1,71 @@
+//! Where the tenant model lives: one trait, one schema, an embedded SQLite default and
+//! PostgreSQL when replicas share state. Every mutation writes its audit event in the same
+//! transaction and bumps the version that tells replicas to reload.
+
+pub mod sqlite;
+
+use crate::model::{AuditEvent, VirtualKey, Workspace};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique name taken, or a row that must exist missing: the admin API's 409/404.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("tenant store: {0}")]
+    Backend(String),
+}
+
+/// One change of a mutation.
+#[derive(Debug, Clone)]
+pub enum Change {
+    PutWorkspace(Workspace),
+    DeleteWorkspace(String),
+    PutKey(VirtualKey),
+    DeleteKey(String),
+}
+
+/// Everything the snapshot is built from.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub version: u64,
+    pub workspaces: Vec<Workspace>,
+    pub keys: Vec<VirtualKey>,
+}
+
+/// Which audit events to list, newest first.
+#[derive(Debug, Default, Clone)]
+pub struct AuditQuery {
+    /// Only this workspace's events (a workspace-scoped admin's view).
+    pub workspace: Option<String>,
+    /// Events before this sequence number (the cursor of the page before).
+    pub before: Option<i64>,
+    pub limit: usize,
+}
+
+/// An audit event with its position in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub seq: i64,
+    pub event: AuditEvent,
+}
+
+pub trait TenantStore: Send + Sync {
+    fn load(&self) -> BoxFuture<'_, Result<Loaded, StoreError>>;
+    /// The version of the last mutation (starts at 1).
+    fn version(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+    /// Applies `changes` and records `audit`, all or nothing; returns the new version.
+    fn apply(
+        &self,
+        changes: Vec<Change>,
+        audit: AuditEvent,
+    ) -> BoxFuture<'_, Result<u64, StoreError>>;
+    fn audit(&self, query: AuditQuery) -> BoxFuture<'_, Result<Vec<Logged>, StoreError>>;
+    /// When each key was last used (recorded off the request path by `touch`).
+    fn last_used(&self) -> BoxFuture<'_, Result<HashMap<String, i64>, StoreError>>;
+    fn touch(&self, used: Vec<(String, i64)>) -> BoxFuture<'_, Result<(), StoreError>>;
+}

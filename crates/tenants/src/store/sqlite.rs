@@ -1,0 +1,238 @@
+//! The embedded store: one SQLite file (WAL), queries on a blocking thread.
+
+use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
+use crate::model::{AuditEvent, VirtualKey, Workspace};
+use rusqlite::{params, Connection};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS tenant_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+INSERT OR IGNORE INTO tenant_version (id, version) VALUES (1, 1);
+CREATE TABLE IF NOT EXISTS tenant_workspaces (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_keys (id TEXT PRIMARY KEY, workspace TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
+CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tenant_audit_workspace ON tenant_audit (workspace, seq);
+";
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(backend)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(backend)
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn =
+            Connection::open(path).map_err(|e| backend(format!("{}: {e}", path.display())))?;
+        Self::init(conn)
+    }
+
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection on a blocking thread.
+    fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> BoxFuture<'_, Result<T, StoreError>> {
+        let conn = Arc::clone(&self.conn);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut c = conn
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                f(&mut c)
+            })
+            .await
+            .map_err(backend)?
+        })
+    }
+}
+
+fn version(c: &Connection) -> Result<u64, StoreError> {
+    let v: i64 = c
+        .query_row("SELECT version FROM tenant_version WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .map_err(backend)?;
+    Ok(u64::try_from(v).unwrap_or(0))
+}
+
+fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+    let conflict = |e: rusqlite::Error, what: String| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(what)
+        }
+        other => backend(other),
+    };
+    match change {
+        Change::PutWorkspace(w) => {
+            tx.execute(
+                "INSERT INTO tenant_workspaces (id, name, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, doc = excluded.doc",
+                params![w.id, w.name, json(w)?],
+            )
+            .map_err(|e| conflict(e, format!("a workspace named '{}' exists", w.name)))?;
+        }
+        Change::DeleteWorkspace(id) => {
+            tx.execute("DELETE FROM tenant_workspaces WHERE id = ?1", params![id])
+                .map_err(backend)?;
+        }
+        Change::PutKey(k) => {
+            tx.execute(
+                "INSERT INTO tenant_keys (id, workspace, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, doc = excluded.doc",
+                params![k.id, k.workspace, json(k)?],
+            )
+            .map_err(backend)?;
+        }
+        Change::DeleteKey(id) => {
+            tx.execute("DELETE FROM tenant_keys WHERE id = ?1", params![id])
+                .map_err(backend)?;
+            tx.execute("DELETE FROM tenant_key_usage WHERE id = ?1", params![id])
+                .map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+impl TenantStore for SqliteStore {
+    fn load(&self) -> BoxFuture<'_, Result<Loaded, StoreError>> {
+        self.with(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let version = version(&tx)?;
+            let docs = |sql: &str| -> Result<Vec<String>, StoreError> {
+                let mut st = tx.prepare(sql).map_err(backend)?;
+                let rows = st
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)
+            };
+            let workspaces = docs("SELECT doc FROM tenant_workspaces")?
+                .iter()
+                .map(|d| parse::<Workspace>(d))
+                .collect::<Result<_, _>>()?;
+            let keys = docs("SELECT doc FROM tenant_keys")?
+                .iter()
+                .map(|d| parse::<VirtualKey>(d))
+                .collect::<Result<_, _>>()?;
+            Ok(Loaded {
+                version,
+                workspaces,
+                keys,
+            })
+        })
+    }
+
+    fn version(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.with(|c| version(c))
+    }
+
+    fn apply(
+        &self,
+        changes: Vec<Change>,
+        audit: AuditEvent,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            for ch in &changes {
+                apply_one(&tx, ch)?;
+            }
+            tx.execute(
+                "INSERT INTO tenant_audit (workspace, doc) VALUES (?1, ?2)",
+                params![audit.workspace, json(&audit)?],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "UPDATE tenant_version SET version = version + 1 WHERE id = 1",
+                [],
+            )
+            .map_err(backend)?;
+            let v = version(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(v)
+        })
+    }
+
+    fn audit(&self, q: AuditQuery) -> BoxFuture<'_, Result<Vec<Logged>, StoreError>> {
+        self.with(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT seq, doc FROM tenant_audit
+                     WHERE (?1 IS NULL OR workspace = ?1) AND (?2 IS NULL OR seq < ?2)
+                     ORDER BY seq DESC LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+            let rows = st
+                .query_map(params![q.workspace, q.before, limit], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, doc) = row.map_err(backend)?;
+                out.push(Logged {
+                    seq,
+                    event: parse(&doc)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn last_used(&self) -> BoxFuture<'_, Result<HashMap<String, i64>, StoreError>> {
+        self.with(|c| {
+            let mut st = c
+                .prepare("SELECT id, last_used_ms FROM tenant_key_usage")
+                .map_err(backend)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+    }
+
+    fn touch(&self, used: Vec<(String, i64)>) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            for (id, ms) in &used {
+                tx.execute(
+                    "INSERT INTO tenant_key_usage (id, last_used_ms) VALUES (?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET last_used_ms = max(last_used_ms, excluded.last_used_ms)",
+                    params![id, ms],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+    }
+}
