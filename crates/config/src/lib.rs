@@ -10,6 +10,7 @@ mod observe;
 pub mod raw;
 mod runtime;
 mod secret;
+mod tenants;
 mod validate;
 mod vertex;
 mod wording;
@@ -23,6 +24,7 @@ pub use runtime::{
     RetryBudget, ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
 };
 pub use secret::Secret;
+pub use tenants::TenantSettings;
 pub use wording::{reword, route_shape};
 
 use std::path::Path;

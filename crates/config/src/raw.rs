@@ -189,6 +189,9 @@ pub struct RawServer {
     /// OpenTelemetry traces over OTLP/HTTP.
     #[serde(default)]
     pub otel: RawOtel,
+    /// Workspaces, virtual keys and the audit log (docs/governance.md).
+    #[serde(default)]
+    pub tenants: RawTenants,
     /// Bounds on what one caller, connection or upstream can make the gateway hold or do
     /// (docs/security.md).
     #[serde(default)]
@@ -311,6 +314,23 @@ pub struct RawLog {
     /// get the chunk it did not ask for. Turn off for a host that refuses `stream_options`.
     /// Default true.
     pub stream_usage: Option<bool>,
+}
+
+/// Workspaces, virtual keys and the admin audit log, kept in SQLite and served from memory: no
+/// database read on the request path.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenants {
+    /// Accept virtual keys and serve `/admin/v1` at all. Default true.
+    pub enabled: Option<bool>,
+    /// The SQLite file they are kept in. Default `switchyard.db` (in the working directory).
+    pub sqlite_path: Option<String>,
+    /// The file holding the server secret virtual keys are hashed with (base64 of 32 bytes),
+    /// created with mode 0600 on first start when missing; SWITCHYARD_SECRET_KEY overrides it.
+    /// Default `switchyard.secret` (in the working directory).
+    pub secret_key_file: Option<String>,
+    /// How often the store is checked for changes made elsewhere, in ms. Default 500.
+    pub refresh_ms: Option<u64>,
 }
 
 /// OpenTelemetry traces: a span per request and per attempt, with the GenAI semantic

@@ -32,6 +32,8 @@ pub struct Config {
     pub catalog: switchyard_providers::catalog::Catalog,
     /// The request log.
     pub log: crate::LogSettings,
+    /// Workspaces and virtual keys (`server.tenants`).
+    pub tenants: crate::TenantSettings,
     /// Trace export; `None` when no endpoint is configured.
     pub otel: Option<crate::OtelSettings>,
     /// Bounds on memory, time and fan-out (`server.limits`).

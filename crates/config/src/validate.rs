@@ -218,6 +218,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
     let catalog = catalog(&raw.catalog, &mut errors);
     let log = crate::observe::log(&s.log, env, &mut errors);
     let otel = crate::observe::otel(&s.otel, env, &mut errors);
+    let tenants = crate::tenants::tenants(&s.tenants, env, &mut errors);
     let limits = crate::limits::limits(&s.limits, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
@@ -246,6 +247,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         routes: raw.routes,
         catalog,
         log,
+        tenants,
         otel,
         limits,
     })

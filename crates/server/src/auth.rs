@@ -1,11 +1,72 @@
-//! Client authentication: `Authorization: Bearer <key>` or `x-api-key: <key>`, checked against
-//! SHA-256 hashes in constant time. Keys are never logged.
+//! Client authentication: `Authorization: Bearer <key>` or `x-api-key: <key>`. A virtual key
+//! (`sk-sy-...`) is resolved against the tenants' in-memory snapshot; any other key is checked
+//! against the static keys' SHA-256 hashes in constant time. Keys are never logged.
 
 use crate::error::GatewayError;
+use crate::state::AppState;
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use switchyard_config::ClientKey;
+use switchyard_tenants::model::DEFAULT_WORKSPACE;
+use switchyard_tenants::{Principal, Refusal};
+
+/// The caller of a request: a virtual key's principal, or a static key's (in the `default`
+/// workspace); `Ok(None)` when no keys exist at all (the loopback-only mode).
+pub fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, GatewayError> {
+    let tenants = state.tenants.get();
+    let virtual_keys = tenants.is_some_and(|t| t.snapshot().key_count() > 0);
+    if state.cfg.client_keys.is_empty() && !virtual_keys {
+        return Ok(None);
+    }
+    let presented = presented(headers).filter(|k| !k.is_empty());
+    if let (Some(t), Some(key)) = (tenants, presented.and_then(|k| std::str::from_utf8(k).ok())) {
+        match t.authenticate(key) {
+            Some(Ok(p)) => return Ok(Some(p)),
+            Some(Err(Refusal::Unknown)) => {
+                return Err(GatewayError::Unauthorized {
+                    message: "Invalid API key.",
+                })
+            }
+            Some(Err(Refusal::Disabled)) => {
+                return Err(GatewayError::Forbidden {
+                    message: "This API key is disabled.".into(),
+                    param: None,
+                })
+            }
+            Some(Err(Refusal::Expired)) => {
+                return Err(GatewayError::Forbidden {
+                    message: "This API key has expired.".into(),
+                    param: None,
+                })
+            }
+            // Not shaped like a virtual key: a static one, perhaps.
+            None => {}
+        }
+    }
+    let name = authenticate(&state.cfg.client_keys, headers)?;
+    Ok(name.map(|key_name| Principal {
+        workspace: DEFAULT_WORKSPACE.into(),
+        workspace_name: DEFAULT_WORKSPACE.into(),
+        key_id: None,
+        key_name,
+        models: Arc::from([]),
+        metadata: Arc::default(),
+        tags: Arc::from([]),
+    }))
+}
+
+/// Refuses a model the caller's key may not use (403 naming the field).
+pub fn check_model(principal: Option<&Principal>, model: &str) -> Result<(), GatewayError> {
+    match principal {
+        Some(p) if !p.allows(model) => Err(GatewayError::Forbidden {
+            message: format!("This API key may not use model '{model}'."),
+            param: Some("model".into()),
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// The key a request presents, if any.
 fn presented(headers: &HeaderMap) -> Option<&[u8]> {
@@ -21,7 +82,8 @@ fn presented(headers: &HeaderMap) -> Option<&[u8]> {
     headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii())
 }
 
-/// Returns the matching key's name; `Ok(None)` when no keys are configured (loopback-only mode).
+/// Returns the matching static key's name; `Ok(None)` when no keys are configured (the
+/// loopback-only mode). Admin keys are checked with it too.
 pub fn authenticate(
     keys: &[ClientKey],
     headers: &HeaderMap,

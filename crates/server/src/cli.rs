@@ -195,6 +195,10 @@ fn run_serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         }
+        if let Err(e) = crate::startup::open_tenants(&state).await {
+            eprintln!("switchyard: tenants: {e} (set server.tenants.enabled: false to run without virtual keys)");
+            return ExitCode::from(2);
+        }
         let server = match serve(state, listener, axum::Router::new()) {
             Ok(s) => s,
             Err(e) => {

@@ -8,7 +8,7 @@
 //! does not price the model) in the order the models were given; the status is 200 when
 //! the comparison itself could be made, whatever each model answered.
 
-use crate::auth::authenticate;
+use crate::auth::caller;
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
 use crate::ids::new_request_id;
@@ -151,7 +151,7 @@ pub async fn compare(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, GatewayError> {
-    authenticate(&state.cfg.client_keys, headers)?;
+    caller(state, headers)?;
     let runs = requests(&body, state.cfg.limits.max_model_name_bytes)?
         .into_iter()
         .map(|(model, body)| one(state, headers, model, body));

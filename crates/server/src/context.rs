@@ -14,6 +14,8 @@ pub struct RequestCtx {
     pub started: Instant,
     /// Name of the client key that authenticated, when keys are configured.
     pub caller: Option<String>,
+    /// Who is calling (workspace, key, allowed models), when keys are configured.
+    pub principal: Option<switchyard_tenants::Principal>,
     /// The model the caller asked for.
     pub requested_model: Option<String>,
     /// Index of the provider chosen by routing.
@@ -65,6 +67,7 @@ impl RequestCtx {
             op,
             started: Instant::now(),
             caller: None,
+            principal: None,
             requested_model: None,
             provider: None,
             stages: Vec::with_capacity(8),
@@ -91,6 +94,7 @@ impl RequestCtx {
             op,
             started: Instant::now(),
             caller: None,
+            principal: None,
             requested_model: None,
             provider: None,
             stages: Vec::new(),

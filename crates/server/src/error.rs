@@ -25,6 +25,12 @@ pub struct UpstreamReply {
 pub enum GatewayError {
     #[error("{message}")]
     Unauthorized { message: &'static str },
+    /// A known caller not allowed this: a disabled or expired key, a model it may not use.
+    #[error("{message}")]
+    Forbidden {
+        message: String,
+        param: Option<String>,
+    },
     #[error("{message}")]
     BadRequest {
         message: String,
@@ -84,6 +90,12 @@ pub enum GatewayError {
     StoreUnavailable { detail: String },
     #[error("no {what} with id '{id}'")]
     NotFound { what: &'static str, id: String },
+    /// An admin resource that does not exist, in the admin API's words.
+    #[error("{message}")]
+    Missing { message: String },
+    /// An admin change that conflicts with what exists (a name taken, a workspace not empty).
+    #[error("{message}")]
+    Conflict { message: String },
 }
 
 /// Who caused an error; decides log level and, later, retries and circuit breaking.
@@ -139,6 +151,13 @@ impl GatewayError {
                 S::UNAUTHORIZED,
                 "invalid_request_error",
                 Some("invalid_api_key"),
+                Blame::Client,
+                false,
+            ),
+            E::Forbidden { .. } => class(
+                S::FORBIDDEN,
+                "invalid_request_error",
+                Some("permission_denied"),
                 Blame::Client,
                 false,
             ),
@@ -266,10 +285,17 @@ impl GatewayError {
                 Blame::Gateway,
                 true,
             ),
-            E::NotFound { .. } => class(
+            E::NotFound { .. } | E::Missing { .. } => class(
                 S::NOT_FOUND,
                 "invalid_request_error",
                 Some("not_found"),
+                Blame::Client,
+                false,
+            ),
+            E::Conflict { .. } => class(
+                S::CONFLICT,
+                "invalid_request_error",
+                Some("conflict"),
                 Blame::Client,
                 false,
             ),
@@ -303,7 +329,9 @@ impl GatewayError {
     pub fn to_openai(&self) -> OpenAiError {
         let c = self.classify();
         let mut e = OpenAiError::new(self.public_message(), c.kind, c.code);
-        if let GatewayError::BadRequest { param: Some(p), .. } = self {
+        if let GatewayError::BadRequest { param: Some(p), .. }
+        | GatewayError::Forbidden { param: Some(p), .. } = self
+        {
             e = e.with_param(p.clone());
         }
         e
@@ -397,6 +425,13 @@ mod tests {
     fn statuses_follow_the_documented_table() {
         let cases: Vec<(GatewayError, u16)> = vec![
             (GatewayError::Unauthorized { message: "x" }, 401),
+            (
+                GatewayError::Forbidden {
+                    message: "x".into(),
+                    param: None,
+                },
+                403,
+            ),
             (
                 GatewayError::BadRequest {
                     message: "x".into(),

@@ -6,7 +6,7 @@
 //! at `MAX_ID_BYTES`. With client auth on, each id given must be one of the caller's own
 //! requests (a record made with the same key); anyone else's, or an unknown one, is a 404.
 
-use crate::auth::authenticate;
+use crate::auth::caller;
 use crate::error::GatewayError;
 use crate::state::AppState;
 use axum::response::{IntoResponse, Response};
@@ -52,7 +52,7 @@ pub async fn feedback(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, GatewayError> {
-    let caller = authenticate(&state.cfg.client_keys, headers)?;
+    let caller = caller(state, headers)?.map(|p| p.key_name);
     let v: Value = serde_json::from_slice(&body).map_err(|e| GatewayError::BadRequest {
         message: format!("request body is not valid JSON: {e}"),
         param: None,

@@ -27,6 +27,13 @@ use tower_http::catch_panic::CatchPanicLayer;
 #[derive(Clone)]
 struct RequestId(HeaderValue, bool);
 
+/// The request's id (the caller's `x-request-id` or the gateway's), from its extensions.
+pub(crate) fn request_id_of(ext: &http::Extensions) -> Option<String> {
+    ext.get::<RequestId>()
+        .and_then(|r| r.0.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// Builds the router. `extra` lets tests mount routes inside the same layer stack.
 pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
     let api = Router::new()
@@ -52,6 +59,32 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/admin/logs/export", get(crate::admin::logs::export))
         .route("/admin/logs/{id}", get(crate::admin::logs::one))
         .route("/admin/analytics", get(crate::admin::logs::analytics))
+        .route(
+            "/admin/v1/workspaces",
+            get(crate::admin::tenants::workspaces).post(crate::admin::tenants::workspaces),
+        )
+        .route(
+            "/admin/v1/workspaces/{id}",
+            get(crate::admin::tenants::workspace)
+                .patch(crate::admin::tenants::workspace)
+                .delete(crate::admin::tenants::workspace),
+        )
+        .route(
+            "/admin/v1/workspaces/{id}/keys",
+            get(crate::admin::tenants::workspace_keys).post(crate::admin::tenants::workspace_keys),
+        )
+        .route("/admin/v1/keys", get(crate::admin::tenants::keys))
+        .route(
+            "/admin/v1/keys/{id}",
+            get(crate::admin::tenants::key)
+                .patch(crate::admin::tenants::key)
+                .delete(crate::admin::tenants::key),
+        )
+        .route(
+            "/admin/v1/keys/{id}/rotate",
+            post(crate::admin::tenants::rotate),
+        )
+        .route("/admin/v1/audit", get(crate::admin::tenants::audit))
         .route("/v1/feedback", post(feedback))
         .route("/feedback", post(feedback))
         .route("/readyz", get(readyz))
@@ -186,7 +219,7 @@ async fn embeddings(State(s): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 async fn models(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = crate::auth::authenticate(&s.cfg.client_keys, req.headers()) {
+    if let Err(e) = crate::auth::caller(&s, req.headers()) {
         return e.into_response();
     }
     (
@@ -201,7 +234,7 @@ async fn model(
     id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
     req: Request,
 ) -> Response {
-    if let Err(e) = crate::auth::authenticate(&s.cfg.client_keys, req.headers()) {
+    if let Err(e) = crate::auth::caller(&s, req.headers()) {
         return e.into_response();
     }
     // axum's own rejection is plain text; the id is not echoed (it is not text).

@@ -2,9 +2,11 @@
 //!
 //! | stage        | reads                          | writes                        |
 //! |--------------|--------------------------------|-------------------------------|
-//! | authenticate | Authorization / x-api-key      | ctx.caller                    |
+//! | authenticate | Authorization / x-api-key,     | ctx.principal, ctx.caller     |
+//! |              | the tenants' snapshot          |                               |
 //! | read_body    | body, server.max_body_bytes    | the body bytes                |
-//! | parse        | body, limits (model name)      | model, stream flag            |
+//! | parse        | body, limits (model name), the | model, stream flag            |
+//! |              | key's model allow-list         |                               |
 //! | resolve      | model, aliases, providers      | ctx.provider, upstream model  |
 //! | call         | provider kind, endpoint,       | upstream response headers     |
 //! |              | timeouts (translates if needed)|                               |
@@ -13,7 +15,7 @@
 //! Later stages (limits, guardrails, cache, logging) slot in between these lines; the order is
 //! also drawn in docs/request-lifecycle.md and checked by a test through `ctx.stages`.
 
-use crate::auth::authenticate;
+use crate::auth::{caller, check_model};
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
 use crate::route;
@@ -46,7 +48,8 @@ pub async fn handle(
 ) -> Result<Response, GatewayError> {
     let (parts, body) = req.into_parts();
     ctx.enter("authenticate");
-    ctx.caller = authenticate(&state.cfg.client_keys, &parts.headers)?;
+    ctx.principal = caller(state, &parts.headers)?;
+    ctx.caller = ctx.principal.as_ref().map(|p| p.key_name.clone());
     ctx.enter("read_body");
     let body = read_body(
         body,
@@ -65,12 +68,24 @@ pub async fn handle(
         state.cfg.limits.max_model_name_bytes,
         "model",
     )?;
+    check_model(ctx.principal.as_ref(), &peeked.model)?;
     ctx.requested_model = Some(peeked.model.clone());
     ctx.stream = peeked.stream;
     if state.keeps_bodies() {
         ctx.body = Some(body.clone());
     }
     ctx.metadata = route::metadata_map(&parts.headers)?;
+    if let Some(p) = &ctx.principal {
+        // The key's metadata and tags go under the request's own (which win).
+        for (k, v) in p.metadata.iter() {
+            ctx.metadata.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if !p.tags.is_empty() {
+            ctx.metadata
+                .entry("tags")
+                .or_insert_with(|| serde_json::json!(p.tags.as_ref()));
+        }
+    }
     ctx.enter("resolve");
     let plan = route::plan(state, &parts.headers, &peeked.model)?;
     if let route::Plan::Tree { inline, .. } = plan {

@@ -29,10 +29,14 @@ pub fn check_exposure(cfg: &Config) -> Result<(), String> {
 
 /// One line saying what was found and how to add more.
 pub fn summary(state: &AppState, addr: SocketAddr) -> String {
-    let auth = if state.cfg.client_keys.is_empty() {
-        "client auth off (no client keys)".to_owned()
-    } else {
-        format!("client auth on ({} keys)", state.cfg.client_keys.len())
+    let virtual_keys = state
+        .tenants
+        .get()
+        .map_or(0, |t| t.snapshot().key_count());
+    let auth = match (state.cfg.client_keys.len(), virtual_keys) {
+        (0, 0) => "client auth off (no client keys)".to_owned(),
+        (n, 0) => format!("client auth on ({n} keys)"),
+        (n, v) => format!("client auth on ({n} static keys, {v} virtual keys)"),
     };
     let log = match (&state.cfg.log.store, state.log.enabled()) {
         (_, false) => "request log off".to_owned(),
@@ -128,6 +132,32 @@ const FLUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 /// Longest shutdown waits, after the server task has ended, for requests still running to hand
 /// over their records.
 const RECORDS_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens the tenants' store (workspaces, virtual keys, audit), loads the first snapshot and
+/// starts its refresher, when `server.tenants.enabled`. A store or secret that cannot be opened
+/// is a start-up error.
+pub async fn open_tenants(state: &AppState) -> Result<(), String> {
+    let t = &state.cfg.tenants;
+    if !t.enabled || state.tenants.get().is_some() {
+        return Ok(());
+    }
+    let secret = switchyard_tenants::secret::load_or_create(
+        t.secret_key.as_ref().map(switchyard_config::Secret::expose),
+        &t.secret_key_file,
+    )?;
+    let store = switchyard_tenants::store::sqlite::SqliteStore::open(&t.sqlite_path)
+        .map_err(|e| e.to_string())?;
+    let tenants = switchyard_tenants::Tenants::open(Arc::new(store), &secret)
+        .await
+        .map_err(|e| e.to_string())?;
+    tenants
+        .ensure_default_workspace()
+        .await
+        .map_err(|e| e.to_string())?;
+    tenants.spawn_background(t.refresh);
+    let _ = state.tenants.set(tenants);
+    Ok(())
+}
 
 /// Serves `state` on `listener` in a background task.
 pub fn serve(

@@ -36,6 +36,9 @@ pub struct AppState {
     pub otel: Option<crate::observe::otlp::Otel>,
     /// Client connections: open, accepted, closed by timeouts, cap reached.
     pub conns: crate::listen::ConnMetrics,
+    /// Workspaces and virtual keys, once opened at start-up (`startup::open_tenants`); unset
+    /// when `server.tenants.enabled` is false.
+    pub tenants: std::sync::OnceLock<Arc<switchyard_tenants::Tenants>>,
 }
 
 impl AppState {
@@ -95,6 +98,7 @@ impl AppState {
             metrics,
             otel,
             conns: crate::listen::ConnMetrics::default(),
+            tenants: std::sync::OnceLock::new(),
         }))
     }
 }

@@ -55,7 +55,8 @@ fn create(file: &Path) -> Result<Vec<u8>, String> {
     let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
     f.write_all(format!("{text}\n").as_bytes())
         .map_err(|e| format!("writing {}: {e}", file.display()))?;
-    tracing::info!(
+    // Said in the start-up line; kept out of stderr's first line.
+    tracing::debug!(
         "created the server secret {} (keep it: virtual keys are hashed with it)",
         file.display()
     );

@@ -3,6 +3,7 @@
 
 pub mod logs;
 mod params;
+pub mod tenants;
 
 use crate::auth::authenticate;
 use crate::error::GatewayError;

@@ -263,6 +263,7 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         | GatewayError::TargetEjected { .. } => true,
         GatewayError::Exhausted { last, .. } => recoverable(last, statuses),
         GatewayError::Unauthorized { .. }
+        | GatewayError::Forbidden { .. }
         | GatewayError::BadRequest { .. }
         | GatewayError::PayloadTooLarge { .. }
         | GatewayError::BodyReadTimeout { .. }
@@ -274,7 +275,9 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         | GatewayError::ShuttingDown
         | GatewayError::Internal { .. }
         | GatewayError::StoreUnavailable { .. }
-        | GatewayError::NotFound { .. } => false,
+        | GatewayError::NotFound { .. }
+        | GatewayError::Missing { .. }
+        | GatewayError::Conflict { .. } => false,
     }
 }
 

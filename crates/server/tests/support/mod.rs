@@ -54,6 +54,7 @@ pub async fn start_with_mock(
     let mut cfg = switchyard_config::from_yaml(&yaml, &env(&[])).unwrap();
     temp_log(&mut cfg);
     let state = AppState::build(cfg).unwrap();
+    switchyard::startup::open_tenants(&state).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = switchyard::serve(state, listener, extra).unwrap();
     Harness {
@@ -68,6 +69,14 @@ pub async fn start_with_mock(
 pub fn temp_log(cfg: &mut switchyard_config::Config) {
     if cfg.log.store == switchyard_config::LogSettings::default().store {
         cfg.log.store = switchyard_config::LogStore::Sqlite(temp_path("db"));
+    }
+    // The tenants' store and server secret too, unless the config chose them.
+    let d = switchyard_config::TenantSettings::default();
+    if cfg.tenants.sqlite_path == d.sqlite_path {
+        cfg.tenants.sqlite_path = temp_path("tenants.db");
+    }
+    if cfg.tenants.secret_key_file == d.secret_key_file {
+        cfg.tenants.secret_key_file = temp_path("secret");
     }
 }
 
@@ -134,6 +143,18 @@ impl Harness {
 }
 
 impl Harness {
+    /// Any method with exactly these headers; returns the status as a number, headers and body.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> (u16, HeaderMap, Bytes) {
+        let (s, h, b) = collect(self.send(method, path, headers, body).await).await;
+        (s.as_u16(), h, b)
+    }
+
     /// POST /v1/chat/completions with the client key.
     pub async fn chat(&self, body: &str) -> (StatusCode, HeaderMap, Bytes) {
         self.post("/v1/chat/completions", body).await

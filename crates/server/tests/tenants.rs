@@ -1,0 +1,298 @@
+//! Workspaces and virtual keys through the admin API (`/admin/v1`) and the request path, on the
+//! real SQLite store: keys shown once, model allow-lists, disable, expiry, rotation with grace,
+//! deletion, metadata merged into the record, and an audit event for every change.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+const ADMIN: &str = "admin-key-tenants-1";
+
+fn yaml() -> String {
+    format!(
+        "server:\n  discover_env: false\n  admin_keys:\n    - name: root\n      key: {ADMIN}\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\nclient_keys:\n  - name: static\n    key: {KEY}\n"
+    )
+}
+
+async fn call(h: &Harness, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let auth = format!("Bearer {ADMIN}");
+    let (s, _, b) = h
+        .request(
+            method,
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await;
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+async fn chat(h: &Harness, key: &str, model: &str) -> (u16, Value) {
+    let auth = format!("Bearer {key}");
+    let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
+    let (s, _, b) = h
+        .request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await;
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_virtual_key_works_within_its_limits_and_every_change_is_audited() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let (s, ws) = call(
+        &h,
+        "POST",
+        "/admin/v1/workspaces",
+        json!({"name": "team-a"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{ws}");
+    let ws_id = ws["id"].as_str().unwrap().to_owned();
+    let (s, created) = call(
+        &h,
+        "POST",
+        &format!("/admin/v1/workspaces/{ws_id}/keys"),
+        json!({"name": "ci", "models": ["openai/*"], "metadata": {"team": "a"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let key = created["key"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("sk-sy-") && key.contains(&id));
+    assert!(created.get("hash").is_none());
+    // Shown once: reads never carry it.
+    let (_, one) = call(&h, "GET", &format!("/admin/v1/keys/{id}"), Value::Null).await;
+    assert!(
+        one.get("key").is_none() && !one.to_string().contains(&key),
+        "{one}"
+    );
+
+    // The key serves the models it may use; another model is a 403 in OpenAI's shape.
+    let (s, body) = chat(&h, &key, "openai/gpt-4o-mini").await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = chat(&h, &key, "groq/llama").await;
+    assert_eq!(s, 403, "{body}");
+    assert_eq!(body["error"]["param"], "model");
+    assert_eq!(body["error"]["code"], "permission_denied");
+    // The static key keeps working; a made-up virtual key is a 401.
+    assert_eq!(chat(&h, KEY, "openai/gpt-4o-mini").await.0, 200);
+    let fake = format!(
+        "{}{}",
+        &key[..key.len() - 1],
+        if key.ends_with('a') { "b" } else { "a" }
+    );
+    assert_eq!(chat(&h, &fake, "openai/gpt-4o-mini").await.0, 401);
+
+    // Disabled: 403; enabled again: 200; expired: 403.
+    let (s, _) = call(
+        &h,
+        "PATCH",
+        &format!("/admin/v1/keys/{id}"),
+        json!({"disabled": true}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, body) = chat(&h, &key, "openai/gpt-4o-mini").await;
+    assert_eq!(
+        (s, body["error"]["message"].as_str()),
+        (403, Some("This API key is disabled."))
+    );
+    call(
+        &h,
+        "PATCH",
+        &format!("/admin/v1/keys/{id}"),
+        json!({"disabled": false}),
+    )
+    .await;
+    assert_eq!(chat(&h, &key, "openai/gpt-4o-mini").await.0, 200);
+    call(
+        &h,
+        "PATCH",
+        &format!("/admin/v1/keys/{id}"),
+        json!({"expires_ms": 1}),
+    )
+    .await;
+    assert_eq!(chat(&h, &key, "openai/gpt-4o-mini").await.0, 403);
+    call(
+        &h,
+        "PATCH",
+        &format!("/admin/v1/keys/{id}"),
+        json!({"expires_ms": null}),
+    )
+    .await;
+
+    // Rotation: both secrets work during the grace; without grace only the new one.
+    let (s, rotated) = call(
+        &h,
+        "POST",
+        &format!("/admin/v1/keys/{id}/rotate"),
+        json!({"grace_ms": 60000}),
+    )
+    .await;
+    assert_eq!(s, 200, "{rotated}");
+    let new = rotated["key"].as_str().unwrap().to_owned();
+    assert_eq!(chat(&h, &key, "openai/gpt-4o-mini").await.0, 200);
+    assert_eq!(chat(&h, &new, "openai/gpt-4o-mini").await.0, 200);
+    let (_, rotated) = call(
+        &h,
+        "POST",
+        &format!("/admin/v1/keys/{id}/rotate"),
+        json!({"grace_ms": 0}),
+    )
+    .await;
+    let newest = rotated["key"].as_str().unwrap().to_owned();
+    assert_eq!(chat(&h, &new, "openai/gpt-4o-mini").await.0, 401);
+    assert_eq!(chat(&h, &newest, "openai/gpt-4o-mini").await.0, 200);
+
+    // The workspace cannot go while it has keys; deleting the key refuses it at once.
+    let (s, _) = call(
+        &h,
+        "DELETE",
+        &format!("/admin/v1/workspaces/{ws_id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (s, _) = call(&h, "DELETE", &format!("/admin/v1/keys/{id}"), Value::Null).await;
+    assert_eq!(s, 200);
+    assert_eq!(chat(&h, &newest, "openai/gpt-4o-mini").await.0, 401);
+
+    // Every mutation is in the audit log, newest first, without secrets.
+    let (s, audit) = call(&h, "GET", "/admin/v1/audit?limit=50", Value::Null).await;
+    assert_eq!(s, 200);
+    let actions: Vec<&str> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "key.delete",
+            "key.rotate",
+            "key.rotate",
+            "key.update",
+            "key.update",
+            "key.enable",
+            "key.disable",
+            "key.create",
+            "workspace.create",
+            "workspace.create"
+        ]
+    );
+    let text = audit.to_string();
+    for secret in [&key, &new, &newest] {
+        assert!(!text.contains(secret.as_str()));
+    }
+    assert_eq!(audit["data"][0]["actor"], "admin-key:root");
+    assert!(audit["data"][0]["request_id"].is_string());
+}
+
+#[tokio::test]
+async fn key_metadata_lands_in_the_request_record_under_the_callers_own() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let (_, created) = call(
+        &h,
+        "POST",
+        "/admin/v1/workspaces/default/keys",
+        json!({"name": "svc", "metadata": {"team": "a", "env": "prod"}, "tags": ["batch"]}),
+    )
+    .await;
+    let key = created["key"].as_str().unwrap();
+    let auth = format!("Bearer {key}");
+    let body =
+        json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
+    let (s, headers, _) = h
+        .request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", &auth),
+                ("x-switchyard-metadata", r#"{"env": "dev"}"#),
+            ],
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let rid = headers["x-request-id"].to_str().unwrap().to_owned();
+    let admin = format!("Bearer {ADMIN}");
+    let mut record = Value::Null;
+    for _ in 0..100 {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                &format!("/admin/logs?request_id={rid}"),
+                &[("authorization", &admin)],
+                "",
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        if let Some(r) = v["data"].get(0) {
+            record = r.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        record["metadata"],
+        json!({"env": "dev", "team": "a", "tags": ["batch"]})
+    );
+    assert_eq!(record["caller"], "svc");
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_bad_input_and_unknown_callers() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let (s, body) = call(&h, "POST", "/admin/v1/workspaces", json!({"name": ""})).await;
+    assert_eq!((s, body["error"]["param"].as_str()), (400, Some("name")));
+    let (s, _) = call(
+        &h,
+        "POST",
+        "/admin/v1/workspaces",
+        json!({"name": "x", "colour": "red"}),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, _) = call(
+        &h,
+        "POST",
+        "/admin/v1/workspaces",
+        json!({"name": "default"}),
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (s, _) = call(&h, "GET", "/admin/v1/keys/nope", Value::Null).await;
+    assert_eq!(s, 404);
+    let (s, _) = call(
+        &h,
+        "POST",
+        "/admin/v1/workspaces/ws-nope/keys",
+        json!({"name": "k"}),
+    )
+    .await;
+    assert_eq!(s, 404);
+    // A client key is not an admin key.
+    let auth = format!("Bearer {KEY}");
+    let (s, _, _) = h
+        .request(
+            "GET",
+            "/admin/v1/workspaces",
+            &[("authorization", &auth)],
+            "",
+        )
+        .await;
+    assert_eq!(s, 401);
+}
