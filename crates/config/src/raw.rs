@@ -325,6 +325,10 @@ pub struct RawTenants {
     pub enabled: Option<bool>,
     /// The SQLite file they are kept in. Default `switchyard.db` (in the working directory).
     pub sqlite_path: Option<String>,
+    /// A PostgreSQL URL (`postgres://user:password@host:5432/db`) to keep them in instead, shared
+    /// by replicas: a change made through one reaches the others within a second.
+    /// SWITCHYARD_TENANTS_POSTGRES_URL sets it too.
+    pub postgres_url: Option<String>,
     /// The file holding the server secret virtual keys are hashed with (base64 of 32 bytes),
     /// created with mode 0600 on first start when missing; SWITCHYARD_SECRET_KEY overrides it.
     /// Default `switchyard.secret` (in the working directory).

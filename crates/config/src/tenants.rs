@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct TenantSettings {
     pub enabled: bool,
     pub sqlite_path: PathBuf,
+    /// Kept in PostgreSQL instead of SQLite (replicas share it).
+    pub postgres_url: Option<crate::Secret>,
     /// The server secret virtual keys are hashed with, as SWITCHYARD_SECRET_KEY gives it.
     pub secret_key: Option<crate::Secret>,
     /// The file that holds the secret when the environment does not (created on first start).
@@ -23,6 +25,7 @@ impl Default for TenantSettings {
         TenantSettings {
             enabled: true,
             sqlite_path: PathBuf::from("switchyard.db"),
+            postgres_url: None,
             secret_key: None,
             secret_key_file: PathBuf::from("switchyard.secret"),
             refresh: Duration::from_millis(500),
@@ -36,17 +39,17 @@ pub(crate) fn tenants(
     errors: &mut Vec<ConfigError>,
 ) -> TenantSettings {
     let d = TenantSettings::default();
-    let path =
-        |v: &Option<String>, field: &str, default: PathBuf, errors: &mut Vec<ConfigError>| match v
-            .as_deref()
-        {
-            Some("") => {
-                errors.push(ConfigError::new(field, "must not be empty"));
-                default
-            }
-            Some(p) => PathBuf::from(p),
-            None => default,
-        };
+    let path = |v: &Option<String>,
+                field: &str,
+                default: PathBuf,
+                errors: &mut Vec<ConfigError>| match v.as_deref() {
+        Some("") => {
+            errors.push(ConfigError::new(field, "must not be empty"));
+            default
+        }
+        Some(p) => PathBuf::from(p),
+        None => default,
+    };
     let refresh = match raw.refresh_ms {
         Some(0) => {
             errors.push(ConfigError::new(
@@ -58,8 +61,22 @@ pub(crate) fn tenants(
         Some(ms) => Duration::from_millis(ms),
         None => d.refresh,
     };
+    let postgres_url = raw
+        .postgres_url
+        .clone()
+        .or_else(|| env.var("SWITCHYARD_TENANTS_POSTGRES_URL"))
+        .filter(|u| !u.is_empty());
+    if let Some(u) = &postgres_url {
+        if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+            errors.push(ConfigError::new(
+                "server.tenants.postgres_url",
+                "must start with postgres:// or postgresql://",
+            ));
+        }
+    }
     TenantSettings {
         enabled: raw.enabled.unwrap_or(true),
+        postgres_url: postgres_url.map(crate::Secret::new),
         sqlite_path: path(
             &raw.sqlite_path,
             "server.tenants.sqlite_path",

@@ -29,10 +29,7 @@ pub fn check_exposure(cfg: &Config) -> Result<(), String> {
 
 /// One line saying what was found and how to add more.
 pub fn summary(state: &AppState, addr: SocketAddr) -> String {
-    let virtual_keys = state
-        .tenants
-        .get()
-        .map_or(0, |t| t.snapshot().key_count());
+    let virtual_keys = state.tenants.get().map_or(0, |t| t.snapshot().key_count());
     let auth = match (state.cfg.client_keys.len(), virtual_keys) {
         (0, 0) => "client auth off (no client keys)".to_owned(),
         (n, 0) => format!("client auth on ({n} keys)"),
@@ -145,9 +142,18 @@ pub async fn open_tenants(state: &AppState) -> Result<(), String> {
         t.secret_key.as_ref().map(switchyard_config::Secret::expose),
         &t.secret_key_file,
     )?;
-    let store = switchyard_tenants::store::sqlite::SqliteStore::open(&t.sqlite_path)
-        .map_err(|e| e.to_string())?;
-    let tenants = switchyard_tenants::Tenants::open(Arc::new(store), &secret)
+    let store: Arc<dyn switchyard_tenants::store::TenantStore> = match &t.postgres_url {
+        Some(url) => Arc::new(
+            switchyard_tenants::store::postgres::PostgresStore::open(url.expose())
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+        None => Arc::new(
+            switchyard_tenants::store::sqlite::SqliteStore::open(&t.sqlite_path)
+                .map_err(|e| e.to_string())?,
+        ),
+    };
+    let tenants = switchyard_tenants::Tenants::open(store, &secret)
         .await
         .map_err(|e| e.to_string())?;
     tenants

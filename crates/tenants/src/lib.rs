@@ -103,6 +103,16 @@ impl Tenants {
     /// Checks the store's version every `every` (how changes made by other replicas arrive
     /// when nothing notifies) and writes recorded key uses; runs until the process ends.
     pub fn spawn_background(self: &Arc<Self>, every: Duration) {
+        if let Some(mut changed) = self.store.watch() {
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                while changed.recv().await.is_some() {
+                    if let Err(e) = me.refresh().await {
+                        tracing::warn!("tenant snapshot refresh failed: {e}");
+                    }
+                }
+            });
+        }
         let me = Arc::clone(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);

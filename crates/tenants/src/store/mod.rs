@@ -2,6 +2,7 @@
 //! PostgreSQL when replicas share state. Every mutation writes its audit event in the same
 //! transaction and bumps the version that tells replicas to reload.
 
+pub mod postgres;
 pub mod sqlite;
 
 use crate::model::{AuditEvent, VirtualKey, Workspace};
@@ -68,4 +69,9 @@ pub trait TenantStore: Send + Sync {
     /// When each key was last used (recorded off the request path by `touch`).
     fn last_used(&self) -> BoxFuture<'_, Result<HashMap<String, i64>, StoreError>>;
     fn touch(&self, used: Vec<(String, i64)>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// A signal for each change made elsewhere, when the store can tell (PostgreSQL's NOTIFY);
+    /// the periodic version check covers the rest.
+    fn watch(&self) -> Option<tokio::sync::mpsc::Receiver<()>> {
+        None
+    }
 }

@@ -1,0 +1,100 @@
+"""Virtual keys across two gateway processes sharing PostgreSQL: a key created through one is
+accepted by the other within a second, and a deleted key is refused by both within a second.
+The official OpenAI SDK is the caller. Each run uses a PostgreSQL schema of its own (127.0.0.1,
+database `test`, user `root`)."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import httpx2
+import openai
+import pytest
+
+from conftest import CLIENT_KEY, MOCK_TEXT, UPSTREAM_KEY, Gateway, Mock, base_env, launch_gateway
+
+ADMIN_KEY = "admin-key-tenants-1"
+WITHIN_S = 1.0
+
+
+@pytest.fixture
+def pg_url() -> str:
+    schema = f"tenants_{secrets.token_hex(8)}"
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "root", "-d", "test", "-qc", f"CREATE SCHEMA {schema}"],
+        check=True,
+    )
+    return f"postgres://root@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pair(mock: Mock, pg_url: str, tmp_path: Path) -> Iterator[tuple[Gateway, Gateway]]:
+    config = f"""
+        server:
+          discover_env: false
+          tenants:
+            postgres_url: "{pg_url}"
+        providers:
+          - name: openai
+            base_url: {mock.base_url}
+            api_key: {UPSTREAM_KEY}
+    """
+    env = base_env()
+    # A static client key keeps client auth on from the start, so an unknown virtual key is a
+    # 401 until the replica's snapshot has it. Both replicas hash keys with the same secret.
+    env.update(SWITCHYARD_API_KEYS=CLIENT_KEY, SWITCHYARD_ADMIN_KEYS=ADMIN_KEY, SWITCHYARD_SECRET_KEY="c2hhcmVkLXNlY3JldC1mb3ItdHdvLXJlcGxpY2FzLTAxMjM0NTY3")
+    gws = []
+    for name in ("replica-a", "replica-b"):
+        d = tmp_path / name
+        d.mkdir()
+        gws.append(launch_gateway(d, name, env, config))
+    yield gws[0], gws[1]
+    for g in gws:
+        g.svc.stop()
+
+
+def admin(gw: Gateway, method: str, path: str, json: dict | None = None) -> httpx2.Response:
+    return httpx2.request(method, gw.url + path, json=json, headers={"authorization": f"Bearer {ADMIN_KEY}"}, timeout=10.0)
+
+
+def status_of(gw: Gateway, key: str) -> int:
+    try:
+        gw.client(api_key=key).chat.completions.create(
+            model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+        return 200
+    except openai.APIStatusError as e:
+        return e.status_code
+
+
+def within(deadline_s: float, check: Callable[[], bool]) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.02)
+    raise AssertionError(f"not within {deadline_s}s")
+
+
+def test_a_key_made_on_one_replica_works_on_the_other_and_deleted_fails_on_both(pair: tuple[Gateway, Gateway]) -> None:
+    a, b = pair
+    r = admin(a, "POST", "/admin/v1/workspaces/default/keys", {"name": "shared"})
+    assert r.status_code == 201, r.text
+    key, key_id = r.json()["key"], r.json()["id"]
+    assert status_of(a, key) == 200
+    within(WITHIN_S, lambda: status_of(b, key) == 200)
+    reply = b.client(api_key=key).chat.completions.create(
+        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert reply.choices[0].message.content == MOCK_TEXT
+    # Deleted through the other replica: refused by both within a second.
+    assert admin(b, "DELETE", f"/admin/v1/keys/{key_id}").status_code == 200
+    within(WITHIN_S, lambda: status_of(b, key) == 401)
+    within(WITHIN_S, lambda: status_of(a, key) == 401)
+    # Both replicas' audit shows the changes, made through either.
+    actions = [e["action"] for e in admin(a, "GET", "/admin/v1/audit").json()["data"]]
+    assert actions[:2] == ["key.delete", "key.create"]
