@@ -2,8 +2,11 @@
 //! event, followed by a new snapshot on this replica (others pick it up from the store).
 
 use crate::key;
-use crate::model::{AuditEvent, Previous, VirtualKey, Workspace, DEFAULT_WORKSPACE};
+use crate::model::{
+    AuditEvent, Credential, CredentialKind, Previous, VirtualKey, Workspace, DEFAULT_WORKSPACE,
+};
 use crate::store::{AuditQuery, Change, Logged, StoreError};
+use crate::vault::Kek;
 use crate::{now_ms, Tenants};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -97,6 +100,77 @@ pub struct KeyPatch {
 /// A present field, even `null`, is `Some`.
 fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
     Option::<i64>::deserialize(d).map(Some)
+}
+
+/// A provider credential as given: exactly one of `api_key`, `aws`, `gcp_service_account`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCredential {
+    /// The configured provider it is for.
+    pub provider: String,
+    /// The workspace it belongs to; absent: shared by the organisation.
+    pub workspace: Option<String>,
+    pub name: String,
+    #[serde(flatten)]
+    pub secret: SecretInput,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretInput {
+    pub api_key: Option<String>,
+    pub aws: Option<AwsInput>,
+    /// The service account's JSON key file, as an object.
+    pub gcp_service_account: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsInput {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialPatch {
+    pub name: Option<String>,
+    /// A new secret (of the same kind or another).
+    #[serde(flatten)]
+    pub secret: SecretInput,
+}
+
+impl SecretInput {
+    fn is_empty(&self) -> bool {
+        self.api_key.is_none() && self.aws.is_none() && self.gcp_service_account.is_none()
+    }
+
+    /// The kind and the plaintext JSON to seal.
+    fn plain(self) -> Result<(CredentialKind, Vec<u8>), AdminError> {
+        let one = |kind, v: Value| Ok((kind, v.to_string().into_bytes()));
+        match (self.api_key, self.aws, self.gcp_service_account) {
+            (Some(k), None, None) if !k.trim().is_empty() => {
+                one(CredentialKind::ApiKey, serde_json::json!({"api_key": k}))
+            }
+            (Some(_), None, None) => Err(invalid("api_key", "api_key must not be empty")),
+            (None, Some(a), None) => one(
+                CredentialKind::Aws,
+                serde_json::to_value(a).unwrap_or(Value::Null),
+            ),
+            (None, None, Some(sa)) => {
+                let text = Value::Object(sa).to_string();
+                one(
+                    CredentialKind::Gcp,
+                    serde_json::json!({"service_account": text}),
+                )
+            }
+            _ => Err(invalid(
+                "api_key",
+                "give exactly one of api_key, aws or gcp_service_account",
+            )),
+        }
+    }
 }
 
 fn check_name(name: &str) -> Result<(), AdminError> {
@@ -443,6 +517,156 @@ impl Tenants {
             .await
     }
 
+    fn kek_for_credentials(&self) -> Result<&Kek, AdminError> {
+        self.kek().ok_or_else(|| {
+            AdminError::Conflict(
+                "no key-encryption key is configured (SWITCHYARD_KEK or server.tenants.kek_file): credentials cannot be stored".into(),
+            )
+        })
+    }
+
+    /// Stores a provider credential, sealed. `known` says whether a provider name is configured.
+    pub async fn create_credential(
+        &self,
+        actor: &Actor,
+        input: NewCredential,
+        known: &dyn Fn(&str) -> bool,
+    ) -> Result<Credential, AdminError> {
+        check_name(&input.name)?;
+        if !known(&input.provider) {
+            return Err(invalid(
+                "provider",
+                format!("no configured provider is named '{}'", input.provider),
+            ));
+        }
+        if let Some(w) = &input.workspace {
+            self.workspace(w)?;
+        }
+        let snap = self.snapshot();
+        let taken = snap
+            .credential_list()
+            .into_iter()
+            .any(|c| c.provider == input.provider && c.workspace == input.workspace);
+        if taken {
+            return Err(AdminError::Conflict(format!(
+                "{} already has a credential for provider '{}': update or delete it",
+                input
+                    .workspace
+                    .as_deref()
+                    .map_or("the organisation".into(), |w| format!("workspace '{w}'")),
+                input.provider
+            )));
+        }
+        let kek = self.kek_for_credentials()?;
+        let (kind, plain) = input.secret.plain()?;
+        let id = format!("cred-{}", random("credential id")?);
+        let now = now_ms();
+        let sealed = kek
+            .seal(&id, &plain)
+            .map_err(|e| AdminError::Store(e.to_string()))?;
+        let c = Credential {
+            id: id.clone(),
+            workspace: input.workspace,
+            provider: input.provider,
+            name: input.name,
+            kind,
+            sealed,
+            created_ms: now,
+            updated_ms: now,
+        };
+        let ev = Self::event(
+            actor,
+            "credential.create",
+            format!("credential:{id}"),
+            c.workspace.as_deref(),
+            None,
+            Some(c.public()),
+        );
+        self.commit(vec![Change::PutCredential(c.clone())], ev)
+            .await?;
+        Ok(c)
+    }
+
+    pub fn credential(&self, id: &str) -> Result<Credential, AdminError> {
+        self.snapshot()
+            .credential(id)
+            .cloned()
+            .ok_or_else(|| AdminError::NotFound(format!("no credential '{id}'")))
+    }
+
+    pub async fn update_credential(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: CredentialPatch,
+    ) -> Result<Credential, AdminError> {
+        let before = self.credential(id)?;
+        let mut c = before.clone();
+        if let Some(n) = patch.name {
+            check_name(&n)?;
+            c.name = n;
+        }
+        if !patch.secret.is_empty() {
+            let (kind, plain) = patch.secret.plain()?;
+            c.kind = kind;
+            c.sealed = self
+                .kek_for_credentials()?
+                .seal(id, &plain)
+                .map_err(|e| AdminError::Store(e.to_string()))?;
+        }
+        c.updated_ms = now_ms();
+        let ev = Self::event(
+            actor,
+            "credential.update",
+            format!("credential:{id}"),
+            c.workspace.as_deref(),
+            Some(before.public()),
+            Some(c.public()),
+        );
+        self.commit(vec![Change::PutCredential(c.clone())], ev)
+            .await?;
+        Ok(c)
+    }
+
+    pub async fn delete_credential(&self, actor: &Actor, id: &str) -> Result<(), AdminError> {
+        let before = self.credential(id)?;
+        let ev = Self::event(
+            actor,
+            "credential.delete",
+            format!("credential:{id}"),
+            before.workspace.as_deref(),
+            Some(before.public()),
+            None,
+        );
+        self.commit(vec![Change::DeleteCredential(id.to_owned())], ev)
+            .await
+    }
+
+    /// Re-wraps every credential's data key with `next` in one transaction; returns how many.
+    /// The configured KEK must open them all; switch the configuration to `next` afterwards.
+    pub async fn rotate_kek(&self, actor: &Actor, next: &Kek) -> Result<usize, AdminError> {
+        let kek = self.kek_for_credentials()?;
+        let loaded = self.store().load().await?;
+        let mut changes = Vec::with_capacity(loaded.credentials.len());
+        for mut c in loaded.credentials {
+            c.sealed = kek
+                .rewrap(&c.id, &c.sealed, next)
+                .map_err(|e| AdminError::Store(e.to_string()))?;
+            changes.push(Change::PutCredential(c));
+        }
+        let n = changes.len();
+        let ev = Self::event(
+            actor,
+            "vault.rotate_kek",
+            "vault".into(),
+            None,
+            Some(serde_json::json!({"kek": kek.fingerprint()})),
+            Some(serde_json::json!({"kek": next.fingerprint(), "credentials": n})),
+        );
+        self.store().apply(changes, ev).await?;
+        Ok(n)
+    }
+
     pub async fn audit_events(&self, q: AuditQuery) -> Result<Vec<Logged>, AdminError> {
         Ok(self.store().audit(q).await?)
     }
@@ -460,7 +684,8 @@ mod tests {
 
     async fn tenants() -> Arc<Tenants> {
         let store = Arc::new(SqliteStore::in_memory().unwrap());
-        let t = Tenants::open(store, b"0123456789abcdef0123456789abcdef")
+        let kek = Kek::from_base64(&Kek::generate().unwrap(), "test").unwrap();
+        let t = Tenants::open(store, b"0123456789abcdef0123456789abcdef", Some(kek))
             .await
             .unwrap();
         t.ensure_default_workspace().await.unwrap();
@@ -619,5 +844,130 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(dup, AdminError::Conflict(_)));
+    }
+
+    #[tokio::test]
+    async fn credentials_are_sealed_merged_with_the_organisations_and_rotated_to_a_new_kek() {
+        use crate::directory::ProviderSecret;
+        use crate::store::TenantStore;
+        let store = Arc::new(SqliteStore::in_memory().unwrap());
+        let text = Kek::generate().unwrap();
+        let kek = || Kek::from_base64(&text, "test").unwrap();
+        let t = Tenants::open(
+            store.clone(),
+            b"0123456789abcdef0123456789abcdef",
+            Some(kek()),
+        )
+        .await
+        .unwrap();
+        t.ensure_default_workspace().await.unwrap();
+        let known = |p: &str| p == "openai" || p == "anthropic";
+        let cred = |provider: &str, workspace: Option<&str>, key: &str| NewCredential {
+            provider: provider.into(),
+            workspace: workspace.map(str::to_owned),
+            name: "k".into(),
+            secret: SecretInput {
+                api_key: Some(key.into()),
+                ..SecretInput::default()
+            },
+        };
+        t.create_credential(&admin(), cred("openai", None, "sk-org-openai"), &known)
+            .await
+            .unwrap();
+        t.create_credential(
+            &admin(),
+            cred("anthropic", None, "sk-org-anthropic"),
+            &known,
+        )
+        .await
+        .unwrap();
+        let own = t
+            .create_credential(
+                &admin(),
+                cred("openai", Some(DEFAULT_WORKSPACE), "sk-default-openai"),
+                &known,
+            )
+            .await
+            .unwrap();
+        let creds = t.snapshot().credentials_of(DEFAULT_WORKSPACE);
+        assert_eq!(
+            *creds["openai"],
+            ProviderSecret::ApiKey("sk-default-openai".into())
+        );
+        assert_eq!(
+            *creds["anthropic"],
+            ProviderSecret::ApiKey("sk-org-anthropic".into())
+        );
+        assert_eq!(
+            *t.snapshot().credentials_of("ws-other")["openai"],
+            ProviderSecret::ApiKey("sk-org-openai".into())
+        );
+        // Refused: an unknown provider, a second one for the same pair, no secret at all.
+        let e = t
+            .create_credential(&admin(), cred("nope", None, "x"), &known)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AdminError::Invalid { ref param, .. } if param == "provider"));
+        let e = t
+            .create_credential(&admin(), cred("openai", None, "x"), &known)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AdminError::Conflict(_)));
+        let none = NewCredential {
+            provider: "openai".into(),
+            workspace: Some(DEFAULT_WORKSPACE.into()),
+            name: "k".into(),
+            secret: SecretInput::default(),
+        };
+        assert!(t.create_credential(&admin(), none, &known).await.is_err());
+        // Nothing readable is stored or audited.
+        let loaded = store.load().await.unwrap();
+        let audit = t
+            .audit_events(AuditQuery {
+                limit: 50,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        let all = format!("{:?}{:?}", loaded.credentials, audit);
+        for secret in ["sk-org-openai", "sk-org-anthropic", "sk-default-openai"] {
+            assert!(!all.contains(secret), "{secret}");
+        }
+        // Rotation re-wraps every row; only the new KEK opens them afterwards.
+        let next_text = Kek::generate().unwrap();
+        let next = Kek::from_base64(&next_text, "next").unwrap();
+        assert_eq!(t.rotate_kek(&admin(), &next).await.unwrap(), 3);
+        let with_new = Tenants::open(
+            store.clone(),
+            b"0123456789abcdef0123456789abcdef",
+            Some(next),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            *with_new.snapshot().credentials_of(DEFAULT_WORKSPACE)["openai"],
+            ProviderSecret::ApiKey("sk-default-openai".into())
+        );
+        let stale = Tenants::open(
+            store.clone(),
+            b"0123456789abcdef0123456789abcdef",
+            Some(kek()),
+        )
+        .await;
+        let msg = stale.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            msg.contains("key-encryption key") && msg.contains("rotate-kek"),
+            "{msg}"
+        );
+        let without = Tenants::open(store, b"0123456789abcdef0123456789abcdef", None).await;
+        assert!(without
+            .err()
+            .is_some_and(|e| e.to_string().contains("no key-encryption key")));
+        // Deleting removes it from the snapshot.
+        with_new.delete_credential(&admin(), &own.id).await.unwrap();
+        assert_eq!(
+            *with_new.snapshot().credentials_of(DEFAULT_WORKSPACE)["openai"],
+            ProviderSecret::ApiKey("sk-org-openai".into())
+        );
     }
 }

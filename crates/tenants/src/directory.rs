@@ -2,7 +2,8 @@
 //! A new snapshot replaces the old one atomically; a request keeps the one it started with.
 
 use crate::key::{self, Hasher};
-use crate::model::{matches, VirtualKey, Workspace};
+use crate::model::{matches, Credential, CredentialKind, VirtualKey, Workspace};
+use crate::vault::{Kek, VaultError};
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -23,6 +24,49 @@ pub struct Principal {
     /// Merged into the request's metadata.
     pub metadata: Arc<Map<String, Value>>,
     pub tags: Arc<[String]>,
+    /// The workspace's provider credentials (its own, else the organisation's), by provider.
+    pub credentials: Arc<HashMap<String, Arc<ProviderSecret>>>,
+}
+
+/// A decrypted provider credential, held in memory only; it never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ProviderSecret {
+    ApiKey(String),
+    Aws {
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: Option<String>,
+    },
+    /// A Google service account's JSON key file.
+    Gcp(String),
+}
+
+impl std::fmt::Debug for ProviderSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProviderSecret::ApiKey(_) => "ApiKey(..)",
+            ProviderSecret::Aws { .. } => "Aws(..)",
+            ProviderSecret::Gcp(_) => "Gcp(..)",
+        })
+    }
+}
+
+impl ProviderSecret {
+    /// The secret from a credential's opened JSON (`{"api_key"}`, `{"access_key_id",
+    /// "secret_access_key", "session_token"?}`, `{"service_account"}`).
+    pub fn parse(kind: CredentialKind, plain: &[u8]) -> Option<Self> {
+        let v: Value = serde_json::from_slice(plain).ok()?;
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        Some(match kind {
+            CredentialKind::ApiKey => ProviderSecret::ApiKey(s("api_key")?),
+            CredentialKind::Aws => ProviderSecret::Aws {
+                access_key_id: s("access_key_id")?,
+                secret_access_key: s("secret_access_key")?,
+                session_token: s("session_token"),
+            },
+            CredentialKind::Gcp => ProviderSecret::Gcp(s("service_account")?),
+        })
+    }
 }
 
 impl Principal {
@@ -51,6 +95,12 @@ pub struct Snapshot {
     workspaces: HashMap<String, Workspace>,
     /// The key records as stored (for the admin API's reads).
     records: HashMap<String, VirtualKey>,
+    /// Credential records as stored (sealed), for the admin API's reads.
+    credential_records: HashMap<String, Credential>,
+    /// Each workspace's provider credentials, the organisation's filled in.
+    credentials: HashMap<String, Arc<HashMap<String, Arc<ProviderSecret>>>>,
+    /// The organisation's, for workspaces without a map of their own.
+    shared: Arc<HashMap<String, Arc<ProviderSecret>>>,
 }
 
 #[derive(Debug)]
@@ -74,9 +124,43 @@ fn unhex(s: &str) -> Option<[u8; 32]> {
 }
 
 impl Snapshot {
-    pub fn build(version: u64, workspaces: Vec<Workspace>, keys: Vec<VirtualKey>) -> Self {
+    /// Builds a snapshot; credentials are opened with `kek` (a credential without it, or that
+    /// does not open, is an error: the snapshot is not installed).
+    pub fn build(
+        version: u64,
+        workspaces: Vec<Workspace>,
+        keys: Vec<VirtualKey>,
+        creds: Vec<Credential>,
+        kek: Option<&Kek>,
+    ) -> Result<Self, VaultError> {
         let workspaces: HashMap<String, Workspace> =
             workspaces.into_iter().map(|w| (w.id.clone(), w)).collect();
+        let mut shared: HashMap<String, Arc<ProviderSecret>> = HashMap::new();
+        let mut own: HashMap<String, HashMap<String, Arc<ProviderSecret>>> = HashMap::new();
+        let mut credential_records = HashMap::with_capacity(creds.len());
+        for c in creds {
+            let kek = kek.ok_or_else(|| {
+                VaultError::Key("credentials are stored but no key-encryption key is configured (SWITCHYARD_KEK or server.tenants.kek_file)".into())
+            })?;
+            let plain = kek.open(&c.id, &c.sealed)?;
+            let secret = ProviderSecret::parse(c.kind, &plain).ok_or(VaultError::Corrupt)?;
+            let slot = match &c.workspace {
+                Some(w) => own.entry(w.clone()).or_default(),
+                None => &mut shared,
+            };
+            slot.insert(c.provider.clone(), Arc::new(secret));
+            credential_records.insert(c.id.clone(), c);
+        }
+        let credentials: HashMap<String, Arc<HashMap<String, Arc<ProviderSecret>>>> = own
+            .into_iter()
+            .map(|(w, mut m)| {
+                for (p, s) in &shared {
+                    m.entry(p.clone()).or_insert_with(|| Arc::clone(s));
+                }
+                (w, Arc::new(m))
+            })
+            .collect();
+        let shared = Arc::new(shared);
         let mut by_id = HashMap::with_capacity(keys.len());
         let mut records = HashMap::with_capacity(keys.len());
         for k in keys {
@@ -99,6 +183,9 @@ impl Snapshot {
                 models: k.models.clone().into(),
                 metadata: Arc::new(k.metadata.clone()),
                 tags: k.tags.clone().into(),
+                credentials: credentials
+                    .get(&k.workspace)
+                    .map_or_else(|| Arc::clone(&shared), Arc::clone),
             };
             by_id.insert(
                 k.id.clone(),
@@ -112,12 +199,33 @@ impl Snapshot {
             );
             records.insert(k.id.clone(), k);
         }
-        Self {
+        Ok(Self {
             version,
             keys: by_id,
             workspaces,
             records,
-        }
+            credential_records,
+            credentials,
+            shared,
+        })
+    }
+
+    /// A workspace's provider credentials (its own, else the organisation's).
+    pub fn credentials_of(&self, workspace: &str) -> Arc<HashMap<String, Arc<ProviderSecret>>> {
+        self.credentials
+            .get(workspace)
+            .map_or_else(|| Arc::clone(&self.shared), Arc::clone)
+    }
+
+    pub fn credential(&self, id: &str) -> Option<&Credential> {
+        self.credential_records.get(id)
+    }
+
+    /// Credential records, optionally of one workspace (`Some(None)`: the organisation's).
+    pub fn credential_list(&self) -> Vec<&Credential> {
+        let mut out: Vec<&Credential> = self.credential_records.values().collect();
+        out.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        out
     }
 
     pub fn key(&self, id: &str) -> Option<&VirtualKey> {
@@ -250,7 +358,7 @@ mod tests {
         let h = Hasher::new(b"server-secret");
         let id = key::new_id().unwrap();
         let k = key::new_key(&id).unwrap();
-        let snap = Snapshot::build(1, ws(), vec![vk(&id, h.hash(&k))]);
+        let snap = Snapshot::build(1, ws(), vec![vk(&id, h.hash(&k))], vec![], None).unwrap();
         let p = snap.authenticate(&h, &k, 0).unwrap().unwrap();
         assert_eq!(p.workspace_name, "Team A");
         assert_eq!(p.key_id.as_deref(), Some(id.as_str()));
@@ -281,7 +389,7 @@ mod tests {
             grace_until_ms: 100,
         });
         rec.expires_ms = Some(1000);
-        let snap = Snapshot::build(1, ws(), vec![rec.clone()]);
+        let snap = Snapshot::build(1, ws(), vec![rec.clone()], vec![], None).unwrap();
         assert!(snap.authenticate(&h, &old, 99).unwrap().is_ok());
         assert_eq!(
             snap.authenticate(&h, &old, 100),
@@ -293,15 +401,15 @@ mod tests {
             Some(Err(Refusal::Expired))
         );
         rec.disabled = true;
-        let snap = Snapshot::build(2, ws(), vec![rec]);
+        let snap = Snapshot::build(2, ws(), vec![rec], vec![], None).unwrap();
         assert_eq!(snap.authenticate(&h, &new, 0), Some(Err(Refusal::Disabled)));
     }
 
     #[test]
     fn an_older_snapshot_never_replaces_a_newer_one() {
         let d = Directory::default();
-        assert!(d.install(Snapshot::build(3, ws(), vec![])));
-        assert!(!d.install(Snapshot::build(2, vec![], vec![])));
+        assert!(d.install(Snapshot::build(3, ws(), vec![], vec![], None).unwrap()));
+        assert!(!d.install(Snapshot::build(2, vec![], vec![], vec![], None).unwrap()));
         assert_eq!(d.load().version, 3);
         assert!(d.workspace_name_of("ws1").is_some());
     }

@@ -11,6 +11,7 @@ pub mod key;
 pub mod model;
 pub mod secret;
 pub mod store;
+pub mod vault;
 
 pub use directory::{Principal, Refusal, Snapshot};
 
@@ -32,6 +33,8 @@ pub struct Tenants {
     store: Arc<dyn TenantStore>,
     directory: Directory,
     hasher: Hasher,
+    /// Opens stored credentials; without it, storing one is refused.
+    kek: Option<vault::Kek>,
     used: mpsc::Sender<(String, i64)>,
     used_rx: std::sync::Mutex<Option<mpsc::Receiver<(String, i64)>>>,
     /// Key uses dropped because the queue was full (a metric).
@@ -48,12 +51,17 @@ pub fn now_ms() -> i64 {
 impl Tenants {
     /// Opens the model over `store` with the server secret keys are hashed with, and loads the
     /// first snapshot.
-    pub async fn open(store: Arc<dyn TenantStore>, secret: &[u8]) -> Result<Arc<Self>, StoreError> {
+    pub async fn open(
+        store: Arc<dyn TenantStore>,
+        secret: &[u8],
+        kek: Option<vault::Kek>,
+    ) -> Result<Arc<Self>, StoreError> {
         let (used, used_rx) = mpsc::channel(USAGE_QUEUE);
         let t = Arc::new(Self {
             store,
             directory: Directory::default(),
             hasher: Hasher::new(secret),
+            kek,
             used,
             used_rx: std::sync::Mutex::new(Some(used_rx)),
             usage_shed: AtomicU64::new(0),
@@ -88,7 +96,14 @@ impl Tenants {
     /// Loads the store into a new snapshot when its version moved; says whether it did.
     pub async fn reload(&self) -> Result<bool, StoreError> {
         let loaded = self.store.load().await?;
-        let snap = Snapshot::build(loaded.version, loaded.workspaces, loaded.keys);
+        let snap = Snapshot::build(
+            loaded.version,
+            loaded.workspaces,
+            loaded.keys,
+            loaded.credentials,
+            self.kek.as_ref(),
+        )
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(self.directory.install(snap))
     }
 
@@ -163,5 +178,9 @@ impl Tenants {
 
     pub(crate) fn hasher(&self) -> &Hasher {
         &self.hasher
+    }
+
+    pub(crate) fn kek(&self) -> Option<&vault::Kek> {
+        self.kek.as_ref()
     }
 }

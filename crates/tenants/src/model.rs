@@ -71,6 +71,41 @@ impl VirtualKey {
     }
 }
 
+/// A provider credential, kept sealed (crate::vault): an API key, AWS keys or a Google service
+/// account, for one workspace or (no workspace) shared by the organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    pub id: String,
+    /// None: used by every workspace that has none of its own for the provider.
+    pub workspace: Option<String>,
+    /// The configured provider it is for.
+    pub provider: String,
+    pub name: String,
+    pub kind: CredentialKind,
+    pub sealed: crate::vault::Sealed,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    ApiKey,
+    Aws,
+    Gcp,
+}
+
+impl Credential {
+    /// The credential as the admin API and the audit show it: no secret, sealed or not.
+    pub fn public(&self) -> Value {
+        serde_json::json!({
+            "id": self.id, "object": "credential", "workspace": self.workspace,
+            "provider": self.provider, "name": self.name, "kind": self.kind,
+            "created_ms": self.created_ms, "updated_ms": self.updated_ms,
+        })
+    }
+}
+
 /// One admin mutation, as the audit log keeps it. Secrets never appear in `before`/`after`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {

@@ -48,7 +48,9 @@ fn key_input(name: &str) -> NewKey {
 }
 
 async fn exercise(store: Arc<dyn TenantStore>) {
-    let t = Tenants::open(Arc::clone(&store), SECRET).await.unwrap();
+    let t = Tenants::open(Arc::clone(&store), SECRET, None)
+        .await
+        .unwrap();
     t.ensure_default_workspace().await.unwrap();
     let w = t
         .create_workspace(
@@ -76,7 +78,9 @@ async fn exercise(store: Arc<dyn TenantStore>) {
         .unwrap();
     assert!(t.authenticate(&secret).unwrap().is_ok());
     // A second instance over the same store loads the same state.
-    let again = Tenants::open(Arc::clone(&store), SECRET).await.unwrap();
+    let again = Tenants::open(Arc::clone(&store), SECRET, None)
+        .await
+        .unwrap();
     assert_eq!(again.authenticate(&secret).unwrap().unwrap().key_name, "ci");
     let events = t
         .audit_events(AuditQuery {
@@ -140,12 +144,20 @@ async fn postgres_store() {
 #[tokio::test]
 async fn replicas_sharing_postgres_see_changes_within_a_second() {
     let url = pg_url().await;
-    let a = Tenants::open(Arc::new(PostgresStore::open(&url).await.unwrap()), SECRET)
-        .await
-        .unwrap();
-    let b = Tenants::open(Arc::new(PostgresStore::open(&url).await.unwrap()), SECRET)
-        .await
-        .unwrap();
+    let a = Tenants::open(
+        Arc::new(PostgresStore::open(&url).await.unwrap()),
+        SECRET,
+        None,
+    )
+    .await
+    .unwrap();
+    let b = Tenants::open(
+        Arc::new(PostgresStore::open(&url).await.unwrap()),
+        SECRET,
+        None,
+    )
+    .await
+    .unwrap();
     a.ensure_default_workspace().await.unwrap();
     // A long periodic check: what arrives within a second arrives by notification.
     a.spawn_background(Duration::from_secs(60));

@@ -5,7 +5,7 @@
 pub mod postgres;
 pub mod sqlite;
 
-use crate::model::{AuditEvent, VirtualKey, Workspace};
+use crate::model::{AuditEvent, Credential, VirtualKey, Workspace};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +28,8 @@ pub enum Change {
     DeleteWorkspace(String),
     PutKey(VirtualKey),
     DeleteKey(String),
+    PutCredential(Credential),
+    DeleteCredential(String),
 }
 
 /// Everything the snapshot is built from.
@@ -36,6 +38,7 @@ pub struct Loaded {
     pub version: u64,
     pub workspaces: Vec<Workspace>,
     pub keys: Vec<VirtualKey>,
+    pub credentials: Vec<Credential>,
 }
 
 /// Which audit events to list, newest first.

@@ -3,7 +3,7 @@
 //! own (and checks the version periodically in case a notification was missed).
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
-use crate::model::{AuditEvent, VirtualKey, Workspace};
+use crate::model::{AuditEvent, Credential, VirtualKey, Workspace};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
@@ -16,6 +16,7 @@ INSERT INTO tenant_version (id, version) VALUES (1, 1) ON CONFLICT (id) DO NOTHI
 CREATE TABLE IF NOT EXISTS tenant_workspaces (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_keys (id TEXT PRIMARY KEY, workspace TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
+CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_audit (seq BIGSERIAL PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_audit_workspace ON tenant_audit (workspace, seq);
@@ -114,6 +115,10 @@ impl TenantStore for PostgresStore {
                 .query("SELECT doc FROM tenant_keys", &[])
                 .await
                 .map_err(backend)?;
+            let creds = tx
+                .query("SELECT doc FROM tenant_credentials", &[])
+                .await
+                .map_err(backend)?;
             tx.commit().await.map_err(backend)?;
             let workspaces = docs(ws)
                 .iter()
@@ -123,10 +128,15 @@ impl TenantStore for PostgresStore {
                 .iter()
                 .map(|d| serde_json::from_str::<VirtualKey>(d).map_err(backend))
                 .collect::<Result<_, _>>()?;
+            let credentials = docs(creds)
+                .iter()
+                .map(|d| serde_json::from_str::<Credential>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
             Ok(Loaded {
                 version,
                 workspaces,
                 keys,
+                credentials,
             })
         })
     }
@@ -173,6 +183,20 @@ impl TenantStore for PostgresStore {
                             .await
                             .map_err(backend)?;
                         tx.execute("DELETE FROM tenant_key_usage WHERE id = $1", &[id])
+                            .await
+                            .map_err(backend)?;
+                    }
+                    Change::PutCredential(c) => {
+                        tx.execute(
+                            "INSERT INTO tenant_credentials (id, workspace, doc) VALUES ($1, $2, $3)
+                             ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, doc = excluded.doc",
+                            &[&c.id, &c.workspace, &json(c)?],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::DeleteCredential(id) => {
+                        tx.execute("DELETE FROM tenant_credentials WHERE id = $1", &[id])
                             .await
                             .map_err(backend)?;
                     }

@@ -1,7 +1,7 @@
 //! The embedded store: one SQLite file (WAL), queries on a blocking thread.
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
-use crate::model::{AuditEvent, VirtualKey, Workspace};
+use crate::model::{AuditEvent, Credential, VirtualKey, Workspace};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,6 +14,7 @@ INSERT OR IGNORE INTO tenant_version (id, version) VALUES (1, 1);
 CREATE TABLE IF NOT EXISTS tenant_workspaces (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_keys (id TEXT PRIMARY KEY, workspace TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
+CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_audit_workspace ON tenant_audit (workspace, seq);
@@ -120,6 +121,18 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), Stor
             tx.execute("DELETE FROM tenant_key_usage WHERE id = ?1", params![id])
                 .map_err(backend)?;
         }
+        Change::PutCredential(c) => {
+            tx.execute(
+                "INSERT INTO tenant_credentials (id, workspace, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, doc = excluded.doc",
+                params![c.id, c.workspace, json(c)?],
+            )
+            .map_err(backend)?;
+        }
+        Change::DeleteCredential(id) => {
+            tx.execute("DELETE FROM tenant_credentials WHERE id = ?1", params![id])
+                .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -144,10 +157,15 @@ impl TenantStore for SqliteStore {
                 .iter()
                 .map(|d| parse::<VirtualKey>(d))
                 .collect::<Result<_, _>>()?;
+            let credentials = docs("SELECT doc FROM tenant_credentials")?
+                .iter()
+                .map(|d| parse::<Credential>(d))
+                .collect::<Result<_, _>>()?;
             Ok(Loaded {
                 version,
                 workspaces,
                 keys,
+                credentials,
             })
         })
     }
