@@ -15,7 +15,7 @@ import httpx2
 import openai
 import pytest
 
-from conftest import CLIENT_KEY, MOCK_TEXT, UPSTREAM_KEY, Gateway, Mock, base_env, launch_gateway
+from conftest import CLIENT_KEY, MOCK_TEXT, SWITCHYARD_BIN, UPSTREAM_KEY, Gateway, Mock, base_env, launch_gateway
 
 ADMIN_KEY = "admin-key-tenants-1"
 WITHIN_S = 1.0
@@ -98,3 +98,63 @@ def test_a_key_made_on_one_replica_works_on_the_other_and_deleted_fails_on_both(
     # Both replicas' audit shows the changes, made through either.
     actions = [e["action"] for e in admin(a, "GET", "/admin/v1/audit").json()["data"]]
     assert actions[:2] == ["key.delete", "key.create"]
+
+
+def test_vault_rotation_rewraps_every_credential_and_a_wrong_kek_is_a_clear_start_up_error(
+    mock: Mock, tmp_path: Path
+) -> None:
+    d = tmp_path / "vault"
+    d.mkdir()
+    # The configured key is one the mock refuses: a 200 means the vault's key was sent.
+
+    def config(kek: str) -> str:
+        return f"""
+            server:
+              discover_env: false
+              tenants:
+                sqlite_path: {d / "tenants.db"}
+                secret_key_file: {d / "secret"}
+                kek_file: {d / kek}
+            providers:
+              - name: openai
+                base_url: {mock.base_url}
+                api_key: sk-configured-but-refused-by-the-mock
+        """
+
+    env = base_env()
+    env.update(SWITCHYARD_API_KEYS=CLIENT_KEY, SWITCHYARD_ADMIN_KEYS=ADMIN_KEY)
+    gw = launch_gateway(d, "vault-1", env, config("old.kek"))
+    try:
+        r = admin(gw, "POST", "/admin/v1/credentials", {"provider": "openai", "name": "org", "api_key": UPSTREAM_KEY})
+        assert r.status_code == 201, r.text
+        assert status_of(gw, CLIENT_KEY) == 200
+        assert dict(mock.last_request()["headers"])["authorization"] == f"Bearer {UPSTREAM_KEY}"
+    finally:
+        gw.svc.stop()
+    # A dump of the database (and its write-ahead log) holds no plaintext secret.
+    dump = b"".join(p.read_bytes() for p in d.glob("tenants.db*"))
+    assert dump and UPSTREAM_KEY.encode() not in dump
+
+    new = subprocess.run([str(SWITCHYARD_BIN), "vault", "new-kek"], capture_output=True, text=True, check=True)
+    (d / "new.kek").write_text(new.stdout)
+    rotated = subprocess.run(
+        [str(SWITCHYARD_BIN), "vault", "rotate-kek", "--config", str(d / "vault-1.yaml"), "--new-kek-file", str(d / "new.kek")],
+        capture_output=True, text=True, env=env, cwd=d, timeout=30,
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.startswith("re-wrapped 1 credentials with kek-"), rotated.stdout
+
+    # The old KEK no longer opens them: a clear start-up error, not a silent fallback.
+    stale = subprocess.run(
+        [str(SWITCHYARD_BIN), "serve", "--listen", "127.0.0.1:0", "--config", str(d / "vault-1.yaml")],
+        capture_output=True, text=True, env=env, cwd=d, timeout=30,
+    )
+    assert stale.returncode == 2, stale.stderr
+    assert "key-encryption key" in stale.stderr and "rotate-kek" in stale.stderr, stale.stderr
+
+    gw = launch_gateway(d, "vault-2", env, config("new.kek"))
+    try:
+        assert status_of(gw, CLIENT_KEY) == 200
+        assert dict(mock.last_request()["headers"])["authorization"] == f"Bearer {UPSTREAM_KEY}"
+    finally:
+        gw.svc.stop()

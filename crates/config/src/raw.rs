@@ -335,6 +335,11 @@ pub struct RawTenants {
     pub secret_key_file: Option<String>,
     /// How often the store is checked for changes made elsewhere, in ms. Default 500.
     pub refresh_ms: Option<u64>,
+    /// The file holding the key-encryption key that provider credentials are sealed under
+    /// (base64 of 32 bytes), created with mode 0600 on first start when missing; SWITCHYARD_KEK
+    /// overrides it. Keep it apart from the database for the encryption to protect anything.
+    /// Default `switchyard.kek` (in the working directory).
+    pub kek_file: Option<String>,
 }
 
 /// OpenTelemetry traces: a span per request and per attempt, with the GenAI semantic

@@ -18,6 +18,10 @@ pub struct TenantSettings {
     pub secret_key_file: PathBuf,
     /// How often the store is checked for changes made by another replica.
     pub refresh: Duration,
+    /// The key-encryption key, as SWITCHYARD_KEK gives it.
+    pub kek: Option<crate::Secret>,
+    /// The file that holds the KEK when the environment does not (created on first start).
+    pub kek_file: PathBuf,
 }
 
 impl Default for TenantSettings {
@@ -29,6 +33,8 @@ impl Default for TenantSettings {
             secret_key: None,
             secret_key_file: PathBuf::from("switchyard.secret"),
             refresh: Duration::from_millis(500),
+            kek: None,
+            kek_file: PathBuf::from("switchyard.kek"),
         }
     }
 }
@@ -94,5 +100,10 @@ pub(crate) fn tenants(
             errors,
         ),
         refresh,
+        kek: env
+            .var("SWITCHYARD_KEK")
+            .filter(|v| !v.is_empty())
+            .map(crate::Secret::new),
+        kek_file: path(&raw.kek_file, "server.tenants.kek_file", d.kek_file, errors),
     }
 }

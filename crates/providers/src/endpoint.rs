@@ -71,6 +71,18 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// Replaces the request's credential with `key` (a workspace's own credential from the
+    /// vault); false when the key cannot go in a header or the provider takes none.
+    pub fn set_key(&self, req: &mut Request<Bytes>, key: &str) -> bool {
+        let (Some(name), Some(value)) = (auth_name(&self.auth), auth_value(&self.auth, key)) else {
+            return false;
+        };
+        req.headers_mut().insert(name, value);
+        true
+    }
+}
+
 /// Why an upstream request could not be built.
 #[derive(Debug)]
 pub enum BuildError {

@@ -46,7 +46,11 @@ pub fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>
         }
     }
     let name = authenticate(&state.cfg.client_keys, headers)?;
+    let credentials = tenants.map_or_else(Arc::default, |t| {
+        t.snapshot().credentials_of(DEFAULT_WORKSPACE)
+    });
     Ok(name.map(|key_name| Principal {
+        credentials,
         workspace: DEFAULT_WORKSPACE.into(),
         workspace_name: DEFAULT_WORKSPACE.into(),
         key_id: None,

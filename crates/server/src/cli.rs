@@ -1,4 +1,5 @@
-//! Command line: `serve` (the default), `config check FILE`, `config schema`.
+//! Command line: `serve` (the default), `config check FILE`, `config schema`, `vault new-kek`,
+//! `vault rotate-kek`.
 
 use crate::startup::{check_exposure, serve, summary, termination_signal};
 use crate::state::AppState;
@@ -26,6 +27,25 @@ enum Command {
     /// Work with config files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The credential vault's key-encryption key (docs/governance.md).
+    #[command(subcommand)]
+    Vault(VaultCommand),
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Print a new key-encryption key: base64 of 32 random bytes, for a file or SWITCHYARD_KEK.
+    NewKek,
+    /// Re-wrap every stored credential's data key with a new KEK, in one transaction; then
+    /// configure that KEK (server.tenants.kek_file or SWITCHYARD_KEK) and restart.
+    RotateKek {
+        /// YAML config file (as for `serve`): where the store is and the current KEK.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The file holding the new KEK (from `switchyard vault new-kek`).
+        #[arg(long)]
+        new_kek_file: PathBuf,
+    },
 }
 
 #[derive(Parser, Default)]
@@ -60,7 +80,79 @@ pub fn main() -> ExitCode {
             println!("{}", switchyard_config::json_schema());
             ExitCode::SUCCESS
         }
+        Some(Command::Vault(VaultCommand::NewKek)) => {
+            match switchyard_tenants::vault::Kek::generate() {
+                Ok(k) => {
+                    println!("{k}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("switchyard: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(Command::Vault(VaultCommand::RotateKek {
+            config,
+            new_kek_file,
+        })) => rotate_kek(config.as_ref(), &new_kek_file),
     }
+}
+
+fn rotate_kek(config: Option<&PathBuf>, new_kek_file: &PathBuf) -> ExitCode {
+    let cfg = match load(config) {
+        Ok((c, _)) => c,
+        Err(code) => return code,
+    };
+    let next = match std::fs::read_to_string(new_kek_file)
+        .map_err(|e| e.to_string())
+        .and_then(|text| {
+            switchyard_tenants::vault::Kek::from_base64(&text, &new_kek_file.display().to_string())
+                .map_err(|e| e.to_string())
+        }) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("switchyard: {}: {e}", new_kek_file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchyard: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let tenants = match crate::startup::tenants_from(&cfg.tenants).await {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("switchyard: tenants: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let actor = switchyard_tenants::admin::Actor {
+            name: "cli:vault rotate-kek".into(),
+            ..Default::default()
+        };
+        match tenants.rotate_kek(&actor, &next).await {
+            Ok(n) => {
+                println!(
+                    "re-wrapped {n} credentials with {} ({}); configure it as server.tenants.kek_file or SWITCHYARD_KEK and restart every replica",
+                    next.fingerprint(),
+                    new_kek_file.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("switchyard: vault rotate-kek: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 fn print_errors(source: &str, errs: &ConfigErrors) {

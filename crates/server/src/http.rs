@@ -85,6 +85,16 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
             post(crate::admin::tenants::rotate),
         )
         .route("/admin/v1/audit", get(crate::admin::tenants::audit))
+        .route(
+            "/admin/v1/credentials",
+            get(crate::admin::tenants::credentials).post(crate::admin::tenants::credentials),
+        )
+        .route(
+            "/admin/v1/credentials/{id}",
+            get(crate::admin::tenants::credential)
+                .patch(crate::admin::tenants::credential)
+                .delete(crate::admin::tenants::credential),
+        )
         .route("/v1/feedback", post(feedback))
         .route("/feedback", post(feedback))
         .route("/readyz", get(readyz))

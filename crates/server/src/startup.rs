@@ -134,14 +134,32 @@ const RECORDS_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 /// starts its refresher, when `server.tenants.enabled`. A store or secret that cannot be opened
 /// is a start-up error.
 pub async fn open_tenants(state: &AppState) -> Result<(), String> {
-    let t = &state.cfg.tenants;
-    if !t.enabled || state.tenants.get().is_some() {
+    if !state.cfg.tenants.enabled || state.tenants.get().is_some() {
         return Ok(());
     }
+    let tenants = tenants_from(&state.cfg.tenants).await?;
+    tenants.spawn_background(state.cfg.tenants.refresh);
+    let _ = state.tenants.set(tenants);
+    Ok(())
+}
+
+/// The tenants' store opened with the server secret and the KEK, its first snapshot loaded
+/// (the `default` workspace made when missing). Also used by `switchyard vault`.
+pub async fn tenants_from(
+    t: &switchyard_config::TenantSettings,
+) -> Result<Arc<switchyard_tenants::Tenants>, String> {
     let secret = switchyard_tenants::secret::load_or_create(
         t.secret_key.as_ref().map(switchyard_config::Secret::expose),
+        "SWITCHYARD_SECRET_KEY",
         &t.secret_key_file,
     )?;
+    let kek_bytes = switchyard_tenants::secret::load_or_create(
+        t.kek.as_ref().map(switchyard_config::Secret::expose),
+        "SWITCHYARD_KEK",
+        &t.kek_file,
+    )?;
+    let kek = switchyard_tenants::vault::Kek::from_bytes(&kek_bytes)
+        .map_err(|e| format!("the key-encryption key: {e}"))?;
     let store: Arc<dyn switchyard_tenants::store::TenantStore> = match &t.postgres_url {
         Some(url) => Arc::new(
             switchyard_tenants::store::postgres::PostgresStore::open(url.expose())
@@ -153,16 +171,14 @@ pub async fn open_tenants(state: &AppState) -> Result<(), String> {
                 .map_err(|e| e.to_string())?,
         ),
     };
-    let tenants = switchyard_tenants::Tenants::open(store, &secret)
+    let tenants = switchyard_tenants::Tenants::open(store, &secret, Some(kek))
         .await
         .map_err(|e| e.to_string())?;
     tenants
         .ensure_default_workspace()
         .await
         .map_err(|e| e.to_string())?;
-    tenants.spawn_background(t.refresh);
-    let _ = state.tenants.set(tenants);
-    Ok(())
+    Ok(tenants)
 }
 
 /// Serves `state` on `listener` in a background task.

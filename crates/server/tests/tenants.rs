@@ -296,3 +296,99 @@ async fn the_admin_api_refuses_bad_input_and_unknown_callers() {
         .await;
     assert_eq!(s, 401);
 }
+
+/// A workspace's own credential for a provider replaces the configured key for its requests
+/// (the organisation's shared one for workspaces without their own); the store holds no
+/// plaintext of either, and no answer or audit event shows them.
+#[tokio::test]
+async fn workspace_credentials_from_the_vault_reach_the_provider_and_are_never_shown() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let (_, ws) = call(
+        &h,
+        "POST",
+        "/admin/v1/workspaces",
+        json!({"name": "team-b"}),
+    )
+    .await;
+    let ws_id = ws["id"].as_str().unwrap().to_owned();
+    let (s, own) = call(
+        &h,
+        "POST",
+        "/admin/v1/credentials",
+        json!({"provider": "openai", "workspace": ws_id, "name": "team-b openai", "api_key": "sk-team-b-0001"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{own}");
+    assert!(!own.to_string().contains("sk-team-b-0001"));
+    let (s, _) = call(
+        &h,
+        "POST",
+        "/admin/v1/credentials",
+        json!({"provider": "openai", "name": "org", "api_key": "sk-org-0002"}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, body) = call(
+        &h,
+        "POST",
+        "/admin/v1/credentials",
+        json!({"provider": "nope", "name": "x", "api_key": "k"}),
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"]["param"].as_str()),
+        (400, Some("provider"))
+    );
+    let (_, created) = call(
+        &h,
+        "POST",
+        &format!("/admin/v1/workspaces/{ws_id}/keys"),
+        json!({"name": "b"}),
+    )
+    .await;
+    let key = created["key"].as_str().unwrap().to_owned();
+
+    let sent_key = |h: &Harness| {
+        let last = h.mock.requests().last().cloned().unwrap();
+        last.header("authorization").unwrap_or_default().to_owned()
+    };
+    assert_eq!(chat(&h, &key, "openai/gpt-4o-mini").await.0, 200);
+    assert_eq!(sent_key(&h), "Bearer sk-team-b-0001");
+    // The static key's default workspace has none of its own: the organisation's.
+    assert_eq!(chat(&h, KEY, "openai/gpt-4o-mini").await.0, 200);
+    assert_eq!(sent_key(&h), "Bearer sk-org-0002");
+    // Replacing the secret takes effect at once; deleting falls back to the organisation's.
+    let cid = own["id"].as_str().unwrap().to_owned();
+    call(
+        &h,
+        "PATCH",
+        &format!("/admin/v1/credentials/{cid}"),
+        json!({"api_key": "sk-team-b-0003"}),
+    )
+    .await;
+    chat(&h, &key, "openai/gpt-4o-mini").await;
+    assert_eq!(sent_key(&h), "Bearer sk-team-b-0003");
+    call(
+        &h,
+        "DELETE",
+        &format!("/admin/v1/credentials/{cid}"),
+        Value::Null,
+    )
+    .await;
+    chat(&h, &key, "openai/gpt-4o-mini").await;
+    assert_eq!(sent_key(&h), "Bearer sk-org-0002");
+
+    // Lists, reads and the audit never carry a secret; the database file holds none.
+    let (_, listed) = call(&h, "GET", "/admin/v1/credentials", Value::Null).await;
+    let (_, audit) = call(&h, "GET", "/admin/v1/audit?limit=100", Value::Null).await;
+    let shown = format!("{listed}{audit}");
+    let path = h.server.state.cfg.tenants.sqlite_path.clone();
+    let mut stored = std::fs::read(&path).unwrap();
+    stored.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
+    let stored = String::from_utf8_lossy(&stored);
+    for secret in ["sk-team-b-0001", "sk-org-0002", "sk-team-b-0003"] {
+        assert!(!shown.contains(secret), "{secret} shown");
+        assert!(!stored.contains(secret), "{secret} stored in the clear");
+    }
+    assert!(audit.to_string().contains("credential.create"));
+}

@@ -530,7 +530,7 @@ impl Tenants {
         &self,
         actor: &Actor,
         input: NewCredential,
-        known: &dyn Fn(&str) -> bool,
+        known: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Credential, AdminError> {
         check_name(&input.name)?;
         if !known(&input.provider) {

@@ -24,11 +24,11 @@ fn decode(text: &str, from: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// The secret from `env` (the variable's value) or `file`, creating the file when it does not
-/// exist.
-pub fn load_or_create(env: Option<&str>, file: &Path) -> Result<Vec<u8>, String> {
+/// The secret from `env` (the value of the variable `env_name`) or `file`, creating the file
+/// when it does not exist. The key-encryption key is read the same way.
+pub fn load_or_create(env: Option<&str>, env_name: &str, file: &Path) -> Result<Vec<u8>, String> {
     if let Some(v) = env {
-        return decode(v, "SWITCHYARD_SECRET_KEY");
+        return decode(v, env_name);
     }
     match std::fs::read_to_string(file) {
         Ok(text) => decode(&text, &file.display().to_string()),
@@ -55,11 +55,8 @@ fn create(file: &Path) -> Result<Vec<u8>, String> {
     let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
     f.write_all(format!("{text}\n").as_bytes())
         .map_err(|e| format!("writing {}: {e}", file.display()))?;
-    // Said in the start-up line; kept out of stderr's first line.
-    tracing::debug!(
-        "created the server secret {} (keep it: virtual keys are hashed with it)",
-        file.display()
-    );
+    // Kept out of stderr's first line (the start-up line).
+    tracing::debug!("created {} (keep it with your backups)", file.display());
     Ok(bytes)
 }
 
@@ -73,9 +70,12 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("switchyard.secret");
         let _ = std::fs::remove_file(&file);
-        let a = load_or_create(None, &file).unwrap();
+        let a = load_or_create(None, "SWITCHYARD_SECRET_KEY", &file).unwrap();
         assert_eq!(a.len(), MIN_BYTES);
-        assert_eq!(load_or_create(None, &file).unwrap(), a);
+        assert_eq!(
+            load_or_create(None, "SWITCHYARD_SECRET_KEY", &file).unwrap(),
+            a
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -89,12 +89,17 @@ mod tests {
     fn the_environment_wins_and_short_secrets_are_refused() {
         let long = base64::engine::general_purpose::STANDARD.encode([7u8; 40]);
         let missing = Path::new("/nonexistent/dir/secret");
-        assert_eq!(load_or_create(Some(&long), missing).unwrap(), vec![7u8; 40]);
+        assert_eq!(
+            load_or_create(Some(&long), "SWITCHYARD_SECRET_KEY", missing).unwrap(),
+            vec![7u8; 40]
+        );
         let short = base64::engine::general_purpose::STANDARD.encode([7u8; 8]);
-        let e = load_or_create(Some(&short), missing).unwrap_err();
+        let e = load_or_create(Some(&short), "SWITCHYARD_SECRET_KEY", missing).unwrap_err();
         assert!(e.contains("at least 32 bytes"), "{e}");
-        assert!(load_or_create(Some("%%%"), missing)
-            .unwrap_err()
-            .contains("not base64"));
+        assert!(
+            load_or_create(Some("%%%"), "SWITCHYARD_SECRET_KEY", missing)
+                .unwrap_err()
+                .contains("not base64")
+        );
     }
 }

@@ -10,6 +10,9 @@
 //! | `GET  /admin/v1/keys`                         | every key                                |
 //! | `GET/PATCH/DELETE /admin/v1/keys/{id}`        | one; update (also disable); delete       |
 //! | `POST /admin/v1/keys/{id}/rotate`             | new secret, old one kept `grace_ms`      |
+//! | `GET  /admin/v1/credentials`                  | provider credentials (never their secret)|
+//! | `POST /admin/v1/credentials`                  | store one, sealed by the vault           |
+//! | `GET/PATCH/DELETE /admin/v1/credentials/{id}` | one; rename or replace the secret; delete|
 //! | `GET  /admin/v1/audit`                        | audit events, newest first, cursor pages |
 
 use crate::auth::authenticate;
@@ -22,7 +25,8 @@ use http::{header, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use switchyard_tenants::admin::{
-    Actor, AdminError, KeyPatch, NewKey, NewWorkspace, WorkspacePatch,
+    Actor, AdminError, CredentialPatch, KeyPatch, NewCredential, NewKey, NewWorkspace,
+    WorkspacePatch,
 };
 use switchyard_tenants::store::AuditQuery;
 use switchyard_tenants::Tenants;
@@ -313,6 +317,60 @@ pub async fn audit(State(s): State<Arc<AppState>>, req: Request) -> Response {
             StatusCode::OK,
             &json!({"object": "list", "data": data, "has_more": has_more, "next_cursor": next}),
         ))
+    })
+    .await
+}
+
+pub async fn credentials(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let post = req.method() == http::Method::POST;
+    let providers: Vec<String> = s.cfg.providers.iter().map(|p| p.name.clone()).collect();
+    with(s, req, async move |actor, t, bytes, _| {
+        if post {
+            let known = |name: &str| providers.iter().any(|p| p == name);
+            let c = t
+                .create_credential(&actor, body::<NewCredential>(&bytes)?, &known)
+                .await
+                .map_err(admin_error)?;
+            return Ok(answer(StatusCode::CREATED, &c.public()));
+        }
+        let snap = t.snapshot();
+        let data = snap
+            .credential_list()
+            .into_iter()
+            .map(|c| c.public())
+            .collect();
+        Ok(answer(StatusCode::OK, &list(data)))
+    })
+    .await
+}
+
+pub async fn credential(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let method = req.method().clone();
+    with(s, req, async move |actor, t, bytes, _| match method {
+        http::Method::PATCH => {
+            let c = t
+                .update_credential(&actor, &id, body::<CredentialPatch>(&bytes)?)
+                .await
+                .map_err(admin_error)?;
+            Ok(answer(StatusCode::OK, &c.public()))
+        }
+        http::Method::DELETE => {
+            t.delete_credential(&actor, &id)
+                .await
+                .map_err(admin_error)?;
+            Ok(answer(
+                StatusCode::OK,
+                &json!({"id": id, "object": "credential", "deleted": true}),
+            ))
+        }
+        _ => Ok(answer(
+            StatusCode::OK,
+            &t.credential(&id).map_err(admin_error)?.public(),
+        )),
     })
     .await
 }

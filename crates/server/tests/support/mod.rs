@@ -78,6 +78,9 @@ pub fn temp_log(cfg: &mut switchyard_config::Config) {
     if cfg.tenants.secret_key_file == d.secret_key_file {
         cfg.tenants.secret_key_file = temp_path("secret");
     }
+    if cfg.tenants.kek_file == d.kek_file {
+        cfg.tenants.kek_file = temp_path("kek");
+    }
 }
 
 /// A fresh path in the temp directory.
