@@ -34,6 +34,26 @@ pub(crate) fn request_id_of(ext: &http::Extensions) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Every `/admin/v1` path and its methods, as docs/openapi.json documents them; a test checks
+/// the router answers each and the document lists exactly these.
+pub const ADMIN_API: &[(&str, &[&str])] = &[
+    ("/admin/v1/openapi.json", &["get"]),
+    ("/admin/v1/workspaces", &["get", "post"]),
+    ("/admin/v1/workspaces/{id}", &["get", "patch", "delete"]),
+    ("/admin/v1/workspaces/{id}/keys", &["get", "post"]),
+    ("/admin/v1/keys", &["get"]),
+    ("/admin/v1/keys/{id}", &["get", "patch", "delete"]),
+    ("/admin/v1/keys/{id}/rotate", &["post"]),
+    ("/admin/v1/credentials", &["get", "post"]),
+    ("/admin/v1/credentials/{id}", &["get", "patch", "delete"]),
+    ("/admin/v1/audit", &["get"]),
+    ("/admin/v1/logs", &["get"]),
+    ("/admin/v1/logs/export", &["get"]),
+    ("/admin/v1/logs/{id}", &["get"]),
+    ("/admin/v1/analytics", &["get"]),
+    ("/admin/v1/health", &["get"]),
+];
+
 /// Builds the router. `extra` lets tests mount routes inside the same layer stack.
 pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
     let api = Router::new()
@@ -85,6 +105,12 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
             post(crate::admin::tenants::rotate),
         )
         .route("/admin/v1/audit", get(crate::admin::tenants::audit))
+        .route("/admin/v1/openapi.json", get(crate::admin::openapi))
+        .route("/admin/v1/health", get(crate::admin::health))
+        .route("/admin/v1/logs", get(crate::admin::logs::list))
+        .route("/admin/v1/logs/export", get(crate::admin::logs::export))
+        .route("/admin/v1/logs/{id}", get(crate::admin::logs::one))
+        .route("/admin/v1/analytics", get(crate::admin::logs::analytics))
         .route(
             "/admin/v1/credentials",
             get(crate::admin::tenants::credentials).post(crate::admin::tenants::credentials),

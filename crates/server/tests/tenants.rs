@@ -392,3 +392,53 @@ async fn workspace_credentials_from_the_vault_reach_the_provider_and_are_never_s
     }
     assert!(audit.to_string().contains("credential.create"));
 }
+
+/// docs/openapi.json documents exactly the `/admin/v1` paths and methods the gateway serves:
+/// the document is the one served, lists what `ADMIN_API` lists, and the router answers every
+/// listed method on every listed path (anything but 404-for-no-route and 405).
+#[tokio::test]
+async fn the_openapi_document_matches_the_admin_routes() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let (s, served) = call(&h, "GET", "/admin/v1/openapi.json", Value::Null).await;
+    assert_eq!(s, 200);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    let checked_in: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(served, checked_in);
+    let documented: std::collections::BTreeSet<(String, String)> = checked_in["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .filter(|m| *m != "parameters")
+                .map(move |m| (p.clone(), m.clone()))
+        })
+        .collect();
+    let served_routes: std::collections::BTreeSet<(String, String)> = switchyard::http::ADMIN_API
+        .iter()
+        .flat_map(|(p, ms)| ms.iter().map(move |m| (p.to_string(), m.to_string())))
+        .collect();
+    assert_eq!(
+        documented, served_routes,
+        "docs/openapi.json and ADMIN_API differ"
+    );
+    for (p, m) in &served_routes {
+        let concrete = p.replace("{id}", "nope");
+        let body = if m == "get" || m == "delete" {
+            Value::Null
+        } else {
+            json!({})
+        };
+        let (s, answer) = call(&h, &m.to_uppercase(), &concrete, body).await;
+        assert_ne!(s, 405, "{m} {p}: {answer}");
+        if s == 404 {
+            // A 404 must be the resource's ("no workspace 'nope'"), not "no route".
+            assert_ne!(
+                answer["error"]["code"], "unknown_url",
+                "{m} {p} is not routed"
+            );
+        }
+    }
+}

@@ -26,6 +26,17 @@ pub(crate) fn admit(state: &AppState, headers: &http::HeaderMap) -> Result<(), G
     authenticate(&state.cfg.admin_keys, headers).map(|_| ())
 }
 
+/// The admin API's OpenAPI document (docs/openapi.json, built in).
+const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
+
+/// `GET /admin/v1/openapi.json`.
+pub async fn openapi(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    if let Err(e) = admit(&s, req.headers()) {
+        return e.into_response();
+    }
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
 /// `GET /admin/health`: every route target's circuit, load and latency.
 pub async fn health(State(s): State<Arc<AppState>>, req: Request) -> Response {
     if let Err(e) = admit(&s, req.headers()) {
