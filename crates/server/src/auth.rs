@@ -72,6 +72,13 @@ pub fn check_model(principal: Option<&Principal>, model: &str) -> Result<(), Gat
     }
 }
 
+/// The key a request presents, as text.
+pub(crate) fn presented_str(headers: &HeaderMap) -> Option<&str> {
+    presented(headers)
+        .filter(|k| !k.is_empty())
+        .and_then(|k| std::str::from_utf8(k).ok())
+}
+
 /// The key a request presents, if any.
 fn presented(headers: &HeaderMap) -> Option<&[u8]> {
     if let Some(v) = headers.get(http::header::AUTHORIZATION) {

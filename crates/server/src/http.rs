@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use http::{header, HeaderValue, StatusCode};
 use std::any::Any;
@@ -47,6 +47,10 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/credentials", &["get", "post"]),
     ("/admin/v1/credentials/{id}", &["get", "patch", "delete"]),
     ("/admin/v1/audit", &["get"]),
+    ("/admin/v1/users", &["get", "post"]),
+    ("/admin/v1/users/{id}", &["get", "patch", "delete"]),
+    ("/admin/v1/users/{id}/admin-keys", &["get", "post"]),
+    ("/admin/v1/admin-keys/{id}", &["delete"]),
     ("/admin/v1/logs", &["get"]),
     ("/admin/v1/logs/export", &["get"]),
     ("/admin/v1/logs/{id}", &["get"]),
@@ -106,6 +110,25 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         )
         .route("/admin/v1/audit", get(crate::admin::tenants::audit))
         .route("/admin/v1/openapi.json", get(crate::admin::openapi))
+        .route(
+            "/admin/v1/users",
+            get(crate::admin::tenants::users).post(crate::admin::tenants::users),
+        )
+        .route(
+            "/admin/v1/users/{id}",
+            get(crate::admin::tenants::user)
+                .patch(crate::admin::tenants::user)
+                .delete(crate::admin::tenants::user),
+        )
+        .route(
+            "/admin/v1/users/{id}/admin-keys",
+            get(crate::admin::tenants::user_admin_keys)
+                .post(crate::admin::tenants::user_admin_keys),
+        )
+        .route(
+            "/admin/v1/admin-keys/{id}",
+            delete(crate::admin::tenants::admin_key),
+        )
         .route("/admin/v1/health", get(crate::admin::health))
         .route("/admin/v1/logs", get(crate::admin::logs::list))
         .route("/admin/v1/logs/export", get(crate::admin::logs::export))

@@ -442,3 +442,287 @@ async fn the_openapi_document_matches_the_admin_routes() {
         }
     }
 }
+
+/// Role-based access: every role against every kind of endpoint, on its own workspace and on
+/// another one. A workspace-scoped caller never reads or changes another workspace (a 404, as
+/// if it did not exist), and a role below the one needed is a 403.
+#[tokio::test]
+async fn every_role_against_every_endpoint_and_the_other_workspace() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let (_, a) = call(&h, "POST", "/admin/v1/workspaces", json!({"name": "a"})).await;
+    let (_, b) = call(&h, "POST", "/admin/v1/workspaces", json!({"name": "b"})).await;
+    let (a, b) = (
+        a["id"].as_str().unwrap().to_owned(),
+        b["id"].as_str().unwrap().to_owned(),
+    );
+    let (_, ka) = call(
+        &h,
+        "POST",
+        &format!("/admin/v1/workspaces/{a}/keys"),
+        json!({"name": "ka"}),
+    )
+    .await;
+    let (_, kb) = call(
+        &h,
+        "POST",
+        &format!("/admin/v1/workspaces/{b}/keys"),
+        json!({"name": "kb"}),
+    )
+    .await;
+    let (ka, kb) = (
+        ka["id"].as_str().unwrap().to_owned(),
+        kb["id"].as_str().unwrap().to_owned(),
+    );
+    // One user per role, each with an admin key of its own.
+    let roles = [
+        ("org_admin", json!({"role": "admin"})),
+        ("ws_admin", json!({"workspaces": {&a: "admin"}})),
+        ("ws_member", json!({"workspaces": {&a: "member"}})),
+        ("ws_viewer", json!({"workspaces": {&a: "viewer"}})),
+        ("no_workspace", json!({})),
+    ];
+    let mut keys = vec![("owner", ADMIN.to_owned())];
+    for (name, grant) in &roles {
+        let mut u = grant.clone();
+        u["email"] = json!(format!("{name}@example.com"));
+        let (s, user) = call(&h, "POST", "/admin/v1/users", u).await;
+        assert_eq!(s, 201, "{user}");
+        let uid = user["id"].as_str().unwrap();
+        let (s, k) = call(
+            &h,
+            "POST",
+            &format!("/admin/v1/users/{uid}/admin-keys"),
+            json!({"name": "k"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{k}");
+        assert!(k["key"].as_str().unwrap().starts_with("sk-sya-"));
+        keys.push((name, k["key"].as_str().unwrap().to_owned()));
+    }
+    let as_role = |key: &str, method: &str, path: &str, body: Value| {
+        let auth = format!("Bearer {key}");
+        let path = path.to_owned();
+        let method = method.to_owned();
+        let h = &h;
+        async move {
+            let (s, _, b) = h
+                .request(
+                    &method,
+                    &path,
+                    &[
+                        ("authorization", &auth),
+                        ("content-type", "application/json"),
+                    ],
+                    body.to_string(),
+                )
+                .await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
+        }
+    };
+    // (method, path, body, expected status per role: owner, org_admin, ws_admin, ws_member, ws_viewer, no_workspace)
+    let cases: Vec<(&str, String, Value, [u16; 6])> = vec![
+        (
+            "GET",
+            format!("/admin/v1/workspaces/{a}"),
+            Value::Null,
+            [200, 200, 200, 200, 200, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/workspaces/{b}"),
+            Value::Null,
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "PATCH",
+            format!("/admin/v1/workspaces/{a}"),
+            json!({"metadata": {"x": 1}}),
+            [200, 200, 200, 403, 403, 404],
+        ),
+        (
+            "PATCH",
+            format!("/admin/v1/workspaces/{b}"),
+            json!({"metadata": {"x": 1}}),
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "DELETE",
+            format!("/admin/v1/workspaces/{a}"),
+            Value::Null,
+            [409, 409, 403, 403, 403, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/workspaces/{a}/keys"),
+            Value::Null,
+            [200, 200, 200, 200, 200, 404],
+        ),
+        (
+            "POST",
+            format!("/admin/v1/workspaces/{a}/keys"),
+            json!({"name": "n"}),
+            [201, 201, 201, 201, 403, 404],
+        ),
+        (
+            "POST",
+            format!("/admin/v1/workspaces/{b}/keys"),
+            json!({"name": "n"}),
+            [201, 201, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/keys/{ka}"),
+            Value::Null,
+            [200, 200, 200, 200, 200, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/keys/{kb}"),
+            Value::Null,
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "PATCH",
+            format!("/admin/v1/keys/{ka}"),
+            json!({"disabled": false}),
+            [200, 200, 200, 200, 403, 404],
+        ),
+        (
+            "PATCH",
+            format!("/admin/v1/keys/{kb}"),
+            json!({"disabled": false}),
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/admin/v1/keys/{kb}/rotate"),
+            json!({"grace_ms": 0}),
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/workspaces".into(),
+            json!({"name": "n"}),
+            [201, 409, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin/v1/audit".into(),
+            Value::Null,
+            [200, 200, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/audit?workspace={a}"),
+            Value::Null,
+            [200, 200, 200, 403, 403, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/audit?workspace={b}"),
+            Value::Null,
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            "/admin/v1/users".into(),
+            Value::Null,
+            [200, 200, 403, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/admin/v1/users".into(),
+            json!({"email": "x@example.com", "role": "admin"}),
+            [201, 403, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin/v1/logs".into(),
+            Value::Null,
+            [200, 200, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin/v1/health".into(),
+            Value::Null,
+            [200, 200, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin/v1/openapi.json".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 200],
+        ),
+    ];
+    for (method, path, body, want) in &cases {
+        for (i, (role, key)) in keys.iter().enumerate() {
+            let (s, answer) = as_role(key, method, path, body.clone()).await;
+            assert_eq!(s, want[i], "{role} {method} {path}: {answer}");
+        }
+    }
+    // Lists are filtered to what the caller may see.
+    for (role, key) in &keys {
+        let (_, ws) = as_role(key, "GET", "/admin/v1/workspaces", Value::Null).await;
+        let names: Vec<&str> = ws["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["name"].as_str().unwrap())
+            .collect();
+        let (_, ks) = as_role(key, "GET", "/admin/v1/keys", Value::Null).await;
+        let in_b = ks["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["workspace"] == b.as_str());
+        match *role {
+            "owner" | "org_admin" => assert!(names.contains(&"b") && in_b, "{role}"),
+            "no_workspace" => assert!(
+                names.is_empty() && ks["data"].as_array().unwrap().is_empty(),
+                "{role}"
+            ),
+            _ => assert!(names == ["a"] && !in_b, "{role}: {names:?}"),
+        }
+    }
+    // A deleted admin key is refused at once.
+    let (_, users) = call(&h, "GET", "/admin/v1/users", Value::Null).await;
+    let viewer = users["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ws_viewer@example.com")
+        .unwrap();
+    let (_, vkeys) = call(
+        &h,
+        "GET",
+        &format!(
+            "/admin/v1/users/{}/admin-keys",
+            viewer["id"].as_str().unwrap()
+        ),
+        Value::Null,
+    )
+    .await;
+    let vk = vkeys["data"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        call(
+            &h,
+            "DELETE",
+            &format!("/admin/v1/admin-keys/{vk}"),
+            Value::Null
+        )
+        .await
+        .0,
+        200
+    );
+    let (s, _) = as_role(
+        &keys[4].1,
+        "GET",
+        &format!("/admin/v1/workspaces/{a}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 401);
+}

@@ -3,13 +3,15 @@
 
 use crate::key;
 use crate::model::{
-    AuditEvent, Credential, CredentialKind, Previous, VirtualKey, Workspace, DEFAULT_WORKSPACE,
+    AdminKey, AuditEvent, Credential, CredentialKind, OrgRole, Previous, User, VirtualKey,
+    Workspace, WsRole, DEFAULT_WORKSPACE,
 };
 use crate::store::{AuditQuery, Change, Logged, StoreError};
 use crate::vault::Kek;
 use crate::{now_ms, Tenants};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 
 /// Who makes a change, for the audit log.
@@ -171,6 +173,32 @@ impl SecretInput {
             )),
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default = "member")]
+    pub role: OrgRole,
+    /// Workspace id → role there.
+    #[serde(default)]
+    pub workspaces: BTreeMap<String, WsRole>,
+}
+
+fn member() -> OrgRole {
+    OrgRole::Member
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub role: Option<OrgRole>,
+    /// Replaces the user's workspace roles.
+    pub workspaces: Option<BTreeMap<String, WsRole>>,
 }
 
 fn check_name(name: &str) -> Result<(), AdminError> {
@@ -665,6 +693,153 @@ impl Tenants {
         );
         self.store().apply(changes, ev).await?;
         Ok(n)
+    }
+
+    fn check_workspaces(&self, roles: &BTreeMap<String, WsRole>) -> Result<(), AdminError> {
+        let snap = self.snapshot();
+        match roles.keys().find(|w| snap.workspace(w).is_none()) {
+            Some(w) => Err(invalid("workspaces", format!("no workspace '{w}'"))),
+            None => Ok(()),
+        }
+    }
+
+    pub fn user(&self, id: &str) -> Result<User, AdminError> {
+        self.snapshot()
+            .user(id)
+            .cloned()
+            .ok_or_else(|| AdminError::NotFound(format!("no user '{id}'")))
+    }
+
+    pub async fn create_user(&self, actor: &Actor, input: NewUser) -> Result<User, AdminError> {
+        let email = input.email.trim().to_owned();
+        if !email.contains('@') || email.len() > 254 {
+            return Err(invalid("email", "email must be an address"));
+        }
+        self.check_workspaces(&input.workspaces)?;
+        if self.snapshot().users().iter().any(|u| u.email == email) {
+            return Err(AdminError::Conflict(format!(
+                "a user with email '{email}' exists"
+            )));
+        }
+        let u = User {
+            id: format!("usr-{}", random("user id")?),
+            email,
+            name: input.name,
+            role: input.role,
+            workspaces: input.workspaces,
+            created_ms: now_ms(),
+        };
+        let ev = Self::event(
+            actor,
+            "user.create",
+            format!("user:{}", u.id),
+            None,
+            None,
+            serde_json::to_value(&u).ok(),
+        );
+        self.commit(vec![Change::PutUser(u.clone())], ev).await?;
+        Ok(u)
+    }
+
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: UserPatch,
+    ) -> Result<User, AdminError> {
+        let before = self.user(id)?;
+        let mut u = before.clone();
+        if let Some(n) = patch.name {
+            u.name = n;
+        }
+        if let Some(r) = patch.role {
+            u.role = r;
+        }
+        if let Some(w) = patch.workspaces {
+            self.check_workspaces(&w)?;
+            u.workspaces = w;
+        }
+        let ev = Self::event(
+            actor,
+            "user.update",
+            format!("user:{id}"),
+            None,
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&u).ok(),
+        );
+        self.commit(vec![Change::PutUser(u.clone())], ev).await?;
+        Ok(u)
+    }
+
+    /// Deletes a user and the admin keys that act as them.
+    pub async fn delete_user(&self, actor: &Actor, id: &str) -> Result<(), AdminError> {
+        let before = self.user(id)?;
+        let mut changes: Vec<Change> = self
+            .snapshot()
+            .admin_keys(Some(id))
+            .into_iter()
+            .map(|k| Change::DeleteAdminKey(k.id.clone()))
+            .collect();
+        changes.push(Change::DeleteUser(id.to_owned()));
+        let ev = Self::event(
+            actor,
+            "user.delete",
+            format!("user:{id}"),
+            None,
+            serde_json::to_value(&before).ok(),
+            None,
+        );
+        self.commit(changes, ev).await
+    }
+
+    /// An admin key acting as `user`; the key is in the answer, this once.
+    pub async fn create_admin_key(
+        &self,
+        actor: &Actor,
+        user: &str,
+        name: &str,
+    ) -> Result<(AdminKey, String), AdminError> {
+        self.user(user)?;
+        check_name(name)?;
+        let id = random("admin key id")?;
+        let secret = key::new_key_with(key::ADMIN_PREFIX, &id)
+            .map_err(|_| AdminError::Store("no random source for a new key".into()))?;
+        let k = AdminKey {
+            id: id.clone(),
+            user: user.to_owned(),
+            name: name.to_owned(),
+            hash: hex(&self.hasher().hash(&secret)),
+            created_ms: now_ms(),
+        };
+        let ev = Self::event(
+            actor,
+            "admin_key.create",
+            format!("admin_key:{id}"),
+            None,
+            None,
+            Some(k.public()),
+        );
+        self.commit(vec![Change::PutAdminKey(k.clone())], ev)
+            .await?;
+        Ok((k, secret))
+    }
+
+    pub async fn delete_admin_key(&self, actor: &Actor, id: &str) -> Result<(), AdminError> {
+        let before = self
+            .snapshot()
+            .admin_key(id)
+            .cloned()
+            .ok_or_else(|| AdminError::NotFound(format!("no admin key '{id}'")))?;
+        let ev = Self::event(
+            actor,
+            "admin_key.delete",
+            format!("admin_key:{id}"),
+            None,
+            Some(before.public()),
+            None,
+        );
+        self.commit(vec![Change::DeleteAdminKey(id.to_owned())], ev)
+            .await
     }
 
     pub async fn audit_events(&self, q: AuditQuery) -> Result<Vec<Logged>, AdminError> {

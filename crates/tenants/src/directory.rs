@@ -1,8 +1,9 @@
 //! The in-memory snapshot the request path authenticates against: no database read per request.
 //! A new snapshot replaces the old one atomically; a request keeps the one it started with.
 
+use crate::access::Access;
 use crate::key::{self, Hasher};
-use crate::model::{matches, Credential, CredentialKind, VirtualKey, Workspace};
+use crate::model::{matches, AdminKey, Credential, CredentialKind, User, VirtualKey, Workspace};
 use crate::vault::{Kek, VaultError};
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
@@ -101,6 +102,9 @@ pub struct Snapshot {
     credentials: HashMap<String, Arc<HashMap<String, Arc<ProviderSecret>>>>,
     /// The organisation's, for workspaces without a map of their own.
     shared: Arc<HashMap<String, Arc<ProviderSecret>>>,
+    users: HashMap<String, User>,
+    /// Admin keys made through the API: id → (hash, the record).
+    admin_keys: HashMap<String, ([u8; 32], AdminKey)>,
 }
 
 #[derive(Debug)]
@@ -207,7 +211,70 @@ impl Snapshot {
             credential_records,
             credentials,
             shared,
+            users: HashMap::new(),
+            admin_keys: HashMap::new(),
         })
+    }
+
+    /// Adds the users and their admin keys.
+    pub fn with_admins(mut self, users: Vec<User>, admin_keys: Vec<AdminKey>) -> Self {
+        self.users = users.into_iter().map(|u| (u.id.clone(), u)).collect();
+        self.admin_keys = admin_keys
+            .into_iter()
+            .filter_map(|k| Some((k.id.clone(), (unhex(&k.hash)?, k))))
+            .collect();
+        self
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.get(id)
+    }
+
+    /// Users, oldest first.
+    pub fn users(&self) -> Vec<&User> {
+        let mut out: Vec<&User> = self.users.values().collect();
+        out.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        out
+    }
+
+    pub fn admin_key(&self, id: &str) -> Option<&AdminKey> {
+        self.admin_keys.get(id).map(|(_, k)| k)
+    }
+
+    /// Admin keys, optionally of one user, oldest first.
+    pub fn admin_keys(&self, user: Option<&str>) -> Vec<&AdminKey> {
+        let mut out: Vec<&AdminKey> = self
+            .admin_keys
+            .values()
+            .map(|(_, k)| k)
+            .filter(|k| user.is_none_or(|u| k.user == u))
+            .collect();
+        out.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        out
+    }
+
+    /// What an admin key made through the API may do (its user's roles); `None` when
+    /// `presented` is not shaped like one.
+    pub fn authenticate_admin(
+        &self,
+        hasher: &Hasher,
+        presented: &str,
+    ) -> Option<Result<Access, Refusal>> {
+        let id = key::public_id_with(key::ADMIN_PREFIX, presented)?;
+        let Some((hash, k)) = self.admin_keys.get(id) else {
+            return Some(Err(Refusal::Unknown));
+        };
+        if !bool::from(hash.ct_eq(&hasher.hash(presented))) {
+            return Some(Err(Refusal::Unknown));
+        }
+        let Some(u) = self.users.get(&k.user) else {
+            return Some(Err(Refusal::Unknown));
+        };
+        Some(Ok(Access {
+            actor: format!("user:{}", u.email),
+            org: u.role,
+            workspaces: u.workspaces.clone(),
+        }))
     }
 
     /// A workspace's provider credentials (its own, else the organisation's).

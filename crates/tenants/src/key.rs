@@ -47,9 +47,17 @@ fn check(body: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Admin keys created through the API: the same layout under their own prefix.
+pub const ADMIN_PREFIX: &str = "sk-sya-";
+
 /// A new key for public id `id` (itself from [`new_id`]).
 pub fn new_key(id: &str) -> Result<String, ring::error::Unspecified> {
-    let body = format!("{PREFIX}{id}-{}", random_base62(SECRET_LEN)?);
+    new_key_with(PREFIX, id)
+}
+
+/// A new key under `prefix` ([`PREFIX`] or [`ADMIN_PREFIX`]).
+pub fn new_key_with(prefix: &str, id: &str) -> Result<String, ring::error::Unspecified> {
+    let body = format!("{prefix}{id}-{}", random_base62(SECRET_LEN)?);
     let check = check(&body);
     Ok(body + &check)
 }
@@ -62,17 +70,23 @@ pub fn new_id() -> Result<String, ring::error::Unspecified> {
 /// The public id of a well-formed key (prefix, lengths, alphabet and checksum right); None for
 /// anything else, which then is not a virtual key (it may be a static key from the config).
 pub fn public_id(key: &str) -> Option<&str> {
-    if key.len() != KEY_LEN || !key.is_char_boundary(KEY_LEN - CHECK_LEN) {
+    public_id_with(PREFIX, key)
+}
+
+/// As [`public_id`], for keys under `prefix`.
+pub fn public_id_with<'a>(prefix: &str, key: &'a str) -> Option<&'a str> {
+    let len = prefix.len() + ID_LEN + 1 + SECRET_LEN + CHECK_LEN;
+    if key.len() != len || !key.is_char_boundary(len - CHECK_LEN) {
         return None;
     }
-    let rest = key.strip_prefix(PREFIX)?;
+    let rest = key.strip_prefix(prefix)?;
     let (id, tail) = rest.split_at_checked(ID_LEN)?;
     let secret_and_check = tail.strip_prefix('-')?;
     let base62 = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric());
     if !base62(id) || !base62(secret_and_check) {
         return None;
     }
-    let (body, sum) = key.split_at(KEY_LEN - CHECK_LEN);
+    let (body, sum) = key.split_at(len - CHECK_LEN);
     (check(body) == sum).then_some(id)
 }
 

@@ -5,6 +5,7 @@
 //! The server calls [`Tenants::authenticate`] once per request and the admin operations
 //! ([`admin`]) from its admin API; everything else stays inside this crate.
 
+pub mod access;
 pub mod admin;
 pub mod directory;
 pub mod key;
@@ -93,6 +94,13 @@ impl Tenants {
         Some(r)
     }
 
+    /// What an admin key made through the API may do; `None` when not shaped like one.
+    pub fn authenticate_admin(&self, presented: &str) -> Option<Result<access::Access, Refusal>> {
+        self.directory
+            .load()
+            .authenticate_admin(&self.hasher, presented)
+    }
+
     /// Loads the store into a new snapshot when its version moved; says whether it did.
     pub async fn reload(&self) -> Result<bool, StoreError> {
         let loaded = self.store.load().await?;
@@ -103,7 +111,8 @@ impl Tenants {
             loaded.credentials,
             self.kek.as_ref(),
         )
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+        .with_admins(loaded.users, loaded.admin_keys);
         Ok(self.directory.install(snap))
     }
 

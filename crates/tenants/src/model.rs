@@ -106,6 +106,56 @@ impl Credential {
     }
 }
 
+/// An organisation-wide role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgRole {
+    Member,
+    Admin,
+    Owner,
+}
+
+/// A role in one workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WsRole {
+    Viewer,
+    Member,
+    Admin,
+}
+
+/// A person (or a service) who administers: an organisation role, and a role per workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    pub role: OrgRole,
+    /// Workspace id → role there.
+    #[serde(default)]
+    pub workspaces: std::collections::BTreeMap<String, WsRole>,
+    pub created_ms: i64,
+}
+
+/// An admin key created through the API: it acts with its user's roles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminKey {
+    pub id: String,
+    pub user: String,
+    pub name: String,
+    /// HMAC-SHA256 of the key with the server secret, hex.
+    pub hash: String,
+    pub created_ms: i64,
+}
+
+impl AdminKey {
+    pub fn public(&self) -> Value {
+        serde_json::json!({"id": self.id, "object": "admin_key", "user": self.user,
+            "name": self.name, "created_ms": self.created_ms})
+    }
+}
+
 /// One admin mutation, as the audit log keeps it. Secrets never appear in `before`/`after`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {

@@ -15,23 +15,56 @@ use serde_json::Value;
 use std::fmt::Write;
 use std::sync::Arc;
 
-/// Admin keys must be configured and presented; without any configured, admin endpoints are off.
-pub(crate) fn admit(state: &AppState, headers: &http::HeaderMap) -> Result<(), GatewayError> {
+/// Who an admin caller is and may be: a bootstrap admin key from the config (the organisation's
+/// owner) or an admin key made through the API (its user's roles). Without a bootstrap key
+/// configured, admin endpoints are off.
+pub(crate) fn access(
+    state: &AppState,
+    headers: &http::HeaderMap,
+) -> Result<switchyard_tenants::access::Access, GatewayError> {
     if state.cfg.admin_keys.is_empty() {
         return Err(GatewayError::Unauthorized {
             message:
                 "Admin endpoints are off: configure server.admin_keys or SWITCHYARD_ADMIN_KEYS.",
         });
     }
-    authenticate(&state.cfg.admin_keys, headers).map(|_| ())
+    let presented = crate::auth::presented_str(headers);
+    if let (Some(t), Some(key)) = (state.tenants.get(), presented) {
+        match t.authenticate_admin(key) {
+            Some(Ok(a)) => return Ok(a),
+            Some(Err(_)) => {
+                return Err(GatewayError::Unauthorized {
+                    message: "Invalid API key.",
+                })
+            }
+            None => {}
+        }
+    }
+    let name = authenticate(&state.cfg.admin_keys, headers)?.unwrap_or_default();
+    Ok(switchyard_tenants::access::Access::owner(format!(
+        "admin-key:{name}"
+    )))
+}
+
+/// The request log, health and metrics: organisation admins and owners only (records are not
+/// yet kept per workspace).
+pub(crate) fn admit(state: &AppState, headers: &http::HeaderMap) -> Result<(), GatewayError> {
+    let a = access(state, headers)?;
+    if !a.org_admin() {
+        return Err(GatewayError::Forbidden {
+            message: "This needs an organisation admin.".into(),
+            param: None,
+        });
+    }
+    Ok(())
 }
 
 /// The admin API's OpenAPI document (docs/openapi.json, built in).
 const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
 
-/// `GET /admin/v1/openapi.json`.
+/// `GET /admin/v1/openapi.json`: any admin caller.
 pub async fn openapi(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = admit(&s, req.headers()) {
+    if let Err(e) = access(&s, req.headers()) {
         return e.into_response();
     }
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()

@@ -1,4 +1,4 @@
-//! `/admin/v1`: workspaces, virtual keys and the audit log, behind admin keys.
+//! `/admin/v1`: workspaces, virtual keys, credentials, users, admin keys and the audit log.
 //!
 //! | method and path                               | does                                     |
 //! |-----------------------------------------------|------------------------------------------|
@@ -7,27 +7,34 @@
 //! | `GET/PATCH/DELETE /admin/v1/workspaces/{id}`  | one; update; delete (409 with keys)      |
 //! | `GET  /admin/v1/workspaces/{id}/keys`         | the workspace's keys                     |
 //! | `POST /admin/v1/workspaces/{id}/keys`         | create; the key is in the answer, once   |
-//! | `GET  /admin/v1/keys`                         | every key                                |
+//! | `GET  /admin/v1/keys`                         | every key the caller may see             |
 //! | `GET/PATCH/DELETE /admin/v1/keys/{id}`        | one; update (also disable); delete       |
 //! | `POST /admin/v1/keys/{id}/rotate`             | new secret, old one kept `grace_ms`      |
-//! | `GET  /admin/v1/credentials`                  | provider credentials (never their secret)|
-//! | `POST /admin/v1/credentials`                  | store one, sealed by the vault           |
+//! | `GET/POST /admin/v1/credentials`              | provider credentials (never the secret)  |
 //! | `GET/PATCH/DELETE /admin/v1/credentials/{id}` | one; rename or replace the secret; delete|
+//! | `GET/POST /admin/v1/users`                    | users with their roles                   |
+//! | `GET/PATCH/DELETE /admin/v1/users/{id}`       | one; change roles; delete (and its keys) |
+//! | `GET/POST /admin/v1/users/{id}/admin-keys`    | admin keys acting as the user            |
+//! | `DELETE /admin/v1/admin-keys/{id}`            | revoke one                               |
 //! | `GET  /admin/v1/audit`                        | audit events, newest first, cursor pages |
+//!
+//! Every answer follows the caller's roles (`switchyard_tenants::access`): a workspace-scoped
+//! caller sees and changes only its workspaces; another workspace's resources are a 404.
 
-use crate::auth::authenticate;
 use crate::error::GatewayError;
 use crate::state::AppState;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{header, StatusCode};
+use http::{header, Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use switchyard_tenants::access::Access;
 use switchyard_tenants::admin::{
-    Actor, AdminError, CredentialPatch, KeyPatch, NewCredential, NewKey, NewWorkspace,
-    WorkspacePatch,
+    Actor, AdminError, CredentialPatch, KeyPatch, NewCredential, NewKey, NewUser, NewWorkspace,
+    UserPatch, WorkspacePatch,
 };
+use switchyard_tenants::model::{OrgRole, WsRole};
 use switchyard_tenants::store::AuditQuery;
 use switchyard_tenants::Tenants;
 
@@ -55,22 +62,56 @@ fn answer(status: StatusCode, v: &Value) -> Response {
         .into_response()
 }
 
-/// The admin key's name as the actor, and the tenants, or the refusal.
-fn admitted(
-    state: &AppState,
-    req: &http::request::Parts,
-) -> Result<(Actor, Arc<Tenants>), GatewayError> {
-    super::admit(state, &req.headers)?;
-    let name = authenticate(&state.cfg.admin_keys, &req.headers)?.unwrap_or_default();
-    let tenants = state.tenants.get().cloned().ok_or(GatewayError::Missing {
+/// One admin request's caller: what it may do, as whom, and the tenants.
+struct Ctx {
+    actor: Actor,
+    access: Access,
+    t: Arc<Tenants>,
+}
+
+fn admitted(state: &AppState, req: &http::request::Parts) -> Result<Ctx, GatewayError> {
+    let access = super::access(state, &req.headers)?;
+    let t = state.tenants.get().cloned().ok_or(GatewayError::Missing {
         message: "workspaces and virtual keys are off (server.tenants.enabled: false)".into(),
     })?;
     let actor = Actor {
-        name: format!("admin-key:{name}"),
+        name: access.actor.clone(),
         source_ip: None,
         request_id: crate::http::request_id_of(&req.extensions),
     };
-    Ok((actor, tenants))
+    Ok(Ctx { actor, access, t })
+}
+
+fn deny(what: &str) -> GatewayError {
+    GatewayError::Forbidden {
+        message: format!("Your role does not allow {what}."),
+        param: None,
+    }
+}
+
+impl Ctx {
+    /// At least `role` in `workspace`; a workspace the caller has no role in is a 404.
+    fn need(&self, workspace: &str, role: WsRole, what: &str) -> Result<(), GatewayError> {
+        match self.access.role_in(workspace) {
+            Some(r) if r >= role => Ok(()),
+            Some(_) => Err(deny(what)),
+            None => Err(GatewayError::Missing {
+                message: format!("no workspace '{workspace}'"),
+            }),
+        }
+    }
+
+    fn need_org_admin(&self, what: &str) -> Result<(), GatewayError> {
+        if self.access.org_admin() {
+            Ok(())
+        } else {
+            Err(deny(what))
+        }
+    }
+
+    fn sees(&self, workspace: &str) -> bool {
+        self.access.role_in(workspace).is_some()
+    }
 }
 
 fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, GatewayError> {
@@ -96,17 +137,12 @@ async fn split(req: Request) -> Result<(http::request::Parts, Bytes), GatewayErr
 async fn with(
     s: Arc<AppState>,
     req: Request,
-    f: impl AsyncFnOnce(
-        Actor,
-        Arc<Tenants>,
-        Bytes,
-        http::request::Parts,
-    ) -> Result<Response, GatewayError>,
+    f: impl AsyncFnOnce(Ctx, Bytes, http::request::Parts) -> Result<Response, GatewayError>,
 ) -> Response {
     let run = async {
         let (parts, bytes) = split(req).await?;
-        let (actor, tenants) = admitted(&s, &parts)?;
-        f(actor, tenants, bytes, parts).await
+        let c = admitted(&s, &parts)?;
+        f(c, bytes, parts).await
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -122,20 +158,24 @@ fn workspace_json(w: &switchyard_tenants::model::Workspace) -> Value {
 }
 
 pub async fn workspaces(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    let post = req.method() == http::Method::POST;
-    with(s, req, async |actor, t, bytes, _| {
+    let post = req.method() == Method::POST;
+    with(s, req, async |c, bytes, _| {
         if post {
-            let w = t
-                .create_workspace(&actor, body::<NewWorkspace>(&bytes)?)
-                .await
-                .map_err(admin_error)?;
+            c.need_org_admin("creating workspaces")?;
+            let w =
+                c.t.create_workspace(&c.actor, body::<NewWorkspace>(&bytes)?)
+                    .await
+                    .map_err(admin_error)?;
             return Ok(answer(StatusCode::CREATED, &workspace_json(&w)));
         }
-        let snap = t.snapshot();
-        Ok(answer(
-            StatusCode::OK,
-            &list(snap.workspaces().into_iter().map(workspace_json).collect()),
-        ))
+        let snap = c.t.snapshot();
+        let data = snap
+            .workspaces()
+            .into_iter()
+            .filter(|w| c.sees(&w.id))
+            .map(workspace_json)
+            .collect();
+        Ok(answer(StatusCode::OK, &list(data)))
     })
     .await
 }
@@ -146,23 +186,29 @@ pub async fn workspace(
     req: Request,
 ) -> Response {
     let method = req.method().clone();
-    with(s, req, async move |actor, t, bytes, _| match method {
-        http::Method::PATCH => {
-            let w = t
-                .update_workspace(&actor, &id, body::<WorkspacePatch>(&bytes)?)
-                .await
-                .map_err(admin_error)?;
+    with(s, req, async move |c, bytes, _| match method {
+        Method::PATCH => {
+            c.need(&id, WsRole::Admin, "changing this workspace")?;
+            let w =
+                c.t.update_workspace(&c.actor, &id, body::<WorkspacePatch>(&bytes)?)
+                    .await
+                    .map_err(admin_error)?;
             Ok(answer(StatusCode::OK, &workspace_json(&w)))
         }
-        http::Method::DELETE => {
-            t.delete_workspace(&actor, &id).await.map_err(admin_error)?;
+        Method::DELETE => {
+            c.need(&id, WsRole::Viewer, "deleting workspaces")?;
+            c.need_org_admin("deleting workspaces")?;
+            c.t.delete_workspace(&c.actor, &id)
+                .await
+                .map_err(admin_error)?;
             Ok(answer(
                 StatusCode::OK,
                 &json!({"id": id, "object": "workspace", "deleted": true}),
             ))
         }
         _ => {
-            let snap = t.snapshot();
+            c.need(&id, WsRole::Viewer, "reading this workspace")?;
+            let snap = c.t.snapshot();
             let w = snap.workspace(&id).ok_or_else(|| GatewayError::Missing {
                 message: format!("no workspace '{id}'"),
             })?;
@@ -172,12 +218,13 @@ pub async fn workspace(
     .await
 }
 
-async fn keys_json(t: &Tenants, workspace: Option<&str>) -> Result<Value, GatewayError> {
-    let used = t.last_used().await.map_err(admin_error)?;
-    let snap = t.snapshot();
+async fn keys_json(c: &Ctx, workspace: Option<&str>) -> Result<Value, GatewayError> {
+    let used = c.t.last_used().await.map_err(admin_error)?;
+    let snap = c.t.snapshot();
     let data = snap
         .keys(workspace)
         .into_iter()
+        .filter(|k| c.sees(&k.workspace))
         .map(|k| k.public(used.get(&k.id).copied()))
         .collect();
     Ok(list(data))
@@ -188,55 +235,70 @@ pub async fn workspace_keys(
     Path(id): Path<String>,
     req: Request,
 ) -> Response {
-    let post = req.method() == http::Method::POST;
-    with(s, req, async move |actor, t, bytes, _| {
+    let post = req.method() == Method::POST;
+    with(s, req, async move |c, bytes, _| {
         if post {
-            let (k, secret) = t
-                .create_key(&actor, &id, body::<NewKey>(&bytes)?)
-                .await
-                .map_err(admin_error)?;
+            c.need(&id, WsRole::Member, "creating keys in this workspace")?;
+            let (k, secret) =
+                c.t.create_key(&c.actor, &id, body::<NewKey>(&bytes)?)
+                    .await
+                    .map_err(admin_error)?;
             let mut v = k.public(None);
             v["key"] = json!(secret);
             return Ok(answer(StatusCode::CREATED, &v));
         }
-        if t.snapshot().workspace(&id).is_none() {
+        c.need(&id, WsRole::Viewer, "reading this workspace")?;
+        if c.t.snapshot().workspace(&id).is_none() {
             return Err(GatewayError::Missing {
                 message: format!("no workspace '{id}'"),
             });
         }
-        Ok(answer(StatusCode::OK, &keys_json(&t, Some(&id)).await?))
+        Ok(answer(StatusCode::OK, &keys_json(&c, Some(&id)).await?))
     })
     .await
 }
 
 pub async fn keys(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    with(s, req, async |_, t, _, _| {
-        Ok(answer(StatusCode::OK, &keys_json(&t, None).await?))
+    with(s, req, async |c, _, _| {
+        Ok(answer(StatusCode::OK, &keys_json(&c, None).await?))
     })
     .await
 }
 
+/// The key `id`, when the caller may see it (another workspace's key is a 404).
+fn visible_key(c: &Ctx, id: &str) -> Result<switchyard_tenants::model::VirtualKey, GatewayError> {
+    let k = c.t.key(id).map_err(admin_error)?;
+    if !c.sees(&k.workspace) {
+        return Err(admin_error(AdminError::NotFound(format!("no key '{id}'"))));
+    }
+    Ok(k)
+}
+
 pub async fn key(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Request) -> Response {
     let method = req.method().clone();
-    with(s, req, async move |actor, t, bytes, _| match method {
-        http::Method::PATCH => {
-            let k = t
-                .update_key(&actor, &id, body::<KeyPatch>(&bytes)?)
-                .await
-                .map_err(admin_error)?;
-            Ok(answer(StatusCode::OK, &k.public(None)))
-        }
-        http::Method::DELETE => {
-            t.delete_key(&actor, &id).await.map_err(admin_error)?;
-            Ok(answer(
-                StatusCode::OK,
-                &json!({"id": id, "object": "virtual_key", "deleted": true}),
-            ))
-        }
-        _ => {
-            let k = t.key(&id).map_err(admin_error)?;
-            let used = t.last_used().await.map_err(admin_error)?;
-            Ok(answer(StatusCode::OK, &k.public(used.get(&id).copied())))
+    with(s, req, async move |c, bytes, _| {
+        let k = visible_key(&c, &id)?;
+        match method {
+            Method::PATCH => {
+                c.need(&k.workspace, WsRole::Member, "changing keys")?;
+                let k =
+                    c.t.update_key(&c.actor, &id, body::<KeyPatch>(&bytes)?)
+                        .await
+                        .map_err(admin_error)?;
+                Ok(answer(StatusCode::OK, &k.public(None)))
+            }
+            Method::DELETE => {
+                c.need(&k.workspace, WsRole::Member, "deleting keys")?;
+                c.t.delete_key(&c.actor, &id).await.map_err(admin_error)?;
+                Ok(answer(
+                    StatusCode::OK,
+                    &json!({"id": id, "object": "virtual_key", "deleted": true}),
+                ))
+            }
+            _ => {
+                let used = c.t.last_used().await.map_err(admin_error)?;
+                Ok(answer(StatusCode::OK, &k.public(used.get(&id).copied())))
+            }
         }
     })
     .await
@@ -253,12 +315,14 @@ pub async fn rotate(
     Path(id): Path<String>,
     req: Request,
 ) -> Response {
-    with(s, req, async move |actor, t, bytes, _| {
+    with(s, req, async move |c, bytes, _| {
+        let k = visible_key(&c, &id)?;
+        c.need(&k.workspace, WsRole::Member, "rotating keys")?;
         let r: Rotate = body(&bytes)?;
-        let (k, secret) = t
-            .rotate_key(&actor, &id, r.grace_ms)
-            .await
-            .map_err(admin_error)?;
+        let (k, secret) =
+            c.t.rotate_key(&c.actor, &id, r.grace_ms)
+                .await
+                .map_err(admin_error)?;
         let mut v = k.public(None);
         v["key"] = json!(secret);
         Ok(answer(StatusCode::OK, &v))
@@ -266,8 +330,218 @@ pub async fn rotate(
     .await
 }
 
+/// Who may see and change a credential: the organisation's need an organisation admin; a
+/// workspace's are seen by its viewers and changed by its admins.
+fn credential_visible(c: &Ctx, workspace: Option<&str>) -> bool {
+    match workspace {
+        Some(w) => c.sees(w),
+        None => c.access.org_admin(),
+    }
+}
+
+fn may_change_credential(c: &Ctx, workspace: Option<&str>) -> Result<(), GatewayError> {
+    match workspace {
+        Some(w) => c.need(w, WsRole::Admin, "changing this workspace's credentials"),
+        None => c.need_org_admin("changing the organisation's credentials"),
+    }
+}
+
+pub async fn credentials(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let post = req.method() == Method::POST;
+    let providers: Vec<String> = s.cfg.providers.iter().map(|p| p.name.clone()).collect();
+    with(s, req, async move |c, bytes, _| {
+        if post {
+            let input: NewCredential = body(&bytes)?;
+            may_change_credential(&c, input.workspace.as_deref())?;
+            let known = |name: &str| providers.iter().any(|p| p == name);
+            let cred =
+                c.t.create_credential(&c.actor, input, &known)
+                    .await
+                    .map_err(admin_error)?;
+            return Ok(answer(StatusCode::CREATED, &cred.public()));
+        }
+        let snap = c.t.snapshot();
+        let data = snap
+            .credential_list()
+            .into_iter()
+            .filter(|cr| credential_visible(&c, cr.workspace.as_deref()))
+            .map(|cr| cr.public())
+            .collect();
+        Ok(answer(StatusCode::OK, &list(data)))
+    })
+    .await
+}
+
+pub async fn credential(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let method = req.method().clone();
+    with(s, req, async move |c, bytes, _| {
+        let cred = c.t.credential(&id).map_err(admin_error)?;
+        if !credential_visible(&c, cred.workspace.as_deref()) {
+            return Err(admin_error(AdminError::NotFound(format!(
+                "no credential '{id}'"
+            ))));
+        }
+        match method {
+            Method::PATCH => {
+                may_change_credential(&c, cred.workspace.as_deref())?;
+                let cred =
+                    c.t.update_credential(&c.actor, &id, body::<CredentialPatch>(&bytes)?)
+                        .await
+                        .map_err(admin_error)?;
+                Ok(answer(StatusCode::OK, &cred.public()))
+            }
+            Method::DELETE => {
+                may_change_credential(&c, cred.workspace.as_deref())?;
+                c.t.delete_credential(&c.actor, &id)
+                    .await
+                    .map_err(admin_error)?;
+                Ok(answer(
+                    StatusCode::OK,
+                    &json!({"id": id, "object": "credential", "deleted": true}),
+                ))
+            }
+            _ => Ok(answer(StatusCode::OK, &cred.public())),
+        }
+    })
+    .await
+}
+
+fn user_json(u: &switchyard_tenants::model::User) -> Value {
+    let mut v = serde_json::to_value(u).unwrap_or(Value::Null);
+    v["object"] = json!("user");
+    v
+}
+
+/// Making or changing an owner or an admin takes an owner; an admin may manage members.
+fn may_grant(c: &Ctx, role: OrgRole) -> Result<(), GatewayError> {
+    c.need_org_admin("managing users")?;
+    if role >= OrgRole::Admin && c.access.org < OrgRole::Owner {
+        return Err(deny("granting organisation admin or owner"));
+    }
+    Ok(())
+}
+
+pub async fn users(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let post = req.method() == Method::POST;
+    with(s, req, async move |c, bytes, _| {
+        if post {
+            let input: NewUser = body(&bytes)?;
+            may_grant(&c, input.role)?;
+            let u =
+                c.t.create_user(&c.actor, input)
+                    .await
+                    .map_err(admin_error)?;
+            return Ok(answer(StatusCode::CREATED, &user_json(&u)));
+        }
+        c.need_org_admin("listing users")?;
+        let snap = c.t.snapshot();
+        Ok(answer(
+            StatusCode::OK,
+            &list(snap.users().into_iter().map(user_json).collect()),
+        ))
+    })
+    .await
+}
+
+pub async fn user(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let method = req.method().clone();
+    with(s, req, async move |c, bytes, _| {
+        c.need_org_admin("managing users")?;
+        let u = c.t.user(&id).map_err(admin_error)?;
+        match method {
+            Method::PATCH => {
+                let patch: UserPatch = body(&bytes)?;
+                may_grant(&c, u.role.max(patch.role.unwrap_or(u.role)))?;
+                let u =
+                    c.t.update_user(&c.actor, &id, patch)
+                        .await
+                        .map_err(admin_error)?;
+                Ok(answer(StatusCode::OK, &user_json(&u)))
+            }
+            Method::DELETE => {
+                may_grant(&c, u.role)?;
+                c.t.delete_user(&c.actor, &id).await.map_err(admin_error)?;
+                Ok(answer(
+                    StatusCode::OK,
+                    &json!({"id": id, "object": "user", "deleted": true}),
+                ))
+            }
+            _ => Ok(answer(StatusCode::OK, &user_json(&u))),
+        }
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAdminKey {
+    name: String,
+}
+
+pub async fn user_admin_keys(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let post = req.method() == Method::POST;
+    with(s, req, async move |c, bytes, _| {
+        let u = c.t.user(&id).map_err(admin_error)?;
+        may_grant(&c, u.role)?;
+        if post {
+            let input: NewAdminKey = body(&bytes)?;
+            let (k, secret) =
+                c.t.create_admin_key(&c.actor, &id, &input.name)
+                    .await
+                    .map_err(admin_error)?;
+            let mut v = k.public();
+            v["key"] = json!(secret);
+            return Ok(answer(StatusCode::CREATED, &v));
+        }
+        let snap = c.t.snapshot();
+        let data = snap
+            .admin_keys(Some(&id))
+            .into_iter()
+            .map(|k| k.public())
+            .collect();
+        Ok(answer(StatusCode::OK, &list(data)))
+    })
+    .await
+}
+
+pub async fn admin_key(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    with(s, req, async move |c, _, _| {
+        let snap = c.t.snapshot();
+        let k = snap
+            .admin_key(&id)
+            .cloned()
+            .ok_or_else(|| admin_error(AdminError::NotFound(format!("no admin key '{id}'"))))?;
+        let owner = c.t.user(&k.user).map_err(admin_error)?;
+        may_grant(&c, owner.role)?;
+        c.t.delete_admin_key(&c.actor, &id)
+            .await
+            .map_err(admin_error)?;
+        Ok(answer(
+            StatusCode::OK,
+            &json!({"id": id, "object": "admin_key", "deleted": true}),
+        ))
+    })
+    .await
+}
+
 pub async fn audit(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    with(s, req, async |_, t, _, parts| {
+    with(s, req, async |c, _, parts| {
         let pairs = super::params::pairs(parts.uri.query());
         super::params::check_known(&pairs, &["limit", "cursor", "workspace"])?;
         let number = |name: &str,
@@ -292,12 +566,18 @@ pub async fn audit(State(s): State<Arc<AppState>>, req: Request) -> Response {
         let limit =
             number("limit", 1..=MAX_AUDIT_PAGE as i64)?.map_or(DEFAULT_AUDIT_PAGE, |n| n as usize);
         let before = number("cursor", 1..=i64::MAX)?;
+        let workspace = super::params::get(&pairs, "workspace").map(str::to_owned);
+        // A workspace admin reads its own workspace's events, and must say which.
+        match &workspace {
+            Some(w) => c.need(w, WsRole::Admin, "reading this workspace's audit log")?,
+            None => c.need_org_admin("reading the whole audit log (pass workspace=)")?,
+        }
         let q = AuditQuery {
-            workspace: super::params::get(&pairs, "workspace").map(str::to_owned),
+            workspace,
             before,
             limit: limit + 1,
         };
-        let mut events = t.audit_events(q).await.map_err(admin_error)?;
+        let mut events = c.t.audit_events(q).await.map_err(admin_error)?;
         let has_more = events.len() > limit;
         events.truncate(limit);
         let next = events
@@ -317,60 +597,6 @@ pub async fn audit(State(s): State<Arc<AppState>>, req: Request) -> Response {
             StatusCode::OK,
             &json!({"object": "list", "data": data, "has_more": has_more, "next_cursor": next}),
         ))
-    })
-    .await
-}
-
-pub async fn credentials(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    let post = req.method() == http::Method::POST;
-    let providers: Vec<String> = s.cfg.providers.iter().map(|p| p.name.clone()).collect();
-    with(s, req, async move |actor, t, bytes, _| {
-        if post {
-            let known = |name: &str| providers.iter().any(|p| p == name);
-            let c = t
-                .create_credential(&actor, body::<NewCredential>(&bytes)?, &known)
-                .await
-                .map_err(admin_error)?;
-            return Ok(answer(StatusCode::CREATED, &c.public()));
-        }
-        let snap = t.snapshot();
-        let data = snap
-            .credential_list()
-            .into_iter()
-            .map(|c| c.public())
-            .collect();
-        Ok(answer(StatusCode::OK, &list(data)))
-    })
-    .await
-}
-
-pub async fn credential(
-    State(s): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
-    let method = req.method().clone();
-    with(s, req, async move |actor, t, bytes, _| match method {
-        http::Method::PATCH => {
-            let c = t
-                .update_credential(&actor, &id, body::<CredentialPatch>(&bytes)?)
-                .await
-                .map_err(admin_error)?;
-            Ok(answer(StatusCode::OK, &c.public()))
-        }
-        http::Method::DELETE => {
-            t.delete_credential(&actor, &id)
-                .await
-                .map_err(admin_error)?;
-            Ok(answer(
-                StatusCode::OK,
-                &json!({"id": id, "object": "credential", "deleted": true}),
-            ))
-        }
-        _ => Ok(answer(
-            StatusCode::OK,
-            &t.credential(&id).map_err(admin_error)?.public(),
-        )),
     })
     .await
 }

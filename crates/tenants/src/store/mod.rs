@@ -5,7 +5,7 @@
 pub mod postgres;
 pub mod sqlite;
 
-use crate::model::{AuditEvent, Credential, VirtualKey, Workspace};
+use crate::model::{AdminKey, AuditEvent, Credential, User, VirtualKey, Workspace};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +30,10 @@ pub enum Change {
     DeleteKey(String),
     PutCredential(Credential),
     DeleteCredential(String),
+    PutUser(User),
+    DeleteUser(String),
+    PutAdminKey(AdminKey),
+    DeleteAdminKey(String),
 }
 
 /// Everything the snapshot is built from.
@@ -39,6 +43,8 @@ pub struct Loaded {
     pub workspaces: Vec<Workspace>,
     pub keys: Vec<VirtualKey>,
     pub credentials: Vec<Credential>,
+    pub users: Vec<User>,
+    pub admin_keys: Vec<AdminKey>,
 }
 
 /// Which audit events to list, newest first.

@@ -3,7 +3,7 @@
 //! own (and checks the version periodically in case a notification was missed).
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
-use crate::model::{AuditEvent, Credential, VirtualKey, Workspace};
+use crate::model::{AdminKey, AuditEvent, Credential, User, VirtualKey, Workspace};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
@@ -17,6 +17,8 @@ CREATE TABLE IF NOT EXISTS tenant_workspaces (id TEXT PRIMARY KEY, name TEXT NOT
 CREATE TABLE IF NOT EXISTS tenant_keys (id TEXT PRIMARY KEY, workspace TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
 CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_audit (seq BIGSERIAL PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_audit_workspace ON tenant_audit (workspace, seq);
@@ -119,6 +121,14 @@ impl TenantStore for PostgresStore {
                 .query("SELECT doc FROM tenant_credentials", &[])
                 .await
                 .map_err(backend)?;
+            let users = tx
+                .query("SELECT doc FROM tenant_users", &[])
+                .await
+                .map_err(backend)?;
+            let admin_keys = tx
+                .query("SELECT doc FROM tenant_admin_keys", &[])
+                .await
+                .map_err(backend)?;
             tx.commit().await.map_err(backend)?;
             let workspaces = docs(ws)
                 .iter()
@@ -132,11 +142,21 @@ impl TenantStore for PostgresStore {
                 .iter()
                 .map(|d| serde_json::from_str::<Credential>(d).map_err(backend))
                 .collect::<Result<_, _>>()?;
+            let users = docs(users)
+                .iter()
+                .map(|d| serde_json::from_str::<User>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
+            let admin_keys = docs(admin_keys)
+                .iter()
+                .map(|d| serde_json::from_str::<AdminKey>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
             Ok(Loaded {
                 version,
                 workspaces,
                 keys,
                 credentials,
+                users,
+                admin_keys,
             })
         })
     }
@@ -197,6 +217,34 @@ impl TenantStore for PostgresStore {
                     }
                     Change::DeleteCredential(id) => {
                         tx.execute("DELETE FROM tenant_credentials WHERE id = $1", &[id])
+                            .await
+                            .map_err(backend)?;
+                    }
+                    Change::PutUser(u) => {
+                        tx.execute(
+                            "INSERT INTO tenant_users (id, email, doc) VALUES ($1, $2, $3)
+                             ON CONFLICT (id) DO UPDATE SET email = excluded.email, doc = excluded.doc",
+                            &[&u.id, &u.email, &json(u)?],
+                        )
+                        .await
+                        .map_err(|e| pg(e, &format!("a user with email '{}' exists", u.email)))?;
+                    }
+                    Change::DeleteUser(id) => {
+                        tx.execute("DELETE FROM tenant_users WHERE id = $1", &[id])
+                            .await
+                            .map_err(backend)?;
+                    }
+                    Change::PutAdminKey(k) => {
+                        tx.execute(
+                            "INSERT INTO tenant_admin_keys (id, doc) VALUES ($1, $2)
+                             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                            &[&k.id, &json(k)?],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::DeleteAdminKey(id) => {
+                        tx.execute("DELETE FROM tenant_admin_keys WHERE id = $1", &[id])
                             .await
                             .map_err(backend)?;
                     }

@@ -1,7 +1,7 @@
 //! The embedded store: one SQLite file (WAL), queries on a blocking thread.
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
-use crate::model::{AuditEvent, Credential, VirtualKey, Workspace};
+use crate::model::{AdminKey, AuditEvent, Credential, User, VirtualKey, Workspace};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,6 +15,8 @@ CREATE TABLE IF NOT EXISTS tenant_workspaces (id TEXT PRIMARY KEY, name TEXT NOT
 CREATE TABLE IF NOT EXISTS tenant_keys (id TEXT PRIMARY KEY, workspace TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
 CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_audit_workspace ON tenant_audit (workspace, seq);
@@ -133,6 +135,30 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), Stor
             tx.execute("DELETE FROM tenant_credentials WHERE id = ?1", params![id])
                 .map_err(backend)?;
         }
+        Change::PutUser(u) => {
+            tx.execute(
+                "INSERT INTO tenant_users (id, email, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET email = excluded.email, doc = excluded.doc",
+                params![u.id, u.email, json(u)?],
+            )
+            .map_err(|e| conflict(e, format!("a user with email '{}' exists", u.email)))?;
+        }
+        Change::DeleteUser(id) => {
+            tx.execute("DELETE FROM tenant_users WHERE id = ?1", params![id])
+                .map_err(backend)?;
+        }
+        Change::PutAdminKey(k) => {
+            tx.execute(
+                "INSERT INTO tenant_admin_keys (id, doc) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                params![k.id, json(k)?],
+            )
+            .map_err(backend)?;
+        }
+        Change::DeleteAdminKey(id) => {
+            tx.execute("DELETE FROM tenant_admin_keys WHERE id = ?1", params![id])
+                .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -161,11 +187,21 @@ impl TenantStore for SqliteStore {
                 .iter()
                 .map(|d| parse::<Credential>(d))
                 .collect::<Result<_, _>>()?;
+            let users = docs("SELECT doc FROM tenant_users")?
+                .iter()
+                .map(|d| parse::<User>(d))
+                .collect::<Result<_, _>>()?;
+            let admin_keys = docs("SELECT doc FROM tenant_admin_keys")?
+                .iter()
+                .map(|d| parse::<AdminKey>(d))
+                .collect::<Result<_, _>>()?;
             Ok(Loaded {
                 version,
                 workspaces,
                 keys,
                 credentials,
+                users,
+                admin_keys,
             })
         })
     }

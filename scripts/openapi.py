@@ -1,0 +1,153 @@
+# Writes docs/openapi.json (the admin API's OpenAPI document): python3 scripts/openapi.py > docs/openapi.json.
+# The server builds the document in and a test checks it against the routes it serves.
+import json
+
+def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+def lst(n): return {"type": "object", "required": ["object", "data"], "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": ref(n)}}}
+def ok(desc, schema): return {"description": desc, "content": {"application/json": {"schema": schema}}}
+ERR = {"$ref": "#/components/responses/Error"}
+def errs(*codes): return {str(c): ERR for c in codes}
+def body(schema, required=True): return {"required": required, "content": {"application/json": {"schema": schema}}}
+ID = lambda what: {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": f"The {what}'s id."}
+
+s_str = {"type": "string"}
+s_int = {"type": "integer", "format": "int64"}
+meta = {"type": "object", "additionalProperties": True, "description": "Free-form JSON object, at most 16 KiB."}
+
+schemas = {
+  "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["message", "type"], "properties": {
+      "message": s_str, "type": s_str, "param": {"type": ["string", "null"]}, "code": {"type": ["string", "null"]}}}}},
+  "Workspace": {"type": "object", "required": ["id", "object", "name", "metadata", "created_ms"], "properties": {
+      "id": s_str, "object": {"const": "workspace"}, "name": s_str, "metadata": meta, "created_ms": s_int}},
+  "NewWorkspace": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 128}, "metadata": meta}},
+  "WorkspacePatch": {"type": "object", "additionalProperties": False, "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 128}, "metadata": meta}},
+  "VirtualKey": {"type": "object", "required": ["id", "object", "workspace", "name", "disabled", "models", "metadata", "tags", "created_ms", "last_used_ms"], "properties": {
+      "id": {"type": "string", "description": "The public id: the 12 characters after `sk-sy-`."}, "object": {"const": "virtual_key"},
+      "workspace": s_str, "name": s_str, "disabled": {"type": "boolean"},
+      "models": {"type": "array", "items": s_str, "description": "Model patterns the key may use (`*` matches any run of characters); empty: any model."},
+      "metadata": meta, "tags": {"type": "array", "items": s_str},
+      "expires_ms": {"type": ["integer", "null"], "format": "int64"},
+      "previous_valid_until_ms": {"type": ["integer", "null"], "format": "int64", "description": "Until when the secret before the last rotation still works."},
+      "created_ms": s_int, "last_used_ms": {"type": ["integer", "null"], "format": "int64"}}},
+  "CreatedKey": {"allOf": [ref("VirtualKey"), {"type": "object", "required": ["key"], "properties": {"key": {"type": "string", "description": "The key itself: shown only in this answer."}}}]},
+  "NewKey": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+      "name": {"type": "string", "minLength": 1, "maxLength": 128}, "models": {"type": "array", "maxItems": 64, "items": {"type": "string", "minLength": 1, "maxLength": 256}},
+      "metadata": meta, "tags": {"type": "array", "maxItems": 64, "items": {"type": "string", "minLength": 1, "maxLength": 256}}, "expires_ms": s_int}},
+  "KeyPatch": {"type": "object", "additionalProperties": False, "properties": {
+      "name": {"type": "string", "minLength": 1, "maxLength": 128}, "models": {"type": "array", "items": s_str}, "metadata": meta,
+      "tags": {"type": "array", "items": s_str}, "expires_ms": {"type": ["integer", "null"], "format": "int64", "description": "`null` removes the expiry."},
+      "disabled": {"type": "boolean"}}},
+  "Rotate": {"type": "object", "additionalProperties": False, "properties": {"grace_ms": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2592000000, "description": "How long the old secret keeps working. Default one day."}}},
+  "Credential": {"type": "object", "required": ["id", "object", "provider", "name", "kind", "created_ms", "updated_ms"], "properties": {
+      "id": s_str, "object": {"const": "credential"}, "workspace": {"type": ["string", "null"], "description": "Absent or null: shared by the organisation."},
+      "provider": s_str, "name": s_str, "kind": {"enum": ["api_key", "aws", "gcp"]}, "created_ms": s_int, "updated_ms": s_int}},
+  "NewCredential": {"type": "object", "additionalProperties": False, "required": ["provider", "name"], "description": "Exactly one of `api_key`, `aws`, `gcp_service_account`.", "properties": {
+      "provider": {"type": "string", "description": "A configured provider's name."}, "workspace": s_str, "name": s_str,
+      "api_key": s_str, "aws": ref("AwsCredential"), "gcp_service_account": {"type": "object", "description": "A service account's JSON key file."}}},
+  "CredentialPatch": {"type": "object", "additionalProperties": False, "properties": {
+      "name": s_str, "api_key": s_str, "aws": ref("AwsCredential"), "gcp_service_account": {"type": "object"}}},
+  "AwsCredential": {"type": "object", "additionalProperties": False, "required": ["access_key_id", "secret_access_key"], "properties": {
+      "access_key_id": s_str, "secret_access_key": s_str, "session_token": s_str}},
+  "AuditEvent": {"type": "object", "required": ["id", "object", "ts_ms", "actor", "action", "target"], "properties": {
+      "id": {"type": "integer", "description": "Position in the log; pass the last one as `cursor` for the next page."},
+      "object": {"const": "audit_event"}, "ts_ms": s_int, "actor": s_str,
+      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `vault.rotate_kek`."},
+      "target": s_str, "workspace": {"type": ["string", "null"]}, "before": {}, "after": {},
+      "source_ip": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]}}},
+  "AuditPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
+      "object": {"const": "list"}, "data": {"type": "array", "items": ref("AuditEvent")}, "has_more": {"type": "boolean"}, "next_cursor": {"type": ["string", "null"]}}},
+  "User": {"type": "object", "required": ["id", "object", "email", "role", "workspaces", "created_ms"], "properties": {
+      "id": s_str, "object": {"const": "user"}, "email": s_str, "name": s_str, "role": {"enum": ["owner", "admin", "member"]},
+      "workspaces": {"type": "object", "additionalProperties": {"enum": ["admin", "member", "viewer"]}, "description": "Workspace id → role there."},
+      "created_ms": s_int}},
+  "NewUser": {"type": "object", "additionalProperties": False, "required": ["email"], "properties": {
+      "email": s_str, "name": s_str, "role": {"enum": ["owner", "admin", "member"], "default": "member"},
+      "workspaces": {"type": "object", "additionalProperties": {"enum": ["admin", "member", "viewer"]}}}},
+  "UserPatch": {"type": "object", "additionalProperties": False, "properties": {
+      "name": s_str, "role": {"enum": ["owner", "admin", "member"]},
+      "workspaces": {"type": "object", "additionalProperties": {"enum": ["admin", "member", "viewer"]}, "description": "Replaces the user's workspace roles."}}},
+  "AdminKey": {"type": "object", "required": ["id", "object", "user", "name", "created_ms"], "properties": {
+      "id": s_str, "object": {"const": "admin_key"}, "user": s_str, "name": s_str, "created_ms": s_int}},
+  "CreatedAdminKey": {"allOf": [ref("AdminKey"), {"type": "object", "required": ["key"], "properties": {"key": {"type": "string", "description": "The admin key (`sk-sya-...`): shown only in this answer."}}}]},
+  "NewAdminKey": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {"name": s_str}},
+  "Deleted": {"type": "object", "required": ["id", "object", "deleted"], "properties": {"id": s_str, "object": s_str, "deleted": {"const": True}}},
+  "Record": {"type": "object", "description": "One request record: fields in docs/observability.md.", "additionalProperties": True},
+  "RecordPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
+      "object": {"const": "list"}, "data": {"type": "array", "items": ref("Record")}, "has_more": {"type": "boolean"}, "next_cursor": {"type": ["string", "null"]}}},
+}
+
+filters = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d} for n, d in [
+    ("from", "`ts_ms` at or after: RFC 3339 or Unix milliseconds."), ("to", "`ts_ms` before."), ("model", "Upstream or requested model."),
+    ("provider", "Provider name."), ("status", "A code (`429`) or a class (`5xx`)."), ("key", "The client key's name (also `caller`)."),
+    ("trace_id", "Exact."), ("request_id", "Exact."), ("operation", "Exact.")]]
+
+paths = {
+  "/admin/v1/openapi.json": {"get": {"summary": "This document.", "operationId": "openapi", "responses": {"200": ok("The OpenAPI document.", {"type": "object"}), **errs(401)}}},
+  "/admin/v1/workspaces": {
+    "get": {"summary": "List workspaces.", "operationId": "listWorkspaces", "responses": {"200": ok("Workspaces, oldest first.", lst("Workspace")), **errs(401)}},
+    "post": {"summary": "Create a workspace.", "operationId": "createWorkspace", "requestBody": body(ref("NewWorkspace")), "responses": {"201": ok("The workspace.", ref("Workspace")), **errs(400, 401, 409)}}},
+  "/admin/v1/workspaces/{id}": {"parameters": [ID("workspace")],
+    "get": {"summary": "One workspace.", "operationId": "getWorkspace", "responses": {"200": ok("The workspace.", ref("Workspace")), **errs(401, 404)}},
+    "patch": {"summary": "Change a workspace's name or metadata.", "operationId": "updateWorkspace", "requestBody": body(ref("WorkspacePatch")), "responses": {"200": ok("The workspace.", ref("Workspace")), **errs(400, 401, 404, 409)}},
+    "delete": {"summary": "Delete an empty workspace (409 while it has keys; `default` cannot be deleted).", "operationId": "deleteWorkspace", "responses": {"200": ok("Deleted.", ref("Deleted")), **errs(401, 404, 409)}}},
+  "/admin/v1/workspaces/{id}/keys": {"parameters": [ID("workspace")],
+    "get": {"summary": "The workspace's virtual keys.", "operationId": "listWorkspaceKeys", "responses": {"200": ok("Keys, oldest first.", lst("VirtualKey")), **errs(401, 404)}},
+    "post": {"summary": "Create a virtual key; the answer's `key` is the only time it is shown.", "operationId": "createKey", "requestBody": body(ref("NewKey")), "responses": {"201": ok("The key, with `key`.", ref("CreatedKey")), **errs(400, 401, 404)}}},
+  "/admin/v1/keys": {"get": {"summary": "Every virtual key.", "operationId": "listKeys", "responses": {"200": ok("Keys, oldest first.", lst("VirtualKey")), **errs(401)}}},
+  "/admin/v1/keys/{id}": {"parameters": [ID("key")],
+    "get": {"summary": "One virtual key (never the key itself).", "operationId": "getKey", "responses": {"200": ok("The key.", ref("VirtualKey")), **errs(401, 404)}},
+    "patch": {"summary": "Change a key: name, models, metadata, tags, expiry, disabled.", "operationId": "updateKey", "requestBody": body(ref("KeyPatch")), "responses": {"200": ok("The key.", ref("VirtualKey")), **errs(400, 401, 404)}},
+    "delete": {"summary": "Delete a key; it is refused at once.", "operationId": "deleteKey", "responses": {"200": ok("Deleted.", ref("Deleted")), **errs(401, 404)}}},
+  "/admin/v1/keys/{id}/rotate": {"parameters": [ID("key")],
+    "post": {"summary": "A new secret for the key; the old one keeps working for `grace_ms`.", "operationId": "rotateKey", "requestBody": body(ref("Rotate"), False), "responses": {"200": ok("The key, with the new `key`.", ref("CreatedKey")), **errs(400, 401, 404)}}},
+  "/admin/v1/credentials": {
+    "get": {"summary": "Provider credentials (never their secret).", "operationId": "listCredentials", "responses": {"200": ok("Credentials, oldest first.", lst("Credential")), **errs(401)}},
+    "post": {"summary": "Store a provider credential, sealed by the vault.", "operationId": "createCredential", "requestBody": body(ref("NewCredential")), "responses": {"201": ok("The credential.", ref("Credential")), **errs(400, 401, 404, 409)}}},
+  "/admin/v1/credentials/{id}": {"parameters": [ID("credential")],
+    "get": {"summary": "One credential.", "operationId": "getCredential", "responses": {"200": ok("The credential.", ref("Credential")), **errs(401, 404)}},
+    "patch": {"summary": "Rename a credential or replace its secret.", "operationId": "updateCredential", "requestBody": body(ref("CredentialPatch")), "responses": {"200": ok("The credential.", ref("Credential")), **errs(400, 401, 404, 409)}},
+    "delete": {"summary": "Delete a credential.", "operationId": "deleteCredential", "responses": {"200": ok("Deleted.", ref("Deleted")), **errs(401, 404)}}},
+  "/admin/v1/users": {
+    "get": {"summary": "Users and their roles (organisation admins).", "operationId": "listUsers", "responses": {"200": ok("Users, oldest first.", lst("User")), **errs(401, 403)}},
+    "post": {"summary": "Create a user; granting admin or owner takes an owner.", "operationId": "createUser", "requestBody": body(ref("NewUser")), "responses": {"201": ok("The user.", ref("User")), **errs(400, 401, 403, 409)}}},
+  "/admin/v1/users/{id}": {"parameters": [ID("user")],
+    "get": {"summary": "One user.", "operationId": "getUser", "responses": {"200": ok("The user.", ref("User")), **errs(401, 403, 404)}},
+    "patch": {"summary": "Change a user's name, organisation role or workspace roles.", "operationId": "updateUser", "requestBody": body(ref("UserPatch")), "responses": {"200": ok("The user.", ref("User")), **errs(400, 401, 403, 404)}},
+    "delete": {"summary": "Delete a user and the admin keys acting as them.", "operationId": "deleteUser", "responses": {"200": ok("Deleted.", ref("Deleted")), **errs(401, 403, 404)}}},
+  "/admin/v1/users/{id}/admin-keys": {"parameters": [ID("user")],
+    "get": {"summary": "The admin keys acting as the user.", "operationId": "listAdminKeys", "responses": {"200": ok("Admin keys.", lst("AdminKey")), **errs(401, 403, 404)}},
+    "post": {"summary": "Create an admin key acting with the user's roles; `key` is shown only here.", "operationId": "createAdminKey", "requestBody": body(ref("NewAdminKey")), "responses": {"201": ok("The admin key, with `key`.", ref("CreatedAdminKey")), **errs(400, 401, 403, 404)}}},
+  "/admin/v1/admin-keys/{id}": {"parameters": [ID("admin key")],
+    "delete": {"summary": "Revoke an admin key.", "operationId": "deleteAdminKey", "responses": {"200": ok("Deleted.", ref("Deleted")), **errs(401, 403, 404)}}},
+  "/admin/v1/audit": {"get": {"summary": "Audit events, newest first.", "operationId": "listAudit", "parameters": [
+      {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+      {"name": "cursor", "in": "query", "schema": {"type": "integer"}, "description": "`next_cursor` of the page before."},
+      {"name": "workspace", "in": "query", "schema": s_str, "description": "Only this workspace's events."}],
+    "responses": {"200": ok("A page of events.", ref("AuditPage")), **errs(400, 401)}}},
+  "/admin/v1/logs": {"get": {"summary": "Request records, newest first (docs/observability.md).", "operationId": "listLogs", "parameters": filters + [
+      {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+      {"name": "cursor", "in": "query", "schema": s_str}], "responses": {"200": ok("A page of records.", ref("RecordPage")), **errs(400, 401, 503)}}},
+  "/admin/v1/logs/export": {"get": {"summary": "Every matching record, streamed as JSONL or CSV.", "operationId": "exportLogs", "parameters": filters + [
+      {"name": "format", "in": "query", "schema": {"enum": ["jsonl", "csv"], "default": "jsonl"}}],
+    "responses": {"200": {"description": "JSONL (`application/x-ndjson`) or CSV (`text/csv`)."}, **errs(400, 401, 503)}}},
+  "/admin/v1/logs/{id}": {"parameters": [ID("record (or request)")], "get": {"summary": "One record with its feedback.", "operationId": "getLog", "responses": {"200": ok("The record.", ref("Record")), **errs(401, 404, 503)}}},
+  "/admin/v1/analytics": {"get": {"summary": "Requests, tokens, cost, errors, latency and TTFT in time buckets (docs/observability.md).", "operationId": "analytics", "parameters": filters + [
+      {"name": "bucket", "in": "query", "schema": s_str}, {"name": "group_by", "in": "query", "schema": s_str}],
+    "responses": {"200": ok("Buckets.", {"type": "object"}), **errs(400, 401, 503)}}},
+  "/admin/v1/health": {"get": {"summary": "Route targets' circuit, load and latency.", "operationId": "health", "responses": {"200": ok("Targets.", {"type": "object"}), **errs(401)}}},
+}
+
+doc = {
+  "openapi": "3.1.0",
+  "info": {"title": "Switchyard admin API", "version": "1",
+           "description": "Workspaces, virtual keys, provider credentials, users and their roles, the audit log, the request log and health, behind admin keys (`Authorization: Bearer <admin key>`): bootstrap keys from the config act as the organisation's owner, keys made through `/admin/v1/users/{id}/admin-keys` with their user's roles. docs/governance.md and docs/observability.md describe them. The unversioned paths `/admin/logs`, `/admin/logs/export`, `/admin/logs/{id}`, `/admin/analytics` and `/admin/health` answer as their `/admin/v1` counterparts."},
+  "servers": [{"url": "http://127.0.0.1:8080"}],
+  "security": [{"adminKey": []}],
+  "paths": paths,
+  "components": {
+    "securitySchemes": {"adminKey": {"type": "http", "scheme": "bearer", "description": "An admin key (server.admin_keys, SWITCHYARD_ADMIN_KEYS)."}},
+    "responses": {"Error": {"description": "An error in OpenAI's shape.", "content": {"application/json": {"schema": ref("Error")}}}},
+    "schemas": schemas,
+  },
+}
+print(json.dumps(doc, indent=2, sort_keys=False))
