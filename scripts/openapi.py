@@ -51,7 +51,7 @@ schemas = {
   "AuditEvent": {"type": "object", "required": ["id", "object", "ts_ms", "actor", "action", "target"], "properties": {
       "id": {"type": "integer", "description": "Position in the log; pass the last one as `cursor` for the next page."},
       "object": {"const": "audit_event"}, "ts_ms": s_int, "actor": s_str,
-      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `vault.rotate_kek`."},
+      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.block|unblock`, `vault.rotate_kek`."},
       "target": s_str, "workspace": {"type": ["string", "null"]}, "before": {}, "after": {},
       "source_ip": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]}}},
   "AuditPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
@@ -70,6 +70,8 @@ schemas = {
       "id": s_str, "object": {"const": "admin_key"}, "user": s_str, "name": s_str, "created_ms": s_int}},
   "CreatedAdminKey": {"allOf": [ref("AdminKey"), {"type": "object", "required": ["key"], "properties": {"key": {"type": "string", "description": "The admin key (`sk-sya-...`): shown only in this answer."}}}]},
   "NewAdminKey": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {"name": s_str}},
+  "EndUser": {"type": "object", "required": ["workspace", "id", "object", "blocked", "first_seen_ms", "last_seen_ms"], "properties": {
+      "workspace": s_str, "id": s_str, "object": {"const": "end_user"}, "blocked": {"type": "boolean"}, "first_seen_ms": s_int, "last_seen_ms": s_int}},
   "Deleted": {"type": "object", "required": ["id", "object", "deleted"], "properties": {"id": s_str, "object": s_str, "deleted": {"const": True}}},
   "Record": {"type": "object", "description": "One request record: fields in docs/observability.md.", "additionalProperties": True},
   "RecordPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
@@ -119,6 +121,14 @@ paths = {
     "post": {"summary": "Create an admin key acting with the user's roles; `key` is shown only here.", "operationId": "createAdminKey", "requestBody": body(ref("NewAdminKey")), "responses": {"201": ok("The admin key, with `key`.", ref("CreatedAdminKey")), **errs(400, 401, 403, 404)}}},
   "/admin/v1/admin-keys/{id}": {"parameters": [ID("admin key")],
     "delete": {"summary": "Revoke an admin key.", "operationId": "deleteAdminKey", "responses": {"200": ok("Deleted.", ref("Deleted")), **errs(401, 403, 404)}}},
+  "/admin/v1/workspaces/{id}/end-users": {"parameters": [ID("workspace")],
+    "get": {"summary": "The workspace's end users (the callers' own users), most recently seen first.", "operationId": "listEndUsers",
+      "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+      "responses": {"200": ok("End users.", lst("EndUser")), **errs(400, 401, 404)}}},
+  "/admin/v1/workspaces/{id}/end-users/{user}": {"parameters": [ID("workspace"), {"name": "user", "in": "path", "required": True, "schema": s_str, "description": "The end user's id."}],
+    "patch": {"summary": "Block or unblock an end user: a blocked one's requests are a 403.", "operationId": "blockEndUser",
+      "requestBody": body({"type": "object", "additionalProperties": False, "required": ["blocked"], "properties": {"blocked": {"type": "boolean"}}}),
+      "responses": {"200": ok("The end user's state.", {"type": "object"}), **errs(400, 401, 403, 404)}}},
   "/admin/v1/audit": {"get": {"summary": "Audit events, newest first.", "operationId": "listAudit", "parameters": [
       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
       {"name": "cursor", "in": "query", "schema": {"type": "integer"}, "description": "`next_cursor` of the page before."},

@@ -61,6 +61,42 @@ pub fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>
     }))
 }
 
+/// The header that names the caller's own user, when the body does not.
+pub const END_USER_HEADER: &str = "x-switchyard-end-user";
+/// Longest end-user id tracked.
+const MAX_END_USER: usize = 256;
+
+/// The caller's own user: the `x-switchyard-end-user` header, else the body's `user` (OpenAI)
+/// or `metadata.user_id` (Anthropic), as the peek read them.
+pub fn end_user(headers: &HeaderMap, from_body: Option<&str>) -> Option<String> {
+    headers
+        .get(END_USER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .or(from_body)
+        .filter(|v| !v.is_empty() && v.len() <= MAX_END_USER)
+        .map(str::to_owned)
+}
+
+/// Refuses an end user its workspace blocked (403 naming the field), and records the sighting.
+pub fn check_end_user(
+    state: &AppState,
+    principal: Option<&Principal>,
+    id: &str,
+) -> Result<(), GatewayError> {
+    let Some(t) = state.tenants.get() else {
+        return Ok(());
+    };
+    let workspace = principal.map_or(DEFAULT_WORKSPACE, |p| p.workspace.as_str());
+    if t.end_user(workspace, id) {
+        return Err(GatewayError::Forbidden {
+            message: "This end user is blocked.".into(),
+            param: Some("user".into()),
+        });
+    }
+    Ok(())
+}
+
 /// Refuses a model the caller's key may not use (403 naming the field).
 pub fn check_model(principal: Option<&Principal>, model: &str) -> Result<(), GatewayError> {
     match principal {

@@ -15,7 +15,7 @@
 //! Later stages (limits, guardrails, cache, logging) slot in between these lines; the order is
 //! also drawn in docs/request-lifecycle.md and checked by a test through `ctx.stages`.
 
-use crate::auth::{caller, check_model};
+use crate::auth::{caller, check_end_user, check_model, end_user};
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
 use crate::route;
@@ -69,6 +69,11 @@ pub async fn handle(
         "model",
     )?;
     check_model(ctx.principal.as_ref(), &peeked.model)?;
+    if state.tenants.get().is_some() {
+        if let Some(id) = end_user(&parts.headers, peeked.end_user.as_deref()) {
+            check_end_user(state, ctx.principal.as_ref(), &id)?;
+        }
+    }
     ctx.requested_model = Some(peeked.model.clone());
     ctx.stream = peeked.stream;
     if state.keeps_bodies() {

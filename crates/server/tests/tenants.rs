@@ -425,7 +425,7 @@ async fn the_openapi_document_matches_the_admin_routes() {
         "docs/openapi.json and ADMIN_API differ"
     );
     for (p, m) in &served_routes {
-        let concrete = p.replace("{id}", "nope");
+        let concrete = p.replace("{id}", "nope").replace("{user}", "nobody");
         let body = if m == "get" || m == "delete" {
             Value::Null
         } else {
@@ -725,4 +725,121 @@ async fn every_role_against_every_endpoint_and_the_other_workspace() {
     )
     .await;
     assert_eq!(s, 401);
+}
+
+/// End users (the caller's own users): seen in the body's `user`, Anthropic's
+/// `metadata.user_id` or the `x-switchyard-end-user` header, recorded on first sight off the
+/// request path, and refused with a 403 once their workspace blocks them.
+#[tokio::test]
+async fn end_users_are_recorded_on_first_sight_and_blocked_per_workspace() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let send = |body: Value, extra: Option<(&'static str, &'static str)>| {
+        let h = &h;
+        async move {
+            let auth = format!("Bearer {KEY}");
+            let mut headers = vec![
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+            ];
+            if let Some(x) = extra {
+                headers.push(x);
+            }
+            let (s, _, b) = h
+                .request("POST", "/v1/chat/completions", &headers, body.to_string())
+                .await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let chat = |user: &str| json!({"model": "openai/gpt-4o-mini", "user": user, "messages": [{"role": "user", "content": "hi"}]});
+    assert_eq!(send(chat("alice"), None).await.0, 200);
+    assert_eq!(send(chat("bob"), None).await.0, 200);
+    // Recorded within the flush interval, most recent first.
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let (_, list) = call(
+            &h,
+            "GET",
+            "/admin/v1/workspaces/default/end-users",
+            Value::Null,
+        )
+        .await;
+        seen = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect();
+        if seen.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    seen.sort();
+    assert_eq!(seen, ["alice", "bob"]);
+    let (s, _) = call(
+        &h,
+        "PATCH",
+        "/admin/v1/workspaces/default/end-users/alice",
+        json!({"blocked": true}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, body) = send(chat("alice"), None).await;
+    assert_eq!(
+        (s, body["error"]["param"].as_str()),
+        (403, Some("user")),
+        "{body}"
+    );
+    assert_eq!(send(chat("bob"), None).await.0, 200);
+    // The header names the end user too, and wins over the body.
+    let plain =
+        json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
+    assert_eq!(
+        send(plain.clone(), Some(("x-switchyard-end-user", "alice")))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        send(chat("alice"), Some(("x-switchyard-end-user", "bob")))
+            .await
+            .0,
+        200
+    );
+    // Anthropic's metadata.user_id, through /v1/messages.
+    let auth = format!("Bearer {KEY}");
+    let m = json!({"model": "openai/gpt-4o-mini", "max_tokens": 10, "metadata": {"user_id": "alice"},
+        "messages": [{"role": "user", "content": "hi"}]});
+    let (s, _, _) = h
+        .request(
+            "POST",
+            "/v1/messages",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            m.to_string(),
+        )
+        .await;
+    assert_eq!(s, 403);
+    // Unblocked: served again; the audit has both changes.
+    call(
+        &h,
+        "PATCH",
+        "/admin/v1/workspaces/default/end-users/alice",
+        json!({"blocked": false}),
+    )
+    .await;
+    assert_eq!(send(chat("alice"), None).await.0, 200);
+    let (_, audit) = call(&h, "GET", "/admin/v1/audit?limit=2", Value::Null).await;
+    let actions: Vec<&str> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["end_user.unblock", "end_user.block"]);
 }

@@ -842,6 +842,49 @@ impl Tenants {
             .await
     }
 
+    /// Blocks (or unblocks) an end user of `workspace`; its requests are a 403 from then on.
+    pub async fn block_end_user(
+        &self,
+        actor: &Actor,
+        workspace: &str,
+        id: &str,
+        blocked: bool,
+    ) -> Result<(), AdminError> {
+        self.workspace(workspace)?;
+        if id.is_empty() || id.len() > 256 {
+            return Err(invalid("id", "end user ids are 1 to 256 bytes"));
+        }
+        let action = if blocked {
+            "end_user.block"
+        } else {
+            "end_user.unblock"
+        };
+        let ev = Self::event(
+            actor,
+            action,
+            format!("end_user:{workspace}/{id}"),
+            Some(workspace),
+            None,
+            Some(serde_json::json!({"blocked": blocked})),
+        );
+        let change = Change::BlockEndUser {
+            workspace: workspace.to_owned(),
+            id: id.to_owned(),
+            blocked,
+            now_ms: now_ms(),
+        };
+        self.commit(vec![change], ev).await
+    }
+
+    pub async fn end_users(
+        &self,
+        workspace: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::model::EndUser>, AdminError> {
+        self.workspace(workspace)?;
+        Ok(self.store().end_users(workspace.to_owned(), limit).await?)
+    }
+
     pub async fn audit_events(&self, q: AuditQuery) -> Result<Vec<Logged>, AdminError> {
         Ok(self.store().audit(q).await?)
     }

@@ -103,6 +103,8 @@ pub struct Snapshot {
     /// The organisation's, for workspaces without a map of their own.
     shared: Arc<HashMap<String, Arc<ProviderSecret>>>,
     users: HashMap<String, User>,
+    /// Blocked end users: (workspace, id).
+    blocked: std::collections::HashSet<(String, String)>,
     /// Admin keys made through the API: id → (hash, the record).
     admin_keys: HashMap<String, ([u8; 32], AdminKey)>,
 }
@@ -212,6 +214,7 @@ impl Snapshot {
             credentials,
             shared,
             users: HashMap::new(),
+            blocked: std::collections::HashSet::new(),
             admin_keys: HashMap::new(),
         })
     }
@@ -224,6 +227,20 @@ impl Snapshot {
             .filter_map(|k| Some((k.id.clone(), (unhex(&k.hash)?, k))))
             .collect();
         self
+    }
+
+    /// Adds the blocked end users.
+    pub fn with_blocked(mut self, blocked: Vec<(String, String)>) -> Self {
+        self.blocked = blocked.into_iter().collect();
+        self
+    }
+
+    /// Whether `workspace` blocked its end user `id`.
+    pub fn blocks(&self, workspace: &str, id: &str) -> bool {
+        !self.blocked.is_empty()
+            && self
+                .blocked
+                .contains(&(workspace.to_owned(), id.to_owned()))
     }
 
     pub fn user(&self, id: &str) -> Option<&User> {

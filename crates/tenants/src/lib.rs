@@ -38,6 +38,8 @@ pub struct Tenants {
     kek: Option<vault::Kek>,
     used: mpsc::Sender<(String, i64)>,
     used_rx: std::sync::Mutex<Option<mpsc::Receiver<(String, i64)>>>,
+    seen: mpsc::Sender<(String, String, i64)>,
+    seen_rx: std::sync::Mutex<Option<mpsc::Receiver<(String, String, i64)>>>,
     /// Key uses dropped because the queue was full (a metric).
     pub usage_shed: AtomicU64,
 }
@@ -58,6 +60,7 @@ impl Tenants {
         kek: Option<vault::Kek>,
     ) -> Result<Arc<Self>, StoreError> {
         let (used, used_rx) = mpsc::channel(USAGE_QUEUE);
+        let (seen, seen_rx) = mpsc::channel(USAGE_QUEUE);
         let t = Arc::new(Self {
             store,
             directory: Directory::default(),
@@ -65,6 +68,8 @@ impl Tenants {
             kek,
             used,
             used_rx: std::sync::Mutex::new(Some(used_rx)),
+            seen,
+            seen_rx: std::sync::Mutex::new(Some(seen_rx)),
             usage_shed: AtomicU64::new(0),
         });
         t.reload().await?;
@@ -101,6 +106,19 @@ impl Tenants {
             .authenticate_admin(&self.hasher, presented)
     }
 
+    /// Whether the workspace blocked this end user; records the sighting off the request path
+    /// (the end user is created on first sight).
+    pub fn end_user(&self, workspace: &str, id: &str) -> bool {
+        if self
+            .seen
+            .try_send((workspace.to_owned(), id.to_owned(), now_ms()))
+            .is_err()
+        {
+            self.usage_shed.fetch_add(1, Ordering::Relaxed);
+        }
+        self.directory.load().blocks(workspace, id)
+    }
+
     /// Loads the store into a new snapshot when its version moved; says whether it did.
     pub async fn reload(&self) -> Result<bool, StoreError> {
         let loaded = self.store.load().await?;
@@ -112,7 +130,8 @@ impl Tenants {
             self.kek.as_ref(),
         )
         .map_err(|e| StoreError::Backend(e.to_string()))?
-        .with_admins(loaded.users, loaded.admin_keys);
+        .with_admins(loaded.users, loaded.admin_keys)
+        .with_blocked(loaded.blocked);
         Ok(self.directory.install(snap))
     }
 
@@ -153,6 +172,37 @@ impl Tenants {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
+        let seen_rx = self
+            .seen_rx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(mut rx) = seen_rx {
+            let store = Arc::clone(&self.store);
+            tokio::spawn(async move {
+                let mut pending: HashMap<(String, String), i64> = HashMap::new();
+                let mut tick = tokio::time::interval(USAGE_FLUSH);
+                loop {
+                    tokio::select! {
+                        got = rx.recv() => match got {
+                            Some((w, id, ms)) => {
+                                let slot = pending.entry((w, id)).or_insert(ms);
+                                *slot = (*slot).max(ms);
+                            }
+                            None => break,
+                        },
+                        _ = tick.tick() => {
+                            if !pending.is_empty() {
+                                let batch = pending.drain().map(|((w, id), ms)| (w, id, ms)).collect();
+                                if let Err(e) = store.saw_end_users(batch).await {
+                                    tracing::warn!("recording end users failed: {e}");
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        }
         if let Some(mut rx) = rx {
             let store = Arc::clone(&self.store);
             tokio::spawn(async move {

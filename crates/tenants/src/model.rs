@@ -156,6 +156,25 @@ impl AdminKey {
     }
 }
 
+/// A caller's own user (the `user` field of a request, Anthropic's `metadata.user_id`, or the
+/// `x-switchyard-end-user` header), seen in a workspace; blockable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndUser {
+    pub workspace: String,
+    pub id: String,
+    pub blocked: bool,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+}
+
+impl EndUser {
+    pub fn public(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
+        v["object"] = Value::from("end_user");
+        v
+    }
+}
+
 /// One admin mutation, as the audit log keeps it. Secrets never appear in `before`/`after`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {

@@ -14,6 +14,9 @@ pub struct Peek {
     /// Byte range of the `model` JSON value (quotes included) within the body.
     pub model_span: Range<usize>,
     pub stream: bool,
+    /// The caller's own user: the body's `user` string (OpenAI), else `metadata.user_id`
+    /// (Anthropic), read in the same pass.
+    pub end_user: Option<String>,
 }
 
 /// Why a body was refused; the message names the offending field.
@@ -35,6 +38,15 @@ struct Fields<'a> {
     prompt: Option<&'a RawValue>,
     #[serde(borrow)]
     input: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user: Option<&'a RawValue>,
+    #[serde(borrow)]
+    metadata: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    user_id: Option<String>,
 }
 
 /// The fields an endpoint requires besides `model`.
@@ -123,10 +135,18 @@ pub fn peek(body: &[u8], required: Required) -> Result<Peek, PeekError> {
             param: Some("messages".into()),
         });
     }
+    let end_user = fields
+        .user
+        .and_then(|u| serde_json::from_str::<String>(u.get()).ok())
+        .or_else(|| {
+            let m = fields.metadata?;
+            serde_json::from_str::<Metadata>(m.get()).ok()?.user_id
+        });
     Ok(Peek {
         model,
         model_span: span_of(body, model_raw),
         stream: fields.stream.unwrap_or(false),
+        end_user,
     })
 }
 

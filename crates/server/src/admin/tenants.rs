@@ -16,6 +16,8 @@
 //! | `GET/PATCH/DELETE /admin/v1/users/{id}`       | one; change roles; delete (and its keys) |
 //! | `GET/POST /admin/v1/users/{id}/admin-keys`    | admin keys acting as the user            |
 //! | `DELETE /admin/v1/admin-keys/{id}`            | revoke one                               |
+//! | `GET /admin/v1/workspaces/{id}/end-users`     | end users seen, most recent first        |
+//! | `PATCH .../end-users/{user}`                  | `{blocked}`: a blocked one gets 403s     |
 //! | `GET  /admin/v1/audit`                        | audit events, newest first, cursor pages |
 //!
 //! Every answer follows the caller's roles (`switchyard_tenants::access`): a workspace-scoped
@@ -596,6 +598,60 @@ pub async fn audit(State(s): State<Arc<AppState>>, req: Request) -> Response {
         Ok(answer(
             StatusCode::OK,
             &json!({"object": "list", "data": data, "has_more": has_more, "next_cursor": next}),
+        ))
+    })
+    .await
+}
+
+pub async fn end_users(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    with(s, req, async move |c, _, parts| {
+        c.need(&id, WsRole::Viewer, "reading this workspace")?;
+        let pairs = super::params::pairs(parts.uri.query());
+        super::params::check_known(&pairs, &["limit"])?;
+        let limit = match super::params::get(&pairs, "limit") {
+            None => DEFAULT_AUDIT_PAGE,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_AUDIT_PAGE).contains(n))
+                .ok_or_else(|| GatewayError::BadRequest {
+                    message: format!("limit must be a number from 1 to {MAX_AUDIT_PAGE}"),
+                    param: Some("limit".into()),
+                })?,
+        };
+        let users = c.t.end_users(&id, limit).await.map_err(admin_error)?;
+        Ok(answer(
+            StatusCode::OK,
+            &list(users.iter().map(|u| u.public()).collect()),
+        ))
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndUserPatch {
+    blocked: bool,
+}
+
+pub async fn end_user(
+    State(s): State<Arc<AppState>>,
+    Path((id, user)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    with(s, req, async move |c, bytes, _| {
+        c.need(&id, WsRole::Admin, "blocking this workspace's end users")?;
+        let patch: EndUserPatch = body(&bytes)?;
+        c.t.block_end_user(&c.actor, &id, &user, patch.blocked)
+            .await
+            .map_err(admin_error)?;
+        Ok(answer(
+            StatusCode::OK,
+            &json!({"workspace": id, "id": user, "object": "end_user", "blocked": patch.blocked}),
         ))
     })
     .await

@@ -5,7 +5,7 @@
 pub mod postgres;
 pub mod sqlite;
 
-use crate::model::{AdminKey, AuditEvent, Credential, User, VirtualKey, Workspace};
+use crate::model::{AdminKey, AuditEvent, Credential, EndUser, User, VirtualKey, Workspace};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +34,13 @@ pub enum Change {
     DeleteUser(String),
     PutAdminKey(AdminKey),
     DeleteAdminKey(String),
+    /// Blocks or unblocks an end user (creating its row when it was never seen).
+    BlockEndUser {
+        workspace: String,
+        id: String,
+        blocked: bool,
+        now_ms: i64,
+    },
 }
 
 /// Everything the snapshot is built from.
@@ -45,6 +52,8 @@ pub struct Loaded {
     pub credentials: Vec<Credential>,
     pub users: Vec<User>,
     pub admin_keys: Vec<AdminKey>,
+    /// (workspace, end user) pairs that are blocked.
+    pub blocked: Vec<(String, String)>,
 }
 
 /// Which audit events to list, newest first.
@@ -78,6 +87,18 @@ pub trait TenantStore: Send + Sync {
     /// When each key was last used (recorded off the request path by `touch`).
     fn last_used(&self) -> BoxFuture<'_, Result<HashMap<String, i64>, StoreError>>;
     fn touch(&self, used: Vec<(String, i64)>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Records end users seen (workspace, id, when): created on first sight, `last_seen_ms`
+    /// moved on after.
+    fn saw_end_users(
+        &self,
+        seen: Vec<(String, String, i64)>,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// A workspace's end users, most recently seen first.
+    fn end_users(
+        &self,
+        workspace: String,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<EndUser>, StoreError>>;
     /// A signal for each change made elsewhere, when the store can tell (PostgreSQL's NOTIFY);
     /// the periodic version check covers the rest.
     fn watch(&self) -> Option<tokio::sync::mpsc::Receiver<()>> {

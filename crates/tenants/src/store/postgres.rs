@@ -3,7 +3,7 @@
 //! own (and checks the version periodically in case a notification was missed).
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
-use crate::model::{AdminKey, AuditEvent, Credential, User, VirtualKey, Workspace};
+use crate::model::{AdminKey, AuditEvent, Credential, EndUser, User, VirtualKey, Workspace};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
@@ -19,6 +19,8 @@ CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
 CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked BOOLEAN NOT NULL DEFAULT FALSE,
+  first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_audit (seq BIGSERIAL PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_audit_workspace ON tenant_audit (workspace, seq);
@@ -129,6 +131,16 @@ impl TenantStore for PostgresStore {
                 .query("SELECT doc FROM tenant_admin_keys", &[])
                 .await
                 .map_err(backend)?;
+            let blocked = tx
+                .query(
+                    "SELECT workspace, id FROM tenant_end_users WHERE blocked",
+                    &[],
+                )
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
             tx.commit().await.map_err(backend)?;
             let workspaces = docs(ws)
                 .iter()
@@ -157,6 +169,7 @@ impl TenantStore for PostgresStore {
                 credentials,
                 users,
                 admin_keys,
+                blocked,
             })
         })
     }
@@ -248,6 +261,21 @@ impl TenantStore for PostgresStore {
                             .await
                             .map_err(backend)?;
                     }
+                    Change::BlockEndUser {
+                        workspace,
+                        id,
+                        blocked,
+                        now_ms,
+                    } => {
+                        tx.execute(
+                            "INSERT INTO tenant_end_users (workspace, id, blocked, first_seen_ms, last_seen_ms)
+                             VALUES ($1, $2, $3, $4, $4)
+                             ON CONFLICT (workspace, id) DO UPDATE SET blocked = excluded.blocked",
+                            &[workspace, id, blocked, now_ms],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
                 }
             }
             tx.execute(
@@ -307,6 +335,57 @@ impl TenantStore for PostgresStore {
                 .await
                 .map_err(backend)?;
             Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    fn saw_end_users(
+        &self,
+        seen: Vec<(String, String, i64)>,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await.map_err(backend)?;
+            for (w, id, ms) in &seen {
+                tx.execute(
+                    "INSERT INTO tenant_end_users (workspace, id, blocked, first_seen_ms, last_seen_ms)
+                     VALUES ($1, $2, FALSE, $3, $3)
+                     ON CONFLICT (workspace, id) DO UPDATE SET last_seen_ms = GREATEST(tenant_end_users.last_seen_ms, excluded.last_seen_ms)",
+                    &[w, id, ms],
+                )
+                .await
+                .map_err(backend)?;
+            }
+            tx.commit().await.map_err(backend)
+        })
+    }
+
+    fn end_users(
+        &self,
+        workspace: String,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<EndUser>, StoreError>> {
+        Box::pin(async move {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = self
+                .client()
+                .await?
+                .query(
+                    "SELECT id, blocked, first_seen_ms, last_seen_ms FROM tenant_end_users
+                     WHERE workspace = $1 ORDER BY last_seen_ms DESC, id LIMIT $2",
+                    &[&workspace, &limit],
+                )
+                .await
+                .map_err(backend)?;
+            Ok(rows
+                .iter()
+                .map(|r| EndUser {
+                    workspace: workspace.clone(),
+                    id: r.get(0),
+                    blocked: r.get(1),
+                    first_seen_ms: r.get(2),
+                    last_seen_ms: r.get(3),
+                })
+                .collect())
         })
     }
 

@@ -1,7 +1,7 @@
 //! The embedded store: one SQLite file (WAL), queries on a blocking thread.
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
-use crate::model::{AdminKey, AuditEvent, Credential, User, VirtualKey, Workspace};
+use crate::model::{AdminKey, AuditEvent, Credential, EndUser, User, VirtualKey, Workspace};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,6 +17,8 @@ CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
 CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
+  first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tenant_audit_workspace ON tenant_audit (workspace, seq);
@@ -159,6 +161,20 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), Stor
             tx.execute("DELETE FROM tenant_admin_keys WHERE id = ?1", params![id])
                 .map_err(backend)?;
         }
+        Change::BlockEndUser {
+            workspace,
+            id,
+            blocked,
+            now_ms,
+        } => {
+            tx.execute(
+                "INSERT INTO tenant_end_users (workspace, id, blocked, first_seen_ms, last_seen_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (workspace, id) DO UPDATE SET blocked = excluded.blocked",
+                params![workspace, id, blocked, now_ms],
+            )
+            .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -195,6 +211,15 @@ impl TenantStore for SqliteStore {
                 .iter()
                 .map(|d| parse::<AdminKey>(d))
                 .collect::<Result<_, _>>()?;
+            let blocked = {
+                let mut st = tx
+                    .prepare("SELECT workspace, id FROM tenant_end_users WHERE blocked = 1")
+                    .map_err(backend)?;
+                let rows = st
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                    .map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
+            };
             Ok(Loaded {
                 version,
                 workspaces,
@@ -202,6 +227,7 @@ impl TenantStore for SqliteStore {
                 credentials,
                 users,
                 admin_keys,
+                blocked,
             })
         })
     }
@@ -270,6 +296,53 @@ impl TenantStore for SqliteStore {
                 .map_err(backend)?;
             let rows = st
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+    }
+
+    fn saw_end_users(
+        &self,
+        seen: Vec<(String, String, i64)>,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            for (w, id, ms) in &seen {
+                tx.execute(
+                    "INSERT INTO tenant_end_users (workspace, id, blocked, first_seen_ms, last_seen_ms)
+                     VALUES (?1, ?2, 0, ?3, ?3)
+                     ON CONFLICT (workspace, id) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)",
+                    params![w, id, ms],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+    }
+
+    fn end_users(
+        &self,
+        workspace: String,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<EndUser>, StoreError>> {
+        self.with(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT id, blocked, first_seen_ms, last_seen_ms FROM tenant_end_users
+                     WHERE workspace = ?1 ORDER BY last_seen_ms DESC, id LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = st
+                .query_map(params![workspace, limit], |r| {
+                    Ok(EndUser {
+                        workspace: workspace.clone(),
+                        id: r.get(0)?,
+                        blocked: r.get(1)?,
+                        first_seen_ms: r.get(2)?,
+                        last_seen_ms: r.get(3)?,
+                    })
+                })
                 .map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
