@@ -5,6 +5,7 @@ database `test`, user `root`)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import time
@@ -156,5 +157,52 @@ def test_vault_rotation_rewraps_every_credential_and_a_wrong_kek_is_a_clear_star
     try:
         assert status_of(gw, CLIENT_KEY) == 200
         assert dict(mock.last_request()["headers"])["authorization"] == f"Bearer {UPSTREAM_KEY}"
+    finally:
+        gw.svc.stop()
+
+
+def test_the_admin_cli_makes_workspaces_keys_and_admins_the_gateway_accepts(mock: Mock, tmp_path: Path) -> None:
+    d = tmp_path / "cli"
+    d.mkdir()
+    cfg = d / "gw.yaml"
+    cfg.write_text(f"""
+server:
+  discover_env: false
+  tenants:
+    sqlite_path: {d / "tenants.db"}
+    secret_key_file: {d / "secret"}
+    kek_file: {d / "kek"}
+providers:
+  - name: openai
+    base_url: {mock.base_url}
+    api_key: {UPSTREAM_KEY}
+""")
+    env = base_env()
+    env.update(SWITCHYARD_API_KEYS=CLIENT_KEY, SWITCHYARD_ADMIN_KEYS=ADMIN_KEY)
+
+    def cli(*args: str) -> dict:
+        p = subprocess.run([str(SWITCHYARD_BIN), "admin", "--config", str(cfg), *args],
+                           capture_output=True, text=True, env=env, cwd=d, timeout=30)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    ws = cli("create-workspace", "team-c")
+    key = cli("create-key", "--workspace", ws["id"], "--name", "ci", "--model", "openai/*")["key"]
+    user = cli("create-user", "--email", "ops@example.com", "--role", "admin")
+    admin_key = cli("create-admin-key", "--user", user["id"], "--name", "ops")["key"]
+    assert [w["name"] for w in cli("workspaces")["data"]] == ["default", "team-c"]
+    assert cli("keys", "--workspace", ws["id"])["data"][0]["models"] == ["openai/*"]
+    bad = subprocess.run([str(SWITCHYARD_BIN), "admin", "--config", str(cfg), "create-key", "--workspace", "ws-nope", "--name", "x"],
+                         capture_output=True, text=True, env=env, cwd=d, timeout=30)
+    assert bad.returncode == 1 and "no workspace 'ws-nope'" in bad.stderr
+
+    gw = launch_gateway(d, "cli-gw", env, cfg.read_text())
+    try:
+        assert status_of(gw, key) == 200
+        # The admin key made on the command line acts as its user, an organisation admin.
+        r = httpx2.get(gw.url + "/admin/v1/users", headers={"authorization": f"Bearer {admin_key}"}, timeout=10.0)
+        assert r.status_code == 200 and r.json()["data"][0]["email"] == "ops@example.com"
+        actors = {e["actor"] for e in admin(gw, "GET", "/admin/v1/audit").json()["data"]}
+        assert "cli:admin" in actors
     finally:
         gw.svc.stop()

@@ -297,6 +297,7 @@ impl Connection {
             idle_since: AtomicU64::new(0),
             changed: Notify::new(),
         });
+        let peer = tcp.peer_addr().ok().map(PeerAddr);
         let io = TokioIo::new(Watched {
             inner: tcp,
             activity: activity.clone(),
@@ -304,6 +305,7 @@ impl Connection {
         let service = RequestService {
             app,
             activity: activity.clone(),
+            peer,
         };
         let conn = builder.serve_connection(io, service);
         tokio::pin!(conn);
@@ -415,11 +417,16 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// The address a request's connection came from (for the admin audit log), in its extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// The router as hyper's service, marking each request in progress until its answer is written.
 #[derive(Clone)]
 struct RequestService {
     app: Router,
     activity: Arc<Activity>,
+    peer: Option<PeerAddr>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for RequestService {
@@ -427,8 +434,11 @@ impl hyper::service::Service<Request<Incoming>> for RequestService {
     type Error = Infallible;
     type Future = Answer;
 
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         let busy = self.activity.begin();
+        if let Some(p) = self.peer {
+            req.extensions_mut().insert(p);
+        }
         Answer {
             fut: self.app.clone().call(req),
             busy: Some(busy),

@@ -199,6 +199,7 @@ async fn a_virtual_key_works_within_its_limits_and_every_change_is_audited() {
     }
     assert_eq!(audit["data"][0]["actor"], "admin-key:root");
     assert!(audit["data"][0]["request_id"].is_string());
+    assert_eq!(audit["data"][0]["source_ip"], "127.0.0.1");
 }
 
 #[tokio::test]

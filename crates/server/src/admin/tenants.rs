@@ -78,7 +78,10 @@ fn admitted(state: &AppState, req: &http::request::Parts) -> Result<Ctx, Gateway
     })?;
     let actor = Actor {
         name: access.actor.clone(),
-        source_ip: None,
+        source_ip: req
+            .extensions
+            .get::<crate::listen::PeerAddr>()
+            .map(|p| p.0.ip().to_string()),
         request_id: crate::http::request_id_of(&req.extensions),
     };
     Ok(Ctx { actor, access, t })
