@@ -13,11 +13,14 @@ use switchyard_tenants::model::DEFAULT_WORKSPACE;
 use switchyard_tenants::{Principal, Refusal};
 
 /// The caller of a request: a virtual key's principal, or a static key's (in the `default`
-/// workspace); `Ok(None)` when no keys exist at all (the loopback-only mode).
+/// workspace); `Ok(None)` when no keys exist at all on a loopback listener (the zero-setup
+/// mode). A public listener never serves without a key, even after its last virtual key is
+/// deleted.
 pub fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, GatewayError> {
     let tenants = state.tenants.get();
     let virtual_keys = tenants.is_some_and(|t| t.snapshot().key_count() > 0);
-    if state.cfg.client_keys.is_empty() && !virtual_keys {
+    let open_allowed = state.cfg.listen.ip().is_loopback() || state.cfg.allow_insecure_public;
+    if state.cfg.client_keys.is_empty() && !virtual_keys && open_allowed {
         return Ok(None);
     }
     let presented = presented(headers).filter(|k| !k.is_empty());

@@ -149,13 +149,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn admin(args: AdminArgs) -> ExitCode {
-    use serde_json::{json, Value};
-    use switchyard_tenants::admin::{NewKey, NewUser, NewWorkspace};
-    let cfg = match load(args.config.as_ref()) {
-        Ok((c, _)) => c,
-        Err(code) => return code,
-    };
+/// Opens the tenants' store that `cfg` names on a runtime of its own and runs `f` on it (for
+/// the `admin` and `vault` commands).
+fn on_tenants(
+    cfg: &Config,
+    f: impl AsyncFnOnce(std::sync::Arc<switchyard_tenants::Tenants>) -> ExitCode,
+) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -167,13 +166,24 @@ fn admin(args: AdminArgs) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        let t = match crate::startup::tenants_from(&cfg.tenants).await {
-            Ok(t) => t,
+        match crate::startup::tenants_from(&cfg.tenants).await {
+            Ok(t) => f(t).await,
             Err(e) => {
                 eprintln!("switchyard: tenants: {e}");
-                return ExitCode::from(2);
+                ExitCode::from(2)
             }
-        };
+        }
+    })
+}
+
+fn admin(args: AdminArgs) -> ExitCode {
+    use serde_json::{json, Value};
+    use switchyard_tenants::admin::{NewKey, NewUser, NewWorkspace};
+    let cfg = match load(args.config.as_ref()) {
+        Ok((c, _)) => c,
+        Err(code) => return code,
+    };
+    on_tenants(&cfg, async move |t| {
         let actor = switchyard_tenants::admin::Actor {
             name: "cli:admin".into(),
             ..Default::default()
@@ -282,24 +292,7 @@ fn rotate_kek(config: Option<&PathBuf>, new_kek_file: &PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("switchyard: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    rt.block_on(async move {
-        let tenants = match crate::startup::tenants_from(&cfg.tenants).await {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("switchyard: tenants: {e}");
-                return ExitCode::from(2);
-            }
-        };
+    on_tenants(&cfg, async move |tenants| {
         let actor = switchyard_tenants::admin::Actor {
             name: "cli:vault rotate-kek".into(),
             ..Default::default()
