@@ -16,6 +16,8 @@ pub struct RequestCtx {
     pub caller: Option<String>,
     /// Who is calling (workspace, key, allowed models), when keys are configured.
     pub principal: Option<switchyard_tenants::Principal>,
+    /// The caller's own user (header, `user`, `metadata.user_id`), when it names one.
+    pub end_user: Option<String>,
     /// The model the caller asked for.
     pub requested_model: Option<String>,
     /// Index of the provider chosen by routing.
@@ -68,6 +70,7 @@ impl RequestCtx {
             started: Instant::now(),
             caller: None,
             principal: None,
+            end_user: None,
             requested_model: None,
             provider: None,
             stages: Vec::with_capacity(8),
@@ -95,6 +98,7 @@ impl RequestCtx {
             started: Instant::now(),
             caller: None,
             principal: None,
+            end_user: None,
             requested_model: None,
             provider: None,
             stages: Vec::new(),

@@ -71,6 +71,7 @@ pub async fn handle(
     check_model(ctx.principal.as_ref(), &peeked.model)?;
     if state.tenants.get().is_some() {
         if let Some(id) = end_user(&parts.headers, peeked.end_user.as_deref()) {
+            ctx.end_user = Some(id.clone());
             check_end_user(state, ctx.principal.as_ref(), &id)?;
         }
     }

@@ -214,8 +214,7 @@ async fn key_metadata_lands_in_the_request_record_under_the_callers_own() {
     .await;
     let key = created["key"].as_str().unwrap();
     let auth = format!("Bearer {key}");
-    let body =
-        json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
+    let body = json!({"model": "openai/gpt-4o-mini", "user": "u-42", "messages": [{"role": "user", "content": "hi"}]});
     let (s, headers, _) = h
         .request(
             "POST",
@@ -252,6 +251,40 @@ async fn key_metadata_lands_in_the_request_record_under_the_callers_own() {
         json!({"env": "dev", "team": "a", "tags": ["batch"]})
     );
     assert_eq!(record["caller"], "svc");
+    // The record names the workspace, the key's public id and the end user; filters find it.
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        (record["workspace"].as_str(), record["key_id"].as_str()),
+        (Some("default"), Some(id))
+    );
+    assert_eq!(record["end_user"], "u-42");
+    for q in [
+        format!("workspace=default&key_id={id}"),
+        "end_user=u-42".into(),
+    ] {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                &format!("/admin/v1/logs?{q}"),
+                &[("authorization", &admin)],
+                "",
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["data"].as_array().map(Vec::len), Some(1), "{q}: {v}");
+    }
+    let (_, _, b) = h
+        .request(
+            "GET",
+            "/admin/v1/logs?workspace=ws-other",
+            &[("authorization", &admin)],
+            "",
+        )
+        .await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&b).unwrap()["data"],
+        json!([])
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A stored record's fields, in order (`Record`'s fields less the own-id flags).
-pub const FIELDS: [&str; 31] = [
+pub const FIELDS: [&str; 34] = [
     "id",
     "request_id",
     "trace_id",
@@ -47,6 +47,9 @@ pub const FIELDS: [&str; 31] = [
     "error",
     "request_body",
     "response_body",
+    "workspace",
+    "key_id",
+    "end_user",
 ];
 
 /// Whether `b` holds a byte JSON must escape: a control character, `"` or `\\`. Eight bytes at a
@@ -223,7 +226,14 @@ impl Out {
             self.close();
         }
         self.close();
-        for s in [&r.error, &r.request_body, &r.response_body] {
+        for s in [
+            &r.error,
+            &r.request_body,
+            &r.response_body,
+            &r.workspace,
+            &r.key_id,
+            &r.end_user,
+        ] {
             self.opt_str(s.as_deref());
         }
         self.close();
@@ -276,6 +286,10 @@ struct Stored(
     Option<String>,
     Option<String>,
     Option<String>,
+    // Added with the tenants: records written before them have 31 fields.
+    #[serde(default)] Option<String>,
+    #[serde(default)] Option<String>,
+    #[serde(default)] Option<String>,
 );
 
 #[derive(Deserialize)]
@@ -333,6 +347,9 @@ impl From<Stored> for Record {
             error: s.28,
             request_body: s.29,
             response_body: s.30,
+            workspace: s.31,
+            key_id: s.32,
+            end_user: s.33,
             own_request_id: false,
             own_trace_id: false,
         }
@@ -585,12 +602,30 @@ mod tests {
             error: Some("line\nbreak".into()),
             request_body: Some("{\"x\":1}".into()),
             response_body: None,
+            workspace: Some("ws-1".into()),
+            key_id: Some("k\"1".into()),
+            end_user: Some("u".into()),
             own_request_id: false,
             own_trace_id: false,
         };
         let empty = Record::default();
         let json = to_json(&[full.clone(), empty.clone()]).unwrap();
-        assert_eq!(decode(&json).unwrap(), vec![full, empty]);
+        assert_eq!(decode(&json).unwrap(), vec![full.clone(), empty]);
+        // A record written before the tenants' three fields reads with them absent, whole and
+        // light.
+        let v: serde_json::Value =
+            serde_json::from_str(&to_json(std::slice::from_ref(&full)).unwrap()).unwrap();
+        let old: Vec<serde_json::Value> = v[0].as_array().unwrap()[..31].to_vec();
+        let old_json = serde_json::Value::Array(vec![serde_json::Value::Array(old)]).to_string();
+        let back = decode(&old_json).unwrap();
+        assert_eq!(
+            (back[0].workspace.clone(), back[0].end_user.clone()),
+            (None, None)
+        );
+        assert_eq!(back[0].request_id, full.request_id);
+        let inner = &old_json[1..old_json.len() - 1];
+        let light: crate::fields::Light<'_> = serde_json::from_str(inner).unwrap();
+        assert_eq!(crate::fields::Fields::workspace(&light), None);
         // A latency that is not a number is stored as 0 rather than failing its batch.
         let nan = Record {
             latency_ms: f64::NAN,

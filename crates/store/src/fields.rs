@@ -23,6 +23,9 @@ pub trait Fields {
     fn status(&self) -> u16;
     /// Metadata field `key` as filters compare it (`query::metadata_text`).
     fn metadata_text(&self, key: &str) -> Option<String>;
+    fn workspace(&self) -> Option<&str>;
+    fn key_id(&self) -> Option<&str>;
+    fn end_user(&self) -> Option<&str>;
 }
 
 impl Fields for Record {
@@ -55,6 +58,15 @@ impl Fields for Record {
     }
     fn metadata_text(&self, key: &str) -> Option<String> {
         self.metadata.get(key).and_then(metadata_text)
+    }
+    fn workspace(&self) -> Option<&str> {
+        self.workspace.as_deref()
+    }
+    fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+    fn end_user(&self) -> Option<&str> {
+        self.end_user.as_deref()
     }
 }
 
@@ -119,6 +131,10 @@ pub struct Light<'a>(
     IgnoredAny,
     IgnoredAny,
     IgnoredAny,
+    // Workspace, key id and end user: absent from records written before the tenants.
+    #[serde(borrow, default)] pub Option<Text<'a>>,
+    #[serde(borrow, default)] pub Option<Text<'a>>,
+    #[serde(borrow, default)] pub Option<Text<'a>>,
 );
 
 fn opt<'b>(t: &'b Option<Text<'_>>) -> Option<&'b str> {
@@ -184,6 +200,15 @@ impl Fields for Light<'_> {
         // Parsed only when a filter or group asks for metadata.
         let map: Map<String, Value> = serde_json::from_str(self.26.get()).ok()?;
         map.get(key).and_then(metadata_text)
+    }
+    fn workspace(&self) -> Option<&str> {
+        opt(&self.31)
+    }
+    fn key_id(&self) -> Option<&str> {
+        opt(&self.32)
+    }
+    fn end_user(&self) -> Option<&str> {
+        opt(&self.33)
     }
 }
 

@@ -14,6 +14,7 @@ use tokio_postgres::{Client, NoTls};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_batches.sql"),
+    include_str!("../migrations/postgres/0003_tenants.sql"),
 ];
 
 /// Any fixed number: replicas starting together take this lock to migrate one at a time.

@@ -92,6 +92,10 @@ pub struct Filter {
     pub operation: Option<String>,
     /// `metadata.<key> = <value>` (values compared as text).
     pub metadata: Vec<(String, String)>,
+    /// The caller's workspace, virtual key (public id) and end user.
+    pub workspace: Option<String>,
+    pub key_id: Option<String>,
+    pub end_user: Option<String>,
 }
 
 /// How far from an own id's time prefix its record's id may start. Both are read from the wall
@@ -195,6 +199,9 @@ impl Matcher {
                 .is_none_or(|m| r.model() == Some(m) || r.requested_model() == Some(m))
             && eq(&f.provider, r.provider())
             && eq(&f.caller, r.caller())
+            && eq(&f.workspace, r.workspace())
+            && eq(&f.key_id, r.key_id())
+            && eq(&f.end_user, r.end_user())
             && f.trace_id.as_deref().is_none_or(|t| r.trace_id() == t)
             && f.request_id.as_deref().is_none_or(|t| r.request_id() == t)
             && f.operation.as_deref().is_none_or(|o| r.operation() == o)

@@ -58,6 +58,10 @@ pub struct Record {
     /// Bodies, when `server.log.bodies` is on (cut at `body_max_bytes`).
     pub request_body: Option<String>,
     pub response_body: Option<String>,
+    /// The caller's workspace, virtual key (public id) and end user, when known.
+    pub workspace: Option<String>,
+    pub key_id: Option<String>,
+    pub end_user: Option<String>,
     /// The gateway made `request_id` / `trace_id` with `query::record_id`'s layout at the
     /// request's start (rather than taking them from the caller): lookups find them through the
     /// primary key, so they are left out of the id indexes.

@@ -15,6 +15,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_batches.sql"),
+    include_str!("../migrations/sqlite/0003_tenants.sql"),
 ];
 
 pub struct SqliteStore {

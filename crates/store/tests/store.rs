@@ -99,6 +99,9 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
         error: (status >= 400).then(|| "upstream said no".into()),
         request_body: Some("{\"model\":\"m\"}".into()),
         response_body: None,
+        workspace: Some(if i < 5 { "ws-a" } else { "ws-b" }.into()),
+        key_id: Some(format!("key{}", i % 2)),
+        end_user: (i % 3 == 0).then(|| format!("user{i}")),
         own_request_id: false,
         own_trace_id: false,
     }
@@ -193,6 +196,24 @@ async fn suite(store: &Store) {
         })
         .await,
         vec!["req-3", "req-1"]
+    );
+    // The caller's workspace, key and end user.
+    assert_eq!(
+        list(Filter {
+            workspace: Some("ws-b".into()),
+            key_id: Some("key1".into()),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-9", "req-7", "req-5"]
+    );
+    assert_eq!(
+        list(Filter {
+            end_user: Some("user6".into()),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-6"]
     );
     // Numbers in metadata compare as their text.
     assert_eq!(
