@@ -503,6 +503,7 @@ async fn every_role_against_every_endpoint_and_the_other_workspace() {
         json!({"name": "kb"}),
     )
     .await;
+    let ka_secret = ka["key"].as_str().unwrap().to_owned();
     let (ka, kb) = (
         ka["id"].as_str().unwrap().to_owned(),
         kb["id"].as_str().unwrap().to_owned(),
@@ -676,7 +677,20 @@ async fn every_role_against_every_endpoint_and_the_other_workspace() {
             "GET",
             "/admin/v1/logs".into(),
             Value::Null,
-            [200, 200, 403, 403, 403, 403],
+            // A workspace-scoped caller reads its only workspace's records.
+            [200, 200, 200, 200, 200, 403],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/logs?workspace={b}"),
+            Value::Null,
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/analytics?workspace={a}"),
+            Value::Null,
+            [200, 200, 200, 200, 200, 404],
         ),
         (
             "GET",
@@ -721,6 +735,49 @@ async fn every_role_against_every_endpoint_and_the_other_workspace() {
             _ => assert!(names == ["a"] && !in_b, "{role}: {names:?}"),
         }
     }
+    // Records: a workspace-scoped caller reads only its workspace's, and another's one by id
+    // is not there.
+    assert_eq!(chat(&h, &ka_secret, "openai/gpt-4o-mini").await.0, 200);
+    assert_eq!(chat(&h, KEY, "openai/gpt-4o-mini").await.0, 200);
+    let admin_auth = format!("Bearer {ADMIN}");
+    let mut all = Value::Null;
+    for _ in 0..100 {
+        let (_, _, body) = h
+            .request(
+                "GET",
+                "/admin/v1/logs",
+                &[("authorization", &admin_auth)],
+                "",
+            )
+            .await;
+        all = serde_json::from_slice(&body).unwrap();
+        if all["data"].as_array().map_or(0, Vec::len) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, mine) = as_role(&keys[2].1, "GET", "/admin/v1/logs", Value::Null).await;
+    let spaces: Vec<&str> = mine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["workspace"].as_str().unwrap())
+        .collect();
+    assert_eq!(spaces, [a.as_str()]);
+    let other = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["workspace"] == "default")
+        .unwrap();
+    let (s, _) = as_role(
+        &keys[2].1,
+        "GET",
+        &format!("/admin/v1/logs/{}", other["id"].as_str().unwrap()),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 404);
     // A deleted admin key is refused at once.
     let (_, users) = call(&h, "GET", "/admin/v1/users", Value::Null).await;
     let viewer = users["data"]

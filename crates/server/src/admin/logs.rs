@@ -2,7 +2,6 @@
 //! `GET /admin/logs/{id}` (one record with its feedback), `GET /admin/logs/export` (JSONL or
 //! CSV, streamed page by page) and `GET /admin/analytics`.
 
-use super::admit;
 use super::params::{self, check_known, get};
 use crate::error::GatewayError;
 use crate::state::AppState;
@@ -40,7 +39,7 @@ pub async fn list(State(s): State<Arc<AppState>>, req: Request) -> Response {
     run(&s, &req.headers, async {
         let pairs = params::pairs(req.uri.query());
         check_known(&pairs, &["limit", "cursor"])?;
-        let filter = params::filter(&pairs)?;
+        let filter = narrow(&s, &req.headers, params::filter(&pairs)?)?;
         let limit = match get(&pairs, "limit") {
             None => DEFAULT_LIMIT,
             Some(v) => v
@@ -96,6 +95,19 @@ pub async fn one(
                 what: "request record",
                 id: id.clone(),
             })?;
+        // Another workspace's record is not there for a workspace-scoped caller.
+        let access = super::access(&s, &req.headers)?;
+        let readable = access.org_admin()
+            || record
+                .workspace
+                .as_deref()
+                .is_some_and(|w| access.role_in(w).is_some());
+        if !readable {
+            return Err(GatewayError::NotFound {
+                what: "request record",
+                id: id.clone(),
+            });
+        }
         let feedback = store
             .feedback(&record.request_id, &record.trace_id)
             .await
@@ -157,10 +169,13 @@ pub async fn export(State(s): State<Arc<AppState>>, req: Request) -> Response {
     let state = s.clone();
     let (req, _) = req.into_parts();
     let query = req.uri.query().map(str::to_owned);
+    // Narrowed before the stream starts (the body outlives this borrow of the headers).
+    let narrowed =
+        params::filter(&params::pairs(query.as_deref())).and_then(|f| narrow(&s, &req.headers, f));
     run(&s, &req.headers, async move {
         let pairs = params::pairs(query.as_deref());
         check_known(&pairs, &["format"])?;
-        let filter = params::filter(&pairs)?;
+        let filter = narrowed?;
         let format = match get(&pairs, "format").unwrap_or("jsonl") {
             "jsonl" => Format::Jsonl,
             "csv" => Format::Csv,
@@ -238,7 +253,7 @@ pub async fn analytics(State(s): State<Arc<AppState>>, req: Request) -> Response
     run(&s, &req.headers, async {
         let pairs = params::pairs(req.uri.query());
         check_known(&pairs, &["group_by", "bucket"])?;
-        let filter: Filter = params::filter(&pairs)?;
+        let filter: Filter = narrow(&s, &req.headers, params::filter(&pairs)?)?;
         let group = get(&pairs, "group_by")
             .unwrap_or("none")
             .parse::<GroupBy>()
@@ -269,16 +284,56 @@ pub async fn analytics(State(s): State<Arc<AppState>>, req: Request) -> Response
     .await
 }
 
-/// Admits the admin key, then runs `f`; errors become OpenAI-shaped replies.
+/// Admits an admin caller, then runs `f`; errors become OpenAI-shaped replies. Organisation
+/// admins read every record; a workspace-scoped caller only its workspaces' (`narrow`).
 async fn run(
     state: &AppState,
     headers: &http::HeaderMap,
     f: impl std::future::Future<Output = Result<Response, GatewayError>>,
 ) -> Response {
-    if let Err(e) = admit(state, headers) {
+    if let Err(e) = super::access(state, headers) {
         return e.into_response();
     }
     f.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Narrows `filter` to what the caller may read: every record for organisation admins; for a
+/// workspace-scoped caller, the workspace it names (one of its own, else a 404) or, when it
+/// names none, its only workspace (with several, it must say which).
+fn narrow(
+    state: &AppState,
+    headers: &http::HeaderMap,
+    mut filter: Filter,
+) -> Result<Filter, GatewayError> {
+    let access = super::access(state, headers)?;
+    if access.org_admin() {
+        return Ok(filter);
+    }
+    let mine = access.readable().unwrap_or_default();
+    match &filter.workspace {
+        Some(w) if mine.contains(&w.as_str()) => {}
+        Some(w) => {
+            return Err(GatewayError::Missing {
+                message: format!("no workspace '{w}'"),
+            })
+        }
+        None => match mine.as_slice() {
+            [only] => filter.workspace = Some((*only).to_owned()),
+            [] => {
+                return Err(GatewayError::Forbidden {
+                    message: "Your role does not allow reading request records.".into(),
+                    param: None,
+                })
+            }
+            _ => {
+                return Err(GatewayError::BadRequest {
+                    message: "name the workspace to read: workspace=<id>".into(),
+                    param: Some("workspace".into()),
+                })
+            }
+        },
+    }
+    Ok(filter)
 }
 
 #[cfg(test)]
