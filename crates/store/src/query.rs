@@ -271,6 +271,9 @@ pub enum GroupBy {
     Provider,
     Caller,
     Operation,
+    Workspace,
+    KeyId,
+    EndUser,
     Metadata(String),
 }
 
@@ -283,12 +286,15 @@ impl std::str::FromStr for GroupBy {
             "provider" => GroupBy::Provider,
             "key" | "caller" => GroupBy::Caller,
             "operation" => GroupBy::Operation,
+            "workspace" => GroupBy::Workspace,
+            "key_id" => GroupBy::KeyId,
+            "end_user" => GroupBy::EndUser,
             other => match other.strip_prefix("metadata.") {
                 Some(k) if !k.is_empty() => GroupBy::Metadata(k.to_owned()),
                 _ => {
                     return Err(format!(
-                        "group_by must be model, provider, key, operation or metadata.<key>, \
-                         not \"{other}\""
+                        "group_by must be model, provider, key, operation, workspace, key_id, \
+                         end_user or metadata.<key>, not \"{other}\""
                     ))
                 }
             },
@@ -305,6 +311,9 @@ impl GroupBy {
             GroupBy::Provider => r.provider().map(str::to_owned),
             GroupBy::Caller => r.caller().map(str::to_owned),
             GroupBy::Operation => Some(r.operation().to_owned()),
+            GroupBy::Workspace => r.workspace().map(str::to_owned),
+            GroupBy::KeyId => r.key_id().map(str::to_owned),
+            GroupBy::EndUser => r.end_user().map(str::to_owned),
             GroupBy::Metadata(k) => r.metadata_text(k),
         }
     }

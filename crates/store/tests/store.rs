@@ -259,6 +259,21 @@ async fn suite(store: &Store) {
     assert_eq!(claude.latency_ms.p99, Some(100.0));
     assert_eq!(claude.ttft_ms.p50, Some(5.0));
     assert_eq!(a.data[1].ttft_ms.p50, None);
+    // By the caller's workspace: five records each.
+    let by_ws = store
+        .analytics(&Filter::default(), &GroupBy::Workspace, 0)
+        .await
+        .unwrap();
+    let mut groups: Vec<(Option<String>, u64)> = by_ws
+        .data
+        .iter()
+        .map(|g| (g.key.clone(), g.requests))
+        .collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        [(Some("ws-a".to_owned()), 5), (Some("ws-b".to_owned()), 5)]
+    );
     let by_team = store
         .analytics(&Filter::default(), &GroupBy::Metadata("team".into()), 5_000)
         .await
