@@ -206,3 +206,36 @@ providers:
         assert "cli:admin" in actors
     finally:
         gw.svc.stop()
+
+
+def test_a_public_listener_starts_with_only_virtual_keys_and_refuses_with_none(mock: Mock, tmp_path: Path) -> None:
+    d = tmp_path / "public"
+    d.mkdir()
+    cfg = d / "gw.yaml"
+    cfg.write_text(f"""
+server:
+  discover_env: false
+  tenants:
+    sqlite_path: {d / "tenants.db"}
+    secret_key_file: {d / "secret"}
+    kek_file: {d / "kek"}
+providers:
+  - name: openai
+    base_url: {mock.base_url}
+    api_key: {UPSTREAM_KEY}
+""")
+    env = base_env()  # no static client keys
+    serve = [str(SWITCHYARD_BIN), "serve", "--listen", "0.0.0.0:0", "--config", str(cfg)]
+    refused = subprocess.run(serve, capture_output=True, text=True, env=env, cwd=d, timeout=30)
+    assert refused.returncode == 2 and "refusing to listen on 0.0.0.0:0" in refused.stderr, refused.stderr
+    made = subprocess.run([str(SWITCHYARD_BIN), "admin", "--config", str(cfg), "create-key", "--name", "only"],
+                          capture_output=True, text=True, env=env, cwd=d, timeout=30)
+    assert made.returncode == 0, made.stderr
+    p = subprocess.Popen(serve, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env, cwd=d, text=True)
+    try:
+        line = p.stderr.readline()
+        assert line.startswith("switchyard listening on http://0.0.0.0:"), line
+        assert "1 virtual keys" in line, line
+    finally:
+        p.terminate()
+        p.wait(timeout=10)

@@ -409,10 +409,6 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         }
     }
     cfg.allow_insecure_public |= args.allow_insecure_public;
-    if let Err(msg) = check_exposure(&cfg) {
-        eprintln!("switchyard: {msg}");
-        return ExitCode::from(2);
-    }
     let listen = cfg.listen;
     let state = match AppState::build(cfg) {
         Ok(s) => s,
@@ -448,6 +444,15 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         }
         if let Err(e) = crate::startup::open_tenants(&state).await {
             eprintln!("switchyard: tenants: {e} (set server.tenants.enabled: false to run without virtual keys)");
+            return ExitCode::from(2);
+        }
+        // Virtual keys count as client keys: checked once the store is open, before serving.
+        let virtual_keys = state
+            .tenants
+            .get()
+            .map_or(0, |t| t.snapshot().key_count());
+        if let Err(msg) = check_exposure(&state.cfg, virtual_keys) {
+            eprintln!("switchyard: {msg}");
             return ExitCode::from(2);
         }
         let server = match serve(state, listener, axum::Router::new()) {

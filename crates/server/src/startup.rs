@@ -14,15 +14,20 @@ use tokio::task::JoinHandle;
 const HARD_STOP_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Refuses a public listener without client keys unless the operator said so explicitly.
-pub fn check_exposure(cfg: &Config) -> Result<(), String> {
+pub fn check_exposure(cfg: &Config, virtual_keys: usize) -> Result<(), String> {
     let ip = cfg.listen.ip();
-    if ip.is_loopback() || !cfg.client_keys.is_empty() || cfg.allow_insecure_public {
+    if ip.is_loopback()
+        || !cfg.client_keys.is_empty()
+        || virtual_keys > 0
+        || cfg.allow_insecure_public
+    {
         return Ok(());
     }
     Err(format!(
         "refusing to listen on {} without client keys: anyone who can reach it could spend your \
-         provider credits. Add client_keys to the config or set SWITCHYARD_API_KEYS, listen on \
-         127.0.0.1, or pass --allow-insecure-public if you really mean it.",
+         provider credits. Add client_keys to the config or set SWITCHYARD_API_KEYS, create a \
+         virtual key (switchyard admin create-key), listen on 127.0.0.1, or pass \
+         --allow-insecure-public if you really mean it.",
         cfg.listen
     ))
 }
