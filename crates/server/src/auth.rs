@@ -16,16 +16,22 @@ use switchyard_tenants::{Principal, Refusal};
 /// workspace); `Ok(None)` when no keys exist at all on a loopback listener (the zero-setup
 /// mode). A public listener never serves without a key, even after its last virtual key is
 /// deleted.
-pub fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, GatewayError> {
+pub fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Arc<Principal>>, GatewayError> {
     let tenants = state.tenants.get();
-    let virtual_keys = tenants.is_some_and(|t| t.snapshot().key_count() > 0);
+    // One snapshot for the whole decision.
+    let snapshot = tenants.map(|t| t.snapshot());
+    let virtual_keys = snapshot.as_ref().is_some_and(|s| s.key_count() > 0);
     let open_allowed = state.cfg.listen.ip().is_loopback() || state.cfg.allow_insecure_public;
     if state.cfg.client_keys.is_empty() && !virtual_keys && open_allowed {
         return Ok(None);
     }
     let presented = presented(headers).filter(|k| !k.is_empty());
-    if let (Some(t), Some(key)) = (tenants, presented.and_then(|k| std::str::from_utf8(k).ok())) {
-        match t.authenticate(key) {
+    let text = presented.and_then(|k| std::str::from_utf8(k).ok());
+    if let (Some(t), Some(snap), Some(key)) = (tenants, &snapshot, text) {
+        match t.authenticate_in(snap, key) {
             Some(Ok(p)) => return Ok(Some(p)),
             Some(Err(Refusal::Unknown)) => {
                 return Err(GatewayError::Unauthorized {
@@ -49,18 +55,20 @@ pub fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>
         }
     }
     let name = authenticate(&state.cfg.client_keys, headers)?;
-    let credentials = tenants.map_or_else(Arc::default, |t| {
-        t.snapshot().credentials_of(DEFAULT_WORKSPACE)
-    });
-    Ok(name.map(|key_name| Principal {
-        credentials,
-        workspace: DEFAULT_WORKSPACE.into(),
-        workspace_name: DEFAULT_WORKSPACE.into(),
-        key_id: None,
-        key_name,
-        models: Arc::from([]),
-        metadata: Arc::default(),
-        tags: Arc::from([]),
+    let credentials = snapshot
+        .as_ref()
+        .map_or_else(Arc::default, |s| s.credentials_of(DEFAULT_WORKSPACE));
+    Ok(name.map(|key_name| {
+        Arc::new(Principal {
+            credentials,
+            workspace: DEFAULT_WORKSPACE.into(),
+            workspace_name: DEFAULT_WORKSPACE.into(),
+            key_id: None,
+            key_name,
+            models: Arc::from([]),
+            metadata: Arc::default(),
+            tags: Arc::from([]),
+        })
     }))
 }
 

@@ -15,7 +15,7 @@ pub struct RequestCtx {
     /// Name of the client key that authenticated, when keys are configured.
     pub caller: Option<String>,
     /// Who is calling (workspace, key, allowed models), when keys are configured.
-    pub principal: Option<switchyard_tenants::Principal>,
+    pub principal: Option<std::sync::Arc<switchyard_tenants::Principal>>,
     /// The caller's own user (header, `user`, `metadata.user_id`), when it names one.
     pub end_user: Option<String>,
     /// The model the caller asked for.

@@ -68,11 +68,12 @@ pub async fn handle(
         state.cfg.limits.max_model_name_bytes,
         "model",
     )?;
-    check_model(ctx.principal.as_ref(), &peeked.model)?;
+    check_model(ctx.principal.as_deref(), &peeked.model)?;
     if state.tenants.get().is_some() {
-        if let Some(id) = end_user(&parts.headers, peeked.end_user.as_deref()) {
-            ctx.end_user = Some(id.clone());
-            check_end_user(state, ctx.principal.as_ref(), &id)?;
+        // Recorded even when refused, so the record names who was blocked.
+        ctx.end_user = end_user(&parts.headers, peeked.end_user.as_deref());
+        if let Some(id) = &ctx.end_user {
+            check_end_user(state, ctx.principal.as_deref(), id)?;
         }
     }
     ctx.requested_model = Some(peeked.model.clone());

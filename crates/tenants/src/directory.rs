@@ -113,7 +113,8 @@ pub struct Snapshot {
 struct Entry {
     hash: [u8; 32],
     previous: Option<([u8; 32], i64)>,
-    principal: Principal,
+    /// Shared by every request the key makes (no copy per request).
+    principal: Arc<Principal>,
     expires_ms: Option<i64>,
     disabled: bool,
 }
@@ -198,7 +199,7 @@ impl Snapshot {
                 Arc::new(Entry {
                     hash,
                     previous,
-                    principal,
+                    principal: Arc::new(principal),
                     expires_ms: k.expires_ms,
                     disabled: k.disabled,
                 }),
@@ -349,7 +350,7 @@ impl Snapshot {
         hasher: &Hasher,
         presented: &str,
         now_ms: i64,
-    ) -> Option<Result<Principal, Refusal>> {
+    ) -> Option<Result<Arc<Principal>, Refusal>> {
         let id = key::public_id(presented)?;
         let Some(e) = self.keys.get(id) else {
             return Some(Err(Refusal::Unknown));
@@ -366,7 +367,7 @@ impl Snapshot {
         } else if e.expires_ms.is_some_and(|t| now_ms >= t) {
             Err(Refusal::Expired)
         } else {
-            Ok(e.principal.clone())
+            Ok(Arc::clone(&e.principal))
         })
     }
 }

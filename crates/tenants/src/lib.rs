@@ -83,12 +83,18 @@ impl Tenants {
 
     /// Resolves a presented key against the snapshot; `None` when it is not shaped like a
     /// virtual key (it may still be a static key). Records the use, off the request path.
-    pub fn authenticate(&self, presented: &str) -> Option<Result<Principal, Refusal>> {
+    pub fn authenticate(&self, presented: &str) -> Option<Result<Arc<Principal>, Refusal>> {
+        self.authenticate_in(&self.directory.load(), presented)
+    }
+
+    /// As [`Tenants::authenticate`], against a snapshot the caller already holds.
+    pub fn authenticate_in(
+        &self,
+        snapshot: &Snapshot,
+        presented: &str,
+    ) -> Option<Result<Arc<Principal>, Refusal>> {
         let now = now_ms();
-        let r = self
-            .directory
-            .load()
-            .authenticate(&self.hasher, presented, now)?;
+        let r = snapshot.authenticate(&self.hasher, presented, now)?;
         if let Ok(p) = &r {
             if let Some(id) = &p.key_id {
                 if self.used.try_send((id.clone(), now)).is_err() {
