@@ -24,7 +24,7 @@ pub use runtime::{
     RetryBudget, ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
 };
 pub use secret::Secret;
-pub use tenants::TenantSettings;
+pub use tenants::{JwtSettings, TenantSettings};
 pub use wording::{reword, route_shape};
 
 use std::path::Path;

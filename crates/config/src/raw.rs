@@ -340,6 +340,55 @@ pub struct RawTenants {
     /// overrides it. Keep it apart from the database for the encryption to protect anything.
     /// Default `switchyard.kek` (in the working directory).
     pub kek_file: Option<String>,
+    /// JSON Web Tokens from an OIDC provider, accepted from callers and admin callers
+    /// (docs/governance.md). Off without `jwks_url`.
+    #[serde(default)]
+    pub jwt: RawJwt,
+}
+
+/// Bearer JWTs signed by an identity provider (RS256 or ES256), verified against its published
+/// key set; claims name the caller's workspace and allowed models, or an admin's roles.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwt {
+    /// The provider's JWKS URL (`jwks_uri` in its OIDC discovery document). JWT auth is off
+    /// without it. SWITCHYARD_JWKS_URL sets it too.
+    pub jwks_url: Option<String>,
+    /// The `iss` a token must carry. Default: any.
+    pub issuer: Option<String>,
+    /// An `aud` a token must carry. Default: any.
+    pub audience: Option<String>,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds. Default 60.
+    pub leeway_secs: Option<u64>,
+    /// How often the key set is fetched again, in seconds (and at most once per 30 s when a
+    /// token names a key the set lacks). Default 300.
+    pub refresh_secs: Option<u64>,
+    /// Accept JWTs from callers of `/v1`. Default true.
+    pub callers: Option<bool>,
+    /// Accept JWTs from admin callers of `/admin`. Default true.
+    pub admins: Option<bool>,
+    /// Which claims hold what (dotted paths reach into objects: `realm_access.roles`).
+    #[serde(default)]
+    pub claims: RawJwtClaims,
+}
+
+/// Claim names; the defaults are namespaced so that no unrelated claim grants a role.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwtClaims {
+    /// Who the caller is (logged as `jwt:<value>`, the audit's actor). Default `sub`.
+    pub subject: Option<String>,
+    /// A caller's workspace id. Default `switchyard_workspace`.
+    pub workspace: Option<String>,
+    /// Model patterns a caller may use (an array of strings); absent: any. Default
+    /// `switchyard_models`.
+    pub models: Option<String>,
+    /// An admin's organisation role: `owner`, `admin` or `member` (a string, or an array whose
+    /// highest role counts). Default `switchyard_role`.
+    pub org_role: Option<String>,
+    /// An admin's workspace roles: an object `{"<workspace>": "admin|member|viewer"}` or an
+    /// array of `"<workspace>:<role>"` strings. Default `switchyard_workspaces`.
+    pub workspace_roles: Option<String>,
 }
 
 /// OpenTelemetry traces: a span per request and per attempt, with the GenAI semantic

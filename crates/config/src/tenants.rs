@@ -22,6 +22,25 @@ pub struct TenantSettings {
     pub kek: Option<crate::Secret>,
     /// The file that holds the KEK when the environment does not (created on first start).
     pub kek_file: PathBuf,
+    /// JWT auth; `None` when no JWKS URL is configured.
+    pub jwt: Option<JwtSettings>,
+}
+
+/// Bearer JWTs from an identity provider (`server.tenants.jwt`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtSettings {
+    pub jwks_url: String,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway: Duration,
+    pub refresh: Duration,
+    pub callers: bool,
+    pub admins: bool,
+    pub subject_claim: String,
+    pub workspace_claim: String,
+    pub models_claim: String,
+    pub org_role_claim: String,
+    pub workspace_roles_claim: String,
 }
 
 impl Default for TenantSettings {
@@ -35,6 +54,7 @@ impl Default for TenantSettings {
             refresh: Duration::from_millis(500),
             kek: None,
             kek_file: PathBuf::from("switchyard.kek"),
+            jwt: None,
         }
     }
 }
@@ -80,8 +100,16 @@ pub(crate) fn tenants(
             ));
         }
     }
+    let enabled = raw.enabled.unwrap_or(true);
+    let jwt = jwt(&raw.jwt, env, errors);
+    if !enabled && jwt.is_some() {
+        errors.push(ConfigError::new(
+            "server.tenants.jwt",
+            "JWT auth maps tokens to workspaces: it needs server.tenants.enabled",
+        ));
+    }
     TenantSettings {
-        enabled: raw.enabled.unwrap_or(true),
+        enabled,
         postgres_url: postgres_url.map(crate::Secret::new),
         sqlite_path: path(
             &raw.sqlite_path,
@@ -105,5 +133,102 @@ pub(crate) fn tenants(
             .filter(|v| !v.is_empty())
             .map(crate::Secret::new),
         kek_file: path(&raw.kek_file, "server.tenants.kek_file", d.kek_file, errors),
+        jwt,
     }
+}
+
+fn jwt(
+    raw: &crate::raw::RawJwt,
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> Option<JwtSettings> {
+    let url = raw
+        .jwks_url
+        .clone()
+        .or_else(|| env.var("SWITCHYARD_JWKS_URL"))
+        .filter(|u| !u.is_empty())?;
+    match url::Url::parse(&url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+        _ => errors.push(ConfigError::new(
+            "server.tenants.jwt.jwks_url",
+            "must be an http:// or https:// URL",
+        )),
+    }
+    let secs = |v: Option<u64>,
+                field: &str,
+                default: u64,
+                min: u64,
+                errors: &mut Vec<ConfigError>| {
+        match v {
+            Some(n) if n < min => {
+                errors.push(ConfigError::new(field, format!("must be at least {min}")));
+                Duration::from_secs(default)
+            }
+            Some(n) => Duration::from_secs(n),
+            None => Duration::from_secs(default),
+        }
+    };
+    let claim =
+        |v: &Option<String>, field: &str, default: &str, errors: &mut Vec<ConfigError>| match v
+            .as_deref()
+        {
+            Some("") => {
+                errors.push(ConfigError::new(field, "must not be empty"));
+                default.to_owned()
+            }
+            Some(c) => c.to_owned(),
+            None => default.to_owned(),
+        };
+    let c = &raw.claims;
+    Some(JwtSettings {
+        jwks_url: url,
+        issuer: raw.issuer.clone().filter(|v| !v.is_empty()),
+        audience: raw.audience.clone().filter(|v| !v.is_empty()),
+        leeway: secs(
+            raw.leeway_secs,
+            "server.tenants.jwt.leeway_secs",
+            60,
+            0,
+            errors,
+        ),
+        refresh: secs(
+            raw.refresh_secs,
+            "server.tenants.jwt.refresh_secs",
+            300,
+            1,
+            errors,
+        ),
+        callers: raw.callers.unwrap_or(true),
+        admins: raw.admins.unwrap_or(true),
+        subject_claim: claim(
+            &c.subject,
+            "server.tenants.jwt.claims.subject",
+            "sub",
+            errors,
+        ),
+        workspace_claim: claim(
+            &c.workspace,
+            "server.tenants.jwt.claims.workspace",
+            "switchyard_workspace",
+            errors,
+        ),
+        models_claim: claim(
+            &c.models,
+            "server.tenants.jwt.claims.models",
+            "switchyard_models",
+            errors,
+        ),
+        org_role_claim: claim(
+            &c.org_role,
+            "server.tenants.jwt.claims.org_role",
+            "switchyard_role",
+            errors,
+        ),
+        workspace_roles_claim: claim(
+            &c.workspace_roles,
+            "server.tenants.jwt.claims.workspace_roles",
+            "switchyard_workspaces",
+            errors,
+        ),
+    })
 }

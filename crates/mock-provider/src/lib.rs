@@ -3,7 +3,8 @@
 //! faults on request:
 //! latency, status codes, Retry-After, slow first chunk, chunk delays, broken, hanging, endless,
 //! oversized, garbled and truncated streams.
-//! It records what it receives so tests can check the exact upstream body and headers.
+//! It records what it receives so tests can check the exact upstream body and headers. It is
+//! also an OIDC identity provider (`idp`: a JWKS and minted tokens) for tests of JWT auth.
 //!
 //! An agent script (`POST /_mock/script`, see `script`) plays the model's side of an agent loop.
 //!
@@ -21,6 +22,7 @@ pub use control::PNG;
 mod embeddings;
 mod faults;
 mod gemini;
+pub mod idp;
 mod messages_check;
 mod openai;
 mod responses;
@@ -103,6 +105,8 @@ pub struct StatsSnapshot {
     pub requests_abandoned: u64,
     /// Access tokens asked of `/token`.
     pub token_requests: u64,
+    /// Key sets asked of `/.well-known/jwks.json`.
+    pub jwks_requests: u64,
 }
 
 #[derive(Default)]
@@ -114,6 +118,7 @@ pub(crate) struct Stats {
     pub streams_aborted: AtomicU64,
     pub requests_abandoned: AtomicU64,
     pub token_requests: AtomicU64,
+    pub jwks_requests: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -128,6 +133,8 @@ pub(crate) struct State {
     pub google_public_key: Option<Vec<u8>>,
     /// The agent script, when a test loaded one.
     pub script: Mutex<script::Player>,
+    /// The identity provider (JWKS and minted tokens).
+    pub idp: Mutex<Option<idp::Idp>>,
 }
 
 const RECORD_LIMIT: usize = 1000;
@@ -143,6 +150,7 @@ impl State {
             streams_aborted: s.streams_aborted.load(Ordering::Relaxed),
             requests_abandoned: s.requests_abandoned.load(Ordering::Relaxed),
             token_requests: s.token_requests.load(Ordering::Relaxed),
+            jwks_requests: s.jwks_requests.load(Ordering::Relaxed),
         }
     }
 }
@@ -167,6 +175,26 @@ impl MockHandle {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.state.snapshot()
+    }
+
+    /// A token signed by the mock's identity provider (`alg` RS256 or ES256; see `idp`).
+    pub fn mint(&self, alg: &str, claims: &serde_json::Value) -> Option<String> {
+        lock(&self.state.idp).as_ref()?.mint(alg, None, claims)
+    }
+
+    /// As `mint`, naming `kid` in the header (`""`: none).
+    pub fn mint_with_kid(
+        &self,
+        alg: &str,
+        kid: &str,
+        claims: &serde_json::Value,
+    ) -> Option<String> {
+        lock(&self.state.idp).as_ref()?.mint(alg, Some(kid), claims)
+    }
+
+    /// A new ES256 signing key, published from now on; its `kid`.
+    pub fn rotate_idp_key(&self) -> Option<String> {
+        lock(&self.state.idp).as_mut()?.rotate()
     }
 
     /// Queues faults for the next requests, one each.
@@ -194,6 +222,7 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         stats: Stats::default(),
         ids: AtomicU64::new(1),
         script: Mutex::new(script::Player::default()),
+        idp: Mutex::new(idp::Idp::new()),
     });
     let app = Router::new()
         .route("/v1/chat/completions", post(openai::chat))
@@ -237,6 +266,9 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
                 .post(control::load_script)
                 .delete(control::clear_script),
         )
+        .route("/.well-known/jwks.json", get(idp::jwks))
+        .route("/_mock/idp/token", post(idp::token))
+        .route("/_mock/idp/rotate", post(idp::rotate))
         .route("/_mock/image.png", get(control::image))
         .route("/_mock/redirect-image", get(control::redirect_image))
         .route("/_mock/not-an-image", get(control::not_an_image))

@@ -1,6 +1,8 @@
 //! Client authentication: `Authorization: Bearer <key>` or `x-api-key: <key>`. A virtual key
 //! (`sk-sy-...`) is resolved against the tenants' in-memory snapshot; any other key is checked
-//! against the static keys' SHA-256 hashes in constant time. Keys are never logged.
+//! against the static keys' SHA-256 hashes in constant time; a JWT (when `server.tenants.jwt` is
+//! configured) is verified against the identity provider's keys and its claims name the
+//! workspace. Keys and tokens are never logged.
 
 use crate::error::GatewayError;
 use crate::state::AppState;
@@ -12,11 +14,11 @@ use switchyard_config::ClientKey;
 use switchyard_tenants::model::DEFAULT_WORKSPACE;
 use switchyard_tenants::{Principal, Refusal};
 
-/// The caller of a request: a virtual key's principal, or a static key's (in the `default`
-/// workspace); `Ok(None)` when no keys exist at all on a loopback listener (the zero-setup
-/// mode). A public listener never serves without a key, even after its last virtual key is
-/// deleted.
-pub fn caller(
+/// The caller of a request: a virtual key's principal, a JWT's, or a static key's (in the
+/// `default` workspace); `Ok(None)` when no keys exist at all on a loopback listener (the
+/// zero-setup mode). A public listener never serves without a key, even after its last
+/// virtual key is deleted.
+pub async fn caller(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Arc<Principal>>, GatewayError> {
@@ -24,18 +26,32 @@ pub fn caller(
     // One snapshot for the whole decision.
     let snapshot = tenants.map(|t| t.snapshot());
     let virtual_keys = snapshot.as_ref().is_some_and(|s| s.key_count() > 0);
+    let jwt = state.jwt.as_ref().filter(|j| j.callers);
     let open_allowed = state.cfg.listen.ip().is_loopback() || state.cfg.allow_insecure_public;
-    if state.cfg.client_keys.is_empty() && !virtual_keys && open_allowed {
+    if state.cfg.client_keys.is_empty() && !virtual_keys && jwt.is_none() && open_allowed {
         return Ok(None);
     }
     let presented = presented(headers).filter(|k| !k.is_empty());
     let text = presented.and_then(|k| std::str::from_utf8(k).ok());
+    if let (Some(j), Some(snap), Some(token)) = (jwt, &snapshot, text) {
+        if switchyard_tenants::jwt::looks_like_jwt(token) {
+            let claims = j.verify(token).await?;
+            let p =
+                switchyard_tenants::jwt::principal(snap, &claims, &j.names).map_err(|message| {
+                    GatewayError::Forbidden {
+                        message,
+                        param: None,
+                    }
+                })?;
+            return Ok(Some(Arc::new(p)));
+        }
+    }
     if let (Some(t), Some(snap), Some(key)) = (tenants, &snapshot, text) {
         match t.authenticate_in(snap, key) {
             Some(Ok(p)) => return Ok(Some(p)),
             Some(Err(Refusal::Unknown)) => {
                 return Err(GatewayError::Unauthorized {
-                    message: "Invalid API key.",
+                    message: "Invalid API key.".into(),
                 })
             }
             Some(Err(Refusal::Disabled)) => {
@@ -53,6 +69,15 @@ pub fn caller(
             // Not shaped like a virtual key: a static one, perhaps.
             None => {}
         }
+    }
+    if state.cfg.client_keys.is_empty() {
+        // Not the open mode (that returned above): only virtual keys or tokens serve here.
+        return Err(match presented {
+            None => missing(),
+            Some(_) => GatewayError::Unauthorized {
+                message: "Invalid API key.".into(),
+            },
+        });
     }
     let name = authenticate(&state.cfg.client_keys, headers)?;
     let credentials = snapshot
@@ -140,6 +165,13 @@ fn presented(headers: &HeaderMap) -> Option<&[u8]> {
     headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii())
 }
 
+fn missing() -> GatewayError {
+    GatewayError::Unauthorized {
+        message: "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
+            .into(),
+    }
+}
+
 /// Returns the matching static key's name; `Ok(None)` when no keys are configured (the
 /// loopback-only mode). Admin keys are checked with it too.
 pub fn authenticate(
@@ -150,10 +182,7 @@ pub fn authenticate(
         return Ok(None);
     }
     let Some(key) = presented(headers).filter(|k| !k.is_empty()) else {
-        return Err(GatewayError::Unauthorized {
-            message:
-                "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
-        });
+        return Err(missing());
     };
     let digest: [u8; 32] = Sha256::digest(key).into();
     // Compare against every key without stopping early, so timing says nothing about which matched.
@@ -166,7 +195,7 @@ pub fn authenticate(
     match found {
         Some(i) => Ok(Some(keys[i].name.clone())),
         None => Err(GatewayError::Unauthorized {
-            message: "Invalid API key.",
+            message: "Invalid API key.".into(),
         }),
     }
 }

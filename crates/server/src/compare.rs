@@ -151,7 +151,7 @@ pub async fn compare(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, GatewayError> {
-    caller(state, headers)?;
+    caller(state, headers).await?;
     let runs = requests(&body, state.cfg.limits.max_model_name_bytes)?
         .into_iter()
         .map(|(model, body)| one(state, headers, model, body));

@@ -24,7 +24,9 @@ pub struct UpstreamReply {
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error("{message}")]
-    Unauthorized { message: &'static str },
+    Unauthorized {
+        message: std::borrow::Cow<'static, str>,
+    },
     /// A known caller not allowed this: a disabled or expired key, a model it may not use.
     #[error("{message}")]
     Forbidden {
@@ -424,7 +426,12 @@ mod tests {
     #[test]
     fn statuses_follow_the_documented_table() {
         let cases: Vec<(GatewayError, u16)> = vec![
-            (GatewayError::Unauthorized { message: "x" }, 401),
+            (
+                GatewayError::Unauthorized {
+                    message: "x".into(),
+                },
+                401,
+            ),
             (
                 GatewayError::Forbidden {
                     message: "x".into(),

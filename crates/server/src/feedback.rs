@@ -52,7 +52,7 @@ pub async fn feedback(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, GatewayError> {
-    let caller = caller(state, headers)?.map(|p| p.key_name.clone());
+    let caller = caller(state, headers).await?.map(|p| p.key_name.clone());
     let v: Value = serde_json::from_slice(&body).map_err(|e| GatewayError::BadRequest {
         message: format!("request body is not valid JSON: {e}"),
         param: None,

@@ -288,7 +288,7 @@ async fn embeddings(State(s): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 async fn models(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = crate::auth::caller(&s, req.headers()) {
+    if let Err(e) = crate::auth::caller(&s, req.headers()).await {
         return e.into_response();
     }
     (
@@ -303,7 +303,7 @@ async fn model(
     id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
     req: Request,
 ) -> Response {
-    if let Err(e) = crate::auth::caller(&s, req.headers()) {
+    if let Err(e) = crate::auth::caller(&s, req.headers()).await {
         return e.into_response();
     }
     // axum's own rejection is plain text; the id is not echoed (it is not text).

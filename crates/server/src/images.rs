@@ -12,14 +12,11 @@
 use crate::error::GatewayError;
 use crate::upstream::TlsConfig;
 use base64::Engine;
-use bytes::Bytes;
-use http::{header, Request};
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::rt::TokioIo;
+use http::header;
+use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use switchyard_config::ImageFetch;
-use tokio::net::TcpStream;
 
 const MAX_REDIRECTS: usize = 3;
 
@@ -231,44 +228,9 @@ impl ImageFetcher {
                     format!("{host} resolves to a private or reserved address, which the gateway does not fetch from"),
                 )
             })?;
-        let tcp = TcpStream::connect(addr)
+        crate::fetch::get_at(addr, url, &host, &self.tls, "image/*")
             .await
-            .map_err(|e| refuse(path, format!("connecting to {host}: {e}")))?;
-        let _ = tcp.set_nodelay(true);
-        let target = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let authority = match url.port() {
-            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_owned(),
-        };
-        let req = Request::get(target)
-            .header(header::HOST, authority)
-            .header(header::USER_AGENT, "switchyard-image-fetch")
-            .header(header::ACCEPT, "image/*")
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| refuse(path, e))?;
-        let fail = |e: hyper::Error| refuse(path, e);
-        if https {
-            let name = rustls::pki_types::ServerName::try_from(host.clone())
-                .map_err(|e| refuse(path, e))?;
-            let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-                .connect(name, tcp)
-                .await
-                .map_err(|e| refuse(path, format!("TLS with {host}: {e}")))?;
-            let (mut tx, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-                .await
-                .map_err(fail)?;
-            tokio::spawn(conn);
-            tx.send_request(req).await.map_err(fail)
-        } else {
-            let (mut tx, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-                .await
-                .map_err(fail)?;
-            tokio::spawn(conn);
-            tx.send_request(req).await.map_err(fail)
-        }
+            .map_err(|e| refuse(path, e))
     }
 }
 

@@ -48,7 +48,7 @@ pub async fn handle(
 ) -> Result<Response, GatewayError> {
     let (parts, body) = req.into_parts();
     ctx.enter("authenticate");
-    ctx.principal = caller(state, &parts.headers)?;
+    ctx.principal = caller(state, &parts.headers).await?;
     ctx.caller = ctx.principal.as_ref().map(|p| p.key_name.clone());
     ctx.enter("read_body");
     let body = read_body(

@@ -18,6 +18,7 @@ pub fn check_exposure(cfg: &Config, virtual_keys: usize) -> Result<(), String> {
     let ip = cfg.listen.ip();
     if ip.is_loopback()
         || !cfg.client_keys.is_empty()
+        || cfg.tenants.jwt.as_ref().is_some_and(|j| j.callers)
         || virtual_keys > 0
         || cfg.allow_insecure_public
     {
@@ -35,7 +36,9 @@ pub fn check_exposure(cfg: &Config, virtual_keys: usize) -> Result<(), String> {
 /// One line saying what was found and how to add more.
 pub fn summary(state: &AppState, addr: SocketAddr) -> String {
     let virtual_keys = state.tenants.get().map_or(0, |t| t.snapshot().key_count());
+    let jwt = state.jwt.as_ref().is_some_and(|j| j.callers);
     let auth = match (state.cfg.client_keys.len(), virtual_keys) {
+        (0, 0) if jwt => "client auth on (JWT)".to_owned(),
         (0, 0) => "client auth off (no client keys)".to_owned(),
         (n, 0) => format!("client auth on ({n} keys)"),
         (n, v) => format!("client auth on ({n} static keys, {v} virtual keys)"),
@@ -145,6 +148,9 @@ pub async fn open_tenants(state: &AppState) -> Result<(), String> {
     let tenants = tenants_from(&state.cfg.tenants).await?;
     tenants.spawn_background(state.cfg.tenants.refresh);
     let _ = state.tenants.set(tenants);
+    if let Some(j) = &state.jwt {
+        j.start().await;
+    }
     Ok(())
 }
 

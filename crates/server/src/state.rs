@@ -39,6 +39,9 @@ pub struct AppState {
     /// Workspaces and virtual keys, once opened at start-up (`startup::open_tenants`); unset
     /// when `server.tenants.enabled` is false.
     pub tenants: std::sync::OnceLock<Arc<switchyard_tenants::Tenants>>,
+    /// JWT bearer auth, when `server.tenants.jwt` is configured (its key set is fetched by
+    /// `startup::open_tenants`).
+    pub jwt: Option<Arc<crate::jwt::JwtAuth>>,
 }
 
 impl AppState {
@@ -82,6 +85,13 @@ impl AppState {
             crate::observe::metrics::Declared::build(&cfg, &router),
             cfg.limits.max_series,
         );
+        let jwt = match &cfg.tenants.jwt {
+            Some(j) => Some(Arc::new(
+                crate::jwt::JwtAuth::new(j, tls.clone())
+                    .map_err(|e| vec![ConfigError::new("server.tenants.jwt", e)])?,
+            )),
+            None => None,
+        };
         let images = crate::images::ImageFetcher::new(tls, cfg.image_fetch);
         Ok(Arc::new(Self {
             images,
@@ -99,6 +109,7 @@ impl AppState {
             otel,
             conns: crate::listen::ConnMetrics::default(),
             tenants: std::sync::OnceLock::new(),
+            jwt,
         }))
     }
 }

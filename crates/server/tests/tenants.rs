@@ -934,3 +934,36 @@ async fn end_users_are_recorded_on_first_sight_and_blocked_per_workspace() {
         .collect();
     assert_eq!(actions, ["end_user.unblock", "end_user.block"]);
 }
+
+#[tokio::test]
+async fn with_only_virtual_keys_a_request_without_one_is_refused() {
+    let cfg = format!(
+        "server:\n  discover_env: false\n  admin_keys:\n    - name: root\n      key: {ADMIN}\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n"
+    );
+    let h = start_with(&cfg, axum::Router::new()).await;
+    let body = r#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let plain = [("content-type", "application/json")];
+    // No keys at all on loopback: open (the zero-setup mode).
+    assert_eq!(
+        h.request("POST", "/v1/chat/completions", &plain, body)
+            .await
+            .0,
+        200
+    );
+    let (s, created) = call(
+        &h,
+        "POST",
+        "/admin/v1/workspaces/default/keys",
+        json!({"name": "k"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let key = created["key"].as_str().unwrap();
+    assert_eq!(chat(&h, key, "openai/gpt-4o-mini").await.0, 200);
+    // From the first virtual key on, a credential is needed.
+    let (s, _, b) = h
+        .request("POST", "/v1/chat/completions", &plain, body)
+        .await;
+    assert_eq!(s, 401, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(chat(&h, "not-a-key", "openai/gpt-4o-mini").await.0, 401);
+}

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod admin;
 pub mod directory;
+pub mod jwt;
 pub mod key;
 pub mod model;
 pub mod secret;

@@ -599,3 +599,41 @@ fn bad_request_log_settings_name_the_field() {
         ]
     );
 }
+
+#[test]
+fn jwt_settings_default_from_the_env_and_name_their_bad_fields() {
+    let none = env(&[]);
+    let c = crate::from_yaml(
+        "server:\n  tenants:\n    jwt:\n      jwks_url: https://idp.test/keys\n      claims: {org_role: realm_access.roles}\n",
+        &none,
+    )
+    .unwrap();
+    let j = c.tenants.jwt.unwrap();
+    assert_eq!(j.jwks_url, "https://idp.test/keys");
+    assert_eq!((j.leeway.as_secs(), j.refresh.as_secs()), (60, 300));
+    assert!(j.callers && j.admins);
+    assert_eq!(j.org_role_claim, "realm_access.roles");
+    assert_eq!(j.workspace_claim, "switchyard_workspace");
+    // Off without a URL; the environment can give one.
+    assert!(crate::from_yaml("{}", &none).unwrap().tenants.jwt.is_none());
+    let from_env = crate::from_yaml(
+        "{}",
+        &env(&[("SWITCHYARD_JWKS_URL", "http://127.0.0.1:9/j")]),
+    );
+    assert_eq!(
+        from_env.unwrap().tenants.jwt.unwrap().jwks_url,
+        "http://127.0.0.1:9/j"
+    );
+    let e = errs(
+        "server:\n  tenants:\n    enabled: false\n    jwt:\n      jwks_url: ftp://idp.test/keys\n      refresh_secs: 0\n      claims: {workspace: \"\"}\n",
+        &none,
+    );
+    for field in [
+        "server.tenants.jwt.jwks_url",
+        "server.tenants.jwt.refresh_secs",
+        "server.tenants.jwt.claims.workspace",
+        "server.tenants.jwt:",
+    ] {
+        assert!(e.iter().any(|m| m.contains(field)), "{field}: {e:?}");
+    }
+}

@@ -14,6 +14,7 @@ use serde_json::json;
 use std::sync::Arc;
 use switchyard_store::batch::FIELDS;
 use switchyard_store::{Cursor, Filter, GroupBy, Record, Store};
+use switchyard_tenants::access::Access;
 
 /// Default and largest page.
 const DEFAULT_LIMIT: usize = 100;
@@ -36,10 +37,14 @@ async fn store(state: &AppState) -> Result<&Store, GatewayError> {
 /// `GET /admin/logs`.
 pub async fn list(State(s): State<Arc<AppState>>, req: Request) -> Response {
     let (req, _) = req.into_parts();
-    run(&s, &req.headers, async {
+    let access = match super::access(&s, &req.headers).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    run(async {
         let pairs = params::pairs(req.uri.query());
         check_known(&pairs, &["limit", "cursor"])?;
-        let filter = narrow(&s, &req.headers, params::filter(&pairs)?)?;
+        let filter = narrow(&access, params::filter(&pairs)?)?;
         let limit = match get(&pairs, "limit") {
             None => DEFAULT_LIMIT,
             Some(v) => v
@@ -80,7 +85,11 @@ pub async fn one(
     req: Request,
 ) -> Response {
     let (req, _) = req.into_parts();
-    run(&s, &req.headers, async {
+    let access = match super::access(&s, &req.headers).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    run(async {
         // axum's own rejection is plain text.
         let Path(id) = id.map_err(|_| GatewayError::BadRequest {
             message: "the id in the path is not valid UTF-8 once percent-decoded".into(),
@@ -96,7 +105,6 @@ pub async fn one(
                 id: id.clone(),
             })?;
         // Another workspace's record is not there for a workspace-scoped caller.
-        let access = super::access(&s, &req.headers)?;
         let readable = access.org_admin()
             || record
                 .workspace
@@ -169,10 +177,13 @@ pub async fn export(State(s): State<Arc<AppState>>, req: Request) -> Response {
     let state = s.clone();
     let (req, _) = req.into_parts();
     let query = req.uri.query().map(str::to_owned);
-    // Narrowed before the stream starts (the body outlives this borrow of the headers).
+    let access = match super::access(&s, &req.headers).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
     let narrowed =
-        params::filter(&params::pairs(query.as_deref())).and_then(|f| narrow(&s, &req.headers, f));
-    run(&s, &req.headers, async move {
+        params::filter(&params::pairs(query.as_deref())).and_then(|f| narrow(&access, f));
+    run(async move {
         let pairs = params::pairs(query.as_deref());
         check_known(&pairs, &["format"])?;
         let filter = narrowed?;
@@ -250,10 +261,14 @@ pub async fn export(State(s): State<Arc<AppState>>, req: Request) -> Response {
 /// `GET /admin/analytics?group_by=...&bucket=...` plus the log filters.
 pub async fn analytics(State(s): State<Arc<AppState>>, req: Request) -> Response {
     let (req, _) = req.into_parts();
-    run(&s, &req.headers, async {
+    let access = match super::access(&s, &req.headers).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    run(async {
         let pairs = params::pairs(req.uri.query());
         check_known(&pairs, &["group_by", "bucket"])?;
-        let filter: Filter = narrow(&s, &req.headers, params::filter(&pairs)?)?;
+        let filter: Filter = narrow(&access, params::filter(&pairs)?)?;
         let group = get(&pairs, "group_by")
             .unwrap_or("none")
             .parse::<GroupBy>()
@@ -284,28 +299,17 @@ pub async fn analytics(State(s): State<Arc<AppState>>, req: Request) -> Response
     .await
 }
 
-/// Admits an admin caller, then runs `f`; errors become OpenAI-shaped replies. Organisation
-/// admins read every record; a workspace-scoped caller only its workspaces' (`narrow`).
-async fn run(
-    state: &AppState,
-    headers: &http::HeaderMap,
-    f: impl std::future::Future<Output = Result<Response, GatewayError>>,
-) -> Response {
-    if let Err(e) = super::access(state, headers) {
-        return e.into_response();
-    }
+/// Runs a handler admitted by `super::access`; errors become OpenAI-shaped replies.
+/// Organisation admins read every record; a workspace-scoped caller only its workspaces'
+/// (`narrow`).
+async fn run(f: impl std::future::Future<Output = Result<Response, GatewayError>>) -> Response {
     f.await.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Narrows `filter` to what the caller may read: every record for organisation admins; for a
 /// workspace-scoped caller, the workspace it names (one of its own, else a 404) or, when it
 /// names none, its only workspace (with several, it must say which).
-fn narrow(
-    state: &AppState,
-    headers: &http::HeaderMap,
-    mut filter: Filter,
-) -> Result<Filter, GatewayError> {
-    let access = super::access(state, headers)?;
+fn narrow(access: &Access, mut filter: Filter) -> Result<Filter, GatewayError> {
     if access.org_admin() {
         return Ok(filter);
     }

@@ -16,25 +16,34 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 /// Who an admin caller is and may be: a bootstrap admin key from the config (the organisation's
-/// owner) or an admin key made through the API (its user's roles). Without a bootstrap key
-/// configured, admin endpoints are off.
-pub(crate) fn access(
+/// owner), an admin key made through the API (its user's roles), or a JWT from the identity
+/// provider (the roles its claims name). Without a bootstrap key or JWT admins configured,
+/// admin endpoints are off.
+pub(crate) async fn access(
     state: &AppState,
     headers: &http::HeaderMap,
 ) -> Result<switchyard_tenants::access::Access, GatewayError> {
-    if state.cfg.admin_keys.is_empty() {
+    let jwt = state.jwt.as_ref().filter(|j| j.admins);
+    if state.cfg.admin_keys.is_empty() && jwt.is_none() {
         return Err(GatewayError::Unauthorized {
             message:
-                "Admin endpoints are off: configure server.admin_keys or SWITCHYARD_ADMIN_KEYS.",
+                "Admin endpoints are off: configure server.admin_keys or SWITCHYARD_ADMIN_KEYS."
+                    .into(),
         });
     }
     let presented = crate::auth::presented_str(headers);
+    if let (Some(j), Some(token)) = (jwt, presented) {
+        if switchyard_tenants::jwt::looks_like_jwt(token) {
+            let claims = j.verify(token).await?;
+            return Ok(switchyard_tenants::jwt::access(&claims, &j.names));
+        }
+    }
     if let (Some(t), Some(key)) = (state.tenants.get(), presented) {
         match t.authenticate_admin(key) {
             Some(Ok(a)) => return Ok(a),
             Some(Err(_)) => {
                 return Err(GatewayError::Unauthorized {
-                    message: "Invalid API key.",
+                    message: "Invalid API key.".into(),
                 })
             }
             None => {}
@@ -48,8 +57,8 @@ pub(crate) fn access(
 
 /// The request log, health and metrics: organisation admins and owners only (records are not
 /// yet kept per workspace).
-pub(crate) fn admit(state: &AppState, headers: &http::HeaderMap) -> Result<(), GatewayError> {
-    let a = access(state, headers)?;
+pub(crate) async fn admit(state: &AppState, headers: &http::HeaderMap) -> Result<(), GatewayError> {
+    let a = access(state, headers).await?;
     if !a.org_admin() {
         return Err(GatewayError::Forbidden {
             message: "This needs an organisation admin.".into(),
@@ -64,7 +73,7 @@ const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
 
 /// `GET /admin/v1/openapi.json`: any admin caller.
 pub async fn openapi(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = access(&s, req.headers()) {
+    if let Err(e) = access(&s, req.headers()).await {
         return e.into_response();
     }
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
@@ -72,7 +81,7 @@ pub async fn openapi(State(s): State<Arc<AppState>>, req: Request) -> Response {
 
 /// `GET /admin/health`: every route target's circuit, load and latency.
 pub async fn health(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = admit(&s, req.headers()) {
+    if let Err(e) = admit(&s, req.headers()).await {
         return e.into_response();
     }
     (
@@ -93,7 +102,7 @@ fn label(v: &str) -> String {
 
 /// `GET /metrics`: the same in Prometheus' text format.
 pub async fn metrics(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = admit(&s, req.headers()) {
+    if let Err(e) = admit(&s, req.headers()).await {
         return e.into_response();
     }
     let snapshot = s.health.snapshot();
@@ -305,5 +314,27 @@ fn queues(s: &AppState, out: &mut String) {
             ),
         ];
         unlabelled(out, &spans);
+    }
+    if let Some(t) = s.tenants.get() {
+        unlabelled(
+            out,
+            &[(
+                "switchyard_tenant_usage_shed_total",
+                "counter",
+                "Key uses and end-user sightings not recorded because their queue was full",
+                t.usage_shed.load(Relaxed),
+            )],
+        );
+    }
+    if let Some(j) = &s.jwt {
+        unlabelled(
+            out,
+            &[(
+                "switchyard_jwt_key_set_fetch_failures_total",
+                "counter",
+                "Fetches of the identity provider's JWT key set that failed",
+                j.fetch_failures.load(Relaxed),
+            )],
+        );
     }
 }

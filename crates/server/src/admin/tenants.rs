@@ -71,8 +71,8 @@ struct Ctx {
     t: Arc<Tenants>,
 }
 
-fn admitted(state: &AppState, req: &http::request::Parts) -> Result<Ctx, GatewayError> {
-    let access = super::access(state, &req.headers)?;
+async fn admitted(state: &AppState, req: &http::request::Parts) -> Result<Ctx, GatewayError> {
+    let access = super::access(state, &req.headers).await?;
     let t = state.tenants.get().cloned().ok_or(GatewayError::Missing {
         message: "workspaces and virtual keys are off (server.tenants.enabled: false)".into(),
     })?;
@@ -146,7 +146,7 @@ async fn with(
 ) -> Response {
     let run = async {
         let (parts, bytes) = split(req).await?;
-        let c = admitted(&s, &parts)?;
+        let c = admitted(&s, &parts).await?;
         f(c, bytes, parts).await
     };
     run.await.unwrap_or_else(IntoResponse::into_response)

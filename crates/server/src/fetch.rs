@@ -1,0 +1,60 @@
+//! One plain HTTP/1.1 GET to an address already chosen (the caller resolved and vetted it), with
+//! TLS for https URLs: how the gateway fetches images for providers and an identity provider's
+//! key set. Not for upstream calls, which go through `upstream` with its pooling and timeouts.
+
+use crate::upstream::TlsConfig;
+use bytes::Bytes;
+use http::{header, Request, Response};
+use http_body_util::Empty;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use tokio::net::TcpStream;
+
+/// GETs `url` from `addr` (`host` is the URL's host, for TLS), accepting `accept`.
+pub async fn get_at(
+    addr: SocketAddr,
+    url: &url::Url,
+    host: &str,
+    tls: &TlsConfig,
+    accept: &str,
+) -> Result<Response<Incoming>, String> {
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connecting to {host}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let authority = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    };
+    let req = Request::get(target)
+        .header(header::HOST, authority)
+        .header(header::USER_AGENT, "switchyard")
+        .header(header::ACCEPT, accept)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| e.to_string())?;
+    let fail = |e: hyper::Error| e.to_string();
+    if url.scheme() == "https" {
+        let name =
+            rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?;
+        let stream = tokio_rustls::TlsConnector::from(tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS with {host}: {e}"))?;
+        let (mut tx, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(fail)?;
+        tokio::spawn(conn);
+        tx.send_request(req).await.map_err(fail)
+    } else {
+        let (mut tx, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(fail)?;
+        tokio::spawn(conn);
+        tx.send_request(req).await.map_err(fail)
+    }
+}
