@@ -410,6 +410,30 @@ fn run_serve(args: ServeArgs) -> ExitCode {
     }
     cfg.allow_insecure_public |= args.allow_insecure_public;
     let listen = cfg.listen;
+    let source = crate::reload::Source {
+        file: args
+            .config
+            .clone()
+            .or_else(|| std::env::var_os("SWITCHYARD_CONFIG").map(PathBuf::from)),
+        listen: args.listen.as_ref().and_then(|l| l.parse().ok()),
+        allow_insecure_public: args.allow_insecure_public,
+    };
+    let poll = match std::env::var("SWITCHYARD_CONFIG_POLL_MS")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        None => Some(std::time::Duration::from_secs(1)),
+        Some(v) => match v.parse::<u64>() {
+            Ok(0) => None,
+            Ok(ms) => Some(std::time::Duration::from_millis(ms)),
+            Err(_) => {
+                eprintln!(
+                    "switchyard: SWITCHYARD_CONFIG_POLL_MS={v}: expected milliseconds (0: off)"
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
     let state = match AppState::build(cfg) {
         Ok(s) => s,
         Err(errs) => {
@@ -463,9 +487,18 @@ fn run_serve(args: ServeArgs) -> ExitCode {
             }
         };
         let stop = termination_signal();
+        let (reload_stop, reload_stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(crate::reload::watch(
+            server.gateway.clone(),
+            source,
+            poll,
+            crate::reload::hangups(),
+            reload_stopped,
+        ));
         // Written without eprintln!, which panics when stderr has been closed.
-        let _ = writeln!(std::io::stderr(), "{}", summary(&server.state, server.addr));
+        let _ = writeln!(std::io::stderr(), "{}", summary(&server.state(), server.addr));
         stop.await;
+        let _ = reload_stop.send(true);
         tracing::info!("shutting down: draining in-flight requests");
         if !server.shutdown().await {
             tracing::warn!("drain deadline reached; remaining connections were closed");

@@ -61,7 +61,7 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
 ];
 
 /// Builds the router. `extra` lets tests mount routes inside the same layer stack.
-pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
+pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>) -> Router {
     let api = Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/chat/completions", post(chat))

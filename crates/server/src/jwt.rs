@@ -143,11 +143,21 @@ impl JwtAuth {
     /// sooner while none is loaded.
     pub async fn start(self: &Arc<Self>) {
         let first = self.scheduled_fetch().await;
-        let me = Arc::clone(self);
+        // Ends once a config reload has replaced this verifier and no request holds it.
+        let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut loaded = first;
             loop {
-                tokio::time::sleep(if loaded { me.refresh } else { RETRY_EMPTY }).await;
+                let Some(wait) = weak
+                    .upgrade()
+                    .map(|me| if loaded { me.refresh } else { RETRY_EMPTY })
+                else {
+                    return;
+                };
+                tokio::time::sleep(wait).await;
+                let Some(me) = weak.upgrade() else {
+                    return;
+                };
                 loaded = me.scheduled_fetch().await || !me.keys.load().is_empty();
             }
         });

@@ -22,6 +22,7 @@ pub mod models;
 pub mod observe;
 pub mod pipeline;
 pub mod relay;
+pub mod reload;
 pub mod route;
 pub mod startup;
 pub mod state;

@@ -16,7 +16,6 @@
 //! A request is in progress from the moment its head is parsed until its response body has been
 //! written or dropped; body reading has its own timeout in the handlers (`read_body`).
 
-use crate::state::AppState;
 use axum::body::Body;
 use axum::Router;
 use http::Request;
@@ -88,21 +87,19 @@ pub fn raise_nofile_limit() -> u64 {
 pub async fn accept_loop(
     listener: TcpListener,
     app: Router,
-    state: Arc<AppState>,
+    limits: switchyard_config::Limits,
+    conns: Arc<ConnMetrics>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let cap = state
-        .cfg
-        .limits
-        .connections(nofile_limit())
-        .min(u32::MAX as usize);
+    // Connections keep the counters only, so a state a reload replaced is not held here.
+    let cap = limits.connections(nofile_limit()).min(u32::MAX as usize);
     let slots = Arc::new(Semaphore::new(cap));
     let pressure = Arc::new(Notify::new());
     let mut builder = http1::Builder::new();
     builder.keep_alive(true);
     let timeouts = Timeouts {
-        header: state.cfg.limits.header_read_timeout,
-        idle: state.cfg.limits.idle_timeout,
+        header: limits.header_read_timeout,
+        idle: limits.idle_timeout,
     };
     loop {
         let tcp = tokio::select! {
@@ -121,7 +118,7 @@ pub async fn accept_loop(
         let slot = match slots.clone().try_acquire_owned() {
             Ok(s) => s,
             Err(_) => {
-                state.conns.cap_reached(cap);
+                conns.cap_reached(cap);
                 let mut ask = tokio::time::interval(MAKE_ROOM_EVERY);
                 let waited = loop {
                     tokio::select! {
@@ -138,15 +135,15 @@ pub async fn accept_loop(
         };
         // TCP_NODELAY: a streamed event must not wait for Nagle's algorithm.
         let _ = tcp.set_nodelay(true);
-        state.conns.accepted.fetch_add(1, Ordering::Relaxed);
-        state.conns.open.fetch_add(1, Ordering::Relaxed);
+        conns.accepted.fetch_add(1, Ordering::Relaxed);
+        conns.open.fetch_add(1, Ordering::Relaxed);
         let conn = Connection {
             tcp,
             app: app.clone(),
             builder: builder.clone(),
             timeouts,
             stop: stop.clone(),
-            state: state.clone(),
+            conns: conns.clone(),
             pressure: pressure.clone(),
         };
         tokio::spawn(async move {
@@ -273,7 +270,7 @@ struct Connection {
     builder: http1::Builder,
     timeouts: Timeouts,
     stop: watch::Receiver<bool>,
-    state: Arc<AppState>,
+    conns: Arc<ConnMetrics>,
     /// Notified when every connection slot is taken: an idle connection then closes.
     pressure: Arc<Notify>,
 }
@@ -286,7 +283,7 @@ impl Connection {
             builder,
             timeouts,
             mut stop,
-            state,
+            conns,
             pressure,
         } = self;
         let activity = Arc::new(Activity {
@@ -334,8 +331,8 @@ impl Connection {
                     if let Some((at, why)) = activity.due(timeouts) {
                         if at <= Instant::now() {
                             let counter = match why {
-                                Close::HeaderTimeout => &state.conns.header_timeouts,
-                                Close::Idle => &state.conns.idle_closed,
+                                Close::HeaderTimeout => &conns.header_timeouts,
+                                Close::Idle => &conns.idle_closed,
                             };
                             counter.fetch_add(1, Ordering::Relaxed);
                             break;
@@ -345,7 +342,7 @@ impl Connection {
                 _ = activity.changed.notified() => {}
                 _ = pressure.notified() => {
                     if activity.idle_for() >= MIN_IDLE_TO_MAKE_ROOM {
-                        state.conns.evicted.fetch_add(1, Ordering::Relaxed);
+                        conns.evicted.fetch_add(1, Ordering::Relaxed);
                         break;
                     }
                 }
@@ -358,7 +355,7 @@ impl Connection {
                 }
             }
         }
-        state.conns.open.fetch_sub(1, Ordering::Relaxed);
+        conns.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

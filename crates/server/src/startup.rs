@@ -1,6 +1,6 @@
 //! Start-up and drain: the exposure check, the listener, and graceful shutdown with a deadline.
 
-use crate::state::AppState;
+use crate::state::{AppState, Gateway};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -122,7 +122,8 @@ fn redacted(u: &str) -> String {
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
-    pub state: Arc<AppState>,
+    /// What requests read now; `reload` replaces it.
+    pub gateway: Gateway,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
     /// Set once no request can finish any more: the log writer and span exporter drain and stop.
@@ -192,43 +193,46 @@ pub async fn tenants_from(
     Ok(tenants)
 }
 
-/// Serves `state` on `listener` in a background task.
+/// Serves `state` on `listener` in a background task; a reload swaps what the returned
+/// server's `gateway` holds.
 pub fn serve(
     state: Arc<AppState>,
     listener: TcpListener,
-    extra: Router<Arc<AppState>>,
+    extra: Router<Gateway>,
 ) -> std::io::Result<Server> {
     let addr = listener.local_addr()?;
-    let app = crate::http::router(state.clone(), extra);
+    let gateway = Gateway::new(state.clone());
+    let app = crate::http::router(gateway.clone(), extra);
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(timer_anchor(stop.subscribe()));
     let (closing, _) = watch::channel(false);
     let background = vec![
         tokio::spawn(crate::observe::queue::writer(
-            state.clone(),
+            state.log.clone(),
             closing.subscribe(),
         )),
         tokio::spawn(crate::observe::otlp::exporter(
-            state.clone(),
+            state.otel.clone(),
             closing.subscribe(),
         )),
     ];
     // Neither is housekeeping.
-    tokio::spawn(housekeeping(state.clone(), closing.subscribe()));
+    tokio::spawn(housekeeping(gateway.clone(), closing.subscribe()));
     // Retention is not waited for at shutdown.
     tokio::spawn(crate::observe::queue::retention(
-        state.clone(),
+        state.log.clone(),
         closing.subscribe(),
     ));
     let task = tokio::spawn(crate::listen::accept_loop(
         listener,
         app,
-        state.clone(),
+        state.cfg.limits,
+        state.conns.clone(),
         stopped,
     ));
     Ok(Server {
         addr,
-        state,
+        gateway,
         stop,
         task,
         closing,
@@ -237,22 +241,27 @@ pub fn serve(
 }
 
 impl Server {
+    /// The state requests arriving now get.
+    pub fn state(&self) -> Arc<AppState> {
+        self.gateway.load()
+    }
+
     /// Stops accepting, lets in-flight requests and streams finish within the drain deadline.
     /// Returns true when everything finished in time.
     pub async fn shutdown(self) -> bool {
-        self.state.draining.store(true, Ordering::Relaxed);
+        let state = self.gateway.load();
+        state.draining.store(true, Ordering::Relaxed);
         let _ = self.stop.send(true);
-        let deadline = self.state.cfg.drain_timeout;
+        let deadline = state.cfg.drain_timeout;
         let mut task = self.task;
         let finished = tokio::time::timeout(deadline, &mut task).await.is_ok();
         if !finished {
-            Self::hard_stop(&self.state, task).await;
+            Self::hard_stop(&state, task).await;
         }
         // Connections outlive an aborted server task (a caller that stopped reading a long
         // answer): give their records a moment to arrive before the queue closes.
         let until = tokio::time::Instant::now() + RECORDS_GRACE;
-        while self.state.log.open.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < until
-        {
+        while state.log.open.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         // Every request has ended and handed over its record: write out what is queued.
@@ -261,7 +270,7 @@ impl Server {
         if tokio::time::timeout(FLUSH_DEADLINE, flush).await.is_err() {
             // The log's writer or the span exporter (or both) is still busy.
             tracing::warn!(
-                queued_records = self.state.log.depth(),
+                queued_records = state.log.depth(),
                 "request log and span export not finished within {FLUSH_DEADLINE:?}; \
                  what is still queued is lost"
             );
@@ -336,14 +345,16 @@ pub fn termination_signal() -> impl std::future::Future<Output = ()> {
 /// burst has ended and no request has started since the last tick, the memory it freed is
 /// given back to the system. In that order, so that what a sweep frees goes back in the same
 /// tick.
-async fn housekeeping(state: Arc<AppState>, mut closing: watch::Receiver<bool>) {
+async fn housekeeping(gateway: Gateway, mut closing: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut trimmer = crate::observe::memory::Trimmer::default();
-    let mut started = state.log.started.load(Ordering::Relaxed);
+    let mut started = gateway.load().log.started.load(Ordering::Relaxed);
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                // The current config's providers; a replaced config's go with their last request.
+                let state = gateway.load();
                 for u in &state.upstreams {
                     u.sweep_idle(crate::upstream::pool::MAX_IDLE_TIME);
                 }

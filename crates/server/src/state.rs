@@ -1,20 +1,23 @@
 //! Shared state built once at start-up from the validated config.
 
 use crate::upstream::Upstream;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use switchyard_config::{Config, ConfigError};
 use switchyard_routing::Router;
 use tokio::sync::watch;
 
+/// Everything a request reads, built from one config. A request keeps the `Arc` it started
+/// with; a reload (`Gateway::install`) swaps in a new one built from the new config, sharing
+/// the parts that outlive configs (queues, counters, the tenants, circuit state).
 pub struct AppState {
     pub cfg: Config,
     /// Model resolution and the named routes.
     pub router: Router,
     /// Route targets' recent behaviour.
-    pub health: crate::route::Health,
+    pub health: Arc<crate::route::Health>,
     /// The share of traffic retries may take.
-    pub budget: crate::route::Budget,
+    pub budget: Arc<crate::route::Budget>,
     /// Seeds each request's random draws.
     rng: std::sync::Mutex<fastrand::Rng>,
     /// One per `cfg.providers` entry, same order.
@@ -24,93 +27,265 @@ pub struct AppState {
     /// GET /v1/models bodies, serialised once.
     pub models: crate::models::Listing,
     /// Set when shutdown begins; /readyz then answers 503.
-    pub draining: AtomicBool,
+    pub draining: Arc<AtomicBool>,
     /// Set when the drain deadline passes: requests still running end with a `shutting_down`
     /// error in the caller's shape (streams with an error event) instead of being cut.
-    pub hard_stop: watch::Sender<bool>,
+    pub hard_stop: Arc<watch::Sender<bool>>,
     /// The request log's queue and store.
-    pub log: crate::observe::queue::RequestLog,
+    pub log: Arc<crate::observe::queue::RequestLog>,
     /// Request counters and histograms for /metrics.
-    pub metrics: crate::observe::metrics::Metrics,
+    pub metrics: Arc<crate::observe::metrics::Metrics>,
     /// Trace export, when an OTLP endpoint is configured.
-    pub otel: Option<crate::observe::otlp::Otel>,
+    pub otel: Option<Arc<crate::observe::otlp::Otel>>,
     /// Client connections: open, accepted, closed by timeouts, cap reached.
-    pub conns: crate::listen::ConnMetrics,
+    pub conns: Arc<crate::listen::ConnMetrics>,
     /// Workspaces and virtual keys, once opened at start-up (`startup::open_tenants`); unset
     /// when `server.tenants.enabled` is false.
-    pub tenants: std::sync::OnceLock<Arc<switchyard_tenants::Tenants>>,
+    pub tenants: Arc<std::sync::OnceLock<Arc<switchyard_tenants::Tenants>>>,
     /// JWT bearer auth, when `server.tenants.jwt` is configured (its key set is fetched by
-    /// `startup::open_tenants`).
+    /// `startup::open_tenants`, and by `reload` when the settings change).
     pub jwt: Option<Arc<crate::jwt::JwtAuth>>,
+    /// Config reloads done and refused.
+    pub reloads: Arc<Reloads>,
+}
+
+/// Config reloads, for /metrics.
+#[derive(Debug, Default)]
+pub struct Reloads {
+    pub applied: AtomicU64,
+    pub refused: AtomicU64,
+}
+
+/// What a config builds on its own.
+struct Derived {
+    router: Router,
+    upstreams: Vec<Upstream>,
+    models: crate::models::Listing,
+    images: crate::images::ImageFetcher,
+    rng: fastrand::Rng,
+    tls: crate::upstream::TlsConfig,
+}
+
+fn derive(cfg: &Config) -> Result<Derived, Vec<ConfigError>> {
+    let router = Router::build(cfg)?;
+    let rng = cfg
+        .routing_seed
+        .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+    let mut upstreams = Vec::with_capacity(cfg.providers.len());
+    let mut errors = Vec::new();
+    let tls = crate::upstream::tls_config().map_err(|e| vec![ConfigError::new("", e)])?;
+    for (i, p) in cfg.providers.iter().enumerate() {
+        match Upstream::new(p, &tls) {
+            Ok(u) => upstreams.push(u),
+            Err(e) => errors.push(ConfigError::new(format!("providers[{i}]"), e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let models = crate::models::build(&router, cfg);
+    let images = crate::images::ImageFetcher::new(tls.clone(), cfg.image_fetch);
+    Ok(Derived {
+        router,
+        upstreams,
+        models,
+        images,
+        rng,
+        tls,
+    })
+}
+
+fn jwt_of(
+    cfg: &Config,
+    tls: &crate::upstream::TlsConfig,
+) -> Result<Option<Arc<crate::jwt::JwtAuth>>, Vec<ConfigError>> {
+    match &cfg.tenants.jwt {
+        Some(j) => Ok(Some(Arc::new(
+            crate::jwt::JwtAuth::new(j, tls.clone())
+                .map_err(|e| vec![ConfigError::new("server.tenants.jwt", e)])?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// Lists every configured route target in the health table (so `/admin/health` shows them
+/// before any traffic).
+fn list_targets(router: &Router, health: &crate::route::Health) {
+    for name in router.route_names() {
+        if let Some(tree) = router.route(name) {
+            for t in tree.targets() {
+                health.configured(&t.key);
+            }
+        }
+    }
 }
 
 impl AppState {
     pub fn build(cfg: Config) -> Result<Arc<Self>, Vec<ConfigError>> {
-        let router = Router::build(&cfg)?;
+        let d = derive(&cfg)?;
         let budget = crate::route::Budget::new(cfg.retry_budget);
         let health = crate::route::Health::new(cfg.circuit, cfg.limits.max_series);
-        // Every configured route target is listed by /admin/health from the start.
-        for name in router.route_names() {
-            if let Some(tree) = router.route(name) {
-                for t in tree.targets() {
-                    health.configured(&t.key);
-                }
-            }
-        }
-        let rng = cfg
-            .routing_seed
-            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
-        let mut upstreams = Vec::with_capacity(cfg.providers.len());
-        let mut errors = Vec::new();
-        let tls = crate::upstream::tls_config().map_err(|e| vec![ConfigError::new("", e)])?;
-        for (i, p) in cfg.providers.iter().enumerate() {
-            match Upstream::new(p, &tls) {
-                Ok(u) => upstreams.push(u),
-                Err(e) => errors.push(ConfigError::new(format!("providers[{i}]"), e)),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let models = crate::models::build(&router, &cfg);
+        list_targets(&d.router, &health);
         let otel = match cfg.otel.clone() {
-            Some(o) => Some(
-                crate::observe::otlp::Otel::new(o, &tls)
+            Some(o) => Some(Arc::new(
+                crate::observe::otlp::Otel::new(o, &d.tls)
                     .map_err(|e| vec![ConfigError::new("server.otel", e)])?,
-            ),
+            )),
             None => None,
         };
         let log = crate::observe::queue::RequestLog::new(cfg.log.clone());
         let metrics = crate::observe::metrics::Metrics::new(
-            crate::observe::metrics::Declared::build(&cfg, &router),
+            crate::observe::metrics::Declared::build(&cfg, &d.router),
             cfg.limits.max_series,
         );
-        let jwt = match &cfg.tenants.jwt {
-            Some(j) => Some(Arc::new(
-                crate::jwt::JwtAuth::new(j, tls.clone())
-                    .map_err(|e| vec![ConfigError::new("server.tenants.jwt", e)])?,
-            )),
-            None => None,
-        };
-        let images = crate::images::ImageFetcher::new(tls, cfg.image_fetch);
+        let jwt = jwt_of(&cfg, &d.tls)?;
         Ok(Arc::new(Self {
-            images,
+            images: d.images,
             cfg,
-            health,
-            budget,
-            rng: std::sync::Mutex::new(rng),
-            router,
-            upstreams,
-            models,
-            draining: AtomicBool::new(false),
-            hard_stop: watch::channel(false).0,
-            log,
-            metrics,
+            health: Arc::new(health),
+            budget: Arc::new(budget),
+            rng: std::sync::Mutex::new(d.rng),
+            router: d.router,
+            upstreams: d.upstreams,
+            models: d.models,
+            draining: Arc::new(AtomicBool::new(false)),
+            hard_stop: Arc::new(watch::channel(false).0),
+            log: Arc::new(log),
+            metrics: Arc::new(metrics),
             otel,
-            conns: crate::listen::ConnMetrics::default(),
-            tenants: std::sync::OnceLock::new(),
+            conns: Arc::new(crate::listen::ConnMetrics::default()),
+            tenants: Arc::new(std::sync::OnceLock::new()),
             jwt,
+            reloads: Arc::new(Reloads::default()),
         }))
+    }
+
+    /// The state for a new config: routes, providers, aliases, keys, the catalog, image
+    /// fetching, request limits and JWT settings from `cfg`; queues, counters, circuit state,
+    /// the tenants and the retry budget carried over. Settings that only a restart changes keep
+    /// their running values (so `cfg` always says what is in effect) and are returned by name
+    /// when the new config changed them. The JWT verifier is kept when its settings did not
+    /// change.
+    pub fn reconfigure(
+        &self,
+        mut cfg: Config,
+    ) -> Result<(Arc<Self>, Vec<&'static str>), Vec<ConfigError>> {
+        let restart = self.restart_only(&cfg);
+        let old = &self.cfg;
+        cfg.listen = old.listen;
+        cfg.log = old.log.clone();
+        cfg.otel = old.otel.clone();
+        cfg.tenants = switchyard_config::TenantSettings {
+            jwt: cfg.tenants.jwt.take(),
+            ..old.tenants.clone()
+        };
+        cfg.circuit = old.circuit;
+        cfg.retry_budget = old.retry_budget;
+        cfg.drain_timeout = old.drain_timeout;
+        cfg.limits.max_connections = old.limits.max_connections;
+        cfg.limits.header_read_timeout = old.limits.header_read_timeout;
+        cfg.limits.idle_timeout = old.limits.idle_timeout;
+        let d = derive(&cfg)?;
+        list_targets(&d.router, &self.health);
+        self.metrics
+            .declare(crate::observe::metrics::Declared::build(&cfg, &d.router));
+        let jwt = if cfg.tenants.jwt == self.cfg.tenants.jwt {
+            self.jwt.clone()
+        } else {
+            jwt_of(&cfg, &d.tls)?
+        };
+        let state = Arc::new(Self {
+            images: d.images,
+            cfg,
+            health: self.health.clone(),
+            budget: self.budget.clone(),
+            rng: std::sync::Mutex::new(d.rng),
+            router: d.router,
+            upstreams: d.upstreams,
+            models: d.models,
+            draining: self.draining.clone(),
+            hard_stop: self.hard_stop.clone(),
+            log: self.log.clone(),
+            metrics: self.metrics.clone(),
+            otel: self.otel.clone(),
+            conns: self.conns.clone(),
+            tenants: self.tenants.clone(),
+            jwt,
+            reloads: self.reloads.clone(),
+        });
+        Ok((state, restart))
+    }
+
+    /// Settings in `new` that differ from this state's and only apply at a restart.
+    fn restart_only(&self, new: &Config) -> Vec<&'static str> {
+        let old = &self.cfg;
+        let mut out = Vec::new();
+        let checks: [(&'static str, bool); 8] = [
+            ("server.listen", old.listen != new.listen),
+            ("server.log", old.log != new.log),
+            ("server.otel", old.otel != new.otel),
+            (
+                "server.tenants (except jwt)",
+                tenants_but_jwt(&old.tenants) != tenants_but_jwt(&new.tenants),
+            ),
+            ("server.circuit", old.circuit != new.circuit),
+            ("server.retry_budget", old.retry_budget != new.retry_budget),
+            (
+                "server.limits (connections and timeouts)",
+                old.limits.max_connections != new.limits.max_connections
+                    || old.limits.header_read_timeout != new.limits.header_read_timeout
+                    || old.limits.idle_timeout != new.limits.idle_timeout,
+            ),
+            (
+                "server.drain_timeout_secs",
+                old.drain_timeout != new.drain_timeout,
+            ),
+        ];
+        for (name, changed) in checks {
+            if changed {
+                out.push(name);
+            }
+        }
+        out
+    }
+}
+
+/// The tenants' settings without the JWT part (which reloads).
+fn tenants_but_jwt(t: &switchyard_config::TenantSettings) -> switchyard_config::TenantSettings {
+    switchyard_config::TenantSettings {
+        jwt: None,
+        ..t.clone()
+    }
+}
+
+/// The current state, swapped whole by a config reload. Handlers extract `State<Arc<AppState>>`
+/// from it (`FromRef`), so each request reads the state current when it arrived until it ends.
+#[derive(Clone)]
+pub struct Gateway {
+    current: Arc<arc_swap::ArcSwap<AppState>>,
+}
+
+impl Gateway {
+    pub fn new(state: Arc<AppState>) -> Self {
+        Self {
+            current: Arc::new(arc_swap::ArcSwap::new(state)),
+        }
+    }
+
+    /// The current state.
+    pub fn load(&self) -> Arc<AppState> {
+        self.current.load_full()
+    }
+
+    /// Makes `state` current for requests that arrive from now on.
+    pub fn install(&self, state: Arc<AppState>) {
+        self.current.store(state);
+    }
+}
+
+impl axum::extract::FromRef<Gateway> for Arc<AppState> {
+    fn from_ref(g: &Gateway) -> Self {
+        g.load()
     }
 }
 

@@ -259,7 +259,7 @@ async fn idle_upstream_connections_are_swept_and_replaced() {
     let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
     let (s, _, _) = h.chat(body).await;
     assert_eq!(s, 200);
-    let up = &h.server.state.upstreams[0];
+    let up = &h.server.state().upstreams[0];
     // Fresh: kept for the next request.
     assert_eq!(up.sweep_idle(Duration::from_secs(50)), 0);
     let (s, _, _) = h.chat(body).await;

@@ -6,9 +6,7 @@ mod support;
 
 use axum::routing::get;
 use axum::Router;
-use std::sync::Arc;
 use support::*;
-use switchyard::state::AppState;
 
 fn assert_openai_error(b: &bytes::Bytes) -> serde_json::Value {
     let v = json(b);
@@ -293,7 +291,7 @@ async fn boom() -> &'static str {
 
 #[tokio::test]
 async fn a_panic_becomes_a_500_and_the_server_keeps_serving() {
-    let extra: Router<Arc<AppState>> = Router::new().route("/test/panic", get(boom));
+    let extra: Router<switchyard::state::Gateway> = Router::new().route("/test/panic", get(boom));
     let h = start_with(&default_yaml(), extra).await;
     let (s, headers, b) = collect(h.send("GET", "/test/panic", &[], "").await).await;
     assert_eq!(s, 500);

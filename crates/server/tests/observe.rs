@@ -819,7 +819,7 @@ async fn a_stalled_store_sheds_records_without_slowing_requests_and_catches_up()
     );
     let shed = h
         .server
-        .state
+        .state()
         .log
         .shed
         .load(std::sync::atomic::Ordering::Relaxed);
@@ -871,7 +871,7 @@ async fn shutdown_flushes_the_queue() {
     }
     assert_eq!(
         h.server
-            .state
+            .state()
             .log
             .written
             .load(std::sync::atomic::Ordering::Relaxed),
@@ -1055,7 +1055,7 @@ async fn a_request_outliving_the_hard_stop_is_still_recorded() {
     sock.write_all(body.as_bytes()).await.unwrap();
     // The request is in flight (the relay fills the sockets and blocks; nothing is read).
     assert!(eventually(|| h.mock.requests().len() == 1).await);
-    let state = h.server.state.clone();
+    let state = h.server.state();
     let mut hard_stop = state.hard_stop.subscribe();
     let shutdown = tokio::spawn(h.server.shutdown());
     // The drain deadline (1 s) passes with the request still running: the hard stop begins.

@@ -205,7 +205,7 @@ async fn stages_run_in_the_documented_order() {
         TraceContext::from_header(None),
         switchyard_providers::Operation::ChatCompletions,
     );
-    let resp = switchyard::pipeline::handle(&h.server.state, &mut ctx, req)
+    let resp = switchyard::pipeline::handle(&h.server.state(), &mut ctx, req)
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);

@@ -125,7 +125,7 @@ async fn shutdown_lets_in_flight_streams_finish() {
     let reader = tokio::spawn(data_events(resp));
     tokio::time::sleep(Duration::from_millis(100)).await;
     let addr = h.server.addr;
-    let state = h.server.state.clone();
+    let state = h.server.state();
     let finished = h.server.shutdown().await;
     assert!(finished, "drained before the deadline");
     assert!(state.draining.load(std::sync::atomic::Ordering::Relaxed));

@@ -416,7 +416,7 @@ async fn workspace_credentials_from_the_vault_reach_the_provider_and_are_never_s
     let (_, listed) = call(&h, "GET", "/admin/v1/credentials", Value::Null).await;
     let (_, audit) = call(&h, "GET", "/admin/v1/audit?limit=100", Value::Null).await;
     let shown = format!("{listed}{audit}");
-    let path = h.server.state.cfg.tenants.sqlite_path.clone();
+    let path = h.server.state().cfg.tenants.sqlite_path.clone();
     let mut stored = std::fs::read(&path).unwrap();
     stored.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
     let stored = String::from_utf8_lossy(&stored);

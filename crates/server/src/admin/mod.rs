@@ -315,6 +315,12 @@ fn queues(s: &AppState, out: &mut String) {
         ];
         unlabelled(out, &spans);
     }
+    let _ = writeln!(
+        out,
+        "# HELP switchyard_config_reloads_total Config reloads (SIGHUP or a changed file), applied or refused\n# TYPE switchyard_config_reloads_total counter\nswitchyard_config_reloads_total{{result=\"applied\"}} {}\nswitchyard_config_reloads_total{{result=\"refused\"}} {}",
+        s.reloads.applied.load(Relaxed),
+        s.reloads.refused.load(Relaxed)
+    );
     if let Some(t) = s.tenants.get() {
         unlabelled(
             out,

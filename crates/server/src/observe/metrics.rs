@@ -171,7 +171,8 @@ pub struct Metrics {
     series: RwLock<Table>,
     /// Everything past `max_series`, labelled `other` throughout.
     overflow: Series,
-    declared: Declared,
+    /// Replaced whole by a config reload (`declare`).
+    declared: arc_swap::ArcSwap<Declared>,
     max_series: usize,
     /// Requests folded, by `FOLD_REASONS`.
     folded: [AtomicU64; 2],
@@ -183,7 +184,7 @@ impl Metrics {
         Metrics {
             series: RwLock::new(Table::default()),
             overflow: Series::new(),
-            declared,
+            declared: arc_swap::ArcSwap::from_pointee(declared),
             max_series,
             folded: Default::default(),
             overhead: Histogram::new(OVERHEAD_BUCKETS),
@@ -239,6 +240,11 @@ impl Metrics {
         Some(s)
     }
 
+    /// The model names of a reloaded config; series already made stay.
+    pub fn declare(&self, declared: Declared) {
+        self.declared.store(Arc::new(declared));
+    }
+
     /// Counts one finished request.
     pub fn observe(&self, r: &Record, overhead: Duration) {
         // The upstream model only: a caller's model name that reached no provider (a typo, an
@@ -248,7 +254,7 @@ impl Metrics {
         // Only declared names (and `other`) are in the table, so a series found under the
         // request's own name needs no other check: the common case is one read lock.
         let own = self.find(provider, model, r.status).or_else(|| {
-            let model = if self.declared.contains(provider, model) {
+            let model = if self.declared.load().contains(provider, model) {
                 model
             } else {
                 self.folded[0].fetch_add(1, Ordering::Relaxed);

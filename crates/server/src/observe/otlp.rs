@@ -389,8 +389,8 @@ impl Otel {
 }
 
 /// Exports queued spans in batches until `closing` is set, then exports what is left.
-pub async fn exporter(state: Arc<AppState>, closing: watch::Receiver<bool>) {
-    let Some(otel) = &state.otel else {
+pub async fn exporter(otel: Option<Arc<Otel>>, closing: watch::Receiver<bool>) {
+    let Some(otel) = otel.as_deref() else {
         return;
     };
     let Some(rx) = super::take_receiver(&otel.rx) else {

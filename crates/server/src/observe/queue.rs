@@ -3,7 +3,6 @@
 //! the store lags and the queue is full, records are shed, counted, and warned about (at most
 //! once every ten seconds). At shutdown the queue is closed and drained.
 
-use crate::state::AppState;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -119,8 +118,8 @@ impl RequestLog {
 
 /// Writes queued records until `closing` is set, then drains what is left. Returns when every
 /// record has been written (or the store could not be opened).
-pub async fn writer(state: Arc<AppState>, mut closing: watch::Receiver<bool>) {
-    let log = &state.log;
+pub async fn writer(log: Arc<RequestLog>, mut closing: watch::Receiver<bool>) {
+    let log = &*log;
     let Some(rx) = super::take_receiver(&log.rx) else {
         return;
     };
@@ -165,15 +164,15 @@ async fn write(log: &RequestLog, store: &Store, batch: Vec<Record>) {
 }
 
 /// Deletes records past the retention period at start and then hourly.
-pub async fn retention(state: Arc<AppState>, mut closing: watch::Receiver<bool>) {
-    let Some(keep) = state.log.settings.retention else {
+pub async fn retention(log: Arc<RequestLog>, mut closing: watch::Receiver<bool>) {
+    let Some(keep) = log.settings.retention else {
         return;
     };
-    if !state.log.enabled() {
+    if !log.enabled() {
         return;
     }
     loop {
-        if let Ok(store) = state.log.store().await {
+        if let Ok(store) = log.store().await {
             let cutoff = std::time::SystemTime::now()
                 .checked_sub(keep)
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())

@@ -10,7 +10,6 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 use switchyard::state::AppState;
 use switchyard::Server;
@@ -33,7 +32,7 @@ pub fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 
 /// Starts the mock and a gateway whose config is `yaml` with `${MOCK}` replaced by the mock's
 /// base URL; `extra` routes are mounted inside the gateway's layer stack.
-pub async fn start_with(yaml: &str, extra: Router<Arc<AppState>>) -> Harness {
+pub async fn start_with(yaml: &str, extra: Router<switchyard::state::Gateway>) -> Harness {
     let opts = MockOptions {
         record: true,
         ..Default::default()
@@ -44,7 +43,7 @@ pub async fn start_with(yaml: &str, extra: Router<Arc<AppState>>) -> Harness {
 /// As `start_with`, with the mock's options chosen by the test.
 pub async fn start_with_mock(
     yaml: &str,
-    extra: Router<Arc<AppState>>,
+    extra: Router<switchyard::state::Gateway>,
     opts: MockOptions,
 ) -> Harness {
     let mock = switchyard_mock::start(opts).await.unwrap();
