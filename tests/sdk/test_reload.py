@@ -11,11 +11,13 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import httpx2
 import openai
+import pytest
 
-from conftest import CLIENT_KEY, UPSTREAM_KEY, Mock, base_env, launch_gateway
+from conftest import CLIENT_KEY, UPSTREAM_KEY, Gateway, Mock, base_env, launch_gateway
 
 ADMIN_KEY = "admin-key-reload-1"
 
@@ -54,10 +56,16 @@ def upstream_model(mock: Mock) -> str:
     return json.loads(chats[-1]["body"])["model"]
 
 
-def test_reloads_under_load_drop_nothing_and_apply_new_routes(mock: Mock, tmp_path: Path) -> None:
+@pytest.fixture
+def gw(mock: Mock, tmp_path: Path) -> Iterator[Gateway]:
     env = base_env()
     env["SWITCHYARD_CONFIG_POLL_MS"] = "100"
-    gw = launch_gateway(tmp_path, "reload", env, config(mock, {}))
+    g = launch_gateway(tmp_path, "reload", env, config(mock, {}))
+    yield g
+    g.svc.stop()
+
+
+def test_reloads_under_load_drop_nothing_and_apply_new_routes(mock: Mock, gw: Gateway, tmp_path: Path) -> None:
     path = tmp_path / "reload.yaml"
     stop = threading.Event()
     done: list[int] = []
@@ -136,4 +144,3 @@ def test_reloads_under_load_drop_nothing_and_apply_new_routes(mock: Mock, tmp_pa
     assert upstream_model(mock) == "o3"
     client.chat.completions.create(model="fast", messages=[{"role": "user", "content": "x"}])
     assert upstream_model(mock) == "gpt-4.1-mini"
-    gw.svc.stop()

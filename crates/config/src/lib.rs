@@ -13,6 +13,7 @@ mod secret;
 mod tenants;
 mod validate;
 mod vertex;
+pub use vertex::service_account_from_json;
 mod wording;
 mod yaml;
 

@@ -22,6 +22,25 @@ struct KeyFile {
     token_uri: Option<String>,
 }
 
+/// A service account from the text of its key file (as the credential vault stores it): its
+/// email, key and token endpoint (`token_uri`, else Google's).
+pub fn service_account_from_json(text: &str) -> Result<ServiceAccount, String> {
+    let k: KeyFile =
+        serde_json::from_str(text).map_err(|e| format!("not a service-account key file: {e}"))?;
+    if k.kind.as_deref().is_some_and(|t| t != "service_account") {
+        return Err(format!(
+            "a \"{}\" credential; Vertex needs a service-account key file",
+            k.kind.unwrap_or_default()
+        ));
+    }
+    Ok(ServiceAccount {
+        client_email: k.client_email,
+        private_key_id: k.private_key_id,
+        private_key_pem: Secret::new(k.private_key),
+        token_url: k.token_uri.unwrap_or_else(|| DEFAULT_TOKEN_URL.to_owned()),
+    })
+}
+
 /// What the provider's config says about Vertex.
 pub(crate) struct Wanted<'a> {
     pub project: Option<&'a str>,

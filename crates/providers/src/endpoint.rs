@@ -34,7 +34,8 @@ pub fn auth_value(auth: &AuthStyle, key: &str) -> Option<HeaderValue> {
     Some(v)
 }
 
-fn auth_name(auth: &AuthStyle) -> Option<HeaderName> {
+/// The header a provider's key goes in; `None` when it takes none.
+pub fn auth_name(auth: &AuthStyle) -> Option<HeaderName> {
     match auth {
         AuthStyle::Bearer => Some(header::AUTHORIZATION),
         AuthStyle::Header(name) => HeaderName::from_bytes(name.as_bytes()).ok(),
@@ -68,18 +69,6 @@ impl Endpoint {
             h.append(k.clone(), v.clone());
         }
         Ok(req)
-    }
-}
-
-impl Endpoint {
-    /// Replaces the request's credential with `key` (a workspace's own credential from the
-    /// vault); false when the key cannot go in a header or the provider takes none.
-    pub fn set_key(&self, req: &mut Request<Bytes>, key: &str) -> bool {
-        let (Some(name), Some(value)) = (auth_name(&self.auth), auth_value(&self.auth, key)) else {
-            return false;
-        };
-        req.headers_mut().insert(name, value);
-        true
     }
 }
 

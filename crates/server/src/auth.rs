@@ -79,22 +79,44 @@ pub async fn caller(
             },
         });
     }
-    let name = authenticate(&state.cfg.client_keys, headers)?;
+    let Some(i) = matching(&state.cfg.client_keys, headers)? else {
+        return Ok(None);
+    };
+    // Static keys' principals are made once per tenants' snapshot (they carry its credentials).
+    let version = snapshot.as_ref().map_or(0, |s| s.version);
+    if let Some(made) = state
+        .static_principals
+        .load()
+        .as_ref()
+        .filter(|m| m.0 == version)
+    {
+        return Ok(made.1.get(i).cloned());
+    }
     let credentials = snapshot
         .as_ref()
         .map_or_else(Arc::default, |s| s.credentials_of(DEFAULT_WORKSPACE));
-    Ok(name.map(|key_name| {
-        Arc::new(Principal {
-            credentials,
-            workspace: DEFAULT_WORKSPACE.into(),
-            workspace_name: DEFAULT_WORKSPACE.into(),
-            key_id: None,
-            key_name,
-            models: Arc::from([]),
-            metadata: Arc::default(),
-            tags: Arc::from([]),
+    let made: Vec<Arc<Principal>> = state
+        .cfg
+        .client_keys
+        .iter()
+        .map(|k| {
+            Arc::new(Principal {
+                credentials: Arc::clone(&credentials),
+                workspace: DEFAULT_WORKSPACE.into(),
+                workspace_name: DEFAULT_WORKSPACE.into(),
+                key_id: None,
+                key_name: k.name.clone(),
+                models: Arc::from([]),
+                metadata: Arc::default(),
+                tags: Arc::from([]),
+            })
         })
-    }))
+        .collect();
+    let mine = made.get(i).cloned();
+    state
+        .static_principals
+        .store(Some(Arc::new((version, made))));
+    Ok(mine)
 }
 
 /// The header that names the caller's own user, when the body does not.
@@ -178,6 +200,11 @@ pub fn authenticate(
     keys: &[ClientKey],
     headers: &HeaderMap,
 ) -> Result<Option<String>, GatewayError> {
+    Ok(matching(keys, headers)?.map(|i| keys[i].name.clone()))
+}
+
+/// As `authenticate`, the matching key's index.
+fn matching(keys: &[ClientKey], headers: &HeaderMap) -> Result<Option<usize>, GatewayError> {
     if keys.is_empty() {
         return Ok(None);
     }
@@ -193,7 +220,7 @@ pub fn authenticate(
         }
     }
     match found {
-        Some(i) => Ok(Some(keys[i].name.clone())),
+        Some(i) => Ok(Some(i)),
         None => Err(GatewayError::Unauthorized {
             message: "Invalid API key.".into(),
         }),

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use http::{header, HeaderValue, StatusCode};
 use std::any::Any;
@@ -51,8 +51,11 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/users/{id}", &["get", "patch", "delete"]),
     ("/admin/v1/users/{id}/admin-keys", &["get", "post"]),
     ("/admin/v1/admin-keys/{id}", &["delete"]),
-    ("/admin/v1/workspaces/{id}/end-users", &["get"]),
-    ("/admin/v1/workspaces/{id}/end-users/{user}", &["patch"]),
+    ("/admin/v1/workspaces/{id}/end-users", &["get", "post"]),
+    (
+        "/admin/v1/workspaces/{id}/end-users/{user}",
+        &["get", "patch", "delete"],
+    ),
     ("/admin/v1/logs", &["get"]),
     ("/admin/v1/logs/export", &["get"]),
     ("/admin/v1/logs/{id}", &["get"]),
@@ -133,11 +136,13 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
         )
         .route(
             "/admin/v1/workspaces/{id}/end-users",
-            get(crate::admin::tenants::end_users),
+            get(crate::admin::tenants::end_users).post(crate::admin::tenants::end_users),
         )
         .route(
             "/admin/v1/workspaces/{id}/end-users/{user}",
-            patch(crate::admin::tenants::end_user),
+            get(crate::admin::tenants::end_user)
+                .patch(crate::admin::tenants::end_user)
+                .delete(crate::admin::tenants::end_user),
         )
         .route("/admin/v1/health", get(crate::admin::health))
         .route("/admin/v1/logs", get(crate::admin::logs::list))

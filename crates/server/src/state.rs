@@ -47,7 +47,12 @@ pub struct AppState {
     pub jwt: Option<Arc<crate::jwt::JwtAuth>>,
     /// Config reloads done and refused.
     pub reloads: Arc<Reloads>,
+    /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
+    pub static_principals: StaticPrincipals,
 }
+
+/// Static keys' principals, by key index, made for one snapshot version.
+pub type StaticPrincipals = arc_swap::ArcSwapOption<(u64, Vec<Arc<switchyard_tenants::Principal>>)>;
 
 /// Config reloads, for /metrics.
 #[derive(Debug, Default)]
@@ -157,6 +162,7 @@ impl AppState {
             tenants: Arc::new(std::sync::OnceLock::new()),
             jwt,
             reloads: Arc::new(Reloads::default()),
+            static_principals: StaticPrincipals::empty(),
         }))
     }
 
@@ -212,6 +218,7 @@ impl AppState {
             tenants: self.tenants.clone(),
             jwt,
             reloads: self.reloads.clone(),
+            static_principals: StaticPrincipals::empty(),
         });
         Ok((state, restart))
     }

@@ -704,6 +704,86 @@ async fn every_role_against_every_endpoint_and_the_other_workspace() {
             Value::Null,
             [200, 200, 200, 200, 200, 200],
         ),
+        // End users: read by its viewers, created, blocked and removed by its admins.
+        (
+            "POST",
+            format!("/admin/v1/workspaces/{a}/end-users"),
+            json!({"id": "eu-1"}),
+            [201, 409, 409, 403, 403, 404],
+        ),
+        (
+            "POST",
+            format!("/admin/v1/workspaces/{b}/end-users"),
+            json!({"id": "eu-1"}),
+            [201, 409, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/workspaces/{a}/end-users"),
+            Value::Null,
+            [200, 200, 200, 200, 200, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/workspaces/{b}/end-users"),
+            Value::Null,
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/workspaces/{a}/end-users/eu-1"),
+            Value::Null,
+            [200, 200, 200, 200, 200, 404],
+        ),
+        (
+            "PATCH",
+            format!("/admin/v1/workspaces/{a}/end-users/eu-1"),
+            json!({"blocked": true}),
+            [200, 200, 200, 403, 403, 404],
+        ),
+        (
+            "PATCH",
+            format!("/admin/v1/workspaces/{b}/end-users/eu-1"),
+            json!({"blocked": true}),
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "DELETE",
+            format!("/admin/v1/workspaces/{b}/end-users/eu-1"),
+            Value::Null,
+            [200, 404, 404, 404, 404, 404],
+        ),
+        // Credentials: a workspace's admins store its own; the organisation's need an org admin.
+        (
+            "POST",
+            "/admin/v1/credentials".into(),
+            json!({"provider": "openai", "workspace": a, "name": "c", "api_key": "sk-rbac"}),
+            [201, 409, 409, 403, 403, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/credentials".into(),
+            json!({"provider": "openai", "workspace": b, "name": "c", "api_key": "sk-rbac"}),
+            [201, 409, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/credentials".into(),
+            json!({"provider": "openai", "name": "org", "api_key": "sk-rbac"}),
+            [201, 409, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin/v1/credentials".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("/admin/v1/logs/export?workspace={b}"),
+            Value::Null,
+            [200, 200, 404, 404, 404, 404],
+        ),
     ];
     for (method, path, body, want) in &cases {
         for (i, (role, key)) in keys.iter().enumerate() {

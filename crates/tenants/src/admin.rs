@@ -882,7 +882,84 @@ impl Tenants {
         limit: usize,
     ) -> Result<Vec<crate::model::EndUser>, AdminError> {
         self.workspace(workspace)?;
-        Ok(self.store().end_users(workspace.to_owned(), limit).await?)
+        Ok(self
+            .store()
+            .end_users(workspace.to_owned(), None, limit)
+            .await?)
+    }
+
+    /// One end user of `workspace`, seen or created.
+    pub async fn find_end_user(
+        &self,
+        workspace: &str,
+        id: &str,
+    ) -> Result<crate::model::EndUser, AdminError> {
+        self.workspace(workspace)?;
+        self.store()
+            .end_users(workspace.to_owned(), Some(id.to_owned()), 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                AdminError::NotFound(format!("no end user '{id}' in workspace '{workspace}'"))
+            })
+    }
+
+    /// Records an end user ahead of its first request (blocked or not); a 409 when it exists.
+    pub async fn create_end_user(
+        &self,
+        actor: &Actor,
+        workspace: &str,
+        id: &str,
+        blocked: bool,
+    ) -> Result<crate::model::EndUser, AdminError> {
+        if id.is_empty() || id.len() > 256 {
+            return Err(invalid("id", "end user ids are 1 to 256 bytes"));
+        }
+        if self.find_end_user(workspace, id).await.is_ok() {
+            return Err(AdminError::Conflict(format!(
+                "end user '{id}' already exists in workspace '{workspace}'"
+            )));
+        }
+        let ev = Self::event(
+            actor,
+            "end_user.create",
+            format!("end_user:{workspace}/{id}"),
+            Some(workspace),
+            None,
+            Some(serde_json::json!({"blocked": blocked})),
+        );
+        let change = Change::BlockEndUser {
+            workspace: workspace.to_owned(),
+            id: id.to_owned(),
+            blocked,
+            now_ms: now_ms(),
+        };
+        self.commit(vec![change], ev).await?;
+        self.find_end_user(workspace, id).await
+    }
+
+    /// Forgets an end user (unblocking it); it is recorded again when next seen.
+    pub async fn delete_end_user(
+        &self,
+        actor: &Actor,
+        workspace: &str,
+        id: &str,
+    ) -> Result<(), AdminError> {
+        let before = self.find_end_user(workspace, id).await?;
+        let ev = Self::event(
+            actor,
+            "end_user.delete",
+            format!("end_user:{workspace}/{id}"),
+            Some(workspace),
+            Some(before.public()),
+            None,
+        );
+        let change = Change::DeleteEndUser {
+            workspace: workspace.to_owned(),
+            id: id.to_owned(),
+        };
+        self.commit(vec![change], ev).await
     }
 
     pub async fn audit_events(&self, q: AuditQuery) -> Result<Vec<Logged>, AdminError> {

@@ -121,6 +121,29 @@ async fn exercise(store: Arc<dyn TenantStore>) {
     assert_eq!(store.last_used().await.unwrap().get(&k.id), Some(&5));
     t.delete_key(&actor(), &k.id).await.unwrap();
     assert_eq!(t.authenticate(&secret), Some(Err(Refusal::Unknown)));
+
+    // End users: seen, made ahead, blocked, read one, forgotten.
+    store
+        .saw_end_users(vec![(w.id.clone(), "seen-1".into(), 10)])
+        .await
+        .unwrap();
+    let made = t
+        .create_end_user(&actor(), &w.id, "ahead-1", true)
+        .await
+        .unwrap();
+    assert!(made.blocked);
+    assert!(t
+        .create_end_user(&actor(), &w.id, "ahead-1", false)
+        .await
+        .is_err());
+    assert!(t.snapshot().blocks(&w.id, "ahead-1"));
+    let one = t.find_end_user(&w.id, "seen-1").await.unwrap();
+    assert_eq!((one.blocked, one.last_seen_ms), (false, 10));
+    assert_eq!(t.end_users(&w.id, 10).await.unwrap().len(), 2);
+    t.delete_end_user(&actor(), &w.id, "ahead-1").await.unwrap();
+    assert!(!t.snapshot().blocks(&w.id, "ahead-1"));
+    assert!(t.find_end_user(&w.id, "ahead-1").await.is_err());
+    assert_eq!(t.end_users(&w.id, 10).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

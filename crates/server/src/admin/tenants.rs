@@ -611,7 +611,17 @@ pub async fn end_users(
     Path(id): Path<String>,
     req: Request,
 ) -> Response {
-    with(s, req, async move |c, _, parts| {
+    let method = req.method().clone();
+    with(s, req, async move |c, bytes, parts| {
+        if method == Method::POST {
+            c.need(&id, WsRole::Admin, "adding end users to this workspace")?;
+            let new: NewEndUser = body(&bytes)?;
+            let u =
+                c.t.create_end_user(&c.actor, &id, &new.id, new.blocked)
+                    .await
+                    .map_err(admin_error)?;
+            return Ok(answer(StatusCode::CREATED, &u.public()));
+        }
         c.need(&id, WsRole::Viewer, "reading this workspace")?;
         let pairs = super::params::pairs(parts.uri.query());
         super::params::check_known(&pairs, &["limit"])?;
@@ -637,6 +647,14 @@ pub async fn end_users(
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+struct NewEndUser {
+    id: String,
+    #[serde(default)]
+    blocked: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct EndUserPatch {
     blocked: bool,
 }
@@ -646,16 +664,32 @@ pub async fn end_user(
     Path((id, user)): Path<(String, String)>,
     req: Request,
 ) -> Response {
-    with(s, req, async move |c, bytes, _| {
-        c.need(&id, WsRole::Admin, "blocking this workspace's end users")?;
-        let patch: EndUserPatch = body(&bytes)?;
-        c.t.block_end_user(&c.actor, &id, &user, patch.blocked)
-            .await
-            .map_err(admin_error)?;
-        Ok(answer(
-            StatusCode::OK,
-            &json!({"workspace": id, "id": user, "object": "end_user", "blocked": patch.blocked}),
-        ))
+    let method = req.method().clone();
+    with(s, req, async move |c, bytes, _| match method {
+        Method::PATCH => {
+            c.need(&id, WsRole::Admin, "blocking this workspace's end users")?;
+            let patch: EndUserPatch = body(&bytes)?;
+            c.t.block_end_user(&c.actor, &id, &user, patch.blocked)
+                .await
+                .map_err(admin_error)?;
+            let u = c.t.find_end_user(&id, &user).await.map_err(admin_error)?;
+            Ok(answer(StatusCode::OK, &u.public()))
+        }
+        Method::DELETE => {
+            c.need(&id, WsRole::Admin, "removing this workspace's end users")?;
+            c.t.delete_end_user(&c.actor, &id, &user)
+                .await
+                .map_err(admin_error)?;
+            Ok(answer(
+                StatusCode::OK,
+                &json!({"workspace": id, "id": user, "object": "end_user", "deleted": true}),
+            ))
+        }
+        _ => {
+            c.need(&id, WsRole::Viewer, "reading this workspace")?;
+            let u = c.t.find_end_user(&id, &user).await.map_err(admin_error)?;
+            Ok(answer(StatusCode::OK, &u.public()))
+        }
     })
     .await
 }

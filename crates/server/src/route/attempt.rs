@@ -164,8 +164,8 @@ async fn send(
         }
     }
     h.insert(crate::headers::X_REQUEST_ID, ctx.request_id.clone());
-    use_vault_credential(state, ctx, upstream, &mut up_req)?;
-    upstream.authorize(&mut up_req).await?;
+    let own = vault_credential(state, ctx, &upstream.name);
+    upstream.authorize(&mut up_req, own.as_deref()).await?;
     let t = &ov.timeouts;
     // A route's timeouts replace the provider's; a caller's own tree may only tighten them.
     let pick = |route: Option<Duration>, provider: Duration| match route {
@@ -238,45 +238,19 @@ fn usage_shape(op: Operation) -> Option<Shape> {
     }
 }
 
-/// Puts the caller's workspace credential for this provider (its own, else the organisation's,
-/// from the vault) in place of the configured one. Only API keys are used on the request path so
-/// far; an AWS or Google credential is a 400 rather than a silent fall back to the configured
-/// one.
-fn use_vault_credential(
+/// The caller's workspace's own credential for `provider` (from the vault; the organisation's
+/// when the workspace has none), which the upstream call uses instead of the configured one.
+fn vault_credential(
     state: &AppState,
     ctx: &RequestCtx,
-    upstream: &crate::upstream::Upstream,
-    req: &mut http::Request<bytes::Bytes>,
-) -> Result<(), GatewayError> {
+    provider: &str,
+) -> Option<std::sync::Arc<switchyard_tenants::directory::ProviderSecret>> {
     let creds = match (&ctx.principal, state.tenants.get()) {
         (Some(p), _) => std::sync::Arc::clone(&p.credentials),
         (None, Some(t)) => t
             .snapshot()
             .credentials_of(switchyard_tenants::model::DEFAULT_WORKSPACE),
-        (None, None) => return Ok(()),
+        (None, None) => return None,
     };
-    let Some(secret) = creds.get(&upstream.name) else {
-        return Ok(());
-    };
-    match secret.as_ref() {
-        switchyard_tenants::directory::ProviderSecret::ApiKey(key) => {
-            if !upstream.endpoint.set_key(req, key) {
-                return Err(GatewayError::BadRequest {
-                    message: format!(
-                        "the workspace's credential for provider '{}' cannot be sent (the provider takes no API key, or the key is not a valid header value)",
-                        upstream.name
-                    ),
-                    param: None,
-                });
-            }
-            Ok(())
-        }
-        _ => Err(GatewayError::BadRequest {
-            message: format!(
-                "the workspace's credential for provider '{}' is an AWS or Google credential; this gateway uses only API keys from the vault so far",
-                upstream.name
-            ),
-            param: None,
-        }),
-    }
+    creds.get(provider).cloned()
 }

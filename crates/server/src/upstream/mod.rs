@@ -6,6 +6,7 @@ pub mod body;
 mod conn;
 mod google_auth;
 pub(crate) mod pool;
+mod vault;
 
 pub use body::UpstreamBody;
 pub use google_auth::{assertion, parse_key, GoogleAuth};
@@ -42,6 +43,11 @@ pub struct Upstream {
     pool: Arc<Pool>,
     /// Credentials applied to each request: OAuth tokens (Vertex) or request signing (Bedrock).
     credentials: Option<Credentials>,
+    /// The provider's settings, for preparing workspaces' own credentials (`vault`).
+    provider: Provider,
+    tls: TlsConfig,
+    /// Workspaces' own credentials for this provider, prepared once each.
+    vault: vault::VaultCache,
 }
 
 /// Credentials that are not a fixed header.
@@ -62,6 +68,7 @@ pub fn tls_config() -> Result<TlsConfig, String> {
 
 impl Upstream {
     pub fn new(p: &Provider, tls: &TlsConfig) -> Result<Self, String> {
+        let shared_tls = tls.clone();
         let google = match p.vertex.as_ref().and_then(|v| v.service_account.as_ref()) {
             Some(sa) => Some(Credentials::Google(Box::new(GoogleAuth::new(p, sa, tls)?))),
             None => None,
@@ -138,6 +145,9 @@ impl Upstream {
             None
         };
         Ok(Self {
+            provider: p.clone(),
+            tls: shared_tls,
+            vault: vault::VaultCache::default(),
             field_policy: p.field_policy,
             credentials,
             name_header: HeaderValue::from_str(&p.name)
@@ -160,8 +170,34 @@ impl Upstream {
         })
     }
 
-    /// Adds credentials made at request time (an OAuth access token, a SigV4 signature).
-    pub async fn authorize(&self, req: &mut Request<Bytes>) -> Result<(), GatewayError> {
+    /// Adds credentials made at request time (an OAuth access token, a SigV4 signature). With
+    /// `own`, a workspace's credential from the vault, that one is used instead of the
+    /// configured one.
+    pub async fn authorize(
+        &self,
+        req: &mut Request<Bytes>,
+        own: Option<&switchyard_tenants::directory::ProviderSecret>,
+    ) -> Result<(), GatewayError> {
+        if let Some(secret) = own {
+            let auth = self.vault.get(&self.provider, &self.tls, secret)?;
+            return match auth.as_ref() {
+                vault::VaultAuth::Header(name, value) => {
+                    req.headers_mut().insert(name.clone(), value.clone());
+                    Ok(())
+                }
+                vault::VaultAuth::Google(g) => {
+                    let value = g.authorization().await?;
+                    req.headers_mut().insert(http::header::AUTHORIZATION, value);
+                    Ok(())
+                }
+                vault::VaultAuth::Aws(signer) => {
+                    req.headers_mut().remove(http::header::AUTHORIZATION);
+                    req.headers_mut()
+                        .insert(http::header::HOST, self.host_header.clone());
+                    signer.sign(req, std::time::SystemTime::now())
+                }
+            };
+        }
         match &self.credentials {
             Some(Credentials::Google(g)) => {
                 let value = g.authorization().await?;

@@ -41,6 +41,11 @@ pub enum Change {
         blocked: bool,
         now_ms: i64,
     },
+    /// Forgets an end user (unblocking it); it is recorded again when next seen.
+    DeleteEndUser {
+        workspace: String,
+        id: String,
+    },
 }
 
 /// Everything the snapshot is built from.
@@ -94,9 +99,11 @@ pub trait TenantStore: Send + Sync {
         seen: Vec<(String, String, i64)>,
     ) -> BoxFuture<'_, Result<(), StoreError>>;
     /// A workspace's end users, most recently seen first.
+    /// A workspace's end users, most recently seen first; `only`: that one end user.
     fn end_users(
         &self,
         workspace: String,
+        only: Option<String>,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<EndUser>, StoreError>>;
     /// A signal for each change made elsewhere, when the store can tell (PostgreSQL's NOTIFY);

@@ -276,6 +276,14 @@ impl TenantStore for PostgresStore {
                         .await
                         .map_err(backend)?;
                     }
+                    Change::DeleteEndUser { workspace, id } => {
+                        tx.execute(
+                            "DELETE FROM tenant_end_users WHERE workspace = $1 AND id = $2",
+                            &[workspace, id],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
                 }
             }
             tx.execute(
@@ -362,6 +370,7 @@ impl TenantStore for PostgresStore {
     fn end_users(
         &self,
         workspace: String,
+        only: Option<String>,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<EndUser>, StoreError>> {
         Box::pin(async move {
@@ -371,8 +380,9 @@ impl TenantStore for PostgresStore {
                 .await?
                 .query(
                     "SELECT id, blocked, first_seen_ms, last_seen_ms FROM tenant_end_users
-                     WHERE workspace = $1 ORDER BY last_seen_ms DESC, id LIMIT $2",
-                    &[&workspace, &limit],
+                     WHERE workspace = $1 AND ($3::TEXT IS NULL OR id = $3)
+                     ORDER BY last_seen_ms DESC, id LIMIT $2",
+                    &[&workspace, &limit, &only],
                 )
                 .await
                 .map_err(backend)?;

@@ -175,6 +175,13 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), Stor
             )
             .map_err(backend)?;
         }
+        Change::DeleteEndUser { workspace, id } => {
+            tx.execute(
+                "DELETE FROM tenant_end_users WHERE workspace = ?1 AND id = ?2",
+                params![workspace, id],
+            )
+            .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -323,18 +330,20 @@ impl TenantStore for SqliteStore {
     fn end_users(
         &self,
         workspace: String,
+        only: Option<String>,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<EndUser>, StoreError>> {
         self.with(move |c| {
             let mut st = c
                 .prepare(
                     "SELECT id, blocked, first_seen_ms, last_seen_ms FROM tenant_end_users
-                     WHERE workspace = ?1 ORDER BY last_seen_ms DESC, id LIMIT ?2",
+                     WHERE workspace = ?1 AND (?3 IS NULL OR id = ?3)
+                     ORDER BY last_seen_ms DESC, id LIMIT ?2",
                 )
                 .map_err(backend)?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let rows = st
-                .query_map(params![workspace, limit], |r| {
+                .query_map(params![workspace, limit, only], |r| {
                     Ok(EndUser {
                         workspace: workspace.clone(),
                         id: r.get(0)?,
