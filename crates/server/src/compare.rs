@@ -81,7 +81,13 @@ fn requests(body: &Bytes, max_name: usize) -> Result<Vec<(String, Bytes)>, Gatew
 }
 
 /// One model's run: its plan, the attempt(s), and the answer read whole.
-async fn one(state: &AppState, headers: &HeaderMap, model: String, body: Bytes) -> Value {
+async fn one(
+    state: &AppState,
+    headers: &HeaderMap,
+    principal: Option<std::sync::Arc<switchyard_tenants::Principal>>,
+    model: String,
+    body: Bytes,
+) -> Value {
     let started = Instant::now();
     let result = async {
         let peeked = peek(&body, Required::Messages).map_err(|e| GatewayError::BadRequest {
@@ -91,9 +97,20 @@ async fn one(state: &AppState, headers: &HeaderMap, model: String, body: Bytes) 
         // Each model is compared as named: a route header would send them all the same way.
         let mut own = headers.clone();
         own.remove(route::CONFIG_HEADER);
-        let plan = route::plan(state, &own, &peeked.model)?;
+        // The caller's key decides here as on every other path: its models, its workspace's
+        // credentials and its end users.
+        crate::auth::check_model(principal.as_deref(), &peeked.model)?;
+        let plan = route::plan(state, &own, &peeked.model, principal.as_deref())?;
         let trace = crate::ids::TraceContext::from_header(headers.get("traceparent"));
         let mut ctx = RequestCtx::new(new_request_id(), trace, Operation::ChatCompletions);
+        if state.tenants.get().is_some() {
+            ctx.end_user = crate::auth::end_user(headers, peeked.end_user.as_deref());
+            if let Some(id) = &ctx.end_user {
+                crate::auth::check_end_user(state, principal.as_deref(), id)?;
+            }
+        }
+        ctx.caller = principal.as_ref().map(|p| p.key_name.clone());
+        ctx.principal = principal;
         let inc = route::attempt::Incoming {
             headers,
             body: &body,
@@ -151,10 +168,10 @@ pub async fn compare(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, GatewayError> {
-    caller(state, headers).await?;
+    let principal = caller(state, headers).await?;
     let runs = requests(&body, state.cfg.limits.max_model_name_bytes)?
         .into_iter()
-        .map(|(model, body)| one(state, headers, model, body));
+        .map(|(model, body)| one(state, headers, principal.clone(), model, body));
     let results = futures_util::future::join_all(runs).await;
     let out = json!({"object": "comparison", "results": results});
     Ok((

@@ -293,14 +293,16 @@ async fn embeddings(State(s): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 async fn models(State(s): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(e) = crate::auth::caller(&s, req.headers()).await {
-        return e.into_response();
-    }
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        s.models.list.clone(),
-    )
-        .into_response()
+    let principal = match crate::auth::caller(&s, req.headers()).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    // A key limited to some models sees only those.
+    let body = match principal.filter(|p| !p.models.is_empty()) {
+        Some(p) => crate::models::only(&s.models.list, |id| p.allows(id)),
+        None => s.models.list.clone(),
+    };
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn model(
@@ -308,9 +310,10 @@ async fn model(
     id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
     req: Request,
 ) -> Response {
-    if let Err(e) = crate::auth::caller(&s, req.headers()).await {
-        return e.into_response();
-    }
+    let principal = match crate::auth::caller(&s, req.headers()).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     // axum's own rejection is plain text; the id is not echoed (it is not text).
     let Ok(axum::extract::Path(id)) = id else {
         return GatewayError::BadRequest {
@@ -324,7 +327,9 @@ async fn model(
     {
         return e.into_response();
     }
-    match s.models.by_id.get(&id) {
+    // A model the key may not use is not there for it.
+    let allowed = principal.as_deref().is_none_or(|p| p.allows(&id));
+    match s.models.by_id.get(&id).filter(|_| allowed) {
         Some(body) => ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response(),
         None => GatewayError::UnknownModel { model: id }.into_response(),
     }

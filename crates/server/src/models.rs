@@ -61,6 +61,21 @@ pub struct Listing {
     pub by_id: HashMap<String, Bytes>,
 }
 
+/// `list` (a serialised listing) with only the entries whose id `keep` accepts.
+pub fn only(list: &Bytes, keep: impl Fn(&str) -> bool) -> Bytes {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(list) else {
+        return list.clone();
+    };
+    if let Some(data) = v.get_mut("data").and_then(serde_json::Value::as_array_mut) {
+        data.retain(|m| {
+            m.get("id")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(&keep)
+        });
+    }
+    Bytes::from(v.to_string())
+}
+
 pub fn build(router: &Router, cfg: &Config) -> Listing {
     let mut listing: Vec<(String, &str, Option<&Entry>)> = router
         .route_names()

@@ -94,7 +94,12 @@ pub async fn handle(
         }
     }
     ctx.enter("resolve");
-    let plan = route::plan(state, &parts.headers, &peeked.model)?;
+    let plan = route::plan(
+        state,
+        &parts.headers,
+        &peeked.model,
+        ctx.principal.as_deref(),
+    )?;
     if let route::Plan::Tree { inline, .. } = plan {
         ctx.route = Some(if inline {
             route::CONFIG_HEADER.to_owned()

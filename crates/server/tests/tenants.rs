@@ -1047,3 +1047,126 @@ async fn with_only_virtual_keys_a_request_without_one_is_refused() {
     assert_eq!(s, 401, "{}", String::from_utf8_lossy(&b));
     assert_eq!(chat(&h, "not-a-key", "openai/gpt-4o-mini").await.0, 401);
 }
+
+/// A key's model allow-list holds on every path: a tree of its own in `x-switchyard-config`,
+/// the model listing, one model by id, and `/v1/compare`.
+#[tokio::test]
+async fn a_keys_models_hold_on_every_path() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let (s, created) = call(
+        &h,
+        "POST",
+        "/admin/v1/workspaces/default/keys",
+        json!({"name": "narrow", "models": ["openai/gpt-4o*"]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let key = created["key"].as_str().unwrap().to_owned();
+    let auth = format!("Bearer {key}");
+    let body = r#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let with_tree = |tree: &'static str| {
+        let auth = auth.clone();
+        let h = &h;
+        async move {
+            let (s, _, b) = h
+                .request(
+                    "POST",
+                    "/v1/chat/completions",
+                    &[
+                        ("authorization", &auth),
+                        ("content-type", "application/json"),
+                        ("x-switchyard-config", tree),
+                    ],
+                    body,
+                )
+                .await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (s, b) =
+        with_tree(r#"{"targets":[{"model":"openai/gpt-4o-mini"},{"model":"openai/o3"}]}"#).await;
+    assert_eq!(s, 403, "{b}");
+    assert_eq!(b["error"]["param"], "x-switchyard-config");
+    assert_eq!(
+        b["error"]["message"],
+        "This API key may not use model 'openai/o3'."
+    );
+    let (s, b) = with_tree(r#"{"model":"openai/gpt-4o"}"#).await;
+    assert_eq!(s, 200, "{b}");
+
+    // The listing shows only what the key may use; another model by id is not there.
+    let list = |k: String| {
+        let h = &h;
+        async move {
+            let (_, _, b) = h
+                .request(
+                    "GET",
+                    "/v1/models",
+                    &[("authorization", &format!("Bearer {k}"))],
+                    "",
+                )
+                .await;
+            let v: Value = serde_json::from_slice(&b).unwrap();
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<String>>()
+        }
+    };
+    let everything = list(KEY.to_owned()).await;
+    let mine = list(key.clone()).await;
+    assert!(
+        !mine.is_empty() && mine.len() < everything.len(),
+        "{mine:?} / {everything:?}"
+    );
+    assert!(
+        mine.iter().all(|m| m.starts_with("openai/gpt-4o")),
+        "{mine:?}"
+    );
+    let other = everything
+        .iter()
+        .find(|m| !m.starts_with("openai/gpt-4o"))
+        .unwrap();
+    let (s, _, _) = h
+        .request(
+            "GET",
+            &format!("/v1/models/{other}"),
+            &[("authorization", &auth)],
+            "",
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _, _) = h
+        .request(
+            "GET",
+            &format!("/v1/models/{other}"),
+            &[("authorization", &format!("Bearer {KEY}"))],
+            "",
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    // A comparison runs the allowed model and refuses the other.
+    let (s, _, b) = h
+        .request(
+            "POST",
+            "/v1/compare",
+            &[("authorization", &auth), ("content-type", "application/json")],
+            r#"{"models":["openai/gpt-4o-mini","openai/o3"],"messages":[{"role":"user","content":"hi"}]}"#,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    let statuses: Vec<u64> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 403], "{v}");
+}

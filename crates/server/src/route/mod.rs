@@ -60,6 +60,7 @@ pub fn plan<'m>(
     state: &'m AppState,
     headers: &HeaderMap,
     model: &'m str,
+    principal: Option<&switchyard_tenants::Principal>,
 ) -> Result<Plan<'m>, GatewayError> {
     if let Some(raw) = headers.get(CONFIG_HEADER) {
         if state.cfg.limits.inline_config == InlineConfig::Off {
@@ -85,6 +86,15 @@ pub fn plan<'m>(
         })?;
         if state.cfg.limits.inline_config == InlineConfig::Routes {
             only_routes(&node, "")?;
+        }
+        // A key limited to some models may not reach others through its own tree.
+        if let Some(p) = principal.filter(|p| !p.models.is_empty()) {
+            if let Some(name) = first_refused(&node, &|m| p.allows(m)) {
+                return Err(GatewayError::Forbidden {
+                    message: format!("This API key may not use model '{name}'."),
+                    param: Some(CONFIG_HEADER.into()),
+                });
+            }
         }
         // Its model names become health entries and `x-switchyard-target` values.
         crate::pipeline::check_model_name(
@@ -147,6 +157,19 @@ fn only_routes(node: &RawNode, at: &str) -> Result<(), GatewayError> {
         only_routes(d, &format!("{at}default."))?;
     }
     Ok(())
+}
+
+/// The first model or route name in a tree that `allowed` refuses.
+fn first_refused<'n>(node: &'n RawNode, allowed: &dyn Fn(&str) -> bool) -> Option<&'n str> {
+    let own = [node.model.as_deref(), node.route.as_deref()];
+    if let Some(name) = own.into_iter().flatten().find(|m| !allowed(m)) {
+        return Some(name);
+    }
+    node.targets
+        .iter()
+        .chain(node.conditions.iter().map(|c| &c.then))
+        .chain(node.default.as_deref())
+        .find_map(|child| first_refused(child, allowed))
 }
 
 /// The longest model name written anywhere in a route tree (serde_json bounds its depth).
