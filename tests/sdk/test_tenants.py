@@ -16,7 +16,7 @@ import httpx2
 import openai
 import pytest
 
-from conftest import CLIENT_KEY, MOCK_TEXT, SWITCHYARD_BIN, UPSTREAM_KEY, Gateway, Mock, base_env, launch_gateway
+from conftest import CLIENT_KEY, MOCK_TEXT, SWITCHYARD_BIN, UPSTREAM_KEY, Gateway, Mock, base_env, header, launch_gateway
 
 ADMIN_KEY = "admin-key-tenants-1"
 WITHIN_S = 1.0
@@ -175,14 +175,14 @@ server:
 providers:
   - name: openai
     base_url: {mock.base_url}
-    api_key: {UPSTREAM_KEY}
+    api_key: sk-configured-but-not-what-the-mock-takes
 """)
     env = base_env()
     env.update(SWITCHYARD_API_KEYS=CLIENT_KEY, SWITCHYARD_ADMIN_KEYS=ADMIN_KEY)
 
-    def cli(*args: str) -> dict:
+    def cli(*args: str, stdin: str | None = None) -> dict:
         p = subprocess.run([str(SWITCHYARD_BIN), "admin", "--config", str(cfg), *args],
-                           capture_output=True, text=True, env=env, cwd=d, timeout=30)
+                           capture_output=True, text=True, env=env, cwd=d, timeout=30, input=stdin)
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout)
 
@@ -196,9 +196,33 @@ providers:
                          capture_output=True, text=True, env=env, cwd=d, timeout=30)
     assert bad.returncode == 1 and "no workspace 'ws-nope'" in bad.stderr
 
+    # Rotation prints the new key once; the old one works through its grace; disable, enable.
+    key_id = cli("keys", "--workspace", ws["id"])["data"][0]["id"]
+    rotated = cli("rotate-key", key_id, "--grace-secs", "600")["key"]
+    assert rotated != key and rotated.startswith("sk-sy-")
+    assert cli("disable-key", key_id)["disabled"] is True
+    assert cli("enable-key", key_id)["disabled"] is False
+    # A credential from standard input (never on the command line); listed without its secret.
+    # The mock takes only UPSTREAM_KEY: the configured key would be refused.
+    cred = cli("create-credential", stdin=json.dumps(
+        {"provider": "openai", "workspace": ws["id"], "name": "team-c openai", "api_key": UPSTREAM_KEY}))
+    listed = cli("credentials")
+    assert [c["id"] for c in listed["data"]] == [cred["id"]] and UPSTREAM_KEY not in json.dumps(listed)
+    blocked = cli("block-end-user", "--workspace", ws["id"], "user-9")
+    assert blocked["blocked"] is True
+    assert [u["id"] for u in cli("end-users", "--workspace", ws["id"])["data"]] == ["user-9"]
+    actions = [e["action"] for e in cli("audit", "--workspace", ws["id"])["data"]]
+    assert actions[:5] == ["end_user.block", "credential.create", "key.enable", "key.disable", "key.rotate"]
+
     gw = launch_gateway(d, "cli-gw", env, cfg.read_text())
     try:
-        assert status_of(gw, key) == 200
+        # Both secrets of the rotated key work within the grace; the workspace's credential is
+        # the one the provider sees; the blocked end user is refused.
+        assert status_of(gw, key) == 200 and status_of(gw, rotated) == 200
+        assert header(mock.last_request("/v1/chat/completions"), "authorization") == f"Bearer {UPSTREAM_KEY}"
+        with pytest.raises(openai.PermissionDeniedError):
+            gw.client(api_key=rotated).chat.completions.create(
+                model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], user="user-9")
         # The admin key made on the command line acts as its user, an organisation admin.
         r = httpx2.get(gw.url + "/admin/v1/users", headers={"authorization": f"Bearer {admin_key}"}, timeout=10.0)
         assert r.status_code == 200 and r.json()["data"][0]["email"] == "ops@example.com"

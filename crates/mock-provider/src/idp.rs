@@ -34,7 +34,8 @@ pub struct Idp {
     ec: Vec<(String, EcdsaKeyPair)>,
 }
 
-fn pem_der(pem: &str) -> Option<Vec<u8>> {
+/// The DER of a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
+pub(crate) fn pkcs8_der(pem: &str) -> Option<Vec<u8>> {
     let begin = "-----BEGIN PRIVATE KEY-----";
     let start = pem.find(begin)? + begin.len();
     let stop = start + pem[start..].find("-----END PRIVATE KEY-----")?;
@@ -60,7 +61,7 @@ fn now_secs() -> u64 {
 impl Idp {
     /// The fixture's RSA key and one fresh P-256 key (`ec-1`).
     pub fn new() -> Option<Self> {
-        let rsa = RsaKeyPair::from_pkcs8(&pem_der(RSA_PEM)?).ok()?;
+        let rsa = RsaKeyPair::from_pkcs8(&pkcs8_der(RSA_PEM)?).ok()?;
         Some(Self {
             rsa,
             ec: vec![("ec-1".into(), new_ec()?)],

@@ -9,7 +9,7 @@ use crate::{anthropic, gemini, lock, State};
 use axum::extract::{Path, State as AxState};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use bytes::Bytes;
 use ring::signature::{RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
@@ -19,14 +19,7 @@ use std::sync::Arc;
 
 /// The RSA public key (PKCS#1 DER) of a PEM private key, for checking assertions.
 pub fn public_key_of(pem: &str) -> Option<Vec<u8>> {
-    let begin = "-----BEGIN PRIVATE KEY-----";
-    let start = pem.find(begin)? + begin.len();
-    let stop = start + pem[start..].find("-----END PRIVATE KEY-----")?;
-    let b64: String = pem[start..stop]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let der = STANDARD.decode(b64).ok()?;
+    let der = crate::idp::pkcs8_der(pem)?;
     let key = RsaKeyPair::from_pkcs8(&der).ok()?;
     Some(key.public().as_ref().to_vec())
 }

@@ -35,15 +35,26 @@ pub async fn caller(
     let text = presented.and_then(|k| std::str::from_utf8(k).ok());
     if let (Some(j), Some(snap), Some(token)) = (jwt, &snapshot, text) {
         if switchyard_tenants::jwt::looks_like_jwt(token) {
-            let claims = j.verify(token).await?;
-            let p =
-                switchyard_tenants::jwt::principal(snap, &claims, &j.names).map_err(|message| {
-                    GatewayError::Forbidden {
-                        message,
-                        param: None,
-                    }
+            let verified = j.verify(token).await?;
+            // Made once per token and snapshot version.
+            if let Some(made) = verified
+                .principal
+                .load()
+                .as_ref()
+                .filter(|m| m.0 == snap.version)
+            {
+                return Ok(Some(Arc::clone(&made.1)));
+            }
+            let p = switchyard_tenants::jwt::principal(snap, &verified.claims, &j.names)
+                .map(Arc::new)
+                .map_err(|message| GatewayError::Forbidden {
+                    message,
+                    param: None,
                 })?;
-            return Ok(Some(Arc::new(p)));
+            verified
+                .principal
+                .store(Some(Arc::new((snap.version, Arc::clone(&p)))));
+            return Ok(Some(p));
         }
     }
     if let (Some(t), Some(snap), Some(key)) = (tenants, &snapshot, text) {

@@ -3,6 +3,10 @@
 //! against the set it finds (no I/O). Only a token naming a key the set lacks (the provider
 //! rolled its keys) makes the request wait for one fetch, and at most one such fetch runs per
 //! 30 s, so a stream of tokens with made-up key ids cannot make the gateway hammer the provider.
+//!
+//! A token that verified is remembered (bounded, by its exact text) until it expires or the key
+//! set changes, so a caller sending the same token on every request pays for the signature
+//! check once: an RS256 check costs about as much as the rest of a request.
 
 use crate::error::GatewayError;
 use crate::upstream::TlsConfig;
@@ -23,6 +27,19 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 const UNKNOWN_KEY_COOLDOWN: Duration = Duration::from_secs(30);
 /// How soon a failed fetch is tried again while no key set is loaded.
 const RETRY_EMPTY: Duration = Duration::from_secs(5);
+/// Verified tokens remembered, per shard; a full shard starts again.
+const CACHE_PER_SHARD: usize = 1024;
+const SHARDS: usize = 8;
+
+/// A token that verified: its claims, when it expires, and the caller's principal made from it
+/// (for one tenants' snapshot version).
+pub struct Verified {
+    pub claims: Claims,
+    exp: f64,
+    pub principal: arc_swap::ArcSwapOption<(u64, Arc<switchyard_tenants::Principal>)>,
+}
+
+type Shard = std::sync::RwLock<std::collections::HashMap<Box<str>, Arc<Verified>>>;
 
 pub struct JwtAuth {
     url: url::Url,
@@ -37,6 +54,8 @@ pub struct JwtAuth {
     last_unknown: tokio::sync::Mutex<Option<Instant>>,
     /// Key-set fetches that failed (a metric).
     pub fetch_failures: AtomicU64,
+    /// Tokens that verified, by their text.
+    verified: [Shard; SHARDS],
 }
 
 fn unauthorized(e: &JwtError) -> GatewayError {
@@ -69,19 +88,55 @@ impl JwtAuth {
             keys: ArcSwap::from_pointee(KeySet::default()),
             last_unknown: tokio::sync::Mutex::new(None),
             fetch_failures: AtomicU64::new(0),
+            verified: Default::default(),
         })
     }
 
     /// Verifies a bearer token; its claims, or a 401 saying why not.
-    pub async fn verify(&self, token: &str) -> Result<Claims, GatewayError> {
+    pub async fn verify(&self, token: &str) -> Result<Arc<Verified>, GatewayError> {
         let now = switchyard_tenants::now_ms() / 1000;
+        #[allow(clippy::cast_precision_loss)]
+        let now_f = now as f64;
+        #[allow(clippy::cast_precision_loss)]
+        let leeway = self.rules.leeway_secs as f64;
+        let shard = &self.verified[shard_of(token)];
+        let known = lock_read(shard).get(token).cloned();
+        if let Some(v) = known {
+            if now_f < v.exp + leeway {
+                return Ok(v);
+            }
+            lock_write(shard).remove(token);
+            return Err(unauthorized(&JwtError::Expired));
+        }
         let unverified = jwt::decode(token).map_err(|e| unauthorized(&e))?;
         if !unverified.key_known(&self.keys.load()) {
             self.fetch_for_unknown_key().await;
         }
-        unverified
+        let claims = unverified
             .verify(&self.keys.load(), &self.rules, now)
-            .map_err(|e| unauthorized(&e))
+            .map_err(|e| unauthorized(&e))?;
+        let exp = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(0.0);
+        let v = Arc::new(Verified {
+            claims,
+            exp,
+            principal: arc_swap::ArcSwapOption::empty(),
+        });
+        let mut map = lock_write(shard);
+        if map.len() >= CACHE_PER_SHARD {
+            map.clear();
+        }
+        map.insert(token.into(), Arc::clone(&v));
+        Ok(v)
+    }
+
+    /// Forgets every verified token (the key set changed: a key may be gone).
+    fn forget_verified(&self) {
+        for shard in &self.verified {
+            lock_write(shard).clear();
+        }
     }
 
     /// Fetches the key set again unless another fetch for an unknown key began within the
@@ -109,7 +164,10 @@ impl JwtAuth {
             .map_err(|_| "timed out".to_owned())??;
         let set = KeySet::parse(&body)?;
         let n = set.len();
-        self.keys.store(Arc::new(set));
+        if **self.keys.load() != set {
+            self.keys.store(Arc::new(set));
+            self.forget_verified();
+        }
         Ok(n)
     }
 
@@ -175,4 +233,24 @@ impl JwtAuth {
             }
         }
     }
+}
+
+fn shard_of(token: &str) -> usize {
+    // The signature's last bytes are as random as anything in the token.
+    token
+        .as_bytes()
+        .last()
+        .map_or(0, |b| usize::from(*b) % SHARDS)
+}
+
+fn lock_read(
+    s: &Shard,
+) -> std::sync::RwLockReadGuard<'_, std::collections::HashMap<Box<str>, Arc<Verified>>> {
+    s.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn lock_write(
+    s: &Shard,
+) -> std::sync::RwLockWriteGuard<'_, std::collections::HashMap<Box<str>, Arc<Verified>>> {
+    s.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

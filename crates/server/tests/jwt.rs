@@ -27,28 +27,11 @@ fn token(h: &Harness, alg: &str, claims: Value) -> String {
 }
 
 async fn send(h: &Harness, method: &str, path: &str, bearer: &str, body: Value) -> (u16, Value) {
-    let auth = format!("Bearer {bearer}");
-    let (s, _, b) = h
-        .request(
-            method,
-            path,
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
-            if body.is_null() {
-                String::new()
-            } else {
-                body.to_string()
-            },
-        )
-        .await;
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    h.json_as(bearer, method, path, body).await
 }
 
 async fn chat(h: &Harness, bearer: &str, model: &str) -> (u16, Value) {
-    let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
-    send(h, "POST", "/v1/chat/completions", bearer, body).await
+    h.chat_as(bearer, model).await
 }
 
 async fn workspace(h: &Harness, name: &str) -> String {
@@ -475,4 +458,29 @@ async fn an_unreachable_identity_provider_refuses_tokens_and_says_so() {
         .expect("the failure counter");
     // The start-up fetch and the one the unknown key asked for.
     assert_eq!(failures, 2, "{text}");
+}
+
+#[tokio::test]
+async fn a_remembered_token_still_expires() {
+    let h = start_with(&yaml("      leeway_secs: 0\n"), axum::Router::new()).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let t = token(
+        &h,
+        "ES256",
+        json!({"sub": "svc", "switchyard_workspace": "default", "exp": now + 2}),
+    );
+    // Verified once, then served from memory.
+    for _ in 0..3 {
+        assert_eq!(chat(&h, &t, "openai/gpt-4o-mini").await.0, 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (s, body) = chat(&h, &t, "openai/gpt-4o-mini").await;
+    assert_eq!(s, 401, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "Invalid token: the token has expired."
+    );
 }

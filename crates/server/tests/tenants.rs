@@ -16,36 +16,11 @@ fn yaml() -> String {
 }
 
 async fn call(h: &Harness, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let auth = format!("Bearer {ADMIN}");
-    let (s, _, b) = h
-        .request(
-            method,
-            path,
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
-            body.to_string(),
-        )
-        .await;
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    h.json_as(ADMIN, method, path, body).await
 }
 
 async fn chat(h: &Harness, key: &str, model: &str) -> (u16, Value) {
-    let auth = format!("Bearer {key}");
-    let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
-    let (s, _, b) = h
-        .request(
-            "POST",
-            "/v1/chat/completions",
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
-            body.to_string(),
-        )
-        .await;
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    h.chat_as(key, model).await
 }
 
 #[tokio::test]

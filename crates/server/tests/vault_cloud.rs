@@ -27,31 +27,11 @@ fn yaml() -> String {
 }
 
 async fn call(h: &Harness, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let auth = format!("Bearer {ADMIN}");
-    let (s, _, b) = h
-        .request(
-            method,
-            path,
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
-            body.to_string(),
-        )
-        .await;
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    h.json_as(ADMIN, method, path, body).await
 }
 
 async fn chat(h: &Harness, model: &str) -> (u16, Value) {
-    let (s, _, b) = h
-        .chat(&format!(
-            r#"{{"model":"{model}","messages":[{{"role":"user","content":"Hi"}}],"max_tokens":16}}"#
-        ))
-        .await;
-    (
-        s.as_u16(),
-        serde_json::from_slice(&b).unwrap_or(Value::Null),
-    )
+    h.chat_as(KEY, model).await
 }
 
 #[tokio::test]

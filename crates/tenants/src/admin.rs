@@ -850,15 +850,28 @@ impl Tenants {
         id: &str,
         blocked: bool,
     ) -> Result<(), AdminError> {
-        self.workspace(workspace)?;
-        if id.is_empty() || id.len() > 256 {
-            return Err(invalid("id", "end user ids are 1 to 256 bytes"));
-        }
         let action = if blocked {
             "end_user.block"
         } else {
             "end_user.unblock"
         };
+        self.put_end_user(actor, action, workspace, id, blocked)
+            .await
+    }
+
+    /// Sets an end user's blocked flag (making its row when missing), audited as `action`.
+    async fn put_end_user(
+        &self,
+        actor: &Actor,
+        action: &str,
+        workspace: &str,
+        id: &str,
+        blocked: bool,
+    ) -> Result<(), AdminError> {
+        self.workspace(workspace)?;
+        if id.is_empty() || id.len() > 256 {
+            return Err(invalid("id", "end user ids are 1 to 256 bytes"));
+        }
         let ev = Self::event(
             actor,
             action,
@@ -913,29 +926,13 @@ impl Tenants {
         id: &str,
         blocked: bool,
     ) -> Result<crate::model::EndUser, AdminError> {
-        if id.is_empty() || id.len() > 256 {
-            return Err(invalid("id", "end user ids are 1 to 256 bytes"));
-        }
         if self.find_end_user(workspace, id).await.is_ok() {
             return Err(AdminError::Conflict(format!(
                 "end user '{id}' already exists in workspace '{workspace}'"
             )));
         }
-        let ev = Self::event(
-            actor,
-            "end_user.create",
-            format!("end_user:{workspace}/{id}"),
-            Some(workspace),
-            None,
-            Some(serde_json::json!({"blocked": blocked})),
-        );
-        let change = Change::BlockEndUser {
-            workspace: workspace.to_owned(),
-            id: id.to_owned(),
-            blocked,
-            now_ms: now_ms(),
-        };
-        self.commit(vec![change], ev).await?;
+        self.put_end_user(actor, "end_user.create", workspace, id, blocked)
+            .await?;
         self.find_end_user(workspace, id).await
     }
 

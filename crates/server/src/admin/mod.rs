@@ -34,8 +34,8 @@ pub(crate) async fn access(
     let presented = crate::auth::presented_str(headers);
     if let (Some(j), Some(token)) = (jwt, presented) {
         if switchyard_tenants::jwt::looks_like_jwt(token) {
-            let claims = j.verify(token).await?;
-            return Ok(switchyard_tenants::jwt::access(&claims, &j.names));
+            let verified = j.verify(token).await?;
+            return Ok(switchyard_tenants::jwt::access(&verified.claims, &j.names));
         }
     }
     if let (Some(t), Some(key)) = (state.tenants.get(), presented) {

@@ -161,6 +161,46 @@ impl Harness {
     pub async fn chat(&self, body: &str) -> (StatusCode, HeaderMap, Bytes) {
         self.post("/v1/chat/completions", body).await
     }
+
+    /// A JSON request as `Authorization: Bearer <bearer>` (no body for `Value::Null`); the
+    /// status and the answer parsed (`Value::Null` when it is not JSON).
+    pub async fn json_as(
+        &self,
+        bearer: &str,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let auth = format!("Bearer {bearer}");
+        let text = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let (s, _, b) = self
+            .request(
+                method,
+                path,
+                &[
+                    ("authorization", &auth),
+                    ("content-type", "application/json"),
+                ],
+                text,
+            )
+            .await;
+        (
+            s,
+            serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// POST /v1/chat/completions of one user message to `model` as `bearer`.
+    pub async fn chat_as(&self, bearer: &str, model: &str) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({"model": model, "max_tokens": 16,
+            "messages": [{"role": "user", "content": "hi"}]});
+        self.json_as(bearer, "POST", "/v1/chat/completions", body)
+            .await
+    }
 }
 
 pub async fn collect(resp: hyper::Response<Incoming>) -> (StatusCode, HeaderMap, Bytes) {

@@ -1,6 +1,8 @@
 //! Command line: `serve` (the default), `config check FILE`, `config schema`, `vault new-kek`,
 //! `vault rotate-kek`, `admin ...` (workspaces, keys and users in the store).
 
+mod admin;
+
 use crate::startup::{check_exposure, serve, summary, termination_signal};
 use crate::state::AppState;
 use clap::{Parser, Subcommand};
@@ -32,53 +34,7 @@ enum Command {
     Vault(VaultCommand),
     /// Workspaces, keys and users straight in the store, for scripts and first set-up (the
     /// admin API does the same over HTTP). Prints JSON; audited as `cli:admin`.
-    Admin(AdminArgs),
-}
-
-#[derive(Parser)]
-struct AdminArgs {
-    /// YAML config file (as for `serve`): where the store is, the server secret and the KEK.
-    #[arg(long, short, global = true)]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: AdminCommand,
-}
-
-#[derive(Subcommand)]
-enum AdminCommand {
-    /// List workspaces.
-    Workspaces,
-    /// Create a workspace.
-    CreateWorkspace { name: String },
-    /// List virtual keys (of one workspace with --workspace).
-    Keys {
-        #[arg(long)]
-        workspace: Option<String>,
-    },
-    /// Create a virtual key; the key is printed this once.
-    CreateKey {
-        #[arg(long, default_value = "default")]
-        workspace: String,
-        #[arg(long)]
-        name: String,
-        /// A model pattern the key may use (repeat for more); none: any model.
-        #[arg(long = "model")]
-        models: Vec<String>,
-    },
-    /// Create a user with an organisation role (owner, admin, member).
-    CreateUser {
-        #[arg(long)]
-        email: String,
-        #[arg(long, default_value = "member")]
-        role: String,
-    },
-    /// Create an admin key acting as a user; the key is printed this once.
-    CreateAdminKey {
-        #[arg(long)]
-        user: String,
-        #[arg(long)]
-        name: String,
-    },
+    Admin(admin::AdminArgs),
 }
 
 #[derive(Subcommand)]
@@ -141,7 +97,7 @@ pub fn main() -> ExitCode {
                 }
             }
         }
-        Some(Command::Admin(a)) => admin(a),
+        Some(Command::Admin(a)) => admin::admin(a),
         Some(Command::Vault(VaultCommand::RotateKek {
             config,
             new_kek_file,
@@ -171,105 +127,6 @@ fn on_tenants(
             Err(e) => {
                 eprintln!("switchyard: tenants: {e}");
                 ExitCode::from(2)
-            }
-        }
-    })
-}
-
-fn admin(args: AdminArgs) -> ExitCode {
-    use serde_json::{json, Value};
-    use switchyard_tenants::admin::{NewKey, NewUser, NewWorkspace};
-    let cfg = match load(args.config.as_ref()) {
-        Ok((c, _)) => c,
-        Err(code) => return code,
-    };
-    on_tenants(&cfg, async move |t| {
-        let actor = switchyard_tenants::admin::Actor {
-            name: "cli:admin".into(),
-            ..Default::default()
-        };
-        let list = |data: Vec<Value>| json!({"object": "list", "data": data});
-        let out: Result<Value, String> = match args.command {
-            AdminCommand::Workspaces => Ok(list(
-                t.snapshot()
-                    .workspaces()
-                    .iter()
-                    .map(|w| serde_json::to_value(w).unwrap_or(Value::Null))
-                    .collect(),
-            )),
-            AdminCommand::CreateWorkspace { name } => t
-                .create_workspace(
-                    &actor,
-                    NewWorkspace {
-                        name,
-                        metadata: Default::default(),
-                    },
-                )
-                .await
-                .map(|w| serde_json::to_value(w).unwrap_or(Value::Null))
-                .map_err(|e| e.to_string()),
-            AdminCommand::Keys { workspace } => Ok(list(
-                t.snapshot()
-                    .keys(workspace.as_deref())
-                    .iter()
-                    .map(|k| k.public(None))
-                    .collect(),
-            )),
-            AdminCommand::CreateKey {
-                workspace,
-                name,
-                models,
-            } => {
-                let input = NewKey {
-                    name,
-                    models,
-                    metadata: Default::default(),
-                    tags: Vec::new(),
-                    expires_ms: None,
-                };
-                t.create_key(&actor, &workspace, input)
-                    .await
-                    .map(|(k, secret)| {
-                        let mut v = k.public(None);
-                        v["key"] = json!(secret);
-                        v
-                    })
-                    .map_err(|e| e.to_string())
-            }
-            AdminCommand::CreateUser { email, role } => match serde_json::from_value(json!(role)) {
-                Ok(role) => t
-                    .create_user(
-                        &actor,
-                        NewUser {
-                            email,
-                            name: String::new(),
-                            role,
-                            workspaces: Default::default(),
-                        },
-                    )
-                    .await
-                    .map(|u| serde_json::to_value(u).unwrap_or(Value::Null))
-                    .map_err(|e| e.to_string()),
-                Err(_) => Err(format!("--role {role}: expected owner, admin or member")),
-            },
-            AdminCommand::CreateAdminKey { user, name } => t
-                .create_admin_key(&actor, &user, &name)
-                .await
-                .map(|(k, secret)| {
-                    let mut v = k.public();
-                    v["key"] = json!(secret);
-                    v
-                })
-                .map_err(|e| e.to_string()),
-        };
-        match out {
-            Ok(v) => {
-                println!("{v}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("switchyard: admin: {e}");
-                ExitCode::FAILURE
             }
         }
     })
