@@ -29,6 +29,36 @@ pub struct RawConfig {
     /// `<namespace>/<model>` → prices (USD per million tokens), context window, capabilities.
     #[serde(default)]
     pub catalog: BTreeMap<String, switchyard_providers::catalog::Entry>,
+    /// Budgets, rate limits and concurrency limits (docs/limits.md).
+    #[serde(default)]
+    pub limits: RawLimitRules,
+}
+
+/// Budgets, rate limits and concurrency limits: every limit that applies to a request must
+/// pass. Counted in memory (the single binary) or in Redis (replicas).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimitRules {
+    /// The limits.
+    #[serde(default)]
+    pub rules: Vec<switchyard_limits::model::RawLimit>,
+    /// How long a request's reservation is held when it never settles (its replica died), in
+    /// seconds. Default 900.
+    pub reservation_ttl_secs: Option<u64>,
+    /// The output tokens assumed for a request that sets no `max_tokens`, when the catalog
+    /// does not know the model's maximum either. Default 4096.
+    pub default_max_output_tokens: Option<u64>,
+    /// What a cost limit does with a model the catalog has no price for: `deny` (refuse the
+    /// request) or `tokens_only` (count its tokens, charge no cost). Default `tokens_only`.
+    pub unpriced: Option<RawUnpriced>,
+}
+
+/// What a cost limit does with a model that has no price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawUnpriced {
+    Deny,
+    TokensOnly,
 }
 
 /// One node of a route: a target (`model`, or `route` naming another route) or a `strategy`

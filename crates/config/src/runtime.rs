@@ -38,6 +38,8 @@ pub struct Config {
     pub otel: Option<crate::OtelSettings>,
     /// Bounds on memory, time and fan-out (`server.limits`).
     pub limits: crate::Limits,
+    /// Budgets, rate limits and concurrency limits (`limits:`).
+    pub limit_rules: crate::LimitRules,
 }
 
 /// Circuit breaking of route targets.

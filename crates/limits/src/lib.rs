@@ -8,12 +8,14 @@
 //!   budgets, expiring slots for concurrency; pure functions of state and time.
 //! - [`ledger`]: the lines a request asks a store to reserve, and the answers.
 //! - [`store`]: the stores.
+//! - [`gate`]: the stage's interface: which limits a request meets, admission, settlement.
 
 pub mod algo {
     pub mod calendar;
     pub mod rate;
     pub mod slots;
 }
+pub mod gate;
 pub mod ledger;
 pub mod model;
 pub mod store;

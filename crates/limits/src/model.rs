@@ -223,6 +223,24 @@ pub struct Limit {
     pub mode: Mode,
 }
 
+impl Limit {
+    /// Whose traffic the limit counted, in words: `the organisation`, `key k1`, `end user
+    /// alice`, `metadata team ml`.
+    pub fn scope_for(&self, value: &str) -> String {
+        match &self.scope.kind {
+            ScopeKind::Org => "the organisation".into(),
+            ScopeKind::Workspace => format!("workspace {value}"),
+            ScopeKind::Key => format!("key {value}"),
+            ScopeKind::User => format!("user {value}"),
+            ScopeKind::EndUser => format!("end user {value}"),
+            ScopeKind::Tag => format!("tag {value}"),
+            ScopeKind::Metadata(f) => format!("metadata {f} {value}"),
+            ScopeKind::Model => format!("model {value}"),
+            ScopeKind::Provider => format!("provider {value}"),
+        }
+    }
+}
+
 /// Micro-dollars in a dollar: cost is counted in whole micro-dollars, so sums are exact.
 pub const MICROS: f64 = 1_000_000.0;
 

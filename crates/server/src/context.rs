@@ -40,6 +40,10 @@ pub struct RequestCtx {
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// The gateway made `request_id` (`ids::time_ordered`) rather than taking the caller's.
     pub own_request_id: bool,
+    /// The limits' reservation, settled when the request ends.
+    pub admitted: Option<switchyard_limits::gate::Admitted>,
+    /// OpenAI's `x-ratelimit-*` headers for the answer.
+    pub limit_headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
 /// One attempt, as the record needs it.
@@ -82,6 +86,8 @@ impl RequestCtx {
             span_id: fastrand::u64(1..),
             metadata: serde_json::Map::new(),
             own_request_id: false,
+            admitted: None,
+            limit_headers: Vec::new(),
         }
     }
 
@@ -110,6 +116,8 @@ impl RequestCtx {
             span_id: 0,
             metadata: serde_json::Map::new(),
             own_request_id: false,
+            admitted: None,
+            limit_headers: Vec::new(),
         }
     }
 

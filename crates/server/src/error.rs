@@ -98,6 +98,19 @@ pub enum GatewayError {
     /// An admin change that conflicts with what exists (a name taken, a workspace not empty).
     #[error("{message}")]
     Conflict { message: String },
+    /// A limit refused the request: a rate (429, retry after `retry_after`) or a budget (402,
+    /// `insufficient_quota`, until it resets).
+    #[error("{message}")]
+    LimitExceeded {
+        message: String,
+        budget: bool,
+        /// OpenAI's error type for a rate: `requests` or `tokens`.
+        kind: &'static str,
+        retry_after: Option<std::time::Duration>,
+    },
+    /// The limits' store failed and a cost or token limit fails closed.
+    #[error("the limits store is unavailable, so requests under cost and token limits are refused until it is back")]
+    LimitsUnavailable,
 }
 
 /// Who caused an error; decides log level and, later, retries and circuit breaking.
@@ -301,6 +314,27 @@ impl GatewayError {
                 Blame::Client,
                 false,
             ),
+            E::LimitExceeded { budget: true, .. } => class(
+                S::PAYMENT_REQUIRED,
+                "insufficient_quota",
+                Some("insufficient_quota"),
+                Blame::Client,
+                false,
+            ),
+            E::LimitExceeded { kind, .. } => class(
+                S::TOO_MANY_REQUESTS,
+                kind,
+                Some("rate_limit_exceeded"),
+                Blame::Client,
+                false,
+            ),
+            E::LimitsUnavailable => class(
+                S::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("limits_unavailable"),
+                Blame::Gateway,
+                false,
+            ),
         }
     }
 
@@ -344,7 +378,25 @@ impl GatewayError {
     /// The reply in the caller's API shape.
     pub fn render(self, dialect: Dialect) -> Response {
         let c = self.classify();
-        let (body, extra) = self.body(dialect);
+        let wait = match &self {
+            GatewayError::LimitExceeded { retry_after, .. } => *retry_after,
+            GatewayError::LimitsUnavailable => Some(std::time::Duration::from_secs(1)),
+            _ => None,
+        };
+        let (mut body_and_extra, wait) = (self.body(dialect), wait);
+        if let Some(w) = wait {
+            // Whole seconds rounded up (RFC 9110), and the exact figure as the OpenAI SDKs read it.
+            let secs = w.as_micros().div_ceil(1_000_000);
+            let ms = w.as_micros().div_ceil(1_000);
+            for (name, v) in [("retry-after", secs), ("retry-after-ms", ms)] {
+                if let Ok(v) = HeaderValue::from_str(&v.to_string()) {
+                    body_and_extra
+                        .1
+                        .insert(http::HeaderName::from_static(name), v);
+                }
+            }
+        }
+        let (body, extra) = body_and_extra;
         let mut resp = (c.status, body).into_response();
         let h = resp.headers_mut();
         h.insert(

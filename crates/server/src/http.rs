@@ -217,7 +217,7 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
         // Past the drain deadline, answer rather than leave the caller with a cut connection.
         _ = stop.wait_for(|s| *s) => Err(GatewayError::ShuttingDown),
     };
-    let (resp, error) = match outcome {
+    let (mut resp, error) = match outcome {
         Ok(resp) => (resp, None),
         Err(e) => {
             let c = e.classify();
@@ -231,6 +231,7 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
             (e.render(op.dialect()), Some(message))
         }
     };
+    crate::limits::add_headers(guard.ctx(), resp.headers_mut());
     observe::finish::track(&state, guard.answered(), resp, error)
 }
 

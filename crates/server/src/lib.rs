@@ -17,6 +17,7 @@ pub mod http;
 pub mod ids;
 pub mod images;
 pub mod jwt;
+pub mod limits;
 pub mod listen;
 pub mod models;
 pub mod observe;

@@ -36,6 +36,7 @@ pub const STAGES: &[&str] = &[
     "read_body",
     "parse",
     "resolve",
+    "limits",
     "call",
     "relay",
 ];
@@ -107,6 +108,8 @@ pub async fn handle(
             peeked.model.clone()
         });
     }
+    ctx.enter("limits");
+    crate::limits::admit(state, ctx, &peeked, body.len(), &plan).await?;
     ctx.enter("call");
     let incoming = route::attempt::Incoming {
         headers: &parts.headers,

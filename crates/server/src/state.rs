@@ -49,6 +49,31 @@ pub struct AppState {
     pub reloads: Arc<Reloads>,
     /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
     pub static_principals: StaticPrincipals,
+    /// Where limits are counted; outlives reloads (the rules change, the counts stay).
+    pub limit_store: Arc<dyn switchyard_limits::store::LimitStore>,
+    /// The limits in force, when any is configured.
+    pub limits: Option<Arc<switchyard_limits::gate::Gate>>,
+}
+
+/// The limits stage for `cfg`'s rules over `store`.
+fn gate_of(
+    cfg: &Config,
+    store: &Arc<dyn switchyard_limits::store::LimitStore>,
+) -> Option<Arc<switchyard_limits::gate::Gate>> {
+    let r = &cfg.limit_rules;
+    (!r.rules.is_empty()).then(|| {
+        Arc::new(switchyard_limits::gate::Gate::new(
+            Arc::clone(store),
+            r.rules.clone(),
+            r.reservation_ttl,
+            match r.unpriced {
+                switchyard_config::Unpriced::Deny => switchyard_limits::gate::UnpricedPolicy::Deny,
+                switchyard_config::Unpriced::TokensOnly => {
+                    switchyard_limits::gate::UnpricedPolicy::TokensOnly
+                }
+            },
+        ))
+    })
 }
 
 /// Static keys' principals, by key index, made for one snapshot version.
@@ -144,7 +169,12 @@ impl AppState {
             cfg.limits.max_series,
         );
         let jwt = jwt_of(&cfg, &d.tls)?;
+        let limit_store: Arc<dyn switchyard_limits::store::LimitStore> =
+            Arc::new(switchyard_limits::store::memory::MemoryStore::new());
+        let limits = gate_of(&cfg, &limit_store);
         Ok(Arc::new(Self {
+            limit_store,
+            limits,
             images: d.images,
             cfg,
             health: Arc::new(health),
@@ -200,7 +230,10 @@ impl AppState {
         } else {
             jwt_of(&cfg, &d.tls)?
         };
+        let limits = gate_of(&cfg, &self.limit_store);
         let state = Arc::new(Self {
+            limit_store: Arc::clone(&self.limit_store),
+            limits,
             images: d.images,
             cfg,
             health: self.health.clone(),

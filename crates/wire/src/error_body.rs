@@ -111,6 +111,7 @@ pub fn normalize_upstream_error(status: u16, body: &[u8]) -> Bytes {
 pub fn anthropic_type_for_status(status: u16) -> &'static str {
     match status {
         401 => "authentication_error",
+        402 => "billing_error",
         403 => "permission_error",
         404 => "not_found_error",
         413 => "request_too_large",

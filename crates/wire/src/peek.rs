@@ -17,6 +17,9 @@ pub struct Peek {
     /// The caller's own user: the body's `user` string (OpenAI), else `metadata.user_id`
     /// (Anthropic), read in the same pass.
     pub end_user: Option<String>,
+    /// The answer's length cap the caller set: `max_tokens`, `max_completion_tokens` or
+    /// `max_output_tokens` (the first that is a whole number), for limits' worst case.
+    pub max_output: Option<u64>,
 }
 
 /// Why a body was refused; the message names the offending field.
@@ -42,6 +45,12 @@ struct Fields<'a> {
     user: Option<&'a RawValue>,
     #[serde(borrow)]
     metadata: Option<&'a RawValue>,
+    #[serde(borrow)]
+    max_tokens: Option<&'a RawValue>,
+    #[serde(borrow)]
+    max_completion_tokens: Option<&'a RawValue>,
+    #[serde(borrow)]
+    max_output_tokens: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -142,11 +151,20 @@ pub fn peek(body: &[u8], required: Required) -> Result<Peek, PeekError> {
             let m = fields.metadata?;
             serde_json::from_str::<Metadata>(m.get()).ok()?.user_id
         });
+    let max_output = [
+        fields.max_tokens,
+        fields.max_completion_tokens,
+        fields.max_output_tokens,
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|v| v.get().parse::<u64>().ok());
     Ok(Peek {
         model,
         model_span: span_of(body, model_raw),
         stream: fields.stream.unwrap_or(false),
         end_user,
+        max_output,
     })
 }
 

@@ -246,6 +246,14 @@ impl Pending {
         };
         let usage = readings.usage;
         let cost = usage.and_then(|u| last.and_then(|a| state.cost(a.provider, &a.model, &u)));
+        // Limits are settled on every way a request ends.
+        crate::limits::settle(
+            &state,
+            ctx.admitted.take(),
+            usage,
+            cost,
+            readings.first_event.is_some() || (status < 400 && !ctx.attempts.is_empty()),
+        );
         let settings = &state.log.settings;
         let response = captured.map(|b| String::from_utf8_lossy(&b).into_owned());
         let tokens = |f: fn(&switchyard_providers::usage::Usage) -> u64| {

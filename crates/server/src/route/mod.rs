@@ -300,7 +300,9 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         | GatewayError::StoreUnavailable { .. }
         | GatewayError::NotFound { .. }
         | GatewayError::Missing { .. }
-        | GatewayError::Conflict { .. } => false,
+        | GatewayError::Conflict { .. }
+        | GatewayError::LimitExceeded { .. }
+        | GatewayError::LimitsUnavailable => false,
     }
 }
 

@@ -1,0 +1,80 @@
+//! Budgets, rate limits and concurrency limits (`limits:`), validated: every rule resolved,
+//! errors naming the rule's field (`limits.rules[2].scope`).
+
+use crate::raw::{RawLimitRules, RawUnpriced};
+use crate::ConfigError;
+use std::time::Duration;
+use switchyard_limits::model::Limit;
+
+/// What a cost limit does with a model the catalog has no price for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unpriced {
+    /// Refuse the request.
+    Deny,
+    /// Count its tokens; charge no cost.
+    #[default]
+    TokensOnly,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitRules {
+    pub rules: Vec<Limit>,
+    pub reservation_ttl: Duration,
+    pub default_max_output_tokens: u64,
+    pub unpriced: Unpriced,
+}
+
+impl Default for LimitRules {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            reservation_ttl: Duration::from_secs(900),
+            default_max_output_tokens: 4096,
+            unpriced: Unpriced::TokensOnly,
+        }
+    }
+}
+
+pub(crate) fn limit_rules(raw: &RawLimitRules, errors: &mut Vec<ConfigError>) -> LimitRules {
+    let d = LimitRules::default();
+    let mut rules = Vec::with_capacity(raw.rules.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, r) in raw.rules.iter().enumerate() {
+        match r.resolve() {
+            Ok(l) => {
+                if !seen.insert(l.id.clone()) {
+                    errors.push(ConfigError::new(
+                        format!("limits.rules[{i}].id"),
+                        format!("\"{}\" is used by another rule", l.id),
+                    ));
+                }
+                rules.push(l);
+            }
+            Err((field, msg)) => {
+                errors.push(ConfigError::new(format!("limits.rules[{i}].{field}"), msg));
+            }
+        }
+    }
+    let reservation_ttl = match raw.reservation_ttl_secs {
+        Some(0) => {
+            errors.push(ConfigError::new(
+                "limits.reservation_ttl_secs",
+                "must be greater than 0",
+            ));
+            d.reservation_ttl
+        }
+        Some(s) => Duration::from_secs(s),
+        None => d.reservation_ttl,
+    };
+    LimitRules {
+        rules,
+        reservation_ttl,
+        default_max_output_tokens: raw
+            .default_max_output_tokens
+            .unwrap_or(d.default_max_output_tokens),
+        unpriced: match raw.unpriced {
+            Some(RawUnpriced::Deny) => Unpriced::Deny,
+            Some(RawUnpriced::TokensOnly) | None => Unpriced::TokensOnly,
+        },
+    }
+}

@@ -1,0 +1,196 @@
+//! Limits on the request path (`limits:` in the config, the in-memory store): request rates
+//! with exact Retry-After, token budgets reserved at admission and settled with what the
+//! provider reported, concurrency, refusals in each caller's shape, and OpenAI's
+//! `x-ratelimit-*` headers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn yaml(rules: &str) -> String {
+    format!(
+        "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\nclient_keys:\n  - name: test\n    key: {KEY}\nlimits:\n  rules:\n{rules}"
+    )
+}
+
+async fn chat(h: &Harness, body: &Value) -> (u16, http::HeaderMap, Value) {
+    let auth = format!("Bearer {KEY}");
+    let (s, headers, b) = h
+        .request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await;
+    (
+        s,
+        headers,
+        serde_json::from_slice(&b).unwrap_or(Value::Null),
+    )
+}
+
+fn hi(max_tokens: u64) -> Value {
+    json!({"model": "openai/gpt-4o-mini", "max_tokens": max_tokens,
+        "messages": [{"role": "user", "content": "hello there"}]})
+}
+
+fn header(h: &http::HeaderMap, name: &str) -> String {
+    h.get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_request_rate_refuses_past_its_limit_with_an_exact_retry_after() {
+    let h = start_with(
+        &yaml("    - {id: key-rpm, scope: \"key:test\", dimension: requests, amount: 2, window: minute}\n"),
+        axum::Router::new(),
+    )
+    .await;
+    let (s, headers, _) = chat(&h, &hi(8)).await;
+    assert_eq!(s, 200);
+    assert_eq!(header(&headers, "x-ratelimit-limit-requests"), "2");
+    assert_eq!(header(&headers, "x-ratelimit-remaining-requests"), "1");
+    assert_eq!(header(&headers, "x-ratelimit-reset-requests"), "30s");
+    assert_eq!(chat(&h, &hi(8)).await.0, 200);
+    let (s, headers, body) = chat(&h, &hi(8)).await;
+    assert_eq!(s, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(body["error"]["type"], "requests");
+    let msg = body["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("Rate limit 'key-rpm' reached: 2 requests per minute for key test."),
+        "{msg}"
+    );
+    // The next request fits in 30 s less the time since the first: within a second of it.
+    let secs: u64 = header(&headers, "retry-after").parse().unwrap();
+    let ms: u64 = header(&headers, "retry-after-ms").parse().unwrap();
+    assert!(secs == 30 || secs == 29, "{secs}");
+    assert!((29_000..=30_000).contains(&ms), "{ms}");
+    assert_eq!(header(&headers, "x-ratelimit-remaining-requests"), "0");
+    // Requests the limit refused never reached the provider.
+    let served = h
+        .mock
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .count();
+    assert_eq!(served, 2);
+}
+
+#[tokio::test]
+async fn a_token_budget_charges_what_the_provider_reported_and_refuses_in_each_shape() {
+    let h = start_with(
+        &yaml("    - {id: monthly-tokens, scope: org, dimension: total_tokens, amount: 400, window: month}\n"),
+        axum::Router::new(),
+    )
+    .await;
+    let body = hi(20);
+    let est = body.to_string().len().div_ceil(3) as i64 + 20;
+    let (s, headers, first) = chat(&h, &body).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        header(&headers, "x-ratelimit-remaining-tokens"),
+        (400 - est).to_string()
+    );
+    let used = first["usage"]["total_tokens"].as_i64().unwrap();
+    // The settlement lands off the request path; the next admission sees it.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (_, headers, _) = chat(&h, &body).await;
+    assert_eq!(
+        header(&headers, "x-ratelimit-remaining-tokens"),
+        (400 - used - est).to_string()
+    );
+    // Spend until the budget cannot hold another worst case: a 402 naming it.
+    let mut refused = None;
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let (s, headers, b) = chat(&h, &body).await;
+        if s != 200 {
+            refused = Some((s, headers, b));
+            break;
+        }
+    }
+    let (s, headers, b) = refused.expect("the budget ran out");
+    assert_eq!(s, 402, "{b}");
+    assert_eq!(b["error"]["code"], "insufficient_quota");
+    assert_eq!(b["error"]["type"], "insufficient_quota");
+    let msg = b["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("Budget 'monthly-tokens' is used up: 400 tokens per month for the organisation. It resets in "),
+        "{msg}"
+    );
+    assert!(headers.get("retry-after").is_none());
+    // Anthropic's callers get Anthropic's shape.
+    let (s, _, b) = h
+        .request(
+            "POST",
+            "/v1/messages",
+            &[
+                ("x-api-key", KEY),
+                ("content-type", "application/json"),
+                ("anthropic-version", "2023-06-01"),
+            ],
+            r#"{"model":"openai/gpt-4o-mini","max_tokens":20,"messages":[{"role":"user","content":"hello there"}]}"#,
+        )
+        .await;
+    let b: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(s, 402, "{b}");
+    assert_eq!(b["type"], "error");
+    assert_eq!(b["error"]["type"], "billing_error");
+}
+
+#[tokio::test]
+async fn concurrency_is_held_until_the_answer_ends() {
+    let h = start_with(
+        &yaml("    - {id: one-at-a-time, scope: \"key:*\", dimension: concurrent, amount: 1}\n"),
+        axum::Router::new(),
+    )
+    .await;
+    let slow = json!({"model": "openai/gpt-4o-mini", "stream": true,
+        "messages": [{"role": "user", "content": "hi"}],
+        "mock": {"chunks": 5, "chunk_delay_ms": 100}});
+    let auth = format!("Bearer {KEY}");
+    let resp = h
+        .send(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            slow.to_string(),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let (s, _, b) = chat(&h, &hi(8)).await;
+    assert_eq!(s, 429, "{b}");
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("requests at once"));
+    let _ = collect(resp).await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(chat(&h, &hi(8)).await.0, 200);
+}
+
+#[tokio::test]
+async fn shadow_limits_count_and_never_refuse() {
+    let h = start_with(
+        &yaml("    - {id: shadow-rpm, scope: org, dimension: requests, amount: 1, window: minute, mode: shadow}\n"),
+        axum::Router::new(),
+    )
+    .await;
+    for _ in 0..3 {
+        let (s, headers, _) = chat(&h, &hi(8)).await;
+        assert_eq!(s, 200);
+        assert_eq!(header(&headers, "x-ratelimit-limit-requests"), "1");
+    }
+}
