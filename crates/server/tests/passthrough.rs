@@ -217,6 +217,7 @@ async fn stages_run_in_the_documented_order() {
             "read_body",
             "parse",
             "resolve",
+            "limits",
             "call",
             "relay"
         ]
