@@ -1,8 +1,8 @@
 //! Budgets, rate limits and concurrency limits (`limits:`), validated: every rule resolved,
 //! errors naming the rule's field (`limits.rules[2].scope`).
 
-use crate::raw::{RawLimitRules, RawUnpriced};
-use crate::ConfigError;
+use crate::raw::{RawLimitRules, RawOnStoreError, RawUnpriced};
+use crate::{ConfigError, EnvSource};
 use std::time::Duration;
 use switchyard_limits::model::Limit;
 
@@ -22,6 +22,11 @@ pub struct LimitRules {
     pub reservation_ttl: Duration,
     pub default_max_output_tokens: u64,
     pub unpriced: Unpriced,
+    /// Counted in Redis (shared by replicas) instead of memory.
+    pub redis_url: Option<crate::Secret>,
+    pub redis_prefix: String,
+    /// Every limit lets requests through when the store is down (else spend limits refuse).
+    pub fail_open: bool,
 }
 
 impl Default for LimitRules {
@@ -31,11 +36,18 @@ impl Default for LimitRules {
             reservation_ttl: Duration::from_secs(900),
             default_max_output_tokens: 4096,
             unpriced: Unpriced::TokensOnly,
+            redis_url: None,
+            redis_prefix: "switchyard:limits:".into(),
+            fail_open: false,
         }
     }
 }
 
-pub(crate) fn limit_rules(raw: &RawLimitRules, errors: &mut Vec<ConfigError>) -> LimitRules {
+pub(crate) fn limit_rules(
+    raw: &RawLimitRules,
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> LimitRules {
     let d = LimitRules::default();
     let mut rules = Vec::with_capacity(raw.rules.len());
     let mut seen = std::collections::HashSet::new();
@@ -66,7 +78,23 @@ pub(crate) fn limit_rules(raw: &RawLimitRules, errors: &mut Vec<ConfigError>) ->
         Some(s) => Duration::from_secs(s),
         None => d.reservation_ttl,
     };
+    let redis_url = raw
+        .redis_url
+        .clone()
+        .or_else(|| env.var("SWITCHYARD_LIMITS_REDIS_URL"))
+        .filter(|u| !u.is_empty());
+    if let Some(u) = &redis_url {
+        if !u.starts_with("redis://") {
+            errors.push(ConfigError::new(
+                "limits.redis_url",
+                "must start with redis:// (TLS to Redis is not built in)",
+            ));
+        }
+    }
     LimitRules {
+        redis_url: redis_url.map(crate::Secret::new),
+        redis_prefix: raw.redis_prefix.clone().unwrap_or(d.redis_prefix),
+        fail_open: raw.on_store_error == Some(RawOnStoreError::Open),
         rules,
         reservation_ttl,
         default_max_output_tokens: raw

@@ -51,6 +51,24 @@ pub struct RawLimitRules {
     /// What a cost limit does with a model the catalog has no price for: `deny` (refuse the
     /// request) or `tokens_only` (count its tokens, charge no cost). Default `tokens_only`.
     pub unpriced: Option<RawUnpriced>,
+    /// Redis to count in, shared by replicas (`redis://[:password@]host:6379/0`); in memory
+    /// without it.
+    /// SWITCHYARD_LIMITS_REDIS_URL sets it too.
+    pub redis_url: Option<String>,
+    /// Prefix of the Redis keys. Default `switchyard:limits:`.
+    pub redis_prefix: Option<String>,
+    /// When the store cannot be reached: `closed` (cost and token limits refuse with a 503;
+    /// request rates and concurrency let requests through) or `open` (every limit lets
+    /// requests through). Default `closed`.
+    pub on_store_error: Option<RawOnStoreError>,
+}
+
+/// What limits do when their store cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOnStoreError {
+    Closed,
+    Open,
 }
 
 /// What a cost limit does with a model that has no price.

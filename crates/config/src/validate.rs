@@ -220,7 +220,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
     let otel = crate::observe::otel(&s.otel, env, &mut errors);
     let tenants = crate::tenants::tenants(&s.tenants, env, &mut errors);
     let limits = crate::limits::limits(&s.limits, &mut errors);
-    let limit_rules = crate::limit_rules::limit_rules(&raw.limits, &mut errors);
+    let limit_rules = crate::limit_rules::limit_rules(&raw.limits, env, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(

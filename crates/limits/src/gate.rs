@@ -102,6 +102,10 @@ pub struct Gate {
     rules: Vec<Arc<Limit>>,
     ttl_us: i64,
     unpriced: UnpricedPolicy,
+    /// Every limit lets requests through when the store fails (else spend limits refuse).
+    fail_open: bool,
+    /// Calls the store failed (a metric).
+    pub store_errors: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Gate {
@@ -116,7 +120,21 @@ impl Gate {
             rules: rules.into_iter().map(Arc::new).collect(),
             ttl_us: i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX),
             unpriced,
+            fail_open: false,
+            store_errors: Arc::default(),
         }
+    }
+
+    /// Lets every request through when the store fails, and counts failures in `errors`
+    /// (shared across gates built for new configs).
+    pub fn with_failures(
+        mut self,
+        fail_open: bool,
+        errors: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Self {
+        self.fail_open = fail_open;
+        self.store_errors = errors;
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn LimitStore> {
@@ -275,15 +293,21 @@ impl Gate {
                 denied,
             }),
             Err(error) => {
-                // Fails closed for spend (cost and tokens), open for request rates and
-                // concurrency, unless told otherwise (the caller decides; here: the spend rule).
-                match met.iter().find(|m| m.limit.dimension.is_spend()) {
+                self.store_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Closed for spend (cost and tokens), open for request rates and concurrency,
+                // unless every limit is to fail open.
+                match met
+                    .iter()
+                    .find(|m| m.limit.dimension.is_spend() && m.limit.mode == Mode::Enforce)
+                    .filter(|_| !self.fail_open)
+                {
                     Some(m) => Err(Refusal::Store {
                         met: m.clone(),
                         error,
                     }),
                     None => {
-                        tracing::warn!(%error, "limits store failed; request rate limits let this request through");
+                        tracing::warn!(%error, "limits store failed; this request goes through uncounted");
                         Ok(None)
                     }
                 }
@@ -304,7 +328,12 @@ impl Gate {
                 Dimension::CostUsd => used.cost_micros.unwrap_or(0),
             })
             .collect();
-        self.store.settle(&a.id, &amounts, now_us).await
+        let r = self.store.settle(&a.id, &amounts, now_us).await;
+        if r.is_err() {
+            self.store_errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        r
     }
 }
 

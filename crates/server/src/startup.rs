@@ -218,6 +218,7 @@ pub fn serve(
     ];
     // Neither is housekeeping.
     tokio::spawn(housekeeping(gateway.clone(), closing.subscribe()));
+    tokio::spawn(sweep_limits(state.limit_store.clone(), closing.subscribe()));
     // Retention is not waited for at shutdown.
     tokio::spawn(crate::observe::queue::retention(
         state.log.clone(),
@@ -287,6 +288,30 @@ impl Server {
             .is_err()
         {
             task.abort();
+        }
+    }
+}
+
+/// Releases the limits' reservations that expired unsettled (their replica died, or a settlement
+/// was lost), once a second; with Redis, any replica's sweep releases any replica's.
+async fn sweep_limits(
+    store: Arc<dyn switchyard_limits::store::LimitStore>,
+    mut closing: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let closed = tokio::select! {
+            _ = tick.tick() => false,
+            _ = closing.wait_for(|c| *c) => true,
+        };
+        if closed {
+            return;
+        }
+        match store.sweep(crate::limits::now_us()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "limits: expired reservations released"),
+            Err(e) => tracing::debug!(error = %e, "limits: sweep failed"),
         }
     }
 }

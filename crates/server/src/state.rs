@@ -51,6 +51,8 @@ pub struct AppState {
     pub static_principals: StaticPrincipals,
     /// Where limits are counted; outlives reloads (the rules change, the counts stay).
     pub limit_store: Arc<dyn switchyard_limits::store::LimitStore>,
+    /// Calls to the limits' store that failed (a metric).
+    pub limit_store_errors: Arc<std::sync::atomic::AtomicU64>,
     /// The limits in force, when any is configured.
     pub limits: Option<Arc<switchyard_limits::gate::Gate>>,
 }
@@ -59,20 +61,42 @@ pub struct AppState {
 fn gate_of(
     cfg: &Config,
     store: &Arc<dyn switchyard_limits::store::LimitStore>,
+    errors: &Arc<std::sync::atomic::AtomicU64>,
 ) -> Option<Arc<switchyard_limits::gate::Gate>> {
     let r = &cfg.limit_rules;
     (!r.rules.is_empty()).then(|| {
-        Arc::new(switchyard_limits::gate::Gate::new(
-            Arc::clone(store),
-            r.rules.clone(),
-            r.reservation_ttl,
-            match r.unpriced {
-                switchyard_config::Unpriced::Deny => switchyard_limits::gate::UnpricedPolicy::Deny,
-                switchyard_config::Unpriced::TokensOnly => {
-                    switchyard_limits::gate::UnpricedPolicy::TokensOnly
-                }
-            },
-        ))
+        Arc::new(
+            switchyard_limits::gate::Gate::new(
+                Arc::clone(store),
+                r.rules.clone(),
+                r.reservation_ttl,
+                match r.unpriced {
+                    switchyard_config::Unpriced::Deny => {
+                        switchyard_limits::gate::UnpricedPolicy::Deny
+                    }
+                    switchyard_config::Unpriced::TokensOnly => {
+                        switchyard_limits::gate::UnpricedPolicy::TokensOnly
+                    }
+                },
+            )
+            .with_failures(r.fail_open, Arc::clone(errors)),
+        )
+    })
+}
+
+/// The limits' store: Redis when configured (connected on first use), else memory.
+fn limit_store_of(
+    cfg: &Config,
+) -> Result<Arc<dyn switchyard_limits::store::LimitStore>, Vec<ConfigError>> {
+    Ok(match &cfg.limit_rules.redis_url {
+        Some(url) => Arc::new(
+            switchyard_limits::store::redis::RedisStore::new(
+                url.expose(),
+                &cfg.limit_rules.redis_prefix,
+            )
+            .map_err(|e| vec![ConfigError::new("limits.redis_url", e.to_string())])?,
+        ),
+        None => Arc::new(switchyard_limits::store::memory::MemoryStore::new()),
     })
 }
 
@@ -169,11 +193,12 @@ impl AppState {
             cfg.limits.max_series,
         );
         let jwt = jwt_of(&cfg, &d.tls)?;
-        let limit_store: Arc<dyn switchyard_limits::store::LimitStore> =
-            Arc::new(switchyard_limits::store::memory::MemoryStore::new());
-        let limits = gate_of(&cfg, &limit_store);
+        let limit_store = limit_store_of(&cfg)?;
+        let limit_store_errors = Arc::default();
+        let limits = gate_of(&cfg, &limit_store, &limit_store_errors);
         Ok(Arc::new(Self {
             limit_store,
+            limit_store_errors,
             limits,
             images: d.images,
             cfg,
@@ -221,6 +246,12 @@ impl AppState {
         cfg.limits.max_connections = old.limits.max_connections;
         cfg.limits.header_read_timeout = old.limits.header_read_timeout;
         cfg.limits.idle_timeout = old.limits.idle_timeout;
+        cfg.limit_rules
+            .redis_url
+            .clone_from(&old.limit_rules.redis_url);
+        cfg.limit_rules
+            .redis_prefix
+            .clone_from(&old.limit_rules.redis_prefix);
         let d = derive(&cfg)?;
         list_targets(&d.router, &self.health);
         self.metrics
@@ -230,9 +261,10 @@ impl AppState {
         } else {
             jwt_of(&cfg, &d.tls)?
         };
-        let limits = gate_of(&cfg, &self.limit_store);
+        let limits = gate_of(&cfg, &self.limit_store, &self.limit_store_errors);
         let state = Arc::new(Self {
             limit_store: Arc::clone(&self.limit_store),
+            limit_store_errors: Arc::clone(&self.limit_store_errors),
             limits,
             images: d.images,
             cfg,
@@ -260,7 +292,12 @@ impl AppState {
     fn restart_only(&self, new: &Config) -> Vec<&'static str> {
         let old = &self.cfg;
         let mut out = Vec::new();
-        let checks: [(&'static str, bool); 8] = [
+        let checks: [(&'static str, bool); 9] = [
+            (
+                "limits.redis_url / redis_prefix",
+                old.limit_rules.redis_url != new.limit_rules.redis_url
+                    || old.limit_rules.redis_prefix != new.limit_rules.redis_prefix,
+            ),
             ("server.listen", old.listen != new.listen),
             ("server.log", old.log != new.log),
             ("server.otel", old.otel != new.otel),

@@ -194,3 +194,68 @@ async fn shadow_limits_count_and_never_refuse() {
         assert_eq!(header(&headers, "x-ratelimit-limit-requests"), "1");
     }
 }
+
+fn redis_yaml(prefix: &str, rules: &str, url: &str) -> String {
+    format!(
+        "{}  redis_url: {url}\n  redis_prefix: \"{prefix}\"\n",
+        yaml(rules)
+    )
+}
+
+/// Two gateways counting in the same Redis: a key's 5 requests a minute hold across both.
+#[tokio::test]
+async fn two_gateways_sharing_redis_hold_one_limit_between_them() {
+    let prefix = format!("sy-gw-{:016x}:", fastrand::u64(..));
+    let rules =
+        "    - {id: rpm, scope: \"key:test\", dimension: requests, amount: 5, window: minute}\n";
+    let cfg = redis_yaml(&prefix, rules, "redis://127.0.0.1:6379/");
+    let a = start_with(&cfg, axum::Router::new()).await;
+    let b = start_with(&cfg, axum::Router::new()).await;
+    let mut admitted = 0;
+    for i in 0..12 {
+        let h = if i % 2 == 0 { &a } else { &b };
+        let (s, headers, body) = chat(h, &hi(8)).await;
+        match s {
+            200 => admitted += 1,
+            429 => assert!(
+                header(&headers, "retry-after").parse::<u64>().unwrap() >= 1,
+                "{body}"
+            ),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(admitted, 5);
+}
+
+/// Redis down: a cost or token limit refuses (503, fails closed), a request rate lets requests
+/// through, and the failures are counted.
+#[tokio::test]
+async fn with_redis_down_spend_limits_fail_closed_and_rates_open() {
+    let tokens =
+        "    - {id: tokens, scope: org, dimension: total_tokens, amount: 100000, window: month}\n";
+    let h = start_with(
+        &redis_yaml("x:", tokens, "redis://127.0.0.1:1/"),
+        axum::Router::new(),
+    )
+    .await;
+    let (s, headers, body) = chat(&h, &hi(8)).await;
+    assert_eq!(s, 503, "{body}");
+    assert_eq!(body["error"]["code"], "limits_unavailable");
+    assert_eq!(header(&headers, "retry-after"), "1");
+    let rpm = "    - {id: rpm, scope: org, dimension: requests, amount: 1, window: minute}\n";
+    let h = start_with(
+        &redis_yaml("x:", rpm, "redis://127.0.0.1:1/"),
+        axum::Router::new(),
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(chat(&h, &hi(8)).await.0, 200);
+    }
+    assert!(
+        h.server
+            .state()
+            .limit_store_errors
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+}

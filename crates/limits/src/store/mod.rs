@@ -2,6 +2,7 @@
 //! (`memory`) or in Redis when replicas share them.
 
 pub mod memory;
+pub mod redis;
 
 use crate::ledger::{Admission, Line, LineState};
 use futures_util::future::BoxFuture;

@@ -332,6 +332,15 @@ fn queues(s: &AppState, out: &mut String) {
             )],
         );
     }
+    unlabelled(
+        out,
+        &[(
+            "switchyard_limits_store_errors_total",
+            "counter",
+            "Calls to the limits' store (memory or Redis) that failed",
+            s.limit_store_errors.load(Relaxed),
+        )],
+    );
     if let Some(j) = &s.jwt {
         unlabelled(
             out,
