@@ -70,6 +70,21 @@ schemas = {
       "id": s_str, "object": {"const": "admin_key"}, "user": s_str, "name": s_str, "created_ms": s_int}},
   "CreatedAdminKey": {"allOf": [ref("AdminKey"), {"type": "object", "required": ["key"], "properties": {"key": {"type": "string", "description": "The admin key (`sk-sya-...`): shown only in this answer."}}}]},
   "NewAdminKey": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {"name": s_str}},
+  "LimitSpec": {"type": "object", "additionalProperties": False, "required": ["id", "scope", "dimension", "amount"], "properties": {
+      "id": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+      "scope": {"type": "string", "description": "org, or KIND:VALUE: workspace, key, user, end_user, tag, metadata.FIELD, model, provider; VALUE `*` counts each one separately."},
+      "dimension": {"enum": ["requests", "input_tokens", "output_tokens", "total_tokens", "cost_usd", "concurrent"]},
+      "amount": {"type": "number", "minimum": 0, "description": "Requests, tokens, US dollars or requests at once."},
+      "window": {"enum": ["second", "minute", "hour", "day", "calendar_day", "week", "calendar_week", "month", "calendar_month"], "default": "minute"},
+      "time_zone": {"type": "string", "description": "IANA time zone of calendar windows. Default UTC."},
+      "mode": {"enum": ["enforce", "shadow"], "default": "enforce"}}},
+  "Limit": {"type": "object", "required": ["id", "object", "source", "scope", "dimension", "amount"], "properties": {
+      "id": s_str, "object": {"const": "limit"}, "source": {"enum": ["config", "api"]}, "scope": s_str, "dimension": s_str,
+      "amount": {"type": "number"}, "window": s_str, "time_zone": s_str, "mode": s_str, "workspace": {"type": ["string", "null"]},
+      "created_ms": {"type": "integer"}, "updated_ms": {"type": "integer"},
+      "state": {"type": ["object", "null"], "description": "GET one: the counter now (for `*` scopes, the value given as ?scope_value=).", "properties": {
+          "scope_value": s_str, "used": {"type": "number"}, "reserved": {"type": "number"}, "remaining": {"type": "number"},
+          "resets_in_ms": {"type": "integer"}, "resets_at_ms": {"type": "integer"}}}}},
   "EndUser": {"type": "object", "required": ["workspace", "id", "object", "blocked", "first_seen_ms", "last_seen_ms"], "properties": {
       "workspace": s_str, "id": s_str, "object": {"const": "end_user"}, "blocked": {"type": "boolean"}, "first_seen_ms": s_int, "last_seen_ms": s_int}},
   "Deleted": {"type": "object", "required": ["id", "object", "deleted"], "properties": {"id": s_str, "object": s_str, "deleted": {"const": True}}},
@@ -137,6 +152,21 @@ paths = {
       "responses": {"200": ok("The end user.", ref("EndUser")), **errs(400, 401, 403, 404)}},
     "delete": {"summary": "Forget an end user (unblocking it); it is recorded again when next seen.", "operationId": "deleteEndUser",
       "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404)}}},
+  "/admin/v1/limits": {
+    "get": {"summary": "Budgets and rate limits: the config file's (organisation admins) and those set here (docs/limits.md).", "operationId": "listLimits",
+      "responses": {"200": ok("Limits.", lst("Limit")), **errs(401)}},
+    "post": {"summary": "Set a limit. Workspace admins may set limits on their workspace (`workspace:ID`) or its keys (`key:ID`); others need an organisation admin.", "operationId": "createLimit",
+      "requestBody": body(ref("LimitSpec")),
+      "responses": {"201": ok("The limit.", ref("Limit")), **errs(400, 401, 403, 404, 409)}}},
+  "/admin/v1/limits/{id}": {"parameters": [ID("limit")],
+    "get": {"summary": "One limit with its current state: used, reserved, remaining and when it resets.", "operationId": "getLimit",
+      "parameters": [{"name": "scope_value", "in": "query", "schema": s_str, "description": "For a `*` scope: whose counter to read."}],
+      "responses": {"200": ok("The limit.", ref("Limit")), **errs(400, 401, 404, 503)}},
+    "patch": {"summary": "Change a limit's fields (not its id); `null` removes an optional one. Config-file limits are changed in the file.", "operationId": "updateLimit",
+      "requestBody": body({"type": "object"}),
+      "responses": {"200": ok("The limit.", ref("Limit")), **errs(400, 401, 403, 404, 409)}},
+    "delete": {"summary": "Remove a limit set here.", "operationId": "deleteLimit",
+      "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404, 409)}}},
   "/admin/v1/audit": {"get": {"summary": "Audit events, newest first.", "operationId": "listAudit", "parameters": [
       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
       {"name": "cursor", "in": "query", "schema": {"type": "integer"}, "description": "`next_cursor` of the page before."},

@@ -145,10 +145,11 @@ impl Gate {
         &self.rules
     }
 
-    /// The limits `r` meets, with the scope value each counts it under.
-    pub fn applicable(&self, r: &Request<'_>) -> Vec<Met> {
+    /// The limits `r` meets among the gate's and `extra` (limits set through the admin API),
+    /// with the scope value each counts it under.
+    pub fn applicable(&self, r: &Request<'_>, extra: &[Arc<Limit>]) -> Vec<Met> {
         let mut out = Vec::new();
-        for limit in &self.rules {
+        for limit in self.rules.iter().chain(extra) {
             let scope = &limit.scope;
             let values: Vec<String> = match &scope.kind {
                 ScopeKind::Org => vec!["org".to_owned()],
@@ -201,7 +202,7 @@ impl Gate {
     /// A limit's line for a request: its counter (the period's for a calendar window), how it
     /// counts, and what the request reserves against it; `None` for a cost limit on an unpriced
     /// model counted as tokens only.
-    fn line(&self, m: &Met, est: &Estimate, now_us: i64) -> Result<Option<Line>, String> {
+    pub fn line(&self, m: &Met, est: &Estimate, now_us: i64) -> Result<Option<Line>, String> {
         let l = &m.limit;
         let reserve = match l.dimension {
             Dimension::Requests | Dimension::Concurrent => 1,
@@ -248,10 +249,11 @@ impl Gate {
     pub async fn admit(
         &self,
         r: &Request<'_>,
+        extra: &[Arc<Limit>],
         est: &Estimate,
         now_us: i64,
     ) -> Result<Option<Admitted>, Refusal> {
-        let applicable = self.applicable(r);
+        let applicable = self.applicable(r, extra);
         if applicable.is_empty() {
             return Ok(None);
         }

@@ -45,6 +45,9 @@ pub struct LineState {
     pub amount: u64,
     /// What is left (negative when used past the amount).
     pub remaining: i64,
+    /// Of what is taken, how much is reserved by requests still running (budgets; 0 for
+    /// rates and slots, whose reservations are not told apart).
+    pub reserved: i64,
     /// µs until the counter is whole again: a rate refilled, a budget's period over, a slot
     /// freed at the latest.
     pub reset_us: i64,

@@ -56,6 +56,8 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
         "/admin/v1/workspaces/{id}/end-users/{user}",
         &["get", "patch", "delete"],
     ),
+    ("/admin/v1/limits", &["get", "post"]),
+    ("/admin/v1/limits/{id}", &["get", "patch", "delete"]),
     ("/admin/v1/logs", &["get"]),
     ("/admin/v1/logs/export", &["get"]),
     ("/admin/v1/logs/{id}", &["get"]),
@@ -143,6 +145,16 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
             get(crate::admin::tenants::end_user)
                 .patch(crate::admin::tenants::end_user)
                 .delete(crate::admin::tenants::end_user),
+        )
+        .route(
+            "/admin/v1/limits",
+            get(crate::admin::limits::limits).post(crate::admin::limits::limits),
+        )
+        .route(
+            "/admin/v1/limits/{id}",
+            get(crate::admin::limits::limit)
+                .patch(crate::admin::limits::limit)
+                .delete(crate::admin::limits::limit),
         )
         .route("/admin/v1/health", get(crate::admin::health))
         .route("/admin/v1/logs", get(crate::admin::logs::list))

@@ -88,9 +88,12 @@ pub async fn admit(
     body_len: usize,
     plan: &Plan<'_>,
 ) -> Result<(), GatewayError> {
-    let Some(gate) = &state.limits else {
+    let gate = &state.limits;
+    let api = api_limits(state);
+    let extra: &[Arc<switchyard_limits::model::Limit>] = api.as_ref().map_or(&[], |a| &a.1);
+    if gate.rules().is_empty() && extra.is_empty() {
         return Ok(());
-    };
+    }
     let target = first_target(plan);
     let provider = target
         .as_ref()
@@ -122,7 +125,7 @@ pub async fn admit(
         provider,
     };
     let est = estimate(state, ctx.op, peeked, body_len, target.as_ref());
-    match gate.admit(&request, &est, now_us()).await {
+    match gate.admit(&request, extra, &est, now_us()).await {
         Ok(admitted) => {
             if let Some(a) = &admitted {
                 ctx.limit_headers = headers(a);
@@ -191,6 +194,35 @@ pub async fn admit(
             Err(GatewayError::LimitsUnavailable)
         }
     }
+}
+
+/// The limits set through the admin API, resolved (once per tenants' snapshot version). A
+/// stored spec that no longer resolves is left out with a warning.
+pub fn api_limits(
+    state: &AppState,
+) -> Option<Arc<(u64, Vec<Arc<switchyard_limits::model::Limit>>)>> {
+    let t = state.tenants.get()?;
+    let snap = t.snapshot();
+    if let Some(c) = state.api_limits.load_full().filter(|c| c.0 == snap.version) {
+        return Some(c);
+    }
+    let resolved: Vec<Arc<switchyard_limits::model::Limit>> = snap
+        .limits()
+        .filter_map(|r| {
+            let raw: switchyard_limits::model::RawLimit =
+                serde_json::from_value(r.spec.clone()).ok()?;
+            match raw.resolve() {
+                Ok(l) => Some(Arc::new(l)),
+                Err((field, e)) => {
+                    tracing::warn!(limit = %r.id, field, error = %e, "a stored limit does not resolve; left out");
+                    None
+                }
+            }
+        })
+        .collect();
+    let made = Arc::new((snap.version, resolved));
+    state.api_limits.store(Some(Arc::clone(&made)));
+    Some(made)
 }
 
 /// A limit's amount as people write it (dollars for cost).
@@ -318,9 +350,10 @@ pub fn settle(
     cost: Option<f64>,
     answered: bool,
 ) {
-    let (Some(gate), Some(a)) = (state.limits.clone(), admitted) else {
+    let Some(a) = admitted else {
         return;
     };
+    let gate = Arc::clone(&state.limits);
     let used = match usage {
         Some(u) => Used {
             input_tokens: u.input,

@@ -53,18 +53,23 @@ pub struct AppState {
     pub limit_store: Arc<dyn switchyard_limits::store::LimitStore>,
     /// Calls to the limits' store that failed (a metric).
     pub limit_store_errors: Arc<std::sync::atomic::AtomicU64>,
-    /// The limits in force, when any is configured.
-    pub limits: Option<Arc<switchyard_limits::gate::Gate>>,
+    /// The config's limits (those set through the admin API come from the tenants' snapshot).
+    pub limits: Arc<switchyard_limits::gate::Gate>,
+    /// The admin API's limits, resolved, for one tenants' snapshot version.
+    pub api_limits: ApiLimits,
 }
+
+/// Limits set through the admin API, resolved once per snapshot version.
+pub type ApiLimits = arc_swap::ArcSwapOption<(u64, Vec<Arc<switchyard_limits::model::Limit>>)>;
 
 /// The limits stage for `cfg`'s rules over `store`.
 fn gate_of(
     cfg: &Config,
     store: &Arc<dyn switchyard_limits::store::LimitStore>,
     errors: &Arc<std::sync::atomic::AtomicU64>,
-) -> Option<Arc<switchyard_limits::gate::Gate>> {
+) -> Arc<switchyard_limits::gate::Gate> {
     let r = &cfg.limit_rules;
-    (!r.rules.is_empty()).then(|| {
+    {
         Arc::new(
             switchyard_limits::gate::Gate::new(
                 Arc::clone(store),
@@ -81,7 +86,7 @@ fn gate_of(
             )
             .with_failures(r.fail_open, Arc::clone(errors)),
         )
-    })
+    }
 }
 
 /// The limits' store: Redis when configured (connected on first use), else memory.
@@ -200,6 +205,7 @@ impl AppState {
             limit_store,
             limit_store_errors,
             limits,
+            api_limits: ApiLimits::empty(),
             images: d.images,
             cfg,
             health: Arc::new(health),
@@ -265,6 +271,7 @@ impl AppState {
         let state = Arc::new(Self {
             limit_store: Arc::clone(&self.limit_store),
             limit_store_errors: Arc::clone(&self.limit_store_errors),
+            api_limits: ApiLimits::empty(),
             limits,
             images: d.images,
             cfg,

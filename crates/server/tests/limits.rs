@@ -259,3 +259,107 @@ async fn with_redis_down_spend_limits_fail_closed_and_rates_open() {
             >= 1
     );
 }
+
+const ADMIN: &str = "admin-key-limits-1";
+
+fn admin_yaml() -> String {
+    format!(
+        "server:\n  discover_env: false\n  admin_keys:\n    - name: root\n      key: {ADMIN}\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\nclient_keys:\n  - name: test\n    key: {KEY}\nlimits:\n  rules:\n    - {{id: from-config, scope: org, dimension: requests, amount: 1000, window: minute}}\n"
+    )
+}
+
+/// Limits set through the admin API apply to requests at once, report their state, change and
+/// go away; each change is audited; the config's limits are listed and cannot be changed here.
+#[tokio::test]
+async fn limits_set_through_the_admin_api_apply_and_report_their_state() {
+    let h = start_with(&admin_yaml(), axum::Router::new()).await;
+    let (s, made) = h
+        .json_as(
+            ADMIN,
+            "POST",
+            "/admin/v1/limits",
+            json!({"id": "key-day", "scope": "key:test", "dimension": "total_tokens",
+                "amount": 10000, "window": "calendar_day"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{made}");
+    assert_eq!(
+        (made["source"].as_str(), made["object"].as_str()),
+        (Some("api"), Some("limit"))
+    );
+    let (_, _, answer) = chat(&h, &hi(16)).await;
+    let first = answer["usage"]["total_tokens"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (s, one) = h
+        .json_as(ADMIN, "GET", "/admin/v1/limits/key-day", Value::Null)
+        .await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(one["state"]["used"].as_i64(), Some(first));
+    assert_eq!(one["state"]["reserved"].as_i64(), Some(0));
+    assert_eq!(one["state"]["remaining"].as_i64(), Some(10000 - first));
+    assert!(one["state"]["resets_in_ms"].as_i64().unwrap() > 0);
+    // Lowered below what was used: the next request is refused with a 402 naming it.
+    let (s, changed) = h
+        .json_as(
+            ADMIN,
+            "PATCH",
+            "/admin/v1/limits/key-day",
+            json!({"amount": 10}),
+        )
+        .await;
+    assert_eq!(s, 200, "{changed}");
+    let (s, _, b) = chat(&h, &hi(16)).await;
+    assert_eq!(s, 402, "{b}");
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("'key-day'"));
+    let (s, list) = h
+        .json_as(ADMIN, "GET", "/admin/v1/limits", Value::Null)
+        .await;
+    assert_eq!(s, 200);
+    let ids: Vec<(&str, &str)> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["id"].as_str().unwrap(), l["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ids, [("from-config", "config"), ("key-day", "api")]);
+    let (s, _) = h
+        .json_as(
+            ADMIN,
+            "PATCH",
+            "/admin/v1/limits/from-config",
+            json!({"amount": 1}),
+        )
+        .await;
+    assert_eq!(s, 409);
+    // Bad specs name the field.
+    let (s, e) = h
+        .json_as(
+            ADMIN,
+            "POST",
+            "/admin/v1/limits",
+            json!({"id": "x", "scope": "team:ml", "dimension": "requests", "amount": 1}),
+        )
+        .await;
+    assert_eq!((s, e["error"]["param"].as_str()), (400, Some("scope")));
+    let (s, _) = h
+        .json_as(ADMIN, "DELETE", "/admin/v1/limits/key-day", Value::Null)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(chat(&h, &hi(16)).await.0, 200);
+    let (_, audit) = h
+        .json_as(ADMIN, "GET", "/admin/v1/audit?limit=10", Value::Null)
+        .await;
+    let actions: Vec<&str> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &actions[..3],
+        ["limit.delete", "limit.update", "limit.create"]
+    );
+}

@@ -759,6 +759,55 @@ async fn every_role_against_every_endpoint_and_the_other_workspace() {
             Value::Null,
             [200, 200, 404, 404, 404, 404],
         ),
+        // Limits: a workspace's admins manage its own; organisation-wide ones need an org admin.
+        (
+            "POST",
+            "/admin/v1/limits".into(),
+            json!({"id": "a-rpm", "scope": format!("workspace:{a}"), "dimension": "requests", "amount": 10}),
+            [201, 409, 409, 403, 403, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/limits".into(),
+            json!({"id": "b-rpm", "scope": format!("workspace:{b}"), "dimension": "requests", "amount": 10}),
+            [201, 409, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/limits".into(),
+            json!({"id": "org-rpm", "scope": "org", "dimension": "requests", "amount": 10000}),
+            [201, 409, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin/v1/limits/a-rpm".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 404],
+        ),
+        (
+            "GET",
+            "/admin/v1/limits/org-rpm".into(),
+            Value::Null,
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "PATCH",
+            "/admin/v1/limits/a-rpm".into(),
+            json!({"amount": 20}),
+            [200, 200, 200, 403, 403, 404],
+        ),
+        (
+            "DELETE",
+            "/admin/v1/limits/b-rpm".into(),
+            Value::Null,
+            [200, 404, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            "/admin/v1/limits".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 200],
+        ),
     ];
     for (method, path, body, want) in &cases {
         for (i, (role, key)) in keys.iter().enumerate() {

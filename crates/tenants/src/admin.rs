@@ -959,6 +959,88 @@ impl Tenants {
         self.commit(vec![change], ev).await
     }
 
+    /// Stores a new limit (the server checked its spec); 409 when the id is taken.
+    pub async fn create_limit(
+        &self,
+        actor: &Actor,
+        id: &str,
+        workspace: Option<String>,
+        spec: Value,
+    ) -> Result<crate::model::LimitRecord, AdminError> {
+        if self.snapshot().limit(id).is_some() {
+            return Err(AdminError::Conflict(format!("a limit '{id}' exists")));
+        }
+        let now = now_ms();
+        let record = crate::model::LimitRecord {
+            id: id.to_owned(),
+            workspace,
+            spec,
+            created_ms: now,
+            updated_ms: now,
+        };
+        let ev = Self::event(
+            actor,
+            "limit.create",
+            format!("limit:{id}"),
+            record.workspace.as_deref(),
+            None,
+            Some(record.public()),
+        );
+        self.commit(vec![Change::PutLimit(record.clone())], ev)
+            .await?;
+        Ok(record)
+    }
+
+    /// Replaces a limit's spec (the server checked it).
+    pub async fn update_limit(
+        &self,
+        actor: &Actor,
+        id: &str,
+        workspace: Option<String>,
+        spec: Value,
+    ) -> Result<crate::model::LimitRecord, AdminError> {
+        let before = self
+            .snapshot()
+            .limit(id)
+            .cloned()
+            .ok_or_else(|| AdminError::NotFound(format!("no limit '{id}'")))?;
+        let record = crate::model::LimitRecord {
+            workspace,
+            spec,
+            updated_ms: now_ms(),
+            ..before.clone()
+        };
+        let ev = Self::event(
+            actor,
+            "limit.update",
+            format!("limit:{id}"),
+            record.workspace.as_deref(),
+            Some(before.public()),
+            Some(record.public()),
+        );
+        self.commit(vec![Change::PutLimit(record.clone())], ev)
+            .await?;
+        Ok(record)
+    }
+
+    pub async fn delete_limit(&self, actor: &Actor, id: &str) -> Result<(), AdminError> {
+        let before = self
+            .snapshot()
+            .limit(id)
+            .cloned()
+            .ok_or_else(|| AdminError::NotFound(format!("no limit '{id}'")))?;
+        let ev = Self::event(
+            actor,
+            "limit.delete",
+            format!("limit:{id}"),
+            before.workspace.as_deref(),
+            Some(before.public()),
+            None,
+        );
+        self.commit(vec![Change::DeleteLimit(id.to_owned())], ev)
+            .await
+    }
+
     pub async fn audit_events(&self, q: AuditQuery) -> Result<Vec<Logged>, AdminError> {
         Ok(self.store().audit(q).await?)
     }

@@ -3,7 +3,9 @@
 
 use crate::access::Access;
 use crate::key::{self, Hasher};
-use crate::model::{matches, AdminKey, Credential, CredentialKind, User, VirtualKey, Workspace};
+use crate::model::{
+    matches, AdminKey, Credential, CredentialKind, LimitRecord, User, VirtualKey, Workspace,
+};
 use crate::vault::{Kek, VaultError};
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
@@ -105,6 +107,8 @@ pub struct Snapshot {
     users: HashMap<String, User>,
     /// Blocked end users: (workspace, id).
     blocked: std::collections::HashSet<(String, String)>,
+    /// Limits set through the admin API, by id.
+    limits: std::collections::BTreeMap<String, LimitRecord>,
     /// Admin keys made through the API: id → (hash, the record).
     admin_keys: HashMap<String, ([u8; 32], AdminKey)>,
 }
@@ -217,6 +221,7 @@ impl Snapshot {
             users: HashMap::new(),
             blocked: std::collections::HashSet::new(),
             admin_keys: HashMap::new(),
+            limits: std::collections::BTreeMap::new(),
         })
     }
 
@@ -231,6 +236,21 @@ impl Snapshot {
     }
 
     /// Adds the blocked end users.
+    /// Adds the limits set through the admin API.
+    pub fn with_limits(mut self, limits: Vec<LimitRecord>) -> Self {
+        self.limits = limits.into_iter().map(|l| (l.id.clone(), l)).collect();
+        self
+    }
+
+    /// Limits set through the admin API, by id.
+    pub fn limits(&self) -> impl Iterator<Item = &LimitRecord> {
+        self.limits.values()
+    }
+
+    pub fn limit(&self, id: &str) -> Option<&LimitRecord> {
+        self.limits.get(id)
+    }
+
     pub fn with_blocked(mut self, blocked: Vec<(String, String)>) -> Self {
         self.blocked = blocked.into_iter().collect();
         self

@@ -138,7 +138,8 @@ impl Tenants {
         )
         .map_err(|e| StoreError::Backend(e.to_string()))?
         .with_admins(loaded.users, loaded.admin_keys)
-        .with_blocked(loaded.blocked);
+        .with_blocked(loaded.blocked)
+        .with_limits(loaded.limits);
         Ok(self.directory.install(snap))
     }
 

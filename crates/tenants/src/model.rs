@@ -138,6 +138,36 @@ pub struct User {
     pub created_ms: i64,
 }
 
+/// A budget or rate limit set through the admin API. Its `spec` is the limit as written
+/// (`switchyard_limits::model::RawLimit`, checked by the server before it is stored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitRecord {
+    pub id: String,
+    /// The workspace whose admins manage it (a `workspace:` or `key:` scope in it); `None`:
+    /// organisation admins only.
+    pub workspace: Option<String>,
+    pub spec: Value,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl LimitRecord {
+    pub fn public(&self) -> Value {
+        let mut v = self.spec.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("object".into(), Value::from("limit"));
+            m.insert("source".into(), Value::from("api"));
+            m.insert(
+                "workspace".into(),
+                self.workspace.clone().map_or(Value::Null, Value::from),
+            );
+            m.insert("created_ms".into(), Value::from(self.created_ms));
+            m.insert("updated_ms".into(), Value::from(self.updated_ms));
+        }
+        v
+    }
+}
+
 /// An admin key created through the API: it acts with its user's roles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminKey {

@@ -144,6 +144,33 @@ async fn exercise(store: Arc<dyn TenantStore>) {
     assert!(!t.snapshot().blocks(&w.id, "ahead-1"));
     assert!(t.find_end_user(&w.id, "ahead-1").await.is_err());
     assert_eq!(t.end_users(&w.id, 10).await.unwrap().len(), 1);
+
+    // Limits set through the API: stored, seen by another instance, changed, removed.
+    let spec =
+        serde_json::json!({"id": "rpm", "scope": "org", "dimension": "requests", "amount": 5});
+    t.create_limit(&actor(), "rpm", None, spec.clone())
+        .await
+        .unwrap();
+    assert!(t.create_limit(&actor(), "rpm", None, spec).await.is_err());
+    let other = Tenants::open(Arc::clone(&store), SECRET, None)
+        .await
+        .unwrap();
+    assert_eq!(other.snapshot().limit("rpm").unwrap().spec["amount"], 5);
+    let changed =
+        serde_json::json!({"id": "rpm", "scope": "org", "dimension": "requests", "amount": 7});
+    t.update_limit(&actor(), "rpm", Some(w.id.clone()), changed)
+        .await
+        .unwrap();
+    let again = Tenants::open(Arc::clone(&store), SECRET, None)
+        .await
+        .unwrap();
+    let rec = again.snapshot().limit("rpm").cloned().unwrap();
+    assert_eq!(
+        (rec.spec["amount"].as_i64(), rec.workspace),
+        (Some(7), Some(w.id.clone()))
+    );
+    t.delete_limit(&actor(), "rpm").await.unwrap();
+    assert!(t.snapshot().limit("rpm").is_none());
 }
 
 #[tokio::test]

@@ -79,7 +79,7 @@ fn scopes_pick_the_requests_they_name_and_each_value_separately() {
         ..Request::default()
     };
     let met: Vec<(String, String)> = g
-        .applicable(&r)
+        .applicable(&r, &[])
         .into_iter()
         .map(|m| (m.limit.id.clone(), m.scope_value))
         .collect();
@@ -102,7 +102,7 @@ fn scopes_pick_the_requests_they_name_and_each_value_separately() {
         model: "x",
         ..Request::default()
     };
-    assert_eq!(g.applicable(&other).len(), 1);
+    assert_eq!(g.applicable(&other, &[]).len(), 1);
 }
 
 #[tokio::test]
@@ -127,10 +127,10 @@ async fn a_budget_reserves_the_worst_case_and_charges_what_was_used() {
         output_tokens: 100,
         cost_micros: Some(600_000),
     };
-    let a = g.admit(&r, &est, NOW).await.unwrap().unwrap();
+    let a = g.admit(&r, &[], &est, NOW).await.unwrap().unwrap();
     assert_eq!(a.states[0].remaining, 400_000);
     // A second worst case does not fit while the first is open.
-    let Err(Refusal::Limited { met, denied }) = g.admit(&r, &est, NOW).await else {
+    let Err(Refusal::Limited { met, denied }) = g.admit(&r, &[], &est, NOW).await else {
         panic!("expected a refusal");
     };
     assert_eq!(met.limit.id, "key-month");
@@ -156,7 +156,7 @@ async fn a_budget_reserves_the_worst_case_and_charges_what_was_used() {
     );
     let c = store.counter(&key).unwrap();
     assert_eq!((c.used, c.reserved), (50_000, 0));
-    assert!(g.admit(&r, &est, NOW).await.unwrap().is_some());
+    assert!(g.admit(&r, &[], &est, NOW).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -173,11 +173,11 @@ async fn an_unpriced_model_under_a_cost_limit_is_refused_or_counted_as_tokens_on
     };
     let (deny, _) = gate(rules(), UnpricedPolicy::Deny);
     assert!(matches!(
-        deny.admit(&r, &est, NOW).await,
+        deny.admit(&r, &[], &est, NOW).await,
         Err(Refusal::Unpriced { .. })
     ));
     let (count, _) = gate(rules(), UnpricedPolicy::TokensOnly);
-    assert!(count.admit(&r, &est, NOW).await.unwrap().is_none());
+    assert!(count.admit(&r, &[], &est, NOW).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -195,9 +195,9 @@ async fn token_rates_refund_unused_tokens_at_settlement() {
         output_tokens: 600,
         cost_micros: Some(1),
     };
-    let a = g.admit(&r, &est, NOW).await.unwrap().unwrap();
+    let a = g.admit(&r, &[], &est, NOW).await.unwrap().unwrap();
     assert_eq!(a.states[0].remaining, 200);
-    assert!(g.admit(&r, &est, NOW).await.is_err());
+    assert!(g.admit(&r, &[], &est, NOW).await.is_err());
     g.settle(
         &a,
         &Used {
@@ -209,6 +209,6 @@ async fn token_rates_refund_unused_tokens_at_settlement() {
     )
     .await
     .unwrap();
-    let b = g.admit(&r, &est, NOW).await.unwrap().unwrap();
+    let b = g.admit(&r, &[], &est, NOW).await.unwrap().unwrap();
     assert_eq!(b.states[0].remaining, 0);
 }

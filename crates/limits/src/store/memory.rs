@@ -88,6 +88,7 @@ impl Inner {
                 let s = self.rates.get(&line.counter).copied().unwrap_or_default();
                 LineState {
                     amount,
+                    reserved: 0,
                     remaining: r.remaining(s, now_us),
                     reset_us: r.reset_us(s, now_us),
                     over,
@@ -101,6 +102,7 @@ impl Inner {
                     .unwrap_or_default();
                 LineState {
                     amount,
+                    reserved: i64::try_from(c.reserved).unwrap_or(i64::MAX),
                     remaining: c.remaining(amount),
                     reset_us: (end_us - now_us).max(0),
                     over,
@@ -110,6 +112,7 @@ impl Inner {
                 let s = self.slots.get(&line.counter);
                 LineState {
                     amount,
+                    reserved: 0,
                     remaining: s.map_or(i64::try_from(amount).unwrap_or(i64::MAX), |s| {
                         s.remaining(amount)
                     }),

@@ -40,18 +40,18 @@ local function state_of(l)
     local tat = rate_state(key)
     local per = w / amount
     local ahead = math.max(tat - now, 0)
-    return amount - math.ceil(ahead / per - 1e-9), math.ceil(ahead)
+    return amount - math.ceil(ahead / per - 1e-9), math.ceil(ahead), 0
   elseif kind == 'c' then
     local used = tonumber(redis.call('HGET', key, 'used') or '0')
     local reserved = tonumber(redis.call('HGET', key, 'reserved') or '0')
-    return amount - used - reserved, math.max(math.ceil(w - BASE - now), 0)
+    return amount - used - reserved, math.max(math.ceil(w - BASE - now), 0), reserved
   else
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
     local held = redis.call('ZCARD', key)
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     local reset = 0
     if first[2] then reset = math.max(math.ceil(tonumber(first[2]) - now), 0) end
-    return amount - held, reset
+    return amount - held, reset, 0
   end
 end
 
@@ -170,9 +170,10 @@ if call == 'look' then
   local lines = lines_from(3)
   local out = {}
   for _, l in ipairs(lines) do
-    local remaining, reset = state_of(l)
+    local remaining, reset, reserved = state_of(l)
     table.insert(out, remaining)
     table.insert(out, reset)
+    table.insert(out, reserved)
   end
   return out
 end
@@ -213,10 +214,11 @@ if call == 'reserve' then
   redis.call('ZADD', P .. 'expiry', expires, id)
   local out = {'ok'}
   for i, l in ipairs(lines) do
-    local remaining, reset = state_of(l)
+    local remaining, reset, reserved = state_of(l)
     table.insert(out, remaining)
     table.insert(out, reset)
     table.insert(out, over[i])
+    table.insert(out, reserved)
   end
   return out
 end

@@ -151,9 +151,10 @@ impl LimitStore for RedisStore {
                     .enumerate()
                     .map(|(i, l)| LineState {
                         amount: l.algo.amount(),
-                        remaining: int(a.get(1 + i * 3)),
-                        reset_us: int(a.get(2 + i * 3)),
-                        over: int(a.get(3 + i * 3)) == 1,
+                        remaining: int(a.get(1 + i * 4)),
+                        reset_us: int(a.get(2 + i * 4)),
+                        over: int(a.get(3 + i * 4)) == 1,
+                        reserved: int(a.get(4 + i * 4)),
                     })
                     .collect())),
                 "denied" => {
@@ -203,8 +204,9 @@ impl LimitStore for RedisStore {
                 .enumerate()
                 .map(|(i, l)| LineState {
                     amount: l.algo.amount(),
-                    remaining: int(a.get(i * 2)),
-                    reset_us: int(a.get(1 + i * 2)),
+                    remaining: int(a.get(i * 3)),
+                    reset_us: int(a.get(1 + i * 3)),
+                    reserved: int(a.get(2 + i * 3)),
                     over: false,
                 })
                 .collect())

@@ -43,7 +43,7 @@ use switchyard_tenants::Tenants;
 const DEFAULT_AUDIT_PAGE: usize = 100;
 const MAX_AUDIT_PAGE: usize = 1000;
 
-fn admin_error(e: AdminError) -> GatewayError {
+pub(super) fn admin_error(e: AdminError) -> GatewayError {
     match e {
         AdminError::NotFound(m) => GatewayError::Missing { message: m },
         AdminError::Conflict(m) => GatewayError::Conflict { message: m },
@@ -55,7 +55,7 @@ fn admin_error(e: AdminError) -> GatewayError {
     }
 }
 
-fn answer(status: StatusCode, v: &Value) -> Response {
+pub(super) fn answer(status: StatusCode, v: &Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -65,10 +65,10 @@ fn answer(status: StatusCode, v: &Value) -> Response {
 }
 
 /// One admin request's caller: what it may do, as whom, and the tenants.
-struct Ctx {
-    actor: Actor,
-    access: Access,
-    t: Arc<Tenants>,
+pub(super) struct Ctx {
+    pub(super) actor: Actor,
+    pub(super) access: Access,
+    pub(super) t: Arc<Tenants>,
 }
 
 async fn admitted(state: &AppState, req: &http::request::Parts) -> Result<Ctx, GatewayError> {
@@ -96,7 +96,12 @@ fn deny(what: &str) -> GatewayError {
 
 impl Ctx {
     /// At least `role` in `workspace`; a workspace the caller has no role in is a 404.
-    fn need(&self, workspace: &str, role: WsRole, what: &str) -> Result<(), GatewayError> {
+    pub(super) fn need(
+        &self,
+        workspace: &str,
+        role: WsRole,
+        what: &str,
+    ) -> Result<(), GatewayError> {
         match self.access.role_in(workspace) {
             Some(r) if r >= role => Ok(()),
             Some(_) => Err(deny(what)),
@@ -106,7 +111,7 @@ impl Ctx {
         }
     }
 
-    fn need_org_admin(&self, what: &str) -> Result<(), GatewayError> {
+    pub(super) fn need_org_admin(&self, what: &str) -> Result<(), GatewayError> {
         if self.access.org_admin() {
             Ok(())
         } else {
@@ -114,12 +119,12 @@ impl Ctx {
         }
     }
 
-    fn sees(&self, workspace: &str) -> bool {
+    pub(super) fn sees(&self, workspace: &str) -> bool {
         self.access.role_in(workspace).is_some()
     }
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, GatewayError> {
+pub(super) fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, GatewayError> {
     let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
     serde_json::from_slice(bytes).map_err(|e| GatewayError::BadRequest {
         message: format!("request body: {e}"),
@@ -139,7 +144,7 @@ async fn split(req: Request) -> Result<(http::request::Parts, Bytes), GatewayErr
     Ok((parts, bytes))
 }
 
-async fn with(
+pub(super) async fn with(
     s: Arc<AppState>,
     req: Request,
     f: impl AsyncFnOnce(Ctx, Bytes, http::request::Parts) -> Result<Response, GatewayError>,
@@ -152,7 +157,7 @@ async fn with(
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-fn list(data: Vec<Value>) -> Value {
+pub(super) fn list(data: Vec<Value>) -> Value {
     json!({"object": "list", "data": data})
 }
 

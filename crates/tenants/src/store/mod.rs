@@ -5,7 +5,9 @@
 pub mod postgres;
 pub mod sqlite;
 
-use crate::model::{AdminKey, AuditEvent, Credential, EndUser, User, VirtualKey, Workspace};
+use crate::model::{
+    AdminKey, AuditEvent, Credential, EndUser, LimitRecord, User, VirtualKey, Workspace,
+};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -46,6 +48,8 @@ pub enum Change {
         workspace: String,
         id: String,
     },
+    PutLimit(LimitRecord),
+    DeleteLimit(String),
 }
 
 /// Everything the snapshot is built from.
@@ -59,6 +63,7 @@ pub struct Loaded {
     pub admin_keys: Vec<AdminKey>,
     /// (workspace, end user) pairs that are blocked.
     pub blocked: Vec<(String, String)>,
+    pub limits: Vec<LimitRecord>,
 }
 
 /// Which audit events to list, newest first.

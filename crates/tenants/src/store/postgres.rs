@@ -3,7 +3,9 @@
 //! own (and checks the version periodically in case a notification was missed).
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
-use crate::model::{AdminKey, AuditEvent, Credential, EndUser, User, VirtualKey, Workspace};
+use crate::model::{
+    AdminKey, AuditEvent, Credential, EndUser, LimitRecord, User, VirtualKey, Workspace,
+};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
@@ -19,6 +21,7 @@ CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
 CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_limits (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked BOOLEAN NOT NULL DEFAULT FALSE,
   first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms BIGINT NOT NULL);
@@ -131,6 +134,10 @@ impl TenantStore for PostgresStore {
                 .query("SELECT doc FROM tenant_admin_keys", &[])
                 .await
                 .map_err(backend)?;
+            let limits = tx
+                .query("SELECT doc FROM tenant_limits", &[])
+                .await
+                .map_err(backend)?;
             let blocked = tx
                 .query(
                     "SELECT workspace, id FROM tenant_end_users WHERE blocked",
@@ -162,6 +169,10 @@ impl TenantStore for PostgresStore {
                 .iter()
                 .map(|d| serde_json::from_str::<AdminKey>(d).map_err(backend))
                 .collect::<Result<_, _>>()?;
+            let limits = docs(limits)
+                .iter()
+                .map(|d| serde_json::from_str::<LimitRecord>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
             Ok(Loaded {
                 version,
                 workspaces,
@@ -170,6 +181,7 @@ impl TenantStore for PostgresStore {
                 users,
                 admin_keys,
                 blocked,
+                limits,
             })
         })
     }
@@ -275,6 +287,20 @@ impl TenantStore for PostgresStore {
                         )
                         .await
                         .map_err(backend)?;
+                    }
+                    Change::PutLimit(l) => {
+                        tx.execute(
+                            "INSERT INTO tenant_limits (id, workspace, doc) VALUES ($1, $2, $3)
+                             ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, doc = excluded.doc",
+                            &[&l.id, &l.workspace, &serde_json::to_string(l).map_err(backend)?],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::DeleteLimit(id) => {
+                        tx.execute("DELETE FROM tenant_limits WHERE id = $1", &[id])
+                            .await
+                            .map_err(backend)?;
                     }
                     Change::DeleteEndUser { workspace, id } => {
                         tx.execute(

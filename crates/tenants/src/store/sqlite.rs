@@ -1,7 +1,9 @@
 //! The embedded store: one SQLite file (WAL), queries on a blocking thread.
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
-use crate::model::{AdminKey, AuditEvent, Credential, EndUser, User, VirtualKey, Workspace};
+use crate::model::{
+    AdminKey, AuditEvent, Credential, EndUser, LimitRecord, User, VirtualKey, Workspace,
+};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,6 +19,7 @@ CREATE INDEX IF NOT EXISTS tenant_keys_workspace ON tenant_keys (workspace);
 CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_limits (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
   first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms INTEGER NOT NULL);
@@ -182,6 +185,18 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), Stor
             )
             .map_err(backend)?;
         }
+        Change::PutLimit(l) => {
+            tx.execute(
+                "INSERT INTO tenant_limits (id, workspace, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, doc = excluded.doc",
+                params![l.id, l.workspace, json(l)?],
+            )
+            .map_err(backend)?;
+        }
+        Change::DeleteLimit(id) => {
+            tx.execute("DELETE FROM tenant_limits WHERE id = ?1", params![id])
+                .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -218,6 +233,10 @@ impl TenantStore for SqliteStore {
                 .iter()
                 .map(|d| parse::<AdminKey>(d))
                 .collect::<Result<_, _>>()?;
+            let limits = docs("SELECT doc FROM tenant_limits")?
+                .iter()
+                .map(|d| parse::<LimitRecord>(d))
+                .collect::<Result<_, _>>()?;
             let blocked = {
                 let mut st = tx
                     .prepare("SELECT workspace, id FROM tenant_end_users WHERE blocked = 1")
@@ -235,6 +254,7 @@ impl TenantStore for SqliteStore {
                 users,
                 admin_keys,
                 blocked,
+                limits,
             })
         })
     }
