@@ -155,6 +155,55 @@ pub async fn open_tenants(state: &AppState) -> Result<(), String> {
     Ok(())
 }
 
+/// Reads the single binary's budgets back from the embedded database (the tenants' SQLite
+/// file), so a restart does not reset a monthly budget. Nothing to do with Redis.
+pub async fn open_limits(state: &AppState) -> Result<(), String> {
+    let Some(m) = state.limit_memory.clone() else {
+        return Ok(());
+    };
+    let path = state.cfg.tenants.sqlite_path.clone();
+    let n = tokio::task::spawn_blocking(move || {
+        switchyard_limits::store::persist::load(&m, &path, crate::limits::now_us())
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    if n > 0 {
+        tracing::info!(
+            counters = n,
+            "limits: budgets read back from the embedded database"
+        );
+    }
+    Ok(())
+}
+
+/// Saves the in-memory budgets every few seconds, and once more when the server closes.
+async fn persist_limits(state: Arc<AppState>, mut closing: watch::Receiver<bool>) {
+    let Some(m) = state.limit_memory.clone() else {
+        return;
+    };
+    let path = state.cfg.tenants.sqlite_path.clone();
+    drop(state);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let last = tokio::select! {
+            _ = tick.tick() => false,
+            _ = closing.wait_for(|c| *c) => true,
+        };
+        let (m2, p2) = (m.clone(), path.clone());
+        let saved = tokio::task::spawn_blocking(move || {
+            switchyard_limits::store::persist::save(&m2, &p2, crate::limits::now_us())
+        })
+        .await;
+        if let Ok(Err(e)) = saved {
+            tracing::warn!(error = %e, "limits: saving budgets failed");
+        }
+        if last {
+            return;
+        }
+    }
+}
+
 /// The tenants' store opened with the server secret and the KEK, its first snapshot loaded
 /// (the `default` workspace made when missing). Also used by `switchyard vault`.
 pub async fn tenants_from(
@@ -207,6 +256,7 @@ pub fn serve(
     tokio::spawn(timer_anchor(stop.subscribe()));
     let (closing, _) = watch::channel(false);
     let background = vec![
+        tokio::spawn(persist_limits(state.clone(), closing.subscribe())),
         tokio::spawn(crate::observe::queue::writer(
             state.log.clone(),
             closing.subscribe(),

@@ -53,6 +53,9 @@ pub struct AppState {
     pub limit_store: Arc<dyn switchyard_limits::store::LimitStore>,
     /// Calls to the limits' store that failed (a metric).
     pub limit_store_errors: Arc<std::sync::atomic::AtomicU64>,
+    /// The same store when it is the in-memory one, whose budgets are saved to the embedded
+    /// database (`startup::open_limits`, `persist_limits`).
+    pub limit_memory: Option<Arc<switchyard_limits::store::memory::MemoryStore>>,
     /// The config's limits (those set through the admin API come from the tenants' snapshot).
     pub limits: Arc<switchyard_limits::gate::Gate>,
     /// The admin API's limits, resolved, for one tenants' snapshot version.
@@ -89,19 +92,28 @@ fn gate_of(
     }
 }
 
+/// The in-memory store, when it is the one.
+type Memory = Option<Arc<switchyard_limits::store::memory::MemoryStore>>;
+
 /// The limits' store: Redis when configured (connected on first use), else memory.
 fn limit_store_of(
     cfg: &Config,
-) -> Result<Arc<dyn switchyard_limits::store::LimitStore>, Vec<ConfigError>> {
+) -> Result<(Arc<dyn switchyard_limits::store::LimitStore>, Memory), Vec<ConfigError>> {
     Ok(match &cfg.limit_rules.redis_url {
-        Some(url) => Arc::new(
-            switchyard_limits::store::redis::RedisStore::new(
-                url.expose(),
-                &cfg.limit_rules.redis_prefix,
-            )
-            .map_err(|e| vec![ConfigError::new("limits.redis_url", e.to_string())])?,
+        Some(url) => (
+            Arc::new(
+                switchyard_limits::store::redis::RedisStore::new(
+                    url.expose(),
+                    &cfg.limit_rules.redis_prefix,
+                )
+                .map_err(|e| vec![ConfigError::new("limits.redis_url", e.to_string())])?,
+            ),
+            None,
         ),
-        None => Arc::new(switchyard_limits::store::memory::MemoryStore::new()),
+        None => {
+            let m = Arc::new(switchyard_limits::store::memory::MemoryStore::new());
+            (m.clone(), Some(m))
+        }
     })
 }
 
@@ -198,11 +210,12 @@ impl AppState {
             cfg.limits.max_series,
         );
         let jwt = jwt_of(&cfg, &d.tls)?;
-        let limit_store = limit_store_of(&cfg)?;
+        let (limit_store, limit_memory) = limit_store_of(&cfg)?;
         let limit_store_errors = Arc::default();
         let limits = gate_of(&cfg, &limit_store, &limit_store_errors);
         Ok(Arc::new(Self {
             limit_store,
+            limit_memory,
             limit_store_errors,
             limits,
             api_limits: ApiLimits::empty(),
@@ -271,6 +284,7 @@ impl AppState {
         let state = Arc::new(Self {
             limit_store: Arc::clone(&self.limit_store),
             limit_store_errors: Arc::clone(&self.limit_store_errors),
+            limit_memory: self.limit_memory.clone(),
             api_limits: ApiLimits::empty(),
             limits,
             images: d.images,

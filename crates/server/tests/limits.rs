@@ -363,3 +363,34 @@ async fn limits_set_through_the_admin_api_apply_and_report_their_state() {
         ["limit.delete", "limit.update", "limit.create"]
     );
 }
+
+/// The single binary keeps its budgets in the embedded database: a restart does not reset
+/// what a month's budget has used.
+#[tokio::test]
+async fn a_restart_keeps_what_a_budget_used() {
+    let db = temp_path("db");
+    let cfg = yaml(
+        "    - {id: monthly, scope: org, dimension: total_tokens, amount: 100000, window: month}\n",
+    )
+    .replace(
+        "server:\n  discover_env: false\n",
+        &format!(
+            "server:\n  discover_env: false\n  tenants:\n    sqlite_path: \"{}\"\n",
+            db.display()
+        ),
+    );
+    let h = start_with(&cfg, axum::Router::new()).await;
+    let (_, _, answer) = chat(&h, &hi(16)).await;
+    let used = answer["usage"]["total_tokens"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(h.server.shutdown().await);
+    let again = start_with(&cfg, axum::Router::new()).await;
+    let body = hi(16);
+    let est = body.to_string().len().div_ceil(3) as i64 + 16;
+    let (s, headers, _) = chat(&again, &body).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        header(&headers, "x-ratelimit-remaining-tokens"),
+        (100_000 - used - est).to_string()
+    );
+}

@@ -2,6 +2,7 @@
 //! (`memory`) or in Redis when replicas share them.
 
 pub mod memory;
+pub mod persist;
 pub mod redis;
 
 use crate::ledger::{Admission, Line, LineState};

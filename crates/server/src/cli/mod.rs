@@ -327,6 +327,10 @@ fn run_serve(args: ServeArgs) -> ExitCode {
             eprintln!("switchyard: tenants: {e} (set server.tenants.enabled: false to run without virtual keys)");
             return ExitCode::from(2);
         }
+        if let Err(e) = crate::startup::open_limits(&state).await {
+            eprintln!("switchyard: limits: {e}");
+            return ExitCode::from(2);
+        }
         // Virtual keys count as client keys: checked once the store is open, before serving.
         let virtual_keys = state
             .tenants

@@ -54,6 +54,7 @@ pub async fn start_with_mock(
     temp_log(&mut cfg);
     let state = AppState::build(cfg).unwrap();
     switchyard::startup::open_tenants(&state).await.unwrap();
+    switchyard::startup::open_limits(&state).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = switchyard::serve(state, listener, extra).unwrap();
     Harness {
