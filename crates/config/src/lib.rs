@@ -14,6 +14,7 @@ mod secret;
 mod tenants;
 pub use limit_rules::{LimitRules, Unpriced};
 mod validate;
+pub use validate::DEFAULT_CATALOG_FILE;
 mod vertex;
 pub use vertex::service_account_from_json;
 mod wording;

@@ -240,6 +240,10 @@ pub struct RawServer {
     /// Workspaces, virtual keys and the audit log (docs/governance.md).
     #[serde(default)]
     pub tenants: RawTenants,
+    /// A price list laid over the shipped catalog (what `switchyard catalog update` writes),
+    /// read at start and at each reload. Default `switchyard.catalog.json` in the working
+    /// directory, when it exists.
+    pub catalog_file: Option<String>,
     /// Bounds on what one caller, connection or upstream can make the gateway hold or do
     /// (docs/security.md).
     #[serde(default)]

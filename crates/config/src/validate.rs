@@ -215,7 +215,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
             ));
         }
     }
-    let catalog = catalog(&raw.catalog, &mut errors);
+    let catalog = catalog(&raw.catalog, s.catalog_file.as_deref(), &mut errors);
     let log = crate::observe::log(&s.log, env, &mut errors);
     let otel = crate::observe::otel(&s.otel, env, &mut errors);
     let tenants = crate::tenants::tenants(&s.tenants, env, &mut errors);
@@ -256,7 +256,14 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
 }
 
 /// The shipped catalog with the config's entries added on top.
-fn catalog(extra: &BTreeMap<String, Entry>, errors: &mut Vec<ConfigError>) -> Catalog {
+/// The catalog file read when `server.catalog_file` is not set (when it exists).
+pub const DEFAULT_CATALOG_FILE: &str = "switchyard.catalog.json";
+
+fn catalog(
+    extra: &BTreeMap<String, Entry>,
+    file: Option<&str>,
+    errors: &mut Vec<ConfigError>,
+) -> Catalog {
     let mut catalog = Catalog::builtin().unwrap_or_else(|e| {
         errors.push(ConfigError::new(
             "catalog",
@@ -264,6 +271,22 @@ fn catalog(extra: &BTreeMap<String, Entry>, errors: &mut Vec<ConfigError>) -> Ca
         ));
         Catalog::default()
     });
+    let path = file.unwrap_or(DEFAULT_CATALOG_FILE);
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            if let Err(e) = catalog.merge_json(&text) {
+                errors.push(ConfigError::new(
+                    "server.catalog_file",
+                    format!("{path}: {e}"),
+                ));
+            }
+        }
+        Err(e) if file.is_some() => errors.push(ConfigError::new(
+            "server.catalog_file",
+            format!("cannot read {path}: {e}"),
+        )),
+        Err(_) => {}
+    }
     for (key, entry) in extra {
         if let Err(e) = catalog.add(key, entry) {
             errors.push(ConfigError::new(format!("catalog.{key}"), e));

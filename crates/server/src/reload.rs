@@ -27,6 +27,13 @@ pub struct Source {
 impl Source {
     /// Reads and validates the config, the overrides applied; every error as one text.
     pub fn load(&self) -> Result<Config, String> {
+        // An empty file is a file being written (or emptied by mistake), not a wish to run
+        // with no configuration.
+        if let Some(f) = &self.file {
+            if std::fs::metadata(f).is_ok_and(|m| m.len() == 0) {
+                return Err(format!("{}: the file is empty", f.display()));
+            }
+        }
         let loaded = match &self.file {
             Some(f) => switchyard_config::from_file(f, &ProcessEnv),
             None => switchyard_config::from_env(&ProcessEnv),
@@ -121,6 +128,7 @@ pub async fn watch(
 ) {
     let poll = poll.filter(|_| source.file.is_some());
     let mut seen = source.stamp();
+    let mut pending = None;
     let mut tick = tokio::time::interval(poll.unwrap_or(Duration::from_secs(3600)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -131,13 +139,21 @@ pub async fn watch(
         };
         if hangup {
             seen = source.stamp();
+            pending = None;
             reload(&gateway, &source, "SIGHUP").await;
             continue;
         }
+        // A change is applied once the file has stayed the same for a whole poll interval, so
+        // a file caught half-written (truncated, then filled) is never read.
         let now = source.stamp();
         if now.is_some() && now != seen {
-            seen = now;
-            reload(&gateway, &source, "file changed").await;
+            if pending == now {
+                seen = now;
+                pending = None;
+                reload(&gateway, &source, "file changed").await;
+            } else {
+                pending = now;
+            }
         }
     }
 }

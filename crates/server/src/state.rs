@@ -47,6 +47,8 @@ pub struct AppState {
     pub jwt: Option<Arc<crate::jwt::JwtAuth>>,
     /// Config reloads done and refused.
     pub reloads: Arc<Reloads>,
+    /// Requests the catalog could not price.
+    pub unpriced: Arc<Unpriced>,
     /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
     pub static_principals: StaticPrincipals,
     /// Where limits are counted; outlives reloads (the rules change, the counts stay).
@@ -119,6 +121,32 @@ fn limit_store_of(
 
 /// Static keys' principals, by key index, made for one snapshot version.
 pub type StaticPrincipals = arc_swap::ArcSwapOption<(u64, Vec<Arc<switchyard_tenants::Principal>>)>;
+
+/// Requests whose model has no price in the catalog: counted, and each model named in the log
+/// once (at most `MAX_UNPRICED_NAMES` names remembered).
+#[derive(Debug, Default)]
+pub struct Unpriced {
+    pub requests: AtomicU64,
+    named: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+const MAX_UNPRICED_NAMES: usize = 1000;
+
+impl Unpriced {
+    /// Counts a request for `provider/model`, which used tokens the catalog cannot price.
+    pub fn note(&self, provider: &str, model: &str) {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let key = format!("{provider}/{model}");
+        let mut named = self
+            .named
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if named.len() < MAX_UNPRICED_NAMES && named.insert(key) {
+            tracing::warn!(provider, model, "the catalog has no price for this model: its requests are recorded with cost_usd null (add it under catalog: in the config, or run `switchyard catalog update`)");
+        }
+    }
+}
 
 /// Config reloads, for /metrics.
 #[derive(Debug, Default)]
@@ -236,6 +264,7 @@ impl AppState {
             tenants: Arc::new(std::sync::OnceLock::new()),
             jwt,
             reloads: Arc::new(Reloads::default()),
+            unpriced: Arc::default(),
             static_principals: StaticPrincipals::empty(),
         }))
     }
@@ -304,6 +333,7 @@ impl AppState {
             tenants: self.tenants.clone(),
             jwt,
             reloads: self.reloads.clone(),
+            unpriced: self.unpriced.clone(),
             static_principals: StaticPrincipals::empty(),
         });
         Ok((state, restart))

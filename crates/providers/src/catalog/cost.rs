@@ -10,6 +10,19 @@ const PER: f64 = 1_000_000.0;
 /// that exceed their totals (a provider reporting more cached tokens than input) are clamped, so
 /// a cost is never negative.
 pub fn cost(pricing: &Pricing, usage: &Usage) -> f64 {
+    // A prompt past the long-context threshold bills at that tier's prices.
+    let long = pricing
+        .long_context
+        .filter(|l| usage.input > l.above_tokens);
+    let pricing = &match long {
+        Some(l) => Pricing {
+            input: l.input,
+            output: l.output.unwrap_or(pricing.output),
+            cached_input: l.cached_input.or(pricing.cached_input),
+            ..*pricing
+        },
+        None => *pricing,
+    };
     let cached = usage.cached_input.min(usage.input);
     let written = usage.cache_write.min(usage.input - cached);
     let plain_input = usage.input - cached - written;
@@ -34,6 +47,7 @@ mod tests {
             cached_input: Some(0.3),
             cache_write: Some(3.75),
             reasoning: None,
+            long_context: None,
         }
     }
 
@@ -118,5 +132,36 @@ mod tests {
         let c = cost(&pricing(), &u);
         // All 10 input tokens count as cached, the one output token as reasoning (output price).
         assert!(close(c, (10.0 * 0.3 + 15.0) / PER));
+    }
+}
+
+#[cfg(test)]
+mod long_context_tests {
+    use super::*;
+    use crate::catalog::LongContext;
+
+    #[test]
+    fn a_prompt_past_the_threshold_bills_every_token_at_the_long_context_tier() {
+        let p = Pricing {
+            input: 1.25,
+            output: 10.0,
+            cached_input: None,
+            cache_write: None,
+            reasoning: None,
+            long_context: Some(LongContext {
+                above_tokens: 200_000,
+                input: 2.5,
+                output: Some(15.0),
+                cached_input: None,
+            }),
+        };
+        let at = |input: u64| Usage {
+            input,
+            output: 1_000_000,
+            ..Usage::default()
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(cost(&p, &at(200_000)), 0.25 + 10.0));
+        assert!(close(cost(&p, &at(200_001)), 200_001.0 * 2.5 / 1e6 + 15.0));
     }
 }

@@ -7,6 +7,7 @@
 //! million tokens.
 
 mod cost;
+pub mod import;
 
 pub use crate::usage::Usage;
 pub use cost::cost;
@@ -28,6 +29,21 @@ pub struct Pricing {
     pub cache_write: Option<f64>,
     /// Reasoning tokens; plain output price when absent.
     pub reasoning: Option<f64>,
+    /// Prices for prompts longer than a threshold (the whole request bills at them).
+    pub long_context: Option<LongContext>,
+}
+
+/// A long-context tier: a prompt of more than `above_tokens` bills every token at these
+/// prices (USD per million tokens; output and cached input at the base price when absent).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LongContext {
+    pub above_tokens: u64,
+    pub input: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input: Option<f64>,
 }
 
 /// One catalog entry as written in the data file or config; every field optional so config can
@@ -50,6 +66,15 @@ pub struct Entry {
     /// USD per million reasoning tokens. Default: the output price.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<f64>,
+    /// USD per million prompt tokens through the provider's batch API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_input: Option<f64>,
+    /// USD per million generated tokens through the provider's batch API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_output: Option<f64>,
+    /// Prices for prompts past a length (`{above_tokens, input, output?, cached_input?}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_context: Option<LongContext>,
     /// Largest prompt, in tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context_window: Option<u64>,
@@ -71,6 +96,7 @@ impl Entry {
             cached_input: self.cached_input,
             cache_write: self.cache_write,
             reasoning: self.reasoning,
+            long_context: self.long_context,
         })
     }
 
@@ -86,6 +112,9 @@ impl Entry {
         over(&mut self.cached_input, &patch.cached_input);
         over(&mut self.cache_write, &patch.cache_write);
         over(&mut self.reasoning, &patch.reasoning);
+        over(&mut self.batch_input, &patch.batch_input);
+        over(&mut self.batch_output, &patch.batch_output);
+        over(&mut self.long_context, &patch.long_context);
         over(&mut self.context_window, &patch.context_window);
         over(&mut self.max_output, &patch.max_output);
         over(&mut self.capabilities, &patch.capabilities);
@@ -98,6 +127,17 @@ impl Entry {
             ("cached_input", self.cached_input),
             ("cache_write", self.cache_write),
             ("reasoning", self.reasoning),
+            ("batch_input", self.batch_input),
+            ("batch_output", self.batch_output),
+            ("long_context.input", self.long_context.map(|l| l.input)),
+            (
+                "long_context.output",
+                self.long_context.and_then(|l| l.output),
+            ),
+            (
+                "long_context.cached_input",
+                self.long_context.and_then(|l| l.cached_input),
+            ),
         ];
         for (field, price) in prices {
             if let Some(p) = price {
@@ -146,6 +186,19 @@ impl Catalog {
             catalog.add(&key, &entry)?;
         }
         Ok(catalog)
+    }
+
+    /// Lays a data file's entries (the same layout as the shipped one) over this catalog;
+    /// how many entries it held.
+    pub fn merge_json(&mut self, text: &str) -> Result<usize, String> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let file: File = serde_path_to_error::deserialize(de)
+            .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+        let n = file.models.len();
+        for (key, entry) in file.models {
+            self.add(&key, &entry)?;
+        }
+        Ok(n)
     }
 
     /// Adds `key`, or overrides the fields `patch` gives of an existing entry.

@@ -133,16 +133,53 @@ fn strip_date_only_takes_dates() {
 #[test]
 fn the_shipped_catalog_is_valid_and_priced() {
     let c = Catalog::builtin().unwrap();
-    assert!(!c.is_empty());
+    assert!(c.len() >= 500, "{} models", c.len());
+    let mut with_window = 0;
+    let mut chat = 0;
     for (key, e) in c.entries() {
         let p = e
             .pricing()
             .unwrap_or_else(|| panic!("{key} has no input/output price"));
-        assert!(p.input > 0.0, "{key}: input price 0");
+        assert!(p.input >= 0.0 && p.output >= 0.0, "{key}");
         let caps = e.capabilities.as_deref().unwrap_or_default();
         assert!(!caps.is_empty(), "{key}: no capabilities");
         if !caps.iter().any(|c| c == "embeddings") {
-            assert!(e.context_window.is_some(), "{key}: no context window");
+            chat += 1;
+            with_window += usize::from(e.context_window.is_some());
         }
+    }
+    // Nine in ten chat models at least say how long a prompt may be.
+    assert!(with_window * 100 >= chat * 90, "{with_window} of {chat}");
+    // Every native provider and the common presets have their own price list.
+    for ns in [
+        "openai",
+        "anthropic",
+        "gemini",
+        "vertex",
+        "bedrock",
+        "azure",
+        "cohere",
+        "groq",
+        "together",
+        "fireworks",
+        "deepseek",
+        "mistral",
+        "xai",
+        "perplexity",
+        "deepinfra",
+        "cerebras",
+    ] {
+        let n = c
+            .entries()
+            .filter(|(k, _)| k.starts_with(&format!("{ns}/")))
+            .count();
+        assert!(n > 0, "no models under {ns}");
+    }
+    // What people run is priced.
+    for (ns, model) in [("openai", "gpt-4o-mini"), ("anthropic", "claude-haiku-4-5")] {
+        assert!(
+            c.lookup(ns, model).and_then(|(_, e)| e.pricing()).is_some(),
+            "{ns}/{model}"
+        );
     }
 }

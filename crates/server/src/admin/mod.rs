@@ -336,6 +336,15 @@ fn queues(s: &AppState, out: &mut String) {
     unlabelled(
         out,
         &[(
+            "switchyard_unpriced_requests_total",
+            "counter",
+            "Requests that used tokens of a model the catalog has no price for (cost_usd null)",
+            s.unpriced.requests.load(Relaxed),
+        )],
+    );
+    unlabelled(
+        out,
+        &[(
             "switchyard_limits_store_errors_total",
             "counter",
             "Calls to the limits' store (memory or Redis) that failed",

@@ -2,6 +2,7 @@
 //! `vault rotate-kek`, `admin ...` (workspaces, keys and users in the store).
 
 mod admin;
+mod catalog;
 
 use crate::startup::{check_exposure, serve, summary, termination_signal};
 use crate::state::AppState;
@@ -32,9 +33,19 @@ enum Command {
     /// The credential vault's key-encryption key (docs/governance.md).
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// The model catalog (prices, context windows): refresh it from a published list.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Workspaces, keys and users straight in the store, for scripts and first set-up (the
     /// admin API does the same over HTTP). Prints JSON; audited as `cli:admin`.
     Admin(admin::AdminArgs),
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Read a price list (a URL or file: LiteLLM's layout, or the catalog's own) and write the
+    /// catalog file the gateway reads at start and on reload.
+    Update(catalog::UpdateArgs),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +109,7 @@ pub fn main() -> ExitCode {
             }
         }
         Some(Command::Admin(a)) => admin::admin(a),
+        Some(Command::Catalog(CatalogCommand::Update(a))) => catalog::update(a),
         Some(Command::Vault(VaultCommand::RotateKek {
             config,
             new_kek_file,

@@ -246,6 +246,13 @@ impl Pending {
         };
         let usage = readings.usage;
         let cost = usage.and_then(|u| last.and_then(|a| state.cost(a.provider, &a.model, &u)));
+        if let (Some(_), None, Some(a)) = (usage, cost, last) {
+            let provider = state
+                .upstreams
+                .get(a.provider)
+                .map_or("", |u| u.name.as_str());
+            state.unpriced.note(provider, &a.model);
+        }
         // Limits are settled on every way a request ends.
         crate::limits::settle(
             &state,
