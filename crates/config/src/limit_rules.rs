@@ -27,6 +27,9 @@ pub struct LimitRules {
     pub redis_prefix: String,
     /// Every limit lets requests through when the store is down (else spend limits refuse).
     pub fail_open: bool,
+    /// Budget shares (percent) that raise an alert, ascending.
+    pub alert_thresholds: Vec<u8>,
+    pub alert_webhook: Option<String>,
 }
 
 impl Default for LimitRules {
@@ -39,6 +42,8 @@ impl Default for LimitRules {
             redis_url: None,
             redis_prefix: "switchyard:limits:".into(),
             fail_open: false,
+            alert_thresholds: vec![50, 80, 100],
+            alert_webhook: None,
         }
     }
 }
@@ -91,7 +96,21 @@ pub(crate) fn limit_rules(
             ));
         }
     }
+    let mut alert_thresholds = raw.alerts.thresholds.clone().unwrap_or(d.alert_thresholds);
+    if alert_thresholds.iter().any(|t| *t == 0 || *t > 100) {
+        errors.push(ConfigError::new(
+            "limits.alerts.thresholds",
+            "each is a percentage from 1 to 100",
+        ));
+    }
+    alert_thresholds.sort_unstable();
+    alert_thresholds.dedup();
+    if let Some(u) = &raw.alerts.webhook_url {
+        crate::validate::check_url(u, "limits.alerts.webhook_url", errors);
+    }
     LimitRules {
+        alert_thresholds,
+        alert_webhook: raw.alerts.webhook_url.clone(),
         redis_url: redis_url.map(crate::Secret::new),
         redis_prefix: raw.redis_prefix.clone().unwrap_or(d.redis_prefix),
         fail_open: raw.on_store_error == Some(RawOnStoreError::Open),

@@ -61,6 +61,20 @@ pub struct RawLimitRules {
     /// request rates and concurrency let requests through) or `open` (every limit lets
     /// requests through). Default `closed`.
     pub on_store_error: Option<RawOnStoreError>,
+    /// Alerts when a budget (a calendar window) crosses a share of its amount.
+    #[serde(default)]
+    pub alerts: RawAlerts,
+}
+
+/// Budget alerts: a log line, a metric and, when configured, a webhook, once per budget,
+/// period and threshold (across replicas sharing Redis).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    /// Percentages of a budget that raise an alert when reached. Default [50, 80, 100].
+    pub thresholds: Option<Vec<u8>>,
+    /// Where alerts are POSTed as JSON (`{"type": "budget.threshold", ...}`).
+    pub webhook_url: Option<String>,
 }
 
 /// What limits do when their store cannot be reached.

@@ -70,6 +70,8 @@ pub struct Admitted {
     pub id: String,
     pub met: Vec<Met>,
     pub states: Vec<LineState>,
+    /// The counters, in `met`'s order.
+    pub lines: Vec<Line>,
     /// What was reserved.
     pub estimate: Estimate,
 }
@@ -89,7 +91,12 @@ impl Used {
 #[derive(Debug, Clone)]
 pub enum Refusal {
     /// A limit is exhausted (a rate: retry later; a budget: after it resets).
-    Limited { met: Met, denied: Denied },
+    Limited {
+        met: Met,
+        /// The counter that refused (the budget's period included).
+        counter: String,
+        denied: Denied,
+    },
     /// A cost limit applies and the model has no price (`unpriced: deny`).
     Unpriced { met: Met },
     /// The store failed and the limit fails closed.
@@ -288,10 +295,12 @@ impl Gate {
                 id,
                 met,
                 states,
+                lines,
                 estimate: *est,
             })),
             Ok(Err(denied)) => Err(Refusal::Limited {
                 met: met[denied.line].clone(),
+                counter: lines[denied.line].counter.clone(),
                 denied,
             }),
             Err(error) => {

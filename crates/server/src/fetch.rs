@@ -1,11 +1,12 @@
-//! One plain HTTP/1.1 GET to an address already chosen (the caller resolved and vetted it), with
-//! TLS for https URLs: how the gateway fetches images for providers and an identity provider's
-//! key set. Not for upstream calls, which go through `upstream` with its pooling and timeouts.
+//! One plain HTTP/1.1 request to an address already chosen (the caller resolved and vetted it),
+//! with TLS for https URLs: how the gateway fetches images for providers and an identity
+//! provider's key set, and posts budget alerts to a webhook. Not for upstream calls, which go
+//! through `upstream` with its pooling and timeouts.
 
 use crate::upstream::TlsConfig;
 use bytes::Bytes;
 use http::{header, Request, Response};
-use http_body_util::Empty;
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
@@ -19,6 +20,28 @@ pub async fn get_at(
     tls: &TlsConfig,
     accept: &str,
 ) -> Result<Response<Incoming>, String> {
+    send_at(addr, url, host, tls, accept, None).await
+}
+
+/// POSTs a JSON `body` to `url` at `addr`.
+pub async fn post_json_at(
+    addr: SocketAddr,
+    url: &url::Url,
+    host: &str,
+    tls: &TlsConfig,
+    body: Bytes,
+) -> Result<Response<Incoming>, String> {
+    send_at(addr, url, host, tls, "application/json", Some(body)).await
+}
+
+async fn send_at(
+    addr: SocketAddr,
+    url: &url::Url,
+    host: &str,
+    tls: &TlsConfig,
+    accept: &str,
+    body: Option<Bytes>,
+) -> Result<Response<Incoming>, String> {
     let tcp = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connecting to {host}: {e}"))?;
@@ -31,11 +54,21 @@ pub async fn get_at(
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_owned(),
     };
-    let req = Request::get(target)
+    let mut req = Request::builder()
+        .method(if body.is_some() {
+            http::Method::POST
+        } else {
+            http::Method::GET
+        })
+        .uri(target)
         .header(header::HOST, authority)
         .header(header::USER_AGENT, "switchyard")
-        .header(header::ACCEPT, accept)
-        .body(Empty::<Bytes>::new())
+        .header(header::ACCEPT, accept);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req
+        .body(Full::new(body.unwrap_or_default()))
         .map_err(|e| e.to_string())?;
     let fail = |e: hyper::Error| e.to_string();
     if url.scheme() == "https" {

@@ -49,6 +49,8 @@ pub struct AppState {
     pub reloads: Arc<Reloads>,
     /// Requests the catalog could not price.
     pub unpriced: Arc<Unpriced>,
+    /// Budget alerts raised.
+    pub alerts: Arc<crate::limits::alerts::AlertCounts>,
     /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
     pub static_principals: StaticPrincipals,
     /// Where limits are counted; outlives reloads (the rules change, the counts stay).
@@ -265,6 +267,7 @@ impl AppState {
             jwt,
             reloads: Arc::new(Reloads::default()),
             unpriced: Arc::default(),
+            alerts: Arc::default(),
             static_principals: StaticPrincipals::empty(),
         }))
     }
@@ -334,6 +337,7 @@ impl AppState {
             jwt,
             reloads: self.reloads.clone(),
             unpriced: self.unpriced.clone(),
+            alerts: self.alerts.clone(),
             static_principals: StaticPrincipals::empty(),
         });
         Ok((state, restart))

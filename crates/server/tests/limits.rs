@@ -394,3 +394,58 @@ async fn a_restart_keeps_what_a_budget_used() {
         (100_000 - used - est).to_string()
     );
 }
+
+/// A budget crossing its thresholds raises each alert once: to the webhook, and in the metric.
+#[tokio::test]
+async fn a_budget_alerts_once_per_threshold_through_the_webhook() {
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/alerts",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/alerts", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let cfg = format!(
+        "{}  alerts:\n    thresholds: [5, 10]\n    webhook_url: {hook}\n",
+        yaml("    - {id: monthly, scope: \"key:test\", dimension: total_tokens, amount: 1000, window: month}\n")
+    );
+    let h = start_with(&cfg, axum::Router::new()).await;
+    for _ in 0..8 {
+        assert_eq!(chat(&h, &hi(16)).await.0, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let alerts = got.lock().unwrap().clone();
+    let mut thresholds: Vec<u64> = alerts
+        .iter()
+        .map(|a| a["threshold_percent"].as_u64().unwrap())
+        .collect();
+    thresholds.sort_unstable();
+    assert_eq!(thresholds, [5, 10], "{alerts:?}");
+    let a = &alerts[0];
+    assert_eq!(
+        (a["type"].as_str(), a["limit"].as_str()),
+        (Some("budget.threshold"), Some("monthly"))
+    );
+    assert_eq!(a["scope"], "key:test");
+    assert_eq!(a["amount"], 1000);
+    let auth = format!("Bearer {KEY}");
+    let _ = auth;
+    assert_eq!(
+        h.server
+            .state()
+            .alerts
+            .raised
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+}

@@ -130,7 +130,7 @@ async fn a_budget_reserves_the_worst_case_and_charges_what_was_used() {
     let a = g.admit(&r, &[], &est, NOW).await.unwrap().unwrap();
     assert_eq!(a.states[0].remaining, 400_000);
     // A second worst case does not fit while the first is open.
-    let Err(Refusal::Limited { met, denied }) = g.admit(&r, &[], &est, NOW).await else {
+    let Err(Refusal::Limited { met, denied, .. }) = g.admit(&r, &[], &est, NOW).await else {
         panic!("expected a refusal");
     };
     assert_eq!(met.limit.id, "key-month");

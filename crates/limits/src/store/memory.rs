@@ -41,6 +41,8 @@ struct Inner {
     open: HashMap<String, Open>,
     by_expiry: BTreeSet<(i64, String)>,
     ended: HashMap<String, (Ended, i64)>,
+    /// `once` keys and when they lapse (µs since the epoch, by the wall clock).
+    onces: HashMap<String, i64>,
     ended_order: BTreeSet<(i64, String)>,
 }
 
@@ -417,6 +419,20 @@ impl LimitStore for MemoryStore {
 
     fn sweep(&self, now_us: i64) -> BoxFuture<'_, Result<usize, StoreError>> {
         Box::pin(ready(Ok(self.sweep_now(now_us))))
+    }
+
+    fn once<'a>(&'a self, key: &'a str, ttl_us: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+        let mut g = self.lock();
+        g.onces.retain(|_, until| *until > now);
+        let first = !g.onces.contains_key(key);
+        if first {
+            g.onces
+                .insert(key.to_owned(), now.saturating_add(ttl_us.max(1)));
+        }
+        Box::pin(ready(Ok(first)))
     }
 
     fn snapshot(&self) -> Snapshot {

@@ -54,6 +54,10 @@ pub trait LimitStore: Send + Sync {
         now_us: i64,
     ) -> BoxFuture<'a, Result<Vec<LineState>, StoreError>>;
 
+    /// True the first time `key` is asked for within `ttl_us` (across replicas sharing the
+    /// store): how an alert fires once per budget, period and threshold.
+    fn once<'a>(&'a self, key: &'a str, ttl_us: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
+
     /// Releases reservations past their expiry; how many.
     fn sweep(&self, now_us: i64) -> BoxFuture<'_, Result<usize, StoreError>>;
 

@@ -222,6 +222,23 @@ impl LimitStore for RedisStore {
         })
     }
 
+    fn once<'a>(&'a self, key: &'a str, ttl_us: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.connection().await?;
+            let ms = (ttl_us / 1000).max(1);
+            let set: Option<String> = redis::cmd("SET")
+                .arg(format!("{}o:{key}", self.prefix))
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(ms)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            Ok(set.is_some())
+        })
+    }
+
     fn snapshot(&self) -> Snapshot {
         Snapshot::default()
     }

@@ -335,6 +335,23 @@ fn queues(s: &AppState, out: &mut String) {
     }
     unlabelled(
         out,
+        &[
+            (
+                "switchyard_budget_alerts_total",
+                "counter",
+                "Budget alerts raised (a budget reached a configured share of its amount)",
+                s.alerts.raised.load(Relaxed),
+            ),
+            (
+                "switchyard_budget_alert_webhook_failures_total",
+                "counter",
+                "Budget alerts the webhook did not accept",
+                s.alerts.webhook_failures.load(Relaxed),
+            ),
+        ],
+    );
+    unlabelled(
+        out,
         &[(
             "switchyard_unpriced_requests_total",
             "counter",

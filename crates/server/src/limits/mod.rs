@@ -2,6 +2,8 @@
 //! every limit it meets, OpenAI's `x-ratelimit-*` headers on the answer, and the settlement of
 //! what it used when it ends (called from `observe::finish`, on every exit).
 
+pub mod alerts;
+
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
 use crate::route::Plan;
@@ -129,12 +131,23 @@ pub async fn admit(
         Ok(admitted) => {
             if let Some(a) = &admitted {
                 ctx.limit_headers = headers(a);
+                for ((m, st), line) in a.met.iter().zip(&a.states).zip(&a.lines) {
+                    let taken = i64::try_from(st.amount).unwrap_or(i64::MAX) - st.remaining;
+                    alerts::check(state, &m.limit, &m.scope_value, &line.counter, taken, st.reset_us);
+                }
             }
             ctx.admitted = admitted;
             Ok(())
         }
-        Err(Refusal::Limited { met, denied }) => {
+        Err(Refusal::Limited {
+            met,
+            counter,
+            denied,
+        }) => {
             let l = &met.limit;
+            // A budget that refuses is at (at least) all of its amount.
+            let full = i64::try_from(l.amount).unwrap_or(i64::MAX);
+            alerts::check(state, l, &met.scope_value, &counter, full, denied.reset_us);
             let budget = matches!(l.window, Window::Calendar(_)) && l.dimension != Dimension::Concurrent
                 || denied.too_large && l.dimension.is_spend();
             let amount = shown(l.dimension, l.amount);
