@@ -1071,3 +1071,48 @@ async fn a_request_outliving_the_hard_stop_is_still_recorded() {
         .unwrap();
     assert_eq!(outcome, "client_closed");
 }
+
+/// Spend by tag: a request counts under each of its tags (`x-switchyard-metadata: {"tags":
+/// [...]}`), one without tags under none.
+#[tokio::test]
+async fn analytics_report_spend_by_tag() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    for tags in [
+        r#"{"tags":["batch","nightly"]}"#,
+        r#"{"tags":["batch"]}"#,
+        "{}",
+    ] {
+        let (s, _, _) = h
+            .post_with(
+                "/v1/chat/completions",
+                r#"{"model":"openai/gpt-6-sol","messages":[{"role":"user","content":"hi"}]}"#,
+                &[("x-switchyard-metadata", tags)],
+            )
+            .await;
+        assert_eq!(s, 200);
+    }
+    records(&h, "", 3).await;
+    let (s, b) = admin_get(&h, "/admin/analytics?group_by=tag").await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let mut got: Vec<(Value, u64, bool)> = json(&b)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["key"].clone(),
+                d["requests"].as_u64().unwrap(),
+                d["cost_usd"].as_f64().unwrap() > 0.0,
+            )
+        })
+        .collect();
+    got.sort_by_key(|(k, _, _)| k.to_string());
+    assert_eq!(
+        got,
+        vec![
+            (json!("batch"), 2, true),
+            (json!("nightly"), 1, true),
+            (Value::Null, 1, true)
+        ]
+    );
+}

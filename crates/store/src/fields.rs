@@ -3,6 +3,17 @@
 //! it looks at, and most of them only to be counted or passed over.
 
 use crate::query::metadata_text;
+
+/// The strings of a JSON array (`tags`); nothing for anything else.
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 use crate::record::Record;
 use serde::de::{Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
@@ -23,6 +34,8 @@ pub trait Fields {
     fn status(&self) -> u16;
     /// Metadata field `key` as filters compare it (`query::metadata_text`).
     fn metadata_text(&self, key: &str) -> Option<String>;
+    /// The strings in metadata field `key` when it is an array (`tags`).
+    fn metadata_list(&self, key: &str) -> Vec<String>;
     fn workspace(&self) -> Option<&str>;
     fn key_id(&self) -> Option<&str>;
     fn end_user(&self) -> Option<&str>;
@@ -58,6 +71,9 @@ impl Fields for Record {
     }
     fn metadata_text(&self, key: &str) -> Option<String> {
         self.metadata.get(key).and_then(metadata_text)
+    }
+    fn metadata_list(&self, key: &str) -> Vec<String> {
+        strings(self.metadata.get(key))
     }
     fn workspace(&self) -> Option<&str> {
         self.workspace.as_deref()
@@ -200,6 +216,10 @@ impl Fields for Light<'_> {
         // Parsed only when a filter or group asks for metadata.
         let map: Map<String, Value> = serde_json::from_str(self.26.get()).ok()?;
         map.get(key).and_then(metadata_text)
+    }
+    fn metadata_list(&self, key: &str) -> Vec<String> {
+        let map: Option<Map<String, Value>> = serde_json::from_str(self.26.get()).ok();
+        strings(map.as_ref().and_then(|m| m.get(key)))
     }
     fn workspace(&self) -> Option<&str> {
         opt(&self.31)

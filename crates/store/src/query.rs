@@ -274,6 +274,8 @@ pub enum GroupBy {
     Workspace,
     KeyId,
     EndUser,
+    /// Each of the request's tags (`metadata.tags`): a request with two tags counts in both.
+    Tag,
     Metadata(String),
 }
 
@@ -289,12 +291,13 @@ impl std::str::FromStr for GroupBy {
             "workspace" => GroupBy::Workspace,
             "key_id" => GroupBy::KeyId,
             "end_user" => GroupBy::EndUser,
+            "tag" => GroupBy::Tag,
             other => match other.strip_prefix("metadata.") {
                 Some(k) if !k.is_empty() => GroupBy::Metadata(k.to_owned()),
                 _ => {
                     return Err(format!(
                         "group_by must be model, provider, key, operation, workspace, key_id, \
-                         end_user or metadata.<key>, not \"{other}\""
+                         end_user, tag or metadata.<key>, not \"{other}\""
                     ))
                 }
             },
@@ -314,6 +317,7 @@ impl GroupBy {
             GroupBy::Workspace => r.workspace().map(str::to_owned),
             GroupBy::KeyId => r.key_id().map(str::to_owned),
             GroupBy::EndUser => r.end_user().map(str::to_owned),
+            GroupBy::Tag => r.metadata_list("tags").into_iter().next(),
             GroupBy::Metadata(k) => r.metadata_text(k),
         }
     }

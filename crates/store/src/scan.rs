@@ -94,18 +94,33 @@ impl Visit for Measures {
             if !self.matcher.matches(&r) {
                 continue;
             }
-            self.rows.push(Row {
-                ts_ms: r.ts_ms(),
-                key: self.group.key(&r),
-                status: r.status(),
-                input_tokens: r.input_tokens().unwrap_or(0),
-                output_tokens: r.output_tokens().unwrap_or(0),
-                cached_tokens: r.cached_tokens().unwrap_or(0),
-                cost_usd: r.cost_usd().unwrap_or(0.0),
-                latency_ms: r.latency_ms(),
-                ttft_ms: r.ttft_ms(),
-                cache: r.cache().map(str::to_owned),
-            });
+            let keys = match self.group {
+                // A request counts under each of its tags.
+                GroupBy::Tag => {
+                    let tags: Vec<Option<String>> =
+                        r.metadata_list("tags").into_iter().map(Some).collect();
+                    if tags.is_empty() {
+                        vec![None]
+                    } else {
+                        tags
+                    }
+                }
+                _ => vec![self.group.key(&r)],
+            };
+            for key in keys {
+                self.rows.push(Row {
+                    ts_ms: r.ts_ms(),
+                    key,
+                    status: r.status(),
+                    input_tokens: r.input_tokens().unwrap_or(0),
+                    output_tokens: r.output_tokens().unwrap_or(0),
+                    cached_tokens: r.cached_tokens().unwrap_or(0),
+                    cost_usd: r.cost_usd().unwrap_or(0.0),
+                    latency_ms: r.latency_ms(),
+                    ttft_ms: r.ttft_ms(),
+                    cache: r.cache().map(str::to_owned),
+                });
+            }
         }
         Ok(self.rows.len() <= self.cap)
     }
