@@ -23,7 +23,7 @@ BIN=$PWD/target/release
 MOCK_PORT=19600
 taskset -c 1 $BIN/switchyard-mock --listen 127.0.0.1:$MOCK_PORT --no-record >/dev/null & pids+=($!)
 wait_port $MOCK_PORT
-config() {  # config PREFIX
+config() {  # config PREFIX BUDGET
   cat <<YAML
 server: {discover_env: false}
 providers:
@@ -35,12 +35,12 @@ limits:
   reservation_ttl_secs: 3
   rules:
     - {id: rate, scope: org, dimension: requests, amount: $RATE, window: second}
-    - {id: budget, scope: org, dimension: total_tokens, amount: $BUDGET, window: month}
+    - {id: budget, scope: org, dimension: total_tokens, amount: $2, window: month}
 YAML
 }
-start_gateways() {  # start_gateways N PREFIX → URLS, GW_PIDS
+start_gateways() {  # start_gateways N PREFIX BUDGET → URLS, GW_PIDS
   URLS=""; GW_PIDS=()
-  config "$2" > "$TMP/gw-$2.yaml"
+  config "$2" "$3" > "$TMP/gw-$2.yaml"
   for i in $(seq "$1"); do
     port=$((18600 + i))
     mkdir -p "$TMP/gw$i"
@@ -53,21 +53,24 @@ start_gateways() {  # start_gateways N PREFIX → URLS, GW_PIDS
 }
 stop_gateways() { for p in "${GW_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
 : > "$TMP/runs.jsonl"
-run() {  # run LABEL N OVER_PCT [kill]
+run() {  # run LABEL N OVER_PCT BUDGET [kill]
   local prefix="sy-bench-$(date +%s%N):"
-  start_gateways "$2" "$prefix"
+  start_gateways "$2" "$prefix" "$4"
   local kill_pid=""
-  [ "${4:-}" = kill ] && kill_pid=${GW_PIDS[1]}
+  [ "${5:-}" = kill ] && kill_pid=${GW_PIDS[1]}
   set +e
-  out=$(OVER_PCT=$3 SETTLE_WAIT=5 taskset -c 1 .venv/bin/python bench/limits_exactness.py "$URLS" "$SECS" "$RATE" "$BUDGET" "$prefix" $kill_pid)
+  out=$(OVER_PCT=$3 SETTLE_WAIT=5 taskset -c 1 .venv/bin/python bench/limits_exactness.py "$URLS" "$SECS" "$RATE" "$4" "$prefix" $kill_pid)
   rc=$?
   set -e
   stop_gateways
   echo "{\"run\": \"$1\", \"ok\": $([ $rc = 0 ] && echo true || echo false), \"report\": $out}" >> "$TMP/runs.jsonl"
 }
-run "1 gateway" 1 0
-run "1 gateway, over-reported usage" 1 10
-run "3 gateways, one killed halfway" 3 10 kill
+run "1 gateway" 1 0 "$BUDGET"
+run "1 gateway, over-reported usage" 1 10 "$BUDGET"
+run "3 gateways, one killed halfway" 3 10 "$BUDGET" kill
+# The rate alone (a budget nothing reaches): three replicas admit what one would.
+run "1 gateway, rate only" 1 10 1000000000
+run "3 gateways, rate only" 3 10 1000000000
 python3 - "$TMP/runs.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]

@@ -38,6 +38,10 @@ def body(kind: str, i: int) -> bytes:
         b["stream"] = True
         b["stream_options"] = {"include_usage": True}
         b["mock"] = {"chunks": 6, "chunk_delay_ms": 40}
+    if kind == "cancelled":
+        # Long enough that the gateway sees the client leave well before the usage would come:
+        # a stream that ends before the gateway notices is charged its usage instead.
+        b["mock"] = {"chunks": 40, "chunk_delay_ms": 25}
     if kind == "over":
         # More than max_tokens allows: the gateway must charge it all the same.
         b["mock"] = {"usage": {"completion_tokens": MAX_TOKENS * 4}}
@@ -58,7 +62,8 @@ class Ledger:
 
 async def one(client: httpx2.AsyncClient, urls: list[str], ledger: Ledger, i: int) -> None:
     over = int(os.environ.get("OVER_PCT", "10"))
-    kind = random.choices(["plain", "over", "cancelled", "streamed"], [70 - over, over, 20, 10])[0]
+    cancel = int(os.environ.get("CANCEL_PCT", "20"))
+    kind = random.choices(["plain", "over", "cancelled", "streamed"], [90 - over - cancel, over, cancel, 10])[0]
     b = body(kind, i)
     ledger.max_reservation = max(ledger.max_reservation, reservation(b))
     url = random.choice(urls) + "/v1/chat/completions"

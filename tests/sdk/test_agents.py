@@ -419,3 +419,74 @@ def test_aider(mock: Mock, gw: Gateway, tmp_path: Path, provider: str, model: st
     )
     assert "Shouted as asked." in out, out
     check_loop(mock, gw, s, out, provider, "", "", set(), steps=[0, 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# A budget that runs out: the agent shows its user the gateway's message (a 402 in the shape
+# of the API it speaks), instead of retrying or failing with nothing said.
+
+BUDGET_MESSAGE = "Budget 'agent-budget' is used up: 1 requests per month for the organisation."
+
+
+@pytest.fixture(scope="module")
+def spent(mock: Mock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    config = f"""
+        server:
+          discover_env: false
+        providers:
+          - name: up-openai
+            type: openai-compatible
+            base_url: {mock.url}/v1
+            api_key: {UPSTREAM_KEY}
+          - name: up-anthropic
+            type: anthropic
+            base_url: {mock.url}
+            api_key: {UPSTREAM_KEY}
+        limits:
+          rules:
+            - {{id: agent-budget, scope: org, dimension: requests, amount: 1, window: month}}
+    """
+    env = base_env()
+    env.update(SWITCHYARD_API_KEYS=CLIENT_KEY)
+    g = launch_gateway(tmp_path_factory.mktemp("agents-budget"), "gateway-agents-budget", env, config)
+    # The month's one request.
+    g.client().chat.completions.create(model="up-openai/mock-model", messages=[{"role": "user", "content": "hi"}])
+    yield g
+    g.svc.stop()
+
+
+def test_claude_code_shows_a_spent_budget(spent: Gateway, tmp_path: Path) -> None:
+    s = Scratch(tmp_path)
+    env = s.env(
+        ANTHROPIC_BASE_URL=spent.url, ANTHROPIC_API_KEY=CLIENT_KEY, ANTHROPIC_MODEL="up-anthropic/claude-sonnet-4-5",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_TELEMETRY="1", DISABLE_ERROR_REPORTING="1",
+        DISABLE_AUTOUPDATER="1", CLAUDE_CODE_MAX_RETRIES="0",
+    )
+    out = run([tool(NODE_BIN / "claude"), "-p", "Say hello.", "--output-format", "json"], s, env)
+    assert BUDGET_MESSAGE in out, out
+    assert "402" in out, out
+
+
+def test_codex_shows_a_spent_budget(spent: Gateway, tmp_path: Path) -> None:
+    s = Scratch(tmp_path)
+    codex_home = s.home / ".codex"
+    codex_home.mkdir()
+    (codex_home / "config.toml").write_text(
+        f"""model = "up-openai/gpt-5.5"
+model_provider = "gw"
+[analytics]
+enabled = false
+[features]
+plugins = false
+[model_providers.gw]
+name = "Switchyard"
+base_url = "{spent.base_url}"
+env_key = "GW_API_KEY"
+wire_api = "responses"
+request_max_retries = 0
+stream_max_retries = 0
+"""
+    )
+    env = s.env(CODEX_HOME=str(codex_home), GW_API_KEY=CLIENT_KEY)
+    out = run([tool(NODE_BIN / "codex"), "exec", "--skip-git-repo-check", "--ephemeral", "Say hello."], s, env)
+    assert BUDGET_MESSAGE in out, out

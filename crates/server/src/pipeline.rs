@@ -117,7 +117,13 @@ pub async fn handle(
         peeked: &peeked,
         required: required(ctx.op),
     };
-    route::run(state, ctx, incoming, plan).await
+    let resp = route::run(state, ctx, incoming, plan).await?;
+    // A whole answer's usage is known before its first byte goes out: settle it now, so a
+    // replica that dies after answering has nothing left unsettled. Streams settle at their end.
+    if !ctx.stream {
+        crate::limits::settle_before_answer(state, ctx).await;
+    }
+    Ok(resp)
 }
 
 /// Refuses a model name longer than `server.limits.max_model_name_bytes`, before it can reach a

@@ -353,6 +353,30 @@ pub fn add_headers(ctx: &RequestCtx, h: &mut HeaderMap) {
     }
 }
 
+/// Settles a whole (not streamed) answer before it is sent, awaiting the store: its usage is
+/// in the last attempt's meter. `ctx.admitted` is taken, so the request's end settles nothing
+/// more; without a usage reading it is left for the end.
+pub async fn settle_before_answer(state: &AppState, ctx: &mut RequestCtx) {
+    let Some(last) = ctx.attempts.last() else {
+        return;
+    };
+    let Some(usage) = last.meter.read().usage else {
+        return;
+    };
+    let Some(a) = ctx.admitted.take() else {
+        return;
+    };
+    let cost = state.cost(last.provider, &last.model, &usage);
+    let used = Used {
+        input_tokens: usage.input,
+        output_tokens: usage.output,
+        cost_micros: cost.map(|c| (c * switchyard_limits::model::MICROS).ceil() as u64),
+    };
+    if let Err(e) = state.limits.settle(&a, &used, now_us()).await {
+        tracing::warn!(error = %e, reservation = %a.id, "settling a request's limits failed; its reservation expires instead");
+    }
+}
+
 /// Settles an admitted request: what it used (the last attempt's usage and cost), or, for an
 /// answer that started and was cut before its usage came, its whole reservation (what it may
 /// have used at most); nothing for a request that got no answer. Off the request path.
