@@ -12,6 +12,23 @@ use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use tokio::net::TcpStream;
 
+/// Where a URL goes: its first address, and its host (for TLS and messages).
+pub async fn resolve(url: &url::Url) -> Result<(SocketAddr, String), String> {
+    let host = url
+        .host_str()
+        .ok_or("the URL has no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addr = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| format!("{host} does not resolve: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host} does not resolve"))?;
+    Ok((addr, host))
+}
+
 /// GETs `url` from `addr` (`host` is the URL's host, for TLS), accepting `accept`.
 pub async fn get_at(
     addr: SocketAddr,

@@ -172,19 +172,7 @@ impl JwtAuth {
     }
 
     async fn get(&self) -> Result<bytes::Bytes, String> {
-        let host = self
-            .url
-            .host_str()
-            .ok_or("the URL has no host")?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let port = self.url.port_or_known_default().unwrap_or(443);
-        let addr = tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|e| format!("{host} does not resolve: {e}"))?
-            .next()
-            .ok_or_else(|| format!("{host} does not resolve"))?;
+        let (addr, host) = crate::fetch::resolve(&self.url).await?;
         let resp =
             crate::fetch::get_at(addr, &self.url, &host, &self.tls, "application/json").await?;
         if !resp.status().is_success() {

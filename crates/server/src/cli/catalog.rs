@@ -31,13 +31,7 @@ async fn read(from: &str) -> Result<String, String> {
         return std::fs::read_to_string(from).map_err(|e| format!("{from}: {e}"));
     }
     let url = url::Url::parse(from).map_err(|e| format!("{from}: {e}"))?;
-    let host = url.host_str().ok_or("the URL has no host")?.to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addr = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| format!("{host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{host} does not resolve"))?;
+    let (addr, host) = crate::fetch::resolve(&url).await?;
     let tls = crate::upstream::tls_config()?;
     let resp = crate::fetch::get_at(addr, &url, &host, &tls, "application/json").await?;
     if !resp.status().is_success() {

@@ -126,13 +126,7 @@ impl Raiser {
 
 async fn post(url: &str, body: String) -> Result<(), String> {
     let url = url::Url::parse(url).map_err(|e| e.to_string())?;
-    let host = url.host_str().ok_or("the URL has no host")?.to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addr = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| format!("{host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{host} does not resolve"))?;
+    let (addr, host) = crate::fetch::resolve(&url).await?;
     let tls = crate::upstream::tls_config()?;
     let send = crate::fetch::post_json_at(addr, &url, &host, &tls, body.into());
     let resp = tokio::time::timeout(std::time::Duration::from_secs(5), send)
