@@ -111,13 +111,24 @@ async fn one(
         }
         ctx.caller = principal.as_ref().map(|p| p.key_name.clone());
         ctx.principal = principal;
+        ctx.metadata = route::metadata_map(headers)?;
+        // Each model's run counts against the caller's limits like any request.
+        crate::limits::admit(state, &mut ctx, &peeked, body.len(), &plan).await?;
         let inc = route::attempt::Incoming {
             headers,
             body: &body,
             peeked: &peeked,
             required: Required::Messages,
         };
-        let resp = route::run(state, &mut ctx, inc, plan).await?;
+        let resp = match route::run(state, &mut ctx, inc, plan).await {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(a) = ctx.admitted.take() {
+                    crate::limits::release(state, a);
+                }
+                return Err(e);
+            }
+        };
         let target = resp
             .headers()
             .get("x-switchyard-target")
@@ -132,6 +143,11 @@ async fn one(
                 provider: model.clone(),
                 detail: format!("answer broke off: {e}"),
             })?;
+        // The whole answer is read: charge what it used (its reservation is released if not).
+        crate::limits::settle_before_answer(state, &mut ctx).await;
+        if let Some(a) = ctx.admitted.take() {
+            crate::limits::release(state, a);
+        }
         Ok::<_, GatewayError>((target, bytes))
     }
     .await;

@@ -449,3 +449,32 @@ async fn a_budget_alerts_once_per_threshold_through_the_webhook() {
         2
     );
 }
+
+/// `/v1/compare` runs count against the caller's limits like any request.
+#[tokio::test]
+async fn comparisons_count_against_the_callers_limits() {
+    let h = start_with(
+        &yaml("    - {id: one, scope: \"key:test\", dimension: requests, amount: 1, window: minute}\n"),
+        axum::Router::new(),
+    )
+    .await;
+    let auth = format!("Bearer {KEY}");
+    let (s, _, b) = h
+        .request(
+            "POST",
+            "/v1/compare",
+            &[("authorization", &auth), ("content-type", "application/json")],
+            r#"{"models":["openai/gpt-4o-mini","openai/gpt-4.1-nano"],"messages":[{"role":"user","content":"hi"}]}"#,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    let mut statuses: Vec<u64> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 429], "{v}");
+}

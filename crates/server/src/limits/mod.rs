@@ -377,6 +377,14 @@ pub async fn settle_before_answer(state: &AppState, ctx: &mut RequestCtx) {
     }
 }
 
+/// Gives back a reservation whose request used nothing that can be read (off the request path).
+pub fn release(state: &AppState, a: Admitted) {
+    let gate = Arc::clone(&state.limits);
+    tokio::spawn(async move {
+        let _ = gate.settle(&a, &Used::default(), now_us()).await;
+    });
+}
+
 /// Settles an admitted request: what it used (the last attempt's usage and cost), or, for an
 /// answer that started and was cut before its usage came, its whole reservation (what it may
 /// have used at most); nothing for a request that got no answer. Off the request path.
