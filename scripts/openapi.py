@@ -97,7 +97,8 @@ filters = [{"name": n, "in": "query", "required": False, "schema": {"type": "str
     ("from", "`ts_ms` at or after: RFC 3339 or Unix milliseconds."), ("to", "`ts_ms` before."), ("model", "Upstream or requested model."),
     ("provider", "Provider name."), ("status", "A code (`429`) or a class (`5xx`)."), ("key", "The client key's name (also `caller`)."),
     ("trace_id", "Exact."), ("request_id", "Exact."), ("operation", "Exact."),
-    ("workspace", "The caller's workspace id."), ("key_id", "The virtual key's public id."), ("end_user", "The caller's own user.")]]
+    ("workspace", "The caller's workspace id."), ("key_id", "The virtual key's public id."), ("end_user", "The caller's own user."),
+    ("unpriced", "`true`: only records whose usage was read for a model the catalog does not price; `false`: only the others.")]]
 
 paths = {
   "/admin/v1/openapi.json": {"get": {"summary": "This document.", "operationId": "openapi", "responses": {"200": ok("The OpenAPI document.", {"type": "object"}), **errs(401)}}},

@@ -28,6 +28,7 @@ const TOP_LEVEL: &[&str] = &[
     "client_keys",
     "routes",
     "catalog",
+    "limits",
 ];
 
 /// Deserialises the document, expanding `${VAR}` first; on failure reports every bad section.
@@ -120,6 +121,7 @@ fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
             "client_keys" => check_each::<RawClientKey>(v, "client_keys", errors),
             "routes" => check_routes(v, errors),
             "catalog" => check_map::<switchyard_providers::catalog::Entry>(v, "catalog", errors),
+            "limits" => check::<crate::raw::RawLimitRules>(v, "limits", errors),
             other => errors.push(ConfigError::new(
                 other,
                 format!(

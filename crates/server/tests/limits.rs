@@ -478,3 +478,94 @@ async fn comparisons_count_against_the_callers_limits() {
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 429], "{v}");
 }
+
+/// The admin API's request log, filtered by `q`, once it holds `n` records.
+async fn logs_when(h: &Harness, q: &str, n: usize) -> Vec<Value> {
+    let auth = format!("Bearer {ADMIN}");
+    for _ in 0..100 {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                &format!("/admin/v1/logs?{q}"),
+                &[("authorization", &auth)],
+                "",
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        let data = v["data"].as_array().cloned().unwrap_or_default();
+        if data.len() >= n {
+            return data;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the log never held {n} records for {q}");
+}
+
+/// A model the catalog does not price is visible: flagged in its record (and found by the
+/// `unpriced` filter), counted in a metric; a cost limit counts its tokens only by default and
+/// refuses it when set to `deny`.
+#[tokio::test]
+async fn an_unpriced_model_is_flagged_in_its_record_and_treated_as_configured() {
+    let rules = "    - {id: spend, scope: org, dimension: cost_usd, amount: 10, window: month}\n";
+    let with_admin = |extra: &str| {
+        admin_yaml().replace(
+            "limits:\n  rules:\n    - {id: from-config, scope: org, dimension: requests, amount: 1000, window: minute}\n",
+            &format!("limits:\n{extra}  rules:\n{rules}"),
+        )
+    };
+    let h = start_with(&with_admin(""), axum::Router::new()).await;
+    let mut house = hi(16);
+    house["model"] = json!("openai/house-model-7");
+    let (s, _, b) = chat(&h, &house).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _, _) = chat(&h, &hi(16)).await;
+    assert_eq!(s, 200);
+    let flagged = logs_when(&h, "unpriced=true", 1).await;
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    let r = &flagged[0];
+    assert_eq!(r["model"], "house-model-7");
+    assert_eq!(r["unpriced"], true);
+    assert_eq!(r["cost_usd"], Value::Null);
+    assert!(r["input_tokens"].as_i64().unwrap() > 0);
+    let priced = logs_when(&h, "unpriced=false", 1).await;
+    assert_eq!(priced[0]["model"], "gpt-4o-mini");
+    assert!(priced[0]["cost_usd"].as_f64().unwrap() > 0.0);
+    let (_, _, m) = h
+        .request(
+            "GET",
+            "/metrics",
+            &[("authorization", &format!("Bearer {ADMIN}"))],
+            "",
+        )
+        .await;
+    let m = String::from_utf8_lossy(&m);
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with("switchyard_unpriced_requests_total") && l.ends_with(" 1")),
+        "{m}"
+    );
+    // A bad filter value is a 400 naming it.
+    let (s, _, b) = h
+        .request(
+            "GET",
+            "/admin/v1/logs?unpriced=maybe",
+            &[("authorization", &format!("Bearer {ADMIN}"))],
+            "",
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert!(String::from_utf8_lossy(&b).contains("unpriced must be true or false"));
+
+    let deny = start_with(&with_admin("  unpriced: deny\n"), axum::Router::new()).await;
+    let (s, _, b) = chat(&deny, &house).await;
+    assert_eq!(s, 402, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no price in the catalog"),
+        "{b}"
+    );
+    let (s, _, _) = chat(&deny, &hi(16)).await;
+    assert_eq!(s, 200);
+}

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A stored record's fields, in order (`Record`'s fields less the own-id flags).
-pub const FIELDS: [&str; 34] = [
+pub const FIELDS: [&str; 35] = [
     "id",
     "request_id",
     "trace_id",
@@ -50,6 +50,7 @@ pub const FIELDS: [&str; 34] = [
     "workspace",
     "key_id",
     "end_user",
+    "unpriced",
 ];
 
 /// Whether `b` holds a byte JSON must escape: a control character, `"` or `\\`. Eight bytes at a
@@ -236,6 +237,8 @@ impl Out {
         ] {
             self.opt_str(s.as_deref());
         }
+        self.sep();
+        self.raw(if r.unpriced { b"true" } else { b"false" });
         self.close();
     }
 }
@@ -290,6 +293,8 @@ struct Stored(
     #[serde(default)] Option<String>,
     #[serde(default)] Option<String>,
     #[serde(default)] Option<String>,
+    // Added with the limits: records written before them read as priced.
+    #[serde(default)] bool,
 );
 
 #[derive(Deserialize)]
@@ -350,6 +355,7 @@ impl From<Stored> for Record {
             workspace: s.31,
             key_id: s.32,
             end_user: s.33,
+            unpriced: s.34,
             own_request_id: false,
             own_trace_id: false,
         }
@@ -605,6 +611,7 @@ mod tests {
             workspace: Some("ws-1".into()),
             key_id: Some("k\"1".into()),
             end_user: Some("u".into()),
+            unpriced: true,
             own_request_id: false,
             own_trace_id: false,
         };
@@ -626,6 +633,16 @@ mod tests {
         let inner = &old_json[1..old_json.len() - 1];
         let light: crate::fields::Light<'_> = serde_json::from_str(inner).unwrap();
         assert_eq!(crate::fields::Fields::workspace(&light), None);
+        // One written before the unpriced flag reads as priced; the flag reads back, light too.
+        let old: Vec<serde_json::Value> = v[0].as_array().unwrap()[..34].to_vec();
+        let old_json = serde_json::Value::Array(vec![serde_json::Value::Array(old)]).to_string();
+        let back = decode(&old_json).unwrap();
+        assert!(!back[0].unpriced);
+        assert_eq!(back[0].end_user, full.end_user);
+        let whole = to_json(std::slice::from_ref(&full)).unwrap();
+        let light: crate::fields::Light<'_> =
+            serde_json::from_str(&whole[1..whole.len() - 1]).unwrap();
+        assert!(crate::fields::Fields::unpriced(&light));
         // A latency that is not a number is stored as 0 rather than failing its batch.
         let nan = Record {
             latency_ms: f64::NAN,

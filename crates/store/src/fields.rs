@@ -39,6 +39,8 @@ pub trait Fields {
     fn workspace(&self) -> Option<&str>;
     fn key_id(&self) -> Option<&str>;
     fn end_user(&self) -> Option<&str>;
+    /// Usage was read but the model has no price.
+    fn unpriced(&self) -> bool;
 }
 
 impl Fields for Record {
@@ -83,6 +85,9 @@ impl Fields for Record {
     }
     fn end_user(&self) -> Option<&str> {
         self.end_user.as_deref()
+    }
+    fn unpriced(&self) -> bool {
+        self.unpriced
     }
 }
 
@@ -151,6 +156,8 @@ pub struct Light<'a>(
     #[serde(borrow, default)] pub Option<Text<'a>>,
     #[serde(borrow, default)] pub Option<Text<'a>>,
     #[serde(borrow, default)] pub Option<Text<'a>>,
+    // Unpriced: absent from records written before the limits.
+    #[serde(default)] pub bool,
 );
 
 fn opt<'b>(t: &'b Option<Text<'_>>) -> Option<&'b str> {
@@ -229,6 +236,9 @@ impl Fields for Light<'_> {
     }
     fn end_user(&self) -> Option<&str> {
         opt(&self.33)
+    }
+    fn unpriced(&self) -> bool {
+        self.34
     }
 }
 

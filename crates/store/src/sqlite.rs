@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_batches.sql"),
     include_str!("../migrations/sqlite/0003_tenants.sql"),
+    include_str!("../migrations/sqlite/0004_unpriced.sql"),
 ];
 
 pub struct SqliteStore {

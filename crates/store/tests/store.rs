@@ -102,6 +102,7 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
         workspace: Some(if i < 5 { "ws-a" } else { "ws-b" }.into()),
         key_id: Some(format!("key{}", i % 2)),
         end_user: (i % 3 == 0).then(|| format!("user{i}")),
+        unpriced: i == 4,
         own_request_id: false,
         own_trace_id: false,
     }
@@ -214,6 +215,24 @@ async fn suite(store: &Store) {
         })
         .await,
         vec!["req-6"]
+    );
+    // Records whose model had no price.
+    assert_eq!(
+        list(Filter {
+            unpriced: Some(true),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-4"]
+    );
+    assert_eq!(
+        list(Filter {
+            unpriced: Some(false),
+            provider: Some("openai".into()),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-8", "req-6", "req-2", "req-0"]
     );
     // Numbers in metadata compare as their text.
     assert_eq!(
@@ -393,6 +412,9 @@ const VIEW_COUNT: &str =
     "SELECT COUNT(*) FROM requests WHERE provider = 'openai' AND status = 200 \
      AND NOT stream AND attempts -> 0 IS NOT NULL AND latency_ms > 0";
 
+/// The view's unpriced column: only record 4 of the fixture.
+const VIEW_UNPRICED: &str = "SELECT request_id FROM requests WHERE unpriced";
+
 /// The same count through the store's API.
 async fn openai_ok_no_stream(store: &Store) -> usize {
     let f = Filter {
@@ -462,6 +484,8 @@ async fn sqlite_store() {
     // The SQL view shows one row per record, with 0001's columns.
     let viewed: i64 = c.query_row(VIEW_COUNT, [], |r| r.get(0)).unwrap();
     assert_eq!(viewed as usize, openai_ok_no_stream(&store).await);
+    let unpriced: String = c.query_row(VIEW_UNPRICED, [], |r| r.get(0)).unwrap();
+    assert_eq!(unpriced, "req-4");
     drop(store);
     // Reopening runs no migration twice and keeps the data.
     assert_eq!(count(&Store::sqlite(&path).await.unwrap()).await, 8);
@@ -515,6 +539,8 @@ async fn postgres_store() {
         tokio::spawn(conn);
         let viewed: i64 = client.query_one(VIEW_COUNT, &[]).await.unwrap().get(0);
         assert_eq!(viewed as usize, openai_ok_no_stream(&store).await);
+        let unpriced: String = client.query_one(VIEW_UNPRICED, &[]).await.unwrap().get(0);
+        assert_eq!(unpriced, "req-4");
     }
     let back = store.get(&nul.id).await.unwrap().unwrap();
     assert_eq!(back.requested_model.as_deref(), Some("bad\u{fffd}model"));

@@ -168,12 +168,16 @@ providers:
 client_keys:
   - name: k
     kee: abcdefgh
+limits:
+  rules:
+    - {id: spend, scope: org, dimension: cost_usd, amount: 10, window: month}
+  reservaton_ttl_secs: 60
 "#;
     let got = errs(text, &env(&[]));
-    assert_eq!(got.len(), 4, "{got:#?}");
+    assert_eq!(got.len(), 5, "{got:#?}");
     assert_eq!(
         got[0],
-        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys, routes, catalog"
+        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys, routes, catalog, limits"
     );
     assert!(
         got[1]
@@ -190,6 +194,12 @@ client_keys:
         got[3].starts_with("line 12: client_keys[0].kee: unknown field `kee`"),
         "{}",
         got[3]
+    );
+    // A valid section beside bad ones is not reported; a typo in it is.
+    assert!(
+        got[4].starts_with("line 16: limits.reservaton_ttl_secs: unknown field"),
+        "{}",
+        got[4]
     );
 }
 

@@ -116,6 +116,18 @@ pub fn filter(pairs: &[(String, String)]) -> Result<Filter, GatewayError> {
             "workspace" => f.workspace = text(),
             "key_id" => f.key_id = text(),
             "end_user" => f.end_user = text(),
+            "unpriced" => {
+                f.unpriced = Some(match v.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(bad(
+                            "unpriced",
+                            format!("unpriced must be true or false, not \"{v}\""),
+                        ))
+                    }
+                });
+            }
             "trace_id" => f.trace_id = text(),
             "request_id" => f.request_id = text(),
             "operation" => f.operation = text(),
@@ -159,6 +171,7 @@ pub fn check_known(pairs: &[(String, String)], known: &[&str]) -> Result<(), Gat
         "workspace",
         "key_id",
         "end_user",
+        "unpriced",
         "trace_id",
         "request_id",
         "operation",

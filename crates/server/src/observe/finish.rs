@@ -1,8 +1,10 @@
 //! The end of a request: its record is completed when the answer's last byte has gone out, or
 //! when the caller goes away first (`client_closed`), by a thin wrapper around the response
-//! body. The record then goes to the log queue, the metrics and the trace exporter.
+//! body. The record then goes through the finishers (`finishers`): limits' settlement, metrics,
+//! traces and the log queue.
 
 use super::bodies;
+use super::finishers::{Ended, FINISHERS};
 use crate::context::{AttemptLog, RequestCtx};
 use crate::state::AppState;
 use axum::body::Body;
@@ -245,22 +247,8 @@ impl Pending {
             None => (None, None),
         };
         let usage = readings.usage;
+        let attempted = !ctx.attempts.is_empty();
         let cost = usage.and_then(|u| last.and_then(|a| state.cost(a.provider, &a.model, &u)));
-        if let (Some(_), None, Some(a)) = (usage, cost, last) {
-            let provider = state
-                .upstreams
-                .get(a.provider)
-                .map_or("", |u| u.name.as_str());
-            state.unpriced.note(provider, &a.model);
-        }
-        // Limits are settled on every way a request ends.
-        crate::limits::settle(
-            &state,
-            ctx.admitted.take(),
-            usage,
-            cost,
-            readings.first_event.is_some() || (status < 400 && !ctx.attempts.is_empty()),
-        );
         let settings = &state.log.settings;
         let response = captured.map(|b| String::from_utf8_lossy(&b).into_owned());
         let tokens = |f: fn(&switchyard_providers::usage::Usage) -> u64| {
@@ -286,6 +274,7 @@ impl Pending {
             workspace: ctx.principal.as_ref().map(|p| p.workspace.clone()),
             key_id: ctx.principal.as_ref().and_then(|p| p.key_id.clone()),
             end_user: ctx.end_user.take(),
+            unpriced: usage.is_some() && cost.is_none() && last.is_some(),
             route: ctx.route.take(),
             requested_model: ctx.requested_model.take(),
             provider,
@@ -303,7 +292,7 @@ impl Pending {
             ttft_ms: readings
                 .first_event
                 .map(|t| ms(t.saturating_duration_since(ctx.started))),
-            upstream_ms: (!ctx.attempts.is_empty()).then(|| ms(upstream)),
+            upstream_ms: attempted.then(|| ms(upstream)),
             cache: None,
             metadata: std::mem::take(&mut ctx.metadata),
             attempts: ctx
@@ -339,16 +328,18 @@ impl Pending {
             // A trace the gateway started (no valid traceparent came) has a time-ordered id.
             own_trace_id: ctx.trace.parent_id.is_none(),
         };
-        // Gateway overhead: the time not spent waiting on providers or between retries.
-        let overhead = latency.saturating_sub(upstream + ctx.backoff);
-        state.metrics.observe(&record, overhead);
-        if let Some(otel) = &state.otel {
-            otel.export(&record, &ctx, &state, response.as_deref());
+        let mut end = Ended {
+            state: &state,
+            // Gateway overhead: the time not spent waiting on providers or between retries.
+            overhead: latency.saturating_sub(upstream + ctx.backoff),
+            ctx: &mut ctx,
+            record,
+            usage,
+            answered: readings.first_event.is_some() || (status < 400 && attempted),
+            response,
+        };
+        for f in FINISHERS {
+            f.finish(&mut end);
         }
-        state.log.submit(record);
-        state
-            .log
-            .open
-            .fetch_sub(1, std::sync::atomic::Ordering::Release);
     }
 }

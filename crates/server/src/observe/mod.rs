@@ -4,6 +4,7 @@
 
 pub mod bodies;
 pub mod finish;
+pub mod finishers;
 pub mod memory;
 pub mod meter;
 pub mod metrics;

@@ -1,0 +1,41 @@
+-- Whether the answer's usage was read for a model without a price (position 34; records
+-- written before it read as priced).
+DROP VIEW requests;
+CREATE VIEW requests AS
+SELECT
+    r ->> 0 AS id,
+    r ->> 1 AS request_id,
+    r ->> 2 AS trace_id,
+    r ->> 3 AS span_id,
+    r ->> 4 AS parent_span_id,
+    (r ->> 5)::bigint AS ts_ms,
+    (r ->> 6)::bigint AS end_ms,
+    r ->> 7 AS operation,
+    r ->> 8 AS caller,
+    r ->> 9 AS route,
+    r ->> 10 AS requested_model,
+    r ->> 11 AS provider,
+    r ->> 12 AS model,
+    (r ->> 13)::boolean AS stream,
+    (r ->> 14)::int AS status,
+    r ->> 15 AS outcome,
+    (r ->> 16)::bigint AS input_tokens,
+    (r ->> 17)::bigint AS output_tokens,
+    (r ->> 18)::bigint AS cached_tokens,
+    (r ->> 19)::bigint AS cache_write_tokens,
+    (r ->> 20)::bigint AS reasoning_tokens,
+    (r ->> 21)::double precision AS cost_usd,
+    (r ->> 22)::double precision AS latency_ms,
+    (r ->> 23)::double precision AS ttft_ms,
+    (r ->> 24)::double precision AS upstream_ms,
+    r ->> 25 AS cache,
+    r -> 26 AS metadata,
+    r -> 27 AS attempts,
+    r ->> 28 AS error,
+    r ->> 29 AS request_body,
+    r ->> 30 AS response_body,
+    r ->> 31 AS workspace,
+    r ->> 32 AS key_id,
+    r ->> 33 AS end_user,
+    coalesce((r ->> 34)::boolean, false) AS unpriced
+FROM request_batches b, json_array_elements(b.records) r;

@@ -1,0 +1,41 @@
+-- Whether the answer's usage was read for a model without a price (position 34; records
+-- written before it read as priced).
+DROP VIEW requests;
+CREATE VIEW requests AS
+SELECT
+    r.value ->> '$[0]' AS id,
+    r.value ->> '$[1]' AS request_id,
+    r.value ->> '$[2]' AS trace_id,
+    r.value ->> '$[3]' AS span_id,
+    r.value ->> '$[4]' AS parent_span_id,
+    r.value ->> '$[5]' AS ts_ms,
+    r.value ->> '$[6]' AS end_ms,
+    r.value ->> '$[7]' AS operation,
+    r.value ->> '$[8]' AS caller,
+    r.value ->> '$[9]' AS route,
+    r.value ->> '$[10]' AS requested_model,
+    r.value ->> '$[11]' AS provider,
+    r.value ->> '$[12]' AS model,
+    r.value ->> '$[13]' AS stream,
+    r.value ->> '$[14]' AS status,
+    r.value ->> '$[15]' AS outcome,
+    r.value ->> '$[16]' AS input_tokens,
+    r.value ->> '$[17]' AS output_tokens,
+    r.value ->> '$[18]' AS cached_tokens,
+    r.value ->> '$[19]' AS cache_write_tokens,
+    r.value ->> '$[20]' AS reasoning_tokens,
+    r.value ->> '$[21]' AS cost_usd,
+    r.value ->> '$[22]' AS latency_ms,
+    r.value ->> '$[23]' AS ttft_ms,
+    r.value ->> '$[24]' AS upstream_ms,
+    r.value ->> '$[25]' AS cache,
+    r.value -> '$[26]' AS metadata,
+    r.value -> '$[27]' AS attempts,
+    r.value ->> '$[28]' AS error,
+    r.value ->> '$[29]' AS request_body,
+    r.value ->> '$[30]' AS response_body,
+    r.value ->> '$[31]' AS workspace,
+    r.value ->> '$[32]' AS key_id,
+    r.value ->> '$[33]' AS end_user,
+    coalesce(r.value ->> '$[34]', 0) AS unpriced
+FROM request_batches b, json_each(b.records) r;
