@@ -85,6 +85,18 @@ impl Used {
             cost_micros: a.estimate.cost_micros,
         }
     }
+
+    /// Each dimension at least `floor`'s: a partial reading never charges less than the floor.
+    pub fn at_least(self, floor: &Used) -> Used {
+        Used {
+            input_tokens: self.input_tokens.max(floor.input_tokens),
+            output_tokens: self.output_tokens.max(floor.output_tokens),
+            cost_micros: match (self.cost_micros, floor.cost_micros) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
 }
 
 /// Why a request is refused.

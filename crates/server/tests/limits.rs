@@ -569,3 +569,82 @@ async fn an_unpriced_model_is_flagged_in_its_record_and_treated_as_configured() 
     let (s, _, _) = chat(&deny, &hi(16)).await;
     assert_eq!(s, 200);
 }
+
+/// Sends `body` as a stream to `path`, reads its first frame and goes away.
+async fn cut_after_first_frame(h: &Harness, path: &str, body: &Value) {
+    use http_body_util::BodyExt;
+    let auth = format!("Bearer {KEY}");
+    let resp = h
+        .send(
+            "POST",
+            path,
+            &[
+                ("authorization", &auth),
+                ("x-api-key", KEY),
+                ("anthropic-version", "2023-06-01"),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let mut b = resp.into_body();
+    let first = b.frame().await.unwrap().unwrap();
+    assert!(first.is_data());
+    drop(b);
+}
+
+/// A stream its caller leaves is charged what it may have used at most: its whole reservation
+/// when no usage came (OpenAI's usage comes last), and no less than that when a partial reading
+/// came (Anthropic's `message_start` counts the input and one output token); the input that
+/// reading reports is charged where it is more than the estimate.
+#[tokio::test]
+async fn a_stream_its_caller_leaves_is_charged_at_least_its_reservation() {
+    let rules =
+        "    - {id: tokens, scope: org, dimension: total_tokens, amount: 1000000, window: month}\n";
+    let yaml = format!(
+        "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\nlimits:\n  rules:\n{rules}"
+    );
+    let h = start_with(&yaml, axum::Router::new()).await;
+    let remaining = |headers: &http::HeaderMap| -> i64 {
+        header(headers, "x-ratelimit-remaining-tokens")
+            .parse()
+            .unwrap()
+    };
+    let probe = hi(10);
+    let probe_est = probe.to_string().len().div_ceil(3) as i64 + 10;
+    let (_, headers, _) = chat(&h, &probe).await;
+    let mut before = remaining(&headers) + probe_est;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (_, headers, answer) = chat(&h, &probe).await;
+    assert_eq!(
+        remaining(&headers) + probe_est,
+        before - answer["usage"]["total_tokens"].as_i64().unwrap()
+    );
+    before = remaining(&headers) + probe_est - answer["usage"]["total_tokens"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+
+    // OpenAI's stream, left after its first chunk: no usage came, the reservation is charged.
+    let openai = json!({"model": "openai/gpt-4o-mini", "stream": true, "max_tokens": 300,
+        "messages": [{"role": "user", "content": "tell me a long story"}],
+        "mock": {"chunks": 30, "chunk_delay_ms": 50}});
+    let reserved = openai.to_string().len().div_ceil(3) as i64 + 300;
+    cut_after_first_frame(&h, "/v1/chat/completions", &openai).await;
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let (_, headers, answer) = chat(&h, &probe).await;
+    assert_eq!(remaining(&headers) + probe_est, before - reserved);
+    before -= reserved + answer["usage"]["total_tokens"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+
+    // Anthropic's stream, left after `message_start` (input 5000, output 1): the input read and
+    // the output reserved are charged.
+    let anthropic = json!({"model": "anthropic/claude-3-5-haiku-latest", "stream": true,
+        "max_tokens": 200, "messages": [{"role": "user", "content": "tell me a long story"}],
+        "mock": {"chunks": 30, "chunk_delay_ms": 50, "usage": {"input_tokens": 5000}}});
+    let est_in = anthropic.to_string().len().div_ceil(3) as i64;
+    assert!(est_in < 5000);
+    cut_after_first_frame(&h, "/v1/messages", &anthropic).await;
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let (_, headers, _) = chat(&h, &probe).await;
+    assert_eq!(remaining(&headers) + probe_est, before - (5000 + 200));
+}

@@ -385,26 +385,36 @@ pub fn release(state: &AppState, a: Admitted) {
     });
 }
 
-/// Settles an admitted request: what it used (the last attempt's usage and cost), or, for an
-/// answer that started and was cut before its usage came, its whole reservation (what it may
-/// have used at most); nothing for a request that got no answer. Off the request path.
+/// Settles an admitted request: what it used (the last attempt's usage and cost) when its answer
+/// came whole; for an answer that started and was cut (the caller left, the upstream broke),
+/// what it may have used at most: its whole reservation, or the usage read so far where that is
+/// more (a partial reading such as Anthropic's `message_start` counts the input only); nothing
+/// for a request that got no answer. Off the request path.
 pub fn settle(
     state: &Arc<AppState>,
     admitted: Option<Admitted>,
     usage: Option<Usage>,
     cost: Option<f64>,
     answered: bool,
+    complete: bool,
 ) {
     let Some(a) = admitted else {
         return;
     };
     let gate = Arc::clone(&state.limits);
     let used = match usage {
-        Some(u) => Used {
-            input_tokens: u.input,
-            output_tokens: u.output,
-            cost_micros: cost.map(|c| (c * switchyard_limits::model::MICROS).ceil() as u64),
-        },
+        Some(u) => {
+            let read = Used {
+                input_tokens: u.input,
+                output_tokens: u.output,
+                cost_micros: cost.map(|c| (c * switchyard_limits::model::MICROS).ceil() as u64),
+            };
+            if complete {
+                read
+            } else {
+                read.at_least(&Used::whole(&a))
+            }
+        }
         None if answered => Used::whole(&a),
         None => Used::default(),
     };

@@ -336,6 +336,7 @@ impl Pending {
             record,
             usage,
             answered: readings.first_event.is_some() || (status < 400 && attempted),
+            complete: readings.complete,
             response,
         };
         for f in FINISHERS {

@@ -20,6 +20,8 @@ pub struct Ended<'a> {
     pub usage: Option<Usage>,
     /// An answer started (its first event was relayed, or a whole answer came).
     pub answered: bool,
+    /// The answer came whole (`Readings::complete`): its usage is final.
+    pub complete: bool,
     /// The gateway's own time: the request's less its time waiting on providers and retries.
     pub overhead: Duration,
     /// The answer's body as sent, when bodies are kept.
@@ -35,8 +37,8 @@ pub trait Finisher: Sync {
 /// record).
 pub const FINISHERS: &[&dyn Finisher] = &[&Settle, &Metrics, &Traces, &Log];
 
-/// Settles the request's limits: what it used, or its whole reservation for an answer that was
-/// cut before its usage came, or nothing when it got no answer (`limits::settle`). Nothing when
+/// Settles the request's limits: what it used, or at least its whole reservation for an answer
+/// that was cut, or nothing when it got no answer (`limits::settle`). Nothing when
 /// the answer was settled before it was sent.
 pub struct Settle;
 
@@ -48,6 +50,7 @@ impl Finisher for Settle {
             end.usage,
             end.record.cost_usd,
             end.answered,
+            end.complete,
         );
     }
 }

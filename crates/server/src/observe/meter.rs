@@ -18,6 +18,10 @@ pub struct Readings {
     pub usage: Option<Usage>,
     /// The answer started and then failed: the error event the caller got ended it.
     pub failed: Option<String>,
+    /// The answer reached its end and all of it was relayed (a whole body read, or a stream to
+    /// its last event): `usage` is final. A stream cut before may hold a partial one
+    /// (Anthropic's `message_start` counts the input only).
+    pub complete: bool,
 }
 
 /// Shared between an attempt's relay and the request's record.
@@ -59,6 +63,10 @@ impl Meter {
         self.with(|r| {
             r.failed.get_or_insert(message);
         });
+    }
+
+    pub fn complete(&self) {
+        self.with(|r| r.complete = true);
     }
 
     pub fn read(&self) -> Readings {

@@ -165,6 +165,7 @@ pub async fn relay(
         let bytes = read_body(provider, body, limits, limits.max_body, false).await;
         metering.meter.upstream_end();
         let bytes = translate::whole_body(&reply, provider, bytes?)?;
+        metering.meter.complete();
         if let Some(shape) = metering.shape {
             let mut tap = UsageTap::new(shape);
             tap.body(&bytes);

@@ -162,6 +162,12 @@ impl SseRelay {
         }
     }
 
+    /// The stream ended cleanly, every event relayed: the usage read is the answer's final one.
+    fn complete<T>(&self) -> Option<T> {
+        self.meter.complete();
+        None
+    }
+
     fn total_timeout(&self) -> GatewayError {
         GatewayError::UpstreamTimeout {
             provider: self.provider.clone(),
@@ -326,7 +332,7 @@ pub(super) fn sse_body(relay: SseRelay) -> Body {
                     let err = r.protocol("stream closed before its final event");
                     return Some((r.end_with(&err), r));
                 }
-                return None;
+                return r.complete();
             }
             // A translated stream that has sent its end already owes the caller nothing more:
             // whatever happens to the upstream now must not add an error after the end.
@@ -334,7 +340,7 @@ pub(super) fn sse_body(relay: SseRelay) -> Body {
             let now = Instant::now();
             if now >= r.limits.deadline {
                 if ended {
-                    return None;
+                    return r.complete();
                 }
                 let err = r.total_timeout();
                 return Some((r.end_with(&err), r));
@@ -347,12 +353,12 @@ pub(super) fn sse_body(relay: SseRelay) -> Body {
             };
             let Some(next) = next else {
                 if ended {
-                    return None;
+                    return r.complete();
                 }
                 return Some((r.end_with(&GatewayError::ShuttingDown), r));
             };
             if ended && !matches!(next, Ok(Some(Some(Ok(_))))) {
-                return None;
+                return r.complete();
             }
             match next {
                 Ok(Some(Some(Ok(frame)))) => {
