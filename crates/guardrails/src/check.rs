@@ -1,0 +1,171 @@
+//! What a check is: it reads a text (a request's, an answer's, a tool call's arguments or a
+//! tool's result) or the request itself, and reports findings. A check only finds; the policy
+//! it is in decides what a finding does.
+
+use crate::text::Normalized;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// Where a text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The caller's messages (system, user, assistant turns it sent).
+    Input,
+    /// The answer's text: content and reasoning.
+    Output,
+    /// A tool call's arguments, in an answer or in the history the caller sent.
+    ToolCall,
+    /// A tool's result the caller sent back (where indirect injection arrives).
+    ToolResult,
+}
+
+/// Input and tool results: what a request carries.
+pub const IN: &[Source] = &[Source::Input, Source::ToolResult];
+/// Answers and their tool calls.
+pub const OUT: &[Source] = &[Source::Output, Source::ToolCall];
+/// Everywhere.
+pub const ALL: &[Source] = &[
+    Source::Input,
+    Source::Output,
+    Source::ToolCall,
+    Source::ToolResult,
+];
+
+/// The longest stretch of text one finding covers: a stream is read in windows that overlap
+/// by at least this much, so a finding split across two deltas is still found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// At most this many bytes.
+    Bytes(usize),
+    /// The check needs the whole text (a count, a format): run at the end.
+    Whole,
+}
+
+/// A text as a check reads it.
+pub struct Subject<'a> {
+    pub raw: &'a str,
+    pub norm: &'a Normalized,
+    pub source: Source,
+    /// The tool, for a tool call's arguments or a tool's result.
+    pub tool: Option<&'a str>,
+}
+
+impl Subject<'_> {
+    /// The original bytes of a range of the normalized copy.
+    pub fn raw_range(&self, r: Range<usize>) -> Range<usize> {
+        self.norm.to_raw(r, self.raw)
+    }
+}
+
+/// What a request-level check reads: the request, not its text.
+pub struct RequestView<'a> {
+    /// `chat.completions`, `messages`, `responses`, `embeddings`, ...
+    pub operation: &'a str,
+    /// The model the caller asked for, and the upstream model once resolved.
+    pub model: &'a str,
+    /// The request's metadata (`x-switchyard-metadata`, with the key's).
+    pub metadata: &'a Map<String, Value>,
+    /// The request body as sent.
+    pub body: &'a Value,
+}
+
+/// One thing a check found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Where, in the original text's bytes; `None` when the finding is about the whole (a
+    /// count, a format, the request).
+    pub span: Option<Range<usize>>,
+    /// What was found (`email`, `aws_access_key`, `too many words`): names a redaction too.
+    pub label: Cow<'static, str>,
+    /// How sure, 0 to 1 (1 for an exact rule).
+    pub score: f32,
+}
+
+impl Finding {
+    pub fn at(span: Range<usize>, label: impl Into<Cow<'static, str>>) -> Finding {
+        Finding {
+            span: Some(span),
+            label: label.into(),
+            score: 1.0,
+        }
+    }
+
+    pub fn whole(label: impl Into<Cow<'static, str>>) -> Finding {
+        Finding {
+            span: None,
+            label: label.into(),
+            score: 1.0,
+        }
+    }
+}
+
+/// A configured check.
+pub trait Check: Send + Sync {
+    /// Its id in the catalogue (`email`, `regex_match`).
+    fn id(&self) -> &'static str;
+
+    /// The texts it reads unless its policy says otherwise.
+    fn sources(&self) -> &'static [Source] {
+        ALL
+    }
+
+    /// How long a finding can be (for stream windows).
+    fn span(&self) -> Span;
+
+    /// Findings in a text; spans in `s.raw`'s bytes.
+    fn text(&self, s: &Subject<'_>, out: &mut Vec<Finding>) {
+        let _ = (s, out);
+    }
+
+    /// Findings about the request itself (model, metadata, parameters, tools offered).
+    fn request(&self, r: &RequestView<'_>, out: &mut Vec<Finding>) {
+        let _ = (r, out);
+    }
+
+    /// Whether it reads the request rather than texts.
+    fn is_request_check(&self) -> bool {
+        false
+    }
+
+    /// Whether its findings have spans that can be masked.
+    fn redacts(&self) -> bool {
+        false
+    }
+}
+
+/// A check's parameters could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ParamError {
+    /// The parameter (`patterns[2]`), empty for the whole object.
+    pub path: String,
+    pub message: String,
+}
+
+impl ParamError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> ParamError {
+        ParamError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads a check's parameters into `T`, naming the bad field.
+pub fn params<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, ParamError> {
+    let v = if v.is_null() {
+        Value::Object(Map::new())
+    } else {
+        v.clone()
+    };
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        ParamError::new(
+            if path == "." { String::new() } else { path },
+            e.into_inner().to_string(),
+        )
+    })
+}

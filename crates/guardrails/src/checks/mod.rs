@@ -1,0 +1,40 @@
+//! The built-in checks, one file per family. A family lists its checks in `CHECKS`; `FAMILIES`
+//! is the catalogue's one central line per family.
+
+use crate::catalogue::Entry;
+
+pub mod code;
+pub mod format;
+pub mod hygiene;
+pub mod injection;
+pub mod language;
+pub mod leak;
+pub mod links;
+pub mod patterns;
+pub mod pii;
+pub mod quality;
+pub mod request;
+pub mod secrets;
+pub mod sizes;
+pub mod tools;
+
+/// Every family's checks.
+pub const FAMILIES: &[&[Entry]] = &[
+    patterns::CHECKS,
+    sizes::CHECKS,
+    format::CHECKS,
+    language::CHECKS,
+    hygiene::CHECKS,
+    pii::CHECKS,
+    secrets::CHECKS,
+    injection::CHECKS,
+    leak::CHECKS,
+    code::CHECKS,
+    links::CHECKS,
+    tools::CHECKS,
+    request::CHECKS,
+    quality::CHECKS,
+];
+
+#[cfg(test)]
+pub(crate) mod testing;
