@@ -32,6 +32,53 @@ pub struct RawConfig {
     /// Budgets, rate limits and concurrency limits (docs/limits.md).
     #[serde(default)]
     pub limits: RawLimitRules,
+    /// Guardrails: checks on requests and answers, grouped into policies (docs/guardrails.md).
+    #[serde(default)]
+    pub guardrails: RawGuardrails,
+}
+
+/// Guardrail policies and where they apply.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuardrails {
+    /// The policies: each a set of checks with the action their findings take.
+    #[serde(default)]
+    pub policies: Vec<switchyard_guardrails::policy::RawPolicy>,
+    /// Where policies apply (by id); a request gets every one that matches it.
+    #[serde(default)]
+    pub attach: RawAttach,
+    /// Callers may add policies by id with the `x-switchyard-guardrails` header (never remove
+    /// one attached here). Default true.
+    pub request_policies: Option<bool>,
+    /// `standard` (a denied request is a 400 in the caller's shape) or `portkey` (446 for a
+    /// deny, 246 for a flagged answer, as Portkey's gateway answers). Default `standard`.
+    pub status_codes: Option<RawStatusCodes>,
+}
+
+/// Policies by where they apply.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttach {
+    /// On every request.
+    #[serde(default)]
+    pub org: Vec<String>,
+    /// Workspace id → policies.
+    #[serde(default)]
+    pub workspaces: BTreeMap<String, Vec<String>>,
+    /// Client key name or virtual key id → policies.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Vec<String>>,
+    /// Route name → policies.
+    #[serde(default)]
+    pub routes: BTreeMap<String, Vec<String>>,
+}
+
+/// How guardrail outcomes are answered.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawStatusCodes {
+    Standard,
+    Portkey,
 }
 
 /// Budgets, rate limits and concurrency limits: every limit that applies to a request must

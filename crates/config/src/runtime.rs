@@ -40,6 +40,8 @@ pub struct Config {
     pub limits: crate::Limits,
     /// Budgets, rate limits and concurrency limits (`limits:`).
     pub limit_rules: crate::LimitRules,
+    /// Guardrail policies and where they apply (`guardrails:`).
+    pub guardrails: crate::GuardrailSettings,
 }
 
 /// Circuit breaking of route targets.

@@ -29,6 +29,7 @@ const TOP_LEVEL: &[&str] = &[
     "routes",
     "catalog",
     "limits",
+    "guardrails",
 ];
 
 /// Deserialises the document, expanding `${VAR}` first; on failure reports every bad section.
@@ -122,6 +123,7 @@ fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
             "routes" => check_routes(v, errors),
             "catalog" => check_map::<switchyard_providers::catalog::Entry>(v, "catalog", errors),
             "limits" => check::<crate::raw::RawLimitRules>(v, "limits", errors),
+            "guardrails" => check::<crate::raw::RawGuardrails>(v, "guardrails", errors),
             other => errors.push(ConfigError::new(
                 other,
                 format!(
@@ -223,6 +225,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
     let tenants = crate::tenants::tenants(&s.tenants, env, &mut errors);
     let limits = crate::limits::limits(&s.limits, &mut errors);
     let limit_rules = crate::limit_rules::limit_rules(&raw.limits, env, &mut errors);
+    let guardrails = crate::guardrails::guardrails(&raw.guardrails, &raw.routes, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(
@@ -254,6 +257,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         otel,
         limits,
         limit_rules,
+        guardrails,
     })
 }
 

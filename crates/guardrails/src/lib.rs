@@ -10,6 +10,7 @@
 //! - `policy`: policies, their actions and precedence, and running them over texts.
 //! - `redact`: masking findings, reversibly when asked.
 
+pub mod apply;
 pub mod catalogue;
 pub mod check;
 pub mod checks;
@@ -19,4 +20,5 @@ pub mod redact;
 pub mod text;
 
 pub use check::{Check, Finding, Source, Span, Subject};
+pub use apply::Guarded;
 pub use policy::{Action, Policy, PolicySet, Report, Verdict};

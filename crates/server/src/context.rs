@@ -44,6 +44,8 @@ pub struct RequestCtx {
     pub admitted: Option<switchyard_limits::gate::Admitted>,
     /// OpenAI's `x-ratelimit-*` headers for the answer.
     pub limit_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// The guardrail policies that apply, their verdicts, and reversible redactions' tokens.
+    pub guarded: switchyard_guardrails::Guarded,
 }
 
 /// One attempt, as the record needs it.
@@ -88,6 +90,7 @@ impl RequestCtx {
             own_request_id: false,
             admitted: None,
             limit_headers: Vec::new(),
+            guarded: Default::default(),
         }
     }
 
@@ -118,6 +121,7 @@ impl RequestCtx {
             own_request_id: false,
             admitted: None,
             limit_headers: Vec::new(),
+            guarded: Default::default(),
         }
     }
 

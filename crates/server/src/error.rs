@@ -108,6 +108,13 @@ pub enum GatewayError {
         kind: &'static str,
         retry_after: Option<std::time::Duration>,
     },
+    /// A guardrail policy with action `deny` fired.
+    #[error("{message}")]
+    GuardrailDenied {
+        message: String,
+        /// Answer 446, as Portkey's gateway does (`guardrails.status_codes: portkey`).
+        portkey: bool,
+    },
     /// The limits' store failed and a cost or token limit fails closed.
     #[error("the limits store is unavailable, so requests under cost and token limits are refused until it is back")]
     LimitsUnavailable,
@@ -325,6 +332,17 @@ impl GatewayError {
                 S::TOO_MANY_REQUESTS,
                 kind,
                 Some("rate_limit_exceeded"),
+                Blame::Client,
+                false,
+            ),
+            E::GuardrailDenied { portkey, .. } => class(
+                if *portkey {
+                    S::from_u16(446).unwrap_or(S::BAD_REQUEST)
+                } else {
+                    S::BAD_REQUEST
+                },
+                "invalid_request_error",
+                Some("content_policy_violation"),
                 Blame::Client,
                 false,
             ),

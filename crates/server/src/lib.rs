@@ -12,6 +12,7 @@ pub mod context;
 pub mod error;
 pub mod feedback;
 pub mod fetch;
+pub mod guard;
 pub mod headers;
 pub mod http;
 pub mod ids;

@@ -37,6 +37,7 @@ pub const STAGES: &[&str] = &[
     "parse",
     "resolve",
     "limits",
+    "guardrails",
     "call",
     "relay",
 ];
@@ -110,11 +111,17 @@ pub async fn handle(
     }
     ctx.enter("limits");
     crate::limits::admit(state, ctx, &peeked, body.len(), &plan).await?;
+    ctx.enter("guardrails");
+    let redacted = crate::guard::input(state, ctx, &parts.headers, &body, required(ctx.op))?;
+    let (body, peeked) = match &redacted {
+        Some((b, p)) => (b, p),
+        None => (&body, &peeked),
+    };
     ctx.enter("call");
     let incoming = route::attempt::Incoming {
         headers: &parts.headers,
-        body: &body,
-        peeked: &peeked,
+        body,
+        peeked,
         required: required(ctx.op),
     };
     let resp = route::run(state, ctx, incoming, plan).await?;

@@ -51,6 +51,8 @@ pub struct AppState {
     pub unpriced: Arc<Unpriced>,
     /// Budget alerts raised.
     pub alerts: Arc<crate::limits::alerts::AlertCounts>,
+    /// Guardrail checks run, by policy, check, stage and result.
+    pub guard_metrics: Arc<crate::observe::guardrails::GuardMetrics>,
     /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
     pub static_principals: StaticPrincipals,
     /// Where limits are counted; outlives reloads (the rules change, the counts stay).
@@ -268,6 +270,7 @@ impl AppState {
             reloads: Arc::new(Reloads::default()),
             unpriced: Arc::default(),
             alerts: Arc::default(),
+            guard_metrics: Arc::default(),
             static_principals: StaticPrincipals::empty(),
         }))
     }
@@ -338,6 +341,7 @@ impl AppState {
             reloads: self.reloads.clone(),
             unpriced: self.unpriced.clone(),
             alerts: self.alerts.clone(),
+            guard_metrics: self.guard_metrics.clone(),
             static_principals: StaticPrincipals::empty(),
         });
         Ok((state, restart))

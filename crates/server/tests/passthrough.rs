@@ -218,6 +218,7 @@ async fn stages_run_in_the_documented_order() {
             "parse",
             "resolve",
             "limits",
+            "guardrails",
             "call",
             "relay"
         ]

@@ -177,7 +177,7 @@ limits:
     assert_eq!(got.len(), 5, "{got:#?}");
     assert_eq!(
         got[0],
-        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys, routes, catalog, limits"
+        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys, routes, catalog, limits, guardrails"
     );
     assert!(
         got[1]
@@ -646,4 +646,49 @@ fn jwt_settings_default_from_the_env_and_name_their_bad_fields() {
     ] {
         assert!(e.iter().any(|m| m.contains(field)), "{field}: {e:?}");
     }
+}
+
+#[test]
+fn guardrail_policies_are_built_and_their_errors_name_the_field() {
+    let ok = r#"guardrails:
+  policies:
+    - id: no-falcon
+      action: deny
+      checks:
+        - check: regex_match
+          patterns: ["(?i)falcon"]
+  attach:
+    org: [no-falcon]
+    workspaces: {ws-1: [no-falcon]}
+"#;
+    let c = from_yaml(ok, &env(&[])).unwrap();
+    assert_eq!(c.guardrails.org.len(), 1);
+    assert_eq!(c.guardrails.workspaces["ws-1"][0].id, "no-falcon");
+    assert!(c.guardrails.request_policies);
+    let bad = r#"guardrails:
+  policies:
+    - id: p
+      checks:
+        - check: regex_match
+          patterns: ["ok", "(?<=x)y"]
+    - id: q
+      checks:
+        - check: contians
+          words: [a]
+  attach:
+    org: [p, nope]
+    routes: {missing: [p]}
+"#;
+    let got = errs(bad, &env(&[]));
+    assert!(
+        got.iter().any(|e| e.contains("guardrails.policies[0].checks[0].patterns[1]: not a valid pattern (look-around is not supported")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter().any(|e| e.contains("guardrails.policies[1].checks[0].check: unknown check \"contians\" (did you mean \"contains\"?)")),
+        "{got:#?}"
+    );
+    assert!(got.iter().any(|e| e.contains("guardrails.attach.org[1]: no policy \"nope\"")), "{got:#?}");
+    assert!(got.iter().any(|e| e.contains("guardrails.attach.routes.missing: no route \"missing\"")), "{got:#?}");
+    assert_eq!(got.len(), 4, "{got:#?}");
 }

@@ -350,6 +350,7 @@ fn queues(s: &AppState, out: &mut String) {
             ),
         ],
     );
+    s.guard_metrics.write(out);
     unlabelled(
         out,
         &[(

@@ -5,6 +5,7 @@
 pub mod bodies;
 pub mod finish;
 pub mod finishers;
+pub mod guardrails;
 pub mod memory;
 pub mod meter;
 pub mod metrics;

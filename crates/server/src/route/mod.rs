@@ -302,6 +302,7 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         | GatewayError::Missing { .. }
         | GatewayError::Conflict { .. }
         | GatewayError::LimitExceeded { .. }
+        | GatewayError::GuardrailDenied { .. }
         | GatewayError::LimitsUnavailable => false,
     }
 }

@@ -1,0 +1,221 @@
+//! Running policies over a request body or a whole answer body (JSON in the caller's API
+//! shape): its texts found (`extract`), scanned, and, for a redaction, written back in place.
+//! `Guarded` is what a request carries from the input stage to its answer.
+
+use crate::check::RequestView;
+use crate::extract::{answer_texts, request_texts, Located};
+use crate::policy::{Action, PolicySet, Report, Stage, Text, Verdict};
+use crate::redact::{self, Vault};
+use serde_json::{Map, Value};
+
+/// A request's guardrails: the policies that apply, what they found, and the reversible
+/// tokens its redactions made.
+#[derive(Default)]
+pub struct Guarded {
+    pub set: PolicySet,
+    pub verdicts: Vec<Verdict>,
+    pub vault: Option<Vault>,
+}
+
+impl std::fmt::Debug for Guarded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guarded")
+            .field(
+                "policies",
+                &self.set.policies.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            )
+            .field("verdicts", &self.verdicts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guarded {
+    /// `action=policy` for each policy that fired, in order, without repeats (the answer's
+    /// `x-switchyard-guardrails` header).
+    pub fn header(&self) -> Option<String> {
+        let mut seen: Vec<(Action, &str)> = Vec::new();
+        for v in self.verdicts.iter().filter(|v| v.fired) {
+            if let Some(a) = v.action {
+                if !seen.iter().any(|(sa, p)| *sa == a && *p == v.policy) {
+                    seen.push((a, &v.policy));
+                }
+            }
+        }
+        if seen.is_empty() {
+            return None;
+        }
+        Some(
+            seen.iter()
+                .map(|(a, p)| format!("{}={p}", action_name(*a)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+}
+
+pub fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Flag => "flag",
+        Action::Redact => "redact",
+        Action::Retry => "retry",
+        Action::Fallback => "fallback",
+        Action::Deny => "deny",
+    }
+}
+
+/// What scanning a body gave.
+pub struct Scanned {
+    pub report: Report,
+    /// The body with redactions written in, when a redaction fired.
+    pub rewritten: Option<Value>,
+}
+
+fn texts<'a>(body: &'a Value, found: &'a [Located]) -> (Vec<Text<'a>>, Vec<&'a Located>) {
+    let mut texts = Vec::with_capacity(found.len());
+    let mut located = Vec::with_capacity(found.len());
+    for l in found {
+        if let Some(raw) = body.pointer(&l.pointer).and_then(Value::as_str) {
+            texts.push(Text {
+                raw,
+                source: l.source,
+                tool: l.tool.as_deref(),
+            });
+            located.push(l);
+        }
+    }
+    (texts, located)
+}
+
+/// Writes a report's masks into the texts they were found in.
+fn rewrite(body: &Value, located: &[&Located], report: &Report, vault: &mut Option<Vault>) -> Option<Value> {
+    if report.masks.iter().all(Vec::is_empty) {
+        return None;
+    }
+    let mut out = body.clone();
+    if report.reversible && vault.is_none() {
+        *vault = Some(Vault::default());
+    }
+    for (i, masks) in report.masks.iter().enumerate() {
+        if masks.is_empty() {
+            continue;
+        }
+        let Some(l) = located.get(i) else { continue };
+        let Some(slot) = out.pointer_mut(&l.pointer) else {
+            continue;
+        };
+        let Some(raw) = slot.as_str() else { continue };
+        let masked = redact::apply(raw, masks, if report.reversible { vault.as_mut() } else { None });
+        *slot = Value::String(masked);
+    }
+    Some(out)
+}
+
+/// Runs the input policies over a request body of `operation`.
+pub fn scan_request(
+    g: &mut Guarded,
+    operation: &str,
+    model: &str,
+    metadata: &Map<String, Value>,
+    body: &Value,
+) -> Scanned {
+    let found = request_texts(operation, body);
+    let (texts, located) = texts(body, &found);
+    let view = RequestView {
+        operation,
+        model,
+        metadata,
+        body,
+    };
+    let report = g.set.scan(Stage::Input, &texts, Some(&view));
+    let rewritten = if report.action == Some(Action::Redact) || report.masks.iter().any(|m| !m.is_empty()) {
+        rewrite(body, &located, &report, &mut g.vault)
+    } else {
+        None
+    };
+    g.verdicts.extend(report.verdicts.iter().cloned());
+    Scanned { report, rewritten }
+}
+
+/// Runs the output policies over a whole answer of `operation`; a reversible redaction's
+/// tokens made on the way in are given their originals back in the rewritten answer.
+pub fn scan_answer(g: &mut Guarded, operation: &str, body: &Value) -> Scanned {
+    let found = answer_texts(operation, body);
+    let (texts, located) = texts(body, &found);
+    let report = g.set.scan(Stage::Output, &texts, None);
+    let mut rewritten = if report.masks.iter().any(|m| !m.is_empty()) && report.action != Some(Action::Deny) {
+        rewrite(body, &located, &report, &mut g.vault)
+    } else {
+        None
+    };
+    if let Some(vault) = g.vault.as_ref().filter(|v| !v.is_empty()) {
+        let mut restored = rewritten.clone().unwrap_or_else(|| body.clone());
+        let mut changed = false;
+        for l in &located {
+            if let Some(slot) = restored.pointer_mut(&l.pointer) {
+                if let Some(s) = slot.as_str() {
+                    let back = vault.restore(s);
+                    if back != s {
+                        *slot = Value::String(back);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if changed {
+            rewritten = Some(restored);
+        }
+    }
+    g.verdicts.extend(report.verdicts.iter().cloned());
+    Scanned { report, rewritten }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::policy::Policy;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn guarded(policies: Value) -> Guarded {
+        let policies = policies
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| Arc::new(Policy::build(serde_json::from_value(p.clone()).unwrap()).unwrap()))
+            .collect();
+        Guarded {
+            set: PolicySet { policies },
+            ..Guarded::default()
+        }
+    }
+
+    #[test]
+    fn a_reversible_redaction_masks_the_request_and_restores_the_answer() {
+        let mut g = guarded(json!([{"id": "ids", "action": "redact", "reversible": true,
+            "checks": [{"check": "regex_redact", "patterns": [{"label": "account", "pattern": "ACC-\\d{4}"}]}]}]));
+        let body = json!({"model": "m", "messages": [{"role": "user", "content": "move ACC-1234 to ACC-9999"}]});
+        let s = scan_request(&mut g, "chat.completions", "m", &Map::new(), &body);
+        assert_eq!(s.report.action, Some(Action::Redact));
+        let sent = s.rewritten.unwrap();
+        assert_eq!(sent["messages"][0]["content"], "move [ACCOUNT_1] to [ACCOUNT_2]");
+        assert_eq!(sent["model"], "m");
+        let answer = json!({"choices": [{"message": {"role": "assistant", "content": "Moved [ACCOUNT_1] to [ACCOUNT_2]."}}]});
+        let s = scan_answer(&mut g, "chat.completions", &answer);
+        assert_eq!(s.rewritten.unwrap()["choices"][0]["message"]["content"], "Moved ACC-1234 to ACC-9999.");
+        assert_eq!(g.header().as_deref(), Some("redact=ids"));
+    }
+
+    #[test]
+    fn a_deny_on_the_request_is_reported_and_nothing_is_rewritten() {
+        let mut g = guarded(json!([
+            {"id": "watch", "checks": [{"check": "contains", "words": ["refund"]}]},
+            {"id": "no-falcon", "action": "deny", "checks": [{"check": "regex_match", "patterns": ["(?i)falcon"]}]}
+        ]));
+        let body = json!({"model": "m", "system": "x", "messages": [{"role": "user", "content": "refund for Falcon"}]});
+        let s = scan_request(&mut g, "messages", "m", &Map::new(), &body);
+        assert_eq!(s.report.action, Some(Action::Deny));
+        assert!(s.rewritten.is_none());
+        assert_eq!(g.header().as_deref(), Some("flag=watch, deny=no-falcon"));
+    }
+}

@@ -1,0 +1,131 @@
+//! The guardrails stage: which policies apply to a request (attached in the config to the
+//! organisation, its workspace, its key and its route, plus those the caller adds by header),
+//! and running the input ones. A deny refuses the request before any provider is called; a
+//! redaction rewrites the body sent upstream; every verdict goes to the request's record.
+
+use crate::context::RequestCtx;
+use crate::error::GatewayError;
+use crate::state::AppState;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use std::sync::Arc;
+use switchyard_guardrails::apply::{scan_request, Scanned};
+use switchyard_guardrails::policy::Stage;
+use switchyard_guardrails::{Action, Policy, PolicySet};
+use switchyard_wire::peek::{peek, Peek, Required};
+
+/// Callers add policies by id with this header (comma-separated).
+pub const HEADER: &str = "x-switchyard-guardrails";
+
+/// The policies for this request, admin-attached first; a caller can add, never remove.
+pub fn applicable(
+    state: &AppState,
+    ctx: &RequestCtx,
+    headers: &HeaderMap,
+) -> Result<PolicySet, GatewayError> {
+    let g = &state.cfg.guardrails;
+    let mut out: Vec<Arc<Policy>> = Vec::new();
+    let mut add = |ps: &[Arc<Policy>]| {
+        for p in ps {
+            if !out.iter().any(|have| have.id == p.id) {
+                out.push(Arc::clone(p));
+            }
+        }
+    };
+    add(&g.org);
+    if let Some(p) = &ctx.principal {
+        if let Some(ps) = g.workspaces.get(&p.workspace) {
+            add(ps);
+        }
+        if let Some(ps) = g.keys.get(&p.key_name) {
+            add(ps);
+        }
+        if let Some(ps) = p.key_id.as_ref().and_then(|id| g.keys.get(id)) {
+            add(ps);
+        }
+    }
+    if let Some(ps) = ctx.route.as_ref().and_then(|r| g.routes.get(r)) {
+        add(ps);
+    }
+    if let Some(v) = headers.get(HEADER) {
+        let asked = v.to_str().map_err(|_| bad_header("is not text"))?;
+        if !g.request_policies {
+            return Err(bad_header(
+                "is not accepted by this gateway (guardrails.request_policies is off)",
+            ));
+        }
+        for id in asked.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match g.policies.get(id) {
+                Some(p) => add(std::slice::from_ref(p)),
+                None => return Err(bad_header(&format!("names no policy \"{id}\""))),
+            }
+        }
+    }
+    Ok(PolicySet { policies: out })
+}
+
+fn bad_header(why: &str) -> GatewayError {
+    GatewayError::BadRequest {
+        message: format!("the {HEADER} header {why}"),
+        param: None,
+    }
+}
+
+/// Runs the input policies. Returns the body and its peek to send instead of the caller's
+/// when a redaction rewrote it.
+pub fn input(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    headers: &HeaderMap,
+    body: &Bytes,
+    required: Required,
+) -> Result<Option<(Bytes, Peek)>, GatewayError> {
+    if state.cfg.guardrails.is_empty() {
+        return Ok(None);
+    }
+    ctx.guarded.set = applicable(state, ctx, headers)?;
+    if !ctx.guarded.set.any_at(Stage::Input) {
+        return Ok(None);
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| GatewayError::BadRequest {
+            message: format!("request body is not valid JSON: {e}"),
+            param: None,
+        })?;
+    let model = ctx.requested_model.clone().unwrap_or_default();
+    let Scanned { report, rewritten } = scan_request(
+        &mut ctx.guarded,
+        ctx.op.name(),
+        &model,
+        &ctx.metadata,
+        &value,
+    );
+    state.guard_metrics.record(&report.verdicts);
+    if report.action == Some(Action::Deny) {
+        let (policy, check, label) = report.decided_by.unwrap_or_default();
+        return Err(GatewayError::GuardrailDenied {
+            message: format!(
+                "The request was refused by guardrail policy '{policy}': check {check} found {label}."
+            ),
+            portkey: state.cfg.guardrails.portkey_codes,
+        });
+    }
+    let Some(v) = rewritten else {
+        return Ok(None);
+    };
+    let body = Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
+    let peeked = peek(&body, required).map_err(|e| GatewayError::BadRequest {
+        message: e.message,
+        param: e.param,
+    })?;
+    Ok(Some((body, peeked)))
+}
+
+/// Names the policies that fired on the answer's head (`x-switchyard-guardrails: flag=p`).
+pub fn add_headers(ctx: &RequestCtx, h: &mut HeaderMap) {
+    if let Some(v) = ctx.guarded.header() {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(HeaderName::from_static(HEADER), v);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Guardrails on the request path: input policies deny before any provider is called (in the
+//! caller's shape, or with Portkey's 446), flag with a header, and redact the body sent
+//! upstream; policies attach to the organisation, keys and routes, and callers can add
+//! (never remove) policies by header.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+const POLICIES: &str = r#"guardrails:
+  policies:
+    - id: no-falcon
+      action: deny
+      checks:
+        - check: regex_match
+          patterns: ["(?i)project\\s+falcon"]
+    - id: watch-refunds
+      checks:
+        - check: contains
+          words: [refund]
+    - id: mask-accounts
+      action: redact
+      checks:
+        - check: regex_redact
+          patterns: [{label: account, pattern: "ACC-\\d{4}"}]
+    - id: only-mini
+      action: deny
+      checks:
+        - check: model_allowlist
+          allow: ["openai/gpt-4o-mini", "anthropic/*"]
+  attach:
+    org: [no-falcon, watch-refunds]
+    keys: {test: [mask-accounts]}
+"#;
+
+fn yaml(extra: &str) -> String {
+    format!(
+        "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n  - name: other\n    key: other-key-123\n{POLICIES}{extra}"
+    )
+}
+
+async fn chat(h: &Harness, key: &str, content: &str, extra: &[(&str, &str)]) -> (u16, http::HeaderMap, Value) {
+    let auth = format!("Bearer {key}");
+    let mut headers = vec![("authorization", auth.as_str()), ("content-type", "application/json")];
+    headers.extend_from_slice(extra);
+    let body = json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": content}]});
+    let (s, h, b) = h.request("POST", "/v1/chat/completions", &headers, body.to_string()).await;
+    (s, h, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+fn upstream_calls(h: &Harness) -> usize {
+    h.mock
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions") || r.path.ends_with("/messages"))
+        .count()
+}
+
+#[tokio::test]
+async fn an_input_deny_never_calls_the_provider_and_answers_in_the_callers_shape() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let (s, _, b) = chat(&h, KEY, "What is the status of Project Falcon?", &[]).await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "content_policy_violation");
+    assert_eq!(b["error"]["type"], "invalid_request_error");
+    assert_eq!(
+        b["error"]["message"],
+        "The request was refused by guardrail policy 'no-falcon': check regex_match found pattern 0."
+    );
+    assert_eq!(upstream_calls(&h), 0);
+    let (s, _, b) = h
+        .request(
+            "POST",
+            "/v1/messages",
+            &[("x-api-key", KEY), ("content-type", "application/json"), ("anthropic-version", "2023-06-01")],
+            json!({"model": "anthropic/claude-3-5-haiku-latest", "max_tokens": 10,
+                "system": "Project Falcon is secret",
+                "messages": [{"role": "user", "content": "hi"}]})
+            .to_string(),
+        )
+        .await;
+    let b: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(s, 400, "{b}");
+    assert_eq!((b["type"].as_str(), b["error"]["type"].as_str()), (Some("error"), Some("invalid_request_error")));
+    assert_eq!(upstream_calls(&h), 0);
+    // A benign request goes through.
+    let (s, headers, _) = chat(&h, "other-key-123", "hello", &[]).await;
+    assert_eq!(s, 200);
+    assert!(headers.get("x-switchyard-guardrails").is_none());
+    assert_eq!(upstream_calls(&h), 1);
+}
+
+#[tokio::test]
+async fn portkey_status_codes_answer_446() {
+    let h = start_with(&yaml("  status_codes: portkey\n"), axum::Router::new()).await;
+    let (s, _, b) = chat(&h, KEY, "project falcon", &[]).await;
+    assert_eq!(s, 446, "{b}");
+    assert_eq!(b["error"]["code"], "content_policy_violation");
+}
+
+#[tokio::test]
+async fn a_flag_is_named_in_a_header_and_a_redaction_rewrites_what_the_provider_gets() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let (s, headers, _) = chat(&h, KEY, "refund ACC-1234 please", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        headers.get("x-switchyard-guardrails").unwrap(),
+        "flag=watch-refunds, redact=mask-accounts"
+    );
+    let sent: Value = serde_json::from_str(&h.mock.requests().last().unwrap().body).unwrap();
+    assert_eq!(sent["messages"][0]["content"], "refund [ACCOUNT] please");
+    assert_eq!(sent["model"], "gpt-4o-mini");
+    // The policy is attached to key `test` only.
+    let (_, headers, _) = chat(&h, "other-key-123", "refund ACC-1234 please", &[]).await;
+    assert_eq!(headers.get("x-switchyard-guardrails").unwrap(), "flag=watch-refunds");
+    let sent: Value = serde_json::from_str(&h.mock.requests().last().unwrap().body).unwrap();
+    assert_eq!(sent["messages"][0]["content"], "refund ACC-1234 please");
+}
+
+#[tokio::test]
+async fn callers_add_policies_by_header_and_cannot_name_unknown_ones() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let body = json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
+    let auth = format!("Bearer {KEY}");
+    let send = |extra: Option<&'static str>| {
+        let mut headers = vec![("authorization", auth.clone()), ("content-type", "application/json".into())];
+        if let Some(v) = extra {
+            headers.push(("x-switchyard-guardrails", v.into()));
+        }
+        let body = body.to_string();
+        let h = &h;
+        async move {
+            let hs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (s, _, b) = h.request("POST", "/v1/chat/completions", &hs, body).await;
+            (s, serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null))
+        }
+    };
+    assert_eq!(send(None).await.0, 200);
+    let (s, b) = send(Some("only-mini")).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["error"]["message"].as_str().unwrap().contains("'only-mini'"), "{b}");
+    let (s, b) = send(Some("only-mini, nope")).await;
+    assert_eq!(s, 400);
+    assert_eq!(b["error"]["message"], "the x-switchyard-guardrails header names no policy \"nope\"");
+    // Naming fewer policies removes none of those attached: the deny still holds.
+    let (s, _, _) = chat(&h, KEY, "project falcon", &[("x-switchyard-guardrails", "watch-refunds")]).await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn request_policies_can_be_turned_off() {
+    let h = start_with(&yaml("  request_policies: false\n"), axum::Router::new()).await;
+    let (s, _, b) = chat(&h, KEY, "hi", &[("x-switchyard-guardrails", "only-mini")]).await;
+    assert_eq!(s, 400);
+    assert!(b["error"]["message"].as_str().unwrap().contains("guardrails.request_policies is off"));
+}
