@@ -36,9 +36,11 @@ const POLICIES: &str = r#"guardrails:
     keys: {test: [mask-accounts]}
 "#;
 
+const ADMIN: &str = "admin-key-123";
+
 fn yaml(extra: &str) -> String {
     format!(
-        "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n  - name: other\n    key: other-key-123\n{POLICIES}{extra}"
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n  - name: other\n    key: other-key-123\n{POLICIES}{extra}"
     )
 }
 
@@ -113,6 +115,41 @@ async fn a_flag_is_named_in_a_header_and_a_redaction_rewrites_what_the_provider_
     let sent: Value = serde_json::from_str(&h.mock.requests().last().unwrap().body).unwrap();
     assert_eq!(sent["messages"][0]["content"], "refund [ACCOUNT] please");
     assert_eq!(sent["model"], "gpt-4o-mini");
+    // Every verdict is in the request's record: policy, check, stage, spans, labels, latency.
+    let record = {
+        let mut found = Value::Null;
+        for _ in 0..100 {
+            let (_, _, b) = h
+                .request("GET", "/admin/v1/logs", &[("authorization", &format!("Bearer {ADMIN}"))], "")
+                .await;
+            let v: Value = serde_json::from_slice(&b).unwrap();
+            if let Some(r) = v["data"].as_array().and_then(|d| d.first()) {
+                found = r.clone();
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        found
+    };
+    let verdicts = record["guardrails"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 3, "{record}");
+    let mask = verdicts.iter().find(|v| v["policy"] == "mask-accounts").unwrap();
+    assert_eq!(
+        (mask["check"].as_str(), mask["stage"].as_str(), mask["fired"].as_bool(), mask["action"].as_str()),
+        (Some("regex_redact"), Some("input"), Some(true), Some("redact"))
+    );
+    assert_eq!(mask["spans"], json!([[0, 7, 15]]));
+    assert_eq!(mask["labels"], json!(["account"]));
+    assert!(mask["latency_us"].is_u64());
+    let falcon = verdicts.iter().find(|v| v["policy"] == "no-falcon").unwrap();
+    assert_eq!(falcon["fired"], false);
+    // And counted per check.
+    let (_, _, m) = h
+        .request("GET", "/metrics", &[("authorization", &format!("Bearer {ADMIN}"))], "")
+        .await;
+    let m = String::from_utf8_lossy(&m);
+    assert!(m.contains("switchyard_guardrail_checks_total{policy=\"mask-accounts\",check=\"regex_redact\",stage=\"input\",result=\"fire\"} 1"), "{m}");
+    assert!(m.contains("switchyard_guardrail_checks_total{policy=\"no-falcon\",check=\"regex_match\",stage=\"input\",result=\"pass\"} 1"), "{m}");
     // The policy is attached to key `test` only.
     let (_, headers, _) = chat(&h, "other-key-123", "refund ACC-1234 please", &[]).await;
     assert_eq!(headers.get("x-switchyard-guardrails").unwrap(), "flag=watch-refunds");

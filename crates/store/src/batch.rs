@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A stored record's fields, in order (`Record`'s fields less the own-id flags).
-pub const FIELDS: [&str; 35] = [
+pub const FIELDS: [&str; 36] = [
     "id",
     "request_id",
     "trace_id",
@@ -51,6 +51,7 @@ pub const FIELDS: [&str; 35] = [
     "key_id",
     "end_user",
     "unpriced",
+    "guardrails",
 ];
 
 /// Whether `b` holds a byte JSON must escape: a control character, `"` or `\\`. Eight bytes at a
@@ -239,6 +240,11 @@ impl Out {
         }
         self.sep();
         self.raw(if r.unpriced { b"true" } else { b"false" });
+        // Written only when policies ran: the view reads an absent one as NULL.
+        if let Some(v) = &r.guardrails {
+            self.sep();
+            let _ = serde_json::to_writer(&mut self.0, v);
+        }
         self.close();
     }
 }
@@ -295,6 +301,8 @@ struct Stored(
     #[serde(default)] Option<String>,
     // Added with the limits: records written before them read as priced.
     #[serde(default)] bool,
+    // Added with the guardrails.
+    #[serde(default)] Option<Value>,
 );
 
 #[derive(Deserialize)]
@@ -356,6 +364,7 @@ impl From<Stored> for Record {
             key_id: s.32,
             end_user: s.33,
             unpriced: s.34,
+            guardrails: s.35,
             own_request_id: false,
             own_trace_id: false,
         }
@@ -612,6 +621,7 @@ mod tests {
             key_id: Some("k\"1".into()),
             end_user: Some("u".into()),
             unpriced: true,
+            guardrails: Some(serde_json::json!([{"policy": "p", "check": "email", "fired": true}])),
             own_request_id: false,
             own_trace_id: false,
         };

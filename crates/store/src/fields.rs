@@ -158,6 +158,9 @@ pub struct Light<'a>(
     #[serde(borrow, default)] pub Option<Text<'a>>,
     // Unpriced: absent from records written before the limits.
     #[serde(default)] pub bool,
+    // Guardrail verdicts, when policies ran. A field added after it needs a place here too, or
+    // records holding it fail to read.
+    #[serde(default)] IgnoredAny,
 );
 
 fn opt<'b>(t: &'b Option<Text<'_>>) -> Option<&'b str> {

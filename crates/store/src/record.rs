@@ -65,6 +65,9 @@ pub struct Record {
     /// The answer's usage was read but its model has no price in the catalog (so `cost_usd` is
     /// `None` although tokens are set; cost limits count it as `limits.unpriced` says).
     pub unpriced: bool,
+    /// Guardrail verdicts (`[{policy, check, stage, fired, action, score, spans, labels,
+    /// latency_us}]`), when policies ran.
+    pub guardrails: Option<Value>,
     /// The gateway made `request_id` / `trace_id` with `query::record_id`'s layout at the
     /// request's start (rather than taking them from the caller): lookups find them through the
     /// primary key, so they are left out of the id indexes.

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_batches.sql"),
     include_str!("../migrations/sqlite/0003_tenants.sql"),
     include_str!("../migrations/sqlite/0004_unpriced.sql"),
+    include_str!("../migrations/sqlite/0005_guardrails.sql"),
 ];
 
 pub struct SqliteStore {

@@ -103,6 +103,7 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
         key_id: Some(format!("key{}", i % 2)),
         end_user: (i % 3 == 0).then(|| format!("user{i}")),
         unpriced: i == 4,
+        guardrails: (i == 5).then(|| json!([{"policy": "no-pii", "check": "email", "fired": true}])),
         own_request_id: false,
         own_trace_id: false,
     }
@@ -412,6 +413,9 @@ const VIEW_COUNT: &str =
     "SELECT COUNT(*) FROM requests WHERE provider = 'openai' AND status = 200 \
      AND NOT stream AND attempts -> 0 IS NOT NULL AND latency_ms > 0";
 
+/// The view's guardrails column: only record 5 of the fixture.
+const VIEW_GUARDED: &str = "SELECT request_id FROM requests WHERE guardrails IS NOT NULL";
+
 /// The view's unpriced column: only record 4 of the fixture.
 const VIEW_UNPRICED: &str = "SELECT request_id FROM requests WHERE unpriced";
 
@@ -486,6 +490,8 @@ async fn sqlite_store() {
     assert_eq!(viewed as usize, openai_ok_no_stream(&store).await);
     let unpriced: String = c.query_row(VIEW_UNPRICED, [], |r| r.get(0)).unwrap();
     assert_eq!(unpriced, "req-4");
+    let guarded: String = c.query_row(VIEW_GUARDED, [], |r| r.get(0)).unwrap();
+    assert_eq!(guarded, "req-5");
     drop(store);
     // Reopening runs no migration twice and keeps the data.
     assert_eq!(count(&Store::sqlite(&path).await.unwrap()).await, 8);
@@ -541,6 +547,8 @@ async fn postgres_store() {
         assert_eq!(viewed as usize, openai_ok_no_stream(&store).await);
         let unpriced: String = client.query_one(VIEW_UNPRICED, &[]).await.unwrap().get(0);
         assert_eq!(unpriced, "req-4");
+        let guarded: String = client.query_one(VIEW_GUARDED, &[]).await.unwrap().get(0);
+        assert_eq!(guarded, "req-5");
     }
     let back = store.get(&nul.id).await.unwrap().unwrap();
     assert_eq!(back.requested_model.as_deref(), Some("bad\u{fffd}model"));
