@@ -86,7 +86,12 @@ pub(crate) fn guardrails(
     let org = resolve(&raw.attach.org, "guardrails.attach.org", errors);
     let by = |map: &BTreeMap<String, Vec<String>>, kind: &str, errors: &mut Vec<ConfigError>| {
         map.iter()
-            .map(|(k, ids)| (k.clone(), resolve(ids, &format!("guardrails.attach.{kind}.{k}"), errors)))
+            .map(|(k, ids)| {
+                (
+                    k.clone(),
+                    resolve(ids, &format!("guardrails.attach.{kind}.{k}"), errors),
+                )
+            })
             .collect::<BTreeMap<_, _>>()
     };
     let workspaces = by(&raw.attach.workspaces, "workspaces", errors);

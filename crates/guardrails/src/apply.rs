@@ -22,7 +22,12 @@ impl std::fmt::Debug for Guarded {
         f.debug_struct("Guarded")
             .field(
                 "policies",
-                &self.set.policies.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+                &self
+                    .set
+                    .policies
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>(),
             )
             .field("verdicts", &self.verdicts.len())
             .finish_non_exhaustive()
@@ -86,15 +91,22 @@ fn texts<'a>(body: &'a Value, found: &'a [Located]) -> (Vec<Text<'a>>, Vec<&'a L
     (texts, located)
 }
 
-/// Writes a report's masks into the texts they were found in.
-fn rewrite(body: &Value, located: &[&Located], report: &Report, vault: &mut Option<Vault>) -> Option<Value> {
+/// Writes a report's masks into the texts they were found in; reversibly (numbered tokens kept
+/// in `vault`) when a vault is given and a reversible policy fired.
+fn rewrite(
+    body: &Value,
+    located: &[&Located],
+    report: &Report,
+    vault: Option<&mut Option<Vault>>,
+) -> Option<Value> {
     if report.masks.iter().all(Vec::is_empty) {
         return None;
     }
     let mut out = body.clone();
-    if report.reversible && vault.is_none() {
-        *vault = Some(Vault::default());
-    }
+    let mut vault = match vault {
+        Some(v) if report.reversible => Some(v.get_or_insert_with(Vault::default)),
+        _ => None,
+    };
     for (i, masks) in report.masks.iter().enumerate() {
         if masks.is_empty() {
             continue;
@@ -104,7 +116,7 @@ fn rewrite(body: &Value, located: &[&Located], report: &Report, vault: &mut Opti
             continue;
         };
         let Some(raw) = slot.as_str() else { continue };
-        let masked = redact::apply(raw, masks, if report.reversible { vault.as_mut() } else { None });
+        let masked = redact::apply(raw, masks, vault.as_deref_mut());
         *slot = Value::String(masked);
     }
     Some(out)
@@ -127,26 +139,29 @@ pub fn scan_request(
         body,
     };
     let report = g.set.scan(Stage::Input, &texts, Some(&view));
-    let rewritten = if report.action == Some(Action::Redact) || report.masks.iter().any(|m| !m.is_empty()) {
-        rewrite(body, &located, &report, &mut g.vault)
-    } else {
-        None
-    };
+    let rewritten =
+        if report.action == Some(Action::Redact) || report.masks.iter().any(|m| !m.is_empty()) {
+            rewrite(body, &located, &report, Some(&mut g.vault))
+        } else {
+            None
+        };
     g.verdicts.extend(report.verdicts.iter().cloned());
     Scanned { report, rewritten }
 }
 
-/// Runs the output policies over a whole answer of `operation`; a reversible redaction's
-/// tokens made on the way in are given their originals back in the rewritten answer.
+/// Runs the output policies over a whole answer of `operation`, as the provider wrote it. Its
+/// findings are masked with plain labels (a token the caller would only see); then a
+/// reversible redaction's tokens made on the way in are given their originals back.
 pub fn scan_answer(g: &mut Guarded, operation: &str, body: &Value) -> Scanned {
     let found = answer_texts(operation, body);
     let (texts, located) = texts(body, &found);
     let report = g.set.scan(Stage::Output, &texts, None);
-    let mut rewritten = if report.masks.iter().any(|m| !m.is_empty()) && report.action != Some(Action::Deny) {
-        rewrite(body, &located, &report, &mut g.vault)
-    } else {
-        None
-    };
+    let mut rewritten =
+        if report.masks.iter().any(|m| !m.is_empty()) && report.action != Some(Action::Deny) {
+            rewrite(body, &located, &report, None)
+        } else {
+            None
+        };
     if let Some(vault) = g.vault.as_ref().filter(|v| !v.is_empty()) {
         let mut restored = rewritten.clone().unwrap_or_else(|| body.clone());
         let mut changed = false;
@@ -198,11 +213,17 @@ mod tests {
         let s = scan_request(&mut g, "chat.completions", "m", &Map::new(), &body);
         assert_eq!(s.report.action, Some(Action::Redact));
         let sent = s.rewritten.unwrap();
-        assert_eq!(sent["messages"][0]["content"], "move [ACCOUNT_1] to [ACCOUNT_2]");
+        assert_eq!(
+            sent["messages"][0]["content"],
+            "move [ACCOUNT_1] to [ACCOUNT_2]"
+        );
         assert_eq!(sent["model"], "m");
         let answer = json!({"choices": [{"message": {"role": "assistant", "content": "Moved [ACCOUNT_1] to [ACCOUNT_2]."}}]});
         let s = scan_answer(&mut g, "chat.completions", &answer);
-        assert_eq!(s.rewritten.unwrap()["choices"][0]["message"]["content"], "Moved ACC-1234 to ACC-9999.");
+        assert_eq!(
+            s.rewritten.unwrap()["choices"][0]["message"]["content"],
+            "Moved ACC-1234 to ACC-9999."
+        );
         assert_eq!(g.header().as_deref(), Some("redact=ids"));
     }
 
@@ -217,5 +238,88 @@ mod tests {
         assert_eq!(s.report.action, Some(Action::Deny));
         assert!(s.rewritten.is_none());
         assert_eq!(g.header().as_deref(), Some("flag=watch, deny=no-falcon"));
+    }
+}
+
+/// `answer` (a whole answer to `operation`) replaced by `text`, ended the way the caller's API
+/// ends a filtered answer: chat and completions `finish_reason: "content_filter"`, Messages
+/// `stop_reason: "refusal"`, Responses `status: "incomplete"` with
+/// `incomplete_details.reason: "content_filter"`. Ids, model and usage are kept.
+pub fn refusal_answer(operation: &str, answer: &Value, text: &str) -> Value {
+    let mut out = answer.clone();
+    match operation {
+        "chat.completions" => {
+            out["choices"] = serde_json::json!([{
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": null},
+                "logprobs": null,
+                "finish_reason": "content_filter"
+            }]);
+        }
+        "completions" => {
+            out["choices"] = serde_json::json!([{
+                "index": 0, "text": text, "logprobs": null, "finish_reason": "content_filter"
+            }]);
+        }
+        "messages" => {
+            out["content"] = serde_json::json!([{"type": "text", "text": text}]);
+            out["stop_reason"] = Value::String("refusal".into());
+            out["stop_sequence"] = Value::Null;
+        }
+        "responses" => {
+            let id = answer
+                .pointer("/output/0/id")
+                .cloned()
+                .unwrap_or_else(|| Value::String("msg_refusal".into()));
+            out["output"] = serde_json::json!([{
+                "type": "message", "id": id, "status": "incomplete", "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}]
+            }]);
+            out["status"] = Value::String("incomplete".into());
+            out["incomplete_details"] = serde_json::json!({"reason": "content_filter"});
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn refusals_end_as_each_api_ends_a_filtered_answer() {
+        let chat = refusal_answer(
+            "chat.completions",
+            &json!({"id": "c", "choices": [{"message": {"content": "secret"}}], "usage": {"total_tokens": 3}}),
+            "No.",
+        );
+        assert_eq!(chat["choices"][0]["message"]["content"], "No.");
+        assert_eq!(chat["choices"][0]["finish_reason"], "content_filter");
+        assert_eq!(
+            (chat["id"].as_str(), chat["usage"]["total_tokens"].as_u64()),
+            (Some("c"), Some(3))
+        );
+        let msg = refusal_answer(
+            "messages",
+            &json!({"id": "m", "content": [{"type": "text", "text": "secret"}], "stop_reason": "end_turn"}),
+            "No.",
+        );
+        assert_eq!(
+            (
+                msg["content"][0]["text"].as_str(),
+                msg["stop_reason"].as_str()
+            ),
+            (Some("No."), Some("refusal"))
+        );
+        let resp = refusal_answer(
+            "responses",
+            &json!({"id": "r", "status": "completed", "output": [{"id": "o1", "type": "message"}]}),
+            "No.",
+        );
+        assert_eq!(resp["incomplete_details"]["reason"], "content_filter");
+        assert_eq!(resp["output"][0]["content"][0]["text"], "No.");
+        assert_eq!(resp["output"][0]["id"], "o1");
     }
 }

@@ -51,7 +51,9 @@ pub enum Stage {
 }
 
 /// What a check that fails (a call out that errs or times out) counts as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FailMode {
     /// As if it had fired.
@@ -82,6 +84,9 @@ pub struct RawPolicy {
     /// Redact: numbered tokens, given their originals back in the answer.
     #[serde(default)]
     pub reversible: bool,
+    /// Retry: how many times the same target is tried again. Default 1.
+    #[serde(default)]
+    pub max_retries: Option<u32>,
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -101,6 +106,7 @@ pub struct Policy {
     pub on_error: FailMode,
     pub refusal: Option<String>,
     pub reversible: bool,
+    pub max_retries: u32,
     pub raw: RawPolicy,
 }
 
@@ -176,6 +182,7 @@ impl Policy {
             on_error: raw.on_error,
             refusal: raw.refusal.clone(),
             reversible: raw.reversible,
+            max_retries: raw.max_retries.unwrap_or(1),
             raw,
         })
     }
@@ -260,6 +267,8 @@ pub struct Report {
     pub decided_by: Option<(String, &'static str, String)>,
     /// For a deny: the refusal text of the deciding policy, if it has one.
     pub refusal: Option<String>,
+    /// For a retry: the deciding policy's `max_retries`.
+    pub max_retries: u32,
     /// Masks per text (by index), from redact policies.
     pub masks: Vec<Vec<Mask>>,
     /// A redact policy that fired is reversible.
@@ -360,6 +369,7 @@ impl PolicySet {
                             v.labels.first().cloned().unwrap_or_default(),
                         ));
                         report.refusal = p.refusal.clone();
+                        report.max_retries = p.max_retries;
                     }
                     if p.action == Action::Redact && p.reversible {
                         report.reversible = true;

@@ -115,6 +115,15 @@ pub enum GatewayError {
         /// Answer 446, as Portkey's gateway does (`guardrails.status_codes: portkey`).
         portkey: bool,
     },
+    /// An output guardrail policy with action `retry` or `fallback` fired on an attempt's
+    /// answer: the same target is tried again (`retries` times), or the route's next target.
+    #[error("{message}")]
+    GuardrailRejected {
+        message: String,
+        /// For a retry: how many times the same target may be tried again.
+        retries: Option<u32>,
+        portkey: bool,
+    },
     /// The limits' store failed and a cost or token limit fails closed.
     #[error("the limits store is unavailable, so requests under cost and token limits are refused until it is back")]
     LimitsUnavailable,
@@ -335,7 +344,7 @@ impl GatewayError {
                 Blame::Client,
                 false,
             ),
-            E::GuardrailDenied { portkey, .. } => class(
+            E::GuardrailDenied { portkey, .. } | E::GuardrailRejected { portkey, .. } => class(
                 if *portkey {
                     S::from_u16(446).unwrap_or(S::BAD_REQUEST)
                 } else {

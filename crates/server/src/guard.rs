@@ -6,10 +6,12 @@
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
 use crate::state::AppState;
+use axum::body::Body;
+use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use std::sync::Arc;
-use switchyard_guardrails::apply::{scan_request, Scanned};
+use switchyard_guardrails::apply::{refusal_answer, scan_answer, scan_request, Scanned};
 use switchyard_guardrails::policy::Stage;
 use switchyard_guardrails::{Action, Policy, PolicySet};
 use switchyard_wire::peek::{peek, Peek, Required};
@@ -121,11 +123,75 @@ pub fn input(
     Ok(Some((body, peeked)))
 }
 
-/// Names the policies that fired on the answer's head (`x-switchyard-guardrails: flag=p`).
-pub fn add_headers(ctx: &RequestCtx, h: &mut HeaderMap) {
+/// Runs the output policies over an attempt's whole answer (in the caller's shape): a deny
+/// withholds it (an error, or the policy's refusal ended as a content filter ends an answer),
+/// a retry or fallback fails the attempt so the route tries again, a redaction (and the
+/// restoring of a reversible one's tokens) rewrites it.
+pub async fn output_whole(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    out: Response,
+) -> Result<Response, GatewayError> {
+    use http_body_util::BodyExt;
+    let (mut parts, body) = out.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| GatewayError::Internal {
+            detail: format!("reading an answer for the guardrails: {e}"),
+        })?
+        .to_bytes();
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(Response::from_parts(parts, Body::from(bytes)));
+    };
+    let op = ctx.op.name();
+    let Scanned { report, rewritten } = scan_answer(&mut ctx.guarded, op, &value);
+    state.guard_metrics.record(&report.verdicts);
+    let portkey = state.cfg.guardrails.portkey_codes;
+    let (policy, check, label) = report.decided_by.clone().unwrap_or_default();
+    let body = match report.action {
+        Some(Action::Deny) => match &report.refusal {
+            Some(text) => Some(refusal_answer(op, &value, text)),
+            None => {
+                return Err(GatewayError::GuardrailDenied {
+                    message: format!(
+                        "The answer was withheld by guardrail policy '{policy}': check {check} found {label}."
+                    ),
+                    portkey,
+                })
+            }
+        },
+        Some(a @ (Action::Retry | Action::Fallback)) => {
+            return Err(GatewayError::GuardrailRejected {
+                message: format!(
+                    "The answer was rejected by guardrail policy '{policy}': check {check} found {label}."
+                ),
+                retries: (a == Action::Retry).then_some(report.max_retries),
+                portkey,
+            })
+        }
+        _ => rewritten,
+    };
+    let bytes = match body {
+        Some(v) => {
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
+        }
+        None => bytes,
+    };
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+/// Names the policies that fired on the answer's head (`x-switchyard-guardrails: flag=p`);
+/// with Portkey's status codes, a 200 whose checks fired without denying is a 246.
+pub fn add_headers(state: &AppState, ctx: &RequestCtx, resp: &mut Response) {
     if let Some(v) = ctx.guarded.header() {
         if let Ok(v) = HeaderValue::from_str(&v) {
-            h.insert(HeaderName::from_static(HEADER), v);
+            resp.headers_mut()
+                .insert(HeaderName::from_static(HEADER), v);
+        }
+        if state.cfg.guardrails.portkey_codes && resp.status() == http::StatusCode::OK {
+            *resp.status_mut() = http::StatusCode::from_u16(246).unwrap_or(http::StatusCode::OK);
         }
     }
 }

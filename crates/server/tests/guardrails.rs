@@ -44,12 +44,23 @@ fn yaml(extra: &str) -> String {
     )
 }
 
-async fn chat(h: &Harness, key: &str, content: &str, extra: &[(&str, &str)]) -> (u16, http::HeaderMap, Value) {
+async fn chat(
+    h: &Harness,
+    key: &str,
+    content: &str,
+    extra: &[(&str, &str)],
+) -> (u16, http::HeaderMap, Value) {
     let auth = format!("Bearer {key}");
-    let mut headers = vec![("authorization", auth.as_str()), ("content-type", "application/json")];
+    let mut headers = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
     headers.extend_from_slice(extra);
-    let body = json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": content}]});
-    let (s, h, b) = h.request("POST", "/v1/chat/completions", &headers, body.to_string()).await;
+    let body =
+        json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": content}]});
+    let (s, h, b) = h
+        .request("POST", "/v1/chat/completions", &headers, body.to_string())
+        .await;
     (s, h, serde_json::from_slice(&b).unwrap_or(Value::Null))
 }
 
@@ -77,7 +88,11 @@ async fn an_input_deny_never_calls_the_provider_and_answers_in_the_callers_shape
         .request(
             "POST",
             "/v1/messages",
-            &[("x-api-key", KEY), ("content-type", "application/json"), ("anthropic-version", "2023-06-01")],
+            &[
+                ("x-api-key", KEY),
+                ("content-type", "application/json"),
+                ("anthropic-version", "2023-06-01"),
+            ],
             json!({"model": "anthropic/claude-3-5-haiku-latest", "max_tokens": 10,
                 "system": "Project Falcon is secret",
                 "messages": [{"role": "user", "content": "hi"}]})
@@ -86,7 +101,10 @@ async fn an_input_deny_never_calls_the_provider_and_answers_in_the_callers_shape
         .await;
     let b: Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(s, 400, "{b}");
-    assert_eq!((b["type"].as_str(), b["error"]["type"].as_str()), (Some("error"), Some("invalid_request_error")));
+    assert_eq!(
+        (b["type"].as_str(), b["error"]["type"].as_str()),
+        (Some("error"), Some("invalid_request_error"))
+    );
     assert_eq!(upstream_calls(&h), 0);
     // A benign request goes through.
     let (s, headers, _) = chat(&h, "other-key-123", "hello", &[]).await;
@@ -120,7 +138,12 @@ async fn a_flag_is_named_in_a_header_and_a_redaction_rewrites_what_the_provider_
         let mut found = Value::Null;
         for _ in 0..100 {
             let (_, _, b) = h
-                .request("GET", "/admin/v1/logs", &[("authorization", &format!("Bearer {ADMIN}"))], "")
+                .request(
+                    "GET",
+                    "/admin/v1/logs",
+                    &[("authorization", &format!("Bearer {ADMIN}"))],
+                    "",
+                )
                 .await;
             let v: Value = serde_json::from_slice(&b).unwrap();
             if let Some(r) = v["data"].as_array().and_then(|d| d.first()) {
@@ -131,28 +154,55 @@ async fn a_flag_is_named_in_a_header_and_a_redaction_rewrites_what_the_provider_
         }
         found
     };
-    let verdicts = record["guardrails"].as_array().unwrap();
+    // Three input verdicts, and three output ones (these policies run on both stages).
+    let all = record["guardrails"].as_array().unwrap();
+    assert_eq!(all.len(), 6, "{record}");
+    let verdicts: Vec<&Value> = all.iter().filter(|v| v["stage"] == "input").collect();
     assert_eq!(verdicts.len(), 3, "{record}");
-    let mask = verdicts.iter().find(|v| v["policy"] == "mask-accounts").unwrap();
+    let mask = verdicts
+        .iter()
+        .find(|v| v["policy"] == "mask-accounts")
+        .unwrap();
     assert_eq!(
-        (mask["check"].as_str(), mask["stage"].as_str(), mask["fired"].as_bool(), mask["action"].as_str()),
-        (Some("regex_redact"), Some("input"), Some(true), Some("redact"))
+        (
+            mask["check"].as_str(),
+            mask["stage"].as_str(),
+            mask["fired"].as_bool(),
+            mask["action"].as_str()
+        ),
+        (
+            Some("regex_redact"),
+            Some("input"),
+            Some(true),
+            Some("redact")
+        )
     );
     assert_eq!(mask["spans"], json!([[0, 7, 15]]));
     assert_eq!(mask["labels"], json!(["account"]));
     assert!(mask["latency_us"].is_u64());
-    let falcon = verdicts.iter().find(|v| v["policy"] == "no-falcon").unwrap();
+    let falcon = verdicts
+        .iter()
+        .find(|v| v["policy"] == "no-falcon")
+        .unwrap();
     assert_eq!(falcon["fired"], false);
     // And counted per check.
     let (_, _, m) = h
-        .request("GET", "/metrics", &[("authorization", &format!("Bearer {ADMIN}"))], "")
+        .request(
+            "GET",
+            "/metrics",
+            &[("authorization", &format!("Bearer {ADMIN}"))],
+            "",
+        )
         .await;
     let m = String::from_utf8_lossy(&m);
     assert!(m.contains("switchyard_guardrail_checks_total{policy=\"mask-accounts\",check=\"regex_redact\",stage=\"input\",result=\"fire\"} 1"), "{m}");
     assert!(m.contains("switchyard_guardrail_checks_total{policy=\"no-falcon\",check=\"regex_match\",stage=\"input\",result=\"pass\"} 1"), "{m}");
     // The policy is attached to key `test` only.
     let (_, headers, _) = chat(&h, "other-key-123", "refund ACC-1234 please", &[]).await;
-    assert_eq!(headers.get("x-switchyard-guardrails").unwrap(), "flag=watch-refunds");
+    assert_eq!(
+        headers.get("x-switchyard-guardrails").unwrap(),
+        "flag=watch-refunds"
+    );
     let sent: Value = serde_json::from_str(&h.mock.requests().last().unwrap().body).unwrap();
     assert_eq!(sent["messages"][0]["content"], "refund ACC-1234 please");
 }
@@ -163,7 +213,10 @@ async fn callers_add_policies_by_header_and_cannot_name_unknown_ones() {
     let body = json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
     let auth = format!("Bearer {KEY}");
     let send = |extra: Option<&'static str>| {
-        let mut headers = vec![("authorization", auth.clone()), ("content-type", "application/json".into())];
+        let mut headers = vec![
+            ("authorization", auth.clone()),
+            ("content-type", "application/json".into()),
+        ];
         if let Some(v) = extra {
             headers.push(("x-switchyard-guardrails", v.into()));
         }
@@ -172,18 +225,36 @@ async fn callers_add_policies_by_header_and_cannot_name_unknown_ones() {
         async move {
             let hs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let (s, _, b) = h.request("POST", "/v1/chat/completions", &hs, body).await;
-            (s, serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null))
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
         }
     };
     assert_eq!(send(None).await.0, 200);
     let (s, b) = send(Some("only-mini")).await;
     assert_eq!(s, 400, "{b}");
-    assert!(b["error"]["message"].as_str().unwrap().contains("'only-mini'"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'only-mini'"),
+        "{b}"
+    );
     let (s, b) = send(Some("only-mini, nope")).await;
     assert_eq!(s, 400);
-    assert_eq!(b["error"]["message"], "the x-switchyard-guardrails header names no policy \"nope\"");
+    assert_eq!(
+        b["error"]["message"],
+        "the x-switchyard-guardrails header names no policy \"nope\""
+    );
     // Naming fewer policies removes none of those attached: the deny still holds.
-    let (s, _, _) = chat(&h, KEY, "project falcon", &[("x-switchyard-guardrails", "watch-refunds")]).await;
+    let (s, _, _) = chat(
+        &h,
+        KEY,
+        "project falcon",
+        &[("x-switchyard-guardrails", "watch-refunds")],
+    )
+    .await;
     assert_eq!(s, 400);
 }
 
@@ -192,5 +263,225 @@ async fn request_policies_can_be_turned_off() {
     let h = start_with(&yaml("  request_policies: false\n"), axum::Router::new()).await;
     let (s, _, b) = chat(&h, KEY, "hi", &[("x-switchyard-guardrails", "only-mini")]).await;
     assert_eq!(s, 400);
-    assert!(b["error"]["message"].as_str().unwrap().contains("guardrails.request_policies is off"));
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("guardrails.request_policies is off"));
+}
+
+const OUTPUT: &str = r#"guardrails:
+  policies:
+    - id: refuse-falcon
+      action: deny
+      stages: [output]
+      refusal: "I can't discuss that project."
+      checks:
+        - check: regex_match
+          patterns: ["(?i)project\\s+falcon"]
+    - id: withhold-codes
+      action: deny
+      stages: [output]
+      checks:
+        - check: regex_match
+          patterns: ["LAUNCH-CODE-\\d+"]
+    - id: mask-accounts
+      action: redact
+      reversible: true
+      checks:
+        - check: regex_redact
+          patterns: [{label: account, pattern: "ACC-\\d{4}"}]
+    - id: retry-apology
+      action: retry
+      stages: [output]
+      max_retries: 2
+      checks:
+        - check: contains
+          words: [sorry]
+    - id: next-on-draft
+      action: fallback
+      stages: [output]
+      checks:
+        - check: contains
+          words: [DRAFT]
+          case_sensitive: true
+  attach:
+    org: [refuse-falcon, withhold-codes, mask-accounts, retry-apology]
+    routes: {careful: [next-on-draft]}
+routes:
+  careful:
+    strategy: fallback
+    targets:
+      - {model: openai/gpt-4o-mini, params: {mock: {content: "DRAFT answer"}}}
+      - {model: openai/gpt-4.1-nano, params: {mock: {content: "final answer"}}}
+"#;
+
+fn output_yaml() -> String {
+    format!(
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n{OUTPUT}"
+    )
+}
+
+async fn ask(h: &Harness, path: &str, body: Value) -> (u16, http::HeaderMap, Value) {
+    let auth = format!("Bearer {KEY}");
+    let (s, headers, b) = h
+        .request(
+            "POST",
+            path,
+            &[
+                ("authorization", &auth),
+                ("x-api-key", KEY),
+                ("anthropic-version", "2023-06-01"),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await;
+    (
+        s,
+        headers,
+        serde_json::from_slice(&b).unwrap_or(Value::Null),
+    )
+}
+
+fn says(content: &str) -> Value {
+    json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "tell me"}],
+        "mock": {"content": content}})
+}
+
+#[tokio::test]
+async fn an_output_deny_answers_the_refusal_as_each_api_ends_a_filtered_answer() {
+    let h = start_with(&output_yaml(), axum::Router::new()).await;
+    let (s, headers, b) = ask(
+        &h,
+        "/v1/chat/completions",
+        says("Project Falcon ships in May"),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["choices"][0]["message"]["content"],
+        "I can't discuss that project."
+    );
+    assert_eq!(b["choices"][0]["finish_reason"], "content_filter");
+    assert!(b["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(
+        headers.get("x-switchyard-guardrails").unwrap(),
+        "deny=refuse-falcon"
+    );
+    let (s, _, b) = ask(
+        &h,
+        "/v1/messages",
+        json!({"model": "anthropic/claude-3-5-haiku-latest", "max_tokens": 50,
+            "messages": [{"role": "user", "content": "tell me"}], "mock": {"content": "About project falcon: ..."}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["stop_reason"], "refusal");
+    assert_eq!(b["content"][0]["text"], "I can't discuss that project.");
+    let (s, _, b) = ask(
+        &h,
+        "/v1/responses",
+        json!({"model": "openai/gpt-4o-mini", "input": "tell me", "mock": {"content": "project falcon!"}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["status"], "incomplete");
+    assert_eq!(b["incomplete_details"]["reason"], "content_filter");
+    assert_eq!(
+        b["output"][0]["content"][0]["text"],
+        "I can't discuss that project."
+    );
+    // Without a refusal, the answer is withheld with an error.
+    let (s, _, b) = ask(
+        &h,
+        "/v1/chat/completions",
+        says("the code is LAUNCH-CODE-7"),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "content_policy_violation");
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The answer was withheld by guardrail policy 'withhold-codes'"));
+}
+
+#[tokio::test]
+async fn redactions_mask_answers_and_reversible_tokens_come_back() {
+    let h = start_with(&output_yaml(), axum::Router::new()).await;
+    // The request's account is masked on the way in; the model answers with its token, which
+    // the caller gets back as the original; a new account in the answer is masked (with the
+    // plain label: a numbered token means nothing to the caller).
+    let body = json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "move ACC-1234"}],
+        "mock": {"content": "Moved [ACCOUNT_1]; also saw ACC-5555."}});
+    let (s, _, b) = ask(&h, "/v1/chat/completions", body).await;
+    assert_eq!(s, 200, "{b}");
+    let sent: Value = serde_json::from_str(&h.mock.requests().last().unwrap().body).unwrap();
+    assert_eq!(sent["messages"][0]["content"], "move [ACCOUNT_1]");
+    assert_eq!(
+        b["choices"][0]["message"]["content"],
+        "Moved ACC-1234; also saw [ACCOUNT]."
+    );
+}
+
+#[tokio::test]
+async fn retry_tries_the_same_target_again_and_fallback_the_next() {
+    let h = start_with(&output_yaml(), axum::Router::new()).await;
+    h.mock.push_faults([
+        switchyard_mock::Fault {
+            content: Some("Sorry, I can't.".into()),
+            ..Default::default()
+        },
+        switchyard_mock::Fault {
+            content: Some("Here you go.".into()),
+            ..Default::default()
+        },
+    ]);
+    let (s, headers, b) = ask(
+        &h,
+        "/v1/chat/completions",
+        json!({"model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": "please"}]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "Here you go.");
+    assert_eq!(headers.get("x-switchyard-attempts").unwrap(), "2");
+    assert_eq!(upstream_calls(&h), 2);
+    // Always sorry: one try and max_retries (2) more, then the rejection is the answer.
+    h.mock.push_faults((0..3).map(|_| switchyard_mock::Fault {
+        content: Some("sorry".into()),
+        ..Default::default()
+    }));
+    let (s, _, b) = ask(
+        &h,
+        "/v1/chat/completions",
+        json!({"model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": "please"}]}),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'retry-apology'"),
+        "{b}"
+    );
+    assert_eq!(upstream_calls(&h), 5);
+    // The route's first target drafts; the policy attached to the route falls back to the next.
+    let (s, headers, b) = ask(
+        &h,
+        "/v1/chat/completions",
+        json!({"model": "careful",
+        "messages": [{"role": "user", "content": "go"}]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "final answer");
+    assert_eq!(headers.get("x-switchyard-attempts").unwrap(), "2");
+    assert_eq!(
+        headers.get("x-switchyard-guardrails").unwrap(),
+        "fallback=next-on-draft"
+    );
 }

@@ -103,7 +103,8 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
         key_id: Some(format!("key{}", i % 2)),
         end_user: (i % 3 == 0).then(|| format!("user{i}")),
         unpriced: i == 4,
-        guardrails: (i == 5).then(|| json!([{"policy": "no-pii", "check": "email", "fired": true}])),
+        guardrails: (i == 5)
+            .then(|| json!([{"policy": "no-pii", "check": "email", "fired": true}])),
         own_request_id: false,
         own_trace_id: false,
     }

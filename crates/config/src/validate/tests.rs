@@ -688,7 +688,15 @@ fn guardrail_policies_are_built_and_their_errors_name_the_field() {
         got.iter().any(|e| e.contains("guardrails.policies[1].checks[0].check: unknown check \"contians\" (did you mean \"contains\"?)")),
         "{got:#?}"
     );
-    assert!(got.iter().any(|e| e.contains("guardrails.attach.org[1]: no policy \"nope\"")), "{got:#?}");
-    assert!(got.iter().any(|e| e.contains("guardrails.attach.routes.missing: no route \"missing\"")), "{got:#?}");
+    assert!(
+        got.iter()
+            .any(|e| e.contains("guardrails.attach.org[1]: no policy \"nope\"")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter()
+            .any(|e| e.contains("guardrails.attach.routes.missing: no route \"missing\"")),
+        "{got:#?}"
+    );
     assert_eq!(got.len(), 4, "{got:#?}");
 }

@@ -76,7 +76,11 @@ impl GuardMetrics {
         };
         let _ = writeln!(out, "# HELP switchyard_guardrail_checks_total Guardrail checks run, by policy, check, stage and result (pass, fire, error)\n# TYPE switchyard_guardrail_checks_total counter");
         for ((p, c, s), n) in &rows {
-            for (result, v) in [("pass", &n.passed), ("fire", &n.fired), ("error", &n.errored)] {
+            for (result, v) in [
+                ("pass", &n.passed),
+                ("fire", &n.fired),
+                ("error", &n.errored),
+            ] {
                 let _ = writeln!(
                     out,
                     "switchyard_guardrail_checks_total{{policy=\"{p}\",check=\"{c}\",stage=\"{}\",result=\"{result}\"}} {}",

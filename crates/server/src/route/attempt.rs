@@ -223,6 +223,14 @@ async fn send(
         tracing::debug!(provider = %upstream.name, dropped = ?dropped, "request fields dropped");
     }
     *dropped_out = dropped;
+    if !ctx.stream
+        && ctx
+            .guarded
+            .set
+            .any_at(switchyard_guardrails::policy::Stage::Output)
+    {
+        out = crate::guard::output_whole(state, ctx, out).await?;
+    }
     Ok(out)
 }
 

@@ -283,7 +283,8 @@ fn recoverable(e: &GatewayError, statuses: &[u16]) -> bool {
         | GatewayError::UpstreamProtocol { .. }
         | GatewayError::UpstreamTooLarge { .. }
         | GatewayError::UpstreamCredentials { .. }
-        | GatewayError::TargetEjected { .. } => true,
+        | GatewayError::TargetEjected { .. }
+        | GatewayError::GuardrailRejected { .. } => true,
         GatewayError::Exhausted { last, .. } => recoverable(last, statuses),
         GatewayError::Unauthorized { .. }
         | GatewayError::Forbidden { .. }
@@ -402,7 +403,19 @@ pub async fn run(
         Plan::Direct { provider, model } => {
             ctx.provider = Some(provider);
             ctx.enter("relay");
-            let mut out = attempt(state, ctx, &inc, provider, model, &Overrides::default()).await?;
+            let ov = Overrides::default();
+            let mut tries: u32 = 1;
+            let mut out = loop {
+                match attempt(state, ctx, &inc, provider, model, &ov).await {
+                    // An output guardrail's retry: the same target again, at once.
+                    Err(GatewayError::GuardrailRejected {
+                        retries: Some(n), ..
+                    }) if tries <= n && tries < state.cfg.limits.max_attempts_per_request => {
+                        tries += 1;
+                    }
+                    other => break other?,
+                }
+            };
             let name = &state.upstreams[provider].name;
             let mut key = Vec::with_capacity(name.len() + model.len() + 1);
             key.extend_from_slice(name.as_bytes());
@@ -414,7 +427,7 @@ pub async fn run(
             }
             h.insert(
                 crate::headers::X_SWITCHYARD_ATTEMPTS,
-                HeaderValue::from_static("1"),
+                HeaderValue::from(tries),
             );
             Ok(out)
         }
@@ -640,10 +653,16 @@ impl<'a> Exec<'a> {
                 self.capped = true;
                 return Err(e);
             }
-            if n >= retry.attempts || !recoverable(&e, &retry.on_status) {
+            // An answer an output guardrail sent back is tried again as its policy says, at once.
+            let (limit, guarded) = match &e {
+                GatewayError::GuardrailRejected { retries, .. } => (retries.unwrap_or(0), true),
+                _ => (retry.attempts, false),
+            };
+            if n >= limit || !recoverable(&e, &retry.on_status) {
                 return Err(e);
             }
             let wait = match retry_after(&e) {
+                _ if guarded => Duration::ZERO,
                 // Asked to wait longer than we would: move on instead.
                 Some(d) if d > retry.retry_after_cap => return Err(e),
                 Some(d) => d,
