@@ -89,6 +89,26 @@ schemas = {
       "workspace": s_str, "id": s_str, "object": {"const": "end_user"}, "blocked": {"type": "boolean"}, "first_seen_ms": s_int, "last_seen_ms": s_int}},
   "Deleted": {"type": "object", "required": ["id", "object", "deleted"], "properties": {"id": s_str, "object": s_str, "deleted": {"const": True}}},
   "Record": {"type": "object", "description": "One request record: fields in docs/observability.md.", "additionalProperties": True},
+  "GuardrailCheck": {"type": "object", "required": ["object", "id", "family", "summary"], "properties": {
+      "object": {"const": "guardrail_check"}, "id": s_str, "family": s_str, "summary": s_str}},
+  "GuardrailPolicy": {"type": "object", "description": "A policy as configured (docs/guardrails.md), with where it is attached.", "required": ["object", "id", "checks", "action", "stages", "attached"], "properties": {
+      "object": {"const": "guardrail_policy"}, "source": {"const": "config"}, "id": s_str,
+      "checks": {"type": "array", "items": {"type": "object", "description": "`{check: <id>, sources?: [...], ...parameters}`"}},
+      "action": {"enum": ["flag", "redact", "retry", "fallback", "deny"]},
+      "stages": {"type": "array", "items": {"enum": ["input", "output"]}},
+      "on_error": {"enum": ["closed", "open"]}, "refusal": {"type": ["string", "null"]}, "reversible": {"type": "boolean"},
+      "max_retries": {"type": ["integer", "null"]}, "description": {"type": ["string", "null"]},
+      "attached": {"type": "object", "properties": {"org": {"type": "boolean"}, "workspaces": {"type": "array", "items": s_str},
+          "keys": {"type": "array", "items": s_str}, "routes": {"type": "array", "items": s_str}}}}},
+  "GuardrailTest": {"type": "object", "required": ["text"], "properties": {
+      "text": s_str, "policies": {"type": "array", "items": s_str, "description": "Configured policies by id."},
+      "policy": {"type": "object", "description": "A policy definition to try (not saved)."},
+      "stage": {"enum": ["input", "output"]}, "source": {"enum": ["input", "output", "tool_call", "tool_result"]}, "tool": s_str}},
+  "GuardrailTestResult": {"type": "object", "required": ["object", "verdicts"], "properties": {
+      "object": {"const": "guardrail_test"}, "action": {"enum": ["flag", "redact", "retry", "fallback", "deny", None]},
+      "decided_by": {"type": ["object", "null"], "properties": {"policy": s_str, "check": s_str, "label": s_str}},
+      "redacted": {"type": ["string", "null"], "description": "The text with redact policies' findings masked."},
+      "verdicts": {"type": "array", "items": {"type": "object", "description": "policy, check, stage, fired, action, score, spans, labels, latency_us"}}}},
   "RecordPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
       "object": {"const": "list"}, "data": {"type": "array", "items": ref("Record")}, "has_more": {"type": "boolean"}, "next_cursor": {"type": ["string", "null"]}}},
 }
@@ -153,6 +173,19 @@ paths = {
       "responses": {"200": ok("The end user.", ref("EndUser")), **errs(400, 401, 403, 404)}},
     "delete": {"summary": "Forget an end user (unblocking it); it is recorded again when next seen.", "operationId": "deleteEndUser",
       "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404)}}},
+  "/admin/v1/guardrails/checks": {
+    "get": {"summary": "Every built-in guardrail check (docs/guardrails.md).", "operationId": "listGuardrailChecks",
+      "responses": {"200": ok("Checks.", lst("GuardrailCheck")), **errs(401)}}},
+  "/admin/v1/guardrails/policies": {
+    "get": {"summary": "The guardrail policies of the config file, with where each is attached.", "operationId": "listGuardrailPolicies",
+      "responses": {"200": ok("Policies.", lst("GuardrailPolicy")), **errs(401)}}},
+  "/admin/v1/guardrails/policies/{id}": {"parameters": [ID("policy")],
+    "get": {"summary": "One guardrail policy.", "operationId": "getGuardrailPolicy",
+      "responses": {"200": ok("The policy.", ref("GuardrailPolicy")), **errs(401, 404)}}},
+  "/admin/v1/guardrails/test": {
+    "post": {"summary": "Dry-run a text against configured policies or a policy definition: the verdicts, the action that would be taken, the text as a redaction would leave it. Nothing is sent anywhere.", "operationId": "testGuardrails",
+      "requestBody": body(ref("GuardrailTest")),
+      "responses": {"200": ok("What the policies found.", ref("GuardrailTestResult")), **errs(400, 401)}}},
   "/admin/v1/limits": {
     "get": {"summary": "Budgets and rate limits: the config file's (organisation admins) and those set here (docs/limits.md).", "operationId": "listLimits",
       "responses": {"200": ok("Limits.", lst("Limit")), **errs(401)}},

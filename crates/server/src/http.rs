@@ -56,6 +56,10 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
         "/admin/v1/workspaces/{id}/end-users/{user}",
         &["get", "patch", "delete"],
     ),
+    ("/admin/v1/guardrails/checks", &["get"]),
+    ("/admin/v1/guardrails/policies", &["get"]),
+    ("/admin/v1/guardrails/policies/{id}", &["get"]),
+    ("/admin/v1/guardrails/test", &["post"]),
     ("/admin/v1/limits", &["get", "post"]),
     ("/admin/v1/limits/{id}", &["get", "patch", "delete"]),
     ("/admin/v1/logs", &["get"]),
@@ -145,6 +149,22 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
             get(crate::admin::tenants::end_user)
                 .patch(crate::admin::tenants::end_user)
                 .delete(crate::admin::tenants::end_user),
+        )
+        .route(
+            "/admin/v1/guardrails/checks",
+            get(crate::admin::guardrails::checks),
+        )
+        .route(
+            "/admin/v1/guardrails/policies",
+            get(crate::admin::guardrails::policies),
+        )
+        .route(
+            "/admin/v1/guardrails/policies/{id}",
+            get(crate::admin::guardrails::policy),
+        )
+        .route(
+            "/admin/v1/guardrails/test",
+            axum::routing::post(crate::admin::guardrails::test),
         )
         .route(
             "/admin/v1/limits",

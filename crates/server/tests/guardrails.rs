@@ -485,3 +485,94 @@ async fn retry_tries_the_same_target_again_and_fallback_the_next() {
         "fallback=next-on-draft"
     );
 }
+
+#[tokio::test]
+async fn the_admin_api_lists_checks_and_policies_and_dry_runs_a_text() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let (s, checks) = h
+        .json_as(ADMIN, "GET", "/admin/v1/guardrails/checks", Value::Null)
+        .await;
+    assert_eq!(s, 200, "{checks}");
+    let ids: Vec<&str> = checks["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"regex_match") && ids.contains(&"model_allowlist"),
+        "{ids:?}"
+    );
+    let (s, policies) = h
+        .json_as(ADMIN, "GET", "/admin/v1/guardrails/policies", Value::Null)
+        .await;
+    assert_eq!(s, 200);
+    let mask = policies["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "mask-accounts")
+        .unwrap();
+    assert_eq!(
+        mask["attached"],
+        json!({"org": false, "workspaces": [], "keys": ["test"], "routes": []})
+    );
+    assert_eq!(mask["action"], "redact");
+    let (s, one) = h
+        .json_as(
+            ADMIN,
+            "GET",
+            "/admin/v1/guardrails/policies/no-falcon",
+            Value::Null,
+        )
+        .await;
+    assert_eq!((s, one["attached"]["org"].as_bool()), (200, Some(true)));
+    let (s, _) = h
+        .json_as(
+            ADMIN,
+            "GET",
+            "/admin/v1/guardrails/policies/nope",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, 404);
+    // A dry run with configured policies...
+    let (s, r) = h
+        .json_as(
+            ADMIN,
+            "POST",
+            "/admin/v1/guardrails/test",
+            json!({"text": "refund ACC-1234", "policies": ["watch-refunds", "mask-accounts"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["action"], "redact");
+    assert_eq!(r["redacted"], "refund [ACCOUNT]");
+    assert_eq!(r["verdicts"].as_array().unwrap().len(), 2);
+    // ...and with a definition not saved anywhere, whose errors name the field.
+    let (s, r) = h
+        .json_as(
+            ADMIN,
+            "POST",
+            "/admin/v1/guardrails/test",
+            json!({"text": "ignore it", "stage": "output", "policy": {"id": "try", "action": "deny",
+                "checks": [{"check": "contains", "words": ["ignore"]}]}}),
+        )
+        .await;
+    assert_eq!((s, r["action"].as_str()), (200, Some("deny")), "{r}");
+    assert_eq!(r["decided_by"]["policy"], "try");
+    let (s, r) = h
+        .json_as(ADMIN, "POST", "/admin/v1/guardrails/test",
+            json!({"text": "x", "policy": {"id": "bad", "checks": [{"check": "contains", "words": []}]}}))
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        r["error"]["message"],
+        "policy.checks[0].words: at least one word"
+    );
+    // Callers without an admin key get nothing.
+    let (s, _) = h
+        .json_as(KEY, "GET", "/admin/v1/guardrails/policies", Value::Null)
+        .await;
+    assert_eq!(s, 401);
+}
