@@ -17,6 +17,7 @@ pub mod checks;
 pub mod extract;
 pub mod policy;
 pub mod redact;
+pub mod stream;
 pub mod text;
 
 pub use check::{Check, Finding, Source, Span, Subject};

@@ -273,6 +273,9 @@ pub struct Report {
     pub masks: Vec<Vec<Mask>>,
     /// A redact policy that fired is reversible.
     pub reversible: bool,
+    /// A partial scan (`scan_partial`): the earliest start of the findings left out because
+    /// more text could still change them.
+    pub unstable_from: Option<usize>,
 }
 
 impl Report {
@@ -304,6 +307,23 @@ impl PolicySet {
         stage: Stage,
         texts: &[Text<'_>],
         request: Option<&RequestView<'_>>,
+    ) -> Report {
+        self.scan_inner(stage, texts, request, None)
+    }
+
+    /// Scans the start of a text still arriving: findings that end past `stable` (where more
+    /// text could change them: a word boundary, a longer match) are left out, and the earliest
+    /// of their starts is reported in `unstable_from`.
+    pub fn scan_partial(&self, stage: Stage, text: Text<'_>, stable: usize) -> Report {
+        self.scan_inner(stage, std::slice::from_ref(&text), None, Some(stable))
+    }
+
+    fn scan_inner(
+        &self,
+        stage: Stage,
+        texts: &[Text<'_>],
+        request: Option<&RequestView<'_>>,
+        stable: Option<usize>,
     ) -> Report {
         let norms: Vec<Normalized> = texts.iter().map(|t| Normalized::new(t.raw)).collect();
         let mut report = Report {
@@ -345,6 +365,17 @@ impl PolicySet {
                             tool: t.tool,
                         };
                         c.check.text(&s, &mut found);
+                        if let Some(limit) = stable {
+                            found.retain(|f| match &f.span {
+                                Some(r) if r.end > limit => {
+                                    report.unstable_from = Some(
+                                        report.unstable_from.map_or(r.start, |u| u.min(r.start)),
+                                    );
+                                    false
+                                }
+                                _ => true,
+                            });
+                        }
                         note(&mut v, &found, i);
                         if p.action == Action::Redact {
                             for f in &found {

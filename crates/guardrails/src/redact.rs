@@ -76,8 +76,8 @@ pub fn label_text(label: &str) -> String {
     }
 }
 
-/// `raw` with `masks` applied: overlapping or touching masks merge (the first's label names
-/// the merged one). With a vault the masks are reversible tokens.
+/// `raw` with `masks` applied: overlapping masks merge (the first's label names the merged
+/// one). With a vault the masks are reversible tokens.
 pub fn apply(raw: &str, masks: &[Mask], mut vault: Option<&mut Vault>) -> String {
     let mut sorted: Vec<&Mask> = masks
         .iter()
@@ -91,7 +91,9 @@ pub fn apply(raw: &str, masks: &[Mask], mut vault: Option<&mut Vault>) -> String
         let first = sorted[i];
         let mut end = first.range.end;
         i += 1;
-        while i < sorted.len() && sorted[i].range.start <= end {
+        // Overlapping masks merge; touching ones stay two (`[ACCOUNT][ACCOUNT]`), as a stream
+        // that sends them in two pieces shows them.
+        while i < sorted.len() && sorted[i].range.start < end {
             end = end.max(sorted[i].range.end);
             i += 1;
         }
