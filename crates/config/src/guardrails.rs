@@ -22,6 +22,8 @@ pub struct GuardrailSettings {
     pub request_policies: bool,
     /// Answer as Portkey's gateway does: 446 for a deny, 246 for a flagged answer.
     pub portkey_codes: bool,
+    /// What a streamed answer's output checks hold back.
+    pub hold_back: switchyard_guardrails::stream::HoldBack,
 }
 
 impl std::fmt::Debug for GuardrailSettings {
@@ -113,5 +115,6 @@ pub(crate) fn guardrails(
         routes: attached_routes,
         request_policies: raw.request_policies.unwrap_or(true),
         portkey_codes: matches!(raw.status_codes, Some(RawStatusCodes::Portkey)),
+        hold_back: raw.stream_hold_back.unwrap_or_default(),
     }
 }

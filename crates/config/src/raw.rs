@@ -53,6 +53,11 @@ pub struct RawGuardrails {
     /// `standard` (a denied request is a 400 in the caller's shape) or `portkey` (446 for a
     /// deny, 246 for a flagged answer, as Portkey's gateway answers). Default `standard`.
     pub status_codes: Option<RawStatusCodes>,
+    /// What a streamed answer's output checks hold back: `window` (text goes once the text
+    /// after it covers the longest finding, so redactions and denies act before it is sent),
+    /// `none` (events go at once; a deny still ends the stream) or `whole` (nothing goes until
+    /// the answer is checked whole). Default `window`.
+    pub stream_hold_back: Option<switchyard_guardrails::stream::HoldBack>,
 }
 
 /// Policies by where they apply.

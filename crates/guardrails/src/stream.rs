@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// How much a stream's text is held back before it is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldBack {
     None,
@@ -273,9 +275,15 @@ impl StreamGuard {
                     let i = v["index"].as_u64().unwrap_or(0);
                     let d = &v["delta"];
                     match d["type"].as_str() {
-                        Some("text_delta") => out.extend(s(&d["text"]).map(|t| (i, Kind::Content, None, t))),
-                        Some("thinking_delta") => out.extend(s(&d["thinking"]).map(|t| (i, Kind::Reasoning, None, t))),
-                        Some("input_json_delta") => out.extend(s(&d["partial_json"]).map(|t| (i, Kind::Args(i), None, t))),
+                        Some("text_delta") => {
+                            out.extend(s(&d["text"]).map(|t| (i, Kind::Content, None, t)))
+                        }
+                        Some("thinking_delta") => {
+                            out.extend(s(&d["thinking"]).map(|t| (i, Kind::Reasoning, None, t)))
+                        }
+                        Some("input_json_delta") => {
+                            out.extend(s(&d["partial_json"]).map(|t| (i, Kind::Args(i), None, t)))
+                        }
                         _ => {}
                     }
                 }
@@ -283,7 +291,9 @@ impl StreamGuard {
             Shape::Responses => {
                 let i = v["output_index"].as_u64().unwrap_or(0);
                 match name.or(v["type"].as_str()) {
-                    Some("response.output_text.delta") => out.extend(s(&v["delta"]).map(|t| (i, Kind::Content, None, t))),
+                    Some("response.output_text.delta") => {
+                        out.extend(s(&v["delta"]).map(|t| (i, Kind::Content, None, t)))
+                    }
                     Some("response.reasoning_summary_text.delta") => {
                         out.extend(s(&v["delta"]).map(|t| (i, Kind::Reasoning, None, t)));
                     }
@@ -297,8 +307,19 @@ impl StreamGuard {
         out
     }
 
-    fn channel(&mut self, index: u64, kind: Kind, tool: Option<String>, v: &Value, name: Option<&str>) -> usize {
-        if let Some(at) = self.channels.iter().position(|c| c.index == index && c.kind == kind) {
+    fn channel(
+        &mut self,
+        index: u64,
+        kind: Kind,
+        tool: Option<String>,
+        v: &Value,
+        name: Option<&str>,
+    ) -> usize {
+        if let Some(at) = self
+            .channels
+            .iter()
+            .position(|c| c.index == index && c.kind == kind)
+        {
             let c = &mut self.channels[at];
             c.template = v.clone();
             if c.tool.is_none() {
@@ -365,7 +386,8 @@ impl StreamGuard {
             let report = if all {
                 g.set.scan(Stage::Output, std::slice::from_ref(&text), None)
             } else {
-                g.set.scan_partial(Stage::Output, text, piece.len().saturating_sub(w))
+                g.set
+                    .scan_partial(Stage::Output, text, piece.len().saturating_sub(w))
             };
             self.channels[i].scanned = self.channels[i].text.len();
             if let Some(d) = denial(&report) {
@@ -394,7 +416,10 @@ impl StreamGuard {
                 })
                 .collect();
             // A mask running past `upto` takes the send point with it.
-            let upto = masks.iter().map(|m| m.range.end + c.sent).fold(upto, usize::max);
+            let upto = masks
+                .iter()
+                .map(|m| m.range.end + c.sent)
+                .fold(upto, usize::max);
             let out = redact::apply(&c.text[c.sent..upto], &masks, None);
             let out = match g.vault.as_ref().filter(|v| !v.is_empty()) {
                 Some(v) => v.restore(&out),
@@ -494,7 +519,9 @@ impl StreamGuard {
                 let delta = match c.kind {
                     Kind::Content => json!({"content": text}),
                     Kind::Reasoning => json!({"reasoning_content": text}),
-                    Kind::Args(k) => json!({"tool_calls": [{"index": k, "function": {"arguments": text}}]}),
+                    Kind::Args(k) => {
+                        json!({"tool_calls": [{"index": k, "function": {"arguments": text}}]})
+                    }
                 };
                 v["choices"] = json!([{"index": c.index, "delta": delta, "logprobs": null, "finish_reason": null}]);
                 if v.get("usage").is_some() {
@@ -552,14 +579,23 @@ impl StreamGuard {
             Shape::Messages => {
                 let next = self.channels.iter().map(|c| c.index + 1).max().unwrap_or(0);
                 if let Some(b) = self.open_block.take() {
-                    out.extend(frame(Some("content_block_stop"), &json!({"type": "content_block_stop", "index": b})));
+                    out.extend(frame(
+                        Some("content_block_stop"),
+                        &json!({"type": "content_block_stop", "index": b}),
+                    ));
                 }
                 let i = next.max(self.open_block.map_or(0, |b| b + 1));
                 out.extend(frame(Some("content_block_start"), &json!({"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}})));
                 out.extend(frame(Some("content_block_delta"), &json!({"type": "content_block_delta", "index": i, "delta": {"type": "text_delta", "text": text}})));
-                out.extend(frame(Some("content_block_stop"), &json!({"type": "content_block_stop", "index": i})));
+                out.extend(frame(
+                    Some("content_block_stop"),
+                    &json!({"type": "content_block_stop", "index": i}),
+                ));
                 out.extend(frame(Some("message_delta"), &json!({"type": "message_delta", "delta": {"stop_reason": "refusal", "stop_sequence": null}, "usage": {"output_tokens": 0}})));
-                out.extend(frame(Some("message_stop"), &json!({"type": "message_stop"})));
+                out.extend(frame(
+                    Some("message_stop"),
+                    &json!({"type": "message_stop"}),
+                ));
             }
             Shape::Responses => {
                 let mut response = head.get("response").cloned().unwrap_or_else(|| json!({}));
@@ -604,7 +640,8 @@ fn count_deltas(shape: Shape, v: &Value) -> usize {
                 if d.get("role").is_some_and(|r| !r.is_null()) {
                     return usize::MAX;
                 }
-                n += usize::from(d["content"].is_string()) + usize::from(d["reasoning_content"].is_string());
+                n += usize::from(d["content"].is_string())
+                    + usize::from(d["reasoning_content"].is_string());
                 for tc in d["tool_calls"].as_array().into_iter().flatten() {
                     if tc.get("id").is_some_and(|x| !x.is_null()) {
                         // A call's first chunk (id and name): not held, it names the tool.
@@ -636,7 +673,8 @@ fn is_final(shape: Shape, name: Option<&str>, v: &Value) -> bool {
 }
 
 fn block_start(shape: Shape, name: Option<&str>, v: &Value) -> Option<u64> {
-    (shape == Shape::Messages && name == Some("content_block_start")).then(|| v["index"].as_u64().unwrap_or(0))
+    (shape == Shape::Messages && name == Some("content_block_start"))
+        .then(|| v["index"].as_u64().unwrap_or(0))
 }
 
 fn block_stop(shape: Shape, name: Option<&str>) -> bool {

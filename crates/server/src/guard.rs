@@ -182,6 +182,27 @@ pub async fn output_whole(
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 
+/// The output guardrails for a streamed attempt, when policies run on answers: a guard of its
+/// own over the request's policies (and the reversible tokens its input made).
+pub fn stream_guard(
+    state: &AppState,
+    ctx: &RequestCtx,
+) -> Option<Box<crate::relay::StreamGuarded>> {
+    use switchyard_guardrails::stream::{Shape, StreamGuard};
+    let shape = Shape::of(ctx.op.name())?;
+    let g = &ctx.guarded;
+    let stream = StreamGuard::new(g, shape, state.cfg.guardrails.hold_back)?;
+    Some(Box::new(crate::relay::StreamGuarded {
+        stream,
+        guarded: switchyard_guardrails::Guarded {
+            set: g.set.clone(),
+            verdicts: Vec::new(),
+            vault: g.vault.clone(),
+        },
+        portkey: state.cfg.guardrails.portkey_codes,
+    }))
+}
+
 /// Names the policies that fired on the answer's head (`x-switchyard-guardrails: flag=p`);
 /// with Portkey's status codes, a 200 whose checks fired without denying is a 246.
 pub fn add_headers(state: &AppState, ctx: &RequestCtx, resp: &mut Response) {

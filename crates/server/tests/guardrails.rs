@@ -576,3 +576,163 @@ async fn the_admin_api_lists_checks_and_policies_and_dry_runs_a_text() {
         .await;
     assert_eq!(s, 401);
 }
+
+/// The `data:` payloads and event names of an SSE body.
+fn events(b: &bytes::Bytes) -> Vec<(Option<String>, Value)> {
+    let text = String::from_utf8_lossy(b);
+    let mut out = Vec::new();
+    for ev in text.split("\n\n").filter(|e| !e.trim().is_empty()) {
+        let mut name = None;
+        let mut data = None;
+        for line in ev.lines() {
+            if let Some(n) = line.strip_prefix("event: ") {
+                name = Some(n.to_owned());
+            } else if let Some(d) = line.strip_prefix("data: ") {
+                data = Some(if d == "[DONE]" {
+                    json!("[DONE]")
+                } else {
+                    serde_json::from_str(d).unwrap()
+                });
+            }
+        }
+        if let Some(d) = data {
+            out.push((name, d));
+        }
+    }
+    out
+}
+
+async fn stream(h: &Harness, path: &str, body: Value) -> (u16, Vec<(Option<String>, Value)>) {
+    let auth = format!("Bearer {KEY}");
+    let (s, _, b) = h
+        .request(
+            "POST",
+            path,
+            &[
+                ("authorization", &auth),
+                ("x-api-key", KEY),
+                ("anthropic-version", "2023-06-01"),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await;
+    (s, events(&b))
+}
+
+#[tokio::test]
+async fn streamed_answers_are_redacted_and_refused_in_each_callers_shape() {
+    let h = start_with(&output_yaml(), axum::Router::new()).await;
+    // Chat: an account split over chunks is masked before it goes out.
+    let (s, evs) = stream(
+        &h,
+        "/v1/chat/completions",
+        json!({"model": "openai/gpt-4o-mini", "stream": true,
+        "messages": [{"role": "user", "content": "hi"}],
+        "mock": {"content": "Your account ACC-4321 is open and well", "chunks": 8}}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let text: String = evs
+        .iter()
+        .filter_map(|(_, v)| v["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "Your account [ACCOUNT] is open and well");
+    assert!(!evs.iter().any(|(_, v)| v.to_string().contains("ACC-4321")));
+    assert_eq!(evs.last().unwrap().1, json!("[DONE]"));
+    // Chat: a deny ends the stream with the refusal and content_filter.
+    let (_, evs) = stream(&h, "/v1/chat/completions", json!({"model": "openai/gpt-4o-mini", "stream": true,
+        "messages": [{"role": "user", "content": "hi"}],
+        "mock": {"content": "Sure. Project Falcon launches in May and then more words follow", "chunks": 10}})).await;
+    let text: String = evs
+        .iter()
+        .filter_map(|(_, v)| v["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert!(!text.contains("Falcon"), "{text}");
+    assert!(text.ends_with("I can't discuss that project."), "{text}");
+    let finishes: Vec<&str> = evs
+        .iter()
+        .filter_map(|(_, v)| v["choices"][0]["finish_reason"].as_str())
+        .collect();
+    assert_eq!(finishes, vec!["content_filter"]);
+    // Messages: stop_reason refusal, the blocks well formed.
+    let (_, evs) = stream(
+        &h,
+        "/v1/messages",
+        json!({"model": "anthropic/claude-3-5-haiku-latest", "stream": true,
+        "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}],
+        "mock": {"content": "About project falcon, here is everything", "chunks": 6}}),
+    )
+    .await;
+    let names: Vec<&str> = evs.iter().filter_map(|(n, _)| n.as_deref()).collect();
+    assert_eq!(names.first(), Some(&"message_start"));
+    assert_eq!(names.last(), Some(&"message_stop"));
+    let delta = evs
+        .iter()
+        .find(|(n, _)| n.as_deref() == Some("message_delta"))
+        .unwrap();
+    assert_eq!(delta.1["delta"]["stop_reason"], "refusal");
+    let text: String = evs
+        .iter()
+        .filter_map(|(_, v)| v["delta"]["text"].as_str())
+        .collect();
+    assert!(!text.to_lowercase().contains("falcon"), "{text}");
+    // Responses: ends incomplete for the content filter.
+    let (_, evs) = stream(
+        &h,
+        "/v1/responses",
+        json!({"model": "openai/gpt-4o-mini", "stream": true, "input": "hi",
+        "mock": {"content": "project falcon is the secret", "chunks": 5}}),
+    )
+    .await;
+    let last = &evs.last().unwrap().1;
+    assert_eq!(last["type"], "response.incomplete", "{evs:?}");
+    assert_eq!(
+        last["response"]["incomplete_details"]["reason"],
+        "content_filter"
+    );
+    // Without a refusal: an error event in the caller's shape.
+    let (_, evs) = stream(&h, "/v1/chat/completions", json!({"model": "openai/gpt-4o-mini", "stream": true,
+        "messages": [{"role": "user", "content": "hi"}], "mock": {"content": "code LAUNCH-CODE-7 ok then", "chunks": 4}})).await;
+    let last = &evs.last().unwrap().1;
+    assert_eq!(last["error"]["code"], "content_policy_violation", "{evs:?}");
+    assert!(!evs
+        .iter()
+        .any(|(_, v)| v.to_string().contains("LAUNCH-CODE")));
+}
+
+#[tokio::test]
+async fn a_streamed_answers_verdicts_are_recorded() {
+    let h = start_with(&output_yaml(), axum::Router::new()).await;
+    let (s, _) = stream(&h, "/v1/chat/completions", json!({"model": "openai/gpt-4o-mini", "stream": true,
+        "messages": [{"role": "user", "content": "hi"}], "mock": {"content": "ACC-1111 here", "chunks": 3}})).await;
+    assert_eq!(s, 200);
+    let mut record = Value::Null;
+    for _ in 0..100 {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                "/admin/v1/logs",
+                &[("authorization", &format!("Bearer {ADMIN}"))],
+                "",
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        if let Some(r) = v["data"].as_array().and_then(|d| d.first()) {
+            record = r.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let out: Vec<&Value> = record["guardrails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["stage"] == "output")
+        .collect();
+    let mask = out.iter().find(|v| v["policy"] == "mask-accounts").unwrap();
+    assert_eq!(
+        (mask["fired"].as_bool(), mask["action"].as_str()),
+        (Some(true), Some("redact"))
+    );
+}

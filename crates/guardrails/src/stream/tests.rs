@@ -22,7 +22,8 @@ fn chat_stream(pieces: &[&str]) -> Vec<u8> {
     let mut out = Vec::new();
     let head = json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"});
     let mut role = head.clone();
-    role["choices"] = json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]);
+    role["choices"] =
+        json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]);
     out.extend(frame(None, &role));
     for p in pieces {
         let mut v = head.clone();
@@ -96,7 +97,12 @@ fn a_redaction_split_across_deltas_is_masked_before_it_is_sent() {
     assert_eq!((finish.as_deref(), done), (Some("stop"), true));
     assert!(!String::from_utf8_lossy(&out).contains("ACC-"));
     // The verdicts are the whole answer's.
-    let fired: Vec<&str> = g.verdicts.iter().filter(|v| v.fired).map(|v| v.policy.as_str()).collect();
+    let fired: Vec<&str> = g
+        .verdicts
+        .iter()
+        .filter(|v| v.fired)
+        .map(|v| v.policy.as_str())
+        .collect();
     assert_eq!(fired, vec!["mask"]);
 }
 
@@ -122,7 +128,10 @@ fn whole_hold_back_sends_nothing_until_checked_and_none_sends_at_once() {
     assert!(first.bytes.is_empty());
     let rest = guard.feed(&mut g, &bytes[cut..]);
     let (text, finish, done) = read_chat(&rest.bytes);
-    assert_eq!((text.as_str(), finish.as_deref(), done), ("ok [ACCOUNT]", Some("stop"), true));
+    assert_eq!(
+        (text.as_str(), finish.as_deref(), done),
+        ("ok [ACCOUNT]", Some("stop"), true)
+    );
     let mut g = guarded(serde_json::from_str(POLICIES).unwrap());
     let (out, _) = run(&mut g, HoldBack::None, &bytes, &[]);
     assert_eq!(read_chat(&out).0, "ok ACC-1111");
@@ -134,24 +143,52 @@ fn whole_hold_back_sends_nothing_until_checked_and_none_sends_at_once() {
 #[test]
 fn streams_split_anywhere_get_the_whole_answers_verdict_and_text() {
     let mut rng = fastrand::Rng::with_seed(15);
-    let words = ["ACC-1234", "ACC-99", "account", "é", "日本", "launch", "code", "launch code", " ", "\n", "ok", "AC", "C-", "5678"];
+    let words = [
+        "ACC-1234",
+        "ACC-99",
+        "account",
+        "é",
+        "日本",
+        "launch",
+        "code",
+        "launch code",
+        " ",
+        "\n",
+        "ok",
+        "AC",
+        "C-",
+        "5678",
+    ];
     for round in 0..400 {
         let n = rng.usize(1..30);
-        let text: String = (0..n).map(|_| words[rng.usize(..words.len())]).collect::<Vec<_>>().join(if rng.bool() { " " } else { "" });
+        let text: String = (0..n)
+            .map(|_| words[rng.usize(..words.len())])
+            .collect::<Vec<_>>()
+            .join(if rng.bool() { " " } else { "" });
         // Deltas cut at random char boundaries.
         let mut pieces = Vec::new();
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let mut at = 0;
         while at < text.len() {
             let take = rng.usize(1..=6);
-            let end = chars.iter().map(|(i, _)| *i).find(|i| *i > at && chars.iter().position(|(j, _)| j == i).unwrap() >= chars.iter().position(|(j, _)| *j == at).unwrap() + take).unwrap_or(text.len());
+            let end = chars
+                .iter()
+                .map(|(i, _)| *i)
+                .find(|i| {
+                    *i > at
+                        && chars.iter().position(|(j, _)| j == i).unwrap()
+                            >= chars.iter().position(|(j, _)| *j == at).unwrap() + take
+                })
+                .unwrap_or(text.len());
             pieces.push(text[at..end].to_owned());
             at = end;
         }
         let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
         let bytes = chat_stream(&refs);
         let cuts: Vec<usize> = {
-            let mut c: Vec<usize> = (0..rng.usize(0..8)).map(|_| rng.usize(0..bytes.len())).collect();
+            let mut c: Vec<usize> = (0..rng.usize(0..8))
+                .map(|_| rng.usize(0..bytes.len()))
+                .collect();
             c.sort_unstable();
             c
         };
@@ -159,16 +196,22 @@ fn streams_split_anywhere_get_the_whole_answers_verdict_and_text() {
         let mut whole_g = guarded(serde_json::from_str(POLICIES).unwrap());
         let answer = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]});
         let whole = scan_answer(&mut whole_g, "chat.completions", &answer);
-        let whole_text = whole
-            .rewritten
-            .as_ref()
-            .map_or(text.clone(), |v| v["choices"][0]["message"]["content"].as_str().unwrap().to_owned());
+        let whole_text = whole.rewritten.as_ref().map_or(text.clone(), |v| {
+            v["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
         for hold in [HoldBack::Window, HoldBack::Whole] {
             let mut g = guarded(serde_json::from_str(POLICIES).unwrap());
             let (out, denied) = run(&mut g, hold, &bytes, &cuts);
             let (streamed, finish, _) = read_chat(&out);
             let whole_denied = whole.report.action == Some(Action::Deny);
-            assert_eq!(denied.is_some(), whole_denied, "round {round} {hold:?}: {text:?} {pieces:?}");
+            assert_eq!(
+                denied.is_some(),
+                whole_denied,
+                "round {round} {hold:?}: {text:?} {pieces:?}"
+            );
             if whole_denied {
                 assert_eq!(finish.as_deref(), Some("content_filter"));
                 // What went out before the refusal is the masked answer up to, never into, the
@@ -188,10 +231,21 @@ fn streams_split_anywhere_get_the_whole_answers_verdict_and_text() {
                     .cloned()
                     .collect();
                 let allowed = crate::redact::apply(&text[..first], &masks, None);
-                assert!(allowed.starts_with(prefix), "round {round} {hold:?}: {prefix:?} vs {allowed:?}");
+                assert!(
+                    allowed.starts_with(prefix),
+                    "round {round} {hold:?}: {prefix:?} vs {allowed:?}"
+                );
             } else {
-                assert_eq!(streamed, whole_text, "round {round} {hold:?}: {text:?} {pieces:?}");
-                let fired = |v: &[crate::Verdict]| v.iter().filter(|v| v.fired).map(|v| v.policy.clone()).collect::<Vec<_>>();
+                assert_eq!(
+                    streamed, whole_text,
+                    "round {round} {hold:?}: {text:?} {pieces:?}"
+                );
+                let fired = |v: &[crate::Verdict]| {
+                    v.iter()
+                        .filter(|v| v.fired)
+                        .map(|v| v.policy.clone())
+                        .collect::<Vec<_>>()
+                };
                 assert_eq!(fired(&g.verdicts), fired(&whole_g.verdicts));
             }
         }

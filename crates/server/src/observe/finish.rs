@@ -275,8 +275,12 @@ impl Pending {
             key_id: ctx.principal.as_ref().and_then(|p| p.key_id.clone()),
             end_user: ctx.end_user.take(),
             unpriced: usage.is_some() && cost.is_none() && last.is_some(),
-            guardrails: (!ctx.guarded.verdicts.is_empty())
-                .then(|| serde_json::to_value(&ctx.guarded.verdicts).unwrap_or_default()),
+            guardrails: {
+                // The request's and whole answers' verdicts, then a streamed answer's.
+                let mut all = std::mem::take(&mut ctx.guarded.verdicts);
+                all.extend(readings.guardrails.iter().cloned());
+                (!all.is_empty()).then(|| serde_json::to_value(&all).unwrap_or_default())
+            },
             route: ctx.route.take(),
             requested_model: ctx.requested_model.take(),
             provider,

@@ -22,6 +22,8 @@ pub struct Readings {
     /// its last event): `usage` is final. A stream cut before may hold a partial one
     /// (Anthropic's `message_start` counts the input only).
     pub complete: bool,
+    /// The output guardrails' verdicts on a streamed answer.
+    pub guardrails: Vec<switchyard_guardrails::Verdict>,
 }
 
 /// Shared between an attempt's relay and the request's record.
@@ -63,6 +65,10 @@ impl Meter {
         self.with(|r| {
             r.failed.get_or_insert(message);
         });
+    }
+
+    pub fn guardrails(&self, verdicts: Vec<switchyard_guardrails::Verdict>) {
+        self.with(|r| r.guardrails.extend(verdicts));
     }
 
     pub fn complete(&self) {

@@ -82,6 +82,16 @@ pub struct Metering {
     /// The gateway asked an OpenAI-compatible stream for its usage chunk (`stream_options`)
     /// although the caller did not: the chunk is read, not relayed.
     pub strip_usage: bool,
+    /// Output guardrails on a stream, when policies run on answers.
+    pub guard: Option<Box<StreamGuarded>>,
+}
+
+/// A stream's output guardrails and the request's policies they run.
+pub struct StreamGuarded {
+    pub stream: switchyard_guardrails::stream::StreamGuard,
+    pub guarded: switchyard_guardrails::Guarded,
+    /// Answer 446-style errors (Portkey's status codes) in the error event.
+    pub portkey: bool,
 }
 
 /// Turns the upstream response into the caller's response.
@@ -148,6 +158,7 @@ pub async fn relay(
                 stop,
                 dialect,
                 translator,
+                guard: metering.guard,
             },
         );
         if let Some(within) = limits.first_token {

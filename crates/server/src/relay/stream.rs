@@ -36,6 +36,7 @@ pub(super) struct Caller {
     pub stop: StopSignal,
     pub dialect: Dialect,
     pub translator: Option<Translator>,
+    pub guard: Option<Box<super::StreamGuarded>>,
 }
 
 type Slot = Arc<Mutex<Option<UpstreamBody>>>;
@@ -106,10 +107,17 @@ pub(super) struct SseRelay {
     pub(super) done: bool,
     /// An event read ahead (the first token, under a first-token timeout), sent first.
     first: Option<SseEvent>,
+    /// Output guardrails over the caller's events (`None`: events go as they are).
+    guard: Option<Box<super::StreamGuarded>>,
+    /// A guardrail ended the stream: nothing more is sent.
+    stopped: bool,
 }
 
 impl Drop for SseRelay {
     fn drop(&mut self) {
+        if let Some(g) = self.guard.take() {
+            self.meter.guardrails(g.guarded.verdicts);
+        }
         // However the stream ended (its end event, a failure, the caller leaving), the upstream
         // part of it is over now; an earlier reading stands.
         self.meter.upstream_end();
@@ -143,6 +151,8 @@ impl SseRelay {
             limits,
             done: false,
             first: None,
+            guard: caller.guard,
+            stopped: false,
         }
     }
 
@@ -160,6 +170,46 @@ impl SseRelay {
             provider: self.provider.clone(),
             detail: detail.to_owned(),
         }
+    }
+
+    /// What the caller gets of `bytes` (its events, whole or in part) once the output
+    /// guardrails have seen them; `None` when they hold it all back for now. A deny ends the
+    /// stream here: with the policy's refusal, or an error event.
+    fn filtered(&mut self, bytes: Bytes) -> Option<Bytes> {
+        let Some(g) = self.guard.as_mut() else {
+            return Some(bytes);
+        };
+        let fed = g.stream.feed(&mut g.guarded, &bytes);
+        self.after_guard(fed)
+    }
+
+    /// The upstream ended: what the guardrails still hold, checked whole (once).
+    fn guard_finish(&mut self) -> Option<Bytes> {
+        let g = self.guard.as_mut()?;
+        let fed = g.stream.finish(&mut g.guarded);
+        self.after_guard(fed)
+    }
+
+    fn after_guard(&mut self, fed: switchyard_guardrails::stream::Fed) -> Option<Bytes> {
+        let mut out = fed.bytes;
+        if let Some(d) = fed.denied {
+            self.stopped = true;
+            self.done = true;
+            self.saw_end = true;
+            self.parser.clear();
+            if d.refusal.is_none() {
+                let e = GatewayError::GuardrailDenied {
+                    message: format!(
+                        "The answer was withheld by guardrail policy '{}': check {} found {}.",
+                        d.policy, d.check, d.label
+                    ),
+                    portkey: self.guard.as_ref().is_some_and(|g| g.portkey),
+                };
+                self.meter.failed(e.to_string());
+                out.extend_from_slice(&e.sse_event(self.dialect));
+            }
+        }
+        (!out.is_empty()).then(|| Bytes::from(out))
     }
 
     /// The stream ended cleanly, every event relayed: the usage read is the answer's final one.
@@ -288,6 +338,9 @@ fn invalid(ev: &SseEvent, passed_through: bool) -> Option<&'static str> {
 pub(super) fn sse_body(relay: SseRelay) -> Body {
     let stream = futures_util::stream::unfold(relay, |mut r| async move {
         loop {
+            if r.stopped {
+                return None;
+            }
             let next = match r
                 .first
                 .take()
@@ -314,19 +367,33 @@ pub(super) fn sse_body(relay: SseRelay) -> Body {
                         Relayed::AsIs => ev.raw,
                         Relayed::Rewritten(b) => b,
                     };
-                    return Some((Ok(Frame::data(bytes)), r));
+                    match r.filtered(bytes) {
+                        Some(bytes) => return Some((Ok(Frame::data(bytes)), r)),
+                        None => continue,
+                    }
                 }
                 match translate_event(&mut r, &ev) {
                     Translated::Nothing => continue,
                     Translated::Frame(bytes) => {
                         r.meter.first_event();
-                        return Some((Ok(Frame::data(bytes)), r));
+                        match r.filtered(bytes) {
+                            Some(bytes) => return Some((Ok(Frame::data(bytes)), r)),
+                            None => continue,
+                        }
                     }
                 }
             }
             if r.done {
                 if let Translated::Frame(bytes) = translate_close(&mut r) {
+                    if let Some(bytes) = r.filtered(bytes) {
+                        return Some((Ok(Frame::data(bytes)), r));
+                    }
+                }
+                if let Some(bytes) = r.guard_finish() {
                     return Some((Ok(Frame::data(bytes)), r));
+                }
+                if r.stopped {
+                    return None;
                 }
                 if r.translator.is_some() && !r.saw_end {
                     let err = r.protocol("stream closed before its final event");

@@ -195,10 +195,16 @@ async fn send(
         max_body: state.cfg.limits.max_upstream_body_bytes,
     };
     let stop = state.hard_stop.subscribe();
+    let guard = if ctx.stream {
+        crate::guard::stream_guard(state, ctx)
+    } else {
+        None
+    };
     let metering = Metering {
         meter,
         shape: usage_shape(ctx.op),
         strip_usage: usage_injected,
+        guard,
     };
     let mut out = relay(
         &upstream.name,
