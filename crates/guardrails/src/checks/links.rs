@@ -139,7 +139,8 @@ impl Check for MarkdownExfil {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UrlParams {
-    /// Allowed schemes. Default http, https.
+    /// Allowed schemes. Without it, schemes that reach local files or old protocols fire
+    /// (`file`, `gopher`, `dict`, `ftp`, `ldap`, `jar`, `netdoc`, `tftp`), others pass.
     schemes: Option<Vec<String>>,
     /// Only these hosts (a leading `*.` allows subdomains).
     #[serde(default)]
@@ -154,7 +155,7 @@ struct UrlParams {
 
 /// URLs against a policy.
 pub struct UrlPolicy {
-    schemes: Vec<String>,
+    schemes: Option<Vec<String>>,
     allow: Vec<String>,
     deny: Vec<String>,
     deny_private: bool,
@@ -170,10 +171,7 @@ impl UrlPolicy {
         Ok(Box::new(UrlPolicy {
             schemes: p
                 .schemes
-                .unwrap_or_else(|| vec!["http".into(), "https".into()])
-                .into_iter()
-                .map(|s| s.to_ascii_lowercase())
-                .collect(),
+                .map(|s| s.into_iter().map(|s| s.to_ascii_lowercase()).collect()),
             allow: p
                 .allow_hosts
                 .into_iter()
@@ -192,7 +190,14 @@ impl UrlPolicy {
 
     fn judge(&self, raw: &str) -> Option<&'static str> {
         let u = url::Url::parse(raw).ok()?;
-        if !self.schemes.iter().any(|s| s == u.scheme()) {
+        const RISKY: &[&str] = &[
+            "file", "gopher", "dict", "ftp", "ldap", "jar", "netdoc", "tftp",
+        ];
+        let allowed = match &self.schemes {
+            Some(list) => list.iter().any(|s| s == u.scheme()),
+            None => !RISKY.contains(&u.scheme()),
+        };
+        if !allowed {
             return Some("scheme not allowed");
         }
         if self.deny_credentials && (!u.username().is_empty() || u.password().is_some()) {
@@ -363,6 +368,9 @@ mod tests {
         ] {
             assert!(!fires("url_policy", &p, good), "{good}");
         }
+        let schemes = json!({"schemes": ["https"]});
+        assert!(fires("url_policy", &schemes, "http://example.com/"));
+        assert!(!fires("url_policy", &schemes, "https://example.com/"));
         let only = json!({"allow_hosts": ["*.example.com"]});
         assert!(fires("url_policy", &only, "https://other.org/"));
         assert!(!fires("url_policy", &only, "https://api.example.com/v1"));
