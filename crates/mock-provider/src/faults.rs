@@ -25,6 +25,11 @@ pub struct Fault {
     pub chunk_delay_ms: Option<u64>,
     /// Number of content chunks in a stream (the text is split to fit). Default: one per word.
     pub chunks: Option<usize>,
+    /// Write each stream chunk to the socket on its own (the task yields between chunks, so
+    /// they are not coalesced into one write), as real providers' token-by-token streams
+    /// arrive.
+    #[serde(default)]
+    pub flush_each: bool,
     /// Close the connection abruptly after this many stream events.
     pub break_after: Option<usize>,
     /// Never answer (until the client gives up).

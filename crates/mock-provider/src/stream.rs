@@ -145,6 +145,9 @@ pub(crate) fn frames_response(
         };
         if let Some(ms) = delay.filter(|ms| *ms > 0) {
             tokio::time::sleep(Duration::from_millis(ms)).await;
+        } else if c.fault.flush_each && c.sent > 0 {
+            // Pending once: the server writes out what it holds before the next chunk.
+            tokio::task::yield_now().await;
         }
         let index = match c.repeat {
             Some(r) if c.next >= r => r,
