@@ -20,6 +20,6 @@ pub mod redact;
 pub mod stream;
 pub mod text;
 
-pub use check::{Check, Finding, Source, Span, Subject};
 pub use apply::Guarded;
+pub use check::{Check, Finding, Source, Span, Subject};
 pub use policy::{Action, Policy, PolicySet, Report, Verdict};

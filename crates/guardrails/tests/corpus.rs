@@ -180,7 +180,7 @@ fn no_check_panics_on_random_or_pathological_input() {
         }
     }
     // The slowest checks, for whoever looks (`--nocapture`); speed is measured in bench/.
-    spent.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    spent.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     eprintln!("slowest checks over the fuzz inputs: {:?}", &spent[..5]);
 }
 
