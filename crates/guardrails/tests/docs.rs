@@ -13,5 +13,8 @@ fn every_check_has_a_section_in_the_guide() {
     assert!(missing.is_empty(), "not in docs/guardrails.md: {missing:?}");
     let documented = doc.matches("\n#### `").count();
     let checks = switchyard_guardrails::catalogue::all().count();
-    assert_eq!(documented, checks, "a section for a check the catalogue does not have");
+    assert_eq!(
+        documented, checks,
+        "a section for a check the catalogue does not have"
+    );
 }
