@@ -51,7 +51,7 @@ schemas = {
   "AuditEvent": {"type": "object", "required": ["id", "object", "ts_ms", "actor", "action", "target"], "properties": {
       "id": {"type": "integer", "description": "Position in the log; pass the last one as `cursor` for the next page."},
       "object": {"const": "audit_event"}, "ts_ms": s_int, "actor": s_str,
-      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.block|unblock`, `vault.rotate_kek`."},
+      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.create|block|unblock|delete`, `limit.create|update|delete`, `guardrail_policy.create|update|delete`, `vault.rotate_kek`."},
       "target": s_str, "workspace": {"type": ["string", "null"]}, "before": {}, "after": {},
       "source_ip": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]}}},
   "AuditPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
@@ -91,17 +91,32 @@ schemas = {
   "Record": {"type": "object", "description": "One request record: fields in docs/observability.md.", "additionalProperties": True},
   "GuardrailCheck": {"type": "object", "required": ["object", "id", "family", "summary"], "properties": {
       "object": {"const": "guardrail_check"}, "id": s_str, "family": s_str, "summary": s_str}},
-  "GuardrailPolicy": {"type": "object", "description": "A policy as configured (docs/guardrails.md), with where it is attached.", "required": ["object", "id", "checks", "action", "stages", "attached"], "properties": {
-      "object": {"const": "guardrail_policy"}, "source": {"const": "config"}, "id": s_str,
+  "GuardrailAttach": {"type": "object", "additionalProperties": False, "description": "Where a policy set through the API applies. A workspace's policy applies only to that workspace's requests: all of them when it names no key and no route, else those of the keys and routes named. An organisation's applies where this says, and otherwise only to requests naming it in `x-switchyard-guardrails`.", "properties": {
+      "org": {"type": "boolean", "default": False, "description": "Every request (organisation's policies only)."},
+      "keys": {"type": "array", "maxItems": 64, "items": {"type": "string", "minLength": 1, "maxLength": 128}, "description": "Virtual key ids or key names."},
+      "routes": {"type": "array", "maxItems": 64, "items": {"type": "string", "minLength": 1, "maxLength": 128}, "description": "Route names (configured routes)."}}},
+  "NewGuardrailPolicy": {"type": "object", "additionalProperties": False, "required": ["id", "checks"], "description": "A policy as the config file defines one (docs/guardrails.md), with its owner and where it applies.", "properties": {
+      "id": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+      "checks": {"type": "array", "minItems": 1, "items": {"type": "object", "description": "`{check: <id>, sources?: [...], ...parameters}`"}},
+      "action": {"enum": ["flag", "redact", "retry", "fallback", "deny"], "default": "flag"},
+      "stages": {"type": ["array", "null"], "items": {"enum": ["input", "output"]}},
+      "on_error": {"enum": ["closed", "open"], "default": "closed"}, "refusal": {"type": ["string", "null"]}, "reversible": {"type": "boolean", "default": False},
+      "max_retries": {"type": ["integer", "null"], "minimum": 0}, "description": {"type": ["string", "null"]},
+      "workspace": {"type": ["string", "null"], "description": "The workspace that owns it (its admins manage it; it applies to its requests only); absent or null: the organisation's."},
+      "attach": ref("GuardrailAttach")}},
+  "GuardrailPolicy": {"type": "object", "description": "A policy (docs/guardrails.md): the config file's (`source: config`, with where the config attaches it) or one set through the API (`source: api`, with its `workspace` and `attach`).", "required": ["object", "id", "source", "checks", "action", "stages"], "properties": {
+      "object": {"const": "guardrail_policy"}, "source": {"enum": ["config", "api"]}, "id": s_str,
       "checks": {"type": "array", "items": {"type": "object", "description": "`{check: <id>, sources?: [...], ...parameters}`"}},
       "action": {"enum": ["flag", "redact", "retry", "fallback", "deny"]},
       "stages": {"type": "array", "items": {"enum": ["input", "output"]}},
       "on_error": {"enum": ["closed", "open"]}, "refusal": {"type": ["string", "null"]}, "reversible": {"type": "boolean"},
       "max_retries": {"type": ["integer", "null"]}, "description": {"type": ["string", "null"]},
-      "attached": {"type": "object", "properties": {"org": {"type": "boolean"}, "workspaces": {"type": "array", "items": s_str},
-          "keys": {"type": "array", "items": s_str}, "routes": {"type": "array", "items": s_str}}}}},
+      "attached": {"type": "object", "description": "The config file's policies: where the config attaches it.", "properties": {"org": {"type": "boolean"}, "workspaces": {"type": "array", "items": s_str},
+          "keys": {"type": "array", "items": s_str}, "routes": {"type": "array", "items": s_str}}},
+      "workspace": {"type": ["string", "null"], "description": "Set through the API: the owning workspace; null: the organisation's."},
+      "attach": ref("GuardrailAttach"), "created_ms": s_int, "updated_ms": s_int}},
   "GuardrailTest": {"type": "object", "required": ["text"], "properties": {
-      "text": s_str, "policies": {"type": "array", "items": s_str, "description": "Configured policies by id."},
+      "text": s_str, "policies": {"type": "array", "items": s_str, "description": "Policies by id: the config file's, or set through the API."},
       "policy": {"type": "object", "description": "A policy definition to try (not saved)."},
       "stage": {"enum": ["input", "output"]}, "source": {"enum": ["input", "output", "tool_call", "tool_result"]}, "tool": s_str}},
   "GuardrailTestResult": {"type": "object", "required": ["object", "verdicts"], "properties": {
@@ -177,11 +192,19 @@ paths = {
     "get": {"summary": "Every built-in guardrail check (docs/guardrails.md).", "operationId": "listGuardrailChecks",
       "responses": {"200": ok("Checks.", lst("GuardrailCheck")), **errs(401)}}},
   "/admin/v1/guardrails/policies": {
-    "get": {"summary": "The guardrail policies of the config file, with where each is attached.", "operationId": "listGuardrailPolicies",
-      "responses": {"200": ok("Policies.", lst("GuardrailPolicy")), **errs(401)}}},
+    "get": {"summary": "The guardrail policies: the config file's, with where each is attached, and those set here that the caller may see (the organisation's, and its workspaces').", "operationId": "listGuardrailPolicies",
+      "responses": {"200": ok("Policies.", lst("GuardrailPolicy")), **errs(401)}},
+    "post": {"summary": "Set a guardrail policy; it applies from the next request, on every replica within a second. Workspace admins may set their workspace's; the organisation's need an organisation admin. A definition that does not build is a 400 naming the field (`checks[0].words`); an id taken (also by the config file) a 409.", "operationId": "createGuardrailPolicy",
+      "requestBody": body(ref("NewGuardrailPolicy")),
+      "responses": {"201": ok("The policy.", ref("GuardrailPolicy")), **errs(400, 401, 403, 404, 409)}}},
   "/admin/v1/guardrails/policies/{id}": {"parameters": [ID("policy")],
     "get": {"summary": "One guardrail policy.", "operationId": "getGuardrailPolicy",
-      "responses": {"200": ok("The policy.", ref("GuardrailPolicy")), **errs(401, 404)}}},
+      "responses": {"200": ok("The policy.", ref("GuardrailPolicy")), **errs(401, 404)}},
+    "patch": {"summary": "Change a policy set here: the fields given replace its own (`null` removes an optional one; within `attach`, each field given replaces its own); not its id. The config file's are changed in the file (409).", "operationId": "updateGuardrailPolicy",
+      "requestBody": body({"type": "object"}),
+      "responses": {"200": ok("The policy.", ref("GuardrailPolicy")), **errs(400, 401, 403, 404, 409)}},
+    "delete": {"summary": "Remove a policy set here; the config file's are removed from the file (409).", "operationId": "deleteGuardrailPolicy",
+      "responses": {"200": ok("Deleted.", ref("Deleted")), **errs(401, 403, 404, 409)}}},
   "/admin/v1/guardrails/test": {
     "post": {"summary": "Dry-run a text against configured policies or a policy definition: the verdicts, the action that would be taken, the text as a redaction would leave it. Nothing is sent anywhere.", "operationId": "testGuardrails",
       "requestBody": body(ref("GuardrailTest")),

@@ -1,7 +1,8 @@
-//! The guardrails stage: which policies apply to a request (attached in the config to the
-//! organisation, its workspace, its key and its route, plus those the caller adds by header),
-//! and running the input ones. A deny refuses the request before any provider is called; a
-//! redaction rewrites the body sent upstream; every verdict goes to the request's record.
+//! The guardrails stage: which policies apply to a request (attached in the config, or through
+//! the admin API, to the organisation, its workspace, its key and its route, plus those the
+//! caller adds by header), and running the input ones. A deny refuses the request before any
+//! provider is called; a redaction rewrites the body sent upstream; every verdict goes to the
+//! request's record.
 
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
@@ -10,22 +11,157 @@ use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchyard_guardrails::apply::{refusal_answer, scan_answer, scan_request, Scanned};
-use switchyard_guardrails::policy::Stage;
+use switchyard_guardrails::policy::{RawPolicy, Stage};
 use switchyard_guardrails::{Action, Policy, PolicySet};
+use switchyard_tenants::model::GuardrailPolicyRecord;
 use switchyard_wire::peek::{peek, Peek, Required};
 
 /// Callers add policies by id with this header (comma-separated).
 pub const HEADER: &str = "x-switchyard-guardrails";
 
-/// The policies for this request, admin-attached first; a caller can add, never remove.
+/// Guardrail policies set through the admin API (`GuardrailPolicyRecord`), built once per
+/// tenants' snapshot version and indexed by where they apply.
+#[derive(Default)]
+pub struct ApiPolicies {
+    /// The snapshot version they were built from.
+    pub version: u64,
+    /// Every one that built, by id, with the workspace that owns it.
+    pub by_id: BTreeMap<String, (Option<String>, Arc<Policy>)>,
+    /// Organisation-owned: on every request; by key id or name; by route.
+    org: Vec<Arc<Policy>>,
+    keys: HashMap<String, Vec<Arc<Policy>>>,
+    routes: HashMap<String, Vec<Arc<Policy>>>,
+    /// Workspace-owned, by workspace.
+    workspaces: HashMap<String, Vec<Scoped>>,
+}
+
+/// A workspace's policy: on all its requests when `keys` and `routes` are empty, else on those
+/// of the keys and routes named.
+struct Scoped {
+    policy: Arc<Policy>,
+    keys: Vec<String>,
+    routes: Vec<String>,
+}
+
+impl Scoped {
+    fn applies(&self, key_name: &str, key_id: Option<&str>, route: Option<&str>) -> bool {
+        (self.keys.is_empty() && self.routes.is_empty())
+            || self
+                .keys
+                .iter()
+                .any(|k| k == key_name || Some(k.as_str()) == key_id)
+            || route.is_some_and(|r| self.routes.iter().any(|x| x == r))
+    }
+}
+
+impl ApiPolicies {
+    /// Builds the stored policies. One that no longer builds (a check changed), or whose id the
+    /// config file now uses, is left out with a warning.
+    pub fn build<'a>(
+        version: u64,
+        config: &switchyard_config::GuardrailSettings,
+        records: impl Iterator<Item = &'a GuardrailPolicyRecord>,
+    ) -> Self {
+        let mut out = ApiPolicies {
+            version,
+            ..ApiPolicies::default()
+        };
+        for r in records {
+            if config.policies.contains_key(&r.id) {
+                tracing::warn!(policy = %r.id, "a guardrail policy set through the admin API has the id of one in the config file; the config file's applies");
+                continue;
+            }
+            let built = serde_json::from_value::<RawPolicy>(r.doc.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|raw| Policy::build(raw).map_err(|e| e.to_string()));
+            let policy = match built {
+                Ok(p) => Arc::new(p),
+                Err(e) => {
+                    tracing::warn!(policy = %r.id, error = %e, "a stored guardrail policy does not build; left out");
+                    continue;
+                }
+            };
+            let a = &r.attach;
+            match &r.workspace {
+                Some(w) => out.workspaces.entry(w.clone()).or_default().push(Scoped {
+                    policy: Arc::clone(&policy),
+                    keys: a.keys.clone(),
+                    routes: a.routes.clone(),
+                }),
+                None => {
+                    if a.org {
+                        out.org.push(Arc::clone(&policy));
+                    }
+                    for k in &a.keys {
+                        out.keys
+                            .entry(k.clone())
+                            .or_default()
+                            .push(Arc::clone(&policy));
+                    }
+                    for rt in &a.routes {
+                        out.routes
+                            .entry(rt.clone())
+                            .or_default()
+                            .push(Arc::clone(&policy));
+                    }
+                }
+            }
+            out.by_id
+                .insert(r.id.clone(), (r.workspace.clone(), policy));
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// A policy a request in `workspace` may name in its header: the organisation's, or its
+    /// own workspace's.
+    fn nameable(&self, id: &str, workspace: Option<&str>) -> Option<&Arc<Policy>> {
+        self.by_id
+            .get(id)
+            .filter(|(owner, _)| owner.is_none() || owner.as_deref() == workspace)
+            .map(|(_, p)| p)
+    }
+}
+
+/// The admin API's guardrail policies, built (once per tenants' snapshot version and state);
+/// `None` without tenants.
+pub fn api_policies(state: &AppState) -> Option<Arc<ApiPolicies>> {
+    let t = state.tenants.get()?;
+    let snap = t.snapshot();
+    if let Some(c) = state
+        .api_guardrails
+        .load_full()
+        .filter(|c| c.version == snap.version)
+    {
+        return Some(c);
+    }
+    let made = Arc::new(ApiPolicies::build(
+        snap.version,
+        &state.cfg.guardrails,
+        snap.guardrail_policies(),
+    ));
+    state.api_guardrails.store(Some(Arc::clone(&made)));
+    Some(made)
+}
+
+/// The policies for this request, admin-attached first (the config file's, then those set
+/// through the admin API, for the organisation, the workspace, the key and the route); a
+/// caller can add, never remove.
 pub fn applicable(
     state: &AppState,
+    api: Option<&ApiPolicies>,
     ctx: &RequestCtx,
     headers: &HeaderMap,
 ) -> Result<PolicySet, GatewayError> {
     let g = &state.cfg.guardrails;
+    let none = ApiPolicies::default();
+    let api = api.unwrap_or(&none);
     let mut out: Vec<Arc<Policy>> = Vec::new();
     let mut add = |ps: &[Arc<Policy>]| {
         for p in ps {
@@ -34,20 +170,35 @@ pub fn applicable(
             }
         }
     };
+    let route = ctx.route.as_deref();
     add(&g.org);
+    add(&api.org);
     if let Some(p) = &ctx.principal {
+        let key_id = p.key_id.as_deref();
         if let Some(ps) = g.workspaces.get(&p.workspace) {
             add(ps);
         }
-        if let Some(ps) = g.keys.get(&p.key_name) {
-            add(ps);
+        if let Some(ps) = api.workspaces.get(&p.workspace) {
+            for s in ps.iter().filter(|s| s.applies(&p.key_name, key_id, route)) {
+                add(std::slice::from_ref(&s.policy));
+            }
         }
-        if let Some(ps) = p.key_id.as_ref().and_then(|id| g.keys.get(id)) {
-            add(ps);
+        for name in std::iter::once(p.key_name.as_str()).chain(key_id) {
+            if let Some(ps) = g.keys.get(name) {
+                add(ps);
+            }
+            if let Some(ps) = api.keys.get(name) {
+                add(ps);
+            }
         }
     }
-    if let Some(ps) = ctx.route.as_ref().and_then(|r| g.routes.get(r)) {
-        add(ps);
+    if let Some(r) = route {
+        if let Some(ps) = g.routes.get(r) {
+            add(ps);
+        }
+        if let Some(ps) = api.routes.get(r) {
+            add(ps);
+        }
     }
     if let Some(v) = headers.get(HEADER) {
         let asked = v.to_str().map_err(|_| bad_header("is not text"))?;
@@ -56,8 +207,9 @@ pub fn applicable(
                 "is not accepted by this gateway (guardrails.request_policies is off)",
             ));
         }
+        let workspace = ctx.principal.as_ref().map(|p| p.workspace.as_str());
         for id in asked.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            match g.policies.get(id) {
+            match g.policies.get(id).or_else(|| api.nameable(id, workspace)) {
                 Some(p) => add(std::slice::from_ref(p)),
                 None => return Err(bad_header(&format!("names no policy \"{id}\""))),
             }
@@ -82,10 +234,11 @@ pub fn input(
     body: &Bytes,
     required: Required,
 ) -> Result<Option<(Bytes, Peek)>, GatewayError> {
-    if state.cfg.guardrails.is_empty() {
+    let api = api_policies(state);
+    if state.cfg.guardrails.is_empty() && api.as_ref().is_none_or(|a| a.is_empty()) {
         return Ok(None);
     }
-    ctx.guarded.set = applicable(state, ctx, headers)?;
+    ctx.guarded.set = applicable(state, api.as_deref(), ctx, headers)?;
     if !ctx.guarded.set.any_at(Stage::Input) {
         return Ok(None);
     }

@@ -57,8 +57,11 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
         &["get", "patch", "delete"],
     ),
     ("/admin/v1/guardrails/checks", &["get"]),
-    ("/admin/v1/guardrails/policies", &["get"]),
-    ("/admin/v1/guardrails/policies/{id}", &["get"]),
+    ("/admin/v1/guardrails/policies", &["get", "post"]),
+    (
+        "/admin/v1/guardrails/policies/{id}",
+        &["get", "patch", "delete"],
+    ),
     ("/admin/v1/guardrails/test", &["post"]),
     ("/admin/v1/limits", &["get", "post"]),
     ("/admin/v1/limits/{id}", &["get", "patch", "delete"]),
@@ -156,11 +159,13 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
         )
         .route(
             "/admin/v1/guardrails/policies",
-            get(crate::admin::guardrails::policies),
+            get(crate::admin::guardrails::policies).post(crate::admin::guardrails::policies),
         )
         .route(
             "/admin/v1/guardrails/policies/{id}",
-            get(crate::admin::guardrails::policy),
+            get(crate::admin::guardrails::policy)
+                .patch(crate::admin::guardrails::policy)
+                .delete(crate::admin::guardrails::policy),
         )
         .route(
             "/admin/v1/guardrails/test",

@@ -66,7 +66,13 @@ pub struct AppState {
     pub limits: Arc<switchyard_limits::gate::Gate>,
     /// The admin API's limits, resolved, for one tenants' snapshot version.
     pub api_limits: ApiLimits,
+    /// The admin API's guardrail policies, built, for one tenants' snapshot version (and this
+    /// state's config: a reload starts afresh).
+    pub api_guardrails: ApiGuardrails,
 }
+
+/// Guardrail policies set through the admin API, built once per snapshot version.
+pub type ApiGuardrails = arc_swap::ArcSwapOption<crate::guard::ApiPolicies>;
 
 /// Limits set through the admin API, resolved once per snapshot version.
 pub type ApiLimits = arc_swap::ArcSwapOption<(u64, Vec<Arc<switchyard_limits::model::Limit>>)>;
@@ -251,6 +257,7 @@ impl AppState {
             limit_store_errors,
             limits,
             api_limits: ApiLimits::empty(),
+            api_guardrails: ApiGuardrails::empty(),
             images: d.images,
             cfg,
             health: Arc::new(health),
@@ -321,6 +328,7 @@ impl AppState {
             limit_store_errors: Arc::clone(&self.limit_store_errors),
             limit_memory: self.limit_memory.clone(),
             api_limits: ApiLimits::empty(),
+            api_guardrails: ApiGuardrails::empty(),
             limits,
             images: d.images,
             cfg,

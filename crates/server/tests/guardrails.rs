@@ -736,3 +736,493 @@ async fn a_streamed_answers_verdicts_are_recorded() {
         (Some(true), Some("redact"))
     );
 }
+
+// Policies set through the admin API (kept in the tenants' store).
+
+const POLICIES_PATH: &str = "/admin/v1/guardrails/policies";
+
+/// A chat request to `model` as `key`, with extra headers.
+async fn say(
+    h: &Harness,
+    key: &str,
+    model: &str,
+    content: &str,
+    extra: &[(&str, &str)],
+) -> (u16, http::HeaderMap, Value) {
+    let auth = format!("Bearer {key}");
+    let mut headers = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    headers.extend_from_slice(extra);
+    let body = json!({"model": model, "messages": [{"role": "user", "content": content}]});
+    let (s, h, b) = h
+        .request("POST", "/v1/chat/completions", &headers, body.to_string())
+        .await;
+    (s, h, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+fn flagged(headers: &http::HeaderMap) -> String {
+    headers
+        .get("x-switchyard-guardrails")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn deny_words(id: &str, word: &str) -> Value {
+    json!({"id": id, "action": "deny", "checks": [{"check": "contains", "words": [word]}]})
+}
+
+/// An admin key for a new user with these workspace roles.
+async fn admin_key_for(h: &Harness, email: &str, workspaces: Value) -> String {
+    let (s, user) = h
+        .json_as(
+            ADMIN,
+            "POST",
+            "/admin/v1/users",
+            json!({"email": email, "workspaces": workspaces}),
+        )
+        .await;
+    assert_eq!(s, 201, "{user}");
+    let (s, k) = h
+        .json_as(
+            ADMIN,
+            "POST",
+            &format!(
+                "/admin/v1/users/{}/admin-keys",
+                user["id"].as_str().unwrap()
+            ),
+            json!({"name": "k"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{k}");
+    k["key"].as_str().unwrap().to_owned()
+}
+
+async fn workspace(h: &Harness, name: &str) -> String {
+    let (s, w) = h
+        .json_as(ADMIN, "POST", "/admin/v1/workspaces", json!({"name": name}))
+        .await;
+    assert_eq!(s, 201, "{w}");
+    w["id"].as_str().unwrap().to_owned()
+}
+
+/// A policy created through the admin API applies to the very next request, a change to it
+/// too, and once deleted it stops applying; it is listed beside the config file's, and each
+/// change is audited.
+#[tokio::test]
+async fn a_policy_set_through_the_admin_api_applies_at_once_changes_and_goes() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    assert_eq!(chat(&h, KEY, "tell me about osprey", &[]).await.0, 200);
+    let mut def = deny_words("no-osprey", "osprey");
+    def["attach"] = json!({"org": true});
+    let (s, made) = h.json_as(ADMIN, "POST", POLICIES_PATH, def).await;
+    assert_eq!(s, 201, "{made}");
+    assert_eq!(
+        (
+            made["object"].as_str(),
+            made["source"].as_str(),
+            &made["workspace"]
+        ),
+        (Some("guardrail_policy"), Some("api"), &Value::Null)
+    );
+    assert_eq!(
+        made["attach"],
+        json!({"org": true, "keys": [], "routes": []})
+    );
+    assert_eq!(made["stages"], json!(["input", "output"]));
+    let calls = upstream_calls(&h);
+    let (s, _, b) = chat(&h, "other-key-123", "tell me about osprey", &[]).await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "content_policy_violation");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("guardrail policy 'no-osprey'"),
+        "{b}"
+    );
+    assert_eq!(upstream_calls(&h), calls);
+    // Turned into a flag: the next request goes through, the policy named in the header.
+    let (s, changed) = h
+        .json_as(
+            ADMIN,
+            "PATCH",
+            &format!("{POLICIES_PATH}/no-osprey"),
+            json!({"action": "flag"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{changed}");
+    assert_eq!(
+        (changed["action"].as_str(), &changed["created_ms"]),
+        (Some("flag"), &made["created_ms"])
+    );
+    assert_eq!(changed["attach"]["org"], true);
+    let (s, headers, _) = chat(&h, "other-key-123", "tell me about osprey", &[]).await;
+    assert_eq!(s, 200);
+    assert!(flagged(&headers).contains("flag=no-osprey"), "{headers:?}");
+    // Listed beside the config file's.
+    let (s, all) = h.json_as(ADMIN, "GET", POLICIES_PATH, Value::Null).await;
+    assert_eq!(s, 200);
+    let sources: Vec<(&str, &str)> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("mask-accounts", "config"),
+            ("no-falcon", "config"),
+            ("only-mini", "config"),
+            ("watch-refunds", "config"),
+            ("no-osprey", "api"),
+        ]
+    );
+    let (s, one) = h
+        .json_as(
+            ADMIN,
+            "GET",
+            &format!("{POLICIES_PATH}/no-osprey"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!((s, one["action"].as_str()), (200, Some("flag")), "{one}");
+    // A dry run names it like a config file's.
+    let (s, r) = h
+        .json_as(
+            ADMIN,
+            "POST",
+            "/admin/v1/guardrails/test",
+            json!({"text": "an osprey", "policies": ["no-osprey"]}),
+        )
+        .await;
+    assert_eq!((s, r["action"].as_str()), (200, Some("flag")), "{r}");
+    // Deleted: it no longer applies.
+    let (s, gone) = h
+        .json_as(
+            ADMIN,
+            "DELETE",
+            &format!("{POLICIES_PATH}/no-osprey"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!((s, gone["deleted"].as_bool()), (200, Some(true)), "{gone}");
+    let (s, headers, _) = chat(&h, "other-key-123", "tell me about osprey", &[]).await;
+    assert_eq!(s, 200);
+    assert!(headers.get("x-switchyard-guardrails").is_none());
+    let (s, _) = h
+        .json_as(
+            ADMIN,
+            "GET",
+            &format!("{POLICIES_PATH}/no-osprey"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (_, audit) = h
+        .json_as(ADMIN, "GET", "/admin/v1/audit?limit=3", Value::Null)
+        .await;
+    let actions: Vec<(&str, &str)> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("guardrail_policy.delete", "guardrail_policy:no-osprey"),
+            ("guardrail_policy.update", "guardrail_policy:no-osprey"),
+            ("guardrail_policy.create", "guardrail_policy:no-osprey"),
+        ]
+    );
+}
+
+/// Where API policies apply: an organisation's by key (name or virtual key id) and by route,
+/// or only when a request names it; a workspace's on that workspace's requests (narrowed to
+/// the keys and routes it names, when it names some), never on another's, whose callers cannot
+/// name it either.
+#[tokio::test]
+async fn api_policies_attach_to_keys_routes_and_workspaces_and_callers_name_them() {
+    let routes = "routes:\n  support:\n    strategy: fallback\n    targets:\n      - {model: openai/gpt-4o-mini}\n";
+    let h = start_with(&yaml(routes), axum::Router::new()).await;
+    let post = |def: Value| h.json_as(ADMIN, "POST", POLICIES_PATH, def);
+    // By a static key's name.
+    let mut def =
+        json!({"id": "flag-kestrel", "checks": [{"check": "contains", "words": ["kestrel"]}]});
+    def["attach"] = json!({"keys": ["other"]});
+    assert_eq!(post(def).await.0, 201);
+    let (_, headers, _) = chat(&h, KEY, "a kestrel", &[]).await;
+    assert!(!flagged(&headers).contains("flag-kestrel"), "{headers:?}");
+    let (_, headers, _) = chat(&h, "other-key-123", "a kestrel", &[]).await;
+    assert!(
+        flagged(&headers).contains("flag=flag-kestrel"),
+        "{headers:?}"
+    );
+    // By route.
+    let mut def = deny_words("route-heron", "heron");
+    def["attach"] = json!({"routes": ["support"]});
+    let (s, made) = post(def).await;
+    assert_eq!(s, 201, "{made}");
+    assert_eq!(say(&h, KEY, "support", "a heron", &[]).await.0, 400);
+    assert_eq!(
+        say(&h, KEY, "openai/gpt-4o-mini", "a heron", &[]).await.0,
+        200
+    );
+    // Attached nowhere: only when a request names it.
+    assert_eq!(post(deny_words("on-request", "plover")).await.0, 201);
+    assert_eq!(chat(&h, KEY, "a plover", &[]).await.0, 200);
+    let named = [("x-switchyard-guardrails", "on-request")];
+    let (s, _, b) = chat(&h, KEY, "a plover", &named).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("'on-request'"));
+    // A workspace's: on its requests (a virtual key of it), not on the default workspace's.
+    let team = workspace(&h, "team-a").await;
+    let (s, vk) = h
+        .json_as(
+            ADMIN,
+            "POST",
+            &format!("/admin/v1/workspaces/{team}/keys"),
+            json!({"name": "team-key"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{vk}");
+    let (vk_id, vk) = (
+        vk["id"].as_str().unwrap().to_owned(),
+        vk["key"].as_str().unwrap().to_owned(),
+    );
+    let mut def = deny_words("team-grebe", "grebe");
+    def["workspace"] = json!(team);
+    let (s, made) = post(def).await;
+    assert_eq!(s, 201, "{made}");
+    assert_eq!(made["workspace"], team.as_str());
+    assert_eq!(chat(&h, &vk, "a grebe", &[]).await.0, 400);
+    assert_eq!(chat(&h, KEY, "a grebe", &[]).await.0, 200);
+    // Another workspace's callers cannot name it.
+    let named = [("x-switchyard-guardrails", "team-grebe")];
+    let (s, _, b) = chat(&h, KEY, "hello", &named).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("names no policy \"team-grebe\""));
+    // Narrowed to other keys of the workspace: not on this key's requests; by its id: again.
+    let path = format!("{POLICIES_PATH}/team-grebe");
+    let (s, changed) = h
+        .json_as(
+            ADMIN,
+            "PATCH",
+            &path,
+            json!({"attach": {"keys": ["someone-else"]}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{changed}");
+    assert_eq!(chat(&h, &vk, "a grebe", &[]).await.0, 200);
+    let (s, _) = h
+        .json_as(ADMIN, "PATCH", &path, json!({"attach": {"keys": [vk_id]}}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(chat(&h, &vk, "a grebe", &[]).await.0, 400);
+    // An organisation's attached by a virtual key's id.
+    let mut def = deny_words("vk-wren", "wren");
+    def["attach"] = json!({"keys": [vk_id]});
+    assert_eq!(post(def).await.0, 201);
+    assert_eq!(chat(&h, &vk, "a wren", &[]).await.0, 400);
+    assert_eq!(chat(&h, KEY, "a wren", &[]).await.0, 200);
+}
+
+/// A workspace admin creates, changes and deletes its workspace's policies only: never the
+/// organisation's (nor one applying to every request), never another workspace's (a 404, as
+/// if it did not exist); its viewers read them.
+#[tokio::test]
+async fn a_workspace_admin_manages_only_its_workspaces_policies() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let a = workspace(&h, "a").await;
+    let b = workspace(&h, "b").await;
+    let ws_admin = admin_key_for(&h, "admin@a.example", json!({&a: "admin"})).await;
+    let viewer = admin_key_for(&h, "viewer@a.example", json!({&a: "viewer"})).await;
+    let as_admin = |method: &'static str, path: String, body: Value| {
+        let key = ws_admin.clone();
+        let h = &h;
+        async move { h.json_as(&key, method, &path, body).await }
+    };
+    // The organisation's: an org admin's to make.
+    let mut def = deny_words("org-wide", "x");
+    def["attach"] = json!({"org": true});
+    let (s, e) = as_admin("POST", POLICIES_PATH.into(), def.clone()).await;
+    assert_eq!(s, 403, "{e}");
+    let (s, e) = as_admin("POST", POLICIES_PATH.into(), deny_words("org-any", "x")).await;
+    assert_eq!(s, 403, "{e}");
+    // A workspace's policy applies to its own requests, not to every request.
+    def["workspace"] = json!(a);
+    let (s, e) = as_admin("POST", POLICIES_PATH.into(), def).await;
+    assert_eq!(
+        (s, e["error"]["param"].as_str()),
+        (400, Some("attach.org")),
+        "{e}"
+    );
+    let mut mine = deny_words("a-policy", "x");
+    mine["workspace"] = json!(a);
+    let (s, made) = as_admin("POST", POLICIES_PATH.into(), mine).await;
+    assert_eq!(s, 201, "{made}");
+    let mut theirs = deny_words("b-policy", "x");
+    theirs["workspace"] = json!(b);
+    let (s, _) = as_admin("POST", POLICIES_PATH.into(), theirs.clone()).await;
+    assert_eq!(s, 404);
+    // An org admin makes the others.
+    assert_eq!(h.json_as(ADMIN, "POST", POLICIES_PATH, theirs).await.0, 201);
+    assert_eq!(
+        h.json_as(ADMIN, "POST", POLICIES_PATH, deny_words("org-policy", "x"))
+            .await
+            .0,
+        201
+    );
+    // It sees the organisation's and its own, not the other workspace's.
+    let (s, all) = as_admin("GET", POLICIES_PATH.into(), Value::Null).await;
+    assert_eq!(s, 200);
+    let api: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["source"] == "api")
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(api, ["a-policy", "org-policy"]);
+    let one = |p: &str| format!("{POLICIES_PATH}/{p}");
+    assert_eq!(as_admin("GET", one("b-policy"), Value::Null).await.0, 404);
+    assert_eq!(
+        as_admin("DELETE", one("b-policy"), Value::Null).await.0,
+        404
+    );
+    assert_eq!(
+        as_admin("DELETE", one("org-policy"), Value::Null).await.0,
+        403
+    );
+    assert_eq!(
+        as_admin("PATCH", one("org-policy"), json!({"description": "mine"}))
+            .await
+            .0,
+        403
+    );
+    // Nor can it hand its own to the organisation, or to another workspace.
+    let (s, _) = as_admin("PATCH", one("a-policy"), json!({"workspace": null})).await;
+    assert_eq!(s, 403);
+    let (s, _) = as_admin("PATCH", one("a-policy"), json!({"workspace": b})).await;
+    assert_eq!(s, 404);
+    let (s, changed) = as_admin("PATCH", one("a-policy"), json!({"description": "ours"})).await;
+    assert_eq!((s, changed["description"].as_str()), (200, Some("ours")));
+    // Its viewers read, and change nothing.
+    let (s, read) = h
+        .json_as(&viewer, "GET", &one("a-policy"), Value::Null)
+        .await;
+    assert_eq!((s, read["workspace"].as_str()), (200, Some(a.as_str())));
+    let (s, _) = h
+        .json_as(
+            &viewer,
+            "PATCH",
+            &one("a-policy"),
+            json!({"description": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    assert_eq!(
+        as_admin("DELETE", one("a-policy"), Value::Null).await.0,
+        200
+    );
+}
+
+/// A bad definition is a 400 naming the field (nothing stored); the config file's policies
+/// cannot be shadowed, changed or deleted through the API.
+#[tokio::test]
+async fn bad_definitions_name_the_field_and_the_config_files_policies_stay_as_written() {
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let post = |def: Value| h.json_as(ADMIN, "POST", POLICIES_PATH, def);
+    let (s, e) = post(json!({"id": "p", "checks": [{"check": "contains", "words": []}]})).await;
+    assert_eq!(s, 400, "{e}");
+    assert_eq!(e["error"]["message"], "checks[0].words: at least one word");
+    assert_eq!(e["error"]["param"], "checks[0].words");
+    let bad_param = |v: Value| async move {
+        let (s, e) = post(v).await;
+        assert_eq!(s, 400, "{e}");
+        e["error"]["param"].as_str().map(str::to_owned)
+    };
+    let words = json!([{"check": "contains", "words": ["a"]}]);
+    assert_eq!(
+        bad_param(json!({"id": "p", "action": "retry", "checks": words}))
+            .await
+            .as_deref(),
+        Some("action")
+    );
+    assert_eq!(
+        bad_param(json!({"id": "a,b", "checks": words}))
+            .await
+            .as_deref(),
+        Some("id")
+    );
+    assert_eq!(
+        bad_param(json!({"id": "p", "checks": words, "attach": {"routes": ["nowhere"]}}))
+            .await
+            .as_deref(),
+        Some("attach.routes[0]")
+    );
+    assert_eq!(
+        bad_param(json!({"id": "p", "checks": words, "attach": {"teams": ["x"]}}))
+            .await
+            .as_deref(),
+        Some("attach")
+    );
+    assert_eq!(
+        bad_param(json!({"id": "p", "checks": [{"check": "contain", "words": ["a"]}]}))
+            .await
+            .as_deref(),
+        Some("checks[0].check")
+    );
+    let (s, e) = post(json!({"id": "p", "checks": words, "colour": "red"})).await;
+    assert_eq!(s, 400);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("colour"),
+        "{e}"
+    );
+    let (_, all) = h.json_as(ADMIN, "GET", POLICIES_PATH, Value::Null).await;
+    assert!(!all.to_string().contains("\"api\""), "{all}");
+    // The config file's ids are taken; its policies are changed in the file.
+    let (s, e) = post(json!({"id": "no-falcon", "checks": words})).await;
+    assert_eq!(s, 409, "{e}");
+    let path = format!("{POLICIES_PATH}/no-falcon");
+    let (s, e) = h
+        .json_as(ADMIN, "PATCH", &path, json!({"action": "flag"}))
+        .await;
+    assert_eq!(s, 409);
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("change it there"));
+    assert_eq!(h.json_as(ADMIN, "DELETE", &path, Value::Null).await.0, 409);
+    assert_eq!(chat(&h, KEY, "project falcon", &[]).await.0, 400);
+    // A change that does not build leaves the policy as it was.
+    assert_eq!(post(json!({"id": "p", "checks": words})).await.0, 201);
+    assert_eq!(post(json!({"id": "p", "checks": words})).await.0, 409);
+    let path = format!("{POLICIES_PATH}/p");
+    let (s, e) = h
+        .json_as(
+            ADMIN,
+            "PATCH",
+            &path,
+            json!({"checks": [{"check": "contains", "words": []}]}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["message"].as_str()),
+        (400, Some("checks[0].words: at least one word"))
+    );
+    let (s, e) = h.json_as(ADMIN, "PATCH", &path, json!({"id": "q"})).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (400, Some("id")));
+    let (_, p) = h.json_as(ADMIN, "GET", &path, Value::Null).await;
+    assert_eq!(p["checks"], words);
+}

@@ -808,6 +808,68 @@ async fn every_role_against_every_endpoint_and_the_other_workspace() {
             Value::Null,
             [200, 200, 200, 200, 200, 200],
         ),
+        // Guardrail policies: a workspace's admins manage its own; the organisation's need an
+        // org admin; everyone reads the organisation's.
+        (
+            "POST",
+            "/admin/v1/guardrails/policies".into(),
+            json!({"id": "a-policy", "workspace": a, "checks": [{"check": "contains", "words": ["x"]}]}),
+            [201, 409, 409, 403, 403, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/guardrails/policies".into(),
+            json!({"id": "b-policy", "workspace": b, "checks": [{"check": "contains", "words": ["x"]}]}),
+            [201, 409, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/guardrails/policies".into(),
+            json!({"id": "org-policy", "checks": [{"check": "contains", "words": ["x"]}]}),
+            [201, 409, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin/v1/guardrails/policies/a-policy".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 404],
+        ),
+        (
+            "GET",
+            "/admin/v1/guardrails/policies/b-policy".into(),
+            Value::Null,
+            [200, 200, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            "/admin/v1/guardrails/policies/org-policy".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "PATCH",
+            "/admin/v1/guardrails/policies/a-policy".into(),
+            json!({"description": "d"}),
+            [200, 200, 200, 403, 403, 404],
+        ),
+        (
+            "PATCH",
+            "/admin/v1/guardrails/policies/org-policy".into(),
+            json!({"description": "d"}),
+            [200, 200, 403, 403, 403, 403],
+        ),
+        (
+            "DELETE",
+            "/admin/v1/guardrails/policies/b-policy".into(),
+            Value::Null,
+            [200, 404, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            "/admin/v1/guardrails/policies".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 200],
+        ),
     ];
     for (method, path, body, want) in &cases {
         for (i, (role, key)) in keys.iter().enumerate() {

@@ -3,8 +3,8 @@
 
 use crate::key;
 use crate::model::{
-    AdminKey, AuditEvent, Credential, CredentialKind, OrgRole, Previous, User, VirtualKey,
-    Workspace, WsRole, DEFAULT_WORKSPACE,
+    AdminKey, AuditEvent, Credential, CredentialKind, GuardrailAttach, GuardrailPolicyRecord,
+    OrgRole, Previous, User, VirtualKey, Workspace, WsRole, DEFAULT_WORKSPACE,
 };
 use crate::store::{AuditQuery, Change, Logged, StoreError};
 use crate::vault::Kek;
@@ -1038,6 +1038,95 @@ impl Tenants {
             None,
         );
         self.commit(vec![Change::DeleteLimit(id.to_owned())], ev)
+            .await
+    }
+
+    /// Stores a new guardrail policy (the server built its definition); 409 when the id is
+    /// taken.
+    pub async fn create_guardrail_policy(
+        &self,
+        actor: &Actor,
+        id: &str,
+        workspace: Option<String>,
+        doc: Value,
+        attach: GuardrailAttach,
+    ) -> Result<GuardrailPolicyRecord, AdminError> {
+        if self.snapshot().guardrail_policy(id).is_some() {
+            return Err(AdminError::Conflict(format!(
+                "a guardrail policy '{id}' exists"
+            )));
+        }
+        let now = now_ms();
+        let record = GuardrailPolicyRecord {
+            id: id.to_owned(),
+            workspace,
+            doc,
+            attach,
+            created_ms: now,
+            updated_ms: now,
+        };
+        let ev = Self::event(
+            actor,
+            "guardrail_policy.create",
+            format!("guardrail_policy:{id}"),
+            record.workspace.as_deref(),
+            None,
+            Some(record.public()),
+        );
+        self.commit(vec![Change::PutGuardrailPolicy(record.clone())], ev)
+            .await?;
+        Ok(record)
+    }
+
+    /// Replaces a guardrail policy's definition, owner and attachments (the server built it).
+    pub async fn update_guardrail_policy(
+        &self,
+        actor: &Actor,
+        id: &str,
+        workspace: Option<String>,
+        doc: Value,
+        attach: GuardrailAttach,
+    ) -> Result<GuardrailPolicyRecord, AdminError> {
+        let before = self
+            .snapshot()
+            .guardrail_policy(id)
+            .cloned()
+            .ok_or_else(|| AdminError::NotFound(format!("no guardrail policy '{id}'")))?;
+        let record = GuardrailPolicyRecord {
+            workspace,
+            doc,
+            attach,
+            updated_ms: now_ms(),
+            ..before.clone()
+        };
+        let ev = Self::event(
+            actor,
+            "guardrail_policy.update",
+            format!("guardrail_policy:{id}"),
+            record.workspace.as_deref(),
+            Some(before.public()),
+            Some(record.public()),
+        );
+        self.commit(vec![Change::PutGuardrailPolicy(record.clone())], ev)
+            .await?;
+        Ok(record)
+    }
+
+    pub async fn delete_guardrail_policy(&self, actor: &Actor, id: &str) -> Result<(), AdminError> {
+        let before = self
+            .snapshot()
+            .guardrail_policy(id)
+            .cloned()
+            .ok_or_else(|| AdminError::NotFound(format!("no guardrail policy '{id}'")))?;
+        let ev = Self::event(
+            actor,
+            "guardrail_policy.delete",
+            format!("guardrail_policy:{id}"),
+            before.workspace.as_deref(),
+            Some(before.public()),
+            None,
+        );
+        self.commit(vec![Change::DeleteGuardrailPolicy(id.to_owned())], ev)
             .await
     }
 

@@ -4,7 +4,8 @@
 use crate::access::Access;
 use crate::key::{self, Hasher};
 use crate::model::{
-    matches, AdminKey, Credential, CredentialKind, LimitRecord, User, VirtualKey, Workspace,
+    matches, AdminKey, Credential, CredentialKind, GuardrailPolicyRecord, LimitRecord, User,
+    VirtualKey, Workspace,
 };
 use crate::vault::{Kek, VaultError};
 use arc_swap::ArcSwap;
@@ -109,6 +110,8 @@ pub struct Snapshot {
     blocked: std::collections::HashSet<(String, String)>,
     /// Limits set through the admin API, by id.
     limits: std::collections::BTreeMap<String, LimitRecord>,
+    /// Guardrail policies set through the admin API, by id.
+    guardrail_policies: std::collections::BTreeMap<String, GuardrailPolicyRecord>,
     /// Admin keys made through the API: id → (hash, the record).
     admin_keys: HashMap<String, ([u8; 32], AdminKey)>,
 }
@@ -222,6 +225,7 @@ impl Snapshot {
             blocked: std::collections::HashSet::new(),
             admin_keys: HashMap::new(),
             limits: std::collections::BTreeMap::new(),
+            guardrail_policies: std::collections::BTreeMap::new(),
         })
     }
 
@@ -235,7 +239,6 @@ impl Snapshot {
         self
     }
 
-    /// Adds the blocked end users.
     /// Adds the limits set through the admin API.
     pub fn with_limits(mut self, limits: Vec<LimitRecord>) -> Self {
         self.limits = limits.into_iter().map(|l| (l.id.clone(), l)).collect();
@@ -251,6 +254,22 @@ impl Snapshot {
         self.limits.get(id)
     }
 
+    /// Adds the guardrail policies set through the admin API.
+    pub fn with_guardrail_policies(mut self, policies: Vec<GuardrailPolicyRecord>) -> Self {
+        self.guardrail_policies = policies.into_iter().map(|p| (p.id.clone(), p)).collect();
+        self
+    }
+
+    /// Guardrail policies set through the admin API, by id.
+    pub fn guardrail_policies(&self) -> impl Iterator<Item = &GuardrailPolicyRecord> {
+        self.guardrail_policies.values()
+    }
+
+    pub fn guardrail_policy(&self, id: &str) -> Option<&GuardrailPolicyRecord> {
+        self.guardrail_policies.get(id)
+    }
+
+    /// Adds the blocked end users.
     pub fn with_blocked(mut self, blocked: Vec<(String, String)>) -> Self {
         self.blocked = blocked.into_iter().collect();
         self

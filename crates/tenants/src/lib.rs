@@ -139,7 +139,8 @@ impl Tenants {
         .map_err(|e| StoreError::Backend(e.to_string()))?
         .with_admins(loaded.users, loaded.admin_keys)
         .with_blocked(loaded.blocked)
-        .with_limits(loaded.limits);
+        .with_limits(loaded.limits)
+        .with_guardrail_policies(loaded.guardrail_policies);
         Ok(self.directory.install(snap))
     }
 

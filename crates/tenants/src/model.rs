@@ -168,6 +168,60 @@ impl LimitRecord {
     }
 }
 
+/// Where a guardrail policy set through the admin API applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardrailAttach {
+    /// On every request (organisation-owned policies only).
+    #[serde(default)]
+    pub org: bool,
+    /// On the requests of these keys: a virtual key's id, or a key's name.
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// On the requests of these routes, by name.
+    #[serde(default)]
+    pub routes: Vec<String>,
+}
+
+/// A guardrail policy set through the admin API. Its `doc` is the policy as written
+/// (`switchyard_guardrails::policy::RawPolicy`, checked by the server before it is stored).
+///
+/// A policy owned by a workspace applies only to that workspace's requests: all of them when
+/// `attach` names no key and no route, else those of the keys and routes it names. An
+/// organisation's policy (no workspace) applies where `attach` says, and otherwise only when
+/// a request names it in its guardrails header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardrailPolicyRecord {
+    pub id: String,
+    /// The workspace whose admins manage it; `None`: organisation admins only.
+    pub workspace: Option<String>,
+    pub doc: Value,
+    #[serde(default)]
+    pub attach: GuardrailAttach,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl GuardrailPolicyRecord {
+    pub fn public(&self) -> Value {
+        let mut v = self.doc.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("object".into(), Value::from("guardrail_policy"));
+            m.insert("source".into(), Value::from("api"));
+            m.insert(
+                "workspace".into(),
+                self.workspace.clone().map_or(Value::Null, Value::from),
+            );
+            m.insert(
+                "attach".into(),
+                serde_json::to_value(&self.attach).unwrap_or(Value::Null),
+            );
+            m.insert("created_ms".into(), Value::from(self.created_ms));
+            m.insert("updated_ms".into(), Value::from(self.updated_ms));
+        }
+        v
+    }
+}
+
 /// An admin key created through the API: it acts with its user's roles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminKey {

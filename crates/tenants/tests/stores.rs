@@ -8,6 +8,7 @@ use serde_json::Map;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard_tenants::admin::{Actor, NewKey, NewWorkspace};
+use switchyard_tenants::model::GuardrailAttach;
 use switchyard_tenants::store::postgres::PostgresStore;
 use switchyard_tenants::store::sqlite::SqliteStore;
 use switchyard_tenants::store::{AuditQuery, TenantStore};
@@ -171,6 +172,142 @@ async fn exercise(store: Arc<dyn TenantStore>) {
     );
     t.delete_limit(&actor(), "rpm").await.unwrap();
     assert!(t.snapshot().limit("rpm").is_none());
+
+    // Guardrail policies set through the API: stored with their attachments, seen by another
+    // instance, changed (owner too), removed; each change audited.
+    let doc = serde_json::json!({"id": "no-falcon", "action": "deny",
+        "checks": [{"check": "contains", "words": ["falcon"]}]});
+    let attach = GuardrailAttach {
+        org: true,
+        keys: vec!["ci".into()],
+        routes: vec![],
+    };
+    let made = t
+        .create_guardrail_policy(&actor(), "no-falcon", None, doc.clone(), attach.clone())
+        .await
+        .unwrap();
+    assert_eq!(made.public()["source"], "api");
+    assert!(t
+        .create_guardrail_policy(&actor(), "no-falcon", None, doc, GuardrailAttach::default())
+        .await
+        .is_err());
+    let other = Tenants::open(Arc::clone(&store), SECRET, None)
+        .await
+        .unwrap();
+    let seen = other
+        .snapshot()
+        .guardrail_policy("no-falcon")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (seen.doc["action"].as_str(), &seen.attach),
+        (Some("deny"), &attach)
+    );
+    let changed = serde_json::json!({"id": "no-falcon", "action": "flag",
+        "checks": [{"check": "contains", "words": ["falcon", "osprey"]}]});
+    let narrowed = GuardrailAttach {
+        routes: vec!["support".into()],
+        ..GuardrailAttach::default()
+    };
+    t.update_guardrail_policy(
+        &actor(),
+        "no-falcon",
+        Some(w.id.clone()),
+        changed,
+        narrowed.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(t
+        .update_guardrail_policy(
+            &actor(),
+            "nope",
+            None,
+            serde_json::json!({}),
+            GuardrailAttach::default()
+        )
+        .await
+        .is_err());
+    let again = Tenants::open(Arc::clone(&store), SECRET, None)
+        .await
+        .unwrap();
+    let rec = again
+        .snapshot()
+        .guardrail_policy("no-falcon")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (
+            rec.doc["action"].as_str(),
+            rec.workspace.as_deref(),
+            &rec.attach
+        ),
+        (Some("flag"), Some(w.id.as_str()), &narrowed)
+    );
+    assert_eq!(rec.created_ms, made.created_ms);
+    assert_eq!(again.snapshot().guardrail_policies().count(), 1);
+    t.delete_guardrail_policy(&actor(), "no-falcon")
+        .await
+        .unwrap();
+    assert!(t.snapshot().guardrail_policy("no-falcon").is_none());
+    assert!(t
+        .delete_guardrail_policy(&actor(), "no-falcon")
+        .await
+        .is_err());
+    let events = t
+        .audit_events(AuditQuery {
+            limit: 3,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e.event.action.as_str(), e.event.target.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("guardrail_policy.delete", "guardrail_policy:no-falcon"),
+            ("guardrail_policy.update", "guardrail_policy:no-falcon"),
+            ("guardrail_policy.create", "guardrail_policy:no-falcon"),
+        ]
+    );
+    assert_eq!(events[0].event.workspace.as_deref(), Some(w.id.as_str()));
+}
+
+/// A database made before guardrail policies could be stored opens, keeps its data and gains
+/// the table.
+#[tokio::test]
+async fn an_older_sqlite_database_gains_the_guardrail_policies_table() {
+    let path = std::env::temp_dir().join(format!("sy-tenants-{:016x}.db", fastrand::u64(..)));
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE tenant_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+             INSERT INTO tenant_version (id, version) VALUES (1, 7);
+             CREATE TABLE tenant_limits (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
+             INSERT INTO tenant_limits VALUES ('rpm', NULL, '{\"id\":\"rpm\",\"workspace\":null,\"spec\":{},\"created_ms\":1,\"updated_ms\":1}');",
+        )
+        .unwrap();
+    }
+    let t = Tenants::open(Arc::new(SqliteStore::open(&path).unwrap()), SECRET, None)
+        .await
+        .unwrap();
+    assert_eq!(t.snapshot().version, 7);
+    assert!(t.snapshot().limit("rpm").is_some());
+    assert_eq!(t.snapshot().guardrail_policies().count(), 0);
+    t.create_guardrail_policy(
+        &actor(),
+        "p",
+        None,
+        serde_json::json!({"id": "p"}),
+        GuardrailAttach::default(),
+    )
+    .await
+    .unwrap();
+    assert!(t.snapshot().guardrail_policy("p").is_some());
+    let _ = std::fs::remove_file(path);
 }
 
 #[tokio::test]
@@ -235,4 +372,25 @@ async fn replicas_sharing_postgres_see_changes_within_a_second() {
     a.delete_key(&actor(), &k.id).await.unwrap();
     seen(&a, false).await;
     seen(&b, false).await;
+    // A guardrail policy set through one replica reaches the other within a second too.
+    a.create_guardrail_policy(
+        &actor(),
+        "shared-policy",
+        None,
+        serde_json::json!({"id": "shared-policy", "checks": [{"check": "contains", "words": ["x"]}]}),
+        GuardrailAttach {
+            org: true,
+            ..GuardrailAttach::default()
+        },
+    )
+    .await
+    .unwrap();
+    let start = Instant::now();
+    while b.snapshot().guardrail_policy("shared-policy").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "the policy did not reach the other replica within a second"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -6,7 +6,8 @@ pub mod postgres;
 pub mod sqlite;
 
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, LimitRecord, User, VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, User,
+    VirtualKey, Workspace,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -50,6 +51,8 @@ pub enum Change {
     },
     PutLimit(LimitRecord),
     DeleteLimit(String),
+    PutGuardrailPolicy(GuardrailPolicyRecord),
+    DeleteGuardrailPolicy(String),
 }
 
 /// Everything the snapshot is built from.
@@ -64,6 +67,7 @@ pub struct Loaded {
     /// (workspace, end user) pairs that are blocked.
     pub blocked: Vec<(String, String)>,
     pub limits: Vec<LimitRecord>,
+    pub guardrail_policies: Vec<GuardrailPolicyRecord>,
 }
 
 /// Which audit events to list, newest first.

@@ -4,7 +4,8 @@
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, LimitRecord, User, VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, User,
+    VirtualKey, Workspace,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,6 +23,7 @@ CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TE
 CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_limits (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_guardrail_policies (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked BOOLEAN NOT NULL DEFAULT FALSE,
   first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms BIGINT NOT NULL);
@@ -102,7 +104,7 @@ impl TenantStore for PostgresStore {
     fn load(&self) -> BoxFuture<'_, Result<Loaded, StoreError>> {
         Box::pin(async move {
             let mut c = self.client().await?;
-            // One snapshot of all three tables.
+            // One snapshot of every table.
             let tx = c
                 .build_transaction()
                 .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
@@ -136,6 +138,10 @@ impl TenantStore for PostgresStore {
                 .map_err(backend)?;
             let limits = tx
                 .query("SELECT doc FROM tenant_limits", &[])
+                .await
+                .map_err(backend)?;
+            let guardrail_policies = tx
+                .query("SELECT doc FROM tenant_guardrail_policies", &[])
                 .await
                 .map_err(backend)?;
             let blocked = tx
@@ -173,6 +179,10 @@ impl TenantStore for PostgresStore {
                 .iter()
                 .map(|d| serde_json::from_str::<LimitRecord>(d).map_err(backend))
                 .collect::<Result<_, _>>()?;
+            let guardrail_policies = docs(guardrail_policies)
+                .iter()
+                .map(|d| serde_json::from_str::<GuardrailPolicyRecord>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
             Ok(Loaded {
                 version,
                 workspaces,
@@ -182,6 +192,7 @@ impl TenantStore for PostgresStore {
                 admin_keys,
                 blocked,
                 limits,
+                guardrail_policies,
             })
         })
     }
@@ -299,6 +310,20 @@ impl TenantStore for PostgresStore {
                     }
                     Change::DeleteLimit(id) => {
                         tx.execute("DELETE FROM tenant_limits WHERE id = $1", &[id])
+                            .await
+                            .map_err(backend)?;
+                    }
+                    Change::PutGuardrailPolicy(p) => {
+                        tx.execute(
+                            "INSERT INTO tenant_guardrail_policies (id, workspace, doc) VALUES ($1, $2, $3)
+                             ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, doc = excluded.doc",
+                            &[&p.id, &p.workspace, &json(p)?],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::DeleteGuardrailPolicy(id) => {
+                        tx.execute("DELETE FROM tenant_guardrail_policies WHERE id = $1", &[id])
                             .await
                             .map_err(backend)?;
                     }

@@ -2,7 +2,8 @@
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, LimitRecord, User, VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, User,
+    VirtualKey, Workspace,
 };
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ CREATE TABLE IF NOT EXISTS tenant_credentials (id TEXT PRIMARY KEY, workspace TE
 CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_limits (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_guardrail_policies (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
   first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms INTEGER NOT NULL);
@@ -197,6 +199,21 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), Stor
             tx.execute("DELETE FROM tenant_limits WHERE id = ?1", params![id])
                 .map_err(backend)?;
         }
+        Change::PutGuardrailPolicy(p) => {
+            tx.execute(
+                "INSERT INTO tenant_guardrail_policies (id, workspace, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, doc = excluded.doc",
+                params![p.id, p.workspace, json(p)?],
+            )
+            .map_err(backend)?;
+        }
+        Change::DeleteGuardrailPolicy(id) => {
+            tx.execute(
+                "DELETE FROM tenant_guardrail_policies WHERE id = ?1",
+                params![id],
+            )
+            .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -237,6 +254,10 @@ impl TenantStore for SqliteStore {
                 .iter()
                 .map(|d| parse::<LimitRecord>(d))
                 .collect::<Result<_, _>>()?;
+            let guardrail_policies = docs("SELECT doc FROM tenant_guardrail_policies")?
+                .iter()
+                .map(|d| parse::<GuardrailPolicyRecord>(d))
+                .collect::<Result<_, _>>()?;
             let blocked = {
                 let mut st = tx
                     .prepare("SELECT workspace, id FROM tenant_end_users WHERE blocked = 1")
@@ -255,6 +276,7 @@ impl TenantStore for SqliteStore {
                 admin_keys,
                 blocked,
                 limits,
+                guardrail_policies,
             })
         })
     }
