@@ -38,6 +38,26 @@ const POLICIES: &str = r#"guardrails:
 
 const ADMIN: &str = "admin-key-123";
 
+/// The newest record in the request log, once the log holds one.
+async fn newest_record(h: &Harness) -> Value {
+    for _ in 0..100 {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                "/admin/v1/logs",
+                &[("authorization", &format!("Bearer {ADMIN}"))],
+                "",
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        if let Some(r) = v["data"].as_array().and_then(|d| d.first()) {
+            return r.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the request log stayed empty");
+}
+
 fn yaml(extra: &str) -> String {
     format!(
         "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n  - name: other\n    key: other-key-123\n{POLICIES}{extra}"
@@ -134,26 +154,7 @@ async fn a_flag_is_named_in_a_header_and_a_redaction_rewrites_what_the_provider_
     assert_eq!(sent["messages"][0]["content"], "refund [ACCOUNT] please");
     assert_eq!(sent["model"], "gpt-4o-mini");
     // Every verdict is in the request's record: policy, check, stage, spans, labels, latency.
-    let record = {
-        let mut found = Value::Null;
-        for _ in 0..100 {
-            let (_, _, b) = h
-                .request(
-                    "GET",
-                    "/admin/v1/logs",
-                    &[("authorization", &format!("Bearer {ADMIN}"))],
-                    "",
-                )
-                .await;
-            let v: Value = serde_json::from_slice(&b).unwrap();
-            if let Some(r) = v["data"].as_array().and_then(|d| d.first()) {
-                found = r.clone();
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        found
-    };
+    let record = newest_record(&h).await;
     // Three input verdicts, and three output ones (these policies run on both stages).
     let all = record["guardrails"].as_array().unwrap();
     assert_eq!(all.len(), 6, "{record}");
@@ -707,23 +708,7 @@ async fn a_streamed_answers_verdicts_are_recorded() {
     let (s, _) = stream(&h, "/v1/chat/completions", json!({"model": "openai/gpt-4o-mini", "stream": true,
         "messages": [{"role": "user", "content": "hi"}], "mock": {"content": "ACC-1111 here", "chunks": 3}})).await;
     assert_eq!(s, 200);
-    let mut record = Value::Null;
-    for _ in 0..100 {
-        let (_, _, b) = h
-            .request(
-                "GET",
-                "/admin/v1/logs",
-                &[("authorization", &format!("Bearer {ADMIN}"))],
-                "",
-            )
-            .await;
-        let v: Value = serde_json::from_slice(&b).unwrap();
-        if let Some(r) = v["data"].as_array().and_then(|d| d.first()) {
-            record = r.clone();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let record = newest_record(&h).await;
     let out: Vec<&Value> = record["guardrails"]
         .as_array()
         .unwrap()
