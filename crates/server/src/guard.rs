@@ -344,7 +344,12 @@ pub fn stream_guard(
     use switchyard_guardrails::stream::{Shape, StreamGuard};
     let shape = Shape::of(ctx.op.name())?;
     let g = &ctx.guarded;
-    let stream = StreamGuard::new(g, shape, state.cfg.guardrails.hold_back)?;
+    let hold = if stream_retries(ctx) {
+        switchyard_guardrails::stream::HoldBack::Whole
+    } else {
+        state.cfg.guardrails.hold_back
+    };
+    let stream = StreamGuard::new(g, shape, hold)?;
     Some(Box::new(crate::relay::StreamGuarded {
         stream,
         guarded: switchyard_guardrails::Guarded {
@@ -354,6 +359,63 @@ pub fn stream_guard(
         },
         portkey: state.cfg.guardrails.portkey_codes,
     }))
+}
+
+/// Whether an output policy of this request retries or falls back: on a stream it can only do
+/// so while nothing has been sent, so the stream is held whole.
+pub fn stream_retries(ctx: &RequestCtx) -> bool {
+    ctx.guarded
+        .set
+        .policies
+        .iter()
+        .any(|p| p.runs_at(Stage::Output) && matches!(p.action, Action::Retry | Action::Fallback))
+}
+
+/// Reads a held stream to its end (its guard checks it whole as it goes): a retry or fallback
+/// policy that fired fails the attempt, so the route tries again before anything is sent;
+/// otherwise the caller gets the stream as the guard let it out.
+pub async fn stream_held(
+    state: &AppState,
+    ctx: &RequestCtx,
+    out: Response,
+    meter: &crate::observe::meter::Meter,
+) -> Result<Response, GatewayError> {
+    use http_body_util::BodyExt;
+    let (parts, body) = out.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| GatewayError::Internal {
+            detail: format!("reading a stream for the guardrails: {e}"),
+        })?
+        .to_bytes();
+    // The relay hands its verdicts to the meter when it is dropped, which `collect` did.
+    let verdicts = meter.read().guardrails;
+    let fired = |a: Action| verdicts.iter().find(|v| v.fired && v.action == Some(a));
+    if fired(Action::Deny).is_none() {
+        let rejected = fired(Action::Fallback).or_else(|| fired(Action::Retry));
+        if let Some(v) = rejected {
+            let retries = (v.action == Some(Action::Retry)).then(|| {
+                ctx.guarded
+                    .set
+                    .policies
+                    .iter()
+                    .find(|p| p.id == v.policy)
+                    .map_or(1, |p| p.max_retries)
+            });
+            return Err(GatewayError::GuardrailRejected {
+                message: format!(
+                    "The answer was rejected by guardrail policy '{}': check {} found {}.",
+                    v.policy,
+                    v.check,
+                    v.labels.first().map_or("", String::as_str)
+                ),
+                retries,
+                portkey: state.cfg.guardrails.portkey_codes,
+            });
+        }
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 
 /// Names the policies that fired on the answer's head (`x-switchyard-guardrails: flag=p`);

@@ -1211,3 +1211,65 @@ async fn bad_definitions_name_the_field_and_the_config_files_policies_stay_as_wr
     let (_, p) = h.json_as(ADMIN, "GET", &path, Value::Null).await;
     assert_eq!(p["checks"], words);
 }
+
+/// Retry and fallback act on streams too, while nothing has been sent: a stream under such a
+/// policy is held whole, and the route tries again before the caller gets a byte.
+#[tokio::test]
+async fn retry_and_fallback_work_on_streams_before_anything_is_sent() {
+    let h = start_with(&output_yaml(), axum::Router::new()).await;
+    h.mock.push_faults([
+        switchyard_mock::Fault {
+            content: Some("Sorry, I can't do that.".into()),
+            chunks: Some(4),
+            ..Default::default()
+        },
+        switchyard_mock::Fault {
+            content: Some("Here it is, all of it.".into()),
+            chunks: Some(4),
+            ..Default::default()
+        },
+    ]);
+    let auth = format!("Bearer {KEY}");
+    let body = json!({"model": "openai/gpt-4o-mini", "stream": true,
+        "messages": [{"role": "user", "content": "please"}]});
+    let (s, headers, b) = h
+        .request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(headers.get("x-switchyard-attempts").unwrap(), "2");
+    let text: String = events(&b)
+        .iter()
+        .filter_map(|(_, v)| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(text, "Here it is, all of it.");
+    // The route's first target drafts; its stream is dropped and the next target's is sent.
+    let (s, evs) = stream(
+        &h,
+        "/v1/chat/completions",
+        json!({"model": "careful", "stream": true,
+        "messages": [{"role": "user", "content": "go"}]}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let text: String = evs
+        .iter()
+        .filter_map(|(_, v)| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(text, "final answer");
+}

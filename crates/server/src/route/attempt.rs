@@ -200,6 +200,10 @@ async fn send(
     } else {
         None
     };
+    // Retry and fallback can only act while nothing has been sent: such policies hold a
+    // stream whole, and the attempt reads it to its end before answering.
+    let held_whole = guard.is_some() && crate::guard::stream_retries(ctx);
+    let guard_meter = held_whole.then(|| Arc::clone(&meter));
     let metering = Metering {
         meter,
         shape: usage_shape(ctx.op),
@@ -236,6 +240,9 @@ async fn send(
             .any_at(switchyard_guardrails::policy::Stage::Output)
     {
         out = crate::guard::output_whole(state, ctx, out).await?;
+    }
+    if let Some(m) = guard_meter {
+        out = crate::guard::stream_held(state, ctx, out, &m).await?;
     }
     Ok(out)
 }
