@@ -134,6 +134,24 @@ pub trait Check: Send + Sync {
     fn redacts(&self) -> bool {
         false
     }
+
+    /// A check that asks a service (the server makes the call; `text` and `request` find
+    /// nothing for it).
+    fn call_out(&self) -> Option<&CallOut> {
+        None
+    }
+}
+
+/// What a check that calls out asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallOut {
+    /// POST the request or the answer to an administrator's service, which says pass or fail
+    /// and may send back a rewritten body.
+    Webhook {
+        url: String,
+        headers: Vec<(String, String)>,
+        timeout: std::time::Duration,
+    },
 }
 
 /// A check's parameters could not be read.

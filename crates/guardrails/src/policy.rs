@@ -254,6 +254,19 @@ pub struct Verdict {
     pub error: Option<String>,
 }
 
+/// What a call-out said.
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    pub check: &'static str,
+    /// The service failed the text.
+    pub fired: bool,
+    /// Its reason, when it gave one.
+    pub label: Option<String>,
+    /// The call failed (status, timeout, a reply that is not JSON).
+    pub error: Option<String>,
+    pub latency_us: u64,
+}
+
 /// Most spans and labels a verdict keeps.
 const KEEP: usize = 16;
 
@@ -282,6 +295,45 @@ impl Report {
     pub fn fired(&self) -> impl Iterator<Item = &Verdict> {
         self.verdicts.iter().filter(|v| v.fired)
     }
+
+    /// Adds the verdict of a call-out made for policy `p` (with an error, the policy's
+    /// `on_error` decides whether it counts as fired).
+    pub fn add_call_out(&mut self, p: &Policy, stage: Stage, outcome: CallOutcome) {
+        let CallOutcome {
+            check,
+            fired,
+            label,
+            error,
+            latency_us,
+        } = outcome;
+        let fired = match &error {
+            Some(_) => p.on_error == FailMode::Closed,
+            None => fired,
+        };
+        let labels: Vec<String> = label.into_iter().collect();
+        if fired && self.action.is_none_or(|a| p.action > a) {
+            self.action = Some(p.action);
+            self.decided_by = Some((
+                p.id.clone(),
+                check,
+                labels.first().cloned().unwrap_or_default(),
+            ));
+            self.refusal = p.refusal.clone();
+            self.max_retries = p.max_retries;
+        }
+        self.verdicts.push(Verdict {
+            policy: p.id.clone(),
+            check,
+            stage,
+            fired,
+            action: fired.then_some(p.action),
+            score: if fired { 1.0 } else { 0.0 },
+            spans: Vec::new(),
+            labels,
+            latency_us,
+            error,
+        });
+    }
 }
 
 /// The policies that apply to a request, in order (admin-attached first, then the caller's).
@@ -293,6 +345,19 @@ pub struct PolicySet {
 impl PolicySet {
     pub fn is_empty(&self) -> bool {
         self.policies.is_empty()
+    }
+
+    /// The call-out checks of the policies that run at `stage`.
+    pub fn call_outs(&self, stage: Stage) -> Vec<(Arc<Policy>, usize)> {
+        let mut out = Vec::new();
+        for p in self.policies.iter().filter(|p| p.runs_at(stage)) {
+            for (i, c) in p.checks.iter().enumerate() {
+                if c.check.call_out().is_some() {
+                    out.push((Arc::clone(p), i));
+                }
+            }
+        }
+        out
     }
 
     /// Whether any policy runs at `stage`.
@@ -333,6 +398,10 @@ impl PolicySet {
         let mut found: Vec<Finding> = Vec::new();
         for p in self.policies.iter().filter(|p| p.runs_at(stage)) {
             for c in &p.checks {
+                // Call-outs are the server's to make (`call_outs`).
+                if c.check.call_out().is_some() {
+                    continue;
+                }
                 let started = Instant::now();
                 let mut v = Verdict {
                     policy: p.id.clone(),

@@ -40,6 +40,7 @@ fn params(id: &str) -> Value {
         "affix" => json!({"suffix": "END"}),
         "letter_case" => json!({"case": "lower"}),
         "language_allowed" => json!({"allowed": ["en"]}),
+        "webhook" => json!({"url": "http://127.0.0.1:9/check"}),
         _ => json!({}),
     }
 }
@@ -50,7 +51,7 @@ fn params(id: &str) -> Value {
 fn ceiling(id: &str) -> Option<f64> {
     let fam = catalogue::find(id)?.family;
     match fam {
-        "sizes" | "format" | "request" | "tools" | "language" => None,
+        "sizes" | "format" | "request" | "tools" | "language" | "callout" => None,
         // Random-looking strings: lockfile hashes need a credential word nearby to fire.
         _ => Some(0.0),
     }

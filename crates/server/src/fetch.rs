@@ -1,6 +1,6 @@
 //! One plain HTTP/1.1 request to an address already chosen (the caller resolved and vetted it),
 //! with TLS for https URLs: how the gateway fetches images for providers and an identity
-//! provider's key set, and posts budget alerts to a webhook. Not for upstream calls, which go
+//! provider's key set, and posts budget alerts and guardrail checks to webhooks. Not for upstream calls, which go
 //! through `upstream` with its pooling and timeouts.
 
 use crate::upstream::TlsConfig;
@@ -37,7 +37,7 @@ pub async fn get_at(
     tls: &TlsConfig,
     accept: &str,
 ) -> Result<Response<Incoming>, String> {
-    send_at(addr, url, host, tls, accept, None).await
+    send_at(addr, url, host, tls, accept, None, &[]).await
 }
 
 /// POSTs a JSON `body` to `url` at `addr`.
@@ -48,7 +48,28 @@ pub async fn post_json_at(
     tls: &TlsConfig,
     body: Bytes,
 ) -> Result<Response<Incoming>, String> {
-    send_at(addr, url, host, tls, "application/json", Some(body)).await
+    send_at(addr, url, host, tls, "application/json", Some(body), &[]).await
+}
+
+/// As `post_json_at`, with `headers` added (a guardrail webhook's own).
+pub async fn post_json_with(
+    addr: SocketAddr,
+    url: &url::Url,
+    host: &str,
+    tls: &TlsConfig,
+    body: Bytes,
+    headers: &[(String, String)],
+) -> Result<Response<Incoming>, String> {
+    send_at(
+        addr,
+        url,
+        host,
+        tls,
+        "application/json",
+        Some(body),
+        headers,
+    )
+    .await
 }
 
 async fn send_at(
@@ -58,6 +79,7 @@ async fn send_at(
     tls: &TlsConfig,
     accept: &str,
     body: Option<Bytes>,
+    headers: &[(String, String)],
 ) -> Result<Response<Incoming>, String> {
     let tcp = TcpStream::connect(addr)
         .await
@@ -83,6 +105,9 @@ async fn send_at(
         .header(header::ACCEPT, accept);
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
     }
     let req = req
         .body(Full::new(body.unwrap_or_default()))

@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchyard_guardrails::apply::{refusal_answer, scan_answer, scan_request, Scanned};
-use switchyard_guardrails::policy::{RawPolicy, Stage};
+use switchyard_guardrails::policy::{CallOutcome, RawPolicy, Stage};
 use switchyard_guardrails::{Action, Policy, PolicySet};
 use switchyard_tenants::model::GuardrailPolicyRecord;
 use switchyard_wire::peek::{peek, Peek, Required};
@@ -227,7 +227,7 @@ fn bad_header(why: &str) -> GatewayError {
 
 /// Runs the input policies. Returns the body and its peek to send instead of the caller's
 /// when a redaction rewrote it.
-pub fn input(
+pub async fn input(
     state: &AppState,
     ctx: &mut RequestCtx,
     headers: &HeaderMap,
@@ -248,13 +248,22 @@ pub fn input(
             param: None,
         })?;
     let model = ctx.requested_model.clone().unwrap_or_default();
-    let Scanned { report, rewritten } = scan_request(
+    let Scanned {
+        mut report,
+        mut rewritten,
+    } = scan_request(
         &mut ctx.guarded,
         ctx.op.name(),
         &model,
         &ctx.metadata,
         &value,
     );
+    if report.action != Some(Action::Deny) {
+        let sent = rewritten.as_ref().unwrap_or(&value);
+        if let Some(v) = call_outs(ctx, Stage::Input, sent, &mut report).await {
+            rewritten = Some(v);
+        }
+    }
     state.guard_metrics.record(&report.verdicts);
     if report.action == Some(Action::Deny) {
         let (policy, check, label) = report.decided_by.unwrap_or_default();
@@ -274,6 +283,136 @@ pub fn input(
         param: e.param,
     })?;
     Ok(Some((body, peeked)))
+}
+
+/// Makes the call-outs (webhooks) of the policies that run at `stage`, all at once, with the
+/// request or the answer (`body`); adds their verdicts to `report` and the request's. A
+/// webhook that passes may send back a rewritten body, which is returned.
+async fn call_outs(
+    ctx: &mut RequestCtx,
+    stage: Stage,
+    body: &serde_json::Value,
+    report: &mut switchyard_guardrails::Report,
+) -> Option<serde_json::Value> {
+    let calls = ctx.guarded.set.call_outs(stage);
+    if calls.is_empty() {
+        return None;
+    }
+    let (event, key) = match stage {
+        Stage::Input => ("input", "request"),
+        Stage::Output => ("output", "response"),
+    };
+    let payload = serde_json::json!({
+        "event": event,
+        "operation": ctx.op.name(),
+        "model": ctx.requested_model,
+        "request_id": ctx.request_id.to_str().unwrap_or_default(),
+        "metadata": ctx.metadata,
+        key: body,
+    })
+    .to_string();
+    let replies = futures_util::future::join_all(calls.iter().map(|(p, i)| {
+        let payload = payload.clone();
+        let call = p.checks[*i].check.call_out().cloned();
+        async move {
+            let started = std::time::Instant::now();
+            let reply = match call {
+                Some(switchyard_guardrails::check::CallOut::Webhook {
+                    url,
+                    headers,
+                    timeout,
+                }) => webhook(&url, &headers, timeout, payload).await,
+                None => Err("not a call-out".to_owned()),
+            };
+            (reply, started.elapsed().as_micros() as u64)
+        }
+    }))
+    .await;
+    let before = report.verdicts.len();
+    let mut rewritten = None;
+    for ((p, i), (reply, latency)) in calls.iter().zip(replies) {
+        let check = p.checks[*i].check.id();
+        match reply {
+            Ok(r) => {
+                // `{"verdict": false}` fails; Portkey's `transformedData.{request,response}.json`
+                // or `transformed_body` rewrites.
+                let pass = r
+                    .get("verdict")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(true);
+                let reason = r
+                    .get("reason")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned);
+                let changed = r
+                    .get("transformed_body")
+                    .or_else(|| r.pointer(&format!("/transformedData/{key}/json")))
+                    .filter(|v| v.is_object());
+                if pass {
+                    if let Some(v) = changed {
+                        rewritten = Some(v.clone());
+                    }
+                }
+                let outcome = CallOutcome {
+                    check,
+                    fired: !pass,
+                    label: reason,
+                    error: None,
+                    latency_us: latency,
+                };
+                report.add_call_out(p, stage, outcome);
+            }
+            Err(e) => {
+                let outcome = CallOutcome {
+                    check,
+                    fired: false,
+                    label: None,
+                    error: Some(e),
+                    latency_us: latency,
+                };
+                report.add_call_out(p, stage, outcome);
+            }
+        }
+    }
+    ctx.guarded
+        .verdicts
+        .extend(report.verdicts[before..].iter().cloned());
+    rewritten
+}
+
+/// POSTs `payload` to a guardrail webhook within `timeout`; its JSON reply.
+async fn webhook(
+    url: &str,
+    headers: &[(String, String)],
+    timeout: std::time::Duration,
+    payload: String,
+) -> Result<serde_json::Value, String> {
+    use http_body_util::BodyExt;
+    static TLS: std::sync::OnceLock<Result<crate::upstream::TlsConfig, String>> =
+        std::sync::OnceLock::new();
+    let call = async {
+        let url = url::Url::parse(url).map_err(|e| e.to_string())?;
+        let (addr, host) = crate::fetch::resolve(&url).await?;
+        let tls = TLS.get_or_init(crate::upstream::tls_config).clone()?;
+        let resp =
+            crate::fetch::post_json_with(addr, &url, &host, &tls, payload.into(), headers).await?;
+        let status = resp.status();
+        let body = http_body_util::Limited::new(resp.into_body(), 1 << 20)
+            .collect()
+            .await
+            .map_err(|e| format!("reading the webhook's reply: {e}"))?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(format!("the webhook answered {status}"));
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("the webhook's reply is not JSON: {e}"))
+    };
+    tokio::time::timeout(timeout, call).await.map_err(|_| {
+        format!(
+            "the webhook did not answer within {} ms",
+            timeout.as_millis()
+        )
+    })?
 }
 
 /// Runs the output policies over an attempt's whole answer (in the caller's shape): a deny
@@ -298,7 +437,16 @@ pub async fn output_whole(
         return Ok(Response::from_parts(parts, Body::from(bytes)));
     };
     let op = ctx.op.name();
-    let Scanned { report, rewritten } = scan_answer(&mut ctx.guarded, op, &value);
+    let Scanned {
+        mut report,
+        mut rewritten,
+    } = scan_answer(&mut ctx.guarded, op, &value);
+    if report.action != Some(Action::Deny) {
+        let answer = rewritten.clone().unwrap_or_else(|| value.clone());
+        if let Some(v) = call_outs(ctx, Stage::Output, &answer, &mut report).await {
+            rewritten = Some(v);
+        }
+    }
     state.guard_metrics.record(&report.verdicts);
     let portkey = state.cfg.guardrails.portkey_codes;
     let (policy, check, label) = report.decided_by.clone().unwrap_or_default();

@@ -112,7 +112,7 @@ pub async fn handle(
     ctx.enter("limits");
     crate::limits::admit(state, ctx, &peeked, body.len(), &plan).await?;
     ctx.enter("guardrails");
-    let redacted = crate::guard::input(state, ctx, &parts.headers, &body, required(ctx.op))?;
+    let redacted = crate::guard::input(state, ctx, &parts.headers, &body, required(ctx.op)).await?;
     let (body, peeked) = match &redacted {
         Some((b, p)) => (b, p),
         None => (&body, &peeked),

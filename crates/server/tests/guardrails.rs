@@ -1273,3 +1273,153 @@ async fn retry_and_fallback_work_on_streams_before_anything_is_sent() {
         .collect();
     assert_eq!(text, "final answer");
 }
+
+/// A webhook service for the tests: `/check` fails anything mentioning "forbidden" (and says
+/// why), `/rewrite` passes and sends back the request with its last message replaced, `/slow`
+/// answers after a second. Every event received is kept.
+async fn webhook_service() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let (a, b) = (seen.clone(), seen.clone());
+    let app = axum::Router::new()
+        .route(
+            "/check",
+            axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+                let seen = a.clone();
+                async move {
+                    let pass = !v.to_string().contains("forbidden");
+                    seen.lock().unwrap().push(v);
+                    axum::Json(json!({"verdict": pass, "reason": "mentions the forbidden word"}))
+                }
+            }),
+        )
+        .route(
+            "/rewrite",
+            axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+                let seen = b.clone();
+                async move {
+                    seen.lock().unwrap().push(v.clone());
+                    let mut req = v["request"].clone();
+                    req["messages"][0]["content"] = json!("rewritten by the webhook");
+                    axum::Json(
+                        json!({"verdict": true, "transformedData": {"request": {"json": req}}}),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/slow",
+            axum::routing::post(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                axum::Json(json!({"verdict": true}))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn webhooks_decide_rewrite_and_fail_open_or_closed_as_configured() {
+    let (hook, seen) = webhook_service().await;
+    let policies = format!(
+        r#"guardrails:
+  policies:
+    - id: hook-deny
+      action: deny
+      checks: [{{check: webhook, url: "{hook}/check"}}]
+    - id: hook-rewrite
+      stages: [input]
+      checks: [{{check: webhook, url: "{hook}/rewrite"}}]
+    - id: slow-open
+      action: deny
+      stages: [input]
+      on_error: open
+      checks: [{{check: webhook, url: "{hook}/slow", timeout_ms: 100}}]
+    - id: slow-closed
+      action: deny
+      stages: [input]
+      checks: [{{check: webhook, url: "{hook}/slow", timeout_ms: 100}}]
+  attach:
+    org: [hook-deny, slow-open]
+"#
+    );
+    let cfg = format!(
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\nclient_keys:\n  - name: test\n    key: {KEY}\n{policies}"
+    );
+    let h = start_with(&cfg, axum::Router::new()).await;
+    // The webhook fails the request: refused before the provider, with the service's reason.
+    let (s, _, b) = chat(&h, KEY, "a forbidden topic", &[]).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'hook-deny': check webhook found mentions the forbidden word"),
+        "{b}"
+    );
+    assert_eq!(upstream_calls(&h), 0);
+    let event = seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (event["event"].as_str(), event["operation"].as_str()),
+        (Some("input"), Some("chat.completions"))
+    );
+    assert_eq!(
+        event["request"]["messages"][0]["content"],
+        "a forbidden topic"
+    );
+    // Passing (the slow one timed out, open); the answer is checked too.
+    let (s, _, _) = chat(&h, KEY, "hello", &[]).await;
+    assert_eq!(s, 200);
+    let last = seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(last["event"], "output");
+    assert!(last["response"]["choices"][0]["message"]["content"].is_string());
+    // A rewrite reaches the provider.
+    let (s, _, _) = chat(
+        &h,
+        KEY,
+        "original",
+        &[("x-switchyard-guardrails", "hook-rewrite")],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let sent: Value = serde_json::from_str(&h.mock.requests().last().unwrap().body).unwrap();
+    assert_eq!(sent["messages"][0]["content"], "rewritten by the webhook");
+    // A timeout fails closed unless the policy says open; the verdict carries the error.
+    let (s, _, b) = chat(
+        &h,
+        KEY,
+        "hello",
+        &[("x-switchyard-guardrails", "slow-closed")],
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'slow-closed'"),
+        "{b}"
+    );
+    let mut v = Value::Null;
+    for _ in 0..100 {
+        let record = newest_record(&h).await;
+        if let Some(found) = record["guardrails"]
+            .as_array()
+            .and_then(|a| a.iter().find(|v| v["policy"] == "slow-closed"))
+        {
+            v = found.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(v["fired"], true);
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within 100 ms"),
+        "{v}"
+    );
+}

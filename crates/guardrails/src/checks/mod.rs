@@ -3,6 +3,7 @@
 
 use crate::catalogue::Entry;
 
+pub mod callout;
 pub mod code;
 pub mod format;
 pub mod hygiene;
@@ -34,6 +35,7 @@ pub const FAMILIES: &[&[Entry]] = &[
     tools::CHECKS,
     request::CHECKS,
     quality::CHECKS,
+    callout::CHECKS,
 ];
 
 #[cfg(test)]
