@@ -152,6 +152,18 @@ pub enum CallOut {
         headers: Vec<(String, String)>,
         timeout: std::time::Duration,
     },
+    /// Send the texts to a configured provider's moderation endpoint (OpenAI's
+    /// `/moderations` shape): fires when the provider flags them, or when a category's score
+    /// reaches its threshold.
+    Moderation {
+        provider: String,
+        model: String,
+        /// Category → score that fires; categories not listed use `default_threshold`, and
+        /// without one the provider's own `flagged`.
+        thresholds: Vec<(String, f64)>,
+        default_threshold: Option<f64>,
+        timeout: std::time::Duration,
+    },
 }
 
 /// A check's parameters could not be read.

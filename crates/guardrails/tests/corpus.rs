@@ -41,6 +41,7 @@ fn params(id: &str) -> Value {
         "letter_case" => json!({"case": "lower"}),
         "language_allowed" => json!({"allowed": ["en"]}),
         "webhook" => json!({"url": "http://127.0.0.1:9/check"}),
+        "moderation_api" => json!({"provider": "openai"}),
         _ => json!({}),
     }
 }

@@ -24,6 +24,7 @@ mod faults;
 mod gemini;
 pub mod idp;
 mod messages_check;
+mod moderation;
 mod openai;
 mod responses;
 pub mod script;
@@ -231,6 +232,7 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         // Azure's v1 surface: the deployment is the body's model, as on OpenAI's own API.
         .route("/openai/v1/responses", post(responses::create))
         .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/v1/moderations", post(moderation::moderations))
         .route("/v1/models", get(openai::models))
         .route("/v1/messages", post(anthropic::messages))
         .route(

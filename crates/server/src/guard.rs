@@ -14,7 +14,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchyard_guardrails::apply::{refusal_answer, scan_answer, scan_request, Scanned};
+use switchyard_guardrails::check::CallOut;
 use switchyard_guardrails::policy::{CallOutcome, RawPolicy, Stage};
+use switchyard_guardrails::Source;
 use switchyard_guardrails::{Action, Policy, PolicySet};
 use switchyard_tenants::model::GuardrailPolicyRecord;
 use switchyard_wire::peek::{peek, Peek, Required};
@@ -260,7 +262,7 @@ pub async fn input(
     );
     if report.action != Some(Action::Deny) {
         let sent = rewritten.as_ref().unwrap_or(&value);
-        if let Some(v) = call_outs(ctx, Stage::Input, sent, &mut report).await {
+        if let Some(v) = call_outs(state, ctx, Stage::Input, sent, &mut report).await {
             rewritten = Some(v);
         }
     }
@@ -289,6 +291,7 @@ pub async fn input(
 /// request or the answer (`body`); adds their verdicts to `report` and the request's. A
 /// webhook that passes may send back a rewritten body, which is returned.
 async fn call_outs(
+    state: &AppState,
     ctx: &mut RequestCtx,
     stage: Stage,
     body: &serde_json::Value,
@@ -311,17 +314,44 @@ async fn call_outs(
         key: body,
     })
     .to_string();
+    // The texts, for services that read text rather than the body.
+    let located = match stage {
+        Stage::Input => switchyard_guardrails::extract::request_texts(ctx.op.name(), body),
+        Stage::Output => switchyard_guardrails::extract::answer_texts(ctx.op.name(), body),
+    };
+    let texts: Vec<&str> = located
+        .iter()
+        .filter(|l| matches!(l.source, Source::Input | Source::Output))
+        .filter_map(|l| body.pointer(&l.pointer).and_then(serde_json::Value::as_str))
+        .collect();
     let replies = futures_util::future::join_all(calls.iter().map(|(p, i)| {
         let payload = payload.clone();
         let call = p.checks[*i].check.call_out().cloned();
+        let texts = &texts;
         async move {
             let started = std::time::Instant::now();
             let reply = match call {
-                Some(switchyard_guardrails::check::CallOut::Webhook {
+                Some(CallOut::Webhook {
                     url,
                     headers,
                     timeout,
                 }) => webhook(&url, &headers, timeout, payload).await,
+                Some(CallOut::Moderation {
+                    provider,
+                    model,
+                    thresholds,
+                    default_threshold,
+                    timeout,
+                }) => moderation(state, &provider, &model, texts, timeout)
+                    .await
+                    .map(|results| {
+                        let fired = switchyard_guardrails::checks::callout::moderation_fires(
+                            &results,
+                            &thresholds,
+                            default_threshold,
+                        );
+                        serde_json::json!({"verdict": fired.is_empty(), "reason": fired.join(", ")})
+                    }),
                 None => Err("not a call-out".to_owned()),
             };
             (reply, started.elapsed().as_micros() as u64)
@@ -343,6 +373,7 @@ async fn call_outs(
                 let reason = r
                     .get("reason")
                     .and_then(serde_json::Value::as_str)
+                    .filter(|s| !s.is_empty())
                     .map(str::to_owned);
                 let changed = r
                     .get("transformed_body")
@@ -378,6 +409,58 @@ async fn call_outs(
         .verdicts
         .extend(report.verdicts[before..].iter().cloned());
     rewritten
+}
+
+/// Sends `texts` to provider `name`'s moderation endpoint (`POST {base_url}/moderations`, with
+/// its credentials) within `timeout`; the reply's `results`.
+async fn moderation(
+    state: &AppState,
+    name: &str,
+    model: &str,
+    texts: &[&str],
+    timeout: std::time::Duration,
+) -> Result<serde_json::Value, String> {
+    use http_body_util::BodyExt;
+    let up = state
+        .upstreams
+        .iter()
+        .find(|u| u.name == name)
+        .ok_or_else(|| format!("no provider '{name}' for moderation"))?;
+    if texts.is_empty() {
+        return Ok(serde_json::json!([]));
+    }
+    let body = serde_json::json!({"model": model, "input": texts}).to_string();
+    let call = async {
+        let mut req = up
+            .endpoint
+            .post("/moderations", body.into(), false)
+            .map_err(|e| e.to_string())?;
+        up.authorize(&mut req, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let resp = up
+            .send(req, tokio::time::Instant::now() + timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let bytes = http_body_util::Limited::new(resp.into_body(), 4 << 20)
+            .collect()
+            .await
+            .map_err(|e| format!("reading the moderation reply: {e}"))?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(format!("the moderation endpoint answered {status}"));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("the moderation reply is not JSON: {e}"))?;
+        Ok(v["results"].clone())
+    };
+    tokio::time::timeout(timeout, call).await.map_err(|_| {
+        format!(
+            "the moderation endpoint did not answer within {} ms",
+            timeout.as_millis()
+        )
+    })?
 }
 
 /// POSTs `payload` to a guardrail webhook within `timeout`; its JSON reply.
@@ -443,7 +526,7 @@ pub async fn output_whole(
     } = scan_answer(&mut ctx.guarded, op, &value);
     if report.action != Some(Action::Deny) {
         let answer = rewritten.clone().unwrap_or_else(|| value.clone());
-        if let Some(v) = call_outs(ctx, Stage::Output, &answer, &mut report).await {
+        if let Some(v) = call_outs(state, ctx, Stage::Output, &answer, &mut report).await {
             rewritten = Some(v);
         }
     }

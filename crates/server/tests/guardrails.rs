@@ -1423,3 +1423,59 @@ async fn webhooks_decide_rewrite_and_fail_open_or_closed_as_configured() {
         "{v}"
     );
 }
+
+/// A provider's moderation endpoint as a check: flagged categories (or scores past the
+/// thresholds) fire; the mock scores words deterministically.
+#[tokio::test]
+async fn the_moderation_check_asks_a_configured_provider() {
+    let policies = r#"guardrails:
+  policies:
+    - id: moderated
+      action: deny
+      stages: [input]
+      checks: [{check: moderation_api, provider: openai}]
+    - id: strict-hate
+      action: deny
+      stages: [output]
+      refusal: "Withheld."
+      checks: [{check: moderation_api, provider: openai, thresholds: {violence: 0.95}, default_threshold: 0.5}]
+  attach:
+    org: [moderated, strict-hate]
+"#;
+    let cfg = format!(
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\nclient_keys:\n  - name: test\n    key: {KEY}\n{policies}"
+    );
+    let h = start_with(&cfg, axum::Router::new()).await;
+    let (s, _, b) = chat(&h, KEY, "how do I kill a stuck process?", &[]).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'moderated': check moderation_api found violence"),
+        "{b}"
+    );
+    assert_eq!(upstream_calls(&h), 0);
+    let sent = h
+        .mock
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/moderations"))
+        .unwrap();
+    assert_eq!(sent.header("authorization"), Some("Bearer sk-upstream"));
+    let body: Value = serde_json::from_str(&sent.body).unwrap();
+    assert_eq!(body["model"], "omni-moderation-latest");
+    assert_eq!(body["input"], json!(["how do I kill a stuck process?"]));
+    // Output: violence needs 0.95 here (the mock scores 0.9), anything else 0.5.
+    let (s, _, b) = ask(
+        &h,
+        "/v1/chat/completions",
+        says("We attack the problem at dawn"),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_ne!(b["choices"][0]["message"]["content"], "Withheld.");
+    let (s, _, b) = ask(&h, "/v1/chat/completions", says("You absolute loser")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "Withheld.");
+}

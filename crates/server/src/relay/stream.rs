@@ -111,6 +111,8 @@ pub(super) struct SseRelay {
     guard: Option<Box<super::StreamGuarded>>,
     /// A guardrail ended the stream: nothing more is sent.
     stopped: bool,
+    /// The first event's time is noted (once: the meter takes a lock).
+    first_noted: bool,
 }
 
 impl Drop for SseRelay {
@@ -153,6 +155,7 @@ impl SseRelay {
             first: None,
             guard: caller.guard,
             stopped: false,
+            first_noted: false,
         }
     }
 
@@ -169,6 +172,14 @@ impl SseRelay {
         GatewayError::UpstreamProtocol {
             provider: self.provider.clone(),
             detail: detail.to_owned(),
+        }
+    }
+
+    /// Notes the first event relayed, once.
+    fn first_event(&mut self) {
+        if !self.first_noted {
+            self.first_noted = true;
+            self.meter.first_event();
         }
     }
 
@@ -360,7 +371,7 @@ pub(super) fn sse_body(relay: SseRelay) -> Body {
                 if r.translator.is_none() {
                     // A keep-alive comment is not a token.
                     if !ev.is_comment_only() {
-                        r.meter.first_event();
+                        r.first_event();
                     }
                     let bytes = match r.tap_event(&ev) {
                         Relayed::Dropped => continue,
@@ -375,7 +386,7 @@ pub(super) fn sse_body(relay: SseRelay) -> Body {
                 match translate_event(&mut r, &ev) {
                     Translated::Nothing => continue,
                     Translated::Frame(bytes) => {
-                        r.meter.first_event();
+                        r.first_event();
                         match r.filtered(bytes) {
                             Some(bytes) => return Some((Ok(Frame::data(bytes)), r)),
                             None => continue,
