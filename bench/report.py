@@ -49,6 +49,11 @@ print(f"| closed-loop req/s, 64 conns | {d['closed']['rps']:.0f} | {n['closed'][
       f"| {ratio(g['closed']['rps'], n['closed']['rps']):.2f}x | >= 0.6x |")
 print(f"| stream req/s (20 chunks), 64 conns | {d['stream']['rps']:.0f} | {n['stream']['rps']:.0f} | {g['stream']['rps']:.0f} "
       f"| {ratio(g['stream']['rps'], n['stream']['rps']):.2f}x | >= 0.6x |")
+if "stream_sep" in g:
+    print(f"| stream req/s (20 chunks written separately), 64 conns | {d['stream_sep']['rps']:.0f} | {n['stream_sep']['rps']:.0f} "
+          f"| {g['stream_sep']['rps']:.0f} | {ratio(g['stream_sep']['rps'], n['stream_sep']['rps']):.2f}x | >= 0.8x |")
+    print(f"| core-0 CPU µs per such request | | {n['cpu_sep']['us_per_req']:.0f} | {g['cpu_sep']['us_per_req']:.0f} "
+          f"| {ratio(g['cpu_sep']['us_per_req'], n['cpu_sep']['us_per_req']):.2f}x nginx's | |")
 for key, label in (("p50_ms", "p50"), ("p99_ms", "p99")):
     print(f"| latency {label} at 500 req/s (ms) | {d['rate'][key]:.3f} | {n['rate'][key]:.3f} | {g['rate'][key]:.3f} "
           f"| added vs direct: {g['rate'][key] - d['rate'][key]:+.3f} ms | "

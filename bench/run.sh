@@ -35,6 +35,18 @@ declare -A URL=(
   [switchyard]=http://127.0.0.1:$GW_PORT/v1/chat/completions
 )
 LG="taskset -c 1 $BIN/switchyard-loadgen --key $KEY --seconds $SECS"
+# CPU time (clock ticks) of what runs on core 0 for a target: the gateway, or nginx's worker.
+ticks() {
+  local pids
+  case $1 in
+    switchyard) pids=$GW_PID ;;
+    nginx) pids=$(pgrep -f 'nginx: worker' | tr '\n' ' ') ;;
+    *) echo 0; return ;;
+  esac
+  local t=0
+  for p in $pids; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done
+  echo $t
+}
 : > "$OUT/raw.jsonl"
 for round in $(seq "$ROUNDS"); do
 for target in direct nginx switchyard; do
@@ -43,7 +55,13 @@ for target in direct nginx switchyard; do
   r2=$($LG --mode rate --rate 500 --connections 16 --url "$u" --body bench/chat.json)
   r3=$($LG --mode stream --connections 64 --url "$u" --body bench/chat-stream.json)
   r4=$($LG --mode stream --connections 1 --url "$u" --body bench/chat-stream.json)
-  printf '{"target":"%s","closed":%s,"rate":%s,"stream":%s,"stream1":%s}\n' "$target" "$r1" "$r2" "$r3" "$r4" >> "$OUT/raw.jsonl"
+  # The upstream writes each of the 20 chunks on its own, as providers do; with the CPU time
+  # the target's core spent, per request.
+  t0=$(ticks $target)
+  r9=$($LG --mode stream --connections 64 --url "$u" --body bench/chat-stream-separate.json)
+  t1=$(ticks $target)
+  cpu=$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); n=r['rps']*$SECS; print(json.dumps({'us_per_req': ($t1-$t0)/$(getconf CLK_TCK)/n*1e6 if n else 0}))" "$r9")
+  printf '{"target":"%s","closed":%s,"rate":%s,"stream":%s,"stream1":%s,"stream_sep":%s,"cpu_sep":%s}\n' "$target" "$r1" "$r2" "$r3" "$r4" "$r9" "$cpu" >> "$OUT/raw.jsonl"
 done
 # The translated path: OpenAI chat in, Anthropic Messages upstream (7 text deltas per stream).
 u=${URL[switchyard]}
