@@ -52,6 +52,9 @@ print(f"| stream req/s (20 chunks), 64 conns | {d['stream']['rps']:.0f} | {n['st
 if "stream_sep" in g:
     print(f"| stream req/s (20 chunks written separately), 64 conns | {d['stream_sep']['rps']:.0f} | {n['stream_sep']['rps']:.0f} "
           f"| {g['stream_sep']['rps']:.0f} | {ratio(g['stream_sep']['rps'], n['stream_sep']['rps']):.2f}x | >= 0.8x |")
+    if "cpu_closed" in g:
+        print(f"| core-0 CPU µs per closed-loop request | | {n['cpu_closed']['us_per_req']:.0f} | {g['cpu_closed']['us_per_req']:.0f} "
+              f"| {ratio(g['cpu_closed']['us_per_req'], n['cpu_closed']['us_per_req']):.2f}x nginx's | |")
     print(f"| core-0 CPU µs per such request | | {n['cpu_sep']['us_per_req']:.0f} | {g['cpu_sep']['us_per_req']:.0f} "
           f"| {ratio(g['cpu_sep']['us_per_req'], n['cpu_sep']['us_per_req']):.2f}x nginx's | |")
 for key, label in (("p50_ms", "p50"), ("p99_ms", "p99")):
@@ -70,6 +73,22 @@ if x:
           f"p50 {x['rate']['p50_ms'] - d['rate']['p50_ms']:+.3f} ms, p99 {x['rate']['p99_ms'] - d['rate']['p99_ms']:+.3f} ms "
           f"at 500 req/s, first chunk {x['stream1']['first_p50_ms'] - d['stream1']['first_p50_ms']:+.3f} ms, "
           "relative to direct-to-mock on the same core. A proxy on core 0 adds two such hops.")
+b = rows.get("baseline")
+if b:
+    print()
+    print("The same measurements against an older build (`BASELINE_BIN`), in the same rounds:")
+    print()
+    print("| measurement | baseline build | this build | this / baseline |")
+    print("|---|---|---|---|")
+    for mode, label in (("closed", "closed-loop req/s, 64 conns"), ("stream", "stream req/s (20 chunks), 64 conns"),
+                        ("stream_sep", "stream req/s (20 chunks written separately), 64 conns")):
+        print(f"| {label} | {b[mode]['rps']:.0f} | {g[mode]['rps']:.0f} | {ratio(g[mode]['rps'], b[mode]['rps']):.2f}x |")
+    print(f"| core-0 CPU µs per closed-loop request | {b['cpu_closed']['us_per_req']:.0f} | {g['cpu_closed']['us_per_req']:.0f} "
+          f"| {ratio(g['cpu_closed']['us_per_req'], b['cpu_closed']['us_per_req']):.2f}x |")
+    print(f"| core-0 CPU µs per separately-chunked stream | {b['cpu_sep']['us_per_req']:.0f} | {g['cpu_sep']['us_per_req']:.0f} "
+          f"| {ratio(g['cpu_sep']['us_per_req'], b['cpu_sep']['us_per_req']):.2f}x |")
+    print(f"| latency p50 / p99 at 500 req/s (ms) | {b['rate']['p50_ms']:.3f} / {b['rate']['p99_ms']:.3f} "
+          f"| {g['rate']['p50_ms']:.3f} / {g['rate']['p99_ms']:.3f} | |")
 t = rows.get("translated")
 if t:
     print()
