@@ -23,6 +23,15 @@ fn params(id: &str) -> Value {
         "competitors" => {
             json!({"names": [{"canonical": "Acme Cloud", "domains": ["acme.example"]}]})
         }
+        "banned_topics" => json!({"topics": [{
+            "name": "personal dosing",
+            "terms": ["warfarin", "ibuprofen", "paracetamol", "insulin"],
+            "phrases": [
+                {"text": "what dose", "weight": 0.5},
+                {"text": "should I take", "weight": 0.5}
+            ],
+            "proximity": [{"terms": ["dose", "my"], "within": 3}]
+        }]}),
         "tool_allowlist" => json!({"allow": ["search_*"]}),
         "tool_args_schema" => json!({"schemas": {"search_*": {"type": "object"}}}),
         "tool_args_patterns" => json!({"rules": [{"pointer": "/path", "path_jail": "/srv"}]}),

@@ -18,10 +18,12 @@ pub mod request;
 pub mod secrets;
 pub mod sizes;
 pub mod tools;
+pub mod topics;
 
 /// Every family's checks.
 pub const FAMILIES: &[&[Entry]] = &[
     patterns::CHECKS,
+    topics::CHECKS,
     sizes::CHECKS,
     format::CHECKS,
     language::CHECKS,
