@@ -13,6 +13,7 @@ pub mod leak;
 pub mod links;
 pub mod patterns;
 pub mod pii;
+pub mod profanity;
 pub mod quality;
 pub mod request;
 pub mod secrets;
@@ -24,6 +25,7 @@ pub mod topics;
 pub const FAMILIES: &[&[Entry]] = &[
     patterns::CHECKS,
     topics::CHECKS,
+    profanity::CHECKS,
     sizes::CHECKS,
     format::CHECKS,
     language::CHECKS,
