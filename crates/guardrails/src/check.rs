@@ -35,7 +35,10 @@ pub const ALL: &[Source] = &[
 ];
 
 /// The longest stretch of text one finding covers: a stream is read in windows that overlap
-/// by at least this much, so a finding split across two deltas is still found.
+/// by at least this much, so a finding split across two deltas is still found. A check that
+/// reads text around a match to decide it (a word's edges, a negation before it) counts that
+/// text too: cut off from it at a window's start, the match may read differently, and only
+/// findings that end more than a span after the window's start are decided there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Span {
     /// At most this many bytes.

@@ -376,11 +376,25 @@ impl PolicySet {
         self.scan_inner(stage, texts, request, None)
     }
 
-    /// Scans the start of a text still arriving: findings that end past `stable` (where more
+    /// Scans a piece of a text still arriving: findings that end past `stable` (where more
     /// text could change them: a word boundary, a longer match) are left out, and the earliest
-    /// of their starts is reported in `unstable_from`.
-    pub fn scan_partial(&self, stage: Stage, text: Text<'_>, stable: usize) -> Report {
-        self.scan_inner(stage, std::slice::from_ref(&text), None, Some(stable))
+    /// of their starts is reported in `unstable_from`. Findings that end at or before `judged`
+    /// were decided by an earlier scan that read more of the text before them: cut off from
+    /// it, a word's start or a negation before a topic reads differently, so they mask but do
+    /// not fire again.
+    pub fn scan_partial(
+        &self,
+        stage: Stage,
+        text: Text<'_>,
+        judged: usize,
+        stable: usize,
+    ) -> Report {
+        self.scan_inner(
+            stage,
+            std::slice::from_ref(&text),
+            None,
+            Some((judged, stable)),
+        )
     }
 
     fn scan_inner(
@@ -388,7 +402,7 @@ impl PolicySet {
         stage: Stage,
         texts: &[Text<'_>],
         request: Option<&RequestView<'_>>,
-        stable: Option<usize>,
+        partial: Option<(usize, usize)>,
     ) -> Report {
         let norms: Vec<Normalized> = texts.iter().map(|t| Normalized::new(t.raw)).collect();
         let mut report = Report {
@@ -434,7 +448,9 @@ impl PolicySet {
                             tool: t.tool,
                         };
                         c.check.text(&s, &mut found);
-                        if let Some(limit) = stable {
+                        let mut judged = 0;
+                        if let Some((before, limit)) = partial {
+                            judged = before;
                             found.retain(|f| match &f.span {
                                 Some(r) if r.end > limit => {
                                     report.unstable_from = Some(
@@ -445,7 +461,13 @@ impl PolicySet {
                                 _ => true,
                             });
                         }
-                        note(&mut v, &found, i);
+                        note(
+                            &mut v,
+                            found.iter().filter(|f| {
+                                judged == 0 || f.span.as_ref().is_none_or(|r| r.end > judged)
+                            }),
+                            i,
+                        );
                         if p.action == Action::Redact {
                             for f in &found {
                                 if let Some(r) = &f.span {
@@ -483,7 +505,7 @@ impl PolicySet {
 }
 
 /// Adds `found` (in text `text`) to a verdict.
-fn note(v: &mut Verdict, found: &[Finding], text: usize) {
+fn note<'f>(v: &mut Verdict, found: impl IntoIterator<Item = &'f Finding>, text: usize) {
     for f in found {
         v.fired = true;
         v.score = v.score.max(f.score);

@@ -70,6 +70,9 @@ struct Channel {
     sent: usize,
     /// Bytes of `text` already scanned.
     scanned: usize,
+    /// Findings ending at or before this byte of `text` have been decided by a scan: a later
+    /// scan, which starts later, reads less before them (`PolicySet::scan_partial`).
+    judged: usize,
     /// The last delta event of this channel: ids and indexes for the deltas built from it.
     template: Value,
     event: Option<String>,
@@ -334,6 +337,7 @@ impl StreamGuard {
             text: String::new(),
             sent: 0,
             scanned: 0,
+            judged: 0,
             template: v.clone(),
             event: name.map(str::to_owned),
         });
@@ -383,13 +387,16 @@ impl StreamGuard {
             };
             // Until the channel is complete, a finding within a window of the newest text may
             // still change (a word boundary, a longer match): it is left for later.
-            let report = if all {
-                g.set.scan(Stage::Output, std::slice::from_ref(&text), None)
+            let judged = c.judged.saturating_sub(from);
+            let stable = if all {
+                piece.len()
             } else {
-                g.set
-                    .scan_partial(Stage::Output, text, piece.len().saturating_sub(w))
+                piece.len().saturating_sub(w)
             };
-            self.channels[i].scanned = self.channels[i].text.len();
+            let report = g.set.scan_partial(Stage::Output, text, judged, stable);
+            let c = &mut self.channels[i];
+            c.scanned = c.text.len();
+            c.judged = c.judged.max(from + stable);
             if let Some(d) = denial(&report) {
                 self.deny(d, fed);
                 return;

@@ -142,7 +142,6 @@ fn whole_hold_back_sends_nothing_until_checked_and_none_sends_at_once() {
 /// exactly when the whole answer is.
 #[test]
 fn streams_split_anywhere_get_the_whole_answers_verdict_and_text() {
-    let mut rng = fastrand::Rng::with_seed(15);
     let words = [
         "ACC-1234",
         "ACC-99",
@@ -159,29 +158,74 @@ fn streams_split_anywhere_get_the_whole_answers_verdict_and_text() {
         "C-",
         "5678",
     ];
-    for round in 0..400 {
-        let n = rng.usize(1..30);
+    split_anywhere(POLICIES, &words, 30, 15, 400);
+}
+
+/// Word lists and topics read the words around a finding (a word's edges, a name, a negation,
+/// the sentence): cut anywhere, a stream still gets the whole answer's verdict and text.
+#[test]
+fn word_lists_and_topics_streamed_get_the_whole_answers_verdict_and_text() {
+    let policies = r#"[
+      {"id": "mask", "action": "redact", "stages": ["output"],
+       "checks": [{"check": "profanity"}]},
+      {"id": "stop", "action": "deny", "stages": ["output"], "refusal": "Withheld.",
+       "checks": [{"check": "banned_topics", "window": 12, "topics": [{"name": "dosing",
+         "terms": ["warfarin"],
+         "phrases": [{"text": "what dose", "weight": 0.5}, {"text": "should I take", "weight": 0.5}]}]}]}
+    ]"#;
+    let words = [
+        "shit",
+        "mi",
+        "s.h.i.t",
+        "s",
+        "Dick",
+        "Smith",
+        "Moby",
+        "sh1t",
+        "!",
+        "ass",
+        "assess",
+        "what dose",
+        "of",
+        "warfarin",
+        "should I take",
+        "never",
+        "study",
+        "I",
+        ".",
+        ",",
+        "\"",
+        "in 1954",
+        "\n",
+        " ",
+        "x",
+        "é",
+    ];
+    split_anywhere(policies, &words, 200, 16, 200);
+}
+
+/// Random texts of up to `most` of `words` against `policies` (a redact policy `mask` and a
+/// deny policy `stop`), split at random points and fed in random chunks.
+fn split_anywhere(policies: &str, words: &[&str], most: usize, seed: u64, rounds: usize) {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    for round in 0..rounds {
+        let n = rng.usize(1..most);
         let text: String = (0..n)
             .map(|_| words[rng.usize(..words.len())])
             .collect::<Vec<_>>()
             .join(if rng.bool() { " " } else { "" });
         // Deltas cut at random char boundaries.
+        let bounds: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(text.len()))
+            .collect();
         let mut pieces = Vec::new();
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let mut at = 0;
-        while at < text.len() {
-            let take = rng.usize(1..=6);
-            let end = chars
-                .iter()
-                .map(|(i, _)| *i)
-                .find(|i| {
-                    *i > at
-                        && chars.iter().position(|(j, _)| j == i).unwrap()
-                            >= chars.iter().position(|(j, _)| *j == at).unwrap() + take
-                })
-                .unwrap_or(text.len());
-            pieces.push(text[at..end].to_owned());
-            at = end;
+        let mut k = 0;
+        while k + 1 < bounds.len() {
+            let next = (k + rng.usize(1..=6)).min(bounds.len() - 1);
+            pieces.push(text[bounds[k]..bounds[next]].to_owned());
+            k = next;
         }
         let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
         let bytes = chat_stream(&refs);
@@ -193,7 +237,7 @@ fn streams_split_anywhere_get_the_whole_answers_verdict_and_text() {
             c
         };
         // The unstreamed answer.
-        let mut whole_g = guarded(serde_json::from_str(POLICIES).unwrap());
+        let mut whole_g = guarded(serde_json::from_str(policies).unwrap());
         let answer = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]});
         let whole = scan_answer(&mut whole_g, "chat.completions", &answer);
         let whole_text = whole.rewritten.as_ref().map_or(text.clone(), |v| {
@@ -203,7 +247,7 @@ fn streams_split_anywhere_get_the_whole_answers_verdict_and_text() {
                 .to_owned()
         });
         for hold in [HoldBack::Window, HoldBack::Whole] {
-            let mut g = guarded(serde_json::from_str(POLICIES).unwrap());
+            let mut g = guarded(serde_json::from_str(policies).unwrap());
             let (out, denied) = run(&mut g, hold, &bytes, &cuts);
             let (streamed, finish, _) = read_chat(&out);
             let whole_denied = whole.report.action == Some(Action::Deny);
@@ -249,5 +293,53 @@ fn streams_split_anywhere_get_the_whole_answers_verdict_and_text() {
                 assert_eq!(fired(&g.verdicts), fired(&whole_g.verdicts));
             }
         }
+    }
+}
+
+/// A cue before a window's start (the "study" that makes a sentence a report, the letters
+/// before a word) must not be lost when a stream's window starts just after it: the verdict
+/// stays the whole answer's.
+#[test]
+fn a_window_starting_after_a_cue_does_not_fire_where_the_whole_does_not() {
+    let policies = r#"[
+      {"id": "stop", "action": "deny", "stages": ["output"], "refusal": "Withheld.",
+       "checks": [{"check": "banned_topics", "window": 12, "topics": [{"name": "dosing",
+         "terms": ["warfarin"],
+         "phrases": [{"text": "what dose", "weight": 0.5}]}]}]}
+    ]"#;
+    let cut_after_cue = (
+        policies,
+        "The study asked what dose of warfarin patients take.",
+        "The study",
+    );
+    // The same for a word's start: "shit" in "mishit" is not a word.
+    let cut_in_word = (
+        r#"[{"id": "stop", "action": "deny", "stages": ["output"], "refusal": "Withheld.",
+            "checks": [{"check": "profanity"}]}]"#,
+        "A mishit ball.",
+        "A mi",
+    );
+    for (policies, head, before) in [cut_after_cue, cut_in_word] {
+        let g = guarded(serde_json::from_str(policies).unwrap());
+        let guard = StreamGuard::new(&g, Shape::Chat, HoldBack::Window).unwrap();
+        let w = guard.window.unwrap();
+        let text = format!("{head}{}", " ok".repeat(2 * w));
+        let whole = scan_answer(
+            &mut guarded(serde_json::from_str(policies).unwrap()),
+            "chat.completions",
+            &json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}),
+        );
+        assert_ne!(whole.report.action, Some(Action::Deny));
+        // The first delta ends where the next scan's window starts right after `before`.
+        let cut = before.len() + 2 * w;
+        let mut g = guarded(serde_json::from_str(policies).unwrap());
+        let (out, denied) = run(
+            &mut g,
+            HoldBack::Window,
+            &chat_stream(&[&text[..cut], &text[cut..cut + 1], &text[cut + 1..]]),
+            &[],
+        );
+        assert!(denied.is_none(), "{head}: {denied:?}");
+        assert_eq!(read_chat(&out).0, text);
     }
 }
