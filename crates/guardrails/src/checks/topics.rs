@@ -866,6 +866,12 @@ mod tests {
             "{s:?}"
         );
         assert!(!s[0].contains("Hello"), "{s:?}");
+        let one = |w: &str| json!({"text": w, "weight": 1});
+        let p = json!({"topics": [{"name": "t", "terms": [one("dose"), one("box"), one("i")]}]});
+        assert!(fires("banned_topics", &p, "two Doses"));
+        assert!(fires("banned_topics", &p, "three boxes"));
+        // "is" is not a plural of "i".
+        assert!(!fires("banned_topics", &p, "this is it"));
     }
 
     #[test]
