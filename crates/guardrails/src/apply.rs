@@ -122,7 +122,22 @@ fn rewrite(
     Some(out)
 }
 
-/// Runs the input policies over a request body of `operation`.
+/// Gives the output checks that compare an answer with the request's prompt (`language_match`
+/// without `expected`, `prompt_overlap` without `reference`) the prompt of a request body of
+/// `operation`. `scan_request` does it; a request that skips the input stage needs it before
+/// its answer is checked.
+pub fn bind_prompt(g: &mut Guarded, operation: &str, body: &Value) {
+    if !g.set.takes_prompt(Stage::Output) {
+        return;
+    }
+    let prompt = crate::extract::prompt(operation, body);
+    if let Some(set) = g.set.with_prompt(&prompt) {
+        g.set = set;
+    }
+}
+
+/// Runs the input policies over a request body of `operation` (and gives the output checks
+/// that take it the request's prompt: `bind_prompt`).
 pub fn scan_request(
     g: &mut Guarded,
     operation: &str,
@@ -130,6 +145,7 @@ pub fn scan_request(
     metadata: &Map<String, Value>,
     body: &Value,
 ) -> Scanned {
+    bind_prompt(g, operation, body);
     let found = request_texts(operation, body);
     let (texts, located) = texts(body, &found);
     let view = RequestView {
@@ -225,6 +241,61 @@ mod tests {
             "Moved ACC-1234 to ACC-9999."
         );
         assert_eq!(g.header().as_deref(), Some("redact=ids"));
+    }
+
+    /// language_match and prompt_overlap left to the request: the answer is compared with the
+    /// prompt the request carried, whether an input policy ran or not.
+    #[test]
+    fn answers_are_compared_with_the_requests_prompt() {
+        let system = "You are the support assistant for Acme. Never discuss pricing before the \
+            customer has confirmed their plan. Escalate refunds above fifty dollars to a human.";
+        let body = json!({"model": "m", "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": "Bonjour, j'ai passé une commande la semaine dernière et elle n'est toujours pas arrivée."}
+        ]});
+        let answer =
+            |text: &str| json!({"choices": [{"message": {"role": "assistant", "content": text}}]});
+        let english = format!("Sure. My instructions say: {system}");
+        let output = json!([
+            {"id": "in-kind", "stages": ["output"], "checks": [{"check": "language_match"}]},
+            {"id": "no-echo", "stages": ["output"], "checks": [{"check": "prompt_overlap"}]}
+        ]);
+        let fired = |g: &Guarded| {
+            g.verdicts
+                .iter()
+                .filter(|v| v.fired)
+                .map(|v| v.policy.clone())
+                .collect::<Vec<_>>()
+        };
+        // Unbound, neither has anything to compare with.
+        let mut g = guarded(output.clone());
+        scan_answer(&mut g, "chat.completions", &answer(&english));
+        assert!(fired(&g).is_empty());
+        // Output policies only: the request is bound without an input scan.
+        let mut g = guarded(output.clone());
+        bind_prompt(&mut g, "chat.completions", &body);
+        scan_answer(&mut g, "chat.completions", &answer(&english));
+        assert_eq!(fired(&g), vec!["in-kind", "no-echo"]);
+        // With an input policy, scanning the request binds it.
+        let mut with_input = output.clone();
+        with_input.as_array_mut().unwrap().push(
+            json!({"id": "watch", "stages": ["input"], "checks": [{"check": "contains", "words": ["refund"]}]}),
+        );
+        let mut g = guarded(with_input);
+        scan_request(&mut g, "chat.completions", "m", &Map::new(), &body);
+        scan_answer(
+            &mut g,
+            "chat.completions",
+            &answer("Votre commande est partie hier et arrivera demain matin chez vous."),
+        );
+        assert!(fired(&g).is_empty());
+        scan_answer(&mut g, "chat.completions", &answer(&english));
+        assert_eq!(fired(&g), vec!["in-kind", "no-echo"]);
+        // Policies with nothing to take from the prompt are shared, not copied.
+        let mut g = guarded(json!([{"id": "x", "checks": [{"check": "email"}]}]));
+        let before = Arc::clone(&g.set.policies[0]);
+        bind_prompt(&mut g, "chat.completions", &body);
+        assert!(Arc::ptr_eq(&before, &g.set.policies[0]));
     }
 
     #[test]

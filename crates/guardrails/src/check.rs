@@ -75,6 +75,15 @@ pub struct RequestView<'a> {
     pub body: &'a Value,
 }
 
+/// What a request says that an answer's checks may compare the answer with: its system prompt
+/// (system and developer messages, Anthropic's `system`, Responses' `instructions`) and its
+/// last user message (`extract::prompt`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub system: String,
+    pub user: String,
+}
+
 /// One thing a check found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -136,6 +145,19 @@ pub trait Check: Send + Sync {
     /// Whether its findings have spans that can be masked.
     fn redacts(&self) -> bool {
         false
+    }
+
+    /// Whether it compares answers with the request's prompt (a parameter left to the
+    /// request: the prompt's language, the system prompt); see `with_prompt`.
+    fn takes_prompt(&self) -> bool {
+        false
+    }
+
+    /// This check for one request, given what it takes from the prompt; `None` when it takes
+    /// nothing (its parameters say it all) or the prompt has nothing for it.
+    fn with_prompt(&self, prompt: &Prompt) -> Option<Box<dyn Check>> {
+        let _ = prompt;
+        None
     }
 
     /// A check that asks a service (the server makes the call; `text` and `request` find

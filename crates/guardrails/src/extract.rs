@@ -3,7 +3,7 @@
 //! pointer with its source, so a check reads it and a redaction writes it back in place.
 //! Structured tool arguments (Anthropic's `tool_use.input`) are read leaf by leaf.
 
-use crate::check::Source;
+use crate::check::{Prompt, Source};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -346,6 +346,84 @@ pub fn answer_texts(operation: &str, body: &Value) -> Vec<Located> {
     out.0
 }
 
+/// The text of a message's `content`: a string, or its text parts joined by newlines (tool
+/// results, images and the like left out).
+fn content_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.get("type").and_then(Value::as_str),
+                    None | Some("text" | "input_text")
+                )
+            })
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// Messages with roles under `key`: system and developer ones make the system prompt; the last
+/// user one with text is the user's.
+fn roles(body: &Value, key: &str, system: &mut Vec<String>, user: &mut Option<String>) {
+    for (_, m) in arr(body, key) {
+        let text = || m.get("content").map(content_text).unwrap_or_default();
+        match m.get("role").and_then(Value::as_str) {
+            Some("system" | "developer") => system.push(text()),
+            // A turn of tool results only is not what the user said.
+            Some("user") => {
+                let t = text();
+                if !t.trim().is_empty() {
+                    *user = Some(t);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A request's system prompt and last user message, for the checks that compare an answer
+/// with them (`Check::with_prompt`).
+pub fn prompt(operation: &str, body: &Value) -> Prompt {
+    let mut system: Vec<String> = Vec::new();
+    let mut user = None;
+    match operation {
+        "chat.completions" => roles(body, "messages", &mut system, &mut user),
+        "messages" | "count_tokens" => {
+            if let Some(s) = body.get("system") {
+                system.push(content_text(s));
+            }
+            roles(body, "messages", &mut system, &mut user);
+        }
+        "responses" => {
+            if let Some(s) = body.get("instructions").and_then(Value::as_str) {
+                system.push(s.to_owned());
+            }
+            match body.get("input") {
+                Some(Value::String(s)) => user = Some(s.clone()),
+                Some(_) => roles(body, "input", &mut system, &mut user),
+                None => {}
+            }
+        }
+        "completions" => {
+            user = match body.get("prompt") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Array(a)) => a.iter().rev().find_map(Value::as_str).map(str::to_owned),
+                _ => None,
+            };
+        }
+        _ => {}
+    }
+    system.retain(|s| !s.trim().is_empty());
+    Prompt {
+        system: system.join("\n"),
+        user: user.unwrap_or_default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -369,6 +447,62 @@ mod tests {
                 (text, l.source, l.tool)
             })
             .collect()
+    }
+
+    #[test]
+    fn the_prompt_is_the_system_prompt_and_the_last_user_message() {
+        let chat = json!({"messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "developer", "content": [{"type": "text", "text": "Answer in French."}]},
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": [{"type": "text", "text": "second"}, {"type": "image_url", "image_url": {"url": "x"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "result"}
+        ]});
+        assert_eq!(
+            prompt("chat.completions", &chat),
+            Prompt {
+                system: "Be brief.\nAnswer in French.".into(),
+                user: "second".into()
+            }
+        );
+        let messages = json!({"system": [{"type": "text", "text": "You are Acme's assistant."}],
+        "messages": [
+            {"role": "user", "content": "where is my order?"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "orders", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "shipped"}]}
+        ]});
+        assert_eq!(
+            prompt("messages", &messages),
+            Prompt {
+                system: "You are Acme's assistant.".into(),
+                user: "where is my order?".into()
+            }
+        );
+        let responses = json!({"instructions": "Be kind.", "input": [
+            {"role": "system", "content": "No pricing."},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hola"}]},
+            {"type": "function_call_output", "call_id": "c", "output": "x"}
+        ]});
+        assert_eq!(
+            prompt("responses", &responses),
+            Prompt {
+                system: "Be kind.\nNo pricing.".into(),
+                user: "hola".into()
+            }
+        );
+        assert_eq!(
+            prompt("responses", &json!({"input": "hi"})).user,
+            "hi".to_owned()
+        );
+        assert_eq!(
+            prompt("completions", &json!({"prompt": ["a", "b"]})).user,
+            "b".to_owned()
+        );
+        assert_eq!(
+            prompt("embeddings", &json!({"input": "x"})),
+            Prompt::default()
+        );
     }
 
     #[test]

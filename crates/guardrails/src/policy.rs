@@ -1,7 +1,7 @@
 //! Policies: checks grouped with what their findings do. When several policies fire, the
 //! strongest action wins: deny > fallback > retry > redact > flag.
 
-use crate::check::{Check, Finding, ParamError, RequestView, Source, Span, Subject};
+use crate::check::{Check, Finding, ParamError, Prompt, RequestView, Source, Span, Subject};
 use crate::redact::Mask;
 use crate::text::Normalized;
 use serde::{Deserialize, Serialize};
@@ -92,8 +92,9 @@ pub struct RawPolicy {
 }
 
 /// A check in a policy, with the texts it reads.
+#[derive(Clone)]
 pub struct Configured {
-    pub check: Box<dyn Check>,
+    pub check: Arc<dyn Check>,
     pub sources: Vec<Source>,
 }
 
@@ -172,7 +173,10 @@ impl Policy {
                 )));
             }
             let sources = sources.unwrap_or_else(|| check.sources().to_vec());
-            checks.push(Configured { check, sources });
+            checks.push(Configured {
+                check: Arc::from(check),
+                sources,
+            });
         }
         Ok(Policy {
             id: raw.id.clone(),
@@ -184,6 +188,43 @@ impl Policy {
             reversible: raw.reversible,
             max_retries: raw.max_retries.unwrap_or(1),
             raw,
+        })
+    }
+
+    /// A copy given the prompt, when a check of it takes something from it.
+    fn with_prompt(&self, prompt: &Prompt) -> Option<Policy> {
+        let mut changed = false;
+        let checks = self
+            .checks
+            .iter()
+            .map(|c| {
+                match c
+                    .check
+                    .takes_prompt()
+                    .then(|| c.check.with_prompt(prompt))
+                    .flatten()
+                {
+                    Some(bound) => {
+                        changed = true;
+                        Configured {
+                            check: Arc::from(bound),
+                            sources: c.sources.clone(),
+                        }
+                    }
+                    None => c.clone(),
+                }
+            })
+            .collect();
+        changed.then(|| Policy {
+            id: self.id.clone(),
+            checks,
+            action: self.action,
+            stages: self.stages.clone(),
+            on_error: self.on_error,
+            refusal: self.refusal.clone(),
+            reversible: self.reversible,
+            max_retries: self.max_retries,
+            raw: self.raw.clone(),
         })
     }
 
@@ -358,6 +399,33 @@ impl PolicySet {
             }
         }
         out
+    }
+
+    /// The set for one request: the checks that compare answers with the prompt
+    /// (`Check::takes_prompt`) given it, in copies of their policies; `None` when none took
+    /// anything from it.
+    pub fn with_prompt(&self, prompt: &Prompt) -> Option<PolicySet> {
+        let mut changed = false;
+        let policies = self
+            .policies
+            .iter()
+            .map(|p| match p.with_prompt(prompt) {
+                Some(bound) => {
+                    changed = true;
+                    Arc::new(bound)
+                }
+                None => Arc::clone(p),
+            })
+            .collect();
+        changed.then_some(PolicySet { policies })
+    }
+
+    /// Whether a check of a policy that runs at `stage` takes the prompt.
+    pub fn takes_prompt(&self, stage: Stage) -> bool {
+        self.policies
+            .iter()
+            .filter(|p| p.runs_at(stage))
+            .any(|p| p.checks.iter().any(|c| c.check.takes_prompt()))
     }
 
     /// Whether any policy runs at `stage`.

@@ -9,7 +9,7 @@
 //! judged, and a language below `min_confidence` is not judged either (a script always is).
 
 use crate::catalogue::Entry;
-use crate::check::{params, Check, Finding, ParamError, Source, Span, Subject};
+use crate::check::{params, Check, Finding, ParamError, Prompt, Source, Span, Subject};
 use serde::Deserialize;
 use serde_json::Value;
 use whatlang::{Info, Lang, Script};
@@ -243,8 +243,8 @@ fn yes() -> bool {
 }
 
 /// The language of `text` (its 639-3 code) as `language_match` judges it with its default
-/// settings, or `None` when the text is too short or the detection unsure: the server uses it
-/// to fill `expected` from the prompt.
+/// settings, or `None` when the text is too short or the detection unsure: `language_match`
+/// takes its `expected` from the prompt with it.
 pub fn detect_language(text: &str) -> Option<&'static str> {
     let d = Detect {
         min_chars: default_min_chars(),
@@ -369,11 +369,13 @@ struct LanguageMatchParams {
 }
 
 /// An answer not in the `expected` language (nor one of `also_allow`). A check reads one text
-/// at a time, so the prompt's language comes in as `expected`: the server fills it from the
-/// last user message (`detect_language`) when the policy runs on output. Without `expected`
-/// (the prompt too short or unsure) the check has nothing to compare and does not fire.
+/// at a time, so the prompt's language comes in as `expected`: unless configured, it is the
+/// last user message's (`detect_language`), given for each request (`with_prompt`). Without
+/// it (the prompt too short or unsure) the check has nothing to compare and does not fire.
 pub struct LanguageMatch {
     expected: Option<Lang>,
+    /// `expected` was configured: the prompt's language is not asked for.
+    configured: bool,
     also_allow: Vec<Lang>,
     detect: Detect,
 }
@@ -392,6 +394,7 @@ impl LanguageMatch {
         };
         Ok(Box::new(LanguageMatch {
             expected,
+            configured: expected.is_some(),
             also_allow: langs(&p.also_allow, "also_allow")?,
             detect: Detect::new(p.min_chars, p.min_confidence, p.ignore_code)?,
         }))
@@ -409,6 +412,23 @@ impl Check for LanguageMatch {
 
     fn span(&self) -> Span {
         Span::Whole
+    }
+
+    fn takes_prompt(&self) -> bool {
+        !self.configured
+    }
+
+    fn with_prompt(&self, prompt: &Prompt) -> Option<Box<dyn Check>> {
+        if self.configured {
+            return None;
+        }
+        let lang = detect_language(&prompt.user).and_then(lang_of)?;
+        Some(Box::new(LanguageMatch {
+            expected: Some(lang),
+            configured: false,
+            also_allow: self.also_allow.clone(),
+            detect: self.detect,
+        }))
     }
 
     fn text(&self, s: &Subject<'_>, out: &mut Vec<Finding>) {
@@ -605,6 +625,30 @@ mod tests {
             ),
             "also_allow[0]"
         );
+    }
+
+    #[test]
+    fn language_match_takes_the_prompts_language_unless_configured() {
+        let check = crate::catalogue::build("language_match", &json!({})).unwrap();
+        assert!(check.takes_prompt());
+        let prompt = |user: &str| Prompt {
+            system: EN.into(),
+            user: user.into(),
+        };
+        // A French question answered in English.
+        let bound = check.with_prompt(&prompt(FR)).unwrap();
+        let found = crate::checks::testing::run(bound.as_ref(), EN, Source::Output);
+        assert_eq!(found[0].label, "language eng, expected fra");
+        assert!(crate::checks::testing::run(bound.as_ref(), FR, Source::Output).is_empty());
+        // Given again (the same set bound twice), the prompt still decides.
+        let again = bound.with_prompt(&prompt(EN)).unwrap();
+        assert!(crate::checks::testing::run(again.as_ref(), EN, Source::Output).is_empty());
+        // A prompt too short to tell gives nothing.
+        assert!(check.with_prompt(&prompt("ok?")).is_none());
+        // A configured language is kept.
+        let de = crate::catalogue::build("language_match", &json!({"expected": "de"})).unwrap();
+        assert!(!de.takes_prompt());
+        assert!(de.with_prompt(&prompt(FR)).is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! answer reproducing a large share of a reference prompt.
 
 use crate::catalogue::Entry;
-use crate::check::{params, Check, Finding, ParamError, Source, Span, Subject};
+use crate::check::{params, Check, Finding, ParamError, Prompt, Source, Span, Subject};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
@@ -113,19 +113,23 @@ impl Check for PromptCanary {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OverlapParams {
-    /// The prompt not to be reproduced.
-    reference: String,
+    /// The prompt not to be reproduced; the request's system prompt when not set.
+    reference: Option<String>,
     /// Words per shingle. Default 8.
     n: Option<usize>,
     /// Share of the reference's shingles found in the answer that fires. Default 0.3.
     threshold: Option<f64>,
 }
 
-/// The share of a reference's word n-grams an answer contains.
+/// The share of a reference's word n-grams an answer contains. Without a configured
+/// reference, the request's system prompt is the reference (`with_prompt`); without either,
+/// there is nothing to compare and it does not fire.
 pub struct PromptOverlap {
     shingles: HashSet<u64>,
     n: usize,
     threshold: f64,
+    /// The reference was configured: the system prompt is not asked for.
+    configured: bool,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -158,17 +162,24 @@ impl PromptOverlap {
         if !(threshold > 0.0 && threshold <= 1.0) {
             return Err(ParamError::new("threshold", "above 0, at most 1"));
         }
-        let shingles = shingles(&words(&p.reference), n);
-        if shingles.is_empty() {
-            return Err(ParamError::new(
-                "reference",
-                format!("needs at least {n} words"),
-            ));
-        }
+        let shingles = match &p.reference {
+            Some(r) => {
+                let s = shingles(&words(r), n);
+                if s.is_empty() {
+                    return Err(ParamError::new(
+                        "reference",
+                        format!("needs at least {n} words"),
+                    ));
+                }
+                s
+            }
+            None => HashSet::new(),
+        };
         Ok(Box::new(PromptOverlap {
             shingles,
             n,
             threshold,
+            configured: p.reference.is_some(),
         }))
     }
 }
@@ -183,7 +194,29 @@ impl Check for PromptOverlap {
     fn span(&self) -> Span {
         Span::Whole
     }
+    fn takes_prompt(&self) -> bool {
+        !self.configured
+    }
+
+    fn with_prompt(&self, prompt: &Prompt) -> Option<Box<dyn Check>> {
+        if self.configured {
+            return None;
+        }
+        let shingles = shingles(&words(&prompt.system), self.n);
+        (!shingles.is_empty()).then(|| {
+            Box::new(PromptOverlap {
+                shingles,
+                n: self.n,
+                threshold: self.threshold,
+                configured: false,
+            }) as Box<dyn Check>
+        })
+    }
+
     fn text(&self, s: &Subject<'_>, out: &mut Vec<Finding>) {
+        if self.shingles.is_empty() {
+            return;
+        }
         let found = shingles(&words(&s.norm.text), self.n);
         let shared = self.shingles.intersection(&found).count();
         let share = shared as f64 / self.shingles.len() as f64;
@@ -200,7 +233,8 @@ impl Check for PromptOverlap {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use crate::checks::testing::{fires, fires_on, spans};
+    use crate::check::{Prompt, Source};
+    use crate::checks::testing::{fires, fires_on, run, spans};
     use serde_json::json;
 
     #[test]
@@ -239,5 +273,38 @@ mod tests {
         ));
         let half = "Never discuss pricing before the customer has confirmed their plan. Always answer in the customer's language and keep answers under";
         assert!(fires("prompt_overlap", &p, half));
+    }
+
+    #[test]
+    fn without_a_reference_the_system_prompt_is_the_reference() {
+        let system = "You are the support assistant for Acme. Never discuss pricing before the \
+            customer has confirmed their plan. Escalate refunds above fifty dollars to a human.";
+        let leak = format!("My instructions: {system}");
+        let check = crate::catalogue::build("prompt_overlap", &json!({})).unwrap();
+        assert!(check.takes_prompt());
+        // Nothing to compare with yet.
+        assert!(run(check.as_ref(), &leak, Source::Output).is_empty());
+        let prompt = |system: &str| Prompt {
+            system: system.into(),
+            user: "hello".into(),
+        };
+        let bound = check.with_prompt(&prompt(system)).unwrap();
+        assert_eq!(run(bound.as_ref(), &leak, Source::Output).len(), 1);
+        assert!(run(
+            bound.as_ref(),
+            "Happy to help with your plan.",
+            Source::Output
+        )
+        .is_empty());
+        // A system prompt shorter than n words gives nothing.
+        assert!(check.with_prompt(&prompt("Be brief.")).is_none());
+        // A configured reference is kept.
+        let set = crate::catalogue::build(
+            "prompt_overlap",
+            &json!({"reference": "one two three four five six seven eight nine"}),
+        )
+        .unwrap();
+        assert!(!set.takes_prompt());
+        assert!(set.with_prompt(&prompt(system)).is_none());
     }
 }

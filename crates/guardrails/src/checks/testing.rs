@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::check::{Finding, Source, Subject};
+use crate::check::{Check, Finding, Source, Subject};
 use crate::text::Normalized;
 use serde_json::Value;
 
@@ -15,6 +15,12 @@ pub fn fires_on(id: &str, params: &Value, text: &str) -> Vec<Finding> {
 pub fn fires_on_as(id: &str, params: &Value, text: &str, source: Source) -> Vec<Finding> {
     let check =
         crate::catalogue::build(id, params).unwrap_or_else(|e| panic!("building {id}: {e}"));
+    run(check.as_ref(), text, source)
+}
+
+/// The findings of a built check on `text` from `source`.
+pub fn run(check: &dyn Check, text: &str, source: Source) -> Vec<Finding> {
+    let id = check.id();
     let norm = Normalized::new(text);
     let s = Subject {
         raw: text,
