@@ -164,6 +164,35 @@ pub enum CallOut {
         default_threshold: Option<f64>,
         timeout: std::time::Duration,
     },
+    /// Amazon Bedrock Guardrails' `ApplyGuardrail` on a configured Bedrock provider (its
+    /// region and credentials): fires when the guardrail intervenes by blocking; a guardrail
+    /// that only masks gives its masked texts back as a rewrite.
+    BedrockGuardrail {
+        provider: String,
+        guardrail_id: String,
+        version: String,
+        timeout: std::time::Duration,
+    },
+}
+
+impl CallOut {
+    /// How long the call may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        match self {
+            CallOut::Webhook { timeout, .. }
+            | CallOut::Moderation { timeout, .. }
+            | CallOut::BedrockGuardrail { timeout, .. } => *timeout,
+        }
+    }
+
+    /// What is asked, for messages (`the webhook`).
+    pub fn service(&self) -> &'static str {
+        match self {
+            CallOut::Webhook { .. } => "the webhook",
+            CallOut::Moderation { .. } => "the moderation endpoint",
+            CallOut::BedrockGuardrail { .. } => "the Bedrock guardrail",
+        }
+    }
 }
 
 /// A check's parameters could not be read.

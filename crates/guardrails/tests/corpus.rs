@@ -42,6 +42,7 @@ fn params(id: &str) -> Value {
         "language_allowed" => json!({"allowed": ["en"]}),
         "webhook" => json!({"url": "http://127.0.0.1:9/check"}),
         "moderation_api" => json!({"provider": "openai"}),
+        "bedrock_guardrail" => json!({"provider": "bedrock", "guardrail_id": "gr0abc"}),
         _ => json!({}),
     }
 }

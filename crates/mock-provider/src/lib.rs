@@ -1,5 +1,5 @@
 //! A mock LLM provider that speaks OpenAI's, Anthropic's, Gemini's, Vertex AI's (with its OAuth token endpoint), Bedrock's
-//! (SigV4-checked, binary event stream) and Cohere's documented wire formats and injects
+//! (SigV4-checked, binary event stream, Guardrails' ApplyGuardrail) and Cohere's documented wire formats and injects
 //! faults on request:
 //! latency, status codes, Retry-After, slow first chunk, chunk delays, broken, hanging, endless,
 //! oversized, garbled and truncated streams.
@@ -22,6 +22,7 @@ pub use control::PNG;
 mod embeddings;
 mod faults;
 mod gemini;
+mod guardrail;
 pub mod idp;
 mod messages_check;
 mod moderation;
@@ -248,6 +249,10 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/v2/chat", post(cohere::chat))
         .route("/token", post(vertex::token))
         .route("/model/{model}/{action}", post(bedrock::model_action))
+        .route(
+            "/guardrail/{id}/version/{version}/apply",
+            post(guardrail::apply),
+        )
         .route(
             "/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{action}",
             post(vertex::model_action),

@@ -20,7 +20,223 @@ pub const CHECKS: &[Entry] = &[
         summary: "harmful content by category, from a configured provider's moderation endpoint (OpenAI's shape)",
         build: Moderation::build,
     },
+    Entry {
+        id: "bedrock_guardrail",
+        family: "callout",
+        summary: "an Amazon Bedrock guardrail (ApplyGuardrail) on a configured Bedrock provider: blocks fire, masks rewrite",
+        build: BedrockGuardrail::build,
+    },
 ];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BedrockParams {
+    /// A Bedrock provider of the config (its region and credentials sign the call).
+    provider: String,
+    guardrail_id: String,
+    /// Default `DRAFT`.
+    version: Option<String>,
+    /// Default 5000.
+    timeout_ms: Option<u64>,
+}
+
+/// An Amazon Bedrock guardrail, applied with `ApplyGuardrail`.
+pub struct BedrockGuardrail(CallOut);
+
+impl BedrockGuardrail {
+    fn build(v: &Value) -> Result<Box<dyn Check>, ParamError> {
+        let p: BedrockParams = params(v)?;
+        if p.provider.trim().is_empty() {
+            return Err(ParamError::new(
+                "provider",
+                "name a Bedrock provider of the config",
+            ));
+        }
+        if !guardrail_id_ok(&p.guardrail_id) {
+            return Err(ParamError::new(
+                "guardrail_id",
+                "a guardrail id (lowercase letters and digits) or its ARN",
+            ));
+        }
+        let version = p.version.unwrap_or_else(|| "DRAFT".into());
+        let numbered = !version.is_empty()
+            && version.len() <= 8
+            && version.bytes().all(|b| b.is_ascii_digit())
+            && !version.starts_with('0');
+        if version != "DRAFT" && !numbered {
+            return Err(ParamError::new("version", "DRAFT or a version number"));
+        }
+        Ok(Box::new(BedrockGuardrail(CallOut::BedrockGuardrail {
+            provider: p.provider,
+            guardrail_id: p.guardrail_id,
+            version,
+            timeout: timeout(p.timeout_ms, 5000)?,
+        })))
+    }
+}
+
+impl Check for BedrockGuardrail {
+    fn id(&self) -> &'static str {
+        "bedrock_guardrail"
+    }
+    fn sources(&self) -> &'static [crate::check::Source] {
+        &[crate::check::Source::Input, crate::check::Source::Output]
+    }
+    fn span(&self) -> Span {
+        Span::Whole
+    }
+    fn call_out(&self) -> Option<&CallOut> {
+        Some(&self.0)
+    }
+}
+
+/// `timeout_ms`, 1 to 60000, or `default`.
+fn timeout(ms: Option<u64>, default: u64) -> Result<std::time::Duration, ParamError> {
+    let ms = ms.unwrap_or(default);
+    if !(1..=60_000).contains(&ms) {
+        return Err(ParamError::new("timeout_ms", "1 to 60000"));
+    }
+    Ok(std::time::Duration::from_millis(ms))
+}
+
+/// Bedrock's guardrail identifier: an id (`[a-z0-9]+`) or a guardrail's ARN
+/// (`arn:aws[-partition]:bedrock:<region>:<account>:guardrail/<id>`).
+fn guardrail_id_ok(s: &str) -> bool {
+    let id = |x: &str| {
+        !x.is_empty()
+            && x.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let Some(rest) = s.strip_prefix("arn:") else {
+        return id(s);
+    };
+    let parts: Vec<&str> = rest.splitn(5, ':').collect();
+    let [partition, "bedrock", region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let partition_ok = *partition == "aws"
+        || partition
+            .strip_prefix("aws-")
+            .is_some_and(|p| !p.is_empty() && !p.contains(':'));
+    let region_ok = (1..=20).contains(&region.len())
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    partition_ok && region_ok && account_ok && resource.strip_prefix("guardrail/").is_some_and(id)
+}
+
+/// What an `ApplyGuardrail` reply says.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GuardrailReply {
+    /// The guardrail intervened by blocking (or in a way its masked texts cannot stand for).
+    pub blocked: bool,
+    /// What it found, by policy: `topic:Investments`, `content:VIOLENCE`, `word`,
+    /// `word:PROFANITY`, `pii:EMAIL`, `regex:<name>`, `grounding:RELEVANCE`.
+    pub labels: Vec<String>,
+    /// It only masked (every finding `ANONYMIZED`): the texts as masked, one per text sent.
+    pub masked: Option<Vec<String>>,
+}
+
+/// Reads an `ApplyGuardrail` reply to `sent` texts. A reply without `action` is an error.
+pub fn bedrock_reply(reply: &Value, sent: usize) -> Result<GuardrailReply, String> {
+    let intervened = match reply.get("action").and_then(Value::as_str) {
+        Some("GUARDRAIL_INTERVENED") => true,
+        Some("NONE") => false,
+        Some(other) => return Err(format!("the guardrail's action \"{other}\" is not known")),
+        None => return Err("the guardrail's reply has no action".into()),
+    };
+    if !intervened {
+        return Ok(GuardrailReply::default());
+    }
+    // (label, action) of every finding the guardrail acted on.
+    let mut found: Vec<(String, &str)> = Vec::new();
+    let list = |v: &Value, key: &str| -> Vec<Value> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let acted = |v: &Value| -> Option<&'static str> {
+        match v.get("action").and_then(Value::as_str) {
+            Some("NONE") | None => None,
+            Some("ANONYMIZED") => Some("ANONYMIZED"),
+            Some(_) => Some("BLOCKED"),
+        }
+    };
+    for a in reply
+        .get("assessments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let mut note = |policy: &str, key: &str, name: &dyn Fn(&Value) -> String| {
+            if let Some(p) = a.get(policy) {
+                for f in list(p, key) {
+                    if let Some(act) = acted(&f) {
+                        found.push((name(&f), act));
+                    }
+                }
+            }
+        };
+        note("topicPolicy", "topics", &|f| {
+            format!("topic:{}", text(f, "name"))
+        });
+        note("contentPolicy", "filters", &|f| {
+            format!("content:{}", text(f, "type"))
+        });
+        note("wordPolicy", "customWords", &|_| "word".to_owned());
+        note("wordPolicy", "managedWordLists", &|f| {
+            format!("word:{}", text(f, "type"))
+        });
+        note("sensitiveInformationPolicy", "piiEntities", &|f| {
+            format!("pii:{}", text(f, "type"))
+        });
+        note("sensitiveInformationPolicy", "regexes", &|f| {
+            format!("regex:{}", text(f, "name"))
+        });
+        note("contextualGroundingPolicy", "filters", &|f| {
+            format!("grounding:{}", text(f, "type"))
+        });
+    }
+    let mut labels: Vec<String> = Vec::new();
+    for (l, _) in &found {
+        if labels.len() < 16 && !labels.contains(l) {
+            labels.push(l.clone());
+        }
+    }
+    if labels.is_empty() {
+        labels.push(
+            reply
+                .get("actionReason")
+                .and_then(Value::as_str)
+                .filter(|r| !r.is_empty())
+                .unwrap_or("intervened")
+                .to_owned(),
+        );
+    }
+    let outputs: Vec<String> = reply
+        .get("outputs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o.get("text").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let only_masked = !found.is_empty() && found.iter().all(|(_, a)| *a == "ANONYMIZED");
+    if only_masked && outputs.len() == sent {
+        return Ok(GuardrailReply {
+            blocked: false,
+            labels,
+            masked: Some(outputs),
+        });
+    }
+    Ok(GuardrailReply {
+        blocked: true,
+        labels,
+        masked: None,
+    })
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,16 +271,12 @@ impl Moderation {
         if p.default_threshold.is_some_and(|x| !score(x)) {
             return Err(ParamError::new("default_threshold", "a score from 0 to 1"));
         }
-        let timeout = p.timeout_ms.unwrap_or(5000);
-        if !(1..=60_000).contains(&timeout) {
-            return Err(ParamError::new("timeout_ms", "1 to 60000"));
-        }
         Ok(Box::new(Moderation(CallOut::Moderation {
             provider: p.provider,
             model: p.model.unwrap_or_else(|| "omni-moderation-latest".into()),
             thresholds: p.thresholds.into_iter().collect(),
             default_threshold: p.default_threshold,
-            timeout: std::time::Duration::from_millis(timeout),
+            timeout: timeout(p.timeout_ms, 5000)?,
         })))
     }
 }
@@ -233,5 +445,117 @@ mod moderation_tests {
         .err()
         .unwrap();
         assert_eq!(e.path, "thresholds.hate");
+    }
+}
+
+#[cfg(test)]
+mod bedrock_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::{bedrock_reply, GuardrailReply};
+    use crate::check::CallOut;
+    use serde_json::json;
+
+    #[test]
+    fn ids_versions_and_timeouts_are_checked() {
+        let c = crate::catalogue::build(
+            "bedrock_guardrail",
+            &json!({"provider": "bedrock", "guardrail_id": "gr0abc12", "version": "3"}),
+        )
+        .unwrap();
+        assert_eq!(
+            c.call_out(),
+            Some(&CallOut::BedrockGuardrail {
+                provider: "bedrock".into(),
+                guardrail_id: "gr0abc12".into(),
+                version: "3".into(),
+                timeout: std::time::Duration::from_millis(5000),
+            })
+        );
+        let arn = "arn:aws:bedrock:eu-west-1:123456789012:guardrail/gr0abc12";
+        let c = crate::catalogue::build(
+            "bedrock_guardrail",
+            &json!({"provider": "bedrock", "guardrail_id": arn}),
+        )
+        .unwrap();
+        assert!(
+            matches!(c.call_out(), Some(CallOut::BedrockGuardrail { version, .. }) if version == "DRAFT")
+        );
+        for (bad, field) in [
+            (
+                json!({"provider": "b", "guardrail_id": "Gr-1"}),
+                "guardrail_id",
+            ),
+            (
+                json!({"provider": "b", "guardrail_id": "arn:aws:bedrock:eu-west-1:12:guardrail/x"}),
+                "guardrail_id",
+            ),
+            (
+                json!({"provider": "b", "guardrail_id": "g", "version": "01"}),
+                "version",
+            ),
+            (
+                json!({"provider": "b", "guardrail_id": "g", "version": "latest"}),
+                "version",
+            ),
+            (
+                json!({"provider": "b", "guardrail_id": "g", "timeout_ms": 0}),
+                "timeout_ms",
+            ),
+            (json!({"provider": " ", "guardrail_id": "g"}), "provider"),
+        ] {
+            let e = crate::catalogue::build("bedrock_guardrail", &bad)
+                .err()
+                .unwrap();
+            assert_eq!(e.path, field, "{bad}");
+        }
+    }
+
+    #[test]
+    fn blocks_fire_with_the_policies_named_and_masks_rewrite() {
+        assert_eq!(
+            bedrock_reply(
+                &json!({"action": "NONE", "outputs": [], "assessments": [{}]}),
+                1
+            )
+            .unwrap(),
+            GuardrailReply::default()
+        );
+        let blocked = json!({"action": "GUARDRAIL_INTERVENED",
+        "outputs": [{"text": "Sorry, the model cannot answer this question."}],
+        "assessments": [{
+            "topicPolicy": {"topics": [{"name": "Investments", "type": "DENY", "action": "BLOCKED"}]},
+            "contentPolicy": {"filters": [
+                {"type": "VIOLENCE", "confidence": "HIGH", "action": "BLOCKED"},
+                {"type": "HATE", "confidence": "NONE", "action": "NONE"}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "match": "a@b.c", "action": "ANONYMIZED"}]}
+        }]});
+        let r = bedrock_reply(&blocked, 1).unwrap();
+        assert!(r.blocked);
+        assert_eq!(
+            r.labels,
+            vec!["topic:Investments", "content:VIOLENCE", "pii:EMAIL"]
+        );
+        assert_eq!(r.masked, None);
+        let masked = json!({"action": "GUARDRAIL_INTERVENED",
+            "outputs": [{"text": "write to {EMAIL}"}, {"text": "hello"}],
+            "assessments": [{"sensitiveInformationPolicy": {
+                "piiEntities": [{"type": "EMAIL", "match": "a@b.c", "action": "ANONYMIZED"}],
+                "regexes": [{"name": "ticket", "match": "T-1", "regex": "T-\\d", "action": "ANONYMIZED"}]}}]});
+        let r = bedrock_reply(&masked, 2).unwrap();
+        assert!(!r.blocked);
+        assert_eq!(r.labels, vec!["pii:EMAIL", "regex:ticket"]);
+        assert_eq!(
+            r.masked,
+            Some(vec!["write to {EMAIL}".to_owned(), "hello".to_owned()])
+        );
+        // Masks that cannot be matched to the texts sent count as a block.
+        assert!(bedrock_reply(&masked, 3).unwrap().blocked);
+        let bare = json!({"action": "GUARDRAIL_INTERVENED", "actionReason": "Guardrail blocked."});
+        assert_eq!(
+            bedrock_reply(&bare, 1).unwrap().labels,
+            vec!["Guardrail blocked."]
+        );
+        assert!(bedrock_reply(&json!({"outputs": []}), 1).is_err());
+        assert!(bedrock_reply(&json!({"action": "MAYBE"}), 1).is_err());
     }
 }

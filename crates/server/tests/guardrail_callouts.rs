@@ -1,0 +1,237 @@
+//! Guardrail checks that call out to a provider's service: Bedrock Guardrails' ApplyGuardrail,
+//! Azure AI Content Safety, an LLM judge and embedding similarity through the gateway's own
+//! routes. The real gateway and our mock provider (speaking each service's documented wire
+//! format) on loopback; policies are named per request with `x-switchyard-guardrails`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+use switchyard_mock::{Fault, MockOptions};
+
+const ADMIN: &str = "admin-key-123";
+const AKID: &str = "AKIDEXAMPLE";
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+/// A gateway with `openai` (chat) and `bedrock` (SigV4) providers at the mock, and `policies`.
+async fn gateway(policies: &str) -> Harness {
+    let cfg = format!(
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: bedrock\n    type: bedrock\n    base_url: ${{MOCK_ROOT}}\n    region: eu-west-1\n    aws_access_key_id: {AKID}\n    aws_secret_access_key: {SECRET}\nclient_keys:\n  - name: test\n    key: {KEY}\nguardrails:\n  policies:\n{policies}"
+    );
+    let opts = MockOptions {
+        record: true,
+        aws_credentials: Some((AKID.into(), SECRET.into())),
+        ..Default::default()
+    };
+    start_with_mock(&cfg, axum::Router::new(), opts).await
+}
+
+/// A chat request under `policies` (the header's list) whose answer's text is `answer`; its
+/// status, answer and request id.
+async fn chat(h: &Harness, policies: &str, content: &str, answer: &str) -> (u16, Value, String) {
+    let auth = format!("Bearer {KEY}");
+    let id = format!("req-{:016x}", fastrand::u64(..));
+    let body = json!({"model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": content}], "mock": {"content": answer}});
+    let (s, _, b) = h
+        .request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+                ("x-switchyard-guardrails", policies),
+                ("x-request-id", &id),
+            ],
+            body.to_string(),
+        )
+        .await;
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null), id)
+}
+
+fn message(b: &Value) -> &str {
+    b["error"]["message"].as_str().unwrap_or_default()
+}
+
+/// Requests the mock got on `path_start`.
+fn calls(h: &Harness, path_start: &str) -> Vec<switchyard_mock::Recorded> {
+    h.mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with(path_start))
+        .collect()
+}
+
+/// The verdict of `policy` in request `id`'s record.
+async fn verdict(h: &Harness, id: &str, policy: &str) -> Value {
+    for _ in 0..100 {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                "/admin/v1/logs",
+                &[("authorization", &format!("Bearer {ADMIN}"))],
+                "",
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        let mine = v["data"].as_array().into_iter().flatten();
+        let found = mine.filter(|r| r["request_id"] == id).find_map(|r| {
+            r["guardrails"]
+                .as_array()
+                .and_then(|a| a.iter().find(|v| v["policy"] == policy))
+                .cloned()
+        });
+        if let Some(v) = found {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no verdict of {policy} in the record of {id}");
+}
+
+const BEDROCK: &str = r#"    - id: bedrock-in
+      action: deny
+      stages: [input]
+      checks: [{check: bedrock_guardrail, provider: bedrock, guardrail_id: gr0mock, version: "1"}]
+    - id: bedrock-out
+      action: deny
+      stages: [output]
+      refusal: "Withheld by the guardrail."
+      checks: [{check: bedrock_guardrail, provider: bedrock, guardrail_id: "arn:aws:bedrock:eu-west-1:123456789012:guardrail/gr0mock"}]
+    - id: bedrock-open
+      action: deny
+      stages: [input]
+      on_error: open
+      checks: [{check: bedrock_guardrail, provider: bedrock, guardrail_id: gr0mock, timeout_ms: 100}]
+    - id: bedrock-closed
+      action: deny
+      stages: [input]
+      checks: [{check: bedrock_guardrail, provider: bedrock, guardrail_id: gr0mock, timeout_ms: 100}]
+    - id: bedrock-missing
+      action: deny
+      stages: [input]
+      checks: [{check: bedrock_guardrail, provider: bedrock, guardrail_id: missing}]
+"#;
+
+#[tokio::test]
+async fn a_bedrock_guardrail_blocks_in_the_callers_shape_and_is_signed() {
+    let h = gateway(BEDROCK).await;
+    let (s, b, id) = chat(&h, "bedrock-in", "Any stock tips for me?", "fine").await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "content_policy_violation");
+    assert!(
+        message(&b).contains("'bedrock-in': check bedrock_guardrail found topic:Investments"),
+        "{b}"
+    );
+    assert!(calls(&h, "/v1/chat").is_empty(), "the provider was called");
+    let sent = calls(&h, "/guardrail/").pop().unwrap();
+    assert_eq!(sent.target, "/guardrail/gr0mock/version/1/apply");
+    let auth = sent.header("authorization").unwrap();
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+            && auth.contains("/eu-west-1/bedrock/aws4_request"),
+        "{auth}"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&sent.body).unwrap(),
+        json!({"source": "INPUT", "content": [{"text": {"text": "Any stock tips for me?"}}]})
+    );
+    let v = verdict(&h, &id, "bedrock-in").await;
+    assert_eq!(
+        (
+            v["check"].as_str(),
+            v["stage"].as_str(),
+            v["fired"].as_bool(),
+            v["action"].as_str()
+        ),
+        (
+            Some("bedrock_guardrail"),
+            Some("input"),
+            Some(true),
+            Some("deny")
+        )
+    );
+    assert_eq!(v["labels"], json!(["topic:Investments"]));
+    assert!(v["latency_us"].is_u64());
+}
+
+#[tokio::test]
+async fn a_bedrock_guardrail_that_passes_leaves_the_answer_and_one_that_masks_rewrites() {
+    let h = gateway(BEDROCK).await;
+    let (s, b, id) = chat(
+        &h,
+        "bedrock-in, bedrock-out",
+        "hello there",
+        "A calm answer.",
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "A calm answer.");
+    assert_eq!(b["choices"][0]["finish_reason"], "stop");
+    // The answer went to the guardrail as OUTPUT, at the ARN's escaped path.
+    let out = calls(&h, "/guardrail/").pop().unwrap();
+    assert_eq!(
+        out.target,
+        "/guardrail/arn%3Aaws%3Abedrock%3Aeu-west-1%3A123456789012%3Aguardrail%2Fgr0mock/version/DRAFT/apply"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&out.body).unwrap()["source"],
+        "OUTPUT"
+    );
+    assert_eq!(verdict(&h, &id, "bedrock-out").await["fired"], false);
+    // An address the guardrail masks reaches the provider masked.
+    let (s, b, id) = chat(&h, "bedrock-in", "write to ann@example.com today", "ok").await;
+    assert_eq!(s, 200, "{b}");
+    let sent: Value = serde_json::from_str(&calls(&h, "/v1/chat").pop().unwrap().body).unwrap();
+    assert_eq!(sent["messages"][0]["content"], "write to {EMAIL} today");
+    let v = verdict(&h, &id, "bedrock-in").await;
+    assert_eq!(
+        (v["fired"].as_bool(), &v["labels"]),
+        (Some(false), &json!(["pii:EMAIL"]))
+    );
+    // An answer it blocks gets the policy's refusal, ended as a content filter ends it.
+    let (s, b, _) = chat(&h, "bedrock-out", "tell me", "We attack at dawn.").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["choices"][0]["message"]["content"],
+        "Withheld by the guardrail."
+    );
+    assert_eq!(b["choices"][0]["finish_reason"], "content_filter");
+}
+
+#[tokio::test]
+async fn a_bedrock_guardrail_that_times_out_or_fails_counts_as_on_error_says() {
+    let h = gateway(BEDROCK).await;
+    let slow = || Fault {
+        latency_ms: Some(1000),
+        ..Default::default()
+    };
+    h.mock.push_faults([slow()]);
+    let (s, b, id) = chat(&h, "bedrock-open", "Any stock tips?", "ok").await;
+    assert_eq!(s, 200, "open: the request goes on ({b})");
+    let v = verdict(&h, &id, "bedrock-open").await;
+    assert_eq!(v["fired"], false);
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("the Bedrock guardrail did not answer within 100 ms"),
+        "{v}"
+    );
+    h.mock.push_faults([slow()]);
+    let (s, b, id) = chat(&h, "bedrock-closed", "hello", "ok").await;
+    assert_eq!(s, 400, "closed: refused ({b})");
+    assert!(message(&b).contains("'bedrock-closed'"), "{b}");
+    let v = verdict(&h, &id, "bedrock-closed").await;
+    assert_eq!(
+        (v["fired"].as_bool(), v["action"].as_str()),
+        (Some(true), Some("deny"))
+    );
+    // A guardrail Bedrock does not know is an error too (closed by default).
+    let (s, b, id) = chat(&h, "bedrock-missing", "hello", "ok").await;
+    assert_eq!(s, 400, "{b}");
+    let v = verdict(&h, &id, "bedrock-missing").await;
+    assert!(v["error"].as_str().unwrap().contains("404"), "{v}");
+}
