@@ -173,6 +173,33 @@ pub enum CallOut {
         version: String,
         timeout: std::time::Duration,
     },
+    /// Azure AI Content Safety's `text:analyze`: fires when a category's severity reaches its
+    /// threshold or a blocklist matches.
+    AzureContentSafety {
+        /// The resource (`https://<name>.cognitiveservices.azure.com`), or `None` with `provider`.
+        endpoint: Option<String>,
+        /// A provider of the config whose base URL's origin and key are used instead.
+        provider: Option<String>,
+        key: Option<SecretParam>,
+        /// Category (`Hate`, `SelfHarm`, `Sexual`, `Violence`) → least severity that fires.
+        thresholds: Vec<(String, u8)>,
+        default_threshold: u8,
+        /// Categories analysed (empty: the service's default, all four).
+        categories: Vec<String>,
+        blocklists: Vec<String>,
+        halt_on_blocklist_hit: bool,
+        timeout: std::time::Duration,
+    },
+}
+
+/// A secret among a check's parameters (an API key): never in debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretParam(pub String);
+
+impl std::fmt::Debug for SecretParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretParam(***)")
+    }
 }
 
 impl CallOut {
@@ -181,7 +208,8 @@ impl CallOut {
         match self {
             CallOut::Webhook { timeout, .. }
             | CallOut::Moderation { timeout, .. }
-            | CallOut::BedrockGuardrail { timeout, .. } => *timeout,
+            | CallOut::BedrockGuardrail { timeout, .. }
+            | CallOut::AzureContentSafety { timeout, .. } => *timeout,
         }
     }
 
@@ -191,6 +219,7 @@ impl CallOut {
             CallOut::Webhook { .. } => "the webhook",
             CallOut::Moderation { .. } => "the moderation endpoint",
             CallOut::BedrockGuardrail { .. } => "the Bedrock guardrail",
+            CallOut::AzureContentSafety { .. } => "Azure AI Content Safety",
         }
     }
 }

@@ -43,6 +43,7 @@ fn params(id: &str) -> Value {
         "webhook" => json!({"url": "http://127.0.0.1:9/check"}),
         "moderation_api" => json!({"provider": "openai"}),
         "bedrock_guardrail" => json!({"provider": "bedrock", "guardrail_id": "gr0abc"}),
+        "azure_content_safety" => json!({"provider": "azure"}),
         _ => json!({}),
     }
 }

@@ -235,3 +235,129 @@ async fn a_bedrock_guardrail_that_times_out_or_fails_counts_as_on_error_says() {
     let v = verdict(&h, &id, "bedrock-missing").await;
     assert!(v["error"].as_str().unwrap().contains("404"), "{v}");
 }
+
+const AZURE: &str = r#"    - id: cs-in
+      action: deny
+      stages: [input]
+      checks: [{check: azure_content_safety, endpoint: "${MOCK_ROOT}", key: cs-key-1}]
+    - id: cs-strict
+      action: deny
+      stages: [input]
+      checks: [{check: azure_content_safety, endpoint: "${MOCK_ROOT}/", key: cs-key-1,
+                thresholds: {Violence: 6}, categories: [Violence, Hate], blocklists: [rivals]}]
+    - id: cs-out
+      action: deny
+      stages: [output]
+      refusal: "Not shown."
+      checks: [{check: azure_content_safety, provider: openai}]
+    - id: cs-open
+      action: deny
+      stages: [input]
+      on_error: open
+      checks: [{check: azure_content_safety, endpoint: "${MOCK_ROOT}", key: cs-key-1, timeout_ms: 100}]
+    - id: cs-closed
+      action: deny
+      stages: [input]
+      checks: [{check: azure_content_safety, endpoint: "${MOCK_ROOT}", key: cs-key-1, timeout_ms: 100}]
+"#;
+
+#[tokio::test]
+async fn azure_content_safety_fires_on_severity_and_blocklists_in_the_callers_shape() {
+    let h = gateway(AZURE).await;
+    let (s, b, id) = chat(&h, "cs-in", "We will attack them", "ok").await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        message(&b).contains("'cs-in': check azure_content_safety found Violence"),
+        "{b}"
+    );
+    assert!(calls(&h, "/v1/chat").is_empty(), "the provider was called");
+    let sent = calls(&h, "/contentsafety/").pop().unwrap();
+    assert_eq!(
+        sent.target,
+        "/contentsafety/text:analyze?api-version=2024-09-01"
+    );
+    assert_eq!(sent.header("ocp-apim-subscription-key"), Some("cs-key-1"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&sent.body).unwrap(),
+        json!({"text": "We will attack them", "outputType": "FourSeverityLevels"})
+    );
+    let v = verdict(&h, &id, "cs-in").await;
+    assert_eq!(
+        (v["fired"].as_bool(), &v["labels"]),
+        (Some(true), &json!(["Violence"]))
+    );
+    // Thresholds per category: an attack (4) is under Violence's 6, a massacre (6) is not.
+    let (s, b, _) = chat(&h, "cs-strict", "We will attack them", "ok").await;
+    assert_eq!(s, 200, "{b}");
+    let sent: Value =
+        serde_json::from_str(&calls(&h, "/contentsafety/").pop().unwrap().body).unwrap();
+    assert_eq!(
+        sent,
+        json!({"text": "We will attack them", "outputType": "FourSeverityLevels",
+            "categories": ["Violence", "Hate"], "blocklistNames": ["rivals"], "haltOnBlocklistHit": false})
+    );
+    let (s, b, _) = chat(&h, "cs-strict", "a massacre", "ok").await;
+    assert_eq!(s, 400, "{b}");
+    // A blocklist's item fires whatever the severities.
+    let (s, b, _) = chat(&h, "cs-strict", "Should I buy from Acme?", "ok").await;
+    assert_eq!(s, 400, "{b}");
+    assert!(message(&b).contains("found blocklist:rivals"), "{b}");
+}
+
+#[tokio::test]
+async fn azure_content_safety_passes_answers_unchanged_and_splits_long_texts() {
+    let h = gateway(AZURE).await;
+    // Through a provider of the config: its origin and key.
+    let (s, b, id) = chat(&h, "cs-out", "hi", "A peaceful answer.").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "A peaceful answer.");
+    let sent = calls(&h, "/contentsafety/").pop().unwrap();
+    assert_eq!(
+        sent.header("ocp-apim-subscription-key"),
+        Some("sk-upstream")
+    );
+    assert_eq!(verdict(&h, &id, "cs-out").await["fired"], false);
+    let (s, b, _) = chat(&h, "cs-out", "hi", "They fight, then kill.").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "Not shown.");
+    // 25,000 characters go in three requests within the API's 10,000; the last piece decides.
+    let before = calls(&h, "/contentsafety/").len();
+    let long = format!("{}a massacre", "calm words ".repeat(2272));
+    assert!(long.chars().count() > 25_000);
+    let (s, b, _) = chat(&h, "cs-in", &long, "ok").await;
+    assert_eq!(s, 400, "{b}");
+    let pieces: Vec<Value> = calls(&h, "/contentsafety/")[before..]
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(pieces.len(), 3);
+    assert!(pieces
+        .iter()
+        .all(|p| p["text"].as_str().unwrap().chars().count() <= 10_000));
+    let joined: String = pieces.iter().map(|p| p["text"].as_str().unwrap()).collect();
+    assert_eq!(joined, long);
+}
+
+#[tokio::test]
+async fn azure_content_safety_that_times_out_counts_as_on_error_says() {
+    let h = gateway(AZURE).await;
+    let slow = || Fault {
+        latency_ms: Some(1000),
+        ..Default::default()
+    };
+    h.mock.push_faults([slow()]);
+    let (s, b, id) = chat(&h, "cs-open", "We will attack them", "ok").await;
+    assert_eq!(s, 200, "open ({b})");
+    let v = verdict(&h, &id, "cs-open").await;
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("Azure AI Content Safety did not answer within 100 ms"),
+        "{v}"
+    );
+    h.mock.push_faults([slow()]);
+    let (s, b, id) = chat(&h, "cs-closed", "hello", "ok").await;
+    assert_eq!(s, 400, "closed ({b})");
+    assert_eq!(verdict(&h, &id, "cs-closed").await["fired"], true);
+}

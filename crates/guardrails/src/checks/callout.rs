@@ -26,7 +26,200 @@ pub const CHECKS: &[Entry] = &[
         summary: "an Amazon Bedrock guardrail (ApplyGuardrail) on a configured Bedrock provider: blocks fire, masks rewrite",
         build: BedrockGuardrail::build,
     },
+    Entry {
+        id: "azure_content_safety",
+        family: "callout",
+        summary: "hate, self-harm, sexual and violent content by severity, and blocklists, from Azure AI Content Safety",
+        build: ContentSafety::build,
+    },
 ];
+
+/// Azure AI Content Safety's harm categories.
+pub const AZURE_CATEGORIES: &[&str] = &["Hate", "SelfHarm", "Sexual", "Violence"];
+
+/// The most Unicode code points `text:analyze` takes in one request.
+pub const AZURE_MAX_CHARS: usize = 10_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContentSafetyParams {
+    endpoint: Option<String>,
+    provider: Option<String>,
+    key: Option<String>,
+    #[serde(default)]
+    thresholds: BTreeMap<String, u8>,
+    /// Default 4.
+    default_threshold: Option<u8>,
+    #[serde(default)]
+    categories: Vec<String>,
+    #[serde(default)]
+    blocklists: Vec<String>,
+    #[serde(default)]
+    halt_on_blocklist_hit: bool,
+    /// Default 5000.
+    timeout_ms: Option<u64>,
+}
+
+/// Azure AI Content Safety.
+pub struct ContentSafety(CallOut);
+
+impl ContentSafety {
+    fn build(v: &Value) -> Result<Box<dyn Check>, ParamError> {
+        let p: ContentSafetyParams = params(v)?;
+        match (&p.endpoint, &p.provider) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(ParamError::new(
+                    "endpoint",
+                    "either `endpoint` (with `key`) or `provider`",
+                ))
+            }
+            (Some(e), None) => {
+                match url::Url::parse(e) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+                    _ => return Err(ParamError::new("endpoint", "an http(s) URL with a host")),
+                }
+                if p.key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+                    return Err(ParamError::new(
+                        "key",
+                        "the resource's key (in the config file: \"${AZURE_CONTENT_SAFETY_KEY}\")",
+                    ));
+                }
+            }
+            (None, Some(name)) => {
+                if name.trim().is_empty() {
+                    return Err(ParamError::new("provider", "name a provider of the config"));
+                }
+                if p.key.is_some() {
+                    return Err(ParamError::new("key", "the provider's key is used"));
+                }
+            }
+        }
+        let category = |c: &str| AZURE_CATEGORIES.contains(&c);
+        if let Some(c) = p.thresholds.keys().find(|c| !category(c)) {
+            return Err(ParamError::new(
+                format!("thresholds.{c}"),
+                "one of Hate, SelfHarm, Sexual, Violence",
+            ));
+        }
+        if let Some((c, _)) = p.thresholds.iter().find(|(_, t)| **t > 7) {
+            return Err(ParamError::new(
+                format!("thresholds.{c}"),
+                "a severity from 0 to 7",
+            ));
+        }
+        if let Some(i) = p.categories.iter().position(|c| !category(c)) {
+            return Err(ParamError::new(
+                format!("categories[{i}]"),
+                "one of Hate, SelfHarm, Sexual, Violence",
+            ));
+        }
+        let default_threshold = p.default_threshold.unwrap_or(4);
+        if default_threshold > 7 {
+            return Err(ParamError::new(
+                "default_threshold",
+                "a severity from 0 to 7",
+            ));
+        }
+        if let Some(i) = p.blocklists.iter().position(|b| b.trim().is_empty()) {
+            return Err(ParamError::new(
+                format!("blocklists[{i}]"),
+                "a blocklist's name",
+            ));
+        }
+        Ok(Box::new(ContentSafety(CallOut::AzureContentSafety {
+            endpoint: p.endpoint.map(|e| e.trim_end_matches('/').to_owned()),
+            provider: p.provider,
+            key: p.key.map(crate::check::SecretParam),
+            thresholds: p.thresholds.into_iter().collect(),
+            default_threshold,
+            categories: p.categories,
+            blocklists: p.blocklists,
+            halt_on_blocklist_hit: p.halt_on_blocklist_hit,
+            timeout: timeout(p.timeout_ms, 5000)?,
+        })))
+    }
+}
+
+impl Check for ContentSafety {
+    fn id(&self) -> &'static str {
+        "azure_content_safety"
+    }
+    fn sources(&self) -> &'static [crate::check::Source] {
+        &[crate::check::Source::Input, crate::check::Source::Output]
+    }
+    fn span(&self) -> Span {
+        Span::Whole
+    }
+    fn call_out(&self) -> Option<&CallOut> {
+        Some(&self.0)
+    }
+}
+
+/// `text` in pieces of at most `max` Unicode code points, cut after a space or line break
+/// where one is near the end of a piece (within its last tenth), else at the limit.
+pub fn split_chars(text: &str, max: usize) -> Vec<&str> {
+    let max = max.max(1);
+    let mut out = Vec::new();
+    let mut rest = text;
+    while rest.chars().count() > max {
+        // The byte offset of the code point just past the limit.
+        let limit = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+        let near = rest[..limit]
+            .char_indices()
+            .rev()
+            .take(max / 10)
+            .find(|(_, c)| c.is_whitespace())
+            .map(|(i, c)| i + c.len_utf8());
+        let cut = near.filter(|c| *c > 0).unwrap_or(limit);
+        out.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    if !rest.is_empty() || out.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+/// What `text:analyze` replies say under these thresholds: the categories whose severity
+/// reaches theirs, and `blocklist:<name>` for each blocklist matched (empty: passes). A reply
+/// that is not an analysis is an error.
+pub fn content_safety_fires(
+    replies: &[Value],
+    thresholds: &[(String, u8)],
+    default: u8,
+) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |label: String| {
+        if !out.contains(&label) {
+            out.push(label);
+        }
+    };
+    for r in replies {
+        let analysis = r.get("categoriesAnalysis").and_then(Value::as_array);
+        let matches = r.get("blocklistsMatch").and_then(Value::as_array);
+        if analysis.is_none() && matches.is_none() {
+            return Err("the reply has neither categoriesAnalysis nor blocklistsMatch".into());
+        }
+        for m in matches.into_iter().flatten() {
+            let name = m.get("blocklistName").and_then(Value::as_str).unwrap_or("");
+            add(format!("blocklist:{name}"));
+        }
+        for a in analysis.into_iter().flatten() {
+            let Some(cat) = a.get("category").and_then(Value::as_str) else {
+                continue;
+            };
+            let severity = a.get("severity").and_then(Value::as_u64).unwrap_or(0);
+            let limit = thresholds
+                .iter()
+                .find(|(k, _)| k == cat)
+                .map_or(default, |(_, t)| *t);
+            if severity >= u64::from(limit) {
+                add(cat.to_owned());
+            }
+        }
+    }
+    Ok(out)
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -557,5 +750,119 @@ mod bedrock_tests {
         );
         assert!(bedrock_reply(&json!({"outputs": []}), 1).is_err());
         assert!(bedrock_reply(&json!({"action": "MAYBE"}), 1).is_err());
+    }
+}
+
+#[cfg(test)]
+mod content_safety_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::{content_safety_fires, split_chars};
+    use crate::check::CallOut;
+    use serde_json::json;
+
+    #[test]
+    fn long_texts_are_split_within_the_limit_near_a_space() {
+        assert_eq!(split_chars("short", 10), vec!["short"]);
+        assert_eq!(split_chars("", 10), vec![""]);
+        let text = "aaaa bbbb cccc dddd";
+        let parts = split_chars(text, 10);
+        assert_eq!(parts.concat(), text);
+        assert!(parts.iter().all(|p| p.chars().count() <= 10), "{parts:?}");
+        // No space near the limit: cut at it, never inside a character.
+        let long = "é".repeat(25);
+        let parts = split_chars(&long, 10);
+        assert_eq!(
+            parts.iter().map(|p| p.chars().count()).collect::<Vec<_>>(),
+            vec![10, 10, 5]
+        );
+        let words = "word ".repeat(3000);
+        let parts = split_chars(&words, super::AZURE_MAX_CHARS);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].ends_with(' ') && parts[0].chars().count() <= 10_000);
+        assert_eq!(parts.concat(), words);
+    }
+
+    #[test]
+    fn severities_fire_from_their_threshold_and_blocklists_always() {
+        let r = json!({"blocklistsMatch": [],
+            "categoriesAnalysis": [{"category": "Hate", "severity": 2}, {"category": "Violence", "severity": 4}]});
+        assert_eq!(
+            content_safety_fires(std::slice::from_ref(&r), &[], 4).unwrap(),
+            vec!["Violence"]
+        );
+        assert!(
+            content_safety_fires(std::slice::from_ref(&r), &[("Violence".into(), 6)], 4)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            content_safety_fires(std::slice::from_ref(&r), &[("Hate".into(), 2)], 6).unwrap(),
+            vec!["Hate"]
+        );
+        let hit = json!({"blocklistsMatch": [{"blocklistName": "rivals", "blocklistItemId": "1", "blocklistItemText": "acme"}],
+            "categoriesAnalysis": []});
+        assert_eq!(
+            content_safety_fires(&[r, hit], &[], 4).unwrap(),
+            vec!["Violence", "blocklist:rivals"]
+        );
+        assert!(content_safety_fires(&[json!({"error": {}})], &[], 4).is_err());
+    }
+
+    #[test]
+    fn the_resource_is_an_endpoint_with_a_key_or_a_provider() {
+        let c = crate::catalogue::build(
+            "azure_content_safety",
+            &json!({"endpoint": "https://cs.cognitiveservices.azure.com/", "key": "k",
+                "thresholds": {"Violence": 2}, "blocklists": ["rivals"]}),
+        )
+        .unwrap();
+        match c.call_out() {
+            Some(CallOut::AzureContentSafety {
+                endpoint,
+                key,
+                thresholds,
+                default_threshold,
+                ..
+            }) => {
+                assert_eq!(
+                    endpoint.as_deref(),
+                    Some("https://cs.cognitiveservices.azure.com")
+                );
+                assert_eq!(format!("{key:?}"), "Some(SecretParam(***))");
+                assert_eq!(thresholds, &vec![("Violence".to_owned(), 2)]);
+                assert_eq!(*default_threshold, 4);
+            }
+            other => panic!("{other:?}"),
+        }
+        for (bad, field) in [
+            (
+                json!({"endpoint": "https://x", "key": "k", "provider": "azure"}),
+                "endpoint",
+            ),
+            (json!({}), "endpoint"),
+            (json!({"endpoint": "https://x"}), "key"),
+            (json!({"provider": "azure", "key": "k"}), "key"),
+            (
+                json!({"provider": "azure", "thresholds": {"Gore": 2}}),
+                "thresholds.Gore",
+            ),
+            (
+                json!({"provider": "azure", "thresholds": {"Hate": 8}}),
+                "thresholds.Hate",
+            ),
+            (
+                json!({"provider": "azure", "categories": ["Hate", "hate"]}),
+                "categories[1]",
+            ),
+            (
+                json!({"provider": "azure", "default_threshold": 9}),
+                "default_threshold",
+            ),
+        ] {
+            let e = crate::catalogue::build("azure_content_safety", &bad)
+                .err()
+                .unwrap();
+            assert_eq!(e.path, field, "{bad}");
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The checks that call out (`CallOut`): the request or the answer sent to a service, all of a
 //! stage's at once after the in-process checks, each within its timeout. One file per
 //! service: `webhook`, `moderation` (a provider's `/moderations`), `bedrock` (Bedrock
-//! Guardrails' `ApplyGuardrail`).
+//! Guardrails' `ApplyGuardrail`), `azure` (Azure AI Content Safety's `text:analyze`).
 
+mod azure;
 mod bedrock;
 mod moderation;
 mod webhook;
@@ -179,6 +180,29 @@ async fn one(state: &AppState, call: &CallOut, s: &Subject<'_>) -> Result<Reply,
             version,
             ..
         } => bedrock::call(state, provider, guardrail_id, version, s).await,
+        CallOut::AzureContentSafety {
+            endpoint,
+            provider,
+            key,
+            thresholds,
+            default_threshold,
+            categories,
+            blocklists,
+            halt_on_blocklist_hit,
+            ..
+        } => {
+            let settings = azure::Settings {
+                endpoint: endpoint.as_deref(),
+                provider: provider.as_deref(),
+                key: key.as_ref(),
+                thresholds,
+                default_threshold: *default_threshold,
+                categories,
+                blocklists,
+                halt_on_blocklist_hit: *halt_on_blocklist_hit,
+            };
+            azure::call(state, &settings, s).await
+        }
     }
 }
 
