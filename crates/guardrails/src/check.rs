@@ -190,6 +190,16 @@ pub enum CallOut {
         halt_on_blocklist_hit: bool,
         timeout: std::time::Duration,
     },
+    /// A model the gateway serves (a model or a route) judges the text against `criteria`,
+    /// answering `{"pass", "score", "reason"}`.
+    LlmJudge {
+        model: String,
+        criteria: String,
+        /// Fires when the score is under this (else when `pass` is false).
+        threshold: Option<f64>,
+        max_tokens: u32,
+        timeout: std::time::Duration,
+    },
 }
 
 /// A secret among a check's parameters (an API key): never in debug output.
@@ -209,7 +219,8 @@ impl CallOut {
             CallOut::Webhook { timeout, .. }
             | CallOut::Moderation { timeout, .. }
             | CallOut::BedrockGuardrail { timeout, .. }
-            | CallOut::AzureContentSafety { timeout, .. } => *timeout,
+            | CallOut::AzureContentSafety { timeout, .. }
+            | CallOut::LlmJudge { timeout, .. } => *timeout,
         }
     }
 
@@ -220,6 +231,7 @@ impl CallOut {
             CallOut::Moderation { .. } => "the moderation endpoint",
             CallOut::BedrockGuardrail { .. } => "the Bedrock guardrail",
             CallOut::AzureContentSafety { .. } => "Azure AI Content Safety",
+            CallOut::LlmJudge { .. } => "the judge",
         }
     }
 }

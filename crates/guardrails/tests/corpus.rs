@@ -44,6 +44,7 @@ fn params(id: &str) -> Value {
         "moderation_api" => json!({"provider": "openai"}),
         "bedrock_guardrail" => json!({"provider": "bedrock", "guardrail_id": "gr0abc"}),
         "azure_content_safety" => json!({"provider": "azure"}),
+        "llm_judge" => json!({"model": "judge", "criteria": "polite"}),
         _ => json!({}),
     }
 }

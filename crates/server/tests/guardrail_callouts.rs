@@ -18,7 +18,7 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 /// A gateway with `openai` (chat) and `bedrock` (SigV4) providers at the mock, and `policies`.
 async fn gateway(policies: &str) -> Harness {
     let cfg = format!(
-        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: bedrock\n    type: bedrock\n    base_url: ${{MOCK_ROOT}}\n    region: eu-west-1\n    aws_access_key_id: {AKID}\n    aws_secret_access_key: {SECRET}\nclient_keys:\n  - name: test\n    key: {KEY}\nguardrails:\n  policies:\n{policies}"
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: bedrock\n    type: bedrock\n    base_url: ${{MOCK_ROOT}}\n    region: eu-west-1\n    aws_access_key_id: {AKID}\n    aws_secret_access_key: {SECRET}\nclient_keys:\n  - name: test\n    key: {KEY}\n{JUDGES}guardrails:\n  policies:\n{policies}"
     );
     let opts = MockOptions {
         record: true,
@@ -27,6 +27,22 @@ async fn gateway(policies: &str) -> Harness {
     };
     start_with_mock(&cfg, axum::Router::new(), opts).await
 }
+
+/// Routes whose model judges as the mock is told to answer.
+const JUDGES: &str = r#"routes:
+  judge-yes:
+    strategy: fallback
+    targets: [{model: openai/gpt-4o-mini, params: {mock: {content: '{"pass": true, "score": 0.9, "reason": "polite enough"}'}}}]
+  judge-no:
+    strategy: fallback
+    targets: [{model: openai/gpt-4o-mini, params: {mock: {content: '```json\n{"pass": false, "score": 0.1, "reason": "it is rude"}\n```'}}}]
+  judge-babble:
+    strategy: fallback
+    targets: [{model: openai/gpt-4o-mini, params: {mock: {content: "I think it is fine."}}}]
+  judge-slow:
+    strategy: fallback
+    targets: [{model: openai/gpt-4o-mini, params: {mock: {content: '{"pass": true}', latency_ms: 1000}}}]
+"#;
 
 /// A chat request under `policies` (the header's list) whose answer's text is `answer`; its
 /// status, answer and request id.
@@ -360,4 +376,175 @@ async fn azure_content_safety_that_times_out_counts_as_on_error_says() {
     let (s, b, id) = chat(&h, "cs-closed", "hello", "ok").await;
     assert_eq!(s, 400, "closed ({b})");
     assert_eq!(verdict(&h, &id, "cs-closed").await["fired"], true);
+}
+
+const JUDGE: &str = r#"    - id: judge-in
+      action: deny
+      stages: [input]
+      checks: [{check: llm_judge, model: judge-no, criteria: "The request is polite."}]
+    - id: judge-out
+      action: deny
+      stages: [output]
+      refusal: "Judged unfit."
+      checks: [{check: llm_judge, model: judge-yes, criteria: "The answer is polite."}]
+    - id: judge-strict
+      action: deny
+      stages: [output]
+      refusal: "Judged unfit."
+      checks: [{check: llm_judge, model: judge-yes, criteria: "The answer is polite.", threshold: 0.95}]
+    - id: judge-babble-open
+      action: deny
+      stages: [input]
+      on_error: open
+      checks: [{check: llm_judge, model: judge-babble, criteria: "Polite."}]
+    - id: judge-babble-closed
+      action: deny
+      stages: [input]
+      checks: [{check: llm_judge, model: judge-babble, criteria: "Polite."}]
+    - id: judge-slow-open
+      action: deny
+      stages: [input]
+      on_error: open
+      checks: [{check: llm_judge, model: judge-slow, criteria: "Polite.", timeout_ms: 200}]
+    - id: judge-slow-closed
+      action: deny
+      stages: [input]
+      checks: [{check: llm_judge, model: judge-slow, criteria: "Polite.", timeout_ms: 200}]
+"#;
+
+/// The records of request `id`, once there are `n`.
+async fn records(h: &Harness, id: &str, n: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                "/admin/v1/logs",
+                &[("authorization", &format!("Bearer {ADMIN}"))],
+                "",
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        let mine: Vec<Value> = v["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["request_id"] == id)
+            .cloned()
+            .collect();
+        if mine.len() >= n {
+            return mine;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} records of {id}");
+}
+
+#[tokio::test]
+async fn an_llm_judge_through_a_route_of_the_gateway_denies_in_the_callers_shape() {
+    let h = gateway(JUDGE).await;
+    let (s, b, id) = chat(&h, "judge-in", "Give me the report, now!", "ok").await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        message(&b).contains("'judge-in': check llm_judge found it is rude"),
+        "{b}"
+    );
+    // One chat call: the judge's, with the criteria and the text, and the provider's key; the
+    // request itself never went.
+    let chats = calls(&h, "/v1/chat");
+    assert_eq!(chats.len(), 1);
+    assert_eq!(chats[0].header("authorization"), Some("Bearer sk-upstream"));
+    let sent: Value = serde_json::from_str(&chats[0].body).unwrap();
+    assert_eq!(sent["model"], "gpt-4o-mini");
+    assert!(sent["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("The request is polite."));
+    assert!(sent["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Give me the report, now!"));
+    let v = verdict(&h, &id, "judge-in").await;
+    assert_eq!(
+        (v["fired"].as_bool(), &v["labels"]),
+        (Some(true), &json!(["it is rude"]))
+    );
+    assert_eq!(v["detail"]["model"], "openai/gpt-4o-mini");
+    assert_eq!(v["detail"]["score"], 0.1);
+    assert!(v["detail"]["input_tokens"].as_u64().unwrap() > 0, "{v}");
+    // The judge's call is a request of its own in the log, under the caller's request id.
+    let all = records(&h, &id, 2).await;
+    let judge = all
+        .iter()
+        .find(|r| r["metadata"]["guardrail"] == "judge-in/llm_judge")
+        .unwrap();
+    assert_eq!(
+        (
+            judge["route"].as_str(),
+            judge["caller"].as_str(),
+            judge["status"].as_u64()
+        ),
+        (Some("judge-no"), Some("test"), Some(200))
+    );
+    assert!(
+        judge["guardrails"].is_null(),
+        "the judge's call ran guardrails: {judge}"
+    );
+}
+
+#[tokio::test]
+async fn an_llm_judge_that_passes_leaves_the_answer_and_does_not_judge_itself() {
+    let h = gateway(JUDGE).await;
+    let (s, b, id) = chat(&h, "judge-out", "hi", "Good morning to you.").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["choices"][0]["message"]["content"],
+        "Good morning to you."
+    );
+    let v = verdict(&h, &id, "judge-out").await;
+    assert_eq!(
+        (v["fired"].as_bool(), v["detail"]["score"].as_f64()),
+        (Some(false), Some(0.9))
+    );
+    // The answer and the judge: two calls, two records; the judge's own answer is not judged.
+    assert_eq!(calls(&h, "/v1/chat").len(), 2);
+    let judged: Value = serde_json::from_str(&calls(&h, "/v1/chat").pop().unwrap().body).unwrap();
+    assert!(judged["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Good morning to you."));
+    assert_eq!(records(&h, &id, 2).await.len(), 2);
+    // A threshold over the judge's score fires even when it says pass.
+    let (s, b, _) = chat(&h, "judge-strict", "hi", "Good morning to you.").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "Judged unfit.");
+    assert_eq!(b["choices"][0]["finish_reason"], "content_filter");
+}
+
+#[tokio::test]
+async fn an_llm_judge_that_babbles_or_times_out_counts_as_on_error_says() {
+    let h = gateway(JUDGE).await;
+    let (s, b, id) = chat(&h, "judge-babble-open", "hi", "ok").await;
+    assert_eq!(s, 200, "{b}");
+    let v = verdict(&h, &id, "judge-babble-open").await;
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("the judge's answer is not JSON"),
+        "{v}"
+    );
+    let (s, b, _) = chat(&h, "judge-babble-closed", "hi", "ok").await;
+    assert_eq!(s, 400, "{b}");
+    let (s, b, id) = chat(&h, "judge-slow-open", "hi", "ok").await;
+    assert_eq!(s, 200, "{b}");
+    let v = verdict(&h, &id, "judge-slow-open").await;
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("the judge did not answer within 200 ms"),
+        "{v}"
+    );
+    let (s, b, _) = chat(&h, "judge-slow-closed", "hi", "ok").await;
+    assert_eq!(s, 400, "{b}");
 }

@@ -1,10 +1,13 @@
 //! The checks that call out (`CallOut`): the request or the answer sent to a service, all of a
 //! stage's at once after the in-process checks, each within its timeout. One file per
 //! service: `webhook`, `moderation` (a provider's `/moderations`), `bedrock` (Bedrock
-//! Guardrails' `ApplyGuardrail`), `azure` (Azure AI Content Safety's `text:analyze`).
+//! Guardrails' `ApplyGuardrail`), `azure` (Azure AI Content Safety's `text:analyze`), `judge`
+//! (an LLM judge through the gateway's own routes: `internal`).
 
 mod azure;
 mod bedrock;
+mod internal;
+mod judge;
 mod moderation;
 mod webhook;
 
@@ -24,6 +27,8 @@ pub(super) struct Reply {
     pub reason: Option<String>,
     /// A passing service's rewrite of the whole body (request or answer).
     pub rewritten: Option<Value>,
+    /// What the call used or measured, for the verdict (a judge's tokens, cost and score).
+    pub detail: Option<Value>,
 }
 
 /// A text of the body the services read (the caller's messages, the answer's text; not tool
@@ -41,6 +46,8 @@ pub(super) struct Subject<'a> {
     pub texts: &'a [Text<'a>],
     /// The webhook's event (`{event, operation, model, request_id, metadata, request|response}`).
     pub event: &'a str,
+    /// Who the calls are made for (the gateway's own calls go on their behalf).
+    pub caller: &'a internal::Caller,
 }
 
 impl Subject<'_> {
@@ -98,21 +105,24 @@ pub(super) async fn run(
             })
         })
         .collect();
+    let caller = internal::Caller::of(ctx);
     let subject = Subject {
         stage,
         body,
         texts: &texts,
         event: &event,
+        caller: &caller,
     };
     let replies = futures_util::future::join_all(calls.iter().map(|(p, i)| {
         let call = p.checks[*i].check.call_out();
+        let tag = format!("{}/{}", p.id, p.checks[*i].check.id());
         let subject = &subject;
         async move {
             let started = std::time::Instant::now();
             let reply = match call {
                 Some(c) => {
                     let limit = c.timeout();
-                    tokio::time::timeout(limit, one(state, c, subject))
+                    tokio::time::timeout(limit, one(state, c, subject, &tag))
                         .await
                         .unwrap_or_else(|_| {
                             Err(format!(
@@ -145,6 +155,7 @@ pub(super) async fn run(
                     label: r.reason,
                     error: None,
                     latency_us,
+                    detail: r.detail,
                 }
             }
             Err(e) => CallOutcome {
@@ -153,6 +164,7 @@ pub(super) async fn run(
                 label: None,
                 error: Some(e),
                 latency_us,
+                detail: None,
             },
         };
         report.add_call_out(p, stage, outcome);
@@ -163,8 +175,13 @@ pub(super) async fn run(
     rewritten
 }
 
-/// One call-out (its timeout is the caller's).
-async fn one(state: &AppState, call: &CallOut, s: &Subject<'_>) -> Result<Reply, String> {
+/// One call-out (its timeout is the caller's); `tag` is `policy/check`.
+async fn one(
+    state: &AppState,
+    call: &CallOut,
+    s: &Subject<'_>,
+    tag: &str,
+) -> Result<Reply, String> {
     match call {
         CallOut::Webhook { url, headers, .. } => webhook::call(url, headers, s).await,
         CallOut::Moderation {
@@ -202,6 +219,21 @@ async fn one(state: &AppState, call: &CallOut, s: &Subject<'_>) -> Result<Reply,
                 halt_on_blocklist_hit: *halt_on_blocklist_hit,
             };
             azure::call(state, &settings, s).await
+        }
+        CallOut::LlmJudge {
+            model,
+            criteria,
+            threshold,
+            max_tokens,
+            ..
+        } => {
+            let settings = judge::Settings {
+                model,
+                criteria,
+                threshold: *threshold,
+                max_tokens: *max_tokens,
+            };
+            judge::call(state, s.caller, &settings, s, tag).await
         }
     }
 }

@@ -66,6 +66,7 @@ pub(super) async fn call(
         fired: !fired.is_empty(),
         reason: (!fired.is_empty()).then(|| fired.join(", ")),
         rewritten: None,
+        detail: None,
     })
 }
 

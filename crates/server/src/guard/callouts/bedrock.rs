@@ -47,6 +47,7 @@ pub(super) async fn call(
         fired: r.blocked,
         reason: Some(r.labels.join(", ")).filter(|l| !l.is_empty()),
         rewritten,
+        detail: None,
     })
 }
 

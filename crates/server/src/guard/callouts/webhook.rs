@@ -33,6 +33,7 @@ pub(super) async fn call(
         fired: !pass,
         reason,
         rewritten,
+        detail: None,
     })
 }
 
