@@ -200,6 +200,18 @@ pub enum CallOut {
         max_tokens: u32,
         timeout: std::time::Duration,
     },
+    /// Embeddings from a model the gateway serves: the text's cosine similarity to reference
+    /// examples (embedded once, cached) against a threshold.
+    EmbeddingSimilarity {
+        model: String,
+        examples: Vec<String>,
+        threshold: f64,
+        /// `true`: fires when similar to none (stay on topic); `false`: when similar to any.
+        require: bool,
+        /// Asked of the model (`dimensions`), when set.
+        dimensions: Option<u32>,
+        timeout: std::time::Duration,
+    },
 }
 
 /// A secret among a check's parameters (an API key): never in debug output.
@@ -220,7 +232,8 @@ impl CallOut {
             | CallOut::Moderation { timeout, .. }
             | CallOut::BedrockGuardrail { timeout, .. }
             | CallOut::AzureContentSafety { timeout, .. }
-            | CallOut::LlmJudge { timeout, .. } => *timeout,
+            | CallOut::LlmJudge { timeout, .. }
+            | CallOut::EmbeddingSimilarity { timeout, .. } => *timeout,
         }
     }
 
@@ -232,6 +245,7 @@ impl CallOut {
             CallOut::BedrockGuardrail { .. } => "the Bedrock guardrail",
             CallOut::AzureContentSafety { .. } => "Azure AI Content Safety",
             CallOut::LlmJudge { .. } => "the judge",
+            CallOut::EmbeddingSimilarity { .. } => "the embedding model",
         }
     }
 }

@@ -45,6 +45,7 @@ fn params(id: &str) -> Value {
         "bedrock_guardrail" => json!({"provider": "bedrock", "guardrail_id": "gr0abc"}),
         "azure_content_safety" => json!({"provider": "azure"}),
         "llm_judge" => json!({"model": "judge", "criteria": "polite"}),
+        "embedding_similarity" => json!({"model": "embed", "examples": ["stock tips"]}),
         _ => json!({}),
     }
 }

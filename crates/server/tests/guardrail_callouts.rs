@@ -548,3 +548,144 @@ async fn an_llm_judge_that_babbles_or_times_out_counts_as_on_error_says() {
     let (s, b, _) = chat(&h, "judge-slow-closed", "hi", "ok").await;
     assert_eq!(s, 400, "{b}");
 }
+
+const SIMILAR: &str = r#"    - id: no-investing
+      action: deny
+      stages: [input]
+      checks: [{check: embedding_similarity, model: openai/text-embedding-3-small, dimensions: 256,
+                threshold: 0.6, examples: ["How should I invest my savings?", "Which stocks should I buy?"]}]
+    - id: stay-on-pasta
+      action: deny
+      stages: [output]
+      refusal: "Off topic."
+      checks: [{check: embedding_similarity, model: openai/text-embedding-3-small, dimensions: 256,
+                mode: require, threshold: 0.3,
+                examples: ["Boil the pasta in salted water", "Cook the sauce with tomatoes and garlic"]}]
+    - id: sim-open
+      action: deny
+      stages: [input]
+      on_error: open
+      checks: [{check: embedding_similarity, model: openai/text-embedding-3-small, timeout_ms: 100,
+                examples: ["open example"]}]
+    - id: sim-closed
+      action: deny
+      stages: [input]
+      checks: [{check: embedding_similarity, model: openai/text-embedding-3-small, timeout_ms: 100,
+                examples: ["closed example"]}]
+"#;
+
+/// The `input` of each embeddings request the mock got.
+fn embedded(h: &Harness) -> Vec<Value> {
+    calls(h, "/v1/embeddings")
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap()["input"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn embedding_similarity_denies_texts_like_an_example_and_caches_the_examples() {
+    let h = gateway(SIMILAR).await;
+    let (s, b, id) = chat(&h, "no-investing", "how do I invest my savings", "ok").await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        message(&b)
+            .contains("'no-investing': check embedding_similarity found similar to example 0"),
+        "{b}"
+    );
+    assert!(calls(&h, "/v1/chat").is_empty(), "the provider was called");
+    // The examples went once, with the text, through the gateway's own embeddings route.
+    assert_eq!(
+        embedded(&h),
+        vec![json!([
+            "How should I invest my savings?",
+            "Which stocks should I buy?",
+            "how do I invest my savings"
+        ])]
+    );
+    let sent: Value = serde_json::from_str(&calls(&h, "/v1/embeddings")[0].body).unwrap();
+    assert_eq!(
+        (sent["model"].as_str(), sent["dimensions"].as_u64()),
+        (Some("text-embedding-3-small"), Some(256))
+    );
+    let v = verdict(&h, &id, "no-investing").await;
+    assert_eq!(v["fired"], true);
+    assert!(v["detail"]["similarity"].as_f64().unwrap() >= 0.6, "{v}");
+    assert_eq!(v["detail"]["model"], "openai/text-embedding-3-small");
+    let all = records(&h, &id, 2).await;
+    assert!(all.iter().any(
+        |r| r["metadata"]["guardrail"] == "no-investing/embedding_similarity"
+            && r["operation"] == "embeddings"
+    ));
+    // Unrelated: passes, and only the text is embedded now.
+    let (s, b, _) = chat(
+        &h,
+        "no-investing",
+        "What is the weather in Paris today?",
+        "Sunny.",
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "Sunny.");
+    assert_eq!(
+        embedded(&h)[1],
+        json!(["What is the weather in Paris today?"])
+    );
+}
+
+#[tokio::test]
+async fn embedding_similarity_requires_answers_on_topic() {
+    let h = gateway(SIMILAR).await;
+    let (s, b, id) = chat(
+        &h,
+        "stay-on-pasta",
+        "how?",
+        "Boil the pasta until it is soft.",
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["choices"][0]["message"]["content"],
+        "Boil the pasta until it is soft."
+    );
+    assert_eq!(verdict(&h, &id, "stay-on-pasta").await["fired"], false);
+    let (s, b, id) = chat(
+        &h,
+        "stay-on-pasta",
+        "how?",
+        "Markets fell sharply overnight.",
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["choices"][0]["message"]["content"], "Off topic.");
+    let v = verdict(&h, &id, "stay-on-pasta").await;
+    assert!(
+        v["labels"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("unlike every example"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn embedding_similarity_that_times_out_counts_as_on_error_says() {
+    let h = gateway(SIMILAR).await;
+    let slow = || Fault {
+        latency_ms: Some(1000),
+        ..Default::default()
+    };
+    h.mock.push_faults([slow()]);
+    let (s, b, id) = chat(&h, "sim-open", "hello", "ok").await;
+    assert_eq!(s, 200, "{b}");
+    let v = verdict(&h, &id, "sim-open").await;
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("the embedding model did not answer within 100 ms"),
+        "{v}"
+    );
+    h.mock.push_faults([slow()]);
+    let (s, b, _) = chat(&h, "sim-closed", "hello", "ok").await;
+    assert_eq!(s, 400, "{b}");
+}

@@ -38,7 +38,139 @@ pub const CHECKS: &[Entry] = &[
         summary: "a model the gateway serves judges the text against criteria (pass, score, reason)",
         build: Judge::build,
     },
+    Entry {
+        id: "embedding_similarity",
+        family: "callout",
+        summary: "cosine similarity of the text's embedding (a model the gateway serves) to reference examples: off-limits (deny) or on-topic (require)",
+        build: Similarity::build,
+    },
 ];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SimilarityMode {
+    Deny,
+    Require,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimilarityParams {
+    /// An embeddings model or route the gateway serves.
+    model: String,
+    examples: Vec<String>,
+    /// Default 0.8.
+    threshold: Option<f64>,
+    /// Default deny.
+    mode: Option<SimilarityMode>,
+    dimensions: Option<u32>,
+    /// Default 5000.
+    timeout_ms: Option<u64>,
+}
+
+/// Embedding similarity to examples.
+pub struct Similarity(CallOut);
+
+impl Similarity {
+    fn build(v: &Value) -> Result<Box<dyn Check>, ParamError> {
+        let p: SimilarityParams = params(v)?;
+        if p.model.trim().is_empty() {
+            return Err(ParamError::new(
+                "model",
+                "an embeddings model or route this gateway serves",
+            ));
+        }
+        if p.examples.is_empty() || p.examples.len() > 256 {
+            return Err(ParamError::new("examples", "1 to 256 reference texts"));
+        }
+        if let Some(i) = p.examples.iter().position(|e| e.trim().is_empty()) {
+            return Err(ParamError::new(format!("examples[{i}]"), "an empty text"));
+        }
+        let threshold = p.threshold.unwrap_or(0.8);
+        if !(-1.0..=1.0).contains(&threshold) {
+            return Err(ParamError::new(
+                "threshold",
+                "a cosine similarity from -1 to 1",
+            ));
+        }
+        if p.dimensions.is_some_and(|d| d == 0 || d > 65_536) {
+            return Err(ParamError::new("dimensions", "1 to 65536"));
+        }
+        Ok(Box::new(Similarity(CallOut::EmbeddingSimilarity {
+            model: p.model,
+            examples: p.examples,
+            threshold,
+            require: matches!(p.mode, Some(SimilarityMode::Require)),
+            dimensions: p.dimensions,
+            timeout: timeout(p.timeout_ms, 5000)?,
+        })))
+    }
+}
+
+impl Check for Similarity {
+    fn id(&self) -> &'static str {
+        "embedding_similarity"
+    }
+    fn sources(&self) -> &'static [crate::check::Source] {
+        &[crate::check::Source::Input, crate::check::Source::Output]
+    }
+    fn span(&self) -> Span {
+        Span::Whole
+    }
+    fn call_out(&self) -> Option<&CallOut> {
+        Some(&self.0)
+    }
+}
+
+/// Cosine similarity; 0 for vectors of different lengths or no length.
+pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    if a.len() != b.len() || a.is_empty() {
+        return 0.0;
+    }
+    let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
+    for (x, y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(*x), f64::from(*y));
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 {
+        return 0.0;
+    }
+    dot / (na.sqrt() * nb.sqrt())
+}
+
+/// The closest (text, example) pair: its similarity and the example's index.
+pub fn closest(texts: &[Vec<f32>], examples: &[Vec<f32>]) -> Option<(f64, usize)> {
+    let mut best: Option<(f64, usize)> = None;
+    for t in texts {
+        for (i, e) in examples.iter().enumerate() {
+            let s = cosine(t, e);
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, i));
+            }
+        }
+    }
+    best
+}
+
+/// Whether the check fires for the closest similarity `best`, and the finding's label.
+pub fn similarity_fires(
+    best: Option<(f64, usize)>,
+    threshold: f64,
+    require: bool,
+) -> (bool, String) {
+    match (best, require) {
+        (Some((s, i)), false) if s >= threshold => {
+            (true, format!("similar to example {i} ({s:.2})"))
+        }
+        (Some((s, _)), true) if s < threshold => {
+            (true, format!("unlike every example (best {s:.2})"))
+        }
+        (None, true) => (true, "unlike every example".into()),
+        _ => (false, String::new()),
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1090,5 +1222,48 @@ mod judge_tests {
         .err()
         .unwrap();
         assert_eq!(e.path, "threshold");
+    }
+}
+
+#[cfg(test)]
+mod similarity_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::{closest, cosine, similarity_fires};
+    use serde_json::json;
+
+    #[test]
+    fn the_closest_example_decides_by_mode() {
+        assert!((cosine(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-9);
+        assert!(cosine(&[1.0, 0.0], &[0.0, 1.0]).abs() < 1e-9);
+        assert_eq!(cosine(&[1.0], &[1.0, 0.0]), 0.0);
+        let examples = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+        let best = closest(&[vec![0.1, 0.9]], &examples).unwrap();
+        assert_eq!(best.1, 1);
+        assert!(best.0 > 0.99);
+        assert!(similarity_fires(Some(best), 0.8, false).0);
+        assert!(!similarity_fires(Some(best), 0.8, true).0);
+        assert!(similarity_fires(Some((0.3, 0)), 0.8, true).0);
+        assert!(!similarity_fires(Some((0.3, 0)), 0.8, false).0);
+        assert_eq!(
+            similarity_fires(Some((0.91, 1)), 0.8, false).1,
+            "similar to example 1 (0.91)"
+        );
+        for (bad, field) in [
+            (json!({"model": "e", "examples": []}), "examples"),
+            (json!({"model": "e", "examples": ["a", " "]}), "examples[1]"),
+            (
+                json!({"model": "e", "examples": ["a"], "threshold": 2}),
+                "threshold",
+            ),
+            (
+                json!({"model": "e", "examples": ["a"], "mode": "allow"}),
+                "mode",
+            ),
+        ] {
+            let e = crate::catalogue::build("embedding_similarity", &bad)
+                .err()
+                .unwrap();
+            assert_eq!(e.path, field, "{bad}");
+        }
     }
 }

@@ -2,13 +2,15 @@
 //! stage's at once after the in-process checks, each within its timeout. One file per
 //! service: `webhook`, `moderation` (a provider's `/moderations`), `bedrock` (Bedrock
 //! Guardrails' `ApplyGuardrail`), `azure` (Azure AI Content Safety's `text:analyze`), `judge`
-//! (an LLM judge through the gateway's own routes: `internal`).
+//! (an LLM judge through the gateway's own routes: `internal`), `similarity` (embeddings through
+//! them).
 
 mod azure;
 mod bedrock;
 mod internal;
 mod judge;
 mod moderation;
+mod similarity;
 mod webhook;
 
 use crate::context::RequestCtx;
@@ -234,6 +236,23 @@ async fn one(
                 max_tokens: *max_tokens,
             };
             judge::call(state, s.caller, &settings, s, tag).await
+        }
+        CallOut::EmbeddingSimilarity {
+            model,
+            examples,
+            threshold,
+            require,
+            dimensions,
+            ..
+        } => {
+            let settings = similarity::Settings {
+                model,
+                examples,
+                threshold: *threshold,
+                require: *require,
+                dimensions: *dimensions,
+            };
+            similarity::call(state, s.caller, &settings, s, tag).await
         }
     }
 }
