@@ -364,7 +364,7 @@ pub fn stream_guard(
     use switchyard_guardrails::stream::{Shape, StreamGuard};
     let shape = Shape::of(ctx.op.name())?;
     let g = &ctx.guarded;
-    let hold = if stream_retries(ctx) {
+    let hold = if stream_held_whole(ctx) {
         switchyard_guardrails::stream::HoldBack::Whole
     } else {
         state.cfg.guardrails.hold_back
@@ -381,22 +381,28 @@ pub fn stream_guard(
     }))
 }
 
-/// Whether an output policy of this request retries or falls back: on a stream it can only do
-/// so while nothing has been sent, so the stream is held whole.
-pub fn stream_retries(ctx: &RequestCtx) -> bool {
+/// Whether a stream's output policies need it held whole: a retry or fallback policy (which can
+/// only act while nothing has been sent), or a check that calls out (which reads the whole
+/// answer before anything is sent).
+pub fn stream_held_whole(ctx: &RequestCtx) -> bool {
     ctx.guarded
         .set
         .policies
         .iter()
         .any(|p| p.runs_at(Stage::Output) && matches!(p.action, Action::Retry | Action::Fallback))
+        || !ctx.guarded.set.call_outs(Stage::Output).is_empty()
 }
 
 /// Reads a held stream to its end (its guard checks it whole as it goes): a retry or fallback
-/// policy that fired fails the attempt, so the route tries again before anything is sent;
-/// otherwise the caller gets the stream as the guard let it out.
+/// policy that fired fails the attempt, so the route tries again before anything is sent; then
+/// the call-outs read the answer rebuilt from the stream, and one that fires acts as on an
+/// unstreamed answer (a deny ends the stream with the refusal, or an error event, after the
+/// answer's head; a retry or fallback fails the attempt). Otherwise the caller gets the stream
+/// as the guard let it out. A call-out's rewrite (a webhook's, a Bedrock guardrail's masks) is
+/// not applied to a stream: it is recorded only.
 pub async fn stream_held(
     state: &AppState,
-    ctx: &RequestCtx,
+    ctx: &mut RequestCtx,
     out: Response,
     meter: &crate::observe::meter::Meter,
 ) -> Result<Response, GatewayError> {
@@ -412,29 +418,68 @@ pub async fn stream_held(
     // The relay hands its verdicts to the meter when it is dropped, which `collect` did.
     let verdicts = meter.read().guardrails;
     let fired = |a: Action| verdicts.iter().find(|v| v.fired && v.action == Some(a));
-    if fired(Action::Deny).is_none() {
-        let rejected = fired(Action::Fallback).or_else(|| fired(Action::Retry));
-        if let Some(v) = rejected {
-            let retries = (v.action == Some(Action::Retry)).then(|| {
-                ctx.guarded
-                    .set
-                    .policies
-                    .iter()
-                    .find(|p| p.id == v.policy)
-                    .map_or(1, |p| p.max_retries)
-            });
+    if fired(Action::Deny).is_some() {
+        return Ok(Response::from_parts(parts, Body::from(bytes)));
+    }
+    let rejected = fired(Action::Fallback).or_else(|| fired(Action::Retry));
+    if let Some(v) = rejected {
+        let retries = (v.action == Some(Action::Retry)).then(|| {
+            ctx.guarded
+                .set
+                .policies
+                .iter()
+                .find(|p| p.id == v.policy)
+                .map_or(1, |p| p.max_retries)
+        });
+        return Err(GatewayError::GuardrailRejected {
+            message: format!(
+                "The answer was rejected by guardrail policy '{}': check {} found {}.",
+                v.policy,
+                v.check,
+                v.labels.first().map_or("", String::as_str)
+            ),
+            retries,
+            portkey: state.cfg.guardrails.portkey_codes,
+        });
+    }
+    let shape = switchyard_guardrails::stream::Shape::of(ctx.op.name());
+    let Some(shape) = shape.filter(|_| !ctx.guarded.set.call_outs(Stage::Output).is_empty()) else {
+        return Ok(Response::from_parts(parts, Body::from(bytes)));
+    };
+    let answer = switchyard_guardrails::stream::rebuild(shape, &bytes);
+    let mut report = switchyard_guardrails::Report::default();
+    // Rewrites are not applied to streams (see above).
+    let _ = callouts::run(state, ctx, Stage::Output, &answer, &mut report).await;
+    state.guard_metrics.record(&report.verdicts);
+    let portkey = state.cfg.guardrails.portkey_codes;
+    let (policy, check, label) = report.decided_by.clone().unwrap_or_default();
+    let bytes = match report.action {
+        Some(Action::Deny) => {
+            let mut out =
+                switchyard_guardrails::stream::refused(shape, &bytes, report.refusal.as_deref());
+            if report.refusal.is_none() {
+                let e = GatewayError::GuardrailDenied {
+                    message: format!(
+                        "The answer was withheld by guardrail policy '{policy}': check {check} found {label}."
+                    ),
+                    portkey,
+                };
+                meter.failed(e.to_string());
+                out.extend_from_slice(&e.sse_event(ctx.op.dialect()));
+            }
+            Bytes::from(out)
+        }
+        Some(a @ (Action::Retry | Action::Fallback)) => {
             return Err(GatewayError::GuardrailRejected {
                 message: format!(
-                    "The answer was rejected by guardrail policy '{}': check {} found {}.",
-                    v.policy,
-                    v.check,
-                    v.labels.first().map_or("", String::as_str)
+                    "The answer was rejected by guardrail policy '{policy}': check {check} found {label}."
                 ),
-                retries,
-                portkey: state.cfg.guardrails.portkey_codes,
-            });
+                retries: (a == Action::Retry).then_some(report.max_retries),
+                portkey,
+            })
         }
-    }
+        _ => bytes,
+    };
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 

@@ -15,10 +15,11 @@ const ADMIN: &str = "admin-key-123";
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-/// A gateway with `openai` (chat) and `bedrock` (SigV4) providers at the mock, and `policies`.
+/// A gateway with `openai`, `anthropic` and `bedrock` (SigV4) providers at the mock, the judges'
+/// routes, and `policies`.
 async fn gateway(policies: &str) -> Harness {
     let cfg = format!(
-        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: bedrock\n    type: bedrock\n    base_url: ${{MOCK_ROOT}}\n    region: eu-west-1\n    aws_access_key_id: {AKID}\n    aws_secret_access_key: {SECRET}\nclient_keys:\n  - name: test\n    key: {KEY}\n{JUDGES}guardrails:\n  policies:\n{policies}"
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\n  - name: bedrock\n    type: bedrock\n    base_url: ${{MOCK_ROOT}}\n    region: eu-west-1\n    aws_access_key_id: {AKID}\n    aws_secret_access_key: {SECRET}\nclient_keys:\n  - name: test\n    key: {KEY}\n{JUDGES}guardrails:\n  policies:\n{policies}"
     );
     let opts = MockOptions {
         record: true,
@@ -688,4 +689,143 @@ async fn embedding_similarity_that_times_out_counts_as_on_error_says() {
     h.mock.push_faults([slow()]);
     let (s, b, _) = chat(&h, "sim-closed", "hello", "ok").await;
     assert_eq!(s, 400, "{b}");
+}
+
+/// A streamed request under `policies` to `path` whose answer is `answer` in `chunks`: status,
+/// the events' data, and the request id.
+async fn stream(
+    h: &Harness,
+    path: &str,
+    policies: &str,
+    answer: &str,
+) -> (u16, Vec<Value>, String) {
+    let auth = format!("Bearer {KEY}");
+    let id = format!("req-{:016x}", fastrand::u64(..));
+    let mock = json!({"content": answer, "chunks": 4});
+    let body = if path.ends_with("/messages") {
+        json!({"model": "anthropic/claude-3-5-haiku-latest", "stream": true, "max_tokens": 50,
+            "messages": [{"role": "user", "content": "tell me"}], "mock": mock})
+    } else {
+        json!({"model": "openai/gpt-4o-mini", "stream": true,
+            "messages": [{"role": "user", "content": "tell me"}], "mock": mock})
+    };
+    let (s, _, b) = h
+        .request(
+            "POST",
+            path,
+            &[
+                ("authorization", &auth),
+                ("x-api-key", KEY),
+                ("anthropic-version", "2023-06-01"),
+                ("content-type", "application/json"),
+                ("x-switchyard-guardrails", policies),
+                ("x-request-id", &id),
+            ],
+            body.to_string(),
+        )
+        .await;
+    (s, data_events(&b), id)
+}
+
+fn streamed_text(evs: &[Value]) -> String {
+    evs.iter()
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .or(v["delta"]["text"].as_str())
+        })
+        .collect()
+}
+
+/// A verdict without what differs between two calls (latency, usage).
+fn decided(v: &Value) -> Value {
+    json!([
+        v["check"],
+        v["stage"],
+        v["fired"],
+        v["action"],
+        v["labels"],
+        v["error"]
+    ])
+}
+
+#[tokio::test]
+async fn output_call_outs_hold_a_stream_and_decide_as_on_a_whole_answer() {
+    let policies = format!(
+        "{BEDROCK}{JUDGE}    - id: judge-withhold\n      action: deny\n      stages: [output]\n      checks: [{{check: llm_judge, model: judge-no, criteria: \"Polite.\"}}]\n"
+    );
+    let h = gateway(&policies).await;
+    // A blocked answer: the stream carries the refusal only, ended as a content filter ends it.
+    let (s, evs, streamed_id) = stream(
+        &h,
+        "/v1/chat/completions",
+        "bedrock-out",
+        "We attack at dawn.",
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(streamed_text(&evs), "Withheld by the guardrail.");
+    assert!(
+        !evs.iter().any(|v| v.to_string().contains("attack")),
+        "{evs:?}"
+    );
+    let finishes: Vec<&str> = evs
+        .iter()
+        .filter_map(|v| v["choices"][0]["finish_reason"].as_str())
+        .collect();
+    assert_eq!(finishes, vec!["content_filter"]);
+    assert_eq!(evs.last().unwrap(), &json!("[DONE]"));
+    // The same verdict as the same answer unstreamed.
+    let (_, b, whole_id) = chat(&h, "bedrock-out", "tell me", "We attack at dawn.").await;
+    assert_eq!(
+        b["choices"][0]["message"]["content"],
+        "Withheld by the guardrail."
+    );
+    assert_eq!(
+        decided(&verdict(&h, &streamed_id, "bedrock-out").await),
+        decided(&verdict(&h, &whole_id, "bedrock-out").await)
+    );
+    // The guardrail saw the whole answer, as unstreamed.
+    let bodies: Vec<Value> = calls(&h, "/guardrail/")
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies[0], bodies[1]);
+    // A passing answer streams as it came.
+    let (s, evs, id) = stream(
+        &h,
+        "/v1/chat/completions",
+        "bedrock-out, judge-out",
+        "A calm answer.",
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(streamed_text(&evs), "A calm answer.");
+    assert_eq!(verdict(&h, &id, "judge-out").await["fired"], false);
+    // Without a refusal, an error event after the answer's head; no answer text.
+    let (_, evs, id) = stream(
+        &h,
+        "/v1/chat/completions",
+        "judge-withhold",
+        "Some answer here.",
+    )
+    .await;
+    assert_eq!(streamed_text(&evs), "");
+    assert_eq!(
+        evs.last().unwrap()["error"]["code"],
+        "content_policy_violation",
+        "{evs:?}"
+    );
+    let streamed = decided(&verdict(&h, &id, "judge-withhold").await);
+    let (s, _, id) = chat(&h, "judge-withhold", "tell me", "Some answer here.").await;
+    assert_eq!(s, 400);
+    assert_eq!(streamed, decided(&verdict(&h, &id, "judge-withhold").await));
+    // Anthropic's Messages: the refusal's stop reason.
+    let (s, evs, _) = stream(&h, "/v1/messages", "bedrock-out", "Then we attack.").await;
+    assert_eq!(s, 200);
+    assert_eq!(streamed_text(&evs), "Withheld by the guardrail.");
+    assert!(
+        evs.iter().any(|v| v["delta"]["stop_reason"] == "refusal"),
+        "{evs:?}"
+    );
 }
