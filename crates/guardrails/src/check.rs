@@ -189,6 +189,90 @@ pub enum CallOut {
         default_threshold: Option<f64>,
         timeout: std::time::Duration,
     },
+    /// Amazon Bedrock Guardrails' `ApplyGuardrail` on a configured Bedrock provider (its
+    /// region and credentials): fires when the guardrail intervenes by blocking; a guardrail
+    /// that only masks gives its masked texts back as a rewrite.
+    BedrockGuardrail {
+        provider: String,
+        guardrail_id: String,
+        version: String,
+        timeout: std::time::Duration,
+    },
+    /// Azure AI Content Safety's `text:analyze`: fires when a category's severity reaches its
+    /// threshold or a blocklist matches.
+    AzureContentSafety {
+        /// The resource (`https://<name>.cognitiveservices.azure.com`), or `None` with `provider`.
+        endpoint: Option<String>,
+        /// A provider of the config whose base URL's origin and key are used instead.
+        provider: Option<String>,
+        key: Option<SecretParam>,
+        /// Category (`Hate`, `SelfHarm`, `Sexual`, `Violence`) → least severity that fires.
+        thresholds: Vec<(String, u8)>,
+        default_threshold: u8,
+        /// Categories analysed (empty: the service's default, all four).
+        categories: Vec<String>,
+        blocklists: Vec<String>,
+        halt_on_blocklist_hit: bool,
+        timeout: std::time::Duration,
+    },
+    /// A model the gateway serves (a model or a route) judges the text against `criteria`,
+    /// answering `{"pass", "score", "reason"}`.
+    LlmJudge {
+        model: String,
+        criteria: String,
+        /// Fires when the score is under this (else when `pass` is false).
+        threshold: Option<f64>,
+        max_tokens: u32,
+        timeout: std::time::Duration,
+    },
+    /// Embeddings from a model the gateway serves: the text's cosine similarity to reference
+    /// examples (embedded once, cached) against a threshold.
+    EmbeddingSimilarity {
+        model: String,
+        examples: Vec<String>,
+        threshold: f64,
+        /// `true`: fires when similar to none (stay on topic); `false`: when similar to any.
+        require: bool,
+        /// Asked of the model (`dimensions`), when set.
+        dimensions: Option<u32>,
+        timeout: std::time::Duration,
+    },
+}
+
+/// A secret among a check's parameters (an API key): never in debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretParam(pub String);
+
+impl std::fmt::Debug for SecretParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretParam(***)")
+    }
+}
+
+impl CallOut {
+    /// How long the call may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        match self {
+            CallOut::Webhook { timeout, .. }
+            | CallOut::Moderation { timeout, .. }
+            | CallOut::BedrockGuardrail { timeout, .. }
+            | CallOut::AzureContentSafety { timeout, .. }
+            | CallOut::LlmJudge { timeout, .. }
+            | CallOut::EmbeddingSimilarity { timeout, .. } => *timeout,
+        }
+    }
+
+    /// What is asked, for messages (`the webhook`).
+    pub fn service(&self) -> &'static str {
+        match self {
+            CallOut::Webhook { .. } => "the webhook",
+            CallOut::Moderation { .. } => "the moderation endpoint",
+            CallOut::BedrockGuardrail { .. } => "the Bedrock guardrail",
+            CallOut::AzureContentSafety { .. } => "Azure AI Content Safety",
+            CallOut::LlmJudge { .. } => "the judge",
+            CallOut::EmbeddingSimilarity { .. } => "the embedding model",
+        }
+    }
 }
 
 /// A check's parameters could not be read.

@@ -293,6 +293,9 @@ pub struct Verdict {
     pub latency_us: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A call-out's own account (a judge's score, model, tokens and cost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Value>,
 }
 
 /// What a call-out said.
@@ -306,6 +309,8 @@ pub struct CallOutcome {
     /// The call failed (status, timeout, a reply that is not JSON).
     pub error: Option<String>,
     pub latency_us: u64,
+    /// What the call cost or measured (tokens, cost, a score), for the record.
+    pub detail: Option<Value>,
 }
 
 /// Most spans and labels a verdict keeps.
@@ -346,6 +351,7 @@ impl Report {
             label,
             error,
             latency_us,
+            detail,
         } = outcome;
         let fired = match &error {
             Some(_) => p.on_error == FailMode::Closed,
@@ -373,6 +379,7 @@ impl Report {
             labels,
             latency_us,
             error,
+            detail,
         });
     }
 }
@@ -496,6 +503,7 @@ impl PolicySet {
                     labels: Vec::new(),
                     latency_us: 0,
                     error: None,
+                    detail: None,
                 };
                 if c.check.is_request_check() {
                     if let Some(r) = request {

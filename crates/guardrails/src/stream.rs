@@ -619,6 +619,137 @@ impl StreamGuard {
     }
 }
 
+impl StreamGuard {
+    /// A guard that only gathers a stream's channels and holds its events (no policies).
+    fn gathering(shape: Shape) -> StreamGuard {
+        StreamGuard {
+            shape,
+            hold: HoldBack::Whole,
+            window: None,
+            channels: Vec::new(),
+            held: Vec::new(),
+            pending: Vec::new(),
+            head: None,
+            seq: 0,
+            checked: false,
+            done: false,
+            open_block: None,
+        }
+    }
+
+    /// Feeds the events of `sse` before the answer's end (its finish, or `[DONE]`).
+    fn gather(&mut self, sse: &[u8]) {
+        let mut g = Guarded::default();
+        let mut fed = Fed::default();
+        let mut rest = sse;
+        while let Some(end) = find(rest, b"\n\n") {
+            let raw = &rest[..end + 2];
+            rest = &rest[end + 2..];
+            let (name, data) = parse_event(raw);
+            let last = match data.as_deref() {
+                Some("[DONE]") => true,
+                Some(d) => serde_json::from_str::<Value>(d)
+                    .is_ok_and(|v| is_final(self.shape, name.as_deref(), &v)),
+                None => false,
+            };
+            if last {
+                break;
+            }
+            self.event(&mut g, raw, &mut fed);
+        }
+    }
+}
+
+/// The whole answer a stream in the caller's shape carried, as the API answers unstreamed
+/// (its text per choice or block: content, reasoning, tool calls' arguments), for checks that
+/// read whole answers (call-outs).
+pub fn rebuild(shape: Shape, sse: &[u8]) -> Value {
+    let mut g = StreamGuard::gathering(shape);
+    g.gather(sse);
+    let text = |k: Kind, i: u64| {
+        g.channels
+            .iter()
+            .find(|c| c.index == i && c.kind == k)
+            .map(|c| c.text.clone())
+    };
+    let mut indexes: Vec<u64> = g.channels.iter().map(|c| c.index).collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    match shape {
+        Shape::Chat => {
+            let choices: Vec<Value> = indexes
+                .iter()
+                .map(|&i| {
+                    let mut m = json!({"role": "assistant", "content": text(Kind::Content, i)});
+                    if let Some(r) = text(Kind::Reasoning, i) {
+                        m["reasoning_content"] = json!(r);
+                    }
+                    let calls: Vec<Value> = g
+                        .channels
+                        .iter()
+                        .filter(|c| c.index == i && matches!(c.kind, Kind::Args(_)))
+                        .map(|c| json!({"type": "function", "function": {"name": c.tool, "arguments": c.text}}))
+                        .collect();
+                    if !calls.is_empty() {
+                        m["tool_calls"] = json!(calls);
+                    }
+                    json!({"index": i, "message": m, "finish_reason": null})
+                })
+                .collect();
+            json!({"object": "chat.completion", "choices": choices})
+        }
+        Shape::Messages => {
+            let content: Vec<Value> = g
+                .channels
+                .iter()
+                .map(|c| match c.kind {
+                    Kind::Content => json!({"type": "text", "text": c.text}),
+                    Kind::Reasoning => json!({"type": "thinking", "thinking": c.text}),
+                    Kind::Args(_) => json!({"type": "tool_use", "name": c.tool,
+                        "input": serde_json::from_str::<Value>(&c.text).unwrap_or_else(|_| json!({}))}),
+                })
+                .collect();
+            json!({"type": "message", "role": "assistant", "content": content})
+        }
+        Shape::Responses => {
+            let output: Vec<Value> = g
+                .channels
+                .iter()
+                .map(|c| match c.kind {
+                    Kind::Content => json!({"type": "message", "role": "assistant",
+                        "content": [{"type": "output_text", "text": c.text}]}),
+                    Kind::Reasoning => json!({"type": "reasoning",
+                        "summary": [{"type": "summary_text", "text": c.text}]}),
+                    Kind::Args(_) => {
+                        json!({"type": "function_call", "name": c.tool, "arguments": c.text})
+                    }
+                })
+                .collect();
+            json!({"object": "response", "output": output})
+        }
+    }
+}
+
+/// A held stream that a check outside the guard (a call-out) refused: the events before its
+/// first text, then `refusal` ended as the caller's API ends a filtered answer, as a deny in
+/// the stream ends it; without a refusal only the events before the text (the caller appends
+/// its error event).
+pub fn refused(shape: Shape, sse: &[u8], refusal: Option<&str>) -> Vec<u8> {
+    let mut g = StreamGuard::gathering(shape);
+    g.gather(sse);
+    let mut fed = Fed::default();
+    g.deny(
+        Denied {
+            policy: String::new(),
+            check: "",
+            label: String::new(),
+            refusal: refusal.map(str::to_owned),
+        },
+        &mut fed,
+    );
+    fed.bytes
+}
+
 fn denial(report: &Report) -> Option<Denied> {
     if report.action != Some(Action::Deny) {
         return None;

@@ -51,6 +51,10 @@ fn params(id: &str) -> Value {
         "language_allowed" => json!({"allowed": ["en"]}),
         "webhook" => json!({"url": "http://127.0.0.1:9/check"}),
         "moderation_api" => json!({"provider": "openai"}),
+        "bedrock_guardrail" => json!({"provider": "bedrock", "guardrail_id": "gr0abc"}),
+        "azure_content_safety" => json!({"provider": "azure"}),
+        "llm_judge" => json!({"model": "judge", "criteria": "polite"}),
+        "embedding_similarity" => json!({"model": "embed", "examples": ["stock tips"]}),
         _ => json!({}),
     }
 }

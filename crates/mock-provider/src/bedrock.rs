@@ -179,7 +179,12 @@ pub(crate) fn exception(status: StatusCode, name: &str, message: &str) -> Respon
 }
 
 /// The refusal for a request that is neither validly signed nor carries the API key.
-fn refusal(state: &State, headers: &HeaderMap, uri: &Uri, body: &[u8]) -> Option<Response> {
+pub(crate) fn refusal(
+    state: &State,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+) -> Option<Response> {
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

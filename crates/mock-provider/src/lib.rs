@@ -1,5 +1,5 @@
 //! A mock LLM provider that speaks OpenAI's, Anthropic's, Gemini's, Vertex AI's (with its OAuth token endpoint), Bedrock's
-//! (SigV4-checked, binary event stream) and Cohere's documented wire formats and injects
+//! (SigV4-checked, binary event stream, Guardrails' ApplyGuardrail), Azure AI Content Safety's and Cohere's documented wire formats and injects
 //! faults on request:
 //! latency, status codes, Retry-After, slow first chunk, chunk delays, broken, hanging, endless,
 //! oversized, garbled and truncated streams.
@@ -16,12 +16,14 @@ mod azure;
 mod bedrock;
 mod chat_check;
 mod cohere;
+mod content_safety;
 mod control;
 
 pub use control::PNG;
 mod embeddings;
 mod faults;
 mod gemini;
+mod guardrail;
 pub mod idp;
 mod messages_check;
 mod moderation;
@@ -233,6 +235,10 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/openai/v1/responses", post(responses::create))
         .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/v1/moderations", post(moderation::moderations))
+        .route(
+            "/contentsafety/text:analyze",
+            post(content_safety::text_analyze),
+        )
         .route("/v1/models", get(openai::models))
         .route("/v1/messages", post(anthropic::messages))
         .route(
@@ -248,6 +254,10 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/v2/chat", post(cohere::chat))
         .route("/token", post(vertex::token))
         .route("/model/{model}/{action}", post(bedrock::model_action))
+        .route(
+            "/guardrail/{id}/version/{version}/apply",
+            post(guardrail::apply),
+        )
         .route(
             "/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{action}",
             post(vertex::model_action),

@@ -14,12 +14,12 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchyard_guardrails::apply::{refusal_answer, scan_answer, scan_request, Scanned};
-use switchyard_guardrails::check::CallOut;
-use switchyard_guardrails::policy::{CallOutcome, RawPolicy, Stage};
-use switchyard_guardrails::Source;
+use switchyard_guardrails::policy::{RawPolicy, Stage};
 use switchyard_guardrails::{Action, Policy, PolicySet};
 use switchyard_tenants::model::GuardrailPolicyRecord;
 use switchyard_wire::peek::{peek, Peek, Required};
+
+mod callouts;
 
 /// Callers add policies by id with this header (comma-separated).
 pub const HEADER: &str = "x-switchyard-guardrails";
@@ -262,7 +262,7 @@ pub async fn input(
     );
     if report.action != Some(Action::Deny) {
         let sent = rewritten.as_ref().unwrap_or(&value);
-        if let Some(v) = call_outs(state, ctx, Stage::Input, sent, &mut report).await {
+        if let Some(v) = callouts::run(state, ctx, Stage::Input, sent, &mut report).await {
             rewritten = Some(v);
         }
     }
@@ -285,217 +285,6 @@ pub async fn input(
         param: e.param,
     })?;
     Ok(Some((body, peeked)))
-}
-
-/// Makes the call-outs (webhooks) of the policies that run at `stage`, all at once, with the
-/// request or the answer (`body`); adds their verdicts to `report` and the request's. A
-/// webhook that passes may send back a rewritten body, which is returned.
-async fn call_outs(
-    state: &AppState,
-    ctx: &mut RequestCtx,
-    stage: Stage,
-    body: &serde_json::Value,
-    report: &mut switchyard_guardrails::Report,
-) -> Option<serde_json::Value> {
-    let calls = ctx.guarded.set.call_outs(stage);
-    if calls.is_empty() {
-        return None;
-    }
-    let (event, key) = match stage {
-        Stage::Input => ("input", "request"),
-        Stage::Output => ("output", "response"),
-    };
-    let payload = serde_json::json!({
-        "event": event,
-        "operation": ctx.op.name(),
-        "model": ctx.requested_model,
-        "request_id": ctx.request_id.to_str().unwrap_or_default(),
-        "metadata": ctx.metadata,
-        key: body,
-    })
-    .to_string();
-    // The texts, for services that read text rather than the body.
-    let located = match stage {
-        Stage::Input => switchyard_guardrails::extract::request_texts(ctx.op.name(), body),
-        Stage::Output => switchyard_guardrails::extract::answer_texts(ctx.op.name(), body),
-    };
-    let texts: Vec<&str> = located
-        .iter()
-        .filter(|l| matches!(l.source, Source::Input | Source::Output))
-        .filter_map(|l| body.pointer(&l.pointer).and_then(serde_json::Value::as_str))
-        .collect();
-    let replies = futures_util::future::join_all(calls.iter().map(|(p, i)| {
-        let payload = payload.clone();
-        let call = p.checks[*i].check.call_out().cloned();
-        let texts = &texts;
-        async move {
-            let started = std::time::Instant::now();
-            let reply = match call {
-                Some(CallOut::Webhook {
-                    url,
-                    headers,
-                    timeout,
-                }) => webhook(&url, &headers, timeout, payload).await,
-                Some(CallOut::Moderation {
-                    provider,
-                    model,
-                    thresholds,
-                    default_threshold,
-                    timeout,
-                }) => moderation(state, &provider, &model, texts, timeout)
-                    .await
-                    .map(|results| {
-                        let fired = switchyard_guardrails::checks::callout::moderation_fires(
-                            &results,
-                            &thresholds,
-                            default_threshold,
-                        );
-                        serde_json::json!({"verdict": fired.is_empty(), "reason": fired.join(", ")})
-                    }),
-                None => Err("not a call-out".to_owned()),
-            };
-            (reply, started.elapsed().as_micros() as u64)
-        }
-    }))
-    .await;
-    let before = report.verdicts.len();
-    let mut rewritten = None;
-    for ((p, i), (reply, latency)) in calls.iter().zip(replies) {
-        let check = p.checks[*i].check.id();
-        match reply {
-            Ok(r) => {
-                // `{"verdict": false}` fails; Portkey's `transformedData.{request,response}.json`
-                // or `transformed_body` rewrites.
-                let pass = r
-                    .get("verdict")
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(true);
-                let reason = r
-                    .get("reason")
-                    .and_then(serde_json::Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned);
-                let changed = r
-                    .get("transformed_body")
-                    .or_else(|| r.pointer(&format!("/transformedData/{key}/json")))
-                    .filter(|v| v.is_object());
-                if pass {
-                    if let Some(v) = changed {
-                        rewritten = Some(v.clone());
-                    }
-                }
-                let outcome = CallOutcome {
-                    check,
-                    fired: !pass,
-                    label: reason,
-                    error: None,
-                    latency_us: latency,
-                };
-                report.add_call_out(p, stage, outcome);
-            }
-            Err(e) => {
-                let outcome = CallOutcome {
-                    check,
-                    fired: false,
-                    label: None,
-                    error: Some(e),
-                    latency_us: latency,
-                };
-                report.add_call_out(p, stage, outcome);
-            }
-        }
-    }
-    ctx.guarded
-        .verdicts
-        .extend(report.verdicts[before..].iter().cloned());
-    rewritten
-}
-
-/// Sends `texts` to provider `name`'s moderation endpoint (`POST {base_url}/moderations`, with
-/// its credentials) within `timeout`; the reply's `results`.
-async fn moderation(
-    state: &AppState,
-    name: &str,
-    model: &str,
-    texts: &[&str],
-    timeout: std::time::Duration,
-) -> Result<serde_json::Value, String> {
-    use http_body_util::BodyExt;
-    let up = state
-        .upstreams
-        .iter()
-        .find(|u| u.name == name)
-        .ok_or_else(|| format!("no provider '{name}' for moderation"))?;
-    if texts.is_empty() {
-        return Ok(serde_json::json!([]));
-    }
-    let body = serde_json::json!({"model": model, "input": texts}).to_string();
-    let call = async {
-        let mut req = up
-            .endpoint
-            .post("/moderations", body.into(), false)
-            .map_err(|e| e.to_string())?;
-        up.authorize(&mut req, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        let resp = up
-            .send(req, tokio::time::Instant::now() + timeout)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = resp.status();
-        let bytes = http_body_util::Limited::new(resp.into_body(), 4 << 20)
-            .collect()
-            .await
-            .map_err(|e| format!("reading the moderation reply: {e}"))?
-            .to_bytes();
-        if !status.is_success() {
-            return Err(format!("the moderation endpoint answered {status}"));
-        }
-        let v: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("the moderation reply is not JSON: {e}"))?;
-        Ok(v["results"].clone())
-    };
-    tokio::time::timeout(timeout, call).await.map_err(|_| {
-        format!(
-            "the moderation endpoint did not answer within {} ms",
-            timeout.as_millis()
-        )
-    })?
-}
-
-/// POSTs `payload` to a guardrail webhook within `timeout`; its JSON reply.
-async fn webhook(
-    url: &str,
-    headers: &[(String, String)],
-    timeout: std::time::Duration,
-    payload: String,
-) -> Result<serde_json::Value, String> {
-    use http_body_util::BodyExt;
-    static TLS: std::sync::OnceLock<Result<crate::upstream::TlsConfig, String>> =
-        std::sync::OnceLock::new();
-    let call = async {
-        let url = url::Url::parse(url).map_err(|e| e.to_string())?;
-        let (addr, host) = crate::fetch::resolve(&url).await?;
-        let tls = TLS.get_or_init(crate::upstream::tls_config).clone()?;
-        let resp =
-            crate::fetch::post_json_with(addr, &url, &host, &tls, payload.into(), headers).await?;
-        let status = resp.status();
-        let body = http_body_util::Limited::new(resp.into_body(), 1 << 20)
-            .collect()
-            .await
-            .map_err(|e| format!("reading the webhook's reply: {e}"))?
-            .to_bytes();
-        if !status.is_success() {
-            return Err(format!("the webhook answered {status}"));
-        }
-        serde_json::from_slice(&body).map_err(|e| format!("the webhook's reply is not JSON: {e}"))
-    };
-    tokio::time::timeout(timeout, call).await.map_err(|_| {
-        format!(
-            "the webhook did not answer within {} ms",
-            timeout.as_millis()
-        )
-    })?
 }
 
 /// Runs the output policies over an attempt's whole answer (in the caller's shape): a deny
@@ -526,7 +315,7 @@ pub async fn output_whole(
     } = scan_answer(&mut ctx.guarded, op, &value);
     if report.action != Some(Action::Deny) {
         let answer = rewritten.clone().unwrap_or_else(|| value.clone());
-        if let Some(v) = call_outs(state, ctx, Stage::Output, &answer, &mut report).await {
+        if let Some(v) = callouts::run(state, ctx, Stage::Output, &answer, &mut report).await {
             rewritten = Some(v);
         }
     }
@@ -575,7 +364,7 @@ pub fn stream_guard(
     use switchyard_guardrails::stream::{Shape, StreamGuard};
     let shape = Shape::of(ctx.op.name())?;
     let g = &ctx.guarded;
-    let hold = if stream_retries(ctx) {
+    let hold = if stream_held_whole(ctx) {
         switchyard_guardrails::stream::HoldBack::Whole
     } else {
         state.cfg.guardrails.hold_back
@@ -592,22 +381,28 @@ pub fn stream_guard(
     }))
 }
 
-/// Whether an output policy of this request retries or falls back: on a stream it can only do
-/// so while nothing has been sent, so the stream is held whole.
-pub fn stream_retries(ctx: &RequestCtx) -> bool {
+/// Whether a stream's output policies need it held whole: a retry or fallback policy (which can
+/// only act while nothing has been sent), or a check that calls out (which reads the whole
+/// answer before anything is sent).
+pub fn stream_held_whole(ctx: &RequestCtx) -> bool {
     ctx.guarded
         .set
         .policies
         .iter()
         .any(|p| p.runs_at(Stage::Output) && matches!(p.action, Action::Retry | Action::Fallback))
+        || !ctx.guarded.set.call_outs(Stage::Output).is_empty()
 }
 
 /// Reads a held stream to its end (its guard checks it whole as it goes): a retry or fallback
-/// policy that fired fails the attempt, so the route tries again before anything is sent;
-/// otherwise the caller gets the stream as the guard let it out.
+/// policy that fired fails the attempt, so the route tries again before anything is sent; then
+/// the call-outs read the answer rebuilt from the stream, and one that fires acts as on an
+/// unstreamed answer (a deny ends the stream with the refusal, or an error event, after the
+/// answer's head; a retry or fallback fails the attempt). Otherwise the caller gets the stream
+/// as the guard let it out. A call-out's rewrite (a webhook's, a Bedrock guardrail's masks) is
+/// not applied to a stream: it is recorded only.
 pub async fn stream_held(
     state: &AppState,
-    ctx: &RequestCtx,
+    ctx: &mut RequestCtx,
     out: Response,
     meter: &crate::observe::meter::Meter,
 ) -> Result<Response, GatewayError> {
@@ -623,29 +418,68 @@ pub async fn stream_held(
     // The relay hands its verdicts to the meter when it is dropped, which `collect` did.
     let verdicts = meter.read().guardrails;
     let fired = |a: Action| verdicts.iter().find(|v| v.fired && v.action == Some(a));
-    if fired(Action::Deny).is_none() {
-        let rejected = fired(Action::Fallback).or_else(|| fired(Action::Retry));
-        if let Some(v) = rejected {
-            let retries = (v.action == Some(Action::Retry)).then(|| {
-                ctx.guarded
-                    .set
-                    .policies
-                    .iter()
-                    .find(|p| p.id == v.policy)
-                    .map_or(1, |p| p.max_retries)
-            });
+    if fired(Action::Deny).is_some() {
+        return Ok(Response::from_parts(parts, Body::from(bytes)));
+    }
+    let rejected = fired(Action::Fallback).or_else(|| fired(Action::Retry));
+    if let Some(v) = rejected {
+        let retries = (v.action == Some(Action::Retry)).then(|| {
+            ctx.guarded
+                .set
+                .policies
+                .iter()
+                .find(|p| p.id == v.policy)
+                .map_or(1, |p| p.max_retries)
+        });
+        return Err(GatewayError::GuardrailRejected {
+            message: format!(
+                "The answer was rejected by guardrail policy '{}': check {} found {}.",
+                v.policy,
+                v.check,
+                v.labels.first().map_or("", String::as_str)
+            ),
+            retries,
+            portkey: state.cfg.guardrails.portkey_codes,
+        });
+    }
+    let shape = switchyard_guardrails::stream::Shape::of(ctx.op.name());
+    let Some(shape) = shape.filter(|_| !ctx.guarded.set.call_outs(Stage::Output).is_empty()) else {
+        return Ok(Response::from_parts(parts, Body::from(bytes)));
+    };
+    let answer = switchyard_guardrails::stream::rebuild(shape, &bytes);
+    let mut report = switchyard_guardrails::Report::default();
+    // Rewrites are not applied to streams (see above).
+    let _ = callouts::run(state, ctx, Stage::Output, &answer, &mut report).await;
+    state.guard_metrics.record(&report.verdicts);
+    let portkey = state.cfg.guardrails.portkey_codes;
+    let (policy, check, label) = report.decided_by.clone().unwrap_or_default();
+    let bytes = match report.action {
+        Some(Action::Deny) => {
+            let mut out =
+                switchyard_guardrails::stream::refused(shape, &bytes, report.refusal.as_deref());
+            if report.refusal.is_none() {
+                let e = GatewayError::GuardrailDenied {
+                    message: format!(
+                        "The answer was withheld by guardrail policy '{policy}': check {check} found {label}."
+                    ),
+                    portkey,
+                };
+                meter.failed(e.to_string());
+                out.extend_from_slice(&e.sse_event(ctx.op.dialect()));
+            }
+            Bytes::from(out)
+        }
+        Some(a @ (Action::Retry | Action::Fallback)) => {
             return Err(GatewayError::GuardrailRejected {
                 message: format!(
-                    "The answer was rejected by guardrail policy '{}': check {} found {}.",
-                    v.policy,
-                    v.check,
-                    v.labels.first().map_or("", String::as_str)
+                    "The answer was rejected by guardrail policy '{policy}': check {check} found {label}."
                 ),
-                retries,
-                portkey: state.cfg.guardrails.portkey_codes,
-            });
+                retries: (a == Action::Retry).then_some(report.max_retries),
+                portkey,
+            })
         }
-    }
+        _ => bytes,
+    };
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 

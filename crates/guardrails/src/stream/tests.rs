@@ -343,3 +343,55 @@ fn a_window_starting_after_a_cue_does_not_fire_where_the_whole_does_not() {
         assert_eq!(read_chat(&out).0, text);
     }
 }
+
+#[test]
+fn a_stream_is_rebuilt_whole_and_refused_after_the_fact() {
+    let sse = chat_stream(&["Hel", "lo the", "re"]);
+    let whole = rebuild(Shape::Chat, &sse);
+    assert_eq!(whole["choices"][0]["message"]["content"], "Hello there");
+    let located = crate::extract::answer_texts("chat.completions", &whole);
+    assert_eq!(located.len(), 1);
+    assert_eq!(located[0].pointer, "/choices/0/message/content");
+    let out = String::from_utf8(refused(Shape::Chat, &sse, Some("No."))).unwrap();
+    assert!(!out.contains("Hel"), "{out}");
+    assert!(out.contains("\"role\":\"assistant\""), "{out}");
+    assert!(
+        out.contains("\"content\":\"No.\"") && out.contains("content_filter"),
+        "{out}"
+    );
+    assert!(out.ends_with("data: [DONE]\n\n"), "{out}");
+    // Without a refusal: only the head; the server adds its error event.
+    let head = String::from_utf8(refused(Shape::Chat, &sse, None)).unwrap();
+    assert!(
+        head.contains("\"role\"") && !head.contains("[DONE]"),
+        "{head}"
+    );
+    // Messages: the text block and the refusal's stop reason.
+    let mut m = Vec::new();
+    m.extend(frame(
+        Some("message_start"),
+        &json!({"type": "message_start", "message": {"id": "m1"}}),
+    ));
+    m.extend(frame(Some("content_block_start"), &json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})));
+    for t in ["Good ", "day"] {
+        m.extend(frame(Some("content_block_delta"), &json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}})));
+    }
+    m.extend(frame(
+        Some("content_block_stop"),
+        &json!({"type": "content_block_stop", "index": 0}),
+    ));
+    m.extend(frame(
+        Some("message_delta"),
+        &json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}}),
+    ));
+    assert_eq!(
+        rebuild(Shape::Messages, &m)["content"][0]["text"],
+        "Good day"
+    );
+    let out = String::from_utf8(refused(Shape::Messages, &m, Some("No."))).unwrap();
+    assert!(
+        out.starts_with("event: message_start") && !out.contains("Good"),
+        "{out}"
+    );
+    assert!(out.contains("\"stop_reason\":\"refusal\""), "{out}");
+}

@@ -391,7 +391,7 @@ pub fn release(state: &AppState, a: Admitted) {
 /// more (a partial reading such as Anthropic's `message_start` counts the input only); nothing
 /// for a request that got no answer. Off the request path.
 pub fn settle(
-    state: &Arc<AppState>,
+    state: &AppState,
     admitted: Option<Admitted>,
     usage: Option<Usage>,
     cost: Option<f64>,

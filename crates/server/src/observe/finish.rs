@@ -217,16 +217,40 @@ pub fn upstream_time(attempts: &[AttemptLog]) -> Duration {
         .sum()
 }
 
+/// Records a call the gateway made for itself (a guardrail judge's, through its own routes),
+/// as a request of its own: in the log, the metrics and the traces, its limits settled.
+pub fn record_internal(state: &AppState, ctx: RequestCtx, status: u16, error: Option<String>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    // As `Unfinished::new` counts a request, for the log finisher to count it done.
+    state.log.open.fetch_add(1, Relaxed);
+    state.log.started.fetch_add(1, Relaxed);
+    record(state, ctx, status, error, None, End::Complete);
+}
+
 impl Pending {
     fn finish(self, how: End) {
-        let now = Instant::now();
         let Pending {
             state,
-            mut ctx,
+            ctx,
             status,
             error,
             captured,
         } = self;
+        record(&state, ctx, status, error, captured, how);
+    }
+}
+
+/// Makes a request's record and runs the finishers over it.
+fn record(
+    state: &AppState,
+    mut ctx: RequestCtx,
+    status: u16,
+    error: Option<String>,
+    captured: Option<Vec<u8>>,
+    how: End,
+) {
+    {
+        let now = Instant::now();
         let latency = now.saturating_duration_since(ctx.started);
         let start_wall = SystemTime::now().checked_sub(latency).unwrap_or(UNIX_EPOCH);
         let readings = ctx
@@ -335,7 +359,7 @@ impl Pending {
             own_trace_id: ctx.trace.parent_id.is_none(),
         };
         let mut end = Ended {
-            state: &state,
+            state,
             // Gateway overhead: the time not spent waiting on providers or between retries.
             overhead: latency.saturating_sub(upstream + ctx.backoff),
             ctx: &mut ctx,

@@ -5,14 +5,13 @@
 
 use crate::context::RequestCtx;
 use crate::state::AppState;
-use std::sync::Arc;
 use std::time::Duration;
 use switchyard_providers::usage::Usage;
 use switchyard_store::Record;
 
 /// A request that has ended, as the finishers see it.
 pub struct Ended<'a> {
-    pub state: &'a Arc<AppState>,
+    pub state: &'a AppState,
     pub ctx: &'a mut RequestCtx,
     /// The request's record; the log, last in the list, takes it.
     pub record: Record,

@@ -200,9 +200,10 @@ async fn send(
     } else {
         None
     };
-    // Retry and fallback can only act while nothing has been sent: such policies hold a
-    // stream whole, and the attempt reads it to its end before answering.
-    let held_whole = guard.is_some() && crate::guard::stream_retries(ctx);
+    // Retry and fallback can only act while nothing has been sent, and call-outs read whole
+    // answers: such policies hold a stream whole, and the attempt reads it to its end (and
+    // makes the call-outs) before answering.
+    let held_whole = guard.is_some() && crate::guard::stream_held_whole(ctx);
     let guard_meter = held_whole.then(|| Arc::clone(&meter));
     let metering = Metering {
         meter,
