@@ -320,7 +320,9 @@ impl Connection {
                 timer.as_mut().reset(at.into());
                 armed = due;
             }
+            // The connection first: it is what wakes this task nearly every time.
             tokio::select! {
+                biased;
                 r = conn.as_mut() => {
                     if let Err(e) = r {
                         tracing::debug!(error = %e, "client connection ended with an error");

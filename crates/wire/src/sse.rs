@@ -188,7 +188,7 @@ impl SseParser {
     fn find_line_end(&mut self) -> Option<(usize, usize)> {
         let from = self.searched;
         let rest = &self.buf[from..];
-        let found = rest.iter().position(|&b| b == b'\n' || b == b'\r');
+        let found = memchr::memchr2(b'\n', b'\r', rest);
         #[cfg(test)]
         {
             self.work += found.map_or(rest.len(), |i| i + 1);

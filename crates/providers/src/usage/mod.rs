@@ -7,7 +7,7 @@
 
 mod tap;
 
-pub use tap::{Shape, UsageTap};
+pub use tap::{carries_usage, Shape, UsageTap};
 
 use serde::Serialize;
 use serde_json::Value;

@@ -1,5 +1,7 @@
 //! Reads the usage of an answer as it passes, without parsing every stream event: only events
-//! whose text holds `"usage"` are parsed, so a long stream costs one parse, not one per chunk.
+//! whose text holds a `"usage"` key with a value other than `null` are parsed (OpenAI adds
+//! `"usage":null` to every chunk once usage is asked for), so a long stream costs one parse,
+//! not one per chunk.
 
 use super::Usage;
 use serde_json::Value;
@@ -45,7 +47,7 @@ impl UsageTap {
 
     /// The `data:` payload of one stream event.
     pub fn event(&mut self, data: &[u8]) {
-        if !mentions_usage(data) {
+        if !carries_usage(data) {
             return;
         }
         let Ok(v) = serde_json::from_slice::<Value>(data) else {
@@ -123,6 +125,28 @@ fn last_usage_object(bytes: &[u8]) -> Option<Value> {
     None
 }
 
-fn mentions_usage(bytes: &[u8]) -> bool {
-    bytes.windows(7).any(|w| w == b"\"usage\"")
+/// Whether `bytes` (JSON) may carry usage: a `"usage"` key whose value is not `null`. A
+/// string that merely holds the word (escaped quotes) is let through: the parse decides.
+pub fn carries_usage(bytes: &[u8]) -> bool {
+    const KEY: &[u8] = b"\"usage\"";
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(KEY));
+    for at in FINDER.find_iter(bytes) {
+        let rest = &bytes[at + KEY.len()..];
+        let mut i = 0;
+        while rest.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        if rest.get(i) != Some(&b':') {
+            continue;
+        }
+        i += 1;
+        while rest.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        if !rest[i..].starts_with(b"null") {
+            return true;
+        }
+    }
+    false
 }

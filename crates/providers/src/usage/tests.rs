@@ -121,3 +121,23 @@ fn body_reads_only_the_top_level_usage_object() {
     broken.body(br#"{"usage": 5}"#);
     assert_eq!(broken.usage(), None);
 }
+
+#[test]
+fn only_events_with_a_usage_value_are_parsed() {
+    use super::carries_usage;
+    assert!(!carries_usage(br#"{"id":"c","choices":[],"usage":null}"#));
+    assert!(!carries_usage(br#"{"usage" :  null,"x":1}"#));
+    assert!(!carries_usage(
+        br#"{"choices":[{"delta":{"content":"no usage here"}}]}"#
+    ));
+    assert!(carries_usage(
+        br#"{"choices":[],"usage":{"prompt_tokens":3}}"#
+    ));
+    assert!(carries_usage(br#"{"usage" : {"input_tokens":1}}"#));
+    // A null one first, the real one later.
+    assert!(carries_usage(
+        br#"{"a":{"usage":null},"usage":{"output_tokens":2}}"#
+    ));
+    // A string holding the word with its quotes escaped is left to the parse.
+    assert!(!carries_usage(br#"{"text":"the \"usage\" key"}"#));
+}

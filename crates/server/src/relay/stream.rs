@@ -67,14 +67,22 @@ impl Upstream {
         Self { body, watchdog }
     }
 
+    /// Polls for the next frame of the body; `None` once the watchdog has taken it.
+    fn poll_frame(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Option<Result<Frame<Bytes>, hyper::Error>>>> {
+        match lock(&self.body).as_mut() {
+            None => Poll::Ready(None),
+            Some(b) => http_body::Body::poll_frame(Pin::new(b), cx).map(Some),
+        }
+    }
+
     /// The next frame of the body; `None` once the watchdog has taken it.
     fn frame(
         &self,
     ) -> impl Future<Output = Option<Option<Result<Frame<Bytes>, hyper::Error>>>> + '_ {
-        std::future::poll_fn(|cx| match lock(&self.body).as_mut() {
-            None => Poll::Ready(None),
-            Some(b) => http_body::Body::poll_frame(Pin::new(b), cx).map(Some),
-        })
+        std::future::poll_fn(|cx| self.poll_frame(cx))
     }
 }
 
@@ -93,7 +101,6 @@ pub(super) struct SseRelay {
     /// Reads the usage of a stream relayed as it comes.
     tap: Option<UsageTap>,
     strip_usage: bool,
-    stop: StopSignal,
     /// The caller's API shape, for the error event that ends a failed stream.
     dialect: Dialect,
     /// Set when the upstream speaks another format: events are translated, not forwarded.
@@ -113,6 +120,12 @@ pub(super) struct SseRelay {
     stopped: bool,
     /// The first event's time is noted (once: the meter takes a lock).
     first_noted: bool,
+    /// Ready once the server stops (or its signal is gone); made once per stream.
+    stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// The idle timer, moved only when it fires before `limit` (see `wait`).
+    timer: Pin<Box<tokio::time::Sleep>>,
+    /// When the current wait for upstream data times out.
+    limit: Instant,
 }
 
 impl Drop for SseRelay {
@@ -144,7 +157,14 @@ impl SseRelay {
             meter: caller.meter,
             tap: caller.tap,
             strip_usage: caller.strip_usage,
-            stop: caller.stop,
+            stopping: {
+                let mut stop = caller.stop;
+                Box::pin(futures_util::FutureExt::fuse(async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                }))
+            },
+            timer: Box::pin(tokio::time::sleep_until(limits.deadline)),
+            limit: limits.deadline,
             dialect: caller.dialect,
             translator: caller.translator,
             saw_end: false,
@@ -254,7 +274,7 @@ impl SseRelay {
                 return Relayed::Rewritten(Bytes::from(out));
             }
         }
-        if !data.contains("\"usage\"") {
+        if !switchyard_providers::usage::carries_usage(data.as_bytes()) {
             return Relayed::AsIs;
         }
         tap.event(data.as_bytes());
@@ -345,54 +365,156 @@ fn invalid(ev: &SseEvent, passed_through: bool) -> Option<&'static str> {
     }
 }
 
-/// An SSE body that forwards each complete upstream event as soon as it is parsed.
+/// What one wait on the upstream gave.
+enum Waited {
+    Frame(Option<Option<Result<Frame<Bytes>, hyper::Error>>>),
+    Stopping,
+    TimedOut,
+}
+
+/// Every whole event held now, as one frame for the caller: what the guardrails let through,
+/// and, when an event is bad or the upstream failed, the error event that ends the stream after
+/// the good ones. Events that arrived together go out together (one write, one chunk of the
+/// caller's response); none waits for a later one.
+fn drain(r: &mut SseRelay) -> Option<Bytes> {
+    let mut out = Batch::default();
+    loop {
+        let next = match r
+            .first
+            .take()
+            .map_or_else(|| r.parser.next_event(), |ev| Ok(Some(ev)))
+        {
+            Ok(Some(ev)) => ev,
+            Ok(None) => break,
+            Err(e) => {
+                let err = e.into_gateway(&r.provider);
+                return r.flush_then_end(out, &err);
+            }
+        };
+        if let Some(detail) = invalid(&next, r.translator.is_none()) {
+            let err = r.protocol(detail);
+            return r.flush_then_end(out, &err);
+        }
+        if r.translator.is_none() {
+            // A keep-alive comment is not a token.
+            if !next.is_comment_only() {
+                r.first_event();
+            }
+            match r.tap_event(&next) {
+                Relayed::Dropped => {}
+                Relayed::AsIs => out.push(next.raw),
+                Relayed::Rewritten(b) => out.push(b),
+            }
+            continue;
+        }
+        if let Translated::Frame(bytes) = translate_event(r, &next) {
+            r.first_event();
+            out.push(bytes);
+            if r.done {
+                // The translator ended the stream with an upstream error.
+                break;
+            }
+        }
+    }
+    r.filtered(out.take()?)
+}
+
+/// Bytes for one frame: one piece as it is, several joined.
+#[derive(Default)]
+struct Batch {
+    one: Option<Bytes>,
+    many: Vec<u8>,
+}
+
+impl Batch {
+    fn push(&mut self, b: Bytes) {
+        if !self.many.is_empty() {
+            self.many.extend_from_slice(&b);
+            return;
+        }
+        match self.one.take() {
+            None => self.one = Some(b),
+            Some(first) => {
+                self.many.reserve(first.len() + b.len() + 256);
+                self.many.extend_from_slice(&first);
+                self.many.extend_from_slice(&b);
+            }
+        }
+    }
+
+    fn take(self) -> Option<Bytes> {
+        if self.many.is_empty() {
+            self.one
+        } else {
+            Some(Bytes::from(self.many))
+        }
+    }
+}
+
+impl SseRelay {
+    /// The events before a failure still go out (through the guardrails), then the error event
+    /// that ends the stream, unless the guardrails ended it first.
+    fn flush_then_end(&mut self, out: Batch, e: &GatewayError) -> Option<Bytes> {
+        let good = out.take().and_then(|b| self.filtered(b));
+        if self.stopped {
+            return good;
+        }
+        let Ok(end) = self.end_with(e);
+        let end = end.into_data().unwrap_or_default();
+        Some(match good {
+            None => end,
+            Some(g) => {
+                let mut joined = Vec::with_capacity(g.len() + end.len());
+                joined.extend_from_slice(&g);
+                joined.extend_from_slice(&end);
+                Bytes::from(joined)
+            }
+        })
+    }
+
+    /// Waits for the upstream's next frame until `limit` (the idle timeout, or the deadline),
+    /// or for the server to stop. The timer and the stop signal's future live as long as the
+    /// stream: the timer is moved only when it fires early (data came since it was set), so a
+    /// relayed chunk costs no timer registration.
+    async fn wait(&mut self, limit: Instant) -> Waited {
+        self.limit = limit;
+        if self.timer.deadline() > limit {
+            self.timer.as_mut().reset(limit);
+        }
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(f) = self.upstream.poll_frame(cx) {
+                return Poll::Ready(Waited::Frame(f));
+            }
+            if self.stopping.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Waited::Stopping);
+            }
+            loop {
+                if self.timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                if Instant::now() >= self.limit {
+                    return Poll::Ready(Waited::TimedOut);
+                }
+                let at = self.limit;
+                self.timer.as_mut().reset(at);
+            }
+        })
+        .await
+    }
+}
+
+/// An SSE body that forwards the complete upstream events as soon as they are parsed.
 pub(super) fn sse_body(relay: SseRelay) -> Body {
     let stream = futures_util::stream::unfold(relay, |mut r| async move {
         loop {
             if r.stopped {
                 return None;
             }
-            let next = match r
-                .first
-                .take()
-                .map_or_else(|| r.parser.next_event(), |ev| Ok(Some(ev)))
-            {
-                Ok(ev) => ev,
-                Err(e) => {
-                    let err = e.into_gateway(&r.provider);
-                    return Some((r.end_with(&err), r));
-                }
-            };
-            if let Some(ev) = next {
-                if let Some(detail) = invalid(&ev, r.translator.is_none()) {
-                    let err = r.protocol(detail);
-                    return Some((r.end_with(&err), r));
-                }
-                if r.translator.is_none() {
-                    // A keep-alive comment is not a token.
-                    if !ev.is_comment_only() {
-                        r.first_event();
-                    }
-                    let bytes = match r.tap_event(&ev) {
-                        Relayed::Dropped => continue,
-                        Relayed::AsIs => ev.raw,
-                        Relayed::Rewritten(b) => b,
-                    };
-                    match r.filtered(bytes) {
-                        Some(bytes) => return Some((Ok(Frame::data(bytes)), r)),
-                        None => continue,
-                    }
-                }
-                match translate_event(&mut r, &ev) {
-                    Translated::Nothing => continue,
-                    Translated::Frame(bytes) => {
-                        r.first_event();
-                        match r.filtered(bytes) {
-                            Some(bytes) => return Some((Ok(Frame::data(bytes)), r)),
-                            None => continue,
-                        }
-                    }
-                }
+            if let Some(bytes) = drain(&mut r) {
+                return Some((Ok(Frame::data(bytes)), r));
+            }
+            if r.stopped {
+                return None;
             }
             if r.done {
                 if let Translated::Frame(bytes) = translate_close(&mut r) {
@@ -424,43 +546,18 @@ pub(super) fn sse_body(relay: SseRelay) -> Body {
                 return Some((r.end_with(&err), r));
             }
             let limit = r.limits.deadline.min(now + r.limits.idle);
-            let next = tokio::select! {
-                biased;
-                next = tokio::time::timeout_at(limit, r.upstream.frame()) => Some(next),
-                _ = r.stop.wait_for(|stop| *stop) => None,
-            };
-            let Some(next) = next else {
-                if ended {
-                    return r.complete();
-                }
-                return Some((r.end_with(&GatewayError::ShuttingDown), r));
-            };
-            if ended && !matches!(next, Ok(Some(Some(Ok(_))))) {
-                return r.complete();
-            }
-            match next {
-                Ok(Some(Some(Ok(frame)))) => {
-                    if let Ok(data) = frame.into_data() {
-                        r.parser.push(&data);
+            let next = match r.wait(limit).await {
+                Waited::Frame(f) => f,
+                Waited::Stopping => {
+                    if ended {
+                        return r.complete();
                     }
+                    return Some((r.end_with(&GatewayError::ShuttingDown), r));
                 }
-                Ok(Some(None)) => {
-                    r.done = true;
-                    r.meter.upstream_end();
-                    // The whole events held are still relayed; a half-received one is an error.
-                    r.parser.close();
-                }
-                Ok(Some(Some(Err(e)))) => {
-                    r.meter.upstream_end();
-                    let err = r.protocol(&format!("stream broke off: {e}"));
-                    return Some((r.end_with(&err), r));
-                }
-                // The watchdog took the body: the deadline has passed.
-                Ok(None) => {
-                    let err = r.total_timeout();
-                    return Some((r.end_with(&err), r));
-                }
-                Err(_) => {
+                Waited::TimedOut => {
+                    if ended {
+                        return r.complete();
+                    }
                     let err = if Instant::now() >= r.limits.deadline {
                         r.total_timeout()
                     } else {
@@ -469,6 +566,32 @@ pub(super) fn sse_body(relay: SseRelay) -> Body {
                             phase: "no stream data within the idle timeout",
                         }
                     };
+                    return Some((r.end_with(&err), r));
+                }
+            };
+            if ended && !matches!(next, Some(Some(Ok(_)))) {
+                return r.complete();
+            }
+            match next {
+                Some(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        r.parser.push(&data);
+                    }
+                }
+                Some(None) => {
+                    r.done = true;
+                    r.meter.upstream_end();
+                    // The whole events held are still relayed; a half-received one is an error.
+                    r.parser.close();
+                }
+                Some(Some(Err(e))) => {
+                    r.meter.upstream_end();
+                    let err = r.protocol(&format!("stream broke off: {e}"));
+                    return Some((r.end_with(&err), r));
+                }
+                // The watchdog took the body: the deadline has passed.
+                None => {
+                    let err = r.total_timeout();
                     return Some((r.end_with(&err), r));
                 }
             }

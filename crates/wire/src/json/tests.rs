@@ -199,3 +199,26 @@ fn property_time_is_linear_in_the_text() {
         );
     }
 }
+
+#[test]
+fn long_strings_are_checked_byte_for_byte_at_every_offset() {
+    // Strings are skipped eight bytes at a time: a quote, backslash or control character must
+    // be seen wherever it falls in a block, and bytes of other characters must not stop it.
+    let mut specials: Vec<String> = (0u8..0x20).map(|b| char::from(b).to_string()).collect();
+    specials.extend(
+        [
+            "\"", "\\", "\\\"", "\\u00e9", "\\x", "é", "😀", "\u{7f}", " ",
+        ]
+        .map(String::from),
+    );
+    for len in [7, 8, 9, 16, 23, 24, 31] {
+        for at in 0..=len {
+            for sp in &specials {
+                let mut inner = "a".repeat(len);
+                inner.insert_str(at, sp);
+                let text = format!("{{\"k\":\"{inner}\",\"n\":1}}");
+                assert_eq!(is_json(&text), serde_says(&text), "{text:?}");
+            }
+        }
+    }
+}
