@@ -242,6 +242,12 @@ pub async fn input(
     }
     ctx.guarded.set = applicable(state, api.as_deref(), ctx, headers)?;
     if !ctx.guarded.set.any_at(Stage::Input) {
+        // Output checks that read the prompt (language_match, prompt_overlap) still get it.
+        if ctx.guarded.set.takes_prompt(Stage::Output) {
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+                switchyard_guardrails::apply::bind_prompt(&mut ctx.guarded, ctx.op.name(), &value);
+            }
+        }
         return Ok(None);
     }
     let value: serde_json::Value =

@@ -1479,3 +1479,32 @@ async fn the_moderation_check_asks_a_configured_provider() {
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["choices"][0]["message"]["content"], "Withheld.");
 }
+
+/// An output-only policy whose check reads the prompt (language_match with no `expected`) gets
+/// the request's prompt although no input policy made the request be read.
+#[tokio::test]
+async fn output_only_checks_read_the_prompt_of_the_request() {
+    let yaml = format!(
+        "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\nclient_keys:\n  - name: test\n    key: {KEY}\nguardrails:\n  policies:\n    - id: same-language\n      action: deny\n      stages: [output]\n      checks:\n        - check: language_match\n  attach:\n    org: [same-language]\n"
+    );
+    let h = start_with(&yaml, axum::Router::new()).await;
+    let ask_in = |prompt: &str, answer: &str| {
+        json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": prompt}],
+            "mock": {"content": answer}})
+    };
+    let english = "The weather today is sunny and warm, with a light breeze from the west and no rain expected until the weekend.";
+    let french = "Quel temps fera-t-il demain à Paris ? Dites-moi s'il va pleuvoir et quelle température il fera dans l'après-midi.";
+    let (s, _, b) = ask(&h, "/v1/chat/completions", ask_in(french, english)).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b.to_string().contains("same-language"), "{b}");
+    let (s, _, b) = ask(
+        &h,
+        "/v1/chat/completions",
+        ask_in(
+            "What will the weather be like tomorrow in London? Tell me if it will rain in the afternoon.",
+            english,
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+}

@@ -41,6 +41,10 @@ pub(super) struct Caller {
 
 type Slot = Arc<Mutex<Option<UpstreamBody>>>;
 
+/// A frame of the upstream body: `None` once the watchdog has taken the body, then the body's
+/// own end (`None`), failure or data.
+type Polled = Option<Option<Result<Frame<Bytes>, hyper::Error>>>;
+
 /// The upstream body, shared with the watchdog that drops it at the deadline.
 struct Upstream {
     body: Slot,
@@ -68,10 +72,7 @@ impl Upstream {
     }
 
     /// Polls for the next frame of the body; `None` once the watchdog has taken it.
-    fn poll_frame(
-        &self,
-        cx: &mut std::task::Context<'_>,
-    ) -> Poll<Option<Option<Result<Frame<Bytes>, hyper::Error>>>> {
+    fn poll_frame(&self, cx: &mut std::task::Context<'_>) -> Poll<Polled> {
         match lock(&self.body).as_mut() {
             None => Poll::Ready(None),
             Some(b) => http_body::Body::poll_frame(Pin::new(b), cx).map(Some),
@@ -79,9 +80,7 @@ impl Upstream {
     }
 
     /// The next frame of the body; `None` once the watchdog has taken it.
-    fn frame(
-        &self,
-    ) -> impl Future<Output = Option<Option<Result<Frame<Bytes>, hyper::Error>>>> + '_ {
+    fn frame(&self) -> impl Future<Output = Polled> + '_ {
         std::future::poll_fn(|cx| self.poll_frame(cx))
     }
 }
@@ -367,7 +366,7 @@ fn invalid(ev: &SseEvent, passed_through: bool) -> Option<&'static str> {
 
 /// What one wait on the upstream gave.
 enum Waited {
-    Frame(Option<Option<Result<Frame<Bytes>, hyper::Error>>>),
+    Frame(Polled),
     Stopping,
     TimedOut,
 }
