@@ -268,8 +268,8 @@ pub async fn input(
     );
     if report.action != Some(Action::Deny) {
         let sent = rewritten.as_ref().unwrap_or(&value);
-        if let Some(v) = callouts::run(state, ctx, Stage::Input, sent, &mut report).await {
-            rewritten = Some(v);
+        if let Some(r) = callouts::run(state, ctx, Stage::Input, sent, &mut report).await {
+            rewritten = Some(r.body);
         }
     }
     state.guard_metrics.record(&report.verdicts);
@@ -321,8 +321,8 @@ pub async fn output_whole(
     } = scan_answer(&mut ctx.guarded, op, &value);
     if report.action != Some(Action::Deny) {
         let answer = rewritten.clone().unwrap_or_else(|| value.clone());
-        if let Some(v) = callouts::run(state, ctx, Stage::Output, &answer, &mut report).await {
-            rewritten = Some(v);
+        if let Some(r) = callouts::run(state, ctx, Stage::Output, &answer, &mut report).await {
+            rewritten = Some(r.body);
         }
     }
     state.guard_metrics.record(&report.verdicts);
@@ -404,8 +404,8 @@ pub fn stream_held_whole(ctx: &RequestCtx) -> bool {
 /// the call-outs read the answer rebuilt from the stream, and one that fires acts as on an
 /// unstreamed answer (a deny ends the stream with the refusal, or an error event, after the
 /// answer's head; a retry or fallback fails the attempt). Otherwise the caller gets the stream
-/// as the guard let it out. A call-out's rewrite (a webhook's, a Bedrock guardrail's masks) is
-/// not applied to a stream: it is recorded only.
+/// as the guard let it out. A call-out's rewrite (a webhook's, a Bedrock guardrail's masks)
+/// cannot be applied to a stream: the answer is then withheld as by a deny (fail closed).
 pub async fn stream_held(
     state: &AppState,
     ctx: &mut RequestCtx,
@@ -454,8 +454,26 @@ pub async fn stream_held(
     };
     let answer = switchyard_guardrails::stream::rebuild(shape, &bytes);
     let mut report = switchyard_guardrails::Report::default();
-    // Rewrites are not applied to streams (see above).
-    let _ = callouts::run(state, ctx, Stage::Output, &answer, &mut report).await;
+    let rewrite = callouts::run(state, ctx, Stage::Output, &answer, &mut report).await;
+    // A stream cannot take a rewritten answer: rather than let the text the service meant to
+    // change reach the caller, the answer is withheld as by a deny (fail closed).
+    if let Some(r) = rewrite.filter(|r| r.body != answer) {
+        if report.action != Some(Action::Deny) {
+            report.action = Some(Action::Deny);
+            report.refusal = ctx
+                .guarded
+                .set
+                .policies
+                .iter()
+                .find(|p| p.id == r.policy)
+                .and_then(|p| p.refusal.clone());
+            report.decided_by = Some((
+                r.policy,
+                r.check,
+                "a rewrite of the answer, which a stream cannot take".to_owned(),
+            ));
+        }
+    }
     state.guard_metrics.record(&report.verdicts);
     let portkey = state.cfg.guardrails.portkey_codes;
     let (policy, check, label) = report.decided_by.clone().unwrap_or_default();

@@ -829,3 +829,27 @@ async fn output_call_outs_hold_a_stream_and_decide_as_on_a_whole_answer() {
         "{evs:?}"
     );
 }
+
+/// A stream cannot take a call-out's rewrite (a Bedrock guardrail's masks): the text it meant to
+/// change never reaches the caller; the answer is withheld as by a deny. Unstreamed, the masks
+/// are applied.
+#[tokio::test]
+async fn a_rewrite_a_stream_cannot_take_withholds_the_streamed_answer() {
+    let h = gateway(BEDROCK).await;
+    let answer = "Write to ann@example.com today.";
+    let (s, b, _) = chat(&h, "bedrock-out", "tell me", answer).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["choices"][0]["message"]["content"],
+        "Write to {EMAIL} today."
+    );
+    let (s, evs, id) = stream(&h, "/v1/chat/completions", "bedrock-out", answer).await;
+    assert_eq!(s, 200);
+    assert!(
+        !evs.iter().any(|v| v.to_string().contains("ann@example")),
+        "{evs:?}"
+    );
+    assert_eq!(streamed_text(&evs), "Withheld by the guardrail.");
+    let v = verdict(&h, &id, "bedrock-out").await;
+    assert_eq!(v["fired"], false, "{v}");
+}

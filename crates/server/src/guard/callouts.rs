@@ -65,6 +65,13 @@ impl Subject<'_> {
     }
 }
 
+/// A body a call-out sent back to take the place of the one it was sent, and who sent it.
+pub(super) struct Rewrite {
+    pub body: Value,
+    pub policy: String,
+    pub check: &'static str,
+}
+
 /// Makes the call-outs of the policies that run at `stage`, all at once, with the request or
 /// the answer (`body`); adds their verdicts to `report` and the request's. A service that
 /// passes may send back a rewritten body, which is returned.
@@ -74,7 +81,7 @@ pub(super) async fn run(
     stage: Stage,
     body: &Value,
     report: &mut Report,
-) -> Option<Value> {
+) -> Option<Rewrite> {
     let calls = ctx.guarded.set.call_outs(stage);
     if calls.is_empty() {
         return None;
@@ -148,7 +155,11 @@ pub(super) async fn run(
             Ok(r) => {
                 if !r.fired {
                     if let Some(v) = r.rewritten {
-                        rewritten = Some(v);
+                        rewritten = Some(Rewrite {
+                            body: v,
+                            policy: p.id.clone(),
+                            check,
+                        });
                     }
                 }
                 CallOutcome {
