@@ -165,8 +165,8 @@ impl StreamGuard {
             return fed;
         }
         self.pending.extend_from_slice(bytes);
-        while let Some(end) = find(&self.pending, b"\n\n") {
-            let ev: Vec<u8> = self.pending.drain(..end + 2).collect();
+        while let Some(end) = event_end(&self.pending) {
+            let ev: Vec<u8> = self.pending.drain(..end).collect();
             self.event(g, &ev, &mut fed);
             if self.done {
                 self.pending.clear();
@@ -642,9 +642,9 @@ impl StreamGuard {
         let mut g = Guarded::default();
         let mut fed = Fed::default();
         let mut rest = sse;
-        while let Some(end) = find(rest, b"\n\n") {
-            let raw = &rest[..end + 2];
-            rest = &rest[end + 2..];
+        while let Some(end) = event_end(rest) {
+            let raw = &rest[..end];
+            rest = &rest[end..];
             let (name, data) = parse_event(raw);
             let last = match data.as_deref() {
                 Some("[DONE]") => true,
@@ -828,8 +828,26 @@ fn floor(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// Where the first whole event in `b` ends (just past its blank line); lines end in LF, CRLF
+/// or a lone CR, as SSE allows, so a passed-through stream whose provider ends lines in CRLF
+/// is read event by event too. A CR at the very end may be half of a CRLF: more is awaited.
+fn event_end(b: &[u8]) -> Option<usize> {
+    let mut line_start = 0;
+    let mut i = 0;
+    while let Some(at) = memchr::memchr2(b'\n', b'\r', &b[i..]) {
+        let at = i + at;
+        let next = match (b[at], b.get(at + 1)) {
+            (b'\r', Some(b'\n')) => at + 2,
+            (b'\r', None) => return None,
+            _ => at + 1,
+        };
+        if at == line_start {
+            return Some(next);
+        }
+        line_start = next;
+        i = next;
+    }
+    None
 }
 
 /// An SSE event's name and data (data lines joined).

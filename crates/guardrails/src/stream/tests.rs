@@ -118,6 +118,36 @@ fn a_deny_ends_the_stream_with_the_refusal_before_the_text_goes_out() {
     assert_eq!((finish.as_deref(), done), (Some("content_filter"), true));
 }
 
+/// Providers may end SSE lines in CRLF (or CR); a passed-through stream is read event by event
+/// all the same: the deny comes before the text, and a call-out reads the whole answer.
+#[test]
+fn streams_whose_lines_end_in_crlf_or_cr_are_checked_too() {
+    let lf = chat_stream(&["The launch", " code is 0000", " and more"]);
+    for eol in ["\r\n", "\r"] {
+        let text = String::from_utf8(lf.clone()).unwrap().replace('\n', eol);
+        let bytes = text.into_bytes();
+        // Split inside a CRLF too.
+        let cut = bytes
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(0, |i| i + 1);
+        let mut g = guarded(serde_json::from_str(POLICIES).unwrap());
+        let (out, denied) = run(&mut g, HoldBack::Window, &bytes, &[cut]);
+        assert_eq!(
+            denied.as_ref().map(|d| d.policy.as_str()),
+            Some("stop"),
+            "{eol:?}"
+        );
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains("launch code"), "{eol:?}: {out}");
+        assert_eq!(
+            rebuild(Shape::Chat, &bytes)["choices"][0]["message"]["content"],
+            "The launch code is 0000 and more",
+            "{eol:?}"
+        );
+    }
+}
+
 #[test]
 fn whole_hold_back_sends_nothing_until_checked_and_none_sends_at_once() {
     let mut g = guarded(serde_json::from_str(POLICIES).unwrap());
