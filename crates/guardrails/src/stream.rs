@@ -123,6 +123,9 @@ pub struct StreamGuard {
     checked: bool,
     /// Nothing more is sent (a deny, or the stream's last event).
     done: bool,
+    /// Text deltas came in since the last scan: the events that arrived together (one `feed`)
+    /// are scanned once, after the last of them.
+    unscanned: bool,
     /// Anthropic: the index of a content block that is open.
     open_block: Option<u64>,
 }
@@ -153,6 +156,7 @@ impl StreamGuard {
             seq: 0,
             checked: false,
             done: false,
+            unscanned: false,
             open_block: None,
         })
     }
@@ -172,6 +176,9 @@ impl StreamGuard {
                 self.pending.clear();
                 break;
             }
+        }
+        if self.unscanned && !self.done {
+            self.scan(g, false, &mut fed);
         }
         fed
     }
@@ -193,6 +200,10 @@ impl StreamGuard {
     fn event(&mut self, g: &mut Guarded, raw: &[u8], fed: &mut Fed) {
         let (name, data) = parse_event(raw);
         let Some(data) = data else {
+            // Text that came before goes first.
+            if self.unscanned {
+                self.scan(g, false, fed);
+            }
             self.passthrough(raw, fed);
             return;
         };
@@ -205,6 +216,9 @@ impl StreamGuard {
             return;
         }
         let Ok(v) = serde_json::from_str::<Value>(&data) else {
+            if self.unscanned {
+                self.scan(g, false, fed);
+            }
             self.passthrough(raw, fed);
             return;
         };
@@ -225,7 +239,8 @@ impl StreamGuard {
                 self.push_out(raw, fed);
                 self.mark_sent_all();
             }
-            self.scan(g, false, fed);
+            // Scanned once the events that came with this one are in (end of `feed`).
+            self.unscanned = true;
             return;
         }
         // Any other event: everything before it goes first (checked to its end when the event
@@ -353,6 +368,7 @@ impl StreamGuard {
     /// Scans every channel's new text (with the window before it) and sends what the hold
     /// lets go; `all`: the channels are complete up to here, send everything.
     fn scan(&mut self, g: &mut Guarded, all: bool, fed: &mut Fed) {
+        self.unscanned = false;
         if self.hold == HoldBack::Whole || self.checked {
             return;
         }
@@ -633,6 +649,7 @@ impl StreamGuard {
             seq: 0,
             checked: false,
             done: false,
+            unscanned: false,
             open_block: None,
         }
     }
