@@ -12,6 +12,7 @@
 //! Texts over 10,000 code points are refused as the service refuses them. With
 //! `MockOptions::expect_key` set, the key must be that one; otherwise any key is accepted.
 
+use crate::moderation::has_word;
 use crate::openai::{prepare_with, Dialect};
 use crate::State;
 use axum::extract::State as AxState;
@@ -43,28 +44,6 @@ const FIELDS: &[&str] = &[
     "haltOnBlocklistHit",
     "outputType",
 ];
-
-fn has_word(text: &str, word: &str) -> bool {
-    let lower = text.to_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(word) {
-        let a = from + i;
-        let b = a + word.len();
-        let before = lower[..a]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        let after = lower[b..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_alphanumeric());
-        if before && after {
-            return true;
-        }
-        from = b;
-    }
-    false
-}
 
 /// Azure's error body.
 fn error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -12,6 +12,7 @@
 //! The id `missing` is a guardrail that does not exist (404). Faults apply as to every route.
 
 use crate::bedrock::{exception, refusal};
+use crate::moderation::has_word;
 use crate::openai::{prepare_with, Dialect};
 use crate::State;
 use axum::extract::{Path, State as AxState};
@@ -27,28 +28,6 @@ const BLOCKED: &str = "Sorry, the model cannot answer this question.";
 const TOPIC_WORDS: &[&str] = &["invest", "investing", "stock tips"];
 const VIOLENT_WORDS: &[&str] = &["attack", "kill"];
 const CUSTOM_WORDS: &[&str] = &["confidential"];
-
-fn has_word(text: &str, word: &str) -> bool {
-    let lower = text.to_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(word) {
-        let a = from + i;
-        let b = a + word.len();
-        let before = lower[..a]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        let after = lower[b..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_alphanumeric());
-        if before && after {
-            return true;
-        }
-        from = b;
-    }
-    false
-}
 
 /// The text with every address-shaped word masked, and the addresses found.
 fn mask_emails(text: &str) -> (String, Vec<String>) {

@@ -29,7 +29,9 @@ const CATEGORIES: &[(&str, &[&str])] = &[
     ("violence/graphic", &["gore"]),
 ];
 
-fn has_word(text: &str, word: &str) -> bool {
+/// Whether `word` (lowercase) is in `text` as a whole word, case aside (the mock's moderation,
+/// content-safety and guardrail endpoints decide by word lists).
+pub(crate) fn has_word(text: &str, word: &str) -> bool {
     let text = text.to_lowercase();
     let mut from = 0;
     while let Some(i) = text[from..].find(word) {
