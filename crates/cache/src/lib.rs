@@ -4,6 +4,7 @@
 pub mod entry;
 pub mod key;
 pub mod memory;
+pub mod shape;
 
 pub use entry::Entry;
 pub use key::{Key, KeyParts};

@@ -1,0 +1,3 @@
+//! Answers in each caller API's shape, whole and streamed, turned into each other.
+
+pub mod chat;
