@@ -2,6 +2,7 @@
 //! the runtime config the server uses. Every problem is reported with its field path and line.
 
 mod bedrock;
+mod cache;
 mod discover;
 mod env;
 mod error;
@@ -13,6 +14,7 @@ pub mod raw;
 mod runtime;
 mod secret;
 mod tenants;
+pub use cache::{CacheScope, CacheSettings};
 pub use guardrails::GuardrailSettings;
 pub use limit_rules::{LimitRules, Unpriced};
 mod validate;

@@ -35,6 +35,39 @@ pub struct RawConfig {
     /// Guardrails: checks on requests and answers, grouped into policies (docs/guardrails.md).
     #[serde(default)]
     pub guardrails: RawGuardrails,
+    /// The response cache (docs/cache.md).
+    #[serde(default)]
+    pub cache: RawCache,
+}
+
+/// The response cache: whole answers kept and served again to the same request from the same
+/// tenant. Off unless `enabled`, or turned on for some routes or keys.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    /// Cache every request's answer (routes and keys may turn it off). Default false.
+    pub enabled: Option<bool>,
+    /// How long an answer is served again, in seconds. Default 3600.
+    pub ttl_secs: Option<u64>,
+    /// The most the in-memory store holds (answers and their keys), in bytes. Default 268435456
+    /// (256 MiB).
+    pub max_bytes: Option<u64>,
+    /// By route name: whether and how long its answers are cached (over the above).
+    #[serde(default)]
+    pub routes: BTreeMap<String, RawCacheScope>,
+    /// By client key name or virtual key id (over the route's and the above).
+    #[serde(default)]
+    pub keys: BTreeMap<String, RawCacheScope>,
+}
+
+/// The cache's settings for one route or key.
+#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCacheScope {
+    /// Cache its answers (default: as the level above says).
+    pub enabled: Option<bool>,
+    /// Seconds its answers are served again (default: as the level above says).
+    pub ttl_secs: Option<u64>,
 }
 
 /// Guardrail policies and where they apply.

@@ -42,6 +42,8 @@ pub struct Config {
     pub limit_rules: crate::LimitRules,
     /// Guardrail policies and where they apply (`guardrails:`).
     pub guardrails: crate::GuardrailSettings,
+    /// The response cache (`cache:`).
+    pub cache: crate::CacheSettings,
 }
 
 /// Circuit breaking of route targets.

@@ -30,6 +30,7 @@ const TOP_LEVEL: &[&str] = &[
     "catalog",
     "limits",
     "guardrails",
+    "cache",
 ];
 
 /// Deserialises the document, expanding `${VAR}` first; on failure reports every bad section.
@@ -124,6 +125,7 @@ fn section_errors(value: &Value, errors: &mut Vec<ConfigError>) {
             "catalog" => check_map::<switchyard_providers::catalog::Entry>(v, "catalog", errors),
             "limits" => check::<crate::raw::RawLimitRules>(v, "limits", errors),
             "guardrails" => check::<crate::raw::RawGuardrails>(v, "guardrails", errors),
+            "cache" => check::<crate::raw::RawCache>(v, "cache", errors),
             other => errors.push(ConfigError::new(
                 other,
                 format!(
@@ -226,6 +228,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
     let limits = crate::limits::limits(&s.limits, &mut errors);
     let limit_rules = crate::limit_rules::limit_rules(&raw.limits, env, &mut errors);
     let guardrails = crate::guardrails::guardrails(&raw.guardrails, &raw.routes, &mut errors);
+    let cache = crate::cache::cache(&raw.cache, &raw.routes, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(
@@ -258,6 +261,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
         limits,
         limit_rules,
         guardrails,
+        cache,
     })
 }
 

@@ -46,6 +46,8 @@ pub struct RequestCtx {
     pub limit_headers: Vec<(http::HeaderName, http::HeaderValue)>,
     /// The guardrail policies that apply, their verdicts, and reversible redactions' tokens.
     pub guarded: switchyard_guardrails::Guarded,
+    /// The cache's part in the answer (`hit`, `miss`, `bypass`), for its header and record.
+    pub cache: Option<&'static str>,
 }
 
 /// One attempt, as the record needs it.
@@ -91,6 +93,7 @@ impl RequestCtx {
             admitted: None,
             limit_headers: Vec::new(),
             guarded: Default::default(),
+            cache: None,
         }
     }
 
@@ -122,6 +125,7 @@ impl RequestCtx {
             admitted: None,
             limit_headers: Vec::new(),
             guarded: Default::default(),
+            cache: None,
         }
     }
 

@@ -270,6 +270,7 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
     };
     crate::limits::add_headers(guard.ctx(), resp.headers_mut());
     crate::guard::add_headers(&state, guard.ctx(), &mut resp);
+    crate::cache::add_header(guard.ctx(), &mut resp);
     observe::finish::track(&state, guard.answered(), resp, error)
 }
 

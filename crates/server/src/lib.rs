@@ -6,6 +6,7 @@
 pub mod adapt;
 pub mod admin;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod compare;
 pub mod context;

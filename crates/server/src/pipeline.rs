@@ -38,6 +38,7 @@ pub const STAGES: &[&str] = &[
     "resolve",
     "limits",
     "guardrails",
+    "cache",
     "call",
     "relay",
 ];
@@ -117,6 +118,12 @@ pub async fn handle(
         Some((b, p)) => (b, p),
         None => (&body, &peeked),
     };
+    ctx.enter("cache");
+    let cached = crate::cache::lookup(state, ctx, &parts.headers, body, &plan);
+    let cached = match cached {
+        crate::cache::Lookup::Hit(resp) => return Ok(resp),
+        other => other,
+    };
     ctx.enter("call");
     let incoming = route::attempt::Incoming {
         headers: &parts.headers,
@@ -124,11 +131,14 @@ pub async fn handle(
         peeked,
         required: required(ctx.op),
     };
-    let resp = route::run(state, ctx, incoming, plan).await?;
+    let mut resp = route::run(state, ctx, incoming, plan).await?;
     // A whole answer's usage is known before its first byte goes out: settle it now, so a
     // replica that dies after answering has nothing left unsettled. Streams settle at their end.
     if !ctx.stream {
         crate::limits::settle_before_answer(state, ctx).await;
+    }
+    if let crate::cache::Lookup::Miss(pending) = cached {
+        resp = crate::cache::store(state, ctx, pending, resp).await;
     }
     Ok(resp)
 }

@@ -69,6 +69,8 @@ pub struct AppState {
     /// The admin API's guardrail policies, built, for one tenants' snapshot version (and this
     /// state's config: a reload starts afresh).
     pub api_guardrails: ApiGuardrails,
+    /// The response cache's store, when the config caches anything (`cache:`).
+    pub cache: Option<Arc<switchyard_cache::MemoryStore>>,
 }
 
 /// Guardrail policies set through the admin API, built once per snapshot version.
@@ -258,6 +260,7 @@ impl AppState {
             limits,
             api_limits: ApiLimits::empty(),
             api_guardrails: ApiGuardrails::empty(),
+            cache: crate::cache::store_of(&cfg.cache, None),
             images: d.images,
             cfg,
             health: Arc::new(health),
@@ -329,6 +332,7 @@ impl AppState {
             limit_memory: self.limit_memory.clone(),
             api_limits: ApiLimits::empty(),
             api_guardrails: ApiGuardrails::empty(),
+            cache: crate::cache::store_of(&cfg.cache, self.cache.as_ref()),
             limits,
             images: d.images,
             cfg,

@@ -219,6 +219,7 @@ async fn stages_run_in_the_documented_order() {
             "resolve",
             "limits",
             "guardrails",
+            "cache",
             "call",
             "relay"
         ]

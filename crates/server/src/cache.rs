@@ -1,0 +1,249 @@
+//! The response cache on the request path: the lookup after the guardrails (a hit answers at
+//! once and never reaches a provider), and the store after a whole, successful answer that
+//! passed its output checks. Streamed requests are not cached yet: they are answered with
+//! `x-switchyard-cache: bypass`.
+
+use crate::context::RequestCtx;
+use crate::route::Plan;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use http_body_util::BodyExt;
+use std::time::Duration;
+use switchyard_cache::{Entry, Key, KeyParts};
+use switchyard_guardrails::policy::Stage;
+
+/// On every response when a cache is configured: `hit`, `miss` or `bypass`.
+pub const HEADER: &str = "x-switchyard-cache";
+/// A namespace within the caller's workspace (entries are shared only within it).
+pub const NAMESPACE_HEADER: &str = "x-switchyard-cache-namespace";
+/// Portkey's force-refresh header, honoured for users coming from it.
+const PORTKEY_REFRESH: &str = "x-portkey-cache-force-refresh";
+
+/// The store the config asks for: `previous` kept across a reload when its bound is the same.
+pub fn store_of(
+    cfg: &switchyard_config::CacheSettings,
+    previous: Option<&std::sync::Arc<switchyard_cache::MemoryStore>>,
+) -> Option<std::sync::Arc<switchyard_cache::MemoryStore>> {
+    if !cfg.in_use() {
+        return None;
+    }
+    match previous {
+        Some(p) if p.stats().max_bytes == cfg.max_bytes => Some(p.clone()),
+        _ => Some(std::sync::Arc::new(switchyard_cache::MemoryStore::new(
+            cfg.max_bytes,
+        ))),
+    }
+}
+
+/// What the lookup decided.
+pub enum Lookup {
+    /// No cache configured: nothing is said.
+    Off,
+    /// Not looked up, not stored (a stream, `no-store`, caching off for this route or key).
+    Bypass,
+    /// Answered from the cache.
+    Hit(Response),
+    /// Not there (or refreshed): the answer is stored if it qualifies.
+    Miss(Pending),
+}
+
+/// A miss, to be stored once answered.
+pub struct Pending {
+    key: Key,
+    namespace: String,
+    ttl: Duration,
+}
+
+/// What the caller asked of the cache.
+#[derive(Default)]
+struct Controls {
+    no_store: bool,
+    refresh: bool,
+    max_age: Option<Duration>,
+}
+
+fn controls(headers: &HeaderMap) -> Controls {
+    let mut c = Controls::default();
+    let values = headers
+        .get_all(http::header::CACHE_CONTROL)
+        .iter()
+        .chain(headers.get_all(HEADER).iter())
+        .filter_map(|v| v.to_str().ok());
+    for v in values {
+        for d in v.split(',').map(|d| d.trim().to_ascii_lowercase()) {
+            match d.as_str() {
+                "no-store" => c.no_store = true,
+                "no-cache" | "force-refresh" => c.refresh = true,
+                _ => {
+                    if let Some(secs) = d.strip_prefix("max-age=") {
+                        c.max_age = secs.parse::<u64>().ok().map(Duration::from_secs);
+                    }
+                }
+            }
+        }
+    }
+    if headers
+        .get(PORTKEY_REFRESH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        c.refresh = true;
+    }
+    c
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Looks the request up. `body` is what goes upstream (after the input guardrails).
+pub fn lookup(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    headers: &HeaderMap,
+    body: &Bytes,
+    plan: &Plan<'_>,
+) -> Lookup {
+    let Some(store) = state.cache.as_ref() else {
+        return Lookup::Off;
+    };
+    ctx.cache = Some("bypass");
+    let key_name = ctx
+        .principal
+        .as_ref()
+        .map(|p| p.key_id.clone().unwrap_or_else(|| p.key_name.clone()));
+    let Some(ttl) = state
+        .cfg
+        .cache
+        .for_request(ctx.route.as_deref(), key_name.as_deref())
+    else {
+        return Lookup::Bypass;
+    };
+    let c = controls(headers);
+    if ctx.stream || c.no_store {
+        return Lookup::Bypass;
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Lookup::Bypass;
+    };
+    let workspace = ctx
+        .principal
+        .as_ref()
+        .map_or("default", |p| p.workspace.as_str());
+    let namespace = match headers.get(NAMESPACE_HEADER).and_then(|v| v.to_str().ok()) {
+        Some(n) if !n.is_empty() => format!("{workspace}/{n}"),
+        _ => workspace.to_owned(),
+    };
+    let target = match plan {
+        Plan::Direct { provider, model } => state
+            .cfg
+            .providers
+            .get(*provider)
+            .map_or_else(|| (*model).to_owned(), |p| format!("{}/{model}", p.name)),
+        Plan::Tree { .. } => ctx.route.clone().unwrap_or_default(),
+    };
+    let policies: Vec<String> = ctx
+        .guarded
+        .set
+        .policies
+        .iter()
+        .filter(|p| p.runs_at(Stage::Output))
+        .map(|p| p.id.clone())
+        .collect();
+    let key = Key::new(&KeyParts {
+        scope: &namespace,
+        operation: ctx.op.name(),
+        target: &target,
+        policies: &policies,
+        body: &value,
+    });
+    if !c.refresh {
+        let max_age = c.max_age.map(|d| d.as_millis() as i64);
+        if let Some(e) = store.get(&key, now_ms(), max_age) {
+            if let Some(a) = ctx.admitted.take() {
+                // A hit costs no provider anything: the request counts, its tokens do not.
+                crate::limits::release(state, a);
+            }
+            let mut resp = Response::new(Body::from(e.body.clone()));
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            ctx.cache = Some("hit");
+            return Lookup::Hit(resp);
+        }
+    }
+    ctx.cache = Some("miss");
+    Lookup::Miss(Pending {
+        key,
+        namespace,
+        ttl,
+    })
+}
+
+/// Names the cache's part in the answer (`x-switchyard-cache`), errors included.
+pub fn add_header(ctx: &RequestCtx, resp: &mut Response) {
+    if let Some(status) = ctx.cache {
+        resp.headers_mut().insert(
+            HeaderName::from_static(HEADER),
+            HeaderValue::from_static(status),
+        );
+    }
+}
+
+/// Stores a whole answer that succeeded and passed its output checks (a deny, retry or
+/// fallback that fired, a redaction, or any error leaves it out).
+pub async fn store(
+    state: &AppState,
+    ctx: &RequestCtx,
+    pending: Pending,
+    resp: Response,
+) -> Response {
+    let (parts, body) = resp.into_parts();
+    let clean = parts.status == http::StatusCode::OK
+        && !ctx.guarded.verdicts.iter().any(|v| {
+            v.fired
+                && v.action
+                    .is_some_and(|a| a != switchyard_guardrails::Action::Flag)
+        });
+    let bytes = match body.collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading an answer to cache it failed");
+            return Response::from_parts(parts, Body::empty());
+        }
+    };
+    if let (true, Some(store), Some(last)) = (clean, state.cache.as_ref(), ctx.attempts.last()) {
+        let usage = last.meter.read().usage;
+        let cost = usage
+            .as_ref()
+            .and_then(|u| state.cost(last.provider, &last.model, u))
+            .map_or(0, |c| (c * 1e6).round() as u64);
+        let now = now_ms();
+        store.put(
+            pending.key,
+            Entry {
+                body: bytes.clone(),
+                namespace: pending.namespace,
+                provider: state
+                    .cfg
+                    .providers
+                    .get(last.provider)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default(),
+                model: last.model.clone(),
+                prompt_tokens: usage.as_ref().map_or(0, |u| u.input),
+                completion_tokens: usage.as_ref().map_or(0, |u| u.output),
+                cost_micros: cost,
+                created_ms: now,
+                expires_ms: now + pending.ttl.as_millis() as i64,
+            },
+        );
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

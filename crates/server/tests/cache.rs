@@ -1,0 +1,189 @@
+//! The response cache on the request path: a repeated whole answer comes from the cache
+//! without calling the provider, in the caller's shape, scoped by namespace; what the caller
+//! asks (no-store, refresh, max-age) is honoured; errors and withheld answers are never
+//! stored; streams bypass it for now.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn yaml(cache: &str) -> String {
+    format!(
+        "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n  - name: nocache\n    key: nocache-key-123\n{cache}"
+    )
+}
+
+const ON: &str = "cache:\n  enabled: true\n  ttl_secs: 60\n  keys:\n    nocache: {enabled: false}\nguardrails:\n  policies:\n    - id: withhold\n      action: deny\n      stages: [output]\n      refusal: Withheld.\n      checks: [{check: contains, words: [forbidden]}]\n  attach:\n    org: [withhold]\n";
+
+async fn ask(h: &Harness, path: &str, body: Value, extra: &[(&str, &str)]) -> (u16, String, Value) {
+    let auth = format!("Bearer {KEY}");
+    let mut headers = vec![
+        ("authorization", auth.as_str()),
+        ("x-api-key", KEY),
+        ("anthropic-version", "2023-06-01"),
+        ("content-type", "application/json"),
+    ];
+    headers.extend_from_slice(extra);
+    let (s, hd, b) = h.request("POST", path, &headers, body.to_string()).await;
+    let status = hd
+        .get("x-switchyard-cache")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (s, status, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+fn upstream_calls(h: &Harness) -> usize {
+    h.mock
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions") || r.path.ends_with("/messages"))
+        .count()
+}
+
+fn chat(content: &str) -> Value {
+    json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": content}],
+        "mock": {"content": format!("Answer to {content}")}})
+}
+
+#[tokio::test]
+async fn a_repeated_request_is_answered_from_the_cache_without_the_provider() {
+    let h = start_with(&yaml(ON), axum::Router::new()).await;
+    let (s, st, first) = ask(&h, "/v1/chat/completions", chat("hello"), &[]).await;
+    assert_eq!((s, st.as_str()), (200, "miss"), "{first}");
+    // The same request, its fields in another order and with delivery fields that do not
+    // change the answer: from the cache, the same answer, no provider call.
+    let reordered = json!({"messages": [{"content": "hello", "role": "user"}],
+        "mock": {"content": "Answer to hello"}, "model": "openai/gpt-4o-mini", "user": "u-9"});
+    let (s, st, again) = ask(&h, "/v1/chat/completions", reordered, &[]).await;
+    assert_eq!((s, st.as_str()), (200, "hit"));
+    assert_eq!(again, first);
+    assert_eq!(upstream_calls(&h), 1);
+    // A different question, or a parameter that changes the answer: a miss.
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("hello!"), &[]).await;
+    assert_eq!(st, "miss");
+    let mut warmer = chat("hello");
+    warmer["temperature"] = json!(1.5);
+    let (_, st, _) = ask(&h, "/v1/chat/completions", warmer, &[]).await;
+    assert_eq!(st, "miss");
+    assert_eq!(upstream_calls(&h), 3);
+    // Anthropic's Messages: its own entries, in its own shape.
+    let m = json!({"model": "anthropic/claude-3-5-haiku-latest", "max_tokens": 50,
+        "messages": [{"role": "user", "content": "hello"}], "mock": {"content": "Hi."}});
+    let (_, st, first) = ask(&h, "/v1/messages", m.clone(), &[]).await;
+    assert_eq!(st, "miss");
+    let (_, st, again) = ask(&h, "/v1/messages", m, &[]).await;
+    assert_eq!(st, "hit");
+    assert_eq!(again, first);
+    assert_eq!(again["type"], "message");
+    assert_eq!(upstream_calls(&h), 4);
+}
+
+#[tokio::test]
+async fn namespaces_keys_and_callers_controls_decide_what_is_shared() {
+    let h = start_with(&yaml(ON), axum::Router::new()).await;
+    ask(&h, "/v1/chat/completions", chat("q"), &[]).await;
+    // Another namespace shares nothing with the default one.
+    let ns = [("x-switchyard-cache-namespace", "team-b")];
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("q"), &ns).await;
+    assert_eq!(st, "miss");
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("q"), &ns).await;
+    assert_eq!(st, "hit");
+    assert_eq!(upstream_calls(&h), 2);
+    // no-store: not looked up, not stored.
+    let (_, st, _) = ask(
+        &h,
+        "/v1/chat/completions",
+        chat("fresh"),
+        &[("cache-control", "no-store")],
+    )
+    .await;
+    assert_eq!(st, "bypass");
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("fresh"), &[]).await;
+    assert_eq!(st, "miss");
+    // no-cache (and Portkey's header): the provider is asked again and the entry replaced.
+    let before = upstream_calls(&h);
+    for refresh in [
+        ("cache-control", "no-cache"),
+        ("x-portkey-cache-force-refresh", "true"),
+    ] {
+        let (_, st, _) = ask(&h, "/v1/chat/completions", chat("q"), &[refresh]).await;
+        assert_eq!(st, "miss");
+    }
+    assert_eq!(upstream_calls(&h), before + 2);
+    // max-age=0 accepts no stored answer that has aged at all.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (_, st, _) = ask(
+        &h,
+        "/v1/chat/completions",
+        chat("q"),
+        &[("x-switchyard-cache", "max-age=0")],
+    )
+    .await;
+    assert_eq!(st, "miss");
+    // A key with caching off, and streamed requests: bypass.
+    let (s, hd, _) = h
+        .request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", "Bearer nocache-key-123"),
+                ("content-type", "application/json"),
+            ],
+            chat("q").to_string(),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(hd["x-switchyard-cache"], "bypass");
+    let mut streamed = chat("q");
+    streamed["stream"] = json!(true);
+    let (s, hd, _) = h
+        .request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", &format!("Bearer {KEY}")),
+                ("content-type", "application/json"),
+            ],
+            streamed.to_string(),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(hd["x-switchyard-cache"], "bypass");
+}
+
+#[tokio::test]
+async fn errors_and_withheld_answers_are_never_stored_and_entries_expire() {
+    let h = start_with(
+        &yaml(&ON.replace("ttl_secs: 60", "ttl_secs: 1")),
+        axum::Router::new(),
+    )
+    .await;
+    // A provider error: not stored, the next request goes upstream again.
+    let mut failing = chat("e");
+    failing["mock"] = json!({"status": 500});
+    for _ in 0..2 {
+        let (s, st, _) = ask(&h, "/v1/chat/completions", failing.clone(), &[]).await;
+        assert!(s >= 500, "{s}");
+        assert_eq!(st, "miss");
+    }
+    // An answer the output guardrail withheld: not stored.
+    let mut denied = chat("d");
+    denied["mock"] = json!({"content": "this is forbidden text"});
+    for _ in 0..2 {
+        let (s, st, b) = ask(&h, "/v1/chat/completions", denied.clone(), &[]).await;
+        assert_eq!(s, 200);
+        assert_eq!(b["choices"][0]["message"]["content"], "Withheld.");
+        assert_eq!(st, "miss");
+    }
+    assert_eq!(upstream_calls(&h), 4);
+    // A stored answer is served until its TTL (1 s) passes.
+    ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
+    assert_eq!(st, "hit");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
+    assert_eq!(st, "miss");
+}
