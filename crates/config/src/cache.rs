@@ -177,4 +177,42 @@ mod tests {
         assert_eq!(s.for_request(Some("other"), Some("short")), None);
         assert!(!CacheSettings::default().in_use());
     }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let raw = RawCache {
+            enabled: Some(true),
+            ttl_secs: Some(0),
+            max_bytes: Some(100),
+            routes: [(
+                "nope".to_owned(),
+                RawCacheScope {
+                    enabled: Some(true),
+                    ttl_secs: Some(MAX_TTL_SECS + 1),
+                },
+            )]
+            .into(),
+            keys: [(
+                "k".to_owned(),
+                RawCacheScope {
+                    enabled: None,
+                    ttl_secs: Some(5),
+                },
+            )]
+            .into(),
+        };
+        let mut errors = Vec::new();
+        let s = cache(&raw, &BTreeMap::new(), &mut errors);
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "cache.max_bytes",
+                "cache.routes.nope",
+                "cache.routes.nope.ttl_secs",
+                "cache.ttl_secs"
+            ]
+        );
+        assert_eq!(s.keys["k"].ttl, Some(Duration::from_secs(5)));
+    }
 }

@@ -10,9 +10,11 @@ mod support;
 use serde_json::{json, Value};
 use support::*;
 
+const ADMIN: &str = "admin-key-123";
+
 fn yaml(cache: &str) -> String {
     format!(
-        "server:\n  discover_env: false\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n  - name: nocache\n    key: nocache-key-123\n{cache}"
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\n  - name: anthropic\n    base_url: ${{MOCK_ROOT}}\n    api_key: sk-ant\nclient_keys:\n  - name: test\n    key: {KEY}\n  - name: nocache\n    key: nocache-key-123\n{cache}"
     )
 }
 
@@ -186,4 +188,55 @@ async fn errors_and_withheld_answers_are_never_stored_and_entries_expire() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, st, _) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
     assert_eq!(st, "miss");
+}
+
+/// Two workspaces sending identical bodies never share an entry; each shares with itself.
+#[tokio::test]
+async fn workspaces_never_share_entries() {
+    let h = start_with(&yaml(ON), axum::Router::new()).await;
+    let mut keys = Vec::new();
+    for name in ["team-a", "team-b"] {
+        let (s, w) = h
+            .json_as(ADMIN, "POST", "/admin/v1/workspaces", json!({"name": name}))
+            .await;
+        assert_eq!(s, 201, "{w}");
+        let ws = w["id"].as_str().unwrap().to_owned();
+        let (s, k) = h
+            .json_as(
+                ADMIN,
+                "POST",
+                &format!("/admin/v1/workspaces/{ws}/keys"),
+                json!({"name": format!("{name}-key")}),
+            )
+            .await;
+        assert_eq!(s, 201, "{k}");
+        keys.push(k["key"].as_str().unwrap().to_owned());
+    }
+    let send = |key: String| {
+        let h = &h;
+        async move {
+            let auth = format!("Bearer {key}");
+            let (s, hd, _) = h
+                .request(
+                    "POST",
+                    "/v1/chat/completions",
+                    &[
+                        ("authorization", &auth),
+                        ("content-type", "application/json"),
+                    ],
+                    chat("shared question").to_string(),
+                )
+                .await;
+            assert_eq!(s, 200);
+            hd["x-switchyard-cache"].to_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(send(keys[0].clone()).await, "miss");
+    assert_eq!(send(keys[1].clone()).await, "miss");
+    assert_eq!(send(keys[0].clone()).await, "hit");
+    assert_eq!(send(keys[1].clone()).await, "hit");
+    // The default workspace (a static key) is a third scope.
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("shared question"), &[]).await;
+    assert_eq!(st, "miss");
+    assert_eq!(upstream_calls(&h), 3);
 }
