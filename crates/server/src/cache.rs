@@ -125,7 +125,10 @@ pub fn lookup(
         return Lookup::Bypass;
     };
     let c = controls(headers);
-    if ctx.stream || c.no_store {
+    // A streamed request is served from an answer stored whole, re-streamed in its API's
+    // shape (chat so far); streamed answers are not stored yet.
+    let restreams = ctx.op == switchyard_providers::Operation::ChatCompletions;
+    if c.no_store || (ctx.stream && !restreams) {
         return Lookup::Bypass;
     }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
@@ -169,11 +172,29 @@ pub fn lookup(
                 // A hit costs no provider anything: the request counts, its tokens do not.
                 crate::limits::release(state, a);
             }
-            let mut resp = Response::new(Body::from(e.body.clone()));
-            resp.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            let resp = if ctx.stream {
+                let Ok(whole) = serde_json::from_slice::<serde_json::Value>(&e.body) else {
+                    return Lookup::Bypass;
+                };
+                let usage = value
+                    .pointer("/stream_options/include_usage")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false);
+                let sse = switchyard_cache::shape::chat::to_events(&whole, usage);
+                let mut r = Response::new(Body::from(sse));
+                r.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/event-stream"),
+                );
+                r
+            } else {
+                let mut r = Response::new(Body::from(e.body.clone()));
+                r.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                r
+            };
             ctx.cache = Some("hit");
             return Lookup::Hit(resp);
         }

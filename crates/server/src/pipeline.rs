@@ -138,7 +138,9 @@ pub async fn handle(
         crate::limits::settle_before_answer(state, ctx).await;
     }
     if let crate::cache::Lookup::Miss(pending) = cached {
-        resp = crate::cache::store(state, ctx, pending, resp).await;
+        if !ctx.stream {
+            resp = crate::cache::store(state, ctx, pending, resp).await;
+        }
     }
     Ok(resp)
 }
