@@ -75,5 +75,12 @@ def test_messages_are_served_from_the_cache(gw: Gateway, mock: Mock) -> None:
     again = claude.messages.with_raw_response.create(**ask)
     assert (first.headers["x-switchyard-cache"], again.headers["x-switchyard-cache"]) == ("miss", "hit")
     assert again.parse().content[0].text == first.parse().content[0].text == "Stored once."
-    assert upstream_calls(mock) == before + 1
+    # Stored from a stream, served whole (the SDK's stream helper reads the events).
+    streamed = dict(ask, messages=[{"role": "user", "content": "stream then whole"}])
+    with claude.messages.stream(**streamed) as s:
+        text = "".join(s.text_stream)
+    whole = claude.messages.with_raw_response.create(**streamed)
+    assert whole.headers["x-switchyard-cache"] == "hit"
+    assert whole.parse().content[0].text == text == "Stored once."
+    assert upstream_calls(mock) == before + 2
     claude.close()

@@ -1,7 +1,9 @@
 //! The response cache on the request path: the lookup after the guardrails (a hit answers at
-//! once and never reaches a provider), and the store after a whole, successful answer that
-//! passed its output checks. Streamed requests are not cached yet: they are answered with
-//! `x-switchyard-cache: bypass`.
+//! once, whole or re-streamed in the caller's shape, and never reaches a provider), and the
+//! store after a successful answer that passed its output checks: a whole one at once, a
+//! streamed one gathered as it passes (`stream.rs`) and stored at its clean end.
+
+mod stream;
 
 use crate::context::RequestCtx;
 use crate::route::Plan;
@@ -125,10 +127,9 @@ pub fn lookup(
         return Lookup::Bypass;
     };
     let c = controls(headers);
-    // A streamed request is served from an answer stored whole, re-streamed in its API's
-    // shape (chat so far); streamed answers are not stored yet.
-    let restreams = ctx.op == switchyard_providers::Operation::ChatCompletions;
-    if c.no_store || (ctx.stream && !restreams) {
+    // Streamed requests of the APIs whose answers stream (chat, Messages, Responses).
+    let shape = switchyard_cache::shape::Shape::of(ctx.op.name());
+    if c.no_store || (ctx.stream && shape.is_none()) {
         return Lookup::Bypass;
     }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
@@ -172,7 +173,7 @@ pub fn lookup(
                 // A hit costs no provider anything: the request counts, its tokens do not.
                 crate::limits::release(state, a);
             }
-            let resp = if ctx.stream {
+            let resp = if let (true, Some(shape)) = (ctx.stream, shape) {
                 let Ok(whole) = serde_json::from_slice::<serde_json::Value>(&e.body) else {
                     return Lookup::Bypass;
                 };
@@ -180,7 +181,7 @@ pub fn lookup(
                     .pointer("/stream_options/include_usage")
                     .and_then(serde_json::Value::as_bool)
                     .unwrap_or(false);
-                let sse = switchyard_cache::shape::chat::to_events(&whole, usage);
+                let sse = shape.to_events(&whole, usage);
                 let mut r = Response::new(Body::from(sse));
                 r.headers_mut().insert(
                     http::header::CONTENT_TYPE,
@@ -215,6 +216,50 @@ pub fn add_header(ctx: &RequestCtx, resp: &mut Response) {
             HeaderValue::from_static(status),
         );
     }
+}
+
+/// Gathers a streamed answer as it goes to the caller, to store it at its clean end.
+pub fn store_stream(
+    state: &AppState,
+    ctx: &RequestCtx,
+    pending: Pending,
+    resp: Response,
+) -> Response {
+    let (Some(store), Some(last), Some(shape)) = (
+        state.cache.as_ref(),
+        ctx.attempts.last(),
+        switchyard_cache::shape::Shape::of(ctx.op.name()),
+    ) else {
+        return resp;
+    };
+    if resp.status() != http::StatusCode::OK {
+        return resp;
+    }
+    let pricing = state.cfg.providers.get(last.provider).and_then(|p| {
+        state
+            .cfg
+            .catalog
+            .lookup(p.catalog_namespace(), &last.model)
+            .and_then(|(_, e)| e.pricing())
+    });
+    let storing = stream::Storing {
+        store: store.clone(),
+        pending,
+        meter: last.meter.clone(),
+        provider: state
+            .cfg
+            .providers
+            .get(last.provider)
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        model: last.model.clone(),
+        pricing,
+    };
+    let (parts, body) = resp.into_parts();
+    Response::from_parts(
+        parts,
+        Body::new(stream::Gathering::new(body, shape, storing)),
+    )
 }
 
 /// Stores a whole answer that succeeded and passed its output checks (a deny, retry or

@@ -138,9 +138,11 @@ pub async fn handle(
         crate::limits::settle_before_answer(state, ctx).await;
     }
     if let crate::cache::Lookup::Miss(pending) = cached {
-        if !ctx.stream {
-            resp = crate::cache::store(state, ctx, pending, resp).await;
-        }
+        resp = if ctx.stream {
+            crate::cache::store_stream(state, ctx, pending, resp)
+        } else {
+            crate::cache::store(state, ctx, pending, resp).await
+        };
     }
     Ok(resp)
 }

@@ -41,7 +41,11 @@ fn upstream_calls(h: &Harness) -> usize {
     h.mock
         .requests()
         .iter()
-        .filter(|r| r.path.ends_with("/chat/completions") || r.path.ends_with("/messages"))
+        .filter(|r| {
+            r.path.ends_with("/chat/completions")
+                || r.path.ends_with("/messages")
+                || r.path.ends_with("/responses")
+        })
         .count()
 }
 
@@ -139,11 +143,11 @@ async fn namespaces_keys_and_callers_controls_decide_what_is_shared() {
         .await;
     assert_eq!(s, 200);
     assert_eq!(hd["x-switchyard-cache"], "bypass");
-    // Messages streams bypass the cache for now.
+    // A streamed request of an API whose answers stream is cached too.
     let m = json!({"model": "anthropic/claude-3-5-haiku-latest", "max_tokens": 50, "stream": true,
         "messages": [{"role": "user", "content": "q"}]});
     let (s, st, _) = ask(&h, "/v1/messages", m, &[]).await;
-    assert_eq!((s, st.as_str()), (200, "bypass"));
+    assert_eq!((s, st.as_str()), (200, "miss"));
 }
 
 #[tokio::test]
@@ -171,6 +175,34 @@ async fn errors_and_withheld_answers_are_never_stored_and_entries_expire() {
         assert_eq!(st, "miss");
     }
     assert_eq!(upstream_calls(&h), 4);
+    // Streamed: an answer the guardrail withheld, and one the provider broke off, are not
+    // stored either.
+    let auth = format!("Bearer {KEY}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let mut withheld = denied.clone();
+    withheld["stream"] = json!(true);
+    let mut broken = chat("b");
+    broken["stream"] = json!(true);
+    broken["mock"] =
+        json!({"content": "one two three four five six", "chunks": 6, "break_after": 2});
+    for body in [withheld, broken] {
+        for _ in 0..2 {
+            let (s, hd, b) = h
+                .request("POST", "/v1/chat/completions", &headers, body.to_string())
+                .await;
+            assert_eq!(s, 200);
+            assert_eq!(
+                hd["x-switchyard-cache"],
+                "miss",
+                "{}",
+                String::from_utf8_lossy(&b)
+            );
+        }
+    }
+    assert_eq!(upstream_calls(&h), 8);
     // A stored answer is served until its TTL (1 s) passes.
     ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
     let (_, st, _) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
@@ -284,17 +316,94 @@ async fn a_whole_answer_serves_a_streamed_request_re_streamed() {
         .iter()
         .all(|c| c["object"] == "chat.completion.chunk" && c["id"] == whole["id"]));
     assert_eq!(upstream_calls(&h), 1);
-    // A streamed miss is answered by the provider and not stored.
+    // A streamed miss is answered by the provider, gathered as it passes and stored: the same
+    // request whole, or streamed again, comes from the cache.
     let mut other = chat("t");
     other["stream"] = json!(true);
-    let (s, hd, _) = h
+    let (s, hd, b) = h
         .request("POST", "/v1/chat/completions", &headers, other.to_string())
         .await;
     assert_eq!(
         (s, hd["x-switchyard-cache"].to_str().unwrap()),
         (200, "miss")
     );
-    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
-    assert_eq!(st, "miss");
-    assert_eq!(upstream_calls(&h), 3);
+    let (_, st, whole) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
+    assert_eq!(st, "hit");
+    assert_eq!(whole["choices"][0]["message"]["content"], "Answer to t");
+    assert_eq!(whole["choices"][0]["finish_reason"], "stop");
+    let (_, hd, again) = h
+        .request("POST", "/v1/chat/completions", &headers, other.to_string())
+        .await;
+    assert_eq!(hd["x-switchyard-cache"], "hit");
+    let text = |b: &[u8]| -> String {
+        String::from_utf8(b.to_vec())
+            .unwrap()
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .filter(|d| *d != "[DONE]")
+            .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+            .filter_map(|c| {
+                c["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
+    assert_eq!(text(&again), text(&b));
+    assert_eq!(upstream_calls(&h), 2);
+}
+
+/// Messages and Responses: an answer stored from a stream serves the whole request and the
+/// streamed one, each in its API's shape.
+#[tokio::test]
+async fn messages_and_responses_are_cached_across_stream_modes() {
+    let h = start_with(&yaml(ON), axum::Router::new()).await;
+    let m = json!({"model": "anthropic/claude-3-5-haiku-latest", "max_tokens": 50, "stream": true,
+        "messages": [{"role": "user", "content": "m"}], "mock": {"content": "Messages answer."}});
+    let (s, st, _) = ask(&h, "/v1/messages", m.clone(), &[]).await;
+    assert_eq!((s, st.as_str()), (200, "miss"));
+    let mut whole = m.clone();
+    whole.as_object_mut().unwrap().remove("stream");
+    let (_, st, b) = ask(&h, "/v1/messages", whole, &[]).await;
+    assert_eq!(st, "hit");
+    assert_eq!(b["type"], "message");
+    assert_eq!(b["content"][0]["text"], "Messages answer.");
+    let auth = format!("Bearer {KEY}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("x-api-key", KEY),
+        ("anthropic-version", "2023-06-01"),
+        ("content-type", "application/json"),
+    ];
+    let (_, hd, sse) = h
+        .request("POST", "/v1/messages", &headers, m.to_string())
+        .await;
+    assert_eq!(hd["x-switchyard-cache"], "hit");
+    let sse = String::from_utf8(sse.to_vec()).unwrap();
+    assert!(sse.starts_with("event: message_start"), "{sse}");
+    assert!(sse.contains("Messages answer."), "{sse}");
+    assert!(
+        sse.trim_end().ends_with(r#"data: {"type":"message_stop"}"#),
+        "{sse}"
+    );
+    // Responses: stored whole, served streamed.
+    let r = json!({"model": "openai/gpt-4o-mini", "input": "r", "mock": {"content": "Responses answer."}});
+    let (s, st, whole) = ask(&h, "/v1/responses", r.clone(), &[]).await;
+    assert_eq!((s, st.as_str()), (200, "miss"), "{whole}");
+    let mut streamed = r;
+    streamed["stream"] = json!(true);
+    let (_, hd, sse) = h
+        .request("POST", "/v1/responses", &headers, streamed.to_string())
+        .await;
+    assert_eq!(hd["x-switchyard-cache"], "hit");
+    let sse = String::from_utf8(sse.to_vec()).unwrap();
+    assert!(sse.contains("response.output_text.delta"), "{sse}");
+    let completed = sse
+        .split("\n\n")
+        .filter_map(|e| e.lines().find_map(|l| l.strip_prefix("data: ")))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .find(|v| v["type"] == "response.completed")
+        .unwrap();
+    assert_eq!(completed["response"], whole);
+    assert_eq!(upstream_calls(&h), 2);
 }
