@@ -59,6 +59,51 @@ pub struct Pending {
     ttl: Duration,
 }
 
+impl Pending {
+    /// The entry for `body`, made by `provider`'s `model` with `usage`, at `cost_micros`; it
+    /// expires after the TTL the lookup found.
+    fn entry(
+        &self,
+        body: Bytes,
+        provider: String,
+        model: String,
+        usage: Option<&switchyard_providers::usage::Usage>,
+        cost_micros: u64,
+    ) -> Entry {
+        let now = now_ms();
+        Entry {
+            body,
+            namespace: self.namespace.clone(),
+            provider,
+            model,
+            prompt_tokens: usage.map_or(0, |u| u.input),
+            completion_tokens: usage.map_or(0, |u| u.output),
+            cost_micros,
+            created_ms: now,
+            expires_ms: now + self.ttl.as_millis() as i64,
+        }
+    }
+}
+
+/// Whether an output guardrail acted on the answer (anything but a flag): such an answer is
+/// not stored.
+fn acted_on(verdicts: &[switchyard_guardrails::Verdict]) -> bool {
+    verdicts.iter().any(|v| {
+        v.fired
+            && v.action
+                .is_some_and(|a| a != switchyard_guardrails::Action::Flag)
+    })
+}
+
+fn provider_name(state: &AppState, i: usize) -> String {
+    state
+        .cfg
+        .providers
+        .get(i)
+        .map(|p| p.name.clone())
+        .unwrap_or_default()
+}
+
 /// What the caller asked of the cache.
 #[derive(Default)]
 struct Controls {
@@ -246,12 +291,7 @@ pub fn store_stream(
         store: store.clone(),
         pending,
         meter: last.meter.clone(),
-        provider: state
-            .cfg
-            .providers
-            .get(last.provider)
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
+        provider: provider_name(state, last.provider),
         model: last.model.clone(),
         pricing,
     };
@@ -271,12 +311,7 @@ pub async fn store(
     resp: Response,
 ) -> Response {
     let (parts, body) = resp.into_parts();
-    let clean = parts.status == http::StatusCode::OK
-        && !ctx.guarded.verdicts.iter().any(|v| {
-            v.fired
-                && v.action
-                    .is_some_and(|a| a != switchyard_guardrails::Action::Flag)
-        });
+    let clean = parts.status == http::StatusCode::OK && !acted_on(&ctx.guarded.verdicts);
     let bytes = match body.collect().await {
         Ok(c) => c.to_bytes(),
         Err(e) => {
@@ -290,26 +325,14 @@ pub async fn store(
             .as_ref()
             .and_then(|u| state.cost(last.provider, &last.model, u))
             .map_or(0, |c| (c * 1e6).round() as u64);
-        let now = now_ms();
-        store.put(
-            pending.key,
-            Entry {
-                body: bytes.clone(),
-                namespace: pending.namespace,
-                provider: state
-                    .cfg
-                    .providers
-                    .get(last.provider)
-                    .map(|p| p.name.clone())
-                    .unwrap_or_default(),
-                model: last.model.clone(),
-                prompt_tokens: usage.as_ref().map_or(0, |u| u.input),
-                completion_tokens: usage.as_ref().map_or(0, |u| u.output),
-                cost_micros: cost,
-                created_ms: now,
-                expires_ms: now + pending.ttl.as_millis() as i64,
-            },
+        let entry = pending.entry(
+            bytes.clone(),
+            provider_name(state, last.provider),
+            last.model.clone(),
+            usage.as_ref(),
+            cost,
         );
+        store.put(pending.key, entry);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -177,7 +177,7 @@ limits:
     assert_eq!(got.len(), 5, "{got:#?}");
     assert_eq!(
         got[0],
-        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys, routes, catalog, limits, guardrails"
+        "line 1: servr: unknown field (did you mean \"server\"?); expected one of: server, providers, aliases, client_keys, routes, catalog, limits, guardrails, cache"
     );
     assert!(
         got[1]

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use switchyard_cache::shape::{Gather, Shape};
-use switchyard_cache::{Entry, MemoryStore};
+use switchyard_cache::MemoryStore;
 use switchyard_providers::catalog::Pricing;
 use switchyard_wire::sse::SseParser;
 
@@ -75,12 +75,7 @@ impl Gathering {
             return;
         };
         let read = s.meter.read();
-        let withheld = read.guardrails.iter().any(|v| {
-            v.fired
-                && v.action
-                    .is_some_and(|a| a != switchyard_guardrails::Action::Flag)
-        });
-        if read.failed.is_some() || withheld || !read.complete {
+        if read.failed.is_some() || super::acted_on(&read.guardrails) || !read.complete {
             return;
         }
         let Some(whole) = g.finish() else {
@@ -93,21 +88,14 @@ impl Gathering {
             (Some(p), Some(u)) => (switchyard_providers::catalog::cost(p, u) * 1e6).round() as u64,
             _ => 0,
         };
-        let now = super::now_ms();
-        s.store.put(
-            s.pending.key,
-            Entry {
-                body: Bytes::from(body),
-                namespace: s.pending.namespace,
-                provider: s.provider,
-                model: s.model,
-                prompt_tokens: read.usage.as_ref().map_or(0, |u| u.input),
-                completion_tokens: read.usage.as_ref().map_or(0, |u| u.output),
-                cost_micros: cost,
-                created_ms: now,
-                expires_ms: now + s.pending.ttl.as_millis() as i64,
-            },
+        let entry = s.pending.entry(
+            Bytes::from(body),
+            s.provider,
+            s.model,
+            read.usage.as_ref(),
+            cost,
         );
+        s.store.put(s.pending.key, entry);
     }
 }
 
