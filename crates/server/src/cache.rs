@@ -13,6 +13,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::BodyExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use switchyard_cache::{Entry, Key, KeyParts};
 use switchyard_guardrails::policy::Stage;
@@ -37,6 +38,79 @@ pub fn store_of(
         _ => Some(std::sync::Arc::new(switchyard_cache::MemoryStore::new(
             cfg.max_bytes,
         ))),
+    }
+}
+
+/// The cache's counters for `/metrics`.
+#[derive(Default)]
+pub struct CacheMetrics {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    bypassed: AtomicU64,
+    stored: AtomicU64,
+    /// What the hits' answers cost when they were made: what the cache saved.
+    saved_micros: AtomicU64,
+}
+
+impl CacheMetrics {
+    pub fn write(&self, store: Option<&switchyard_cache::MemoryStore>, out: &mut String) {
+        use std::fmt::Write;
+        let Some(store) = store else {
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_cache_requests_total Requests the response cache saw, by status\n# TYPE switchyard_cache_requests_total counter"
+        );
+        for (status, n) in [
+            ("hit", &self.hits),
+            ("miss", &self.misses),
+            ("bypass", &self.bypassed),
+        ] {
+            let _ = writeln!(
+                out,
+                "switchyard_cache_requests_total{{status=\"{status}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
+        let st = store.stats();
+        for (name, kind, help, v) in [
+            (
+                "switchyard_cache_stored_total",
+                "counter",
+                "Answers stored in the response cache",
+                self.stored.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "switchyard_cache_saved_usd_total",
+                "counter",
+                "What the answers served from the cache cost when they were made",
+                self.saved_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            ),
+            (
+                "switchyard_cache_entries",
+                "gauge",
+                "Answers the in-memory cache holds",
+                st.entries as f64,
+            ),
+            (
+                "switchyard_cache_bytes",
+                "gauge",
+                "Bytes the in-memory cache holds (answers and keys)",
+                st.bytes as f64,
+            ),
+            (
+                "switchyard_cache_max_bytes",
+                "gauge",
+                "The in-memory cache's bound (cache.max_bytes)",
+                st.max_bytes as f64,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+            );
+        }
     }
 }
 
@@ -156,6 +230,20 @@ pub fn lookup(
     body: &Bytes,
     plan: &Plan<'_>,
 ) -> Lookup {
+    let decided = decide(state, ctx, headers, body, plan);
+    if matches!(decided, Lookup::Bypass) {
+        state.cache_metrics.bypassed.fetch_add(1, Ordering::Relaxed);
+    }
+    decided
+}
+
+fn decide(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    headers: &HeaderMap,
+    body: &Bytes,
+    plan: &Plan<'_>,
+) -> Lookup {
     let Some(store) = state.cache.as_ref() else {
         return Lookup::Off;
     };
@@ -242,10 +330,16 @@ pub fn lookup(
                 r
             };
             ctx.cache = Some("hit");
+            state.cache_metrics.hits.fetch_add(1, Ordering::Relaxed);
+            state
+                .cache_metrics
+                .saved_micros
+                .fetch_add(e.cost_micros, Ordering::Relaxed);
             return Lookup::Hit(resp);
         }
     }
     ctx.cache = Some("miss");
+    state.cache_metrics.misses.fetch_add(1, Ordering::Relaxed);
     Lookup::Miss(Pending {
         key,
         namespace,
@@ -289,6 +383,7 @@ pub fn store_stream(
     });
     let storing = stream::Storing {
         store: store.clone(),
+        metrics: state.cache_metrics.clone(),
         pending,
         meter: last.meter.clone(),
         provider: provider_name(state, last.provider),
@@ -333,6 +428,7 @@ pub async fn store(
             cost,
         );
         store.put(pending.key, entry);
+        state.cache_metrics.stored.fetch_add(1, Ordering::Relaxed);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

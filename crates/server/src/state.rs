@@ -53,6 +53,8 @@ pub struct AppState {
     pub alerts: Arc<crate::limits::alerts::AlertCounts>,
     /// Guardrail checks run, by policy, check, stage and result.
     pub guard_metrics: Arc<crate::observe::guardrails::GuardMetrics>,
+    /// The response cache's counters (kept across reloads).
+    pub cache_metrics: Arc<crate::cache::CacheMetrics>,
     /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
     pub static_principals: StaticPrincipals,
     /// Where limits are counted; outlives reloads (the rules change, the counts stay).
@@ -281,6 +283,7 @@ impl AppState {
             unpriced: Arc::default(),
             alerts: Arc::default(),
             guard_metrics: Arc::default(),
+            cache_metrics: Arc::default(),
             static_principals: StaticPrincipals::empty(),
         }))
     }
@@ -354,6 +357,7 @@ impl AppState {
             unpriced: self.unpriced.clone(),
             alerts: self.alerts.clone(),
             guard_metrics: self.guard_metrics.clone(),
+            cache_metrics: self.cache_metrics.clone(),
             static_principals: StaticPrincipals::empty(),
         });
         Ok((state, restart))

@@ -85,6 +85,26 @@ async fn a_repeated_request_is_answered_from_the_cache_without_the_provider() {
     assert_eq!(again, first);
     assert_eq!(again["type"], "message");
     assert_eq!(upstream_calls(&h), 4);
+    // Counted: 2 hits, 4 misses, 4 stored, and the store's size.
+    let (_, _, m) = h
+        .request(
+            "GET",
+            "/metrics",
+            &[("authorization", &format!("Bearer {ADMIN}"))],
+            "",
+        )
+        .await;
+    let m = String::from_utf8_lossy(&m);
+    for line in [
+        "switchyard_cache_requests_total{status=\"hit\"} 2",
+        "switchyard_cache_requests_total{status=\"miss\"} 4",
+        "switchyard_cache_requests_total{status=\"bypass\"} 0",
+        "switchyard_cache_stored_total 4",
+        "switchyard_cache_entries 4",
+        "switchyard_cache_max_bytes 268435456",
+    ] {
+        assert!(m.lines().any(|l| l == line), "{line} in\n{m}");
+    }
 }
 
 #[tokio::test]

@@ -352,6 +352,7 @@ fn queues(s: &AppState, out: &mut String) {
         ],
     );
     s.guard_metrics.write(out);
+    s.cache_metrics.write(s.cache.as_deref(), out);
     unlabelled(
         out,
         &[(

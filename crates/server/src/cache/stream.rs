@@ -18,6 +18,7 @@ use switchyard_wire::sse::SseParser;
 /// What the stored entry needs once the stream has ended.
 pub(super) struct Storing {
     pub store: Arc<MemoryStore>,
+    pub metrics: Arc<super::CacheMetrics>,
     pub pending: Pending,
     pub meter: Arc<Meter>,
     pub provider: String,
@@ -96,6 +97,9 @@ impl Gathering {
             cost,
         );
         s.store.put(s.pending.key, entry);
+        s.metrics
+            .stored
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
