@@ -133,7 +133,8 @@ filters = [{"name": n, "in": "query", "required": False, "schema": {"type": "str
     ("provider", "Provider name."), ("status", "A code (`429`) or a class (`5xx`)."), ("key", "The client key's name (also `caller`)."),
     ("trace_id", "Exact."), ("request_id", "Exact."), ("operation", "Exact."),
     ("workspace", "The caller's workspace id."), ("key_id", "The virtual key's public id."), ("end_user", "The caller's own user."),
-    ("unpriced", "`true`: only records whose usage was read for a model the catalog does not price; `false`: only the others.")]]
+    ("unpriced", "`true`: only records whose usage was read for a model the catalog does not price; `false`: only the others."),
+    ("cache", "Response cache status: `hit`, `semantic-hit`, `miss` or `bypass`.")]]
 
 paths = {
   "/admin/v1/openapi.json": {"get": {"summary": "This document.", "operationId": "openapi", "responses": {"200": ok("The OpenAPI document.", {"type": "object"}), **errs(401)}}},

@@ -16,8 +16,9 @@ pub struct Entry {
     /// Tokens the answer used when it was made.
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
-    /// What it cost then, in millionths of a dollar: what a hit saves.
-    pub cost_micros: u64,
+    /// What it cost then, in billionths of a dollar (a short answer of a small model costs
+    /// a few millionths): what a hit saves.
+    pub cost_nanos: u64,
     /// Unix milliseconds: made, and no longer served after.
     pub created_ms: i64,
     pub expires_ms: i64,

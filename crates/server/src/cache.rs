@@ -49,7 +49,7 @@ pub struct CacheMetrics {
     bypassed: AtomicU64,
     stored: AtomicU64,
     /// What the hits' answers cost when they were made: what the cache saved.
-    saved_micros: AtomicU64,
+    saved_nanos: AtomicU64,
 }
 
 impl CacheMetrics {
@@ -85,7 +85,7 @@ impl CacheMetrics {
                 "switchyard_cache_saved_usd_total",
                 "counter",
                 "What the answers served from the cache cost when they were made",
-                self.saved_micros.load(Ordering::Relaxed) as f64 / 1e6,
+                self.saved_nanos.load(Ordering::Relaxed) as f64 / 1e9,
             ),
             (
                 "switchyard_cache_entries",
@@ -134,7 +134,7 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// The entry for `body`, made by `provider`'s `model` with `usage`, at `cost_micros`; it
+    /// The entry for `body`, made by `provider`'s `model` with `usage`, at `cost_nanos`; it
     /// expires after the TTL the lookup found.
     fn entry(
         &self,
@@ -142,7 +142,7 @@ impl Pending {
         provider: String,
         model: String,
         usage: Option<&switchyard_providers::usage::Usage>,
-        cost_micros: u64,
+        cost_nanos: u64,
     ) -> Entry {
         let now = now_ms();
         Entry {
@@ -152,7 +152,7 @@ impl Pending {
             model,
             prompt_tokens: usage.map_or(0, |u| u.input),
             completion_tokens: usage.map_or(0, |u| u.output),
-            cost_micros,
+            cost_nanos,
             created_ms: now,
             expires_ms: now + self.ttl.as_millis() as i64,
         }
@@ -330,11 +330,17 @@ fn decide(
                 r
             };
             ctx.cache = Some("hit");
+            ctx.cache_hit = Some(crate::context::CacheHit {
+                provider: e.provider.clone(),
+                model: e.model.clone(),
+                saved_nanos: e.cost_nanos,
+                similarity: None,
+            });
             state.cache_metrics.hits.fetch_add(1, Ordering::Relaxed);
             state
                 .cache_metrics
-                .saved_micros
-                .fetch_add(e.cost_micros, Ordering::Relaxed);
+                .saved_nanos
+                .fetch_add(e.cost_nanos, Ordering::Relaxed);
             return Lookup::Hit(resp);
         }
     }
@@ -419,7 +425,7 @@ pub async fn store(
         let cost = usage
             .as_ref()
             .and_then(|u| state.cost(last.provider, &last.model, u))
-            .map_or(0, |c| (c * 1e6).round() as u64);
+            .map_or(0, |c| (c * 1e9).round() as u64);
         let entry = pending.entry(
             bytes.clone(),
             provider_name(state, last.provider),

@@ -46,8 +46,22 @@ pub struct RequestCtx {
     pub limit_headers: Vec<(http::HeaderName, http::HeaderValue)>,
     /// The guardrail policies that apply, their verdicts, and reversible redactions' tokens.
     pub guarded: switchyard_guardrails::Guarded,
-    /// The cache's part in the answer (`hit`, `miss`, `bypass`), for its header and record.
+    /// The cache's part in the answer (`hit`, `semantic-hit`, `miss`, `bypass`), for its header
+    /// and record.
     pub cache: Option<&'static str>,
+    /// What a hit served, for the record.
+    pub cache_hit: Option<CacheHit>,
+}
+
+/// The answer a cache hit served: who made it, what it cost then, how close its prompt was.
+#[derive(Debug, Clone)]
+pub struct CacheHit {
+    pub provider: String,
+    pub model: String,
+    /// What the answer cost when it was made (billionths of a dollar): what the hit saved.
+    pub saved_nanos: u64,
+    /// A semantic hit's cosine similarity.
+    pub similarity: Option<f64>,
 }
 
 /// One attempt, as the record needs it.
@@ -94,6 +108,7 @@ impl RequestCtx {
             limit_headers: Vec::new(),
             guarded: Default::default(),
             cache: None,
+            cache_hit: None,
         }
     }
 
@@ -126,6 +141,7 @@ impl RequestCtx {
             limit_headers: Vec::new(),
             guarded: Default::default(),
             cache: None,
+            cache_hit: None,
         }
     }
 

@@ -49,6 +49,28 @@ fn upstream_calls(h: &Harness) -> usize {
         .count()
 }
 
+/// The admin API's request log, filtered by `q`, once it holds `n` records.
+async fn logs_when(h: &Harness, q: &str, n: usize) -> Vec<Value> {
+    let auth = format!("Bearer {ADMIN}");
+    for _ in 0..100 {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                &format!("/admin/v1/logs?{q}"),
+                &[("authorization", &auth)],
+                "",
+            )
+            .await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        let data = v["data"].as_array().cloned().unwrap_or_default();
+        if data.len() >= n {
+            return data;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the log never held {n} records for {q}");
+}
+
 fn chat(content: &str) -> Value {
     json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": content}],
         "mock": {"content": format!("Answer to {content}")}})
@@ -95,6 +117,51 @@ async fn a_repeated_request_is_answered_from_the_cache_without_the_provider() {
         )
         .await;
     let m = String::from_utf8_lossy(&m);
+    // The log: a hit names the provider and model that made its answer, costs nothing and
+    // says what it saved (what the miss before it cost); analytics count hits and savings.
+    let hits = logs_when(&h, "cache=hit", 2).await;
+    let misses = logs_when(&h, "cache=miss", 4).await;
+    let chat_hit = hits
+        .iter()
+        .find(|r| r["operation"] == "chat.completions")
+        .unwrap();
+    let chat_miss = misses
+        .iter()
+        .rev()
+        .find(|r| r["operation"] == "chat.completions")
+        .unwrap();
+    assert_eq!(
+        (
+            &chat_hit["provider"],
+            &chat_hit["model"],
+            &chat_hit["cost_usd"]
+        ),
+        (&json!("openai"), &json!("gpt-4o-mini"), &json!(0.0)),
+        "{chat_hit}"
+    );
+    assert!(chat_hit["attempts"].as_array().unwrap().is_empty());
+    let saved = chat_hit["cache_saved_usd"].as_f64().unwrap();
+    assert!(saved > 0.0, "{chat_hit}");
+    assert!((saved - chat_miss["cost_usd"].as_f64().unwrap()).abs() < 1e-9);
+    assert!(chat_miss["cache_saved_usd"].is_null());
+    let (_, _, a) = h
+        .request(
+            "GET",
+            "/admin/v1/analytics?group_by=operation",
+            &[("authorization", &format!("Bearer {ADMIN}"))],
+            "",
+        )
+        .await;
+    let a: Value = serde_json::from_slice(&a).unwrap();
+    let chat_group = a["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "chat.completions")
+        .unwrap();
+    assert_eq!(chat_group["cache_hits"], 1, "{a}");
+    assert_eq!(chat_group["cache_hit_rate"], 0.25, "{a}");
+    assert!((chat_group["cache_saved_usd"].as_f64().unwrap() - saved).abs() < 1e-9);
     for line in [
         "switchyard_cache_requests_total{status=\"hit\"} 2",
         "switchyard_cache_requests_total{status=\"miss\"} 4",

@@ -18,6 +18,8 @@ pub struct Row {
     pub latency_ms: f64,
     pub ttft_ms: Option<f64>,
     pub cache: Option<String>,
+    /// What a cache hit saved (0 for anything else).
+    pub cache_saved_usd: f64,
 }
 
 /// p50, p95 and p99 (nearest rank); `None` without samples.
@@ -62,8 +64,13 @@ pub struct Bucket {
     pub cost_usd: f64,
     pub latency_ms: Percentiles,
     pub ttft_ms: Percentiles,
-    /// Hits over requests the cache looked at (`null` when it looked at none).
+    /// Hits (exact and semantic) over requests the cache looked at (`null` when it looked at
+    /// none).
     pub cache_hit_rate: Option<f64>,
+    /// Requests answered from the cache (exact and semantic).
+    pub cache_hits: u64,
+    /// What the answers served from the cache cost when they were made.
+    pub cache_saved_usd: f64,
 }
 
 #[derive(Default)]
@@ -78,6 +85,7 @@ struct Acc {
     ttft: Vec<f64>,
     cache_seen: u64,
     cache_hits: u64,
+    saved: f64,
 }
 
 /// Groups rows by key and bucket (`bucket_ms` 0: one bucket for the whole range).
@@ -98,8 +106,9 @@ pub fn aggregate(rows: impl IntoIterator<Item = Row>, bucket_ms: i64) -> Vec<Buc
         }
         if let Some(c) = r.cache.as_deref() {
             a.cache_seen += 1;
-            a.cache_hits += u64::from(c == "hit");
+            a.cache_hits += u64::from(c == "hit" || c == "semantic-hit");
         }
+        a.saved += r.cache_saved_usd;
     }
     groups
         .into_iter()
@@ -116,6 +125,8 @@ pub fn aggregate(rows: impl IntoIterator<Item = Row>, bucket_ms: i64) -> Vec<Buc
             latency_ms: percentiles(&mut a.latency),
             ttft_ms: percentiles(&mut a.ttft),
             cache_hit_rate: (a.cache_seen > 0).then(|| a.cache_hits as f64 / a.cache_seen as f64),
+            cache_hits: a.cache_hits,
+            cache_saved_usd: a.saved,
         })
         .collect()
 }
@@ -177,9 +188,14 @@ mod tests {
     fn cache_hit_rate_counts_only_requests_the_cache_saw() {
         let mut rows = vec![row(0, "a", 200, 1.0); 4];
         rows[0].cache = Some("hit".into());
+        rows[0].cache_saved_usd = 0.25;
         rows[1].cache = Some("miss".into());
+        rows[2].cache = Some("semantic-hit".into());
+        rows[2].cache_saved_usd = 0.5;
+        rows[3].cache = Some("bypass".into());
         let out = aggregate(rows.clone(), 0);
         assert_eq!(out[0].cache_hit_rate, Some(0.5));
+        assert_eq!((out[0].cache_hits, out[0].cache_saved_usd), (2, 0.75));
         for r in &mut rows {
             r.cache = None;
         }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A stored record's fields, in order (`Record`'s fields less the own-id flags).
-pub const FIELDS: [&str; 36] = [
+pub const FIELDS: [&str; 38] = [
     "id",
     "request_id",
     "trace_id",
@@ -52,6 +52,8 @@ pub const FIELDS: [&str; 36] = [
     "end_user",
     "unpriced",
     "guardrails",
+    "cache_similarity",
+    "cache_saved_usd",
 ];
 
 /// Whether `b` holds a byte JSON must escape: a control character, `"` or `\\`. Eight bytes at a
@@ -240,10 +242,21 @@ impl Out {
         }
         self.sep();
         self.raw(if r.unpriced { b"true" } else { b"false" });
-        // Written only when policies ran: the view reads an absent one as NULL.
-        if let Some(v) = &r.guardrails {
-            self.sep();
-            let _ = serde_json::to_writer(&mut self.0, v);
+        // Written only when policies ran or a cache field follows: the view reads an absent one
+        // as NULL.
+        let cached = r.cache_similarity.is_some() || r.cache_saved_usd.is_some();
+        match &r.guardrails {
+            Some(v) => {
+                self.sep();
+                let _ = serde_json::to_writer(&mut self.0, v);
+            }
+            None if cached => self.null(),
+            None => {}
+        }
+        // Written only for cache hits.
+        if cached {
+            self.opt_float(r.cache_similarity);
+            self.opt_float(r.cache_saved_usd);
         }
         self.close();
     }
@@ -303,6 +316,9 @@ struct Stored(
     #[serde(default)] bool,
     // Added with the guardrails.
     #[serde(default)] Option<Value>,
+    // Added with the response cache: written for hits only.
+    #[serde(default)] Option<f64>,
+    #[serde(default)] Option<f64>,
 );
 
 #[derive(Deserialize)]
@@ -365,6 +381,8 @@ impl From<Stored> for Record {
             end_user: s.33,
             unpriced: s.34,
             guardrails: s.35,
+            cache_similarity: s.36,
+            cache_saved_usd: s.37,
             own_request_id: false,
             own_trace_id: false,
         }
@@ -622,9 +640,25 @@ mod tests {
             end_user: Some("u".into()),
             unpriced: true,
             guardrails: Some(serde_json::json!([{"policy": "p", "check": "email", "fired": true}])),
+            cache_similarity: Some(0.97),
+            cache_saved_usd: Some(0.002),
             own_request_id: false,
             own_trace_id: false,
         };
+        // A hit without guardrails: their place is held by null, the cache fields read back,
+        // light too.
+        let hit = Record {
+            cache: Some("semantic-hit".into()),
+            cache_similarity: Some(0.5),
+            cache_saved_usd: Some(1.25),
+            ..Record::default()
+        };
+        let hit_json = to_json(std::slice::from_ref(&hit)).unwrap();
+        assert_eq!(decode(&hit_json).unwrap(), vec![hit]);
+        let light: crate::fields::Light<'_> =
+            serde_json::from_str(&hit_json[1..hit_json.len() - 1]).unwrap();
+        assert_eq!(light.cache_saved_usd(), Some(1.25));
+        assert_eq!(crate::fields::Fields::cache(&light), Some("semantic-hit"));
         let empty = Record::default();
         let json = to_json(&[full.clone(), empty.clone()]).unwrap();
         assert_eq!(decode(&json).unwrap(), vec![full.clone(), empty]);

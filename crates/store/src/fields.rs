@@ -41,6 +41,8 @@ pub trait Fields {
     fn end_user(&self) -> Option<&str>;
     /// Usage was read but the model has no price.
     fn unpriced(&self) -> bool;
+    /// Response cache status.
+    fn cache(&self) -> Option<&str>;
 }
 
 impl Fields for Record {
@@ -88,6 +90,9 @@ impl Fields for Record {
     }
     fn unpriced(&self) -> bool {
         self.unpriced
+    }
+    fn cache(&self) -> Option<&str> {
+        self.cache.as_deref()
     }
 }
 
@@ -158,9 +163,12 @@ pub struct Light<'a>(
     #[serde(borrow, default)] pub Option<Text<'a>>,
     // Unpriced: absent from records written before the limits.
     #[serde(default)] pub bool,
-    // Guardrail verdicts, when policies ran. A field added after it needs a place here too, or
-    // records holding it fail to read.
+    // Guardrail verdicts, when policies ran (or `null` before cache fields).
     #[serde(default)] IgnoredAny,
+    // Cache similarity and saved cost, for hits only. A field added after them needs a place
+    // here too, or records holding it fail to read.
+    #[serde(default)] IgnoredAny,
+    #[serde(default)] pub Option<f64>,
 );
 
 fn opt<'b>(t: &'b Option<Text<'_>>) -> Option<&'b str> {
@@ -189,8 +197,8 @@ impl Light<'_> {
     pub fn ttft_ms(&self) -> Option<f64> {
         self.23
     }
-    pub fn cache(&self) -> Option<&str> {
-        opt(&self.25)
+    pub fn cache_saved_usd(&self) -> Option<f64> {
+        self.37
     }
 }
 
@@ -242,6 +250,9 @@ impl Fields for Light<'_> {
     }
     fn unpriced(&self) -> bool {
         self.34
+    }
+    fn cache(&self) -> Option<&str> {
+        opt(&self.25)
     }
 }
 

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_tenants.sql"),
     include_str!("../migrations/postgres/0004_unpriced.sql"),
     include_str!("../migrations/postgres/0005_guardrails.sql"),
+    include_str!("../migrations/postgres/0006_cache.sql"),
 ];
 
 /// Any fixed number: replicas starting together take this lock to migrate one at a time.

@@ -98,6 +98,8 @@ pub struct Filter {
     pub end_user: Option<String>,
     /// Only records whose usage was read for a model without a price (or only priced ones).
     pub unpriced: Option<bool>,
+    /// The response cache status (`hit`, `semantic-hit`, `miss`, `bypass`).
+    pub cache: Option<String>,
 }
 
 /// How far from an own id's time prefix its record's id may start. Both are read from the wall
@@ -205,6 +207,7 @@ impl Matcher {
             && eq(&f.key_id, r.key_id())
             && eq(&f.end_user, r.end_user())
             && f.unpriced.is_none_or(|u| r.unpriced() == u)
+            && eq(&f.cache, r.cache())
             && f.trace_id.as_deref().is_none_or(|t| r.trace_id() == t)
             && f.request_id.as_deref().is_none_or(|t| r.request_id() == t)
             && f.operation.as_deref().is_none_or(|o| r.operation() == o)

@@ -47,7 +47,8 @@ pub struct Record {
     pub ttft_ms: Option<f64>,
     /// Time spent waiting on providers, over all attempts.
     pub upstream_ms: Option<f64>,
-    /// Response cache status (`hit`, `miss`); `None` while no cache is configured.
+    /// Response cache status (`hit`, `semantic-hit`, `miss`, `bypass`); `None` while no cache is
+    /// configured.
     pub cache: Option<String>,
     /// The caller's `x-switchyard-metadata` object.
     pub metadata: Map<String, Value>,
@@ -68,6 +69,10 @@ pub struct Record {
     /// Guardrail verdicts (`[{policy, check, stage, fired, action, score, spans, labels,
     /// latency_us}]`), when policies ran.
     pub guardrails: Option<Value>,
+    /// A semantic cache hit's cosine similarity between the prompt and the cached one.
+    pub cache_similarity: Option<f64>,
+    /// What a cache hit's answer cost when it was made: what serving it from the cache saved.
+    pub cache_saved_usd: Option<f64>,
     /// The gateway made `request_id` / `trace_id` with `query::record_id`'s layout at the
     /// request's start (rather than taking them from the caller): lookups find them through the
     /// primary key, so they are left out of the id indexes.

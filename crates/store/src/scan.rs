@@ -119,6 +119,7 @@ impl Visit for Measures {
                     latency_ms: r.latency_ms(),
                     ttft_ms: r.ttft_ms(),
                     cache: r.cache().map(str::to_owned),
+                    cache_saved_usd: r.cache_saved_usd().unwrap_or(0.0),
                 });
             }
         }

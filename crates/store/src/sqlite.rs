@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_tenants.sql"),
     include_str!("../migrations/sqlite/0004_unpriced.sql"),
     include_str!("../migrations/sqlite/0005_guardrails.sql"),
+    include_str!("../migrations/sqlite/0006_cache.sql"),
 ];
 
 pub struct SqliteStore {

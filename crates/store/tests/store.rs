@@ -86,7 +86,12 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
         latency_ms: (i + 1) as f64 * 10.0,
         ttft_ms: (i % 2 == 1).then_some(5.0),
         upstream_ms: Some(40.0),
-        cache: None,
+        // 2 was answered from the cache, 6 by a semantic match.
+        cache: match i {
+            2 => Some("hit".into()),
+            6 => Some("semantic-hit".into()),
+            _ => Some("miss".into()),
+        },
         metadata,
         attempts: vec![Attempt {
             provider: provider.into(),
@@ -105,6 +110,12 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
         unpriced: i == 4,
         guardrails: (i == 5)
             .then(|| json!([{"policy": "no-pii", "check": "email", "fired": true}])),
+        cache_similarity: (i == 6).then_some(0.97),
+        cache_saved_usd: match i {
+            2 => Some(0.125),
+            6 => Some(0.5),
+            _ => None,
+        },
         own_request_id: false,
         own_trace_id: false,
     }
@@ -181,6 +192,14 @@ async fn suite(store: &Store) {
         })
         .await,
         vec!["req-9", "req-7"]
+    );
+    assert_eq!(
+        list(Filter {
+            cache: Some("hit".into()),
+            ..Filter::default()
+        })
+        .await,
+        vec!["req-2"]
     );
     assert_eq!(
         list(Filter {
@@ -280,6 +299,11 @@ async fn suite(store: &Store) {
     assert_eq!(claude.latency_ms.p99, Some(100.0));
     assert_eq!(claude.ttft_ms.p50, Some(5.0));
     assert_eq!(a.data[1].ttft_ms.p50, None);
+    // gpt-a: 2 and 6 of five answered from the cache, saving 0.125 + 0.5.
+    let gpt = &a.data[1];
+    assert_eq!((gpt.cache_hits, gpt.cache_hit_rate), (2, Some(0.4)));
+    assert!((gpt.cache_saved_usd - 0.625).abs() < 1e-9);
+    assert_eq!((claude.cache_hits, claude.cache_saved_usd), (0, 0.0));
     // By the caller's workspace: five records each.
     let by_ws = store
         .analytics(&Filter::default(), &GroupBy::Workspace, 0)
@@ -415,7 +439,13 @@ const VIEW_COUNT: &str =
      AND NOT stream AND attempts -> 0 IS NOT NULL AND latency_ms > 0";
 
 /// The view's guardrails column: only record 5 of the fixture.
-const VIEW_GUARDED: &str = "SELECT request_id FROM requests WHERE guardrails IS NOT NULL";
+/// (Aggregated: a second row, such as a cache hit's JSON null shown as not NULL, would show.)
+const VIEW_GUARDED: &str =
+    "SELECT group_concat(request_id) FROM requests WHERE guardrails IS NOT NULL";
+
+/// The view's cache columns: only record 6 of the fixture.
+const VIEW_SEMANTIC: &str =
+    "SELECT request_id FROM requests WHERE cache_similarity > 0.9 AND cache_saved_usd > 0.4";
 
 /// The view's unpriced column: only record 4 of the fixture.
 const VIEW_UNPRICED: &str = "SELECT request_id FROM requests WHERE unpriced";
@@ -493,6 +523,8 @@ async fn sqlite_store() {
     assert_eq!(unpriced, "req-4");
     let guarded: String = c.query_row(VIEW_GUARDED, [], |r| r.get(0)).unwrap();
     assert_eq!(guarded, "req-5");
+    let semantic: String = c.query_row(VIEW_SEMANTIC, [], |r| r.get(0)).unwrap();
+    assert_eq!(semantic, "req-6");
     drop(store);
     // Reopening runs no migration twice and keeps the data.
     assert_eq!(count(&Store::sqlite(&path).await.unwrap()).await, 8);
@@ -548,8 +580,17 @@ async fn postgres_store() {
         assert_eq!(viewed as usize, openai_ok_no_stream(&store).await);
         let unpriced: String = client.query_one(VIEW_UNPRICED, &[]).await.unwrap().get(0);
         assert_eq!(unpriced, "req-4");
-        let guarded: String = client.query_one(VIEW_GUARDED, &[]).await.unwrap().get(0);
+        let guarded: String = client
+            .query_one(
+                &VIEW_GUARDED.replace("group_concat(request_id)", "string_agg(request_id, ',')"),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
         assert_eq!(guarded, "req-5");
+        let semantic: String = client.query_one(VIEW_SEMANTIC, &[]).await.unwrap().get(0);
+        assert_eq!(semantic, "req-6");
     }
     let back = store.get(&nul.id).await.unwrap().unwrap();
     assert_eq!(back.requested_model.as_deref(), Some("bad\u{fffd}model"));

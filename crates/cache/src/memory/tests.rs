@@ -23,7 +23,7 @@ fn entry(ns: &str, body_len: usize, created: i64, ttl: i64) -> Entry {
         model: "gpt-4o-mini".into(),
         prompt_tokens: 10,
         completion_tokens: 5,
-        cost_micros: 42,
+        cost_nanos: 42,
         created_ms: created,
         expires_ms: created + ttl,
     }

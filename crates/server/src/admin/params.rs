@@ -128,6 +128,15 @@ pub fn filter(pairs: &[(String, String)]) -> Result<Filter, GatewayError> {
                     }
                 });
             }
+            "cache" => {
+                if !matches!(v.as_str(), "hit" | "semantic-hit" | "miss" | "bypass") {
+                    return Err(bad(
+                        "cache",
+                        format!("cache must be hit, semantic-hit, miss or bypass, not \"{v}\""),
+                    ));
+                }
+                f.cache = text();
+            }
             "trace_id" => f.trace_id = text(),
             "request_id" => f.request_id = text(),
             "operation" => f.operation = text(),
@@ -172,6 +181,7 @@ pub fn check_known(pairs: &[(String, String)], known: &[&str]) -> Result<(), Gat
         "key_id",
         "end_user",
         "unpriced",
+        "cache",
         "trace_id",
         "request_id",
         "operation",

@@ -86,7 +86,7 @@ impl Gathering {
             return;
         };
         let cost = match (&s.pricing, &read.usage) {
-            (Some(p), Some(u)) => (switchyard_providers::catalog::cost(p, u) * 1e6).round() as u64,
+            (Some(p), Some(u)) => (switchyard_providers::catalog::cost(p, u) * 1e9).round() as u64,
             _ => 0,
         };
         let entry = s.pending.entry(

@@ -263,12 +263,15 @@ fn record(
         }
         let last = ctx.attempts.last();
         let upstream = upstream_time(&ctx.attempts);
-        let (provider, model) = match last {
-            Some(a) => (
+        let hit = ctx.cache_hit.take();
+        let (provider, model) = match (last, &hit) {
+            (Some(a), _) => (
                 state.upstreams.get(a.provider).map(|u| u.name.clone()),
                 Some(a.model.clone()),
             ),
-            None => (None, None),
+            // A cache hit names the provider and model that made the answer it served.
+            (None, Some(h)) => (Some(h.provider.clone()), Some(h.model.clone())),
+            (None, None) => (None, None),
         };
         let usage = readings.usage;
         let attempted = !ctx.attempts.is_empty();
@@ -317,13 +320,16 @@ fn record(
             cached_tokens: tokens(|u| u.cached_input),
             cache_write_tokens: tokens(|u| u.cache_write),
             reasoning_tokens: tokens(|u| u.reasoning),
-            cost_usd: cost,
+            // A hit costs no provider anything; what it saved is beside it.
+            cost_usd: if hit.is_some() { Some(0.0) } else { cost },
             latency_ms: ms(latency),
             ttft_ms: readings
                 .first_event
                 .map(|t| ms(t.saturating_duration_since(ctx.started))),
             upstream_ms: attempted.then(|| ms(upstream)),
-            cache: None,
+            cache: ctx.cache.map(str::to_owned),
+            cache_similarity: hit.as_ref().and_then(|h| h.similarity),
+            cache_saved_usd: hit.as_ref().map(|h| h.saved_nanos as f64 / 1e9),
             metadata: std::mem::take(&mut ctx.metadata),
             attempts: ctx
                 .attempts
