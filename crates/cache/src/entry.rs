@@ -10,6 +10,9 @@ pub struct Entry {
     pub body: Bytes,
     /// The scope or namespace it was stored under (purges select by it).
     pub namespace: String,
+    /// The client key (virtual key id or static key name) whose request stored it (purges
+    /// select by it; empty without one).
+    pub stored_by: String,
     /// Who answered.
     pub provider: String,
     pub model: String,
@@ -29,6 +32,7 @@ impl Entry {
     pub fn size(&self) -> u64 {
         (self.body.len()
             + self.namespace.len()
+            + self.stored_by.len()
             + self.provider.len()
             + self.model.len()
             + std::mem::size_of::<Entry>()) as u64

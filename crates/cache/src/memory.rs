@@ -64,9 +64,9 @@ impl MemoryStore {
     }
 
     /// Drops the entries `drop` selects; how many went.
-    pub fn purge(&self, drop: impl Fn(&Entry) -> bool) -> u64 {
+    pub fn purge_where(&self, drop: impl Fn(&Key, &Entry) -> bool) -> u64 {
         let before = self.entries.len();
-        self.entries.retain(|_, e| !drop(e));
+        self.entries.retain(|k, e| !drop(k, e));
         (before.saturating_sub(self.entries.len())) as u64
     }
 

@@ -1,7 +1,7 @@
 //! The response cache (`cache:`), validated: TTLs within bounds, routes that exist.
 
 use crate::raw::{RawCache, RawCacheScope, RawNode};
-use crate::ConfigError;
+use crate::{ConfigError, EnvSource};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -13,15 +13,42 @@ pub const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
 pub struct CacheScope {
     pub enabled: Option<bool>,
     pub ttl: Option<Duration>,
+    pub semantic: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The semantic cache's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SemanticSettings {
+    pub enabled: bool,
+    pub embedding_model: Option<String>,
+    pub threshold: f64,
+    pub max_prompt_bytes: usize,
+    pub max_entries: usize,
+}
+
+impl Default for SemanticSettings {
+    fn default() -> Self {
+        SemanticSettings {
+            enabled: false,
+            embedding_model: None,
+            threshold: 0.95,
+            max_prompt_bytes: 8192,
+            max_entries: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct CacheSettings {
     pub enabled: bool,
     pub ttl: Duration,
     pub max_bytes: u64,
     pub routes: BTreeMap<String, CacheScope>,
     pub keys: BTreeMap<String, CacheScope>,
+    /// Answers kept in Redis, shared by replicas.
+    pub redis_url: Option<crate::Secret>,
+    pub redis_prefix: String,
+    pub semantic: SemanticSettings,
 }
 
 impl Default for CacheSettings {
@@ -32,8 +59,19 @@ impl Default for CacheSettings {
             max_bytes: 256 << 20,
             routes: BTreeMap::new(),
             keys: BTreeMap::new(),
+            redis_url: None,
+            redis_prefix: "switchyard:cache:".into(),
+            semantic: SemanticSettings::default(),
         }
     }
+}
+
+/// What the cache does for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePlan {
+    pub ttl: Duration,
+    /// Also look for an answer to a prompt that means the same.
+    pub semantic: bool,
 }
 
 impl CacheSettings {
@@ -47,19 +85,34 @@ impl CacheSettings {
                 .any(|s| s.enabled == Some(true))
     }
 
-    /// Whether a request through `route` (if any) with key `key` (if any) is cached, and for
-    /// how long: the key's setting over the route's over the top level.
-    pub fn for_request(&self, route: Option<&str>, key: Option<&str>) -> Option<Duration> {
+    /// Whether the semantic cache may be used by any request (its index is made only then).
+    pub fn semantic_in_use(&self) -> bool {
+        self.semantic.enabled
+            || self
+                .routes
+                .values()
+                .chain(self.keys.values())
+                .any(|s| s.semantic == Some(true))
+    }
+
+    /// Whether a request through `route` (if any) with key `key` (if any) is cached, for how
+    /// long, and whether semantically: the key's setting over the route's over the top level.
+    pub fn for_request(&self, route: Option<&str>, key: Option<&str>) -> Option<CachePlan> {
         let r = route.and_then(|r| self.routes.get(r));
         let k = key.and_then(|k| self.keys.get(k));
         let enabled = k
             .and_then(|s| s.enabled)
             .or(r.and_then(|s| s.enabled))
             .unwrap_or(self.enabled);
-        enabled.then(|| {
-            k.and_then(|s| s.ttl)
+        enabled.then(|| CachePlan {
+            ttl: k
+                .and_then(|s| s.ttl)
                 .or(r.and_then(|s| s.ttl))
-                .unwrap_or(self.ttl)
+                .unwrap_or(self.ttl),
+            semantic: k
+                .and_then(|s| s.semantic)
+                .or(r.and_then(|s| s.semantic))
+                .unwrap_or(self.semantic.enabled),
         })
     }
 }
@@ -80,12 +133,46 @@ fn scope(raw: &RawCacheScope, at: &str, errors: &mut Vec<ConfigError>) -> CacheS
     CacheScope {
         enabled: raw.enabled,
         ttl: ttl(raw.ttl_secs, &format!("{at}.ttl_secs"), errors),
+        semantic: raw.semantic,
+    }
+}
+
+fn semantic(raw: &crate::raw::RawSemanticCache, errors: &mut Vec<ConfigError>) -> SemanticSettings {
+    let d = SemanticSettings::default();
+    let threshold = raw.threshold.unwrap_or(d.threshold);
+    if !(threshold > 0.0 && threshold <= 1.0) {
+        errors.push(ConfigError::new(
+            "cache.semantic.threshold",
+            "must be a cosine similarity above 0 and at most 1",
+        ));
+    }
+    let max_prompt_bytes = raw.max_prompt_bytes.unwrap_or(d.max_prompt_bytes);
+    if max_prompt_bytes == 0 {
+        errors.push(ConfigError::new(
+            "cache.semantic.max_prompt_bytes",
+            "must be at least 1",
+        ));
+    }
+    let max_entries = raw.max_entries.unwrap_or(d.max_entries);
+    if max_entries == 0 {
+        errors.push(ConfigError::new(
+            "cache.semantic.max_entries",
+            "must be at least 1",
+        ));
+    }
+    SemanticSettings {
+        enabled: raw.enabled.unwrap_or(false),
+        embedding_model: raw.embedding_model.clone().filter(|m| !m.is_empty()),
+        threshold,
+        max_prompt_bytes,
+        max_entries,
     }
 }
 
 pub(crate) fn cache(
     raw: &RawCache,
     routes: &BTreeMap<String, RawNode>,
+    env: &dyn EnvSource,
     errors: &mut Vec<ConfigError>,
 ) -> CacheSettings {
     let d = CacheSettings::default();
@@ -117,13 +204,39 @@ pub(crate) fn cache(
             )
         })
         .collect();
-    CacheSettings {
+    let redis_url = raw
+        .redis_url
+        .clone()
+        .or_else(|| env.var("SWITCHYARD_CACHE_REDIS_URL"))
+        .filter(|u| !u.is_empty());
+    if redis_url
+        .as_ref()
+        .is_some_and(|u| !u.starts_with("redis://"))
+    {
+        errors.push(ConfigError::new(
+            "cache.redis_url",
+            "must start with redis:// (TLS to Redis is not built in)",
+        ));
+    }
+    let mut settings = CacheSettings {
         enabled: raw.enabled.unwrap_or(false),
         ttl: ttl(raw.ttl_secs, "cache.ttl_secs", errors).unwrap_or(d.ttl),
         max_bytes,
         routes: by_route,
         keys,
+        redis_url: redis_url.map(crate::Secret::new),
+        redis_prefix: raw.redis_prefix.clone().unwrap_or(d.redis_prefix),
+        semantic: semantic(&raw.semantic, errors),
+    };
+    if settings.semantic_in_use() && settings.semantic.embedding_model.is_none() {
+        errors.push(ConfigError::new(
+            "cache.semantic.embedding_model",
+            "the semantic cache is on, so it needs an embeddings model the gateway routes \
+             (e.g. openai/text-embedding-3-small)",
+        ));
+        settings.semantic.enabled = false;
     }
+    settings
 }
 
 #[cfg(test)]
@@ -141,6 +254,7 @@ mod tests {
                 CacheScope {
                     enabled: Some(true),
                     ttl: Some(Duration::from_secs(10)),
+                    semantic: Some(true),
                 },
             )]
             .into(),
@@ -150,6 +264,7 @@ mod tests {
                     CacheScope {
                         enabled: Some(false),
                         ttl: None,
+                        semantic: None,
                     },
                 ),
                 (
@@ -157,6 +272,7 @@ mod tests {
                     CacheScope {
                         enabled: None,
                         ttl: Some(Duration::from_secs(2)),
+                        semantic: Some(false),
                     },
                 ),
             ]
@@ -165,15 +281,16 @@ mod tests {
         };
         assert!(s.in_use());
         assert_eq!(s.for_request(None, None), None);
-        assert_eq!(
-            s.for_request(Some("r"), None),
-            Some(Duration::from_secs(10))
-        );
+        let plan = |secs, semantic| {
+            Some(CachePlan {
+                ttl: Duration::from_secs(secs),
+                semantic,
+            })
+        };
+        assert_eq!(s.for_request(Some("r"), None), plan(10, true));
         assert_eq!(s.for_request(Some("r"), Some("off")), None);
-        assert_eq!(
-            s.for_request(Some("r"), Some("short")),
-            Some(Duration::from_secs(2))
-        );
+        assert_eq!(s.for_request(Some("r"), Some("short")), plan(2, false));
+        assert!(s.semantic_in_use());
         assert_eq!(s.for_request(Some("other"), Some("short")), None);
         assert!(!CacheSettings::default().in_use());
     }
@@ -189,6 +306,7 @@ mod tests {
                 RawCacheScope {
                     enabled: Some(true),
                     ttl_secs: Some(MAX_TTL_SECS + 1),
+                    semantic: Some(true),
                 },
             )]
             .into(),
@@ -197,12 +315,20 @@ mod tests {
                 RawCacheScope {
                     enabled: None,
                     ttl_secs: Some(5),
+                    semantic: None,
                 },
             )]
             .into(),
+            redis_url: Some("http://redis".into()),
+            redis_prefix: None,
+            semantic: crate::raw::RawSemanticCache {
+                threshold: Some(1.5),
+                ..Default::default()
+            },
         };
         let mut errors = Vec::new();
-        let s = cache(&raw, &BTreeMap::new(), &mut errors);
+        let env = std::collections::HashMap::<String, String>::new();
+        let s = cache(&raw, &BTreeMap::new(), &env, &mut errors);
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
@@ -210,7 +336,10 @@ mod tests {
                 "cache.max_bytes",
                 "cache.routes.nope",
                 "cache.routes.nope.ttl_secs",
-                "cache.ttl_secs"
+                "cache.redis_url",
+                "cache.ttl_secs",
+                "cache.semantic.threshold",
+                "cache.semantic.embedding_model"
             ]
         );
         assert_eq!(s.keys["k"].ttl, Some(Duration::from_secs(5)));

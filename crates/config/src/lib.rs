@@ -14,7 +14,7 @@ pub mod raw;
 mod runtime;
 mod secret;
 mod tenants;
-pub use cache::{CacheScope, CacheSettings};
+pub use cache::{CachePlan, CacheScope, CacheSettings, SemanticSettings};
 pub use guardrails::GuardrailSettings;
 pub use limit_rules::{LimitRules, Unpriced};
 mod validate;

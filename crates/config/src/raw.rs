@@ -58,6 +58,34 @@ pub struct RawCache {
     /// By client key name or virtual key id (over the route's and the above).
     #[serde(default)]
     pub keys: BTreeMap<String, RawCacheScope>,
+    /// Redis shared by replicas (`redis://[:password@]host:6379/0`): answers are kept there,
+    /// with the in-memory store (`max_bytes`) in front. Also `SWITCHYARD_CACHE_REDIS_URL`.
+    /// Default: memory only.
+    pub redis_url: Option<String>,
+    /// Prefix of the cache's Redis keys and channel. Default `switchyard:cache:`.
+    pub redis_prefix: Option<String>,
+    /// The semantic cache: a request whose prompt means the same as a cached one's (and whose
+    /// every other field is equal) is served that answer. Opt-in per route or key (`semantic:
+    /// true`) or here for all.
+    #[serde(default)]
+    pub semantic: RawSemanticCache,
+}
+
+/// How the semantic cache compares prompts.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSemanticCache {
+    /// Turn it on for every cached request (routes and keys may turn it off). Default false.
+    pub enabled: Option<bool>,
+    /// The embeddings model the gateway itself routes (a route name or `provider/model`), e.g.
+    /// `openai/text-embedding-3-small`. Required when the semantic cache is on anywhere.
+    pub embedding_model: Option<String>,
+    /// Cosine similarity at or above which a prompt counts as the same. Default 0.95.
+    pub threshold: Option<f64>,
+    /// Prompts longer than this (bytes of text) are matched exactly only. Default 8192.
+    pub max_prompt_bytes: Option<usize>,
+    /// The most prompt vectors the in-process index holds. Default 100000.
+    pub max_entries: Option<usize>,
 }
 
 /// The cache's settings for one route or key.
@@ -68,6 +96,8 @@ pub struct RawCacheScope {
     pub enabled: Option<bool>,
     /// Seconds its answers are served again (default: as the level above says).
     pub ttl_secs: Option<u64>,
+    /// Serve answers to prompts that mean the same (default: as the level above says).
+    pub semantic: Option<bool>,
 }
 
 /// Guardrail policies and where they apply.

@@ -228,7 +228,7 @@ pub fn build(raw: RawConfig, env: &dyn EnvSource) -> Result<Config, ConfigErrors
     let limits = crate::limits::limits(&s.limits, &mut errors);
     let limit_rules = crate::limit_rules::limit_rules(&raw.limits, env, &mut errors);
     let guardrails = crate::guardrails::guardrails(&raw.guardrails, &raw.routes, &mut errors);
-    let cache = crate::cache::cache(&raw.cache, &raw.routes, &mut errors);
+    let cache = crate::cache::cache(&raw.cache, &raw.routes, env, &mut errors);
     for (alias, target) in &raw.aliases {
         if alias.is_empty() || target.trim().is_empty() {
             errors.push(ConfigError::new(

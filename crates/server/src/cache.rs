@@ -14,8 +14,9 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::BodyExt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
-use switchyard_cache::{Entry, Key, KeyParts};
+use switchyard_cache::{CacheStore, Entry, Key, KeyParts};
 use switchyard_guardrails::policy::Stage;
 
 /// On every response when a cache is configured: `hit`, `miss` or `bypass`.
@@ -25,20 +26,40 @@ pub const NAMESPACE_HEADER: &str = "x-switchyard-cache-namespace";
 /// Portkey's force-refresh header, honoured for users coming from it.
 const PORTKEY_REFRESH: &str = "x-portkey-cache-force-refresh";
 
-/// The store the config asks for: `previous` kept across a reload when its bound is the same.
+/// The store the config asks for: `previous` kept across a reload (the settings that make a
+/// store only change with a restart); memory, or Redis with memory in front.
 pub fn store_of(
     cfg: &switchyard_config::CacheSettings,
-    previous: Option<&std::sync::Arc<switchyard_cache::MemoryStore>>,
-) -> Option<std::sync::Arc<switchyard_cache::MemoryStore>> {
+    previous: Option<&Arc<dyn CacheStore>>,
+) -> Result<Option<Arc<dyn CacheStore>>, switchyard_config::ConfigError> {
     if !cfg.in_use() {
-        return None;
+        return Ok(None);
     }
-    match previous {
-        Some(p) if p.stats().max_bytes == cfg.max_bytes => Some(p.clone()),
-        _ => Some(std::sync::Arc::new(switchyard_cache::MemoryStore::new(
+    if let Some(p) = previous {
+        return Ok(Some(Arc::clone(p)));
+    }
+    Ok(Some(match &cfg.redis_url {
+        Some(url) => switchyard_cache::redis::RedisStore::open(
+            url.expose(),
+            &cfg.redis_prefix,
             cfg.max_bytes,
-        ))),
-    }
+        )
+        .map_err(|e| switchyard_config::ConfigError::new("cache.redis_url", e.0))?,
+        None => Arc::new(switchyard_cache::MemoryStore::new(cfg.max_bytes)),
+    }))
+}
+
+/// Stores `entry` for `pending` (without holding up the answer: a shared store is written
+/// in the background) and counts it.
+fn keep(store: Arc<dyn CacheStore>, metrics: &CacheMetrics, pending: Pending, entry: Entry) {
+    metrics.stored.fetch_add(1, Ordering::Relaxed);
+    let put = store.put(pending.key, entry);
+    // The memory store has stored it by now; Redis's write finishes on its own.
+    tokio::spawn(async move {
+        if let Err(e) = put.await {
+            tracing::warn!(error = %e, "storing an answer in the cache failed");
+        }
+    });
 }
 
 /// The cache's counters for `/metrics`.
@@ -48,12 +69,14 @@ pub struct CacheMetrics {
     misses: AtomicU64,
     bypassed: AtomicU64,
     stored: AtomicU64,
+    /// Lookups the store could not answer (Redis down): served as bypasses.
+    errors: AtomicU64,
     /// What the hits' answers cost when they were made: what the cache saved.
     saved_nanos: AtomicU64,
 }
 
 impl CacheMetrics {
-    pub fn write(&self, store: Option<&switchyard_cache::MemoryStore>, out: &mut String) {
+    pub fn write(&self, store: Option<&dyn CacheStore>, out: &mut String) {
         use std::fmt::Write;
         let Some(store) = store else {
             return;
@@ -73,8 +96,14 @@ impl CacheMetrics {
                 n.load(Ordering::Relaxed)
             );
         }
-        let st = store.stats();
+        let st = store.memory().stats();
         for (name, kind, help, v) in [
+            (
+                "switchyard_cache_errors_total",
+                "counter",
+                "Cache lookups the store could not answer (the request went on uncached)",
+                self.errors.load(Ordering::Relaxed) as f64,
+            ),
             (
                 "switchyard_cache_stored_total",
                 "counter",
@@ -90,7 +119,7 @@ impl CacheMetrics {
             (
                 "switchyard_cache_entries",
                 "gauge",
-                "Answers the in-memory cache holds",
+                "Answers the in-memory cache (Redis's memory tier) holds",
                 st.entries as f64,
             ),
             (
@@ -130,6 +159,7 @@ pub enum Lookup {
 pub struct Pending {
     key: Key,
     namespace: String,
+    stored_by: String,
     ttl: Duration,
 }
 
@@ -148,6 +178,7 @@ impl Pending {
         Entry {
             body,
             namespace: self.namespace.clone(),
+            stored_by: self.stored_by.clone(),
             provider,
             model,
             prompt_tokens: usage.map_or(0, |u| u.input),
@@ -223,21 +254,21 @@ fn now_ms() -> i64 {
 }
 
 /// Looks the request up. `body` is what goes upstream (after the input guardrails).
-pub fn lookup(
+pub async fn lookup(
     state: &AppState,
     ctx: &mut RequestCtx,
     headers: &HeaderMap,
     body: &Bytes,
     plan: &Plan<'_>,
 ) -> Lookup {
-    let decided = decide(state, ctx, headers, body, plan);
+    let decided = decide(state, ctx, headers, body, plan).await;
     if matches!(decided, Lookup::Bypass) {
         state.cache_metrics.bypassed.fetch_add(1, Ordering::Relaxed);
     }
     decided
 }
 
-fn decide(
+async fn decide(
     state: &AppState,
     ctx: &mut RequestCtx,
     headers: &HeaderMap,
@@ -252,13 +283,14 @@ fn decide(
         .principal
         .as_ref()
         .map(|p| p.key_id.clone().unwrap_or_else(|| p.key_name.clone()));
-    let Some(ttl) = state
+    let Some(cache_plan) = state
         .cfg
         .cache
         .for_request(ctx.route.as_deref(), key_name.as_deref())
     else {
         return Lookup::Bypass;
     };
+    let ttl = cache_plan.ttl;
     let c = controls(headers);
     // Streamed requests of the APIs whose answers stream (chat, Messages, Responses).
     let shape = switchyard_cache::shape::Shape::of(ctx.op.name());
@@ -301,7 +333,15 @@ fn decide(
     });
     if !c.refresh {
         let max_age = c.max_age.map(|d| d.as_millis() as i64);
-        if let Some(e) = store.get(&key, now_ms(), max_age) {
+        let found = match store.get(&key, now_ms(), max_age).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "the cache could not be read; answering uncached");
+                state.cache_metrics.errors.fetch_add(1, Ordering::Relaxed);
+                return Lookup::Bypass;
+            }
+        };
+        if let Some(e) = found {
             if let Some(a) = ctx.admitted.take() {
                 // A hit costs no provider anything: the request counts, its tokens do not.
                 crate::limits::release(state, a);
@@ -349,6 +389,7 @@ fn decide(
     Lookup::Miss(Pending {
         key,
         namespace,
+        stored_by: key_name.unwrap_or_default(),
         ttl,
     })
 }
@@ -388,7 +429,7 @@ pub fn store_stream(
             .and_then(|(_, e)| e.pricing())
     });
     let storing = stream::Storing {
-        store: store.clone(),
+        store: Arc::clone(store),
         metrics: state.cache_metrics.clone(),
         pending,
         meter: last.meter.clone(),
@@ -433,8 +474,7 @@ pub async fn store(
             usage.as_ref(),
             cost,
         );
-        store.put(pending.key, entry);
-        state.cache_metrics.stored.fetch_add(1, Ordering::Relaxed);
+        keep(Arc::clone(store), &state.cache_metrics, pending, entry);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -119,7 +119,7 @@ pub async fn handle(
         None => (&body, &peeked),
     };
     ctx.enter("cache");
-    let cached = crate::cache::lookup(state, ctx, &parts.headers, body, &plan);
+    let cached = crate::cache::lookup(state, ctx, &parts.headers, body, &plan).await;
     let cached = match cached {
         crate::cache::Lookup::Hit(resp) => return Ok(resp),
         other => other,

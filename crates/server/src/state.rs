@@ -72,7 +72,7 @@ pub struct AppState {
     /// state's config: a reload starts afresh).
     pub api_guardrails: ApiGuardrails,
     /// The response cache's store, when the config caches anything (`cache:`).
-    pub cache: Option<Arc<switchyard_cache::MemoryStore>>,
+    pub cache: Option<Arc<dyn switchyard_cache::CacheStore>>,
 }
 
 /// Guardrail policies set through the admin API, built once per snapshot version.
@@ -262,7 +262,7 @@ impl AppState {
             limits,
             api_limits: ApiLimits::empty(),
             api_guardrails: ApiGuardrails::empty(),
-            cache: crate::cache::store_of(&cfg.cache, None),
+            cache: crate::cache::store_of(&cfg.cache, None).map_err(|e| vec![e])?,
             images: d.images,
             cfg,
             health: Arc::new(health),
@@ -319,6 +319,10 @@ impl AppState {
         cfg.limit_rules
             .redis_prefix
             .clone_from(&old.limit_rules.redis_prefix);
+        cfg.cache.redis_url.clone_from(&old.cache.redis_url);
+        cfg.cache.redis_prefix.clone_from(&old.cache.redis_prefix);
+        cfg.cache.max_bytes = old.cache.max_bytes;
+        cfg.cache.semantic.max_entries = old.cache.semantic.max_entries;
         let d = derive(&cfg)?;
         list_targets(&d.router, &self.health);
         self.metrics
@@ -335,7 +339,7 @@ impl AppState {
             limit_memory: self.limit_memory.clone(),
             api_limits: ApiLimits::empty(),
             api_guardrails: ApiGuardrails::empty(),
-            cache: crate::cache::store_of(&cfg.cache, self.cache.as_ref()),
+            cache: crate::cache::store_of(&cfg.cache, self.cache.as_ref()).map_err(|e| vec![e])?,
             limits,
             images: d.images,
             cfg,
@@ -367,7 +371,14 @@ impl AppState {
     fn restart_only(&self, new: &Config) -> Vec<&'static str> {
         let old = &self.cfg;
         let mut out = Vec::new();
-        let checks: [(&'static str, bool); 9] = [
+        let checks: [(&'static str, bool); 10] = [
+            (
+                "cache.redis_url / redis_prefix / max_bytes / semantic.max_entries",
+                old.cache.redis_url != new.cache.redis_url
+                    || old.cache.redis_prefix != new.cache.redis_prefix
+                    || old.cache.max_bytes != new.cache.max_bytes
+                    || old.cache.semantic.max_entries != new.cache.semantic.max_entries,
+            ),
             (
                 "limits.redis_url / redis_prefix",
                 old.limit_rules.redis_url != new.limit_rules.redis_url

@@ -19,6 +19,7 @@ fn entry(ns: &str, body_len: usize, created: i64, ttl: i64) -> Entry {
     Entry {
         body: Bytes::from(vec![b'x'; body_len]),
         namespace: ns.to_owned(),
+        stored_by: "key-1".into(),
         provider: "openai".into(),
         model: "gpt-4o-mini".into(),
         prompt_tokens: 10,
@@ -90,10 +91,13 @@ fn purges_select_by_namespace_and_age() {
     s.put(key(1), entry("a", 10, 1_000, 60_000));
     s.put(key(2), entry("a", 10, 5_000, 60_000));
     s.put(key(3), entry("b", 10, 1_000, 60_000));
-    assert_eq!(s.purge(|e| e.namespace == "a" && e.created_ms < 2_000), 1);
+    assert_eq!(
+        s.purge_where(|_, e| e.namespace == "a" && e.created_ms < 2_000),
+        1
+    );
     assert!(s.get(&key(1), 6_000, None).is_none());
     assert!(s.get(&key(2), 6_000, None).is_some());
-    assert_eq!(s.purge(|e| e.namespace == "b"), 1);
+    assert_eq!(s.purge_where(|_, e| e.namespace == "b"), 1);
     assert_eq!(s.stats().entries, 1);
     assert!(s.remove(&key(2)));
     assert!(!s.remove(&key(2)));

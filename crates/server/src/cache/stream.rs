@@ -11,13 +11,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use switchyard_cache::shape::{Gather, Shape};
-use switchyard_cache::MemoryStore;
 use switchyard_providers::catalog::Pricing;
 use switchyard_wire::sse::SseParser;
 
 /// What the stored entry needs once the stream has ended.
 pub(super) struct Storing {
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<dyn switchyard_cache::CacheStore>,
     pub metrics: Arc<super::CacheMetrics>,
     pub pending: Pending,
     pub meter: Arc<Meter>,
@@ -96,10 +95,7 @@ impl Gathering {
             read.usage.as_ref(),
             cost,
         );
-        s.store.put(s.pending.key, entry);
-        s.metrics
-            .stored
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        super::keep(s.store, &s.metrics, s.pending, entry);
     }
 }
 
