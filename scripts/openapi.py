@@ -124,6 +124,23 @@ schemas = {
       "decided_by": {"type": ["object", "null"], "properties": {"policy": s_str, "check": s_str, "label": s_str}},
       "redacted": {"type": ["string", "null"], "description": "The text with redact policies' findings masked."},
       "verdicts": {"type": "array", "items": {"type": "object", "description": "policy, check, stage, fired, action, score, spans, labels, latency_us"}}}},
+  "CacheStats": {"type": "object", "required": ["object", "backend", "requests", "entries"], "description": "This replica's counters since it started, and what the store holds.", "properties": {
+      "object": {"const": "cache_stats"}, "backend": {"enum": ["memory", "redis"]},
+      "requests": {"type": "object", "properties": {"hit": {"type": "integer"}, "semantic_hit": {"type": "integer"}, "miss": {"type": "integer"}, "bypass": {"type": "integer"}}},
+      "hit_rate": {"type": ["number", "null"], "description": "Hits (exact and semantic) over requests looked up."},
+      "stored": {"type": "integer"}, "errors": {"type": "integer", "description": "Lookups the store could not answer (served uncached)."},
+      "saved_usd": {"type": "number", "description": "What the answers served from the cache cost when they were made."},
+      "entries": {"type": "integer", "description": "Answers held (with Redis: all replicas', counted by a scan)."},
+      "memory_bytes": {"type": "integer"}, "memory_max_bytes": {"type": "integer"},
+      "semantic": {"type": ["object", "null"], "properties": {"vectors": {"type": "integer"}, "bytes": {"type": "integer"}, "threshold": {"type": "number"}}}}},
+  "CachePurge": {"type": "object", "additionalProperties": False, "description": "Which entries go: every condition given must hold. With none, `all: true` is required.", "properties": {
+      "workspace": {"type": "string", "description": "The workspace whose entries go, its namespaces included. Required for a workspace admin."},
+      "namespace": {"type": "string", "description": "A namespace within `workspace` (`x-switchyard-cache-namespace`)."},
+      "key_id": {"type": "string", "description": "Entries stored by requests with this virtual key id or static key name."},
+      "cache_key": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "One entry: the `x-switchyard-cache-key` of its answer."},
+      "older_than_secs": {"type": "integer", "minimum": 0, "description": "Entries made more than this many seconds ago."},
+      "all": {"type": "boolean", "description": "Purge every entry (only needed with no other condition)."}}},
+  "CachePurged": {"type": "object", "required": ["object", "purged"], "properties": {"object": {"const": "cache_purge"}, "purged": {"type": "integer", "description": "Entries removed."}}},
   "RecordPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
       "object": {"const": "list"}, "data": {"type": "array", "items": ref("Record")}, "has_more": {"type": "boolean"}, "next_cursor": {"type": ["string", "null"]}}},
 }
@@ -240,6 +257,11 @@ paths = {
   "/admin/v1/analytics": {"get": {"summary": "Requests, tokens, cost, errors, latency and TTFT in time buckets (docs/observability.md).", "operationId": "analytics", "parameters": filters + [
       {"name": "bucket", "in": "query", "schema": s_str}, {"name": "group_by", "in": "query", "schema": s_str}],
     "responses": {"200": ok("Buckets.", {"type": "object"}), **errs(400, 401, 503)}}},
+  "/admin/v1/cache/stats": {"get": {"summary": "The response cache: requests by status, hit rate, dollars saved, what the store holds. Organisation admins.", "operationId": "cacheStats",
+    "responses": {"200": ok("The figures.", ref("CacheStats")), **errs(401, 403, 404, 503)}}},
+  "/admin/v1/cache/purge": {"post": {"summary": "Remove cached answers by workspace, namespace, client key, entry key or age, on every replica. Organisation admins; workspace admins for their workspace. Audited as `cache.purge`.", "operationId": "purgeCache",
+    "requestBody": body(ref("CachePurge")),
+    "responses": {"200": ok("How many went.", ref("CachePurged")), **errs(400, 401, 403, 404, 503)}}},
   "/admin/v1/health": {"get": {"summary": "Route targets' circuit, load and latency.", "operationId": "health", "responses": {"200": ok("Targets.", {"type": "object"}), **errs(401)}}},
 }
 

@@ -21,6 +21,7 @@ pub struct CacheScope {
 pub struct SemanticSettings {
     pub enabled: bool,
     pub embedding_model: Option<String>,
+    pub dimensions: Option<u32>,
     pub threshold: f64,
     pub max_prompt_bytes: usize,
     pub max_entries: usize,
@@ -31,6 +32,7 @@ impl Default for SemanticSettings {
         SemanticSettings {
             enabled: false,
             embedding_model: None,
+            dimensions: None,
             threshold: 0.95,
             max_prompt_bytes: 8192,
             max_entries: 100_000,
@@ -146,6 +148,12 @@ fn semantic(raw: &crate::raw::RawSemanticCache, errors: &mut Vec<ConfigError>) -
             "must be a cosine similarity above 0 and at most 1",
         ));
     }
+    if raw.dimensions == Some(0) {
+        errors.push(ConfigError::new(
+            "cache.semantic.dimensions",
+            "must be at least 1",
+        ));
+    }
     let max_prompt_bytes = raw.max_prompt_bytes.unwrap_or(d.max_prompt_bytes);
     if max_prompt_bytes == 0 {
         errors.push(ConfigError::new(
@@ -163,6 +171,7 @@ fn semantic(raw: &crate::raw::RawSemanticCache, errors: &mut Vec<ConfigError>) -
     SemanticSettings {
         enabled: raw.enabled.unwrap_or(false),
         embedding_model: raw.embedding_model.clone().filter(|m| !m.is_empty()),
+        dimensions: raw.dimensions,
         threshold,
         max_prompt_bytes,
         max_entries,

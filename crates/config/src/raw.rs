@@ -80,6 +80,9 @@ pub struct RawSemanticCache {
     /// The embeddings model the gateway itself routes (a route name or `provider/model`), e.g.
     /// `openai/text-embedding-3-small`. Required when the semantic cache is on anywhere.
     pub embedding_model: Option<String>,
+    /// Sent as the embeddings request's `dimensions` (models that can shorten their vectors,
+    /// such as OpenAI's text-embedding-3). Default: the model's own.
+    pub dimensions: Option<u32>,
     /// Cosine similarity at or above which a prompt counts as the same. Default 0.95.
     pub threshold: Option<f64>,
     /// Prompts longer than this (bytes of text) are matched exactly only. Default 8192.

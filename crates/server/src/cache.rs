@@ -3,7 +3,10 @@
 //! store after a successful answer that passed its output checks: a whole one at once, a
 //! streamed one gathered as it passes (`stream.rs`) and stored at its clean end.
 
+mod semantic;
 mod stream;
+
+pub use semantic::index_of;
 
 use crate::context::RequestCtx;
 use crate::route::Plan;
@@ -21,6 +24,8 @@ use switchyard_guardrails::policy::Stage;
 
 /// On every response when a cache is configured: `hit`, `miss` or `bypass`.
 pub const HEADER: &str = "x-switchyard-cache";
+/// The key of the entry that answered or will hold the answer (64 hex digits).
+pub const KEY_HEADER: &str = "x-switchyard-cache-key";
 /// A namespace within the caller's workspace (entries are shared only within it).
 pub const NAMESPACE_HEADER: &str = "x-switchyard-cache-namespace";
 /// Portkey's force-refresh header, honoured for users coming from it.
@@ -50,9 +55,18 @@ pub fn store_of(
 }
 
 /// Stores `entry` for `pending` (without holding up the answer: a shared store is written
-/// in the background) and counts it.
-fn keep(store: Arc<dyn CacheStore>, metrics: &CacheMetrics, pending: Pending, entry: Entry) {
+/// in the background), indexes its prompt for the semantic cache, and counts it.
+fn keep(
+    store: Arc<dyn CacheStore>,
+    index: Option<&Arc<switchyard_cache::semantic::SemanticIndex>>,
+    metrics: &CacheMetrics,
+    pending: Pending,
+    entry: Entry,
+) {
     metrics.stored.fetch_add(1, Ordering::Relaxed);
+    if let (Some(near), Some(index)) = (pending.near, index) {
+        semantic::index(&store, index, near, pending.key, entry.expires_ms);
+    }
     let put = store.put(pending.key, entry);
     // The memory store has stored it by now; Redis's write finishes on its own.
     tokio::spawn(async move {
@@ -66,6 +80,7 @@ fn keep(store: Arc<dyn CacheStore>, metrics: &CacheMetrics, pending: Pending, en
 #[derive(Default)]
 pub struct CacheMetrics {
     hits: AtomicU64,
+    semantic_hits: AtomicU64,
     misses: AtomicU64,
     bypassed: AtomicU64,
     stored: AtomicU64,
@@ -76,6 +91,25 @@ pub struct CacheMetrics {
 }
 
 impl CacheMetrics {
+    fn note_error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counters since start, for the admin API's stats.
+    pub fn json(&self) -> serde_json::Value {
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (hit, semantic, miss) = (n(&self.hits), n(&self.semantic_hits), n(&self.misses));
+        let looked = hit + semantic + miss;
+        serde_json::json!({
+            "requests": {"hit": hit, "semantic_hit": semantic, "miss": miss,
+                "bypass": n(&self.bypassed)},
+            "hit_rate": (looked > 0).then(|| (hit + semantic) as f64 / looked as f64),
+            "stored": n(&self.stored),
+            "errors": n(&self.errors),
+            "saved_usd": n(&self.saved_nanos) as f64 / 1e9,
+        })
+    }
+
     pub fn write(&self, store: Option<&dyn CacheStore>, out: &mut String) {
         use std::fmt::Write;
         let Some(store) = store else {
@@ -87,6 +121,7 @@ impl CacheMetrics {
         );
         for (status, n) in [
             ("hit", &self.hits),
+            ("semantic-hit", &self.semantic_hits),
             ("miss", &self.misses),
             ("bypass", &self.bypassed),
         ] {
@@ -161,6 +196,9 @@ pub struct Pending {
     namespace: String,
     stored_by: String,
     ttl: Duration,
+    /// The prompt's place for the semantic cache, when it is on for this request.
+    near: Option<semantic::Near>,
+    clock: Arc<Clock>,
 }
 
 impl Pending {
@@ -174,7 +212,7 @@ impl Pending {
         usage: Option<&switchyard_providers::usage::Usage>,
         cost_nanos: u64,
     ) -> Entry {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         Entry {
             body,
             namespace: self.namespace.clone(),
@@ -247,10 +285,43 @@ fn controls(headers: &HeaderMap) -> Controls {
     c
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+/// The cache's clock: the wall clock, unless a test paused it (entries' ages and TTLs are then
+/// read from the time it set).
+#[derive(Debug)]
+pub struct Clock {
+    /// Unix ms the clock stands at while paused; `i64::MIN` while it runs.
+    paused_at: std::sync::atomic::AtomicI64,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            paused_at: std::sync::atomic::AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
+impl Clock {
+    pub fn now_ms(&self) -> i64 {
+        match self.paused_at.load(Ordering::Relaxed) {
+            i64::MIN => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64),
+            t => t,
+        }
+    }
+
+    /// Stops the clock where it is.
+    pub fn pause(&self) {
+        let now = self.now_ms();
+        self.paused_at.store(now, Ordering::Relaxed);
+    }
+
+    /// Moves a paused clock on by `d`.
+    pub fn advance(&self, d: Duration) {
+        self.paused_at
+            .fetch_add(d.as_millis() as i64, Ordering::Relaxed);
+    }
 }
 
 /// Looks the request up. `body` is what goes upstream (after the input guardrails).
@@ -331,57 +402,31 @@ async fn decide(
         policies: &policies,
         body: &value,
     });
+    ctx.cache_key = Some(key);
+    // The prompt's embedding, when this request may be matched by meaning: looked up after
+    // the exact key misses, and stored with the answer.
+    let near = if cache_plan.semantic {
+        semantic::embed(state, ctx, &namespace, &target, &policies, &value).await
+    } else {
+        None
+    };
     if !c.refresh {
         let max_age = c.max_age.map(|d| d.as_millis() as i64);
-        let found = match store.get(&key, now_ms(), max_age).await {
-            Ok(found) => found,
+        let mut found = match store.get(&key, state.cache_clock.now_ms(), max_age).await {
+            Ok(found) => found.map(|e| (e, None)),
             Err(e) => {
                 tracing::warn!(error = %e, "the cache could not be read; answering uncached");
                 state.cache_metrics.errors.fetch_add(1, Ordering::Relaxed);
                 return Lookup::Bypass;
             }
         };
-        if let Some(e) = found {
-            if let Some(a) = ctx.admitted.take() {
-                // A hit costs no provider anything: the request counts, its tokens do not.
-                crate::limits::release(state, a);
+        if found.is_none() {
+            if let Some(n) = &near {
+                found = semantic::nearest(state, store.as_ref(), n, max_age).await;
             }
-            let resp = if let (true, Some(shape)) = (ctx.stream, shape) {
-                let Ok(whole) = serde_json::from_slice::<serde_json::Value>(&e.body) else {
-                    return Lookup::Bypass;
-                };
-                let usage = value
-                    .pointer("/stream_options/include_usage")
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(false);
-                let sse = shape.to_events(&whole, usage);
-                let mut r = Response::new(Body::from(sse));
-                r.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/event-stream"),
-                );
-                r
-            } else {
-                let mut r = Response::new(Body::from(e.body.clone()));
-                r.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                r
-            };
-            ctx.cache = Some("hit");
-            ctx.cache_hit = Some(crate::context::CacheHit {
-                provider: e.provider.clone(),
-                model: e.model.clone(),
-                saved_nanos: e.cost_nanos,
-                similarity: None,
-            });
-            state.cache_metrics.hits.fetch_add(1, Ordering::Relaxed);
-            state
-                .cache_metrics
-                .saved_nanos
-                .fetch_add(e.cost_nanos, Ordering::Relaxed);
-            return Lookup::Hit(resp);
+        }
+        if let Some((e, similarity)) = found {
+            return serve(state, ctx, &value, shape, &e, similarity);
         }
     }
     ctx.cache = Some("miss");
@@ -391,16 +436,83 @@ async fn decide(
         namespace,
         stored_by: key_name.unwrap_or_default(),
         ttl,
+        near,
+        clock: Arc::clone(&state.cache_clock),
     })
 }
 
-/// Names the cache's part in the answer (`x-switchyard-cache`), errors included.
+/// Answers from `e` (found by the exact key, or by meaning with `similarity`), whole or
+/// re-streamed as the request asks.
+fn serve(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    request: &serde_json::Value,
+    shape: Option<switchyard_cache::shape::Shape>,
+    e: &Entry,
+    similarity: Option<f32>,
+) -> Lookup {
+    let resp = if let (true, Some(shape)) = (ctx.stream, shape) {
+        let Ok(whole) = serde_json::from_slice::<serde_json::Value>(&e.body) else {
+            return Lookup::Bypass;
+        };
+        let usage = request
+            .pointer("/stream_options/include_usage")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        let sse = shape.to_events(&whole, usage);
+        let mut r = Response::new(Body::from(sse));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        r
+    } else {
+        let mut r = Response::new(Body::from(e.body.clone()));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    if let Some(a) = ctx.admitted.take() {
+        // A hit costs no provider anything: the request counts, its tokens do not.
+        crate::limits::release(state, a);
+    }
+    ctx.cache = Some(if similarity.is_some() {
+        "semantic-hit"
+    } else {
+        "hit"
+    });
+    ctx.cache_hit = Some(crate::context::CacheHit {
+        provider: e.provider.clone(),
+        model: e.model.clone(),
+        saved_nanos: e.cost_nanos,
+        similarity: similarity.map(|s| f64::from((s * 10_000.0).round() / 10_000.0)),
+    });
+    let m = &state.cache_metrics;
+    if similarity.is_some() {
+        m.semantic_hits.fetch_add(1, Ordering::Relaxed);
+    } else {
+        m.hits.fetch_add(1, Ordering::Relaxed);
+    }
+    m.saved_nanos.fetch_add(e.cost_nanos, Ordering::Relaxed);
+    Lookup::Hit(resp)
+}
+
+/// Names the cache's part in the answer (`x-switchyard-cache`), errors included, and the
+/// entry's key (`x-switchyard-cache-key`, to purge it by) when there is one.
 pub fn add_header(ctx: &RequestCtx, resp: &mut Response) {
     if let Some(status) = ctx.cache {
         resp.headers_mut().insert(
             HeaderName::from_static(HEADER),
             HeaderValue::from_static(status),
         );
+    }
+    if let Some(k) = &ctx.cache_key {
+        if let Ok(v) = HeaderValue::from_str(&k.hex()) {
+            resp.headers_mut()
+                .insert(HeaderName::from_static(KEY_HEADER), v);
+        }
     }
 }
 
@@ -430,6 +542,7 @@ pub fn store_stream(
     });
     let storing = stream::Storing {
         store: Arc::clone(store),
+        index: state.semantic.clone(),
         metrics: state.cache_metrics.clone(),
         pending,
         meter: last.meter.clone(),
@@ -474,7 +587,13 @@ pub async fn store(
             usage.as_ref(),
             cost,
         );
-        keep(Arc::clone(store), &state.cache_metrics, pending, entry);
+        keep(
+            Arc::clone(store),
+            state.semantic.as_ref(),
+            &state.cache_metrics,
+            pending,
+            entry,
+        );
     }
     Response::from_parts(parts, Body::from(bytes))
 }

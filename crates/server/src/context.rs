@@ -51,6 +51,8 @@ pub struct RequestCtx {
     pub cache: Option<&'static str>,
     /// What a hit served, for the record.
     pub cache_hit: Option<CacheHit>,
+    /// The exact key of the request's cache entry (for `x-switchyard-cache-key`).
+    pub cache_key: Option<switchyard_cache::Key>,
 }
 
 /// The answer a cache hit served: who made it, what it cost then, how close its prompt was.
@@ -109,6 +111,7 @@ impl RequestCtx {
             guarded: Default::default(),
             cache: None,
             cache_hit: None,
+            cache_key: None,
         }
     }
 
@@ -142,6 +145,7 @@ impl RequestCtx {
             guarded: Default::default(),
             cache: None,
             cache_hit: None,
+            cache_key: None,
         }
     }
 

@@ -65,6 +65,8 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/guardrails/test", &["post"]),
     ("/admin/v1/limits", &["get", "post"]),
     ("/admin/v1/limits/{id}", &["get", "patch", "delete"]),
+    ("/admin/v1/cache/stats", &["get"]),
+    ("/admin/v1/cache/purge", &["post"]),
     ("/admin/v1/logs", &["get"]),
     ("/admin/v1/logs/export", &["get"]),
     ("/admin/v1/logs/{id}", &["get"]),
@@ -180,6 +182,11 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
             get(crate::admin::limits::limit)
                 .patch(crate::admin::limits::limit)
                 .delete(crate::admin::limits::limit),
+        )
+        .route("/admin/v1/cache/stats", get(crate::admin::cache::stats))
+        .route(
+            "/admin/v1/cache/purge",
+            axum::routing::post(crate::admin::cache::purge),
         )
         .route("/admin/v1/health", get(crate::admin::health))
         .route("/admin/v1/logs", get(crate::admin::logs::list))

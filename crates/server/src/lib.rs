@@ -18,6 +18,7 @@ pub mod headers;
 pub mod http;
 pub mod ids;
 pub mod images;
+pub mod internal;
 pub mod jwt;
 pub mod limits;
 pub mod listen;

@@ -55,6 +55,8 @@ pub struct AppState {
     pub guard_metrics: Arc<crate::observe::guardrails::GuardMetrics>,
     /// The response cache's counters (kept across reloads).
     pub cache_metrics: Arc<crate::cache::CacheMetrics>,
+    /// The cache's clock (kept across reloads; tests pause it).
+    pub cache_clock: Arc<crate::cache::Clock>,
     /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
     pub static_principals: StaticPrincipals,
     /// Where limits are counted; outlives reloads (the rules change, the counts stay).
@@ -73,6 +75,8 @@ pub struct AppState {
     pub api_guardrails: ApiGuardrails,
     /// The response cache's store, when the config caches anything (`cache:`).
     pub cache: Option<Arc<dyn switchyard_cache::CacheStore>>,
+    /// The semantic cache's index of prompt embeddings, when any request may use it.
+    pub semantic: Option<Arc<switchyard_cache::semantic::SemanticIndex>>,
 }
 
 /// Guardrail policies set through the admin API, built once per snapshot version.
@@ -255,6 +259,8 @@ impl AppState {
         let (limit_store, limit_memory) = limit_store_of(&cfg)?;
         let limit_store_errors = Arc::default();
         let limits = gate_of(&cfg, &limit_store, &limit_store_errors);
+        let cache = crate::cache::store_of(&cfg.cache, None).map_err(|e| vec![e])?;
+        let semantic = crate::cache::index_of(&cfg.cache, cache.as_ref(), None);
         Ok(Arc::new(Self {
             limit_store,
             limit_memory,
@@ -262,7 +268,8 @@ impl AppState {
             limits,
             api_limits: ApiLimits::empty(),
             api_guardrails: ApiGuardrails::empty(),
-            cache: crate::cache::store_of(&cfg.cache, None).map_err(|e| vec![e])?,
+            cache,
+            semantic,
             images: d.images,
             cfg,
             health: Arc::new(health),
@@ -284,6 +291,7 @@ impl AppState {
             alerts: Arc::default(),
             guard_metrics: Arc::default(),
             cache_metrics: Arc::default(),
+            cache_clock: Arc::default(),
             static_principals: StaticPrincipals::empty(),
         }))
     }
@@ -333,13 +341,16 @@ impl AppState {
             jwt_of(&cfg, &d.tls)?
         };
         let limits = gate_of(&cfg, &self.limit_store, &self.limit_store_errors);
+        let cache = crate::cache::store_of(&cfg.cache, self.cache.as_ref()).map_err(|e| vec![e])?;
+        let semantic = crate::cache::index_of(&cfg.cache, cache.as_ref(), self.semantic.as_ref());
         let state = Arc::new(Self {
             limit_store: Arc::clone(&self.limit_store),
             limit_store_errors: Arc::clone(&self.limit_store_errors),
             limit_memory: self.limit_memory.clone(),
             api_limits: ApiLimits::empty(),
             api_guardrails: ApiGuardrails::empty(),
-            cache: crate::cache::store_of(&cfg.cache, self.cache.as_ref()).map_err(|e| vec![e])?,
+            cache,
+            semantic,
             limits,
             images: d.images,
             cfg,
@@ -362,6 +373,7 @@ impl AppState {
             alerts: self.alerts.clone(),
             guard_metrics: self.guard_metrics.clone(),
             cache_metrics: self.cache_metrics.clone(),
+            cache_clock: self.cache_clock.clone(),
             static_principals: StaticPrincipals::empty(),
         });
         Ok((state, restart))

@@ -239,11 +239,7 @@ async fn namespaces_keys_and_callers_controls_decide_what_is_shared() {
 
 #[tokio::test]
 async fn errors_and_withheld_answers_are_never_stored_and_entries_expire() {
-    let h = start_with(
-        &yaml(&ON.replace("ttl_secs: 60", "ttl_secs: 1")),
-        axum::Router::new(),
-    )
-    .await;
+    let h = start_with(&yaml(ON), axum::Router::new()).await;
     // A provider error: not stored, the next request goes upstream again.
     let mut failing = chat("e");
     failing["mock"] = json!({"status": 500});
@@ -290,13 +286,29 @@ async fn errors_and_withheld_answers_are_never_stored_and_entries_expire() {
         }
     }
     assert_eq!(upstream_calls(&h), 8);
-    // A stored answer is served until its TTL (1 s) passes.
+    // With the cache's clock paused: a stored answer is served until its TTL (60 s) passes,
+    // to the millisecond, and a request's max-age counts from when it was stored.
+    let clock = h.server.state().cache_clock.clone();
+    clock.pause();
     ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
+    clock.advance(std::time::Duration::from_millis(59_999));
     let (_, st, _) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
     assert_eq!(st, "hit");
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, st, _) = ask(
+        &h,
+        "/v1/chat/completions",
+        chat("t"),
+        &[("cache-control", "max-age=59")],
+    )
+    .await;
+    assert_eq!(st, "miss", "older than the caller accepts");
+    // The max-age miss stored a fresh answer, which lives 60 s from then.
+    clock.advance(std::time::Duration::from_millis(59_999));
     let (_, st, _) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
-    assert_eq!(st, "miss");
+    assert_eq!(st, "hit");
+    clock.advance(std::time::Duration::from_millis(1));
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("t"), &[]).await;
+    assert_eq!(st, "miss", "expired");
 }
 
 /// Two workspaces sending identical bodies never share an entry; each shares with itself.

@@ -268,6 +268,20 @@ impl Tenants {
         }
     }
 
+    /// Records an admin action that changes nothing kept here (a cache purge) in the audit log.
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        workspace: Option<&str>,
+        after: Option<Value>,
+    ) -> Result<(), AdminError> {
+        let ev = Self::event(actor, action, target, workspace, None, after);
+        self.store().apply(Vec::new(), ev).await?;
+        Ok(())
+    }
+
     async fn commit(&self, changes: Vec<Change>, event: AuditEvent) -> Result<(), AdminError> {
         self.store().apply(changes, event).await?;
         self.reload().await?;

@@ -1,6 +1,7 @@
 //! Admin endpoints, behind admin keys (separate from client keys): route targets' health as JSON
 //! (`GET /admin/health`), Prometheus metrics (`GET /metrics`), and the request log (`logs`).
 
+pub mod cache;
 pub mod guardrails;
 pub mod limits;
 pub mod logs;

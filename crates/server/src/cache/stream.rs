@@ -17,6 +17,7 @@ use switchyard_wire::sse::SseParser;
 /// What the stored entry needs once the stream has ended.
 pub(super) struct Storing {
     pub store: Arc<dyn switchyard_cache::CacheStore>,
+    pub index: Option<Arc<switchyard_cache::semantic::SemanticIndex>>,
     pub metrics: Arc<super::CacheMetrics>,
     pub pending: Pending,
     pub meter: Arc<Meter>,
@@ -95,7 +96,7 @@ impl Gathering {
             read.usage.as_ref(),
             cost,
         );
-        super::keep(s.store, &s.metrics, s.pending, entry);
+        super::keep(s.store, s.index.as_ref(), &s.metrics, s.pending, entry);
     }
 }
 

@@ -2,12 +2,11 @@
 //! stage's at once after the in-process checks, each within its timeout. One file per
 //! service: `webhook`, `moderation` (a provider's `/moderations`), `bedrock` (Bedrock
 //! Guardrails' `ApplyGuardrail`), `azure` (Azure AI Content Safety's `text:analyze`), `judge`
-//! (an LLM judge through the gateway's own routes: `internal`), `similarity` (embeddings through
-//! them).
+//! (an LLM judge through the gateway's own routes: `crate::internal`), `similarity`
+//! (embeddings through them).
 
 mod azure;
 mod bedrock;
-mod internal;
 mod judge;
 mod moderation;
 mod similarity;
@@ -49,7 +48,7 @@ pub(super) struct Subject<'a> {
     /// The webhook's event (`{event, operation, model, request_id, metadata, request|response}`).
     pub event: &'a str,
     /// Who the calls are made for (the gateway's own calls go on their behalf).
-    pub caller: &'a internal::Caller,
+    pub caller: &'a crate::internal::Caller,
 }
 
 impl Subject<'_> {
@@ -114,7 +113,7 @@ pub(super) async fn run(
             })
         })
         .collect();
-    let caller = internal::Caller::of(ctx);
+    let caller = crate::internal::Caller::of(ctx);
     let subject = Subject {
         stage,
         body,

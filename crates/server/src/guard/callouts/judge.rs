@@ -2,8 +2,8 @@
 //! own routing: `internal`) judges the texts against the check's criteria and answers
 //! `{"pass", "score", "reason"}`; an answer that is not that is an error.
 
-use super::internal::{self, Caller};
 use super::{Reply, Subject};
+use crate::internal::{self, Caller};
 use crate::state::AppState;
 use serde_json::Value;
 use switchyard_guardrails::checks::callout::{judge_request, judge_verdict};
@@ -35,8 +35,15 @@ pub(super) async fn call(
         &texts,
         c.max_tokens,
     );
-    let answer =
-        internal::call(state, who, Operation::ChatCompletions, c.model, &body, tag).await?;
+    let answer = internal::call(
+        state,
+        who,
+        Operation::ChatCompletions,
+        c.model,
+        &body,
+        ("guardrail", tag),
+    )
+    .await?;
     let text = answer
         .body
         .pointer("/choices/0/message/content")

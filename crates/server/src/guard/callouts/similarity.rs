@@ -3,10 +3,10 @@
 //! are cached in the process by model, dimensions and texts: after the first call, only the
 //! texts are sent.
 
-use super::internal::{self, Caller};
 use super::{Reply, Subject};
+use crate::internal::{self, Caller};
 use crate::state::AppState;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use switchyard_guardrails::checks::callout::{closest, similarity_fires};
@@ -61,8 +61,16 @@ pub(super) async fn call(
     if let Some(d) = c.dimensions {
         body["dimensions"] = json!(d);
     }
-    let answer = internal::call(state, who, Operation::Embeddings, c.model, &body, tag).await?;
-    let mut vectors = read(&answer.body, input.len())?;
+    let answer = internal::call(
+        state,
+        who,
+        Operation::Embeddings,
+        c.model,
+        &body,
+        ("guardrail", tag),
+    )
+    .await?;
+    let mut vectors = internal::vectors(&answer.body, input.len())?;
     let examples = match known {
         Some(v) => v,
         None => {
@@ -89,40 +97,4 @@ pub(super) async fn call(
         rewritten: None,
         detail: Some(detail).filter(|d| !d.is_null()),
     })
-}
-
-/// The `n` vectors of an embeddings answer (OpenAI's shape), in input order.
-fn read(body: &Value, n: usize) -> Result<Vec<Vec<f32>>, String> {
-    let data = body
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or("the embeddings answer has no data")?;
-    let mut out = vec![Vec::new(); n];
-    for (k, d) in data.iter().enumerate() {
-        let i = d
-            .get("index")
-            .and_then(Value::as_u64)
-            .map_or(k, |i| i as usize);
-        let v: Vec<f32> = d
-            .get("embedding")
-            .and_then(Value::as_array)
-            .ok_or("an embedding is not a list of numbers")?
-            .iter()
-            .map(|x| x.as_f64().unwrap_or(0.0) as f32)
-            .collect();
-        match out.get_mut(i) {
-            Some(slot) => *slot = v,
-            None => {
-                return Err(format!(
-                    "the embeddings answer has an index {i} out of range"
-                ))
-            }
-        }
-    }
-    if out.iter().any(Vec::is_empty) {
-        return Err(format!(
-            "the embeddings answer has fewer than the {n} vectors asked"
-        ));
-    }
-    Ok(out)
 }

@@ -1,9 +1,10 @@
-//! Calls the gateway makes to itself for a call-out (a judge's chat, embeddings): through the
-//! routing of the model or route named (its targets, retries and fallbacks), on the caller's
-//! behalf (its key's limits and budgets count the call), with no guardrails of their own (the
-//! call's context has no policies, so nothing recurses) and no client key asked. Each is a
-//! request of its own in the log, with the caller's request id, a span under the caller's,
-//! and `metadata.guardrail` naming the policy and check.
+//! Calls the gateway makes to itself (a guardrail judge's chat, embeddings for a similarity
+//! check or the semantic cache): through the routing of the model or route named (its targets,
+//! retries and fallbacks), on the caller's behalf (its key's limits and budgets count the call),
+//! with no guardrails and no cache of their own (the call's context has no policies and never
+//! reaches the cache stage, so nothing recurses) and no client key asked. Each is a request of
+//! its own in the log, with the caller's request id, a span under the caller's, and a metadata
+//! field naming what made it (`guardrail: policy/check`, `cache: semantic`).
 
 use crate::context::RequestCtx;
 use crate::error::GatewayError;
@@ -44,7 +45,7 @@ impl Caller {
 
 /// An internal call's answer (in OpenAI's shape for `op`), and what it used: model, tokens,
 /// cost.
-pub(super) struct Answer {
+pub(crate) struct Answer {
     pub body: Value,
     pub usage: Value,
 }
@@ -54,16 +55,17 @@ pub(super) struct Answer {
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Sends `body` (an `op` request in OpenAI's shape) to `model` through the gateway's own
-/// routing; `tag` (`policy/check`) marks its record.
-pub(super) fn call<'a>(
+/// routing; `mark` (a metadata field and value, e.g. `("guardrail", "policy/check")`) marks
+/// its record.
+pub(crate) fn call<'a>(
     state: &'a AppState,
     who: &'a Caller,
     op: Operation,
     model: &'a str,
     body: &'a Value,
-    tag: &'a str,
+    mark: (&'a str, &'a str),
 ) -> Boxed<'a, Result<Answer, String>> {
-    Box::pin(call_inner(state, who, op, model, body, tag))
+    Box::pin(call_inner(state, who, op, model, body, mark))
 }
 
 async fn call_inner(
@@ -72,7 +74,7 @@ async fn call_inner(
     op: Operation,
     model: &str,
     body: &Value,
-    tag: &str,
+    mark: (&str, &str),
 ) -> Result<Answer, String> {
     use http_body_util::BodyExt;
     let required = match op {
@@ -91,7 +93,7 @@ async fn call_inner(
     ctx.caller = who.key_name.clone();
     ctx.end_user = who.end_user.clone();
     ctx.requested_model = Some(model.to_owned());
-    ctx.metadata.insert("guardrail".into(), json!(tag));
+    ctx.metadata.insert(mark.0.into(), json!(mark.1));
     let headers = HeaderMap::new();
     let sent = async {
         let plan = route::plan(state, &headers, model, ctx.principal.as_deref())?;
@@ -151,4 +153,40 @@ fn used(state: &AppState, ctx: &RequestCtx) -> Value {
             "cost_usd": state.cost(a.provider, &a.model, &u)}),
         None => json!({"model": model}),
     }
+}
+
+/// The `n` vectors of an embeddings answer (OpenAI's shape), in input order.
+pub(crate) fn vectors(body: &Value, n: usize) -> Result<Vec<Vec<f32>>, String> {
+    let data = body
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or("the embeddings answer has no data")?;
+    let mut out = vec![Vec::new(); n];
+    for (k, d) in data.iter().enumerate() {
+        let i = d
+            .get("index")
+            .and_then(Value::as_u64)
+            .map_or(k, |i| i as usize);
+        let v: Vec<f32> = d
+            .get("embedding")
+            .and_then(Value::as_array)
+            .ok_or("an embedding is not a list of numbers")?
+            .iter()
+            .map(|x| x.as_f64().unwrap_or(0.0) as f32)
+            .collect();
+        match out.get_mut(i) {
+            Some(slot) => *slot = v,
+            None => {
+                return Err(format!(
+                    "the embeddings answer has an index {i} out of range"
+                ))
+            }
+        }
+    }
+    if out.iter().any(Vec::is_empty) {
+        return Err(format!(
+            "the embeddings answer has fewer than the {n} vectors asked"
+        ));
+    }
+    Ok(out)
 }
