@@ -506,3 +506,245 @@ async fn messages_and_responses_are_cached_across_stream_modes() {
     assert_eq!(completed["response"], whole);
     assert_eq!(upstream_calls(&h), 2);
 }
+
+const SEMANTIC: &str = "cache:\n  enabled: true\n  keys:\n    nocache: {semantic: false}\n  semantic:\n    enabled: true\n    embedding_model: openai/text-embedding-3-small\n    dimensions: 256\n";
+
+/// A chat request whose only free part is its question.
+fn question(q: &str) -> Value {
+    json!({"model": "openai/gpt-4o-mini", "messages": [
+        {"role": "system", "content": "Answer in one word."},
+        {"role": "user", "content": q}],
+        "mock": {"content": "Paris."}})
+}
+
+fn embedding_calls(h: &Harness) -> usize {
+    h.mock
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/embeddings"))
+        .count()
+}
+
+/// Paraphrases are answered from the cache by meaning (the mock's embeddings put them at cosine
+/// 0.97 and 0.95),
+/// a different question or any other field changed is not; the hit says how similar it was.
+#[tokio::test]
+async fn paraphrases_are_semantic_hits_and_every_other_field_must_match() {
+    let h = start_with(&yaml(SEMANTIC), axum::Router::new()).await;
+    let path = "/v1/chat/completions";
+    let (s, st, first) = ask(&h, path, question("What is the capital of France?"), &[]).await;
+    assert_eq!((s, st.as_str()), (200, "miss"), "{first}");
+    assert_eq!((upstream_calls(&h), embedding_calls(&h)), (1, 1));
+    // Exact repeats need no embedding.
+    let (_, st, _) = ask(&h, path, question("What is the capital of France?"), &[]).await;
+    assert_eq!(st, "hit");
+    for q in [
+        "What is the capital city of France?",
+        "what's the capital of France",
+    ] {
+        let (s, st, again) = ask(&h, path, question(q), &[]).await;
+        assert_eq!((s, st.as_str()), (200, "semantic-hit"), "{q}");
+        assert_eq!(again, first);
+    }
+    assert_eq!(upstream_calls(&h), 1);
+    // Close in wording, not in meaning (cosine 0.92 with the mock's embeddings, under the
+    // default threshold of 0.95): a miss.
+    let (_, st, _) = ask(&h, path, question("What is the capital of Spain?"), &[]).await;
+    assert_eq!(st, "miss");
+    // Every other field must match: a temperature, another system prompt, another model.
+    let mut warm = question("What is the capital city of France?");
+    warm["temperature"] = json!(0.2);
+    let mut other_system = question("What is the capital city of France?");
+    other_system["messages"][0]["content"] = json!("Answer in French.");
+    let mut other_model = question("What is the capital city of France?");
+    other_model["model"] = json!("openai/gpt-4o");
+    for body in [warm, other_system, other_model] {
+        let (_, st, _) = ask(&h, path, body.clone(), &[]).await;
+        assert_eq!(st, "miss", "{body}");
+    }
+    // A key with the semantic cache off matches exactly only.
+    let (_, hd, _) = h
+        .request(
+            "POST",
+            path,
+            &[
+                ("authorization", "Bearer nocache-key-123"),
+                ("content-type", "application/json"),
+            ],
+            question("what's the capital of France").to_string(),
+        )
+        .await;
+    assert_eq!(hd["x-switchyard-cache"], "miss");
+    // Streamed: served re-streamed from the answer found by meaning.
+    let mut streamed = question("What is the capital city of France?");
+    streamed["stream"] = json!(true);
+    let auth = format!("Bearer {KEY}");
+    let (s, hd, b) = h
+        .request(
+            "POST",
+            path,
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+            ],
+            streamed.to_string(),
+        )
+        .await;
+    let text: String = data_events(&b)
+        .iter()
+        .filter_map(|e| {
+            e["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!((s, text.as_str()), (200, "Paris."));
+    assert_eq!(hd["x-switchyard-cache"], "semantic-hit");
+    // The record: status, similarity at or above the threshold, the cost saved; the
+    // embeddings calls are records of their own, marked as the cache's.
+    let hits = logs_when(&h, "cache=semantic-hit", 2).await;
+    for r in &hits {
+        let sim = r["cache_similarity"].as_f64().unwrap();
+        assert!((0.95..=1.0).contains(&sim), "{r}");
+        assert!(r["cache_saved_usd"].as_f64().unwrap() > 0.0, "{r}");
+        assert_eq!(r["provider"], "openai");
+    }
+    let embeds = logs_when(&h, "metadata.cache=semantic", 3).await;
+    assert!(embeds.iter().all(|r| r["operation"] == "embeddings"));
+    // Counted by status in the metrics.
+    let (_, _, m) = h
+        .request(
+            "GET",
+            "/metrics",
+            &[("authorization", &format!("Bearer {ADMIN}"))],
+            "",
+        )
+        .await;
+    let m = String::from_utf8_lossy(&m);
+    let line = "switchyard_cache_requests_total{status=\"semantic-hit\"} 3";
+    assert!(m.lines().any(|l| l == line), "{line} in\n{m}");
+}
+
+/// Embeddings are cached like any whole answer.
+#[tokio::test]
+async fn embeddings_are_cached() {
+    let h = start_with(&yaml(ON), axum::Router::new()).await;
+    let body = json!({"model": "openai/text-embedding-3-small", "input": ["cache my vector"],
+        "dimensions": 16});
+    let (s, st, first) = ask(&h, "/v1/embeddings", body.clone(), &[]).await;
+    assert_eq!((s, st.as_str()), (200, "miss"), "{first}");
+    let (s, st, again) = ask(&h, "/v1/embeddings", body.clone(), &[]).await;
+    assert_eq!((s, st.as_str()), (200, "hit"));
+    assert_eq!(again, first);
+    assert_eq!(again["data"][0]["embedding"].as_array().unwrap().len(), 16);
+    let mut other = body;
+    other["dimensions"] = json!(8);
+    let (_, st, _) = ask(&h, "/v1/embeddings", other, &[]).await;
+    assert_eq!(st, "miss");
+    assert_eq!(embedding_calls(&h), 2);
+}
+
+/// The admin API: stats count what happened; purges select by workspace and namespace, by the
+/// client key that stored, by entry key and by age, and each is audited.
+#[tokio::test]
+async fn the_admin_api_reports_stats_and_purges_what_it_is_asked() {
+    let h = start_with(&yaml(ON), axum::Router::new()).await;
+    let auth = format!("Bearer {ADMIN}");
+    let admin = |method: &'static str, path: &'static str, body: Value| {
+        let auth = auth.clone();
+        let h = &h;
+        async move {
+            let (s, _, b) = h
+                .request(
+                    method,
+                    path,
+                    &[
+                        ("authorization", auth.as_str()),
+                        ("content-type", "application/json"),
+                    ],
+                    if body.is_null() {
+                        String::new()
+                    } else {
+                        body.to_string()
+                    },
+                )
+                .await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let team = [("x-switchyard-cache-namespace", "team")];
+    ask(&h, "/v1/chat/completions", chat("a"), &[]).await;
+    ask(&h, "/v1/chat/completions", chat("b"), &team).await;
+    let (_, hd, _) = h
+        .request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", "Bearer client-key-123"),
+                ("content-type", "application/json"),
+            ],
+            chat("c").to_string(),
+        )
+        .await;
+    let key_c = hd["x-switchyard-cache-key"].to_str().unwrap().to_owned();
+    assert_eq!(key_c.len(), 64);
+    ask(&h, "/v1/chat/completions", chat("a"), &[]).await;
+    let (s, st) = admin("GET", "/admin/v1/cache/stats", Value::Null).await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(
+        (
+            &st["backend"],
+            &st["entries"],
+            &st["requests"]["hit"],
+            &st["requests"]["miss"]
+        ),
+        (&json!("memory"), &json!(3), &json!(1), &json!(3)),
+        "{st}"
+    );
+    assert_eq!(st["hit_rate"], 0.25);
+    assert!(st["saved_usd"].as_f64().unwrap() > 0.0);
+    // By entry key: only that one.
+    let (s, p) = admin("POST", "/admin/v1/cache/purge", json!({"cache_key": key_c})).await;
+    assert_eq!((s, &p["purged"]), (200, &json!(1)), "{p}");
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("c"), &[]).await;
+    assert_eq!(st, "miss");
+    // A namespace within the workspace: only its entries.
+    let (_, p) = admin(
+        "POST",
+        "/admin/v1/cache/purge",
+        json!({"workspace": "default", "namespace": "team"}),
+    )
+    .await;
+    assert_eq!(p["purged"], 1, "{p}");
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("a"), &[]).await;
+    assert_eq!(st, "hit");
+    // By age: nothing is an hour old yet.
+    let (_, p) = admin(
+        "POST",
+        "/admin/v1/cache/purge",
+        json!({"older_than_secs": 3600}),
+    )
+    .await;
+    assert_eq!(p["purged"], 0, "{p}");
+    // By the key that stored them (the static key's name): the rest.
+    let (_, p) = admin("POST", "/admin/v1/cache/purge", json!({"key_id": "test"})).await;
+    assert_eq!(p["purged"], 2, "{p}");
+    let (_, st, _) = ask(&h, "/v1/chat/completions", chat("a"), &[]).await;
+    assert_eq!(st, "miss");
+    // Nothing named: refused, nothing purged.
+    let (s, e) = admin("POST", "/admin/v1/cache/purge", json!({})).await;
+    assert_eq!((s, &e["error"]["param"]), (400, &json!("all")), "{e}");
+    // Audited.
+    let (_, audit) = admin("GET", "/admin/v1/audit", Value::Null).await;
+    let purges: Vec<&Value> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "cache.purge")
+        .collect();
+    assert_eq!(purges.len(), 4, "{audit}");
+    assert!(purges.iter().any(|e| e["after"]["namespace"] == "team"));
+}

@@ -778,6 +778,31 @@ async fn every_role_against_every_endpoint_and_the_other_workspace() {
             json!({"id": "org-rpm", "scope": "org", "dimension": "requests", "amount": 10000}),
             [201, 409, 403, 403, 403, 403],
         ),
+        // The cache is off here: whoever passes the roles learns so (404).
+        (
+            "GET",
+            "/admin/v1/cache/stats".into(),
+            Value::Null,
+            [404, 404, 403, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/admin/v1/cache/purge".into(),
+            json!({"workspace": a}),
+            [404, 404, 404, 403, 403, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/cache/purge".into(),
+            json!({"workspace": b}),
+            [404, 404, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/admin/v1/cache/purge".into(),
+            json!({"all": true}),
+            [404, 404, 403, 403, 403, 403],
+        ),
         (
             "GET",
             "/admin/v1/limits/a-rpm".into(),
