@@ -14,7 +14,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 pg_isready -h 127.0.0.1 -p 5432
 
-step "Redis at 127.0.0.1:6379 (the limits' shared store tests)"
+step "Redis at 127.0.0.1:6379 (the limits' and the cache's shared store tests)"
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     # Started the way the machine starts it (see the env notes); a running one is left alone.
     mkdir -p /var/lib/redis /var/log/redis

@@ -1,12 +1,16 @@
 """The response cache as the official SDKs see it: a repeated request is answered from the cache
 (x-switchyard-cache: hit) with the same answer and no upstream call, for chat (also re-streamed
-to a streamed request, usage included) and Anthropic's Messages."""
+to a streamed request, usage included) and Anthropic's Messages; two gateway processes share
+answers, prompt meanings and purges through Redis."""
 
 from __future__ import annotations
 
-from typing import Iterator
+import os
+import time
+from typing import Callable, Iterator
 
 import anthropic
+import httpx2
 import openai
 import pytest
 
@@ -84,3 +88,67 @@ def test_messages_are_served_from_the_cache(gw: Gateway, mock: Mock) -> None:
     assert whole.parse().content[0].text == text == "Stored once."
     assert upstream_calls(mock) == before + 2
     claude.close()
+
+
+ADMIN_KEY = "sdk-admin-key-123"
+
+
+def replica_config(mock: Mock, prefix: str) -> str:
+    shared = config(mock) + f"""  redis_url: redis://127.0.0.1:6379/
+  redis_prefix: "{prefix}"
+  semantic:
+    enabled: true
+    embedding_model: openai/text-embedding-3-small
+    dimensions: 256
+"""
+    return shared.replace("server:\n  discover_env: false\n",
+                          f"server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN_KEY}}}]\n")
+
+
+@pytest.fixture(scope="module")
+def replicas(mock: Mock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Gateway]]:
+    """Two gateway processes sharing the cache through the local Redis, under a prefix of their own."""
+    prefix = f"sy-sdk-{os.getpid()}-{time.time_ns()}:"
+    d = tmp_path_factory.mktemp("replicas")
+    a = launch_gateway(d, "gateway-cache-a", base_env(), replica_config(mock, prefix))
+    b = launch_gateway(d, "gateway-cache-b", base_env(), replica_config(mock, prefix))
+    yield a, b
+    a.svc.stop()
+    b.svc.stop()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 3.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+def test_two_replicas_share_answers_and_meanings_through_redis(
+        replicas: tuple[Gateway, Gateway], mock: Mock) -> None:
+    a, b = replicas
+    oa, ob = a.client(), b.client()
+    msgs = lambda q: [{"role": "system", "content": "Answer in one word."}, {"role": "user", "content": q}]
+    ask = lambda q: dict(model="openai/gpt-4o-mini", messages=msgs(q), extra_body={"mock": {"content": "Paris."}})
+    before = upstream_calls(mock)
+    first = oa.chat.completions.with_raw_response.create(**ask("What is the capital of France?"))
+    assert first.headers["x-switchyard-cache"] == "miss"
+    # Replica B serves what A stored, exactly, and by meaning (A's prompt vector reached B).
+    status = lambda client, q: client.chat.completions.with_raw_response.create(**ask(q)).headers["x-switchyard-cache"]
+    assert eventually(lambda: status(ob, "What is the capital of France?") == "hit")
+    assert eventually(lambda: status(ob, "What is the capital city of France?") == "semantic-hit")
+    answer = ob.chat.completions.create(**ask("What is the capital city of France?"))
+    assert answer.choices[0].message.content == "Paris."
+    assert status(ob, "What is the capital of Spain?") == "miss"
+    assert upstream_calls(mock) == before + 2
+    # A purge through A's admin API empties B too.
+    r = httpx2.post(a.url + "/admin/v1/cache/purge", json={"workspace": "default"},
+                    headers={"authorization": f"Bearer {ADMIN_KEY}"}, timeout=5.0)
+    assert r.status_code == 200 and r.json()["purged"] == 2, r.text
+    assert status(ob, "What is the capital of France?") == "miss"
+    stats = httpx2.get(b.url + "/admin/v1/cache/stats", headers={"authorization": f"Bearer {ADMIN_KEY}"},
+                       timeout=5.0).json()
+    assert stats["backend"] == "redis" and stats["entries"] == 1, stats
+    assert stats["requests"]["semantic_hit"] == 2, stats

@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 /// Longest a front copy is served without asking Redis, should an event have been missed
@@ -34,9 +34,12 @@ pub struct RedisStore {
     client: redis::Client,
     conn: tokio::sync::OnceCell<ConnectionManager>,
     prefix: String,
-    front: Arc<MemoryStore>,
-    on_vector: Arc<OnceLock<OnVector>>,
-    following: Arc<AtomicBool>,
+    front: MemoryStore,
+    on_vector: OnceLock<OnVector>,
+    following: AtomicBool,
+    /// Whether the follower runs (it starts within a runtime: at the first call or watch).
+    started: AtomicBool,
+    me: Weak<RedisStore>,
 }
 
 fn backend(e: impl std::fmt::Display) -> CacheError {
@@ -137,26 +140,34 @@ fn vector_of(b: &[u8]) -> Option<SharedVector> {
 }
 
 impl RedisStore {
-    /// A store at `url` under `prefix`, with a front of `front_bytes` in memory; it follows the
-    /// other replicas' events from now on (reconnecting when the channel drops). An error only
-    /// when the URL is not one; Redis being down shows at each call.
+    /// A store at `url` under `prefix`, with a front of `front_bytes` in memory. It follows the
+    /// other replicas' events (reconnecting when the channel drops) from its first call, or now
+    /// when made within a runtime. An error only when the URL is not one; Redis being down
+    /// shows at each call.
     pub fn open(url: &str, prefix: &str, front_bytes: u64) -> Result<Arc<RedisStore>, CacheError> {
-        let s = Arc::new(RedisStore {
-            client: redis::Client::open(url).map_err(backend)?,
+        let client = redis::Client::open(url).map_err(backend)?;
+        let s = Arc::new_cyclic(|me| RedisStore {
+            client,
             conn: tokio::sync::OnceCell::new(),
             prefix: prefix.to_owned(),
-            front: Arc::new(MemoryStore::new(front_bytes)),
-            on_vector: Arc::new(OnceLock::new()),
-            following: Arc::new(AtomicBool::new(false)),
+            front: MemoryStore::new(front_bytes),
+            on_vector: OnceLock::new(),
+            following: AtomicBool::new(false),
+            started: AtomicBool::new(false),
+            me: me.clone(),
         });
-        tokio::spawn(follow(
-            s.client.clone(),
-            format!("{prefix}events"),
-            Arc::clone(&s.front),
-            Arc::clone(&s.on_vector),
-            Arc::clone(&s.following),
-        ));
+        s.start();
         Ok(s)
+    }
+
+    /// Starts the follower once, when there is a runtime to run it.
+    fn start(&self) {
+        if tokio::runtime::Handle::try_current().is_err()
+            || self.started.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        tokio::spawn(follow(self.me.clone(), self.client.clone(), self.channel()));
     }
 
     /// Whether it is subscribed to the other replicas' events now.
@@ -164,7 +175,42 @@ impl RedisStore {
         self.following.load(Ordering::Relaxed)
     }
 
+    /// Hands the live semantic vectors in Redis to the watcher (at start and after the channel
+    /// was down, so none stored meanwhile is missed).
+    async fn hand_over_vectors(&self) {
+        let Some(on) = self.on_vector.get() else {
+            return;
+        };
+        match self.load_vectors().await {
+            Ok(all) => all.into_iter().for_each(|v| on(v)),
+            Err(e) => tracing::warn!(error = %e, "loading the semantic cache's vectors failed"),
+        }
+    }
+
+    /// One event from another replica (or this one: following its own is harmless).
+    fn on_event(&self, b: &[u8]) {
+        match b.split_first() {
+            Some((b'k', k)) => {
+                if let Ok(k) = <[u8; 32]>::try_from(k) {
+                    self.front.remove(&Key(k));
+                }
+            }
+            Some((b'p', j)) => {
+                if let Some(p) = purge_of(j) {
+                    self.front.purge_where(|k, e| p.matches(k, e));
+                }
+            }
+            Some((b'v', v)) => {
+                if let (Some(v), Some(on)) = (vector_of(v), self.on_vector.get()) {
+                    on(v);
+                }
+            }
+            _ => {}
+        }
+    }
+
     async fn connection(&self) -> Result<ConnectionManager, CacheError> {
+        self.start();
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(2)))
@@ -393,48 +439,36 @@ impl RedisStore {
 }
 
 /// Follows the channel: drops front copies other replicas replaced or purged, and hands their
-/// semantic vectors on. Reconnects a second after the channel drops.
-async fn follow(
-    client: redis::Client,
-    channel: String,
-    front: Arc<MemoryStore>,
-    on_vector: Arc<OnceLock<OnVector>>,
-    following: Arc<AtomicBool>,
-) {
+/// semantic vectors on. Reconnects a second after the channel drops; ends with the store.
+async fn follow(me: Weak<RedisStore>, client: redis::Client, channel: String) {
     loop {
         match client.get_async_pubsub().await {
             Ok(mut ps) => {
                 if ps.subscribe(&channel).await.is_ok() {
-                    following.store(true, Ordering::Relaxed);
+                    let Some(s) = me.upgrade() else {
+                        return;
+                    };
+                    s.following.store(true, Ordering::Relaxed);
+                    s.hand_over_vectors().await;
+                    drop(s);
                     let mut messages = ps.on_message();
                     while let Some(msg) = messages.next().await {
-                        let b = msg.get_payload_bytes();
-                        match b.split_first() {
-                            Some((b'k', k)) => {
-                                if let Ok(k) = <[u8; 32]>::try_from(k) {
-                                    front.remove(&Key(k));
-                                }
-                            }
-                            Some((b'p', j)) => {
-                                if let Some(p) = purge_of(j) {
-                                    front.purge_where(|k, e| p.matches(k, e));
-                                }
-                            }
-                            Some((b'v', v)) => {
-                                if let (Some(v), Some(on)) = (vector_of(v), on_vector.get()) {
-                                    on(v);
-                                }
-                            }
-                            _ => {}
-                        }
+                        let Some(s) = me.upgrade() else {
+                            return;
+                        };
+                        s.on_event(msg.get_payload_bytes());
                     }
                 }
             }
             Err(e) => tracing::debug!(error = %e, "the cache's Redis channel is unreachable"),
         }
-        following.store(false, Ordering::Relaxed);
+        let Some(s) = me.upgrade() else {
+            return;
+        };
+        s.following.store(false, Ordering::Relaxed);
         // Copies held while the channel was down may be stale: start afresh.
-        front.purge_where(|_, _| true);
+        s.front.purge_where(|_, _| true);
+        drop(s);
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
@@ -479,6 +513,12 @@ impl CacheStore for RedisStore {
 
     fn watch(&self, on: Arc<dyn Fn(SharedVector) + Send + Sync>) {
         let _ = self.on_vector.set(on);
+        if self.following() {
+            // Subscribed before there was a watcher: hand over what is stored now.
+            if let Some(me) = self.me.upgrade() {
+                tokio::spawn(async move { me.hand_over_vectors().await });
+            }
+        }
     }
 }
 

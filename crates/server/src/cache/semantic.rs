@@ -125,7 +125,7 @@ pub(super) fn index(
 }
 
 /// The index the config asks for: `previous` kept across a reload; a new one follows the
-/// shared store (the vectors other replicas store, and those stored before it started).
+/// shared store (the vectors stored before, and those any replica stores from now on).
 pub fn index_of(
     cfg: &switchyard_config::CacheSettings,
     store: Option<&Arc<dyn CacheStore>>,
@@ -139,23 +139,11 @@ pub fn index_of(
         return Some(Arc::clone(p));
     }
     let index = Arc::new(SemanticIndex::new(cfg.semantic.max_entries));
-    if store.backend() != "memory" {
-        let follow = Arc::clone(&index);
-        store.watch(Arc::new(move |v: SharedVector| {
-            follow.insert(v.bucket, v.key, &v.vector, v.expires_ms);
-        }));
-        let load = Arc::clone(&index);
-        let store = Arc::clone(store);
-        tokio::spawn(async move {
-            match store.vectors().await {
-                Ok(all) => {
-                    for v in all {
-                        load.insert(v.bucket, v.key, &v.vector, v.expires_ms);
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "loading the semantic cache's vectors failed"),
-            }
-        });
-    }
+    // A shared store hands over the vectors stored before this replica followed it, and then
+    // each one any replica stores.
+    let follow = Arc::clone(&index);
+    store.watch(Arc::new(move |v: SharedVector| {
+        follow.insert(v.bucket, v.key, &v.vector, v.expires_ms);
+    }));
     Some(index)
 }
