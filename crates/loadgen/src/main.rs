@@ -52,6 +52,10 @@ struct Args {
     /// `--seconds`.
     #[arg(long)]
     requests: Option<u64>,
+    /// Make every request distinct: the body's `__N__` is replaced by a number no other
+    /// request of any run sends (for cache misses).
+    #[arg(long)]
+    unique: bool,
 }
 
 struct Target {
@@ -60,6 +64,23 @@ struct Target {
     path: String,
     body: Bytes,
     key: Option<String>,
+    /// With `--unique`: the body around its `__N__`, this run's id and the next number.
+    unique: Option<(Bytes, Bytes, u64, std::sync::atomic::AtomicU64)>,
+}
+
+impl Target {
+    fn body(&self) -> Bytes {
+        let Some((before, after, run, next)) = &self.unique else {
+            return self.body.clone();
+        };
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mid = format!("{run:x}-{n}");
+        let mut b = Vec::with_capacity(before.len() + mid.len() + after.len());
+        b.extend_from_slice(before);
+        b.extend_from_slice(mid.as_bytes());
+        b.extend_from_slice(after);
+        Bytes::from(b)
+    }
 }
 
 fn parse_url(url: &str) -> Option<(String, String)> {
@@ -95,7 +116,7 @@ async fn one(sender: &mut Sender, t: &Target, start: Instant) -> Sample {
     if let Some(k) = &t.key {
         b = b.header("authorization", format!("Bearer {k}"));
     }
-    let Ok(req) = b.body(Full::new(t.body.clone())) else {
+    let Ok(req) = b.body(Full::new(t.body())) else {
         return Sample {
             total: start.elapsed(),
             first: start.elapsed(),
@@ -245,12 +266,30 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let unique = if a.unique {
+        let Some(at) = body.windows(5).position(|w| w == b"__N__") else {
+            eprintln!("loadgen: --unique needs __N__ in the body");
+            return std::process::ExitCode::FAILURE;
+        };
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Some((
+            body.slice(..at),
+            body.slice(at + 5..),
+            run,
+            std::sync::atomic::AtomicU64::new(0),
+        ))
+    } else {
+        None
+    };
     let t = std::sync::Arc::new(Target {
         host: addr.clone(),
         addr,
         path,
         body,
         key: a.key.clone(),
+        unique,
     });
     let now = Instant::now();
     let warmup = if a.requests.is_some() { 0.0 } else { a.warmup };
