@@ -48,7 +48,7 @@ YAML
 serve() {  # serve NAME PORT on|off [max_bytes] → pid
   config "$3" "${4:-}" > "$TMP/$1.yaml"; mkdir -p "$TMP/$1"
   SWITCHYARD_LOG=warn bash -c 'cd "$1" && exec "${@:2}"' _ "$TMP/$1" taskset -c 0 $BIN/switchyard serve \
-    --config "$TMP/$1.yaml" --listen 127.0.0.1:$2 2>>"$TMP/gw.log" &
+    --config "$TMP/$1.yaml" --listen 127.0.0.1:$2 >/dev/null 2>>"$TMP/gw.log" &
   echo $!
 }
 OFF=$(serve off $OFF_PORT off); pids+=($OFF)
@@ -63,7 +63,8 @@ ticks() {  # CPU clock ticks of what serves a target on core 0
   esac
   echo $t
 }
-LG="taskset -c 1 $BIN/switchyard-loadgen --key $KEY --seconds $SECS"
+LG0="taskset -c 1 $BIN/switchyard-loadgen --key $KEY"
+LG="$LG0 --seconds $SECS"
 measure() {  # measure LABEL URL PID BODY [--unique] [--mode stream]
   local label=$1 u=$2 pid=$3 body=$4; shift 4
   local mode=closed; [ "${2:-}" = stream ] && mode=stream
@@ -79,6 +80,7 @@ measure() {  # measure LABEL URL PID BODY [--unique] [--mode stream]
 path=/v1/chat/completions
 : > "$TMP/raw.jsonl"
 for round in $(seq "$ROUNDS"); do
+  [ "${SKIP_ROUNDS:-}" = 1 ] && break
   measure direct "http://127.0.0.1:$MOCK_PORT$path" direct "$TMP/hit.json" >> "$TMP/raw.jsonl"
   measure nginx "http://127.0.0.1:$NGINX_PORT$path" nginx "$TMP/hit.json" >> "$TMP/raw.jsonl"
   measure off "http://127.0.0.1:$OFF_PORT$path" $OFF "$TMP/hit.json" >> "$TMP/raw.jsonl"
@@ -92,13 +94,14 @@ done
 rss() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
 hwm() { awk '/VmHWM/ {print $2}' /proc/$1/status; }
 MEMON=$(serve memon $MEM_PORT on 8388608); pids+=($MEMON); wait_port $MEM_PORT
-$LG --mode closed --connections 64 --url "http://127.0.0.1:$MEM_PORT$path" --body "$TMP/fill.json" --unique --seconds $((SECS * 2)) > "$TMP/fill-on.json"
+$LG0 --mode closed --connections 64 --url "http://127.0.0.1:$MEM_PORT$path" --body "$TMP/fill.json" --unique --seconds $((SECS * 2)) > "$TMP/fill-on.json"
 METRICS=$(curl -s -H "authorization: Bearer bench-admin-key-123" "http://127.0.0.1:$MEM_PORT/metrics" || true)
 ON_RSS=$(rss $MEMON); ON_HWM=$(hwm $MEMON); kill $MEMON
 MEMOFF=$(serve memoff $((MEM_PORT + 1)) off); pids+=($MEMOFF); wait_port $((MEM_PORT + 1))
-$LG --mode closed --connections 64 --url "http://127.0.0.1:$((MEM_PORT + 1))$path" --body "$TMP/fill.json" --unique --seconds $((SECS * 2)) > "$TMP/fill-off.json"
+$LG0 --mode closed --connections 64 --url "http://127.0.0.1:$((MEM_PORT + 1))$path" --body "$TMP/fill.json" --unique --seconds $((SECS * 2)) > "$TMP/fill-off.json"
 OFF_RSS=$(rss $MEMOFF); OFF_HWM=$(hwm $MEMOFF); kill $MEMOFF
 printf '%s\n' "$METRICS" | grep -E '^switchyard_cache_(bytes|entries|max_bytes|stored_total) ' > "$TMP/cache-metrics.txt" || true
+mkdir -p bench/results && cp "$TMP/raw.jsonl" bench/results/cache-raw.jsonl
 python3 - "$TMP/raw.jsonl" "$SECS" "$ROUNDS" "$TMP/fill-on.json" "$TMP/fill-off.json" "$TMP/cache-metrics.txt" \
   "$ON_RSS" "$ON_HWM" "$OFF_RSS" "$OFF_HWM" <<'PY'
 import json, statistics, sys
@@ -114,7 +117,7 @@ names = {"direct": "mock directly", "nginx": "nginx hop", "off": "Switchyard, ca
          "miss": "Switchyard, cache miss (every request distinct)", "hit": "Switchyard, cache hit",
          "hit_stream": "Switchyard, cache hit, streamed request (re-streamed)",
          "nginx_stream": "nginx hop, streamed request (20 chunks)"}
-for label in ("direct", "nginx", "off", "miss", "hit", "hit_stream", "nginx_stream"):
+for label in ("direct", "nginx", "off", "miss", "hit", "hit_stream", "nginx_stream") if rows else ():
     rps = med(label, lambda r: r["closed"]["rps"])
     cpu = "—" if label == "direct" else f"{med(label, lambda r: r['cpu_s'] / max(r['closed']['rps'] * secs, 1) * 1e6):.0f}"
     print(f"| {names[label]} | {rps:.0f} | {cpu} | {med(label, lambda r: r['rate']['p50_ms']):.3f} | "

@@ -155,6 +155,11 @@ filters = [{"name": n, "in": "query", "required": False, "schema": {"type": "str
 
 paths = {
   "/admin/v1/openapi.json": {"get": {"summary": "This document.", "operationId": "openapi", "responses": {"200": ok("The OpenAPI document.", {"type": "object"}), **errs(401)}}},
+  "/admin/v1/me": {"get": {"summary": "The caller: who it is and the roles it holds (the console shows what they reach).", "operationId": "me",
+    "responses": {"200": ok("The caller.", {"type": "object", "required": ["object", "actor", "org_admin", "workspaces"], "properties": {
+      "object": {"const": "me"}, "actor": {"type": "string", "description": "`admin-key:<name>` or `user:<email>`."},
+      "org_role": {"enum": ["member", "admin", "owner"]}, "org_admin": {"type": "boolean"},
+      "workspaces": {"type": "object", "additionalProperties": {"enum": ["viewer", "member", "admin"]}, "description": "Workspace id to role."}}}), **errs(401)}}},
   "/admin/v1/workspaces": {
     "get": {"summary": "List workspaces.", "operationId": "listWorkspaces", "responses": {"200": ok("Workspaces, oldest first.", lst("Workspace")), **errs(401)}},
     "post": {"summary": "Create a workspace.", "operationId": "createWorkspace", "requestBody": body(ref("NewWorkspace")), "responses": {"201": ok("The workspace.", ref("Workspace")), **errs(400, 401, 409)}}},

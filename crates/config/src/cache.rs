@@ -97,6 +97,18 @@ impl CacheSettings {
                 .any(|s| s.semantic == Some(true))
     }
 
+    /// Whether the key's or the route's setting turns the semantic cache off (a caller asking
+    /// for it is then refused it).
+    pub fn semantic_refused(&self, route: Option<&str>, key: Option<&str>) -> bool {
+        let explicit = key
+            .and_then(|k| self.keys.get(k))
+            .and_then(|s| s.semantic)
+            .or(route
+                .and_then(|r| self.routes.get(r))
+                .and_then(|s| s.semantic));
+        explicit == Some(false)
+    }
+
     /// Whether a request through `route` (if any) with key `key` (if any) is cached, for how
     /// long, and whether semantically: the key's setting over the route's over the top level.
     pub fn for_request(&self, route: Option<&str>, key: Option<&str>) -> Option<CachePlan> {
@@ -300,6 +312,9 @@ mod tests {
         assert_eq!(s.for_request(Some("r"), Some("off")), None);
         assert_eq!(s.for_request(Some("r"), Some("short")), plan(2, false));
         assert!(s.semantic_in_use());
+        assert!(s.semantic_refused(Some("r"), Some("short")));
+        assert!(!s.semantic_refused(Some("r"), None));
+        assert!(!s.semantic_refused(None, Some("off")));
         assert_eq!(s.for_request(Some("other"), Some("short")), None);
         assert!(!CacheSettings::default().in_use());
     }

@@ -30,6 +30,8 @@ pub const KEY_HEADER: &str = "x-switchyard-cache-key";
 pub const NAMESPACE_HEADER: &str = "x-switchyard-cache-namespace";
 /// Portkey's force-refresh header, honoured for users coming from it.
 const PORTKEY_REFRESH: &str = "x-portkey-cache-force-refresh";
+/// Portkey's config header: only its `cache` object is read.
+const PORTKEY_CONFIG: &str = "x-portkey-config";
 
 /// The store the config asks for: `previous` kept across a reload (the settings that make a
 /// store only change with a restart); memory, or Redis with memory in front.
@@ -253,6 +255,31 @@ struct Controls {
     no_store: bool,
     refresh: bool,
     max_age: Option<Duration>,
+    /// Portkey-style `cache.mode`: `Some(true)` semantic, `Some(false)` simple (exact only).
+    semantic: Option<bool>,
+}
+
+/// The `cache` object of a Portkey-style config header (`x-switchyard-config` or
+/// `x-portkey-config`): `{"mode": "simple"|"semantic", "max_age": seconds, "force_refresh":
+/// bool}`.
+fn config_cache(headers: &HeaderMap) -> Option<serde_json::Value> {
+    [crate::route::CONFIG_HEADER, PORTKEY_CONFIG]
+        .iter()
+        .filter_map(|h| headers.get(*h)?.to_str().ok())
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .find_map(|mut v| v.get_mut("cache").map(serde_json::Value::take))
+}
+
+/// Whether a config header holds nothing but cache settings (so it names no route).
+pub fn only_cache_config(v: &HeaderValue) -> bool {
+    v.to_str()
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .and_then(|v| {
+            v.as_object()
+                .map(|o| o.len() == 1 && o.contains_key("cache"))
+        })
+        .unwrap_or(false)
 }
 
 fn controls(headers: &HeaderMap) -> Controls {
@@ -281,6 +308,23 @@ fn controls(headers: &HeaderMap) -> Controls {
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     {
         c.refresh = true;
+    }
+    if let Some(cfg) = config_cache(headers) {
+        match cfg.get("mode").and_then(serde_json::Value::as_str) {
+            Some("semantic") => c.semantic = Some(true),
+            Some("simple") => c.semantic = Some(false),
+            _ => {}
+        }
+        if let Some(secs) = cfg.get("max_age").and_then(serde_json::Value::as_u64) {
+            c.max_age = Some(Duration::from_secs(secs));
+        }
+        if cfg
+            .get("force_refresh")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+        {
+            c.refresh = true;
+        }
     }
     c
 }
@@ -405,7 +449,20 @@ async fn decide(
     ctx.cache_key = Some(key);
     // The prompt's embedding, when this request may be matched by meaning: looked up after
     // the exact key misses, and stored with the answer.
-    let near = if cache_plan.semantic {
+    // The caller may ask for the exact cache only, or for the semantic one where the config
+    // has an index and did not turn it off for the route or key.
+    let semantic = match c.semantic {
+        Some(false) => false,
+        Some(true) => {
+            state.semantic.is_some()
+                && !state
+                    .cfg
+                    .cache
+                    .semantic_refused(ctx.route.as_deref(), key_name.as_deref())
+        }
+        None => cache_plan.semantic,
+    };
+    let near = if semantic {
         semantic::embed(state, ctx, &namespace, &target, &policies, &value).await
     } else {
         None

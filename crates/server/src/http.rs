@@ -38,6 +38,7 @@ pub(crate) fn request_id_of(ext: &http::Extensions) -> Option<String> {
 /// the router answers each and the document lists exactly these.
 pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/openapi.json", &["get"]),
+    ("/admin/v1/me", &["get"]),
     ("/admin/v1/workspaces", &["get", "post"]),
     ("/admin/v1/workspaces/{id}", &["get", "patch", "delete"]),
     ("/admin/v1/workspaces/{id}/keys", &["get", "post"]),
@@ -183,6 +184,7 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
                 .patch(crate::admin::limits::limit)
                 .delete(crate::admin::limits::limit),
         )
+        .route("/admin/v1/me", get(crate::admin::me))
         .route("/admin/v1/cache/stats", get(crate::admin::cache::stats))
         .route(
             "/admin/v1/cache/purge",
@@ -206,6 +208,9 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
         .route("/v1/feedback", post(feedback))
         .route("/feedback", post(feedback))
         .route("/readyz", get(readyz))
+        .route("/ui", get(crate::ui::serve))
+        .route("/ui/", get(crate::ui::serve))
+        .route("/ui/{*path}", get(crate::ui::serve))
         .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -30,6 +30,7 @@ pub mod reload;
 pub mod route;
 pub mod startup;
 pub mod state;
+pub mod ui;
 pub mod upstream;
 
 pub use startup::{serve, Server};

@@ -206,6 +206,25 @@ async fn namespaces_keys_and_callers_controls_decide_what_is_shared() {
         assert_eq!(st, "miss");
     }
     assert_eq!(upstream_calls(&h), before + 2);
+    // Portkey-style config: force_refresh in `x-portkey-config`, and a config header holding
+    // only cache settings names no route.
+    let (s, st, _) = ask(
+        &h,
+        "/v1/chat/completions",
+        chat("q"),
+        &[("x-portkey-config", r#"{"cache": {"force_refresh": true}}"#)],
+    )
+    .await;
+    assert_eq!((s, st.as_str()), (200, "miss"));
+    let (s, st, _) = ask(
+        &h,
+        "/v1/chat/completions",
+        chat("q"),
+        &[("x-switchyard-config", r#"{"cache": {"mode": "simple"}}"#)],
+    )
+    .await;
+    assert_eq!((s, st.as_str()), (200, "hit"));
+    assert_eq!(upstream_calls(&h), before + 3);
     // max-age=0 accepts no stored answer that has aged at all.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let (_, st, _) = ask(
@@ -213,6 +232,15 @@ async fn namespaces_keys_and_callers_controls_decide_what_is_shared() {
         "/v1/chat/completions",
         chat("q"),
         &[("x-switchyard-cache", "max-age=0")],
+    )
+    .await;
+    assert_eq!(st, "miss");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (_, st, _) = ask(
+        &h,
+        "/v1/chat/completions",
+        chat("q"),
+        &[("x-switchyard-config", r#"{"cache": {"max_age": 0}}"#)],
     )
     .await;
     assert_eq!(st, "miss");
@@ -562,7 +590,17 @@ async fn paraphrases_are_semantic_hits_and_every_other_field_must_match() {
         let (_, st, _) = ask(&h, path, body.clone(), &[]).await;
         assert_eq!(st, "miss", "{body}");
     }
-    // A key with the semantic cache off matches exactly only.
+    // A Portkey-style config asking for the semantic cache (as the config already does): a
+    // hit; asking for the exact cache only: a miss.
+    for (mode, q, want) in [
+        ("semantic", "what is the capital of france", "semantic-hit"),
+        ("simple", "WHAT is the capital of FRANCE?", "miss"),
+    ] {
+        let cfg = format!("{{\"cache\": {{\"mode\": \"{mode}\"}}}}");
+        let (_, st, _) = ask(&h, path, question(q), &[("x-portkey-config", cfg.as_str())]).await;
+        assert_eq!(st, want, "{mode}");
+    }
+    // A key with the semantic cache off matches exactly only, even when its caller asks.
     let (_, hd, _) = h
         .request(
             "POST",
@@ -572,6 +610,19 @@ async fn paraphrases_are_semantic_hits_and_every_other_field_must_match() {
                 ("content-type", "application/json"),
             ],
             question("what's the capital of France").to_string(),
+        )
+        .await;
+    assert_eq!(hd["x-switchyard-cache"], "miss");
+    let (_, hd, _) = h
+        .request(
+            "POST",
+            path,
+            &[
+                ("authorization", "Bearer nocache-key-123"),
+                ("content-type", "application/json"),
+                ("x-switchyard-config", r#"{"cache": {"mode": "semantic"}}"#),
+            ],
+            question("what is the capital city of france").to_string(),
         )
         .await;
     assert_eq!(hd["x-switchyard-cache"], "miss");
@@ -621,7 +672,7 @@ async fn paraphrases_are_semantic_hits_and_every_other_field_must_match() {
         )
         .await;
     let m = String::from_utf8_lossy(&m);
-    let line = "switchyard_cache_requests_total{status=\"semantic-hit\"} 3";
+    let line = "switchyard_cache_requests_total{status=\"semantic-hit\"} 4";
     assert!(m.lines().any(|l| l == line), "{line} in\n{m}");
 }
 
@@ -747,4 +798,54 @@ async fn the_admin_api_reports_stats_and_purges_what_it_is_asked() {
         .collect();
     assert_eq!(purges.len(), 4, "{audit}");
     assert!(purges.iter().any(|e| e["after"]["namespace"] == "team"));
+}
+
+/// Limits count a hit as a request with no provider cost: a request-rate limit counts hits, a
+/// spend budget holds only what the miss cost, and a completions answer is cached too.
+#[tokio::test]
+async fn limits_count_hits_as_requests_at_no_provider_cost() {
+    let rules = "limits:\n  rules:\n    - {id: rpm, scope: org, dimension: requests, amount: 4, window: minute}\n    - {id: spend, scope: org, dimension: cost_usd, amount: 10, window: month}\n";
+    let h = start_with(&yaml(&format!("{ON}{rules}")), axum::Router::new()).await;
+    let auth = format!("Bearer {ADMIN}");
+    let used = |id: &'static str| {
+        let auth = auth.clone();
+        let h = &h;
+        async move {
+            let (_, _, b) = h
+                .request(
+                    "GET",
+                    &format!("/admin/v1/limits/{id}"),
+                    &[("authorization", auth.as_str())],
+                    "",
+                )
+                .await;
+            let v: Value = serde_json::from_slice(&b).unwrap();
+            v["state"]["used"].as_f64().unwrap()
+        }
+    };
+    let body = json!({"model": "openai/gpt-4o-mini", "prompt": "Say hi.",
+        "mock": {"content": "Hi there."}});
+    let (s, st, first) = ask(&h, "/v1/completions", body.clone(), &[]).await;
+    assert_eq!((s, st.as_str()), (200, "miss"), "{first}");
+    let spent = used("spend").await;
+    assert!(spent > 0.0);
+    for _ in 0..3 {
+        let (s, st, again) = ask(&h, "/v1/completions", body.clone(), &[]).await;
+        assert_eq!((s, st.as_str()), (200, "hit"));
+        assert_eq!(again, first);
+    }
+    assert_eq!(used("rpm").await, 4.0);
+    assert_eq!(used("spend").await, spent);
+    // The fifth request is over the request rate, hit or not.
+    let (s, _, _) = ask(&h, "/v1/completions", body, &[]).await;
+    assert_eq!(s, 429);
+    assert_eq!(upstream_calls_any(&h), 1);
+}
+
+fn upstream_calls_any(h: &Harness) -> usize {
+    h.mock
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/completions"))
+        .count()
 }

@@ -71,6 +71,27 @@ pub(crate) async fn admit(state: &AppState, headers: &http::HeaderMap) -> Result
     Ok(())
 }
 
+/// `GET /admin/v1/me`: who the caller is and the roles it holds (the console shows what they
+/// reach; the API refuses the rest anyway).
+pub async fn me(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let a = match access(&s, req.headers()).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let body = serde_json::json!({
+        "object": "me",
+        "actor": a.actor,
+        "org_role": a.org,
+        "org_admin": a.org_admin(),
+        "workspaces": a.workspaces,
+    });
+    (
+        [(http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 /// The admin API's OpenAPI document (docs/openapi.json, built in).
 const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
 

@@ -1,8 +1,10 @@
 //! Command line: `serve` (the default), `config check FILE`, `config schema`, `vault new-kek`,
-//! `vault rotate-kek`, `admin ...` (workspaces, keys and users in the store).
+//! `vault rotate-kek`, `admin ...` (workspaces, keys and users in the store), `logs seed`
+//! (made-up records in the request log).
 
 mod admin;
 mod catalog;
+mod seed;
 
 use crate::startup::{check_exposure, serve, summary, termination_signal};
 use crate::state::AppState;
@@ -39,6 +41,16 @@ enum Command {
     /// Workspaces, keys and users straight in the store, for scripts and first set-up (the
     /// admin API does the same over HTTP). Prints JSON; audited as `cli:admin`.
     Admin(admin::AdminArgs),
+    /// The request log.
+    #[command(subcommand)]
+    Logs(LogsCommand),
+}
+
+#[derive(Subcommand)]
+enum LogsCommand {
+    /// Write made-up records (spread over the last days, `metadata.seeded: true`) into the
+    /// request log the config names: for trying the console, and measuring it at scale.
+    Seed(seed::SeedArgs),
 }
 
 #[derive(Subcommand)]
@@ -109,6 +121,7 @@ pub fn main() -> ExitCode {
             }
         }
         Some(Command::Admin(a)) => admin::admin(a),
+        Some(Command::Logs(LogsCommand::Seed(a))) => seed::seed(a),
         Some(Command::Catalog(CatalogCommand::Update(a))) => catalog::update(a),
         Some(Command::Vault(VaultCommand::RotateKek {
             config,

@@ -62,7 +62,10 @@ pub fn plan<'m>(
     model: &'m str,
     principal: Option<&switchyard_tenants::Principal>,
 ) -> Result<Plan<'m>, GatewayError> {
-    if let Some(raw) = headers.get(CONFIG_HEADER) {
+    if let Some(raw) = headers
+        .get(CONFIG_HEADER)
+        .filter(|v| !crate::cache::only_cache_config(v))
+    {
         if state.cfg.limits.inline_config == InlineConfig::Off {
             return Err(bad(format!(
                 "{CONFIG_HEADER} is turned off on this gateway (server.limits.inline_config)"
@@ -71,8 +74,12 @@ pub fn plan<'m>(
         let text = raw
             .to_str()
             .map_err(|_| bad(format!("{CONFIG_HEADER} must be JSON text")))?;
-        let value: Value = serde_json::from_str(text)
+        let mut value: Value = serde_json::from_str(text)
             .map_err(|e| bad(format!("{CONFIG_HEADER} is not valid JSON: {e}")))?;
+        // Portkey-style `cache` settings ride along; the cache stage reads them.
+        if let Some(o) = value.as_object_mut() {
+            o.remove("cache");
+        }
         // In the route schema's words, not serde's (which would read a list as a node's fields).
         if let Some(e) = switchyard_config::route_shape(&value, CONFIG_HEADER) {
             return Err(bad(format!("{CONFIG_HEADER} is not a valid route: {e}")));

@@ -1,0 +1,116 @@
+// The console's shell: sign-in, the navigation (what the caller's roles reach), and the hash
+// router that hands each page its part of the URL (`#/logs?model=gpt-4o`).
+
+import { api, ApiError, signIn, signOut, token } from "./api.js";
+import { h, put, notice } from "./dom.js";
+import * as overview from "./pages/overview.js";
+import * as logs from "./pages/logs.js";
+
+/** Pages in navigation order; `org` pages need an organisation admin (the API says so too). */
+const PAGES = [
+  { path: "/", title: "Overview", page: overview, org: true },
+  { path: "/logs", title: "Logs", page: logs, org: true },
+];
+
+let me = null;
+let current = null;
+
+function route() {
+  const raw = location.hash.replace(/^#/, "") || "/";
+  const [path, q] = raw.split("?");
+  return { path: path || "/", params: new URLSearchParams(q || "") };
+}
+
+/** Moves to `path` with `params` (a page's filters live in the URL). */
+export function go(path, params) {
+  const q = params && [...params].length ? `?${params}` : "";
+  const next = `#${path}${q}`;
+  if (location.hash !== next) location.hash = next;
+  else render();
+}
+
+function signInForm(message) {
+  const input = h("input", {
+    id: "token", type: "password", autocomplete: "current-password", required: true,
+    "aria-describedby": "token-help",
+  });
+  const form = h("form", { class: "card signin", "aria-labelledby": "signin-title" },
+    h("h1", { id: "signin-title" }, "Sign in"),
+    h("p", { id: "token-help" },
+      "An admin key (server.admin_keys, or one made for your user), or a token from your identity provider."),
+    h("label", { for: "token" }, "Admin key or token"),
+    input,
+    message ? h("p", { class: "notice error", role: "alert" }, message) : null,
+    h("button", { type: "submit" }, "Sign in"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    signIn(input.value);
+    start();
+  });
+  put(document.getElementById("nav"));
+  put(document.getElementById("who"));
+  put(document.getElementById("main"), form);
+  input.focus();
+}
+
+function nav() {
+  const { path } = route();
+  const links = PAGES.filter((p) => !p.org || me.org_admin).map((p) =>
+    h("a", { href: `#${p.path}`, "aria-current": p.path === path ? "page" : undefined }, p.title));
+  put(document.getElementById("nav"), links);
+  put(document.getElementById("who"),
+    h("span", { class: "actor" }, me.actor),
+    h("button", { type: "button", class: "link", onclick: () => { signOut(); me = null; start(); } }, "Sign out"));
+}
+
+async function render() {
+  if (!me) return;
+  nav();
+  const { path, params } = route();
+  const found = PAGES.find((p) => p.path === path && (!p.org || me.org_admin));
+  const main = document.getElementById("main");
+  if (current && current.leave) current.leave();
+  current = null;
+  notice("");
+  if (!found) {
+    put(main, h("h1", {}, "Not found"), h("p", {}, "There is no such page, or your role does not reach it."));
+    return;
+  }
+  document.title = `${found.title} · Switchyard console`;
+  current = found.page;
+  try {
+    await found.page.show(main, params, { me, go: (p) => go(path, p) });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      signOut();
+      me = null;
+      signInForm(e.message);
+      return;
+    }
+    put(main, h("h1", {}, found.title), h("p", { class: "notice error", role: "alert" }, e.message));
+  }
+}
+
+async function start() {
+  // An identity provider may hand a token over in the fragment: `#token=...`.
+  const m = location.hash.match(/^#token=([^&]+)/);
+  if (m) {
+    signIn(decodeURIComponent(m[1]));
+    history.replaceState(null, "", location.pathname);
+  }
+  if (!token()) {
+    signInForm();
+    return;
+  }
+  try {
+    me = await api("/me");
+  } catch (e) {
+    signOut();
+    signInForm(e instanceof ApiError ? e.message : String(e));
+    return;
+  }
+  render();
+}
+
+window.addEventListener("hashchange", render);
+start();
