@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): formatting, lints, Rust unit and integration tests,
-# then the official OpenAI Python SDK driving the real binaries against the mock provider.
+# then the official OpenAI Python SDK driving the real binaries against the mock provider, then
+# the web console in a real browser (Debian's chromium, installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +37,7 @@ step "SDK tests (official openai Python SDK)"
 SWITCHYARD_BIN="$PWD/target/debug/switchyard" \
 SWITCHYARD_MOCK_BIN="$PWD/target/debug/switchyard-mock" \
   scripts/sdk-tests.sh
+step "browser tests (the console in Debian's chromium, Playwright)"
+SWITCHYARD_BIN="$PWD/target/debug/switchyard" \
+SWITCHYARD_MOCK_BIN="$PWD/target/debug/switchyard-mock" \
+  scripts/browser-tests.sh

@@ -68,7 +68,10 @@ async function render() {
   nav();
   const { path, params } = route();
   const found = PAGES.find((p) => p.path === path && (!p.org || me.org_admin));
-  const main = document.getElementById("main");
+  // Each render draws into a view of its own: one still loading when the URL changes again
+  // finishes into a view no longer in the page, and cannot overwrite the newer one.
+  const main = h("div", { class: "view" });
+  put(document.getElementById("main"), main);
   if (current && current.leave) current.leave();
   current = null;
   notice("");

@@ -41,11 +41,11 @@ export function lineChart({ title, series, format = (v) => String(v), width = 52
     root.append(svg("text", { x: pad.l - 6, y: Y(t) + 4, "text-anchor": "end", class: "tick" }, format(t)));
   }
   const span = x1 - x0;
-  for (const t of [x0, x0 + span / 2, x1]) {
+  [[x0, "start"], [x0 + span / 2, "middle"], [x1, "end"]].forEach(([t, anchor]) => {
     const d = new Date(t);
     const label = span > 2 * 86400e3 ? d.toISOString().slice(5, 10) : d.toISOString().slice(11, 16);
-    root.append(svg("text", { x: X(t), y: height - 6, "text-anchor": "middle", class: "tick" }, label));
-  }
+    root.append(svg("text", { x: X(t), y: height - 6, "text-anchor": anchor, class: "tick" }, label));
+  });
   series.forEach((s, i) => {
     const pts = s.points.filter((p) => p[1] !== null);
     if (!pts.length) return;

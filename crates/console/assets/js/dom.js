@@ -1,16 +1,18 @@
 // Building the page from data without ever parsing it as HTML: every text goes in as text.
 
 /** An element: `h("a", {href: "#/"}, "Home", child)`. Attributes starting with `on` are
- *  listeners; `class`, `style` (string) and `aria-*`/`data-*` are set as attributes. */
+ *  listeners; `style` is an object of properties, set through the CSSOM (the console's CSP
+ *  forbids style attributes); the rest are set as attributes. */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "value") el.value = v;
+    else if (k === "style") Object.assign(el.style, v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -19,7 +21,7 @@ export function h(tag, attrs, ...children) {
 
 /** Replaces what `el` holds. */
 export function put(el, ...children) {
-  el.replaceChildren(...children.flat().filter((c) => c !== undefined && c !== null && c !== false)
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false)
     .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
   return el;
 }

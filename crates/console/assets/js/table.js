@@ -17,10 +17,10 @@ export class VirtualTable {
     this.onOpen = onOpen;
     this.total = null;
     const template = columns.map((c) => c.width || "1fr").join(" ");
-    this.head = h("div", { class: "vt-row vt-head", role: "row", style: `grid-template-columns:${template}` },
+    this.head = h("div", { class: "vt-row vt-head", role: "row", style: { gridTemplateColumns: template } },
       columns.map((c) => h("div", { role: "columnheader", class: "vt-cell" }, c.title)));
     this.spacer = h("div", { class: "vt-spacer", role: "presentation" });
-    this.body = h("div", { class: "vt-body", style: `height:${height}px`, tabindex: "0", role: "rowgroup",
+    this.body = h("div", { class: "vt-body", style: { height: `${height}px` }, tabindex: "0", role: "rowgroup",
       "aria-label": `${label} (scroll for more)` }, this.spacer);
     this.el = h("div", { class: "vt", role: "table", "aria-label": label, "aria-rowcount": "-1" },
       h("div", { role: "rowgroup" }, this.head), this.body);
@@ -70,7 +70,7 @@ export class VirtualTable {
       const open = () => this.onOpen && this.onOpen(row);
       out.push(h("div", {
         class: "vt-row", role: "row", tabindex: "0", "aria-rowindex": String(i + 2),
-        style: `top:${i * this.rowHeight}px;height:${this.rowHeight}px;grid-template-columns:${this.template}`,
+        style: { top: `${i * this.rowHeight}px`, height: `${this.rowHeight}px`, gridTemplateColumns: this.template },
         onclick: open,
         onkeydown: (ev) => { if (ev.key === "Enter") open(); },
       }, this.columns.map((c) => h("div", { role: "cell", class: `vt-cell ${c.class || ""}` }, c.render(row)))));

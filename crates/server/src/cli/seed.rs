@@ -70,11 +70,11 @@ fn record(rng: &mut fastrand::Rng, ts_ms: i64) -> Record {
     };
     let latency = 80.0 + rng.f64() * 2500.0 + output as f64 * 2.0;
     let cache = match rng.u32(..10) {
-        0 | 1 => "hit",
+        0 | 1 if status == 200 => "hit",
         2 => "bypass",
         _ => "miss",
     };
-    let hit = cache == "hit" && status == 200;
+    let hit = cache == "hit";
     let cost = (input as f64 * pin + output as f64 * pout) / 1e6;
     let prompt = PROMPTS[rng.usize(..PROMPTS.len())];
     let workspace = WORKSPACES[rng.usize(..WORKSPACES.len())];

@@ -13,11 +13,11 @@ const FILTERS = [
 ];
 
 const COLUMNS = [
-  { key: "ts", title: "Time", width: "11.5em", render: (r) => fmt.time(r.ts_ms) },
+  { key: "ts", title: "Time", width: "12.5em", render: (r) => fmt.time(r.ts_ms) },
   { key: "op", title: "API", width: "9em", render: (r) => r.operation },
   { key: "model", title: "Model", width: "minmax(8em, 1.4fr)", render: (r) => r.model || r.requested_model || "—" },
   { key: "provider", title: "Provider", width: "7em", render: (r) => r.provider || "—" },
-  { key: "status", title: "Status", width: "4.5em", render: (r) => r.status, class: "num" },
+  { key: "status", title: "Status", width: "5em", render: (r) => r.status, class: "num" },
   { key: "latency", title: "Latency", width: "6em", render: (r) => fmt.ms(r.latency_ms), class: "num" },
   { key: "tokens", title: "Tokens", width: "6em", render: (r) => fmt.int((r.input_tokens || 0) + (r.output_tokens || 0)), class: "num" },
   { key: "cost", title: "Cost", width: "6em", render: (r) => fmt.usd(r.cost_usd), class: "num" },
