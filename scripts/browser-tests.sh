@@ -17,19 +17,8 @@ if [[ ! -x /usr/bin/chromium ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
-venv="$root/.venv"
-req="$root/tests/browser/requirements.txt"
-stamp="$venv/.browser-requirements.sha256"
-if [[ ! -x "$venv/bin/python" ]]; then
-    python3 -m venv "$venv"
-fi
-want="$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$req")"
-have="$(cat "$stamp" 2>/dev/null || true)"
-if [[ "$want" != "$have" ]]; then
-    echo "browser-tests: installing $req" >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
-    echo "$want" >"$stamp"
-fi
+source "$root/scripts/venv-requirements.sh"
+venv_requirements browser "$root/tests/browser/requirements.txt"
 
 if [[ ! -f tests/browser/node_modules/axe-core/axe.min.js ]]; then
     echo "browser-tests: installing axe-core" >&2

@@ -160,6 +160,8 @@ paths = {
       "object": {"const": "me"}, "actor": {"type": "string", "description": "`admin-key:<name>` or `user:<email>`."},
       "org_role": {"enum": ["member", "admin", "owner"]}, "org_admin": {"type": "boolean"},
       "workspaces": {"type": "object", "additionalProperties": {"enum": ["viewer", "member", "admin"]}, "description": "Workspace id to role."}}}), **errs(401)}}},
+  "/admin/v1/models": {"get": {"summary": "Every model and route the gateway can send to, with the catalog's prices (USD per million tokens), context windows and capabilities: `/v1/models`' listing, for organisation admins.", "operationId": "listModels",
+    "responses": {"200": ok("Models.", {"type": "object", "required": ["object", "data"], "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {"type": "object"}}}}), **errs(401, 403)}}},
   "/admin/v1/workspaces": {
     "get": {"summary": "List workspaces.", "operationId": "listWorkspaces", "responses": {"200": ok("Workspaces, oldest first.", lst("Workspace")), **errs(401)}},
     "post": {"summary": "Create a workspace.", "operationId": "createWorkspace", "requestBody": body(ref("NewWorkspace")), "responses": {"201": ok("The workspace.", ref("Workspace")), **errs(400, 401, 409)}}},

@@ -12,22 +12,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-venv="$root/.venv"
-req="$root/tests/sdk/requirements.txt"
-stamp="$venv/.sdk-requirements.sha256"
-
-if [[ ! -x "$venv/bin/python" ]]; then
-    echo "sdk-tests: creating $venv" >&2
-    python3 -m venv "$venv"
-fi
-
-want="$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$req")"
-have="$(cat "$stamp" 2>/dev/null || true)"
-if [[ "$want" != "$have" ]]; then
-    echo "sdk-tests: installing $req" >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
-    echo "$want" >"$stamp"
-fi
+source "$root/scripts/venv-requirements.sh"
+venv_requirements sdk "$root/tests/sdk/requirements.txt"
 
 # The agent CLIs test_agents.py drives (Claude Code, Codex, Cline, aider), pinned.
 "$root/scripts/agent-tools.sh"

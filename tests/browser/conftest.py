@@ -11,6 +11,7 @@ import socket
 import subprocess
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -53,6 +54,17 @@ class Gateway:
         self.mock_url = mock_url
         self.workdir = workdir
 
+    def chat(self, key: str, content: str) -> int:
+        """A chat request with `key`; its status."""
+        body = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": content}]}
+        req = urllib.request.Request(self.url + "/v1/chat/completions", method="POST", data=json.dumps(body).encode(),
+                                     headers={"authorization": f"Bearer {key}", "content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
     def admin(self, method: str, path: str, body: object | None = None, key: str = ADMIN_KEY) -> dict:
         req = urllib.request.Request(self.url + path, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
@@ -83,6 +95,14 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
           - {{name: openai, base_url: "http://127.0.0.1:{mport}/v1", api_key: sk-upstream}}
           - {{name: anthropic, base_url: "http://127.0.0.1:{mport}", api_key: sk-ant}}
         client_keys: [{{name: console-tests, key: {CLIENT_KEY}}}]
+        cache: {{enabled: true}}
+        limits:
+          rules:
+            - {{id: org-daily-spend, scope: org, dimension: cost_usd, amount: 25, window: day}}
+        guardrails:
+          policies:
+            - {{id: no-pii, stages: [input], action: flag, checks: [{{check: email}}, {{check: phone}}]}}
+          attach: {{org: [no-pii]}}
         """))
     seeded = subprocess.run([str(BIN), "logs", "seed", "--config", str(config), "--count", str(SEEDED)],
                             env=env, cwd=d, capture_output=True, text=True, check=True)

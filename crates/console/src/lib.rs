@@ -36,6 +36,11 @@ files! {
     "js/table.js" => "text/javascript; charset=utf-8",
     "js/pages/overview.js" => "text/javascript; charset=utf-8",
     "js/pages/logs.js" => "text/javascript; charset=utf-8",
+    "js/pages/keys.js" => "text/javascript; charset=utf-8",
+    "js/pages/limits.js" => "text/javascript; charset=utf-8",
+    "js/pages/guardrails.js" => "text/javascript; charset=utf-8",
+    "js/pages/routes.js" => "text/javascript; charset=utf-8",
+    "js/pages/cache.js" => "text/javascript; charset=utf-8",
 }
 
 fn table() -> &'static [(&'static str, Asset)] {

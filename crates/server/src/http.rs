@@ -39,6 +39,7 @@ pub(crate) fn request_id_of(ext: &http::Extensions) -> Option<String> {
 pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/openapi.json", &["get"]),
     ("/admin/v1/me", &["get"]),
+    ("/admin/v1/models", &["get"]),
     ("/admin/v1/workspaces", &["get", "post"]),
     ("/admin/v1/workspaces/{id}", &["get", "patch", "delete"]),
     ("/admin/v1/workspaces/{id}/keys", &["get", "post"]),
@@ -185,6 +186,7 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
                 .delete(crate::admin::limits::limit),
         )
         .route("/admin/v1/me", get(crate::admin::me))
+        .route("/admin/v1/models", get(crate::admin::models))
         .route("/admin/v1/cache/stats", get(crate::admin::cache::stats))
         .route(
             "/admin/v1/cache/purge",

@@ -49,28 +49,6 @@ fn upstream_calls(h: &Harness) -> usize {
         .count()
 }
 
-/// The admin API's request log, filtered by `q`, once it holds `n` records.
-async fn logs_when(h: &Harness, q: &str, n: usize) -> Vec<Value> {
-    let auth = format!("Bearer {ADMIN}");
-    for _ in 0..100 {
-        let (_, _, b) = h
-            .request(
-                "GET",
-                &format!("/admin/v1/logs?{q}"),
-                &[("authorization", &auth)],
-                "",
-            )
-            .await;
-        let v: Value = serde_json::from_slice(&b).unwrap();
-        let data = v["data"].as_array().cloned().unwrap_or_default();
-        if data.len() >= n {
-            return data;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the log never held {n} records for {q}");
-}
-
 fn chat(content: &str) -> Value {
     json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": content}],
         "mock": {"content": format!("Answer to {content}")}})
@@ -119,8 +97,8 @@ async fn a_repeated_request_is_answered_from_the_cache_without_the_provider() {
     let m = String::from_utf8_lossy(&m);
     // The log: a hit names the provider and model that made its answer, costs nothing and
     // says what it saved (what the miss before it cost); analytics count hits and savings.
-    let hits = logs_when(&h, "cache=hit", 2).await;
-    let misses = logs_when(&h, "cache=miss", 4).await;
+    let hits = logs_when(&h, ADMIN, "cache=hit", 2).await;
+    let misses = logs_when(&h, ADMIN, "cache=miss", 4).await;
     let chat_hit = hits
         .iter()
         .find(|r| r["operation"] == "chat.completions")
@@ -653,14 +631,14 @@ async fn paraphrases_are_semantic_hits_and_every_other_field_must_match() {
     assert_eq!(hd["x-switchyard-cache"], "semantic-hit");
     // The record: status, similarity at or above the threshold, the cost saved; the
     // embeddings calls are records of their own, marked as the cache's.
-    let hits = logs_when(&h, "cache=semantic-hit", 2).await;
+    let hits = logs_when(&h, ADMIN, "cache=semantic-hit", 2).await;
     for r in &hits {
         let sim = r["cache_similarity"].as_f64().unwrap();
         assert!((0.95..=1.0).contains(&sim), "{r}");
         assert!(r["cache_saved_usd"].as_f64().unwrap() > 0.0, "{r}");
         assert_eq!(r["provider"], "openai");
     }
-    let embeds = logs_when(&h, "metadata.cache=semantic", 3).await;
+    let embeds = logs_when(&h, ADMIN, "metadata.cache=semantic", 3).await;
     assert!(embeds.iter().all(|r| r["operation"] == "embeddings"));
     // Counted by status in the metrics.
     let (_, _, m) = h

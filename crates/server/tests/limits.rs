@@ -479,28 +479,6 @@ async fn comparisons_count_against_the_callers_limits() {
     assert_eq!(statuses, [200, 429], "{v}");
 }
 
-/// The admin API's request log, filtered by `q`, once it holds `n` records.
-async fn logs_when(h: &Harness, q: &str, n: usize) -> Vec<Value> {
-    let auth = format!("Bearer {ADMIN}");
-    for _ in 0..100 {
-        let (_, _, b) = h
-            .request(
-                "GET",
-                &format!("/admin/v1/logs?{q}"),
-                &[("authorization", &auth)],
-                "",
-            )
-            .await;
-        let v: Value = serde_json::from_slice(&b).unwrap();
-        let data = v["data"].as_array().cloned().unwrap_or_default();
-        if data.len() >= n {
-            return data;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the log never held {n} records for {q}");
-}
-
 /// A model the catalog does not price is visible: flagged in its record (and found by the
 /// `unpriced` filter), counted in a metric; a cost limit counts its tokens only by default and
 /// refuses it when set to `deny`.
@@ -520,14 +498,14 @@ async fn an_unpriced_model_is_flagged_in_its_record_and_treated_as_configured() 
     assert_eq!(s, 200, "{b}");
     let (s, _, _) = chat(&h, &hi(16)).await;
     assert_eq!(s, 200);
-    let flagged = logs_when(&h, "unpriced=true", 1).await;
+    let flagged = logs_when(&h, ADMIN, "unpriced=true", 1).await;
     assert_eq!(flagged.len(), 1, "{flagged:?}");
     let r = &flagged[0];
     assert_eq!(r["model"], "house-model-7");
     assert_eq!(r["unpriced"], true);
     assert_eq!(r["cost_usd"], Value::Null);
     assert!(r["input_tokens"].as_i64().unwrap() > 0);
-    let priced = logs_when(&h, "unpriced=false", 1).await;
+    let priced = logs_when(&h, ADMIN, "unpriced=false", 1).await;
     assert_eq!(priced[0]["model"], "gpt-4o-mini");
     assert!(priced[0]["cost_usd"].as_f64().unwrap() > 0.0);
     let (_, _, m) = h

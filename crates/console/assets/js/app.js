@@ -5,11 +5,21 @@ import { api, ApiError, signIn, signOut, token } from "./api.js";
 import { h, put, notice } from "./dom.js";
 import * as overview from "./pages/overview.js";
 import * as logs from "./pages/logs.js";
+import * as keys from "./pages/keys.js";
+import * as limits from "./pages/limits.js";
+import * as guardrails from "./pages/guardrails.js";
+import * as routes from "./pages/routes.js";
+import * as cache from "./pages/cache.js";
 
 /** Pages in navigation order; `org` pages need an organisation admin (the API says so too). */
 const PAGES = [
   { path: "/", title: "Overview", page: overview, org: true },
   { path: "/logs", title: "Logs", page: logs, org: true },
+  { path: "/keys", title: "Keys", page: keys },
+  { path: "/limits", title: "Limits", page: limits },
+  { path: "/guardrails", title: "Guardrails", page: guardrails },
+  { path: "/routes", title: "Routes", page: routes, org: true },
+  { path: "/cache", title: "Cache", page: cache, org: true },
 ];
 
 let me = null;
@@ -67,7 +77,13 @@ async function render() {
   if (!me) return;
   nav();
   const { path, params } = route();
-  const found = PAGES.find((p) => p.path === path && (!p.org || me.org_admin));
+  const reach = PAGES.filter((p) => !p.org || me.org_admin);
+  // The home page is the first one the caller's role reaches.
+  if (path === "/" && !reach.some((p) => p.path === "/") && reach.length) {
+    go(reach[0].path);
+    return;
+  }
+  const found = reach.find((p) => p.path === path);
   // Each render draws into a view of its own: one still loading when the URL changes again
   // finishes into a view no longer in the page, and cannot overwrite the newer one.
   const main = h("div", { class: "view" });

@@ -115,6 +115,19 @@ pub async fn health(State(s): State<Arc<AppState>>, req: Request) -> Response {
         .into_response()
 }
 
+/// `GET /admin/v1/models`: every model and route the gateway can send to, with the catalog's
+/// prices, context windows and capabilities (`/v1/models`' listing, for admins).
+pub async fn models(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    if let Err(e) = admit(&s, req.headers()).await {
+        return e.into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        s.models.list.clone(),
+    )
+        .into_response()
+}
+
 /// A metric: name, type, help, and its value read from a target's snapshot.
 type Series = (&'static str, &'static str, &'static str, fn(&Value) -> f64);
 

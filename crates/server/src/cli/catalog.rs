@@ -72,15 +72,9 @@ fn entries(text: &str, from: &str, note: Option<&str>) -> Result<Listed, String>
 }
 
 pub(super) fn update(args: UpdateArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("switchyard: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let made = rt.block_on(async {
         let text = read(&args.from).await?;

@@ -130,21 +130,26 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A single-threaded runtime for a command's async work (an error is already printed).
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("switchyard: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
 /// Opens the tenants' store that `cfg` names on a runtime of its own and runs `f` on it (for
 /// the `admin` and `vault` commands).
 fn on_tenants(
     cfg: &Config,
     f: impl AsyncFnOnce(std::sync::Arc<switchyard_tenants::Tenants>) -> ExitCode,
 ) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("switchyard: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     rt.block_on(async move {
         match crate::startup::tenants_from(&cfg.tenants).await {

@@ -275,3 +275,26 @@ pub async fn raw_chat_post(addr: std::net::SocketAddr, body: &str) -> tokio::net
     tcp.write_all(body.as_bytes()).await.unwrap();
     tcp
 }
+
+/// The admin API's request log, filtered by `q` and read with `admin_key`, once it holds `n`
+/// records (the log writes in batches).
+pub async fn logs_when(h: &Harness, admin_key: &str, q: &str, n: usize) -> Vec<serde_json::Value> {
+    let auth = format!("Bearer {admin_key}");
+    for _ in 0..100 {
+        let (_, _, b) = h
+            .request(
+                "GET",
+                &format!("/admin/v1/logs?{q}"),
+                &[("authorization", &auth)],
+                "",
+            )
+            .await;
+        let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        let data = v["data"].as_array().cloned().unwrap_or_default();
+        if data.len() >= n {
+            return data;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the log never held {n} records for {q}");
+}
