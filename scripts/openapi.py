@@ -162,6 +162,10 @@ paths = {
       "workspaces": {"type": "object", "additionalProperties": {"enum": ["viewer", "member", "admin"]}, "description": "Workspace id to role."}}}), **errs(401)}}},
   "/admin/v1/models": {"get": {"summary": "Every model and route the gateway can send to, with the catalog's prices (USD per million tokens), context windows and capabilities: `/v1/models`' listing, for organisation admins.", "operationId": "listModels",
     "responses": {"200": ok("Models.", {"type": "object", "required": ["object", "data"], "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {"type": "object"}}}}), **errs(401, 403)}}},
+  "/admin/v1/playground/chat": {"post": {"summary": "The console's playground: a chat completion (OpenAI's request and answer, streamed or not) through the whole request path on the admin's behalf, in the workspace named (default `default`); recorded with the admin as caller and `metadata.playground = true`. Organisation admins, or members of the workspace.", "operationId": "playgroundChat",
+    "parameters": [{"name": "workspace", "in": "query", "required": False, "schema": s_str}],
+    "requestBody": body({"type": "object", "description": "An OpenAI chat completions request."}),
+    "responses": {"200": {"description": "OpenAI's chat completion, or its SSE stream.", "content": {"application/json": {"schema": {"type": "object"}}, "text/event-stream": {"schema": {"type": "string"}}}}, **errs(400, 401, 403, 404)}}},
   "/admin/v1/workspaces": {
     "get": {"summary": "List workspaces.", "operationId": "listWorkspaces", "responses": {"200": ok("Workspaces, oldest first.", lst("Workspace")), **errs(401)}},
     "post": {"summary": "Create a workspace.", "operationId": "createWorkspace", "requestBody": body(ref("NewWorkspace")), "responses": {"201": ok("The workspace.", ref("Workspace")), **errs(400, 401, 409)}}},

@@ -90,7 +90,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         server:
           discover_env: false
           admin_keys: [{{name: ops, key: {ADMIN_KEY}}}]
-          log: {{sqlite_path: {d}/log.db, flush_interval_ms: 50}}
+          log: {{sqlite_path: {d}/log.db, flush_interval_ms: 50, bodies: true}}
         providers:
           - {{name: openai, base_url: "http://127.0.0.1:{mport}/v1", api_key: sk-upstream}}
           - {{name: anthropic, base_url: "http://127.0.0.1:{mport}", api_key: sk-ant}}

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import ADMIN_KEY, Console, Gateway
 
@@ -18,6 +19,7 @@ PAGES = [
     ("overview-by-model", "/?range=7d&group_by=model", ".grid-table tbody tr"),
     ("logs", "/logs", ".vt-spacer .vt-row"),
     ("keys", "/keys", "#key-name"),
+    ("playground", "/playground", "#pg-prompt"),
     ("limits", "/limits", ".meter"),
     ("guardrails", "/guardrails", "#gr-text"),
     ("routes", "/routes", "table"),
@@ -117,12 +119,12 @@ def test_a_key_is_created_used_seen_in_the_logs_and_revoked(console: Console, ga
     assert gateway.chat(key, "Hello from the browser test.") == 200
     # The request shows in the logs under the key's id (the log writes in batches: retry).
     console.open(f"/logs?key_id={key_id}", ".vt")
-    for _ in range(40):
-        page.wait_for_timeout(150)
-        if page.locator(".vt-spacer .vt-row").count() > 0:
+    for _ in range(20):
+        try:
+            page.wait_for_selector(".vt-spacer .vt-row", timeout=1000)
             break
-        page.reload()
-        page.wait_for_selector(".vt")
+        except PlaywrightTimeout:
+            page.reload()
     assert page.locator(".vt-spacer .vt-row").count() == 1
     assert page.locator(".vt-spacer .vt-row").first.inner_text().count("gpt-4o-mini") == 1
     console.open("/keys", "#key-name")
@@ -141,6 +143,7 @@ def test_a_viewer_sees_no_admin_actions(console: Console, gateway: Gateway) -> N
     page.wait_for_selector("#key-name, .grid-table, p")
     nav = page.locator("#nav").inner_text()
     assert "Keys" in nav and "Overview" not in nav and "Logs" not in nav and "Cache" not in nav, nav
+    assert "Playground" not in nav, nav
     console.open("/keys", "h2")
     assert "Your role here: viewer" in page.locator("main").inner_text()
     assert page.locator("#key-name").count() == 0
@@ -160,3 +163,32 @@ def test_a_guardrail_dry_run_shows_the_verdicts(console: Console) -> None:
     result.locator("table").wait_for()
     text = result.inner_text()
     assert "email" in text and "yes" in text, text
+
+
+def test_the_playground_streams_two_models_side_by_side_and_reopens_from_the_log(console: Console) -> None:
+    page = console.page
+    console.sign_in()
+    console.open("/playground", "#pg-prompt")
+    prompt = "Name three colours of the rainbow."
+    page.get_by_role("textbox", name="Prompt", exact=True).fill(prompt)
+    assert page.locator("#pg-model-1").input_value() == "openai/gpt-4o-mini"
+    assert page.locator("#pg-model-2").input_value() == "anthropic/claude-3-5-haiku-latest"
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_function("() => [...document.querySelectorAll('.pg-col')].every(c => c.dataset.state === 'done')")
+    cols = page.locator(".pg-col")
+    assert cols.count() == 2
+    for i in range(2):
+        col = cols.nth(i)
+        assert col.locator(".pg-out").inner_text().strip(), f"column {i + 1} got no text"
+        assert "TTFT" in col.locator(".pg-stats").inner_text()
+    # The cost comes from each request's log record (or says the catalog has no price).
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.pg-stats')].every(s => /[$]|unpriced/.test(s.textContent))")
+    console.shot("playground-run")
+    # Each run is a request of the log, under the admin's name; it opens back in the playground.
+    console.open("/logs?key=admin-key%3Aops", ".vt")
+    page.locator(".vt-spacer .vt-row").first.wait_for()
+    page.locator(".vt-spacer .vt-row").first.click()
+    page.get_by_role("link", name="Open in playground").click()
+    page.wait_for_selector("#pg-prompt")
+    page.wait_for_function("(p) => document.querySelector('#pg-prompt').value === p", arg=prompt)

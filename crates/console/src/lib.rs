@@ -41,6 +41,7 @@ files! {
     "js/pages/guardrails.js" => "text/javascript; charset=utf-8",
     "js/pages/routes.js" => "text/javascript; charset=utf-8",
     "js/pages/cache.js" => "text/javascript; charset=utf-8",
+    "js/pages/playground.js" => "text/javascript; charset=utf-8",
 }
 
 fn table() -> &'static [(&'static str, Asset)] {

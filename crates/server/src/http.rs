@@ -40,6 +40,7 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/openapi.json", &["get"]),
     ("/admin/v1/me", &["get"]),
     ("/admin/v1/models", &["get"]),
+    ("/admin/v1/playground/chat", &["post"]),
     ("/admin/v1/workspaces", &["get", "post"]),
     ("/admin/v1/workspaces/{id}", &["get", "patch", "delete"]),
     ("/admin/v1/workspaces/{id}/keys", &["get", "post"]),
@@ -187,6 +188,10 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
         )
         .route("/admin/v1/me", get(crate::admin::me))
         .route("/admin/v1/models", get(crate::admin::models))
+        .route(
+            "/admin/v1/playground/chat",
+            post(crate::admin::playground::chat),
+        )
         .route("/admin/v1/cache/stats", get(crate::admin::cache::stats))
         .route(
             "/admin/v1/cache/purge",
@@ -289,6 +294,11 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
 }
 
 async fn chat(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    run(s, Operation::ChatCompletions, req).await
+}
+
+/// A chat completion through the whole request path (the console's playground).
+pub(crate) async fn chat_request(s: Arc<AppState>, req: Request) -> Response {
     run(s, Operation::ChatCompletions, req).await
 }
 

@@ -83,3 +83,70 @@ async fn me_names_the_caller_and_its_roles() {
         .await;
     assert_eq!(s, 401);
 }
+
+/// The playground runs a chat through the whole request path as the admin: the provider gets
+/// its own key (never the admin's), the record names the admin and is marked; streamed too.
+#[tokio::test]
+async fn the_playground_runs_a_chat_as_the_admin() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let auth = format!("Bearer {ADMIN}");
+    let body = serde_json::json!({"model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": "Hi from the playground"}]});
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let (s, _, b) = h
+        .request(
+            "POST",
+            "/admin/v1/playground/chat",
+            &headers,
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    assert!(json(&b)["choices"][0]["message"]["content"].is_string());
+    let sent = h.mock.requests().into_iter().last().unwrap();
+    assert_eq!(sent.header("authorization"), Some("Bearer sk-upstream"));
+    let mut streamed = body.clone();
+    streamed["stream"] = serde_json::json!(true);
+    let (s, hd, b) = h
+        .request(
+            "POST",
+            "/admin/v1/playground/chat",
+            &headers,
+            streamed.to_string(),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(hd["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    assert!(!data_events(&b).is_empty());
+    let recs = logs_when(&h, ADMIN, "key=admin-key%3Aops", 2).await;
+    assert!(
+        recs.iter().all(|r| r["metadata"]["playground"] == true),
+        "{recs:?}"
+    );
+    // A client key is not an admin; a workspace that does not exist is a 404.
+    let client = format!("Bearer {KEY}");
+    let (s, _, _) = h
+        .request(
+            "POST",
+            "/admin/v1/playground/chat",
+            &[("authorization", client.as_str())],
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(s, 401);
+    let (s, _, _) = h
+        .request(
+            "POST",
+            "/admin/v1/playground/chat?workspace=nope",
+            &headers,
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(s, 404);
+}

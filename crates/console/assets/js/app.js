@@ -10,11 +10,14 @@ import * as limits from "./pages/limits.js";
 import * as guardrails from "./pages/guardrails.js";
 import * as routes from "./pages/routes.js";
 import * as cache from "./pages/cache.js";
+import * as playground from "./pages/playground.js";
 
-/** Pages in navigation order; `org` pages need an organisation admin (the API says so too). */
+/** Pages in navigation order; `org` pages need an organisation admin, `member` pages a member's
+ *  role in some workspace (the API says so too). */
 const PAGES = [
   { path: "/", title: "Overview", page: overview, org: true },
   { path: "/logs", title: "Logs", page: logs, org: true },
+  { path: "/playground", title: "Playground", page: playground, member: true },
   { path: "/keys", title: "Keys", page: keys },
   { path: "/limits", title: "Limits", page: limits },
   { path: "/guardrails", title: "Guardrails", page: guardrails },
@@ -63,9 +66,15 @@ function signInForm(message) {
   input.focus();
 }
 
+/** The pages the caller's roles reach. */
+function reachable() {
+  const member = me.org_admin || Object.values(me.workspaces).some((r) => r === "member" || r === "admin");
+  return PAGES.filter((p) => (!p.org || me.org_admin) && (!p.member || member));
+}
+
 function nav() {
   const { path } = route();
-  const links = PAGES.filter((p) => !p.org || me.org_admin).map((p) =>
+  const links = reachable().map((p) =>
     h("a", { href: `#${p.path}`, "aria-current": p.path === path ? "page" : undefined }, p.title));
   put(document.getElementById("nav"), links);
   put(document.getElementById("who"),
@@ -77,7 +86,7 @@ async function render() {
   if (!me) return;
   nav();
   const { path, params } = route();
-  const reach = PAGES.filter((p) => !p.org || me.org_admin);
+  const reach = reachable();
   // The home page is the first one the caller's role reaches.
   if (path === "/" && !reach.some((p) => p.path === "/") && reach.length) {
     go(reach[0].path);

@@ -6,6 +6,7 @@ pub mod guardrails;
 pub mod limits;
 pub mod logs;
 mod params;
+pub mod playground;
 pub mod tenants;
 
 use crate::auth::authenticate;

@@ -60,6 +60,7 @@ async function detail(aside, row) {
   put(aside,
     h("div", { class: "detail-head" },
       h("h2", { id: "detail-title" }, `${r.operation} · ${r.status}`),
+      r.operation === "chat.completions" ? h("a", { href: `#/playground?from=${encodeURIComponent(r.id)}` }, "Open in playground") : null,
       h("button", { type: "button", class: "link", onclick: () => { aside.hidden = true; } }, "Close")),
     h("dl", { class: "facts" },
       [["Request id", r.request_id], ["Time", fmt.time(r.ts_ms)], ["Model", `${r.provider || "—"} / ${r.model || r.requested_model || "—"}`],
