@@ -192,3 +192,41 @@ def test_the_playground_streams_two_models_side_by_side_and_reopens_from_the_log
     page.get_by_role("link", name="Open in playground").click()
     page.wait_for_selector("#pg-prompt")
     page.wait_for_function("(p) => document.querySelector('#pg-prompt').value === p", arg=prompt)
+
+
+def test_limits_are_set_and_removed_from_the_console(console: Console) -> None:
+    page = console.page
+    console.sign_in()
+    console.open("/limits", "#lim-id")
+    page.locator("#lim-id").fill("browser-rpm")
+    page.locator("#lim-scope").fill("org")
+    page.locator("#lim-dim").select_option("requests")
+    page.locator("#lim-amount").fill("100")
+    page.locator("#lim-window").select_option("minute")
+    page.get_by_role("button", name="Set limit").click()
+    row = page.locator("tr", has_text="browser-rpm")
+    row.wait_for()
+    assert "api" in row.inner_text() and "100" in row.inner_text()
+    page.once("dialog", lambda d: d.accept())
+    row.get_by_role("button", name="Remove").click()
+    row.wait_for(state="detached")
+
+
+def test_guardrail_policies_are_created_edited_and_deleted_from_the_console(console: Console) -> None:
+    page = console.page
+    console.sign_in()
+    console.open("/guardrails", "#gr-json")
+    page.locator("#gr-json").fill('{"id": "browser-policy", "action": "flag", "stages": ["input"], "checks": [{"check": "email"}]}')
+    page.get_by_role("button", name="Save policy").click()
+    row = page.locator("tr", has_text="browser-policy")
+    row.wait_for()
+    assert "flag" in row.inner_text()
+    row.get_by_role("button", name="Edit").click()
+    page.wait_for_function("() => document.querySelector('#gr-json')?.value.includes('browser-policy')")
+    text = page.locator("#gr-json").input_value().replace('"flag"', '"deny"')
+    page.locator("#gr-json").fill(text)
+    page.get_by_role("button", name="Save policy").click()
+    page.wait_for_function("() => [...document.querySelectorAll('tr')].some(r => r.textContent.includes('browser-policy') && r.textContent.includes('deny'))")
+    page.once("dialog", lambda d: d.accept())
+    page.locator("tr", has_text="browser-policy").get_by_role("button", name="Delete").click()
+    page.locator("tr", has_text="browser-policy").wait_for(state="detached")

@@ -5,8 +5,52 @@
 import { api } from "../api.js";
 import { h, put, notice } from "../dom.js";
 
-export async function show(main, params, { me }) {
+const SAMPLE = { id: "no-secrets", action: "deny", stages: ["input"], checks: [{ check: "aws_keys" }, { check: "private_key" }] };
+
+/** Create or change a policy set through the API, as JSON (the config file's shape). */
+function editor(refresh, editing) {
+  const area = h("textarea", { id: "gr-json", rows: "10", spellcheck: "false" },
+    JSON.stringify(editing || SAMPLE, null, 2));
+  return h("form", { class: "card", "aria-label": editing ? `Edit ${editing.id}` : "New policy", onsubmit: async (e) => {
+    e.preventDefault();
+    let body;
+    try {
+      body = JSON.parse(area.value);
+    } catch (err) {
+      notice(`Not JSON: ${err.message}`, "error");
+      return;
+    }
+    try {
+      if (editing) {
+        delete body.id;
+        await api(`/guardrails/policies/${encodeURIComponent(editing.id)}`, { method: "PATCH", body });
+      } else {
+        await api("/guardrails/policies", { method: "POST", body });
+      }
+      notice("Policy saved");
+      await refresh();
+    } catch (err) {
+      notice(err.message, "error");
+    }
+  } },
+  h("h2", {}, editing ? `Edit ${editing.id}` : "New policy"),
+  h("label", { for: "gr-json" }, "Policy (JSON, as the config file defines one: docs/guardrails.md)", area),
+  h("button", { type: "submit" }, "Save policy"));
+}
+
+function editable(p) {
+  const out = {};
+  for (const k of ["action", "stages", "checks", "on_error", "refusal", "reversible", "max_retries", "description", "attach"]) {
+    if (p[k] !== undefined && p[k] !== null) out[k] = p[k];
+  }
+  return { id: p.id, ...out };
+}
+
+export async function show(main, params, { me, go }) {
+  const refresh = () => show(main, params, { me, go });
   const policies = (await api("/guardrails/policies")).data;
+  const editId = params.get("edit");
+  const mayEdit = me.org_admin || Object.values(me.workspaces).includes("admin");
   const text = h("textarea", { id: "gr-text", rows: "5", required: true },
     "Contact me at jane.doe@example.com or +1 415 555 0100.");
   const stage = h("select", { id: "gr-stage" }, ["input", "output"].map((s) => h("option", { value: s }, s)));
@@ -39,11 +83,22 @@ export async function show(main, params, { me }) {
   put(main,
     h("h1", {}, "Guardrails"),
     policies.length ? h("table", { class: "grid-table left" },
-      h("thead", {}, h("tr", {}, ["Policy", "Source", "Stages", "Action", "Checks"].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, ["Policy", "Source", "Stages", "Action", "Checks", mayEdit ? "" : null]
+        .filter((c) => c !== null).map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, policies.map((p) => h("tr", {},
         h("th", { scope: "row" }, p.id), h("td", {}, p.source), h("td", {}, (p.stages || []).join(", ")),
-        h("td", {}, p.action), h("td", {}, (p.checks || []).map((c) => c.check).join(", ")))))) : h("p", {}, "No policies."),
-    policies.length ? form : null);
-  void params;
-  void me;
+        h("td", {}, p.action), h("td", {}, (p.checks || []).map((c) => c.check).join(", ")),
+        mayEdit ? h("td", { class: "actions" }, p.source === "api" ? [
+          h("button", { type: "button", class: "secondary", onclick: () => go(new URLSearchParams({ edit: p.id })) }, "Edit"),
+          h("button", { type: "button", class: "danger", onclick: async () => {
+            if (!confirm(`Delete the policy ${p.id}?`)) return;
+            try {
+              await api(`/guardrails/policies/${encodeURIComponent(p.id)}`, { method: "DELETE" });
+              go(new URLSearchParams());
+            } catch (err) {
+              notice(err.message, "error");
+            }
+          } }, "Delete")] : "in the config file") : null)))) : h("p", {}, "No policies."),
+    policies.length ? form : null,
+    mayEdit ? editor(refresh, editId ? editable(policies.find((p) => p.id === editId) || { id: editId }) : null) : null);
 }
