@@ -230,3 +230,18 @@ def test_guardrail_policies_are_created_edited_and_deleted_from_the_console(cons
     page.once("dialog", lambda d: d.accept())
     page.locator("tr", has_text="browser-policy").get_by_role("button", name="Delete").click()
     page.locator("tr", has_text="browser-policy").wait_for(state="detached")
+
+
+def test_live_tail_shows_new_requests_as_they_arrive(console: Console, gateway: Gateway) -> None:
+    from conftest import CLIENT_KEY
+
+    page = console.page
+    console.sign_in()
+    console.open("/logs?key=console-tests", ".vt")
+    before = page.locator(".vt-spacer .vt-row").count()
+    page.get_by_label("Live tail").check()
+    assert gateway.chat(CLIENT_KEY, "Tail me, please.") == 200
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.vt-spacer .vt-row').length > n", arg=before, timeout=15000)
+    first = page.locator(".vt-spacer .vt-row").first.inner_text()
+    assert "console-tests" in first and "chat.completions" in first, first
