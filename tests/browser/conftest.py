@@ -65,6 +65,12 @@ class Gateway:
         except urllib.error.HTTPError as e:
             return e.code
 
+    def idp_user(self, body: dict) -> None:
+        """Who signs in at the mock identity provider next (`{"claims": ...}` or `{"refuse": ...}`)."""
+        req = urllib.request.Request(self.mock_url + "/_mock/idp/user", method="POST", data=json.dumps(body).encode(),
+                                     headers={"content-type": "application/json"})
+        urllib.request.urlopen(req, timeout=10).close()
+
     def admin(self, method: str, path: str, body: object | None = None, key: str = ADMIN_KEY) -> dict:
         req = urllib.request.Request(self.url + path, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
@@ -91,6 +97,14 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
           discover_env: false
           admin_keys: [{{name: ops, key: {ADMIN_KEY}}}]
           log: {{sqlite_path: {d}/log.db, flush_interval_ms: 50, bodies: true}}
+          tenants:
+            jwt:
+              jwks_url: http://127.0.0.1:{mport}/.well-known/jwks.json
+              audience: switchyard-console
+              oidc:
+                authorization_url: http://127.0.0.1:{mport}/_mock/idp/authorize
+                token_url: http://127.0.0.1:{mport}/_mock/idp/oauth/token
+                client_id: switchyard-console
         providers:
           - {{name: openai, base_url: "http://127.0.0.1:{mport}/v1", api_key: sk-upstream}}
           - {{name: anthropic, base_url: "http://127.0.0.1:{mport}", api_key: sk-ant}}

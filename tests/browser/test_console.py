@@ -245,3 +245,32 @@ def test_live_tail_shows_new_requests_as_they_arrive(console: Console, gateway: 
         "(n) => document.querySelectorAll('.vt-spacer .vt-row').length > n", arg=before, timeout=15000)
     first = page.locator(".vt-spacer .vt-row").first.inner_text()
     assert "console-tests" in first and "chat.completions" in first, first
+
+
+def test_sign_in_through_the_identity_provider_follows_the_users_role(console: Console, gateway: Gateway) -> None:
+    page = console.page
+    # An organisation admin at the provider reaches the overview.
+    gateway.idp_user({"claims": {"sub": "ana@example.com", "switchyard_role": "admin"}})
+    page.goto(gateway.url + "/ui/")
+    page.get_by_role("link", name="Sign in with your identity provider").click()
+    page.wait_for_selector("#who .actor")
+    assert page.locator("#who .actor").inner_text() == "jwt:ana@example.com"
+    assert "#token=" not in page.url, "the token is taken out of the URL"
+    assert "Overview" in page.locator("#nav").inner_text()
+    console.shot("signed-in-through-oidc")
+    page.get_by_role("button", name="Sign out").click()
+    # A workspace viewer at the provider gets the viewer's console.
+    gateway.idp_user({"claims": {"sub": "vic@example.com", "switchyard_workspaces": {"default": "viewer"}}})
+    page.get_by_role("link", name="Sign in with your identity provider").click()
+    page.wait_for_selector("#who .actor")
+    nav = page.locator("#nav").inner_text()
+    assert page.locator("#who .actor").inner_text() == "jwt:vic@example.com"
+    assert "Keys" in nav and "Overview" not in nav, nav
+    page.get_by_role("button", name="Sign out").click()
+    # A refusal at the provider is shown on the sign-in page.
+    gateway.idp_user({"refuse": "access_denied"})
+    page.get_by_role("link", name="Sign in with your identity provider").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "access_denied" in alert.inner_text()
+    gateway.idp_user({"claims": {"sub": "oidc-user", "switchyard_role": "admin"}})

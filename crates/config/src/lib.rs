@@ -32,7 +32,7 @@ pub use runtime::{
     RetryBudget, ServiceAccount, Timeouts, VertexSettings, DEFAULT_LISTEN,
 };
 pub use secret::Secret;
-pub use tenants::{JwtSettings, TenantSettings};
+pub use tenants::{JwtSettings, OidcSettings, TenantSettings};
 pub use wording::{reword, route_shape};
 
 use std::path::Path;

@@ -554,6 +554,46 @@ pub struct RawJwt {
     /// Which claims hold what (dotted paths reach into objects: `realm_access.roles`).
     #[serde(default)]
     pub claims: RawJwtClaims,
+    /// The web console's sign-in through the provider (OpenID Connect authorization code flow
+    /// with PKCE). Off without `authorization_url`.
+    #[serde(default)]
+    pub oidc: RawOidc,
+}
+
+/// The console's "Sign in with your identity provider": the gateway sends the browser to the
+/// provider, takes the code it returns, exchanges it for tokens, and signs the console in with
+/// the ID token (verified like any other JWT).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    /// The provider's authorization endpoint (`authorization_endpoint` in its discovery
+    /// document). Sign-in through the provider is off without it.
+    pub authorization_url: Option<String>,
+    /// The provider's token endpoint (`token_endpoint`). Required with `authorization_url`.
+    pub token_url: Option<String>,
+    /// The client id registered with the provider for the console. Required with
+    /// `authorization_url`.
+    pub client_id: Option<String>,
+    /// The client's secret, for a confidential client (sent as `client_secret` in the token
+    /// request). SWITCHYARD_OIDC_CLIENT_SECRET sets it too. Default: none (a public client,
+    /// protected by PKCE alone).
+    pub client_secret: Option<String>,
+    /// Scopes asked for, space-separated. Default `openid profile email`.
+    pub scopes: Option<String>,
+    /// Where the provider sends the browser back, as registered with it: the gateway's public
+    /// URL and `/ui/oidc/callback`. Default: `http://<Host header>/ui/oidc/callback`.
+    pub redirect_url: Option<String>,
+    /// Which token the console signs in with: `id_token` (its audience is the client id) or
+    /// `access_token` (for a provider that issues JWT access tokens). Default `id_token`.
+    pub token: Option<RawOidcToken>,
+}
+
+/// The token of a token response the console uses.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOidcToken {
+    IdToken,
+    AccessToken,
 }
 
 /// Claim names; the defaults are namespaced so that no unrelated claim grants a role.

@@ -41,6 +41,21 @@ pub struct JwtSettings {
     pub models_claim: String,
     pub org_role_claim: String,
     pub workspace_roles_claim: String,
+    /// The console's sign-in through the provider; `None` when not configured.
+    pub oidc: Option<OidcSettings>,
+}
+
+/// OpenID Connect sign-in for the console (`server.tenants.jwt.oidc`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OidcSettings {
+    pub authorization_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: Option<crate::Secret>,
+    pub scopes: String,
+    pub redirect_url: Option<String>,
+    /// Sign in with the access token rather than the ID token.
+    pub use_access_token: bool,
 }
 
 impl Default for TenantSettings {
@@ -230,5 +245,81 @@ fn jwt(
             "switchyard_workspaces",
             errors,
         ),
+        oidc: oidc(&raw.oidc, env, errors),
+    })
+}
+
+fn oidc(
+    raw: &crate::raw::RawOidc,
+    env: &dyn EnvSource,
+    errors: &mut Vec<ConfigError>,
+) -> Option<OidcSettings> {
+    let set = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let authorization_url = set(&raw.authorization_url);
+    let any = authorization_url.is_some()
+        || set(&raw.token_url).is_some()
+        || set(&raw.client_id).is_some()
+        || set(&raw.redirect_url).is_some();
+    if !any {
+        return None;
+    }
+    let mut url = |v: &Option<String>, field: &str, required: bool| -> Option<String> {
+        let field = format!("server.tenants.jwt.oidc.{field}");
+        match set(v) {
+            None if required => {
+                errors.push(ConfigError::new(
+                    &field,
+                    "is required for sign-in through the identity provider",
+                ));
+                None
+            }
+            None => None,
+            Some(u) => match url::Url::parse(&u) {
+                Ok(p) if matches!(p.scheme(), "http" | "https") && p.host_str().is_some() => {
+                    Some(u)
+                }
+                _ => {
+                    errors.push(ConfigError::new(
+                        &field,
+                        "must be an http:// or https:// URL",
+                    ));
+                    None
+                }
+            },
+        }
+    };
+    let authorization_url = url(&raw.authorization_url, "authorization_url", true);
+    let token_url = url(&raw.token_url, "token_url", true);
+    let redirect_url = url(&raw.redirect_url, "redirect_url", false);
+    let client_id = set(&raw.client_id);
+    if client_id.is_none() {
+        errors.push(ConfigError::new(
+            "server.tenants.jwt.oidc.client_id",
+            "is required for sign-in through the identity provider",
+        ));
+    }
+    let scopes = raw
+        .scopes
+        .clone()
+        .unwrap_or_else(|| "openid profile email".to_owned());
+    if !scopes.split_whitespace().any(|s| s == "openid") {
+        errors.push(ConfigError::new(
+            "server.tenants.jwt.oidc.scopes",
+            "must include openid",
+        ));
+    }
+    Some(OidcSettings {
+        authorization_url: authorization_url?,
+        token_url: token_url?,
+        client_id: client_id?,
+        client_secret: set(&raw.client_secret)
+            .or_else(|| {
+                env.var("SWITCHYARD_OIDC_CLIENT_SECRET")
+                    .filter(|v| !v.is_empty())
+            })
+            .map(crate::Secret::new),
+        scopes,
+        redirect_url,
+        use_access_token: matches!(raw.token, Some(crate::raw::RawOidcToken::AccessToken)),
     })
 }

@@ -25,6 +25,7 @@ mod faults;
 mod gemini;
 mod guardrail;
 pub mod idp;
+mod idp_login;
 mod messages_check;
 mod moderation;
 mod openai;
@@ -138,6 +139,8 @@ pub(crate) struct State {
     pub script: Mutex<script::Player>,
     /// The identity provider (JWKS and minted tokens).
     pub idp: Mutex<Option<idp::Idp>>,
+    /// The identity provider's sign-ins (`idp_login`).
+    pub logins: Mutex<idp_login::Logins>,
 }
 
 const RECORD_LIMIT: usize = 1000;
@@ -200,6 +203,16 @@ impl MockHandle {
         lock(&self.state.idp).as_mut()?.rotate()
     }
 
+    /// Who signs in at the identity provider next (see `idp_login`).
+    pub fn set_idp_user(&self, claims: serde_json::Value) {
+        lock(&self.state.logins).user = claims;
+    }
+
+    /// The forms posted to the identity provider's token endpoint, oldest first.
+    pub fn idp_token_forms(&self) -> Vec<std::collections::HashMap<String, String>> {
+        lock(&self.state.logins).token_forms.clone()
+    }
+
     /// Queues faults for the next requests, one each.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         lock(&self.state.faults).extend(faults);
@@ -226,6 +239,7 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         ids: AtomicU64::new(1),
         script: Mutex::new(script::Player::default()),
         idp: Mutex::new(idp::Idp::new()),
+        logins: Mutex::default(),
     });
     let app = Router::new()
         .route("/v1/chat/completions", post(openai::chat))
@@ -281,6 +295,9 @@ fn router(opts: MockOptions) -> (Router, Arc<State>) {
         .route("/.well-known/jwks.json", get(idp::jwks))
         .route("/_mock/idp/token", post(idp::token))
         .route("/_mock/idp/rotate", post(idp::rotate))
+        .route("/_mock/idp/user", post(idp_login::user))
+        .route("/_mock/idp/authorize", get(idp_login::authorize))
+        .route("/_mock/idp/oauth/token", post(idp_login::token))
         .route("/_mock/image.png", get(control::image))
         .route("/_mock/redirect-image", get(control::redirect_image))
         .route("/_mock/not-an-image", get(control::not_an_image))

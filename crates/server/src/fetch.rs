@@ -51,6 +51,22 @@ pub async fn post_json_at(
     send_at(addr, url, host, tls, "application/json", Some(body), &[]).await
 }
 
+/// POSTs a form (`application/x-www-form-urlencoded`) `body` to `url` at `addr`, accepting JSON:
+/// an OAuth token request.
+pub async fn post_form_at(
+    addr: SocketAddr,
+    url: &url::Url,
+    host: &str,
+    tls: &TlsConfig,
+    body: Bytes,
+) -> Result<Response<Incoming>, String> {
+    let ct = [(
+        header::CONTENT_TYPE.as_str().to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
+    send_at(addr, url, host, tls, "application/json", Some(body), &ct).await
+}
+
 /// As `post_json_at`, with `headers` added (a guardrail webhook's own).
 pub async fn post_json_with(
     addr: SocketAddr,
@@ -103,7 +119,10 @@ async fn send_at(
         .header(header::HOST, authority)
         .header(header::USER_AGENT, "switchyard")
         .header(header::ACCEPT, accept);
-    if body.is_some() {
+    let typed = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case(header::CONTENT_TYPE.as_str()));
+    if body.is_some() && !typed {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
     for (k, v) in headers {

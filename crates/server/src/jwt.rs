@@ -43,7 +43,8 @@ type Shard = std::sync::RwLock<std::collections::HashMap<Box<str>, Arc<Verified>
 
 pub struct JwtAuth {
     url: url::Url,
-    tls: TlsConfig,
+    /// Roots for the provider's endpoints (the key set, and the token endpoint of `ui::oidc`).
+    pub tls: TlsConfig,
     pub names: ClaimNames,
     rules: Rules,
     pub callers: bool,

@@ -484,3 +484,228 @@ async fn a_remembered_token_still_expires() {
         "Invalid token: the token has expired."
     );
 }
+
+/// A GET to any URL, redirects not followed: status and headers.
+async fn get_url(h: &Harness, url: &str, cookie: Option<&str>) -> (u16, http::HeaderMap) {
+    let mut b = http::Request::builder().uri(url);
+    if let Some(c) = cookie {
+        b = b.header("cookie", c);
+    }
+    let req = b
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let resp = h.client.request(req).await.unwrap();
+    (resp.status().as_u16(), resp.headers().clone())
+}
+
+fn location(hd: &http::HeaderMap) -> String {
+    hd["location"].to_str().unwrap().to_owned()
+}
+
+/// The console's cookie from a Set-Cookie header: `name=value`.
+fn cookie_of(hd: &http::HeaderMap) -> String {
+    let set = hd["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn the_console_signs_in_through_the_provider_with_pkce_state_and_nonce() {
+    let oidc = "      oidc:\n        authorization_url: ${MOCK_ROOT}/_mock/idp/authorize\n        token_url: ${MOCK_ROOT}/_mock/idp/oauth/token\n        client_id: switchyard\n        client_secret: console-secret\n";
+    // The mock signs its ID tokens with its own address as `iss`: no issuer rule here.
+    let h = start_with(
+        &yaml(oidc).replace("      issuer: https://idp.test\n", ""),
+        axum::Router::new(),
+    )
+    .await;
+    let (s, _, b) = h.request("GET", "/ui/oidc/config", &[], "").await;
+    assert_eq!((s, json(&b)["enabled"].as_bool()), (200, Some(true)));
+    h.mock
+        .set_idp_user(json!({"sub": "ana@example.com", "switchyard_role": "admin"}));
+
+    // The login sends the browser to the provider with a challenge, and keeps the verifier,
+    // state and nonce in an HttpOnly cookie.
+    let (s, hd, _) = h
+        .request("GET", "/ui/oidc/login", &[("host", "console.test")], "")
+        .await;
+    assert_eq!(s, 303);
+    let to = location(&hd);
+    let q = query_of(&to);
+    assert!(
+        to.starts_with(&format!("http://{}/_mock/idp/authorize?", h.mock.addr)),
+        "{to}"
+    );
+    assert_eq!(q["redirect_uri"], "http://console.test/ui/oidc/callback");
+    assert_eq!(
+        (q["code_challenge_method"].as_str(), q["client_id"].as_str()),
+        ("S256", "switchyard")
+    );
+    let set = hd["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/ui/oidc"),
+        "{set}"
+    );
+    let cookie = cookie_of(&hd);
+    assert!(
+        !cookie.contains(&q["code_challenge"]),
+        "the cookie holds the verifier, not the challenge"
+    );
+
+    // The provider signs in and sends the browser back with a code and the state.
+    let (s, hd) = get_url(&h, &to, None).await;
+    assert_eq!(s, 302);
+    let back = query_of(&location(&hd));
+    let callback = format!(
+        "/ui/oidc/callback?code={}&state={}",
+        back["code"], back["state"]
+    );
+
+    // Without the cookie (another browser), or with another state, the code is not exchanged.
+    let (s, hd, _) = h
+        .request("GET", &callback, &[("host", "console.test")], "")
+        .await;
+    assert_eq!(s, 303);
+    assert!(
+        location(&hd).starts_with("/ui/#signin_error="),
+        "{}",
+        location(&hd)
+    );
+    let forged = format!("/ui/oidc/callback?code={}&state=forged", back["code"]);
+    let (_, hd, _) = h
+        .request(
+            "GET",
+            &forged,
+            &[("host", "console.test"), ("cookie", &cookie)],
+            "",
+        )
+        .await;
+    assert!(location(&hd).contains("state"), "{}", location(&hd));
+    assert!(h.mock.idp_token_forms().is_empty());
+
+    // With both, the gateway exchanges the code with the verifier and the client secret, and
+    // hands the console a token that the admin API accepts as the provider's user.
+    let (s, hd, _) = h
+        .request(
+            "GET",
+            &callback,
+            &[("host", "console.test"), ("cookie", &cookie)],
+            "",
+        )
+        .await;
+    assert_eq!(s, 303);
+    let dest = location(&hd);
+    let token = dest
+        .strip_prefix("/ui/#token=")
+        .unwrap_or_else(|| panic!("{dest}"));
+    assert!(hd["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(hd["cache-control"], "no-store");
+    let forms = h.mock.idp_token_forms();
+    assert_eq!(forms.len(), 1);
+    assert_eq!(forms[0]["client_secret"], "console-secret");
+    assert_eq!(
+        super_challenge(&forms[0]["code_verifier"]),
+        q["code_challenge"]
+    );
+    let (s, me) = send(&h, "GET", "/admin/v1/me", token, Value::Null).await;
+    assert_eq!(s, 200, "{me}");
+    assert_eq!(me["actor"], "jwt:ana@example.com");
+    assert_eq!(me["org_admin"], true);
+
+    // A code is good once: the same callback again fails at the provider.
+    let (_, hd, _) = h
+        .request(
+            "GET",
+            &callback,
+            &[("host", "console.test"), ("cookie", &cookie)],
+            "",
+        )
+        .await;
+    assert!(location(&hd).contains("invalid_grant"), "{}", location(&hd));
+
+    // A provider that refuses the sign-in says so on the sign-in page.
+    let refused = format!(
+        "/ui/oidc/callback?error=access_denied&error_description=no+console+for+you&state={}",
+        back["state"]
+    );
+    let (_, hd, _) = h.request("GET", &refused, &[("cookie", &cookie)], "").await;
+    let err = location(&hd);
+    assert!(
+        err.contains("access_denied") && err.contains("no+console"),
+        "{err}"
+    );
+
+    // An ID token minted for another sign-in's nonce is refused, though its code exchanged.
+    let (_, first, _) = h.request("GET", "/ui/oidc/login", &[], "").await;
+    let (_, second, _) = h.request("GET", "/ui/oidc/login", &[], "").await;
+    let nonce_a = query_of(&location(&first))["nonce"].clone();
+    let (_, back) = get_url(&h, &location(&second), None).await;
+    let back = query_of(&location(&back));
+    let c = cookie_of(&second);
+    let (state_b, verifier_b) = {
+        let v = c.split_once('=').unwrap().1;
+        let p: Vec<&str> = v.split('.').collect();
+        (p[0].to_owned(), p[1].to_owned())
+    };
+    let mixed = format!("switchyard_oidc={state_b}.{verifier_b}.{nonce_a}");
+    let cb = format!(
+        "/ui/oidc/callback?code={}&state={}",
+        back["code"], back["state"]
+    );
+    let (_, hd, _) = h.request("GET", &cb, &[("cookie", &mixed)], "").await;
+    let err = location(&hd);
+    assert!(
+        err.starts_with("/ui/#signin_error=") && err.contains("nonce"),
+        "{err}"
+    );
+    assert_eq!(h.mock.idp_token_forms().len(), 3);
+}
+
+#[tokio::test]
+async fn a_token_for_another_audience_does_not_sign_in_and_sign_in_is_off_unless_configured() {
+    // The provider's ID token is for the client id `switchyard`; a gateway expecting another
+    // audience refuses it after the exchange.
+    let oidc = "      oidc:\n        authorization_url: ${MOCK_ROOT}/_mock/idp/authorize\n        token_url: ${MOCK_ROOT}/_mock/idp/oauth/token\n        client_id: console-app\n";
+    let h = start_with(
+        &yaml(oidc).replace("      issuer: https://idp.test\n", ""),
+        axum::Router::new(),
+    )
+    .await;
+    let (_, hd, _) = h.request("GET", "/ui/oidc/login", &[], "").await;
+    let cookie = cookie_of(&hd);
+    let (_, back) = get_url(&h, &location(&hd), None).await;
+    let back = query_of(&location(&back));
+    let callback = format!(
+        "/ui/oidc/callback?code={}&state={}",
+        back["code"], back["state"]
+    );
+    let (_, hd, _) = h
+        .request("GET", &callback, &[("cookie", &cookie)], "")
+        .await;
+    let err = location(&hd);
+    assert!(
+        err.starts_with("/ui/#signin_error=") && err.contains("audience"),
+        "{err}"
+    );
+
+    // Not configured: no offer, and the login is a 404.
+    let h = start_with(&yaml(""), axum::Router::new()).await;
+    let (_, _, b) = h.request("GET", "/ui/oidc/config", &[], "").await;
+    assert_eq!(json(&b)["enabled"], false);
+    let (s, _, _) = h.request("GET", "/ui/oidc/login", &[], "").await;
+    assert_eq!(s, 404);
+}
+
+/// RFC 7636's S256 challenge of a verifier.
+fn super_challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}

@@ -649,6 +649,38 @@ fn jwt_settings_default_from_the_env_and_name_their_bad_fields() {
 }
 
 #[test]
+fn oidc_sign_in_needs_its_endpoints_and_client_and_takes_the_secret_from_the_env() {
+    let yaml = "server:\n  tenants:\n    jwt:\n      jwks_url: https://idp.test/keys\n      oidc:\n        authorization_url: https://idp.test/authorize\n        token_url: https://idp.test/token\n        client_id: console\n";
+    let c = crate::from_yaml(yaml, &env(&[("SWITCHYARD_OIDC_CLIENT_SECRET", "s3cret")])).unwrap();
+    let o = c.tenants.jwt.unwrap().oidc.unwrap();
+    assert_eq!(o.token_url, "https://idp.test/token");
+    assert_eq!(o.scopes, "openid profile email");
+    assert_eq!(o.client_secret.as_ref().map(|s| s.expose()), Some("s3cret"));
+    assert!(!o.use_access_token && o.redirect_url.is_none());
+    // Off unless configured.
+    let plain = "server:\n  tenants:\n    jwt:\n      jwks_url: https://idp.test/keys\n";
+    assert!(crate::from_yaml(plain, &env(&[]))
+        .unwrap()
+        .tenants
+        .jwt
+        .unwrap()
+        .oidc
+        .is_none());
+    let e = errs(
+        "server:\n  tenants:\n    jwt:\n      jwks_url: https://idp.test/keys\n      oidc:\n        authorization_url: idp.test/authorize\n        scopes: profile\n        token: access_token\n",
+        &env(&[]),
+    );
+    for field in [
+        "server.tenants.jwt.oidc.authorization_url: must be an http",
+        "server.tenants.jwt.oidc.token_url: is required",
+        "server.tenants.jwt.oidc.client_id: is required",
+        "server.tenants.jwt.oidc.scopes: must include openid",
+    ] {
+        assert!(e.iter().any(|m| m.contains(field)), "{field}: {e:?}");
+    }
+}
+
+#[test]
 fn guardrail_policies_are_built_and_their_errors_name_the_field() {
     let ok = r#"guardrails:
   policies:

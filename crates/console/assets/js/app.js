@@ -27,6 +27,8 @@ const PAGES = [
 
 let me = null;
 let current = null;
+/** Whether the gateway offers sign-in through an identity provider (`/ui/oidc/config`). */
+let oidc = false;
 
 function route() {
   const raw = location.hash.replace(/^#/, "") || "/";
@@ -54,7 +56,10 @@ function signInForm(message) {
     h("label", { for: "token" }, "Admin key or token"),
     input,
     message ? h("p", { class: "notice error", role: "alert" }, message) : null,
-    h("button", { type: "submit" }, "Sign in"));
+    h("button", { type: "submit" }, "Sign in"),
+    oidc ? h("p", { class: "or" }, "or") : null,
+    oidc ? h("a", { class: "button", href: "/ui/oidc/login", id: "oidc-signin" },
+      "Sign in with your identity provider") : null);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     signIn(input.value);
@@ -119,15 +124,26 @@ async function render() {
   }
 }
 
-async function start() {
-  // An identity provider may hand a token over in the fragment: `#token=...`.
-  const m = location.hash.match(/^#token=([^&]+)/);
-  if (m) {
-    signIn(decodeURIComponent(m[1]));
-    history.replaceState(null, "", location.pathname);
+/** Asks once whether sign-in through the identity provider is offered. */
+async function oidcOffered() {
+  try {
+    const r = await fetch("/ui/oidc/config");
+    return r.ok && (await r.json()).enabled === true;
+  } catch {
+    return false;
   }
+}
+
+async function start() {
+  // The gateway's OpenID Connect sign-in hands the token over in the fragment (`#token=...`,
+  // never sent to a server), or says why it failed (`#signin_error=...`).
+  const m = location.hash.match(/^#token=([^&]+)/);
+  const failed = location.hash.match(/^#signin_error=([^&]*)/);
+  if (m || failed) history.replaceState(null, "", location.pathname);
+  if (m) signIn(decodeURIComponent(m[1]));
+  oidc = await oidcOffered();
   if (!token()) {
-    signInForm();
+    signInForm(failed ? decodeURIComponent(failed[1].replace(/\+/g, " ")) : undefined);
     return;
   }
   try {

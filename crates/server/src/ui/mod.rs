@@ -2,6 +2,8 @@
 //! ETag (a browser revalidates and gets a 304), a strict Content-Security-Policy, and no
 //! framing. The files hold no data: pages call the admin API with the signed-in key or token.
 
+pub mod oidc;
+
 use axum::body::Body;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
