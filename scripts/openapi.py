@@ -266,7 +266,8 @@ paths = {
     "responses": {"200": {"description": "JSONL (`application/x-ndjson`) or CSV (`text/csv`)."}, **errs(400, 401, 503)}}},
   "/admin/v1/logs/{id}": {"parameters": [ID("record (or request)")], "get": {"summary": "One record with its feedback.", "operationId": "getLog", "responses": {"200": ok("The record.", ref("Record")), **errs(401, 404, 503)}}},
   "/admin/v1/analytics": {"get": {"summary": "Requests, tokens, cost, errors, latency and TTFT in time buckets (docs/observability.md).", "operationId": "analytics", "parameters": filters + [
-      {"name": "bucket", "in": "query", "schema": s_str}, {"name": "group_by", "in": "query", "schema": s_str}],
+      {"name": "bucket", "in": "query", "schema": s_str}, {"name": "group_by", "in": "query", "schema": s_str},
+      {"name": "totals", "in": "query", "schema": {"type": "boolean"}, "description": "Also `totals` (the whole range, each record once) and, when both grouping and bucketing, `groups` (the whole range per group), from the same read."}],
     "responses": {"200": ok("Buckets.", {"type": "object"}), **errs(400, 401, 503)}}},
   "/admin/v1/cache/stats": {"get": {"summary": "The response cache: requests by status, hit rate, dollars saved, what the store holds. Organisation admins.", "operationId": "cacheStats",
     "responses": {"200": ok("The figures.", ref("CacheStats")), **errs(401, 403, 404, 503)}}},

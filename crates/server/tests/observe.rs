@@ -1115,4 +1115,30 @@ async fn analytics_report_spend_by_tag() {
             (Value::Null, 1, true)
         ]
     );
+
+    // With totals, one read also gives the whole range (each record once, though the first
+    // carries two tags) and, when bucketing, the range per group, equal to asking apart.
+    let (s, b) = admin_get(&h, "/admin/v1/analytics?group_by=tag&bucket=1h&totals=true").await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let one = json(&b);
+    let (_, b) = admin_get(&h, "/admin/v1/analytics").await;
+    let whole = json(&b)["data"][0].clone();
+    assert_eq!(one["totals"]["requests"], 3);
+    assert_eq!(one["totals"], whole);
+    let (_, b) = admin_get(&h, "/admin/v1/analytics?group_by=tag").await;
+    assert_eq!(one["groups"], json(&b)["data"]);
+    let buckets: u64 = one["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(buckets, 4, "a row per tag in the buckets");
+    let (_, b) = admin_get(&h, "/admin/v1/analytics?group_by=tag").await;
+    assert!(json(&b).get("totals").is_none(), "only when asked");
+    let (s, b) = admin_get(&h, "/admin/v1/analytics?totals=yes").await;
+    assert_eq!(
+        (s.as_u16(), json(&b)["error"]["param"].as_str()),
+        (400, Some("totals"))
+    );
 }

@@ -134,14 +134,14 @@ async fn main() {
     assert_eq!(p.data.len(), 1);
     let a = timed(
         "analytics over one minute, by model",
-        store.analytics(&hour, &GroupBy::Model, 0),
+        store.analytics(&hour, &GroupBy::Model, 0, false),
     )
     .await
     .unwrap();
     assert_eq!(a.data.len(), 3);
     let a = timed(
         "analytics over everything, by model",
-        store.analytics(&all, &GroupBy::Model, 0),
+        store.analytics(&all, &GroupBy::Model, 0, false),
     )
     .await
     .unwrap();

@@ -3,7 +3,6 @@
 //! so the figures cannot differ between them.
 
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// The measured columns of one request.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +19,9 @@ pub struct Row {
     pub cache: Option<String>,
     /// What a cache hit saved (0 for anything else).
     pub cache_saved_usd: f64,
+    /// A record grouped by tag gives a row per tag: the rows after its first are `false`, so
+    /// that totals count the record once.
+    pub first: bool,
 }
 
 /// p50, p95 and p99 (nearest rank); `None` without samples.
@@ -88,47 +90,76 @@ struct Acc {
     saved: f64,
 }
 
-/// Groups rows by key and bucket (`bucket_ms` 0: one bucket for the whole range).
-pub fn aggregate(rows: impl IntoIterator<Item = Row>, bucket_ms: i64) -> Vec<Bucket> {
-    let mut groups: BTreeMap<(Option<String>, Option<i64>), Acc> = BTreeMap::new();
-    for r in rows {
-        let start = (bucket_ms > 0).then(|| r.ts_ms.div_euclid(bucket_ms) * bucket_ms);
-        let a = groups.entry((r.key, start)).or_default();
-        a.requests += 1;
-        a.errors += u64::from(r.status >= 400);
-        a.input += r.input_tokens;
-        a.output += r.output_tokens;
-        a.cached += r.cached_tokens;
-        a.cost += r.cost_usd;
-        a.latency.push(r.latency_ms);
+impl Acc {
+    fn add(&mut self, r: &Row) {
+        self.requests += 1;
+        self.errors += u64::from(r.status >= 400);
+        self.input += r.input_tokens;
+        self.output += r.output_tokens;
+        self.cached += r.cached_tokens;
+        self.cost += r.cost_usd;
+        self.latency.push(r.latency_ms);
         if let Some(t) = r.ttft_ms {
-            a.ttft.push(t);
+            self.ttft.push(t);
         }
         if let Some(c) = r.cache.as_deref() {
-            a.cache_seen += 1;
-            a.cache_hits += u64::from(c == "hit" || c == "semantic-hit");
+            self.cache_seen += 1;
+            self.cache_hits += u64::from(c == "hit" || c == "semantic-hit");
         }
-        a.saved += r.cache_saved_usd;
+        self.saved += r.cache_saved_usd;
     }
-    groups
-        .into_iter()
-        .map(|((key, start_ms), mut a)| Bucket {
-            key,
+
+    fn bucket(mut self, key: Option<&str>, start_ms: Option<i64>) -> Bucket {
+        Bucket {
+            key: key.map(str::to_owned),
             start_ms,
-            requests: a.requests,
-            errors: a.errors,
-            error_rate: a.errors as f64 / a.requests.max(1) as f64,
-            input_tokens: a.input,
-            output_tokens: a.output,
-            cached_tokens: a.cached,
-            cost_usd: a.cost,
-            latency_ms: percentiles(&mut a.latency),
-            ttft_ms: percentiles(&mut a.ttft),
-            cache_hit_rate: (a.cache_seen > 0).then(|| a.cache_hits as f64 / a.cache_seen as f64),
-            cache_hits: a.cache_hits,
-            cache_saved_usd: a.saved,
-        })
+            requests: self.requests,
+            errors: self.errors,
+            error_rate: self.errors as f64 / self.requests.max(1) as f64,
+            input_tokens: self.input,
+            output_tokens: self.output,
+            cached_tokens: self.cached,
+            cost_usd: self.cost,
+            latency_ms: percentiles(&mut self.latency),
+            ttft_ms: percentiles(&mut self.ttft),
+            cache_hit_rate: (self.cache_seen > 0)
+                .then(|| self.cache_hits as f64 / self.cache_seen as f64),
+            cache_hits: self.cache_hits,
+            cache_saved_usd: self.saved,
+        }
+    }
+}
+
+/// Folds `rows` into buckets by `slot` (a group key and a bucket start), ordered by slot.
+fn fold<'a>(
+    rows: impl Iterator<Item = &'a Row>,
+    slot: impl Fn(&'a Row) -> (Option<&'a str>, Option<i64>),
+) -> Vec<Bucket> {
+    let mut groups: std::collections::HashMap<(Option<&str>, Option<i64>), Acc> =
+        std::collections::HashMap::new();
+    for r in rows {
+        groups.entry(slot(r)).or_default().add(r);
+    }
+    let mut v: Vec<_> = groups.into_iter().collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.into_iter()
+        .map(|((key, start), acc)| acc.bucket(key, start))
         .collect()
+}
+
+/// Groups rows by key and bucket (`bucket_ms` 0: one bucket for the whole range).
+pub fn aggregate(rows: &[Row], bucket_ms: i64) -> Vec<Bucket> {
+    fold(rows.iter(), |r| {
+        let start = (bucket_ms > 0).then(|| r.ts_ms.div_euclid(bucket_ms) * bucket_ms);
+        (r.key.as_deref(), start)
+    })
+}
+
+/// The whole range in one bucket, each record once, ungrouped (`key` null).
+pub fn totals(rows: &[Row]) -> Bucket {
+    fold(rows.iter().filter(|r| r.first), |_| (None, None))
+        .pop()
+        .unwrap_or_else(|| Acc::default().bucket(None, None))
 }
 
 #[cfg(test)]
@@ -144,6 +175,7 @@ mod tests {
             output_tokens: 5,
             cost_usd: 0.5,
             latency_ms: latency,
+            first: true,
             ..Row::default()
         }
     }
@@ -166,7 +198,7 @@ mod tests {
             row(2_100, "a", 200, 20.0),
             row(1_200, "b", 200, 40.0),
         ];
-        let out = aggregate(rows.clone(), 1_000);
+        let out = aggregate(&rows, 1_000);
         assert_eq!(out.len(), 3);
         let a1 = &out[0];
         assert_eq!((a1.key.as_deref(), a1.start_ms), (Some("a"), Some(1_000)));
@@ -179,9 +211,31 @@ mod tests {
         assert_eq!(a1.latency_ms.p99, Some(30.0));
         assert_eq!(out[1].start_ms, Some(2_000));
         assert_eq!(out[2].key.as_deref(), Some("b"));
-        let whole = aggregate(rows, 0);
+        let whole = aggregate(&rows, 0);
         assert_eq!(whole.len(), 2);
         assert_eq!((whole[0].requests, whole[0].start_ms), (3, None));
+    }
+
+    #[test]
+    fn totals_count_each_record_once_whatever_its_tags() {
+        let mut rows = vec![
+            row(1_000, "a", 200, 10.0),
+            row(1_000, "b", 200, 10.0),
+            row(2_000, "a", 500, 30.0),
+        ];
+        // The first record carries two tags: its second row is not its first.
+        rows[1].first = false;
+        let t = totals(&rows);
+        assert_eq!(
+            (t.key, t.start_ms, t.requests, t.errors),
+            (None, None, 2, 1)
+        );
+        assert_eq!((t.input_tokens, t.cost_usd), (20, 1.0));
+        assert_eq!(
+            (t.latency_ms.p50, t.latency_ms.p99),
+            (Some(10.0), Some(30.0))
+        );
+        assert_eq!(totals(&[]).requests, 0);
     }
 
     #[test]
@@ -193,12 +247,12 @@ mod tests {
         rows[2].cache = Some("semantic-hit".into());
         rows[2].cache_saved_usd = 0.5;
         rows[3].cache = Some("bypass".into());
-        let out = aggregate(rows.clone(), 0);
+        let out = aggregate(&rows, 0);
         assert_eq!(out[0].cache_hit_rate, Some(0.5));
         assert_eq!((out[0].cache_hits, out[0].cache_saved_usd), (2, 0.75));
         for r in &mut rows {
             r.cache = None;
         }
-        assert_eq!(aggregate(rows, 0)[0].cache_hit_rate, None);
+        assert_eq!(aggregate(&rows, 0)[0].cache_hit_rate, None);
     }
 }

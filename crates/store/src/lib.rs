@@ -46,6 +46,10 @@ pub const ANALYTICS_ROW_CAP: usize = 2_000_000;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Analytics {
     pub data: Vec<Bucket>,
+    /// The whole range in one bucket, each record once (asked for with `totals`).
+    pub totals: Option<Bucket>,
+    /// The whole range per group, when both grouping and bucketing (asked for with `totals`).
+    pub groups: Option<Vec<Bucket>>,
     /// More rows matched than `ANALYTICS_ROW_CAP`: the figures cover the oldest of them only.
     pub truncated: bool,
 }
@@ -151,12 +155,15 @@ impl Store {
         Ok(self.scan(q, Newest::new(pick, 1)).await?.found.pop())
     }
 
-    /// Aggregates over the records matching `filter`.
+    /// Aggregates over the records matching `filter`; with `totals`, also the whole range
+    /// ungrouped and, when bucketing by a group, per group, from the same read (a dashboard's
+    /// cards, charts and table for the cost of one).
     pub async fn analytics(
         &self,
         filter: &Filter,
         group: &GroupBy,
         bucket_ms: i64,
+        totals: bool,
     ) -> Result<Analytics, StoreError> {
         let (lo, hi) = filter.id_range();
         let q = BatchQuery {
@@ -170,8 +177,11 @@ impl Store {
         rows.sort_by_key(|r| r.ts_ms);
         let truncated = rows.len() > ANALYTICS_ROW_CAP;
         rows.truncate(ANALYTICS_ROW_CAP);
+        let grouped = !matches!(group, GroupBy::None);
         Ok(Analytics {
-            data: analytics::aggregate(rows, bucket_ms),
+            data: analytics::aggregate(&rows, bucket_ms),
+            totals: totals.then(|| analytics::totals(&rows)),
+            groups: (totals && grouped && bucket_ms > 0).then(|| analytics::aggregate(&rows, 0)),
             truncated,
         })
     }

@@ -107,8 +107,9 @@ impl Visit for Measures {
                 }
                 _ => vec![self.group.key(&r)],
             };
-            for key in keys {
+            for (i, key) in keys.into_iter().enumerate() {
                 self.rows.push(Row {
+                    first: i == 0,
                     ts_ms: r.ts_ms(),
                     key,
                     status: r.status(),

@@ -284,7 +284,7 @@ async fn suite(store: &Store) {
 
     // Analytics by model over the whole range, and by a metadata key in 5-second buckets.
     let a = store
-        .analytics(&Filter::default(), &GroupBy::Model, 0)
+        .analytics(&Filter::default(), &GroupBy::Model, 0, false)
         .await
         .unwrap();
     assert!(!a.truncated);
@@ -306,7 +306,7 @@ async fn suite(store: &Store) {
     assert_eq!((claude.cache_hits, claude.cache_saved_usd), (0, 0.0));
     // By the caller's workspace: five records each.
     let by_ws = store
-        .analytics(&Filter::default(), &GroupBy::Workspace, 0)
+        .analytics(&Filter::default(), &GroupBy::Workspace, 0, false)
         .await
         .unwrap();
     let mut groups: Vec<(Option<String>, u64)> = by_ws
@@ -320,7 +320,12 @@ async fn suite(store: &Store) {
         [(Some("ws-a".to_owned()), 5), (Some("ws-b".to_owned()), 5)]
     );
     let by_team = store
-        .analytics(&Filter::default(), &GroupBy::Metadata("team".into()), 5_000)
+        .analytics(
+            &Filter::default(),
+            &GroupBy::Metadata("team".into()),
+            5_000,
+            false,
+        )
         .await
         .unwrap();
     let shape: Vec<(Option<String>, Option<i64>, u64)> = by_team
@@ -338,7 +343,12 @@ async fn suite(store: &Store) {
         ]
     );
     let by_beta = store
-        .analytics(&Filter::default(), &GroupBy::Metadata("beta".into()), 0)
+        .analytics(
+            &Filter::default(),
+            &GroupBy::Metadata("beta".into()),
+            0,
+            false,
+        )
         .await
         .unwrap();
     let shape: Vec<(Option<&str>, u64)> = by_beta

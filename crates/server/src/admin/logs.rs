@@ -267,7 +267,7 @@ pub async fn analytics(State(s): State<Arc<AppState>>, req: Request) -> Response
     };
     run(async {
         let pairs = params::pairs(req.uri.query());
-        check_known(&pairs, &["group_by", "bucket"])?;
+        check_known(&pairs, &["group_by", "bucket", "totals"])?;
         let filter: Filter = narrow(&access, params::filter(&pairs)?)?;
         let group = get(&pairs, "group_by")
             .unwrap_or("none")
@@ -283,18 +283,35 @@ pub async fn analytics(State(s): State<Arc<AppState>>, req: Request) -> Response
                 param: Some("bucket".into()),
             })?,
         };
+        let totals = match get(&pairs, "totals") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(GatewayError::BadRequest {
+                    message: format!("totals must be true or false, not \"{other}\""),
+                    param: Some("totals".into()),
+                })
+            }
+        };
         let a = store(&s)
             .await?
-            .analytics(&filter, &group, bucket)
+            .analytics(&filter, &group, bucket, totals)
             .await
             .map_err(store_error)?;
-        Ok(json_response(&json!({
+        let mut body = json!({
             "object": "analytics",
             "group_by": get(&pairs, "group_by").unwrap_or("none"),
             "bucket_ms": (bucket > 0).then_some(bucket),
             "data": a.data,
             "truncated": a.truncated,
-        })))
+        });
+        if let Some(t) = a.totals {
+            body["totals"] = json!(t);
+        }
+        if let Some(g) = a.groups {
+            body["groups"] = json!(g);
+        }
+        Ok(json_response(&body))
     })
     .await
 }

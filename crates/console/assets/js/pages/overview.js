@@ -37,11 +37,9 @@ export async function show(main, params, { go }) {
       select("range", "Range", Object.fromEntries(Object.keys(RANGES).map((r) => [r, `Last ${r}`])), range, (v) => set("range", v)),
       select("group_by", "Group by", GROUPS, group, (v) => set("group_by", v))),
     h("p", { class: "loading" }, "Loading…"));
-  const [total, over] = await Promise.all([
-    api(`/analytics${query({ from })}`),
-    api(`/analytics${query({ from, bucket, group_by: group })}`),
-  ]);
-  const t = total.data[0] || {};
+  // One read gives the cards (totals), the charts (data) and the table (groups).
+  const over = await api(`/analytics${query({ from, bucket, group_by: group, totals: "true" })}`);
+  const t = over.totals || {};
   const cards = [
     ["Requests", fmt.int(t.requests)], ["Cost", fmt.usd(t.cost_usd)],
     ["Tokens", fmt.int((t.input_tokens || 0) + (t.output_tokens || 0))], ["Error rate", fmt.pct(t.error_rate)],
@@ -59,15 +57,13 @@ export async function show(main, params, { go }) {
     ["Time to first token p50", series(d, (b) => b.ttft_ms.p50), fmt.ms],
     ["Time to first token p95", series(d, (b) => b.ttft_ms.p95), fmt.ms],
   ];
-  const byGroup = group
-    ? (await api(`/analytics${query({ from, group_by: group })}`)).data.sort((a, b) => b.requests - a.requests)
-    : [];
+  const byGroup = (over.groups || []).sort((a, b) => b.requests - a.requests);
   put(main,
     h("h1", {}, "Overview"),
     main.querySelector("form"),
     h("section", { class: "cards", "aria-label": "Totals" },
       cards.map(([k, v]) => h("div", { class: "card stat" }, h("div", { class: "stat-label" }, k), h("div", { class: "stat-value" }, v)))),
-    total.truncated ? h("p", { class: "notice warn" }, "More records than one read covers: narrow the range.") : null,
+    over.truncated ? h("p", { class: "notice warn" }, "More records than one read covers: narrow the range.") : null,
     h("section", { class: "charts", "aria-label": "Over time" },
       charts.map(([title, s, f]) => h("figure", { class: "card" }, h("figcaption", {}, title), lineChart({ title, series: s, format: f })))),
     byGroup.length ? h("section", { "aria-label": `By ${GROUPS[group].toLowerCase()}` },
