@@ -1,0 +1,87 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use serde_json::json;
+
+fn render(src: &str, data: serde_json::Value) -> String {
+    Template::compile(src)
+        .unwrap()
+        .render(&data, &HashMap::new())
+        .unwrap()
+}
+
+#[test]
+fn variables_are_not_html_escaped() {
+    let out = render(
+        "Say {{text}}, {{{text}}} and {{&text}}.",
+        json!({"text": "<b>\"Tom & Jerry\"</b>"}),
+    );
+    assert_eq!(
+        out,
+        "Say <b>\"Tom & Jerry\"</b>, <b>\"Tom & Jerry\"</b> and <b>\"Tom & Jerry\"</b>."
+    );
+}
+
+#[test]
+fn sections_lists_inverted_and_dotted_names() {
+    let src = "{{#items}}- {{name}} ({{qty}})\n{{/items}}{{^items}}nothing{{/items}}{{#user}}{{user.name}} {{/user}}{{#flag}}on{{/flag}}";
+    let out = render(
+        src,
+        json!({"items": [{"name": "tea", "qty": 2}, {"name": "milk", "qty": 1.5}],
+               "user": {"name": "Ana"}, "flag": true}),
+    );
+    assert_eq!(out, "- tea (2)\n- milk (1.5)\nAna on");
+    assert_eq!(render(src, json!({"items": []})), "nothing");
+}
+
+#[test]
+fn standalone_section_lines_leave_no_blank_lines() {
+    let out = render(
+        "Rules:\n{{#strict}}\nBe brief.\n{{/strict}}\nEnd\n",
+        json!({"strict": true}),
+    );
+    assert_eq!(out, "Rules:\nBe brief.\nEnd\n");
+}
+
+#[test]
+fn partials_are_filled_with_the_same_variables_unescaped() {
+    let mut partials = HashMap::new();
+    partials.insert(
+        "signature".to_owned(),
+        Template::compile("-- {{team}} <{{email}}>").unwrap(),
+    );
+    let t = Template::compile("Hi {{name}}\n{{> signature}}").unwrap();
+    assert_eq!(t.partials().iter().collect::<Vec<_>>(), vec!["signature"]);
+    let out = t
+        .render(
+            &json!({"name": "Bo", "team": "Support", "email": "help@x.test"}),
+            &partials,
+        )
+        .unwrap();
+    assert_eq!(out, "Hi Bo\n-- Support <help@x.test>");
+}
+
+#[test]
+fn names_are_the_first_segments_of_variables_and_sections() {
+    let t = Template::compile("{{a}} {{b.c}} {{#d}}{{.}}{{/d}} {{! e }} {{> f}}").unwrap();
+    let names: Vec<&str> = t.names().iter().map(String::as_str).collect();
+    assert_eq!(names, vec!["a", "b", "d"]);
+}
+
+#[test]
+fn bad_templates_say_what_and_where() {
+    let e = Template::compile("Hello {{name").unwrap_err();
+    assert!(e.message.contains("not closed"), "{e}");
+    let e = Template::compile("{{#a}}x").unwrap_err();
+    assert!(!e.message.is_empty());
+    let e = Template::compile("{{=<% %>=}}").unwrap_err();
+    assert!(e.message.contains("set-delimiter"), "{e}");
+    let e = Template::compile("{{/a}}").unwrap_err();
+    assert!(!e.message.is_empty());
+}
+
+#[test]
+fn text_without_tags_is_unchanged_including_trailing_space() {
+    let src = "  plain text, { braces } and } ok  \n\n";
+    assert_eq!(render(src, json!({})), src);
+}
