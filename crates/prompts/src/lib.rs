@@ -3,4 +3,8 @@
 //! chat, Responses or Anthropic Messages). The server keeps them in the tenants' snapshot and
 //! calls `render` as one stage of the request path (docs/prompts.md).
 
+pub mod apply;
+pub mod model;
+pub mod render;
 pub mod template;
+pub mod variables;

@@ -35,6 +35,8 @@ pub struct Template {
     source: String,
     /// The first segment of every variable and section name (`user` for `{{user.name}}`).
     names: BTreeSet<String>,
+    /// Plain variables outside every section: without declared variables, these are required.
+    top: BTreeSet<String>,
     /// Partials it includes, by name.
     partials: BTreeSet<String>,
 }
@@ -151,8 +153,20 @@ impl Template {
         let mut source = String::with_capacity(src.len() + found.len());
         let mut names = BTreeSet::new();
         let mut partials = BTreeSet::new();
+        let mut top = BTreeSet::new();
+        let mut depth = 0usize;
         let mut copied = 0;
         for (sigil, name, open) in found {
+            match sigil {
+                Some('#' | '^') => depth += 1,
+                Some('/') => depth = depth.saturating_sub(1),
+                None | Some('&') if depth == 0 && name != "." => {
+                    if let Some(first) = name.split('.').next().filter(|n| !n.is_empty()) {
+                        top.insert(first.to_owned());
+                    }
+                }
+                _ => {}
+            }
             match sigil {
                 None => {
                     source.push_str(&src[copied..open + 2]);
@@ -184,6 +198,7 @@ impl Template {
                 let t = Template {
                     source: String::new(),
                     names: BTreeSet::new(),
+                    top: BTreeSet::new(),
                     partials: BTreeSet::new(),
                 };
                 (p.clone(), t)
@@ -193,8 +208,19 @@ impl Template {
         Ok(Template {
             source,
             names,
+            top,
             partials,
         })
+    }
+
+    /// Plain variables used outside every section (`{{name}}`, not `{{#list}}{{name}}{{/list}}`).
+    pub fn top_level(&self) -> &BTreeSet<String> {
+        &self.top
+    }
+
+    /// Whether the template has no tags at all (its text is its output).
+    pub fn is_static(&self) -> bool {
+        self.names.is_empty() && self.partials.is_empty()
     }
 
     /// The first segment of each name a tag uses (variables and sections).

@@ -85,3 +85,13 @@ fn text_without_tags_is_unchanged_including_trailing_space() {
     let src = "  plain text, { braces } and } ok  \n\n";
     assert_eq!(render(src, json!({})), src);
 }
+
+#[test]
+fn top_level_variables_exclude_section_contents() {
+    let t = Template::compile("{{a}} {{#list}}{{item}}{{/list}} {{^none}}{{b.c}}{{/none}} {{{d}}}")
+        .unwrap();
+    let top: Vec<&str> = t.top_level().iter().map(String::as_str).collect();
+    assert_eq!(top, vec!["a", "d"]);
+    assert!(!t.is_static());
+    assert!(Template::compile("just text").unwrap().is_static());
+}
