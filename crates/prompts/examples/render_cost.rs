@@ -2,6 +2,8 @@
 //! --example render_cost [iterations]`. The template has 20 variables, a list section and a
 //! partial; the figure is the mean over the iterations after a warm-up.
 
+#![allow(clippy::panic)]
+
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Instant;
