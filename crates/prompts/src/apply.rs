@@ -65,8 +65,49 @@ fn fill(body: &mut Map<String, Value>, key: &str, v: Option<&Value>) {
     }
 }
 
+/// A content part as OpenAI chat takes it (a variable may hold a Responses-shaped part).
+fn chat_part(p: &Value) -> Value {
+    match p.get("type").and_then(Value::as_str) {
+        Some("input_text" | "output_text") => {
+            json!({"type": "text", "text": p.get("text").cloned().unwrap_or(Value::Null)})
+        }
+        Some("input_image") => {
+            let mut image = json!({"url": p.get("image_url").cloned().unwrap_or(Value::Null)});
+            if let Some(d) = p.get("detail") {
+                image["detail"] = d.clone();
+            }
+            json!({"type": "image_url", "image_url": image})
+        }
+        Some("input_file") => {
+            let mut file = Map::new();
+            for k in ["file_data", "file_id", "filename"] {
+                if let Some(v) = p.get(k) {
+                    file.insert(k.into(), v.clone());
+                }
+            }
+            json!({"type": "file", "file": file})
+        }
+        _ => p.clone(),
+    }
+}
+
+/// The rendered messages with every part in chat shape.
+fn chat_messages(r: &Rendered) -> Vec<Value> {
+    r.messages
+        .iter()
+        .map(|m| match m.get("content") {
+            Some(Value::Array(parts)) => {
+                let mut m = m.clone();
+                m["content"] = Value::Array(parts.iter().map(chat_part).collect());
+                m
+            }
+            _ => m.clone(),
+        })
+        .collect()
+}
+
 fn chat(body: &mut Map<String, Value>, r: &Rendered) -> Result<(), ApplyError> {
-    let mut messages = r.messages.clone();
+    let mut messages = chat_messages(r);
     match body.remove("messages") {
         None | Some(Value::Null) => {}
         Some(Value::Array(a)) => messages.extend(a),
@@ -206,7 +247,7 @@ fn system_blocks(v: Value) -> Vec<Value> {
 
 fn messages(body: &mut Map<String, Value>, r: &Rendered) -> Result<(), ApplyError> {
     let mut chat = Map::new();
-    chat.insert("messages".into(), Value::Array(r.messages.clone()));
+    chat.insert("messages".into(), Value::Array(chat_messages(r)));
     for (k, v) in &r.body.params {
         chat.insert(k.clone(), v.clone());
     }

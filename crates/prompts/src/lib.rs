@@ -4,7 +4,9 @@
 //! calls `render` as one stage of the request path (docs/prompts.md).
 
 pub mod apply;
+pub mod catalog;
 pub mod model;
+pub mod reference;
 pub mod render;
 pub mod template;
 pub mod variables;

@@ -1126,6 +1126,36 @@ impl Tenants {
         Ok(record)
     }
 
+    /// Applies prompt changes (prompts, versions, labels, partials: built and checked by the
+    /// server) with their audit event, all or nothing. Only prompt changes are taken.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn change_prompts(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        workspace: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        changes: Vec<Change>,
+    ) -> Result<(), AdminError> {
+        let prompt_only = changes.iter().all(|c| {
+            matches!(
+                c,
+                Change::PutPrompt(_)
+                    | Change::DeletePrompt { .. }
+                    | Change::AddPromptVersion(_)
+                    | Change::PutPartial(_)
+                    | Change::DeletePartial { .. }
+            )
+        });
+        if !prompt_only {
+            return Err(AdminError::Store("not a prompt change".into()));
+        }
+        let ev = Self::event(actor, action, target, Some(workspace), before, after);
+        self.commit(changes, ev).await
+    }
+
     pub async fn delete_guardrail_policy(&self, actor: &Actor, id: &str) -> Result<(), AdminError> {
         let before = self
             .snapshot()

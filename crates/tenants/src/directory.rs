@@ -4,8 +4,8 @@
 use crate::access::Access;
 use crate::key::{self, Hasher};
 use crate::model::{
-    matches, AdminKey, Credential, CredentialKind, GuardrailPolicyRecord, LimitRecord, User,
-    VirtualKey, Workspace,
+    matches, AdminKey, Credential, CredentialKind, GuardrailPolicyRecord, LimitRecord,
+    PartialRecord, PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
 };
 use crate::vault::{Kek, VaultError};
 use arc_swap::ArcSwap;
@@ -112,6 +112,8 @@ pub struct Snapshot {
     limits: std::collections::BTreeMap<String, LimitRecord>,
     /// Guardrail policies set through the admin API, by id.
     guardrail_policies: std::collections::BTreeMap<String, GuardrailPolicyRecord>,
+    /// Prompts, their versions and partials, as stored.
+    prompts: Arc<PromptSet>,
     /// Admin keys made through the API: id → (hash, the record).
     admin_keys: HashMap<String, ([u8; 32], AdminKey)>,
 }
@@ -226,7 +228,38 @@ impl Snapshot {
             admin_keys: HashMap::new(),
             limits: std::collections::BTreeMap::new(),
             guardrail_policies: std::collections::BTreeMap::new(),
+            prompts: Arc::default(),
         })
+    }
+
+    /// Adds the prompts, their versions and the partials.
+    pub fn with_prompts(
+        mut self,
+        prompts: Vec<PromptRecord>,
+        versions: Vec<PromptVersionRecord>,
+        partials: Vec<PartialRecord>,
+    ) -> Self {
+        self.prompts = Arc::new(PromptSet {
+            prompts: prompts
+                .into_iter()
+                .map(|p| ((p.workspace.clone(), p.id.clone()), p))
+                .collect(),
+            versions: versions
+                .into_iter()
+                .map(|v| ((v.workspace.clone(), v.id.clone(), v.version), v))
+                .collect(),
+            partials: partials
+                .into_iter()
+                .map(|p| ((p.workspace.clone(), p.name.clone()), p))
+                .collect(),
+        });
+        self
+    }
+
+    /// Prompts, their versions and partials (shared: the server compiles them once per
+    /// snapshot version).
+    pub fn prompts(&self) -> &Arc<PromptSet> {
+        &self.prompts
     }
 
     /// Adds the users and their admin keys.
@@ -542,5 +575,42 @@ mod tests {
         fn workspace_name_of(&self, id: &str) -> Option<String> {
             self.load().workspace(id).map(|w| w.name.clone())
         }
+    }
+}
+
+/// Prompts, versions and partials as stored, keyed by workspace.
+#[derive(Debug, Default)]
+pub struct PromptSet {
+    /// (workspace, id) → the prompt.
+    pub prompts: std::collections::BTreeMap<(String, String), PromptRecord>,
+    /// (workspace, id, version) → the version.
+    pub versions: std::collections::BTreeMap<(String, String, u32), PromptVersionRecord>,
+    /// (workspace, name) → the partial.
+    pub partials: std::collections::BTreeMap<(String, String), PartialRecord>,
+}
+
+impl PromptSet {
+    pub fn prompt(&self, workspace: &str, id: &str) -> Option<&PromptRecord> {
+        self.prompts.get(&(workspace.to_owned(), id.to_owned()))
+    }
+
+    /// A prompt's versions, oldest first.
+    pub fn versions_of<'a>(
+        &'a self,
+        workspace: &str,
+        id: &str,
+    ) -> impl Iterator<Item = &'a PromptVersionRecord> + 'a {
+        let lo = (workspace.to_owned(), id.to_owned(), 0);
+        let hi = (workspace.to_owned(), id.to_owned(), u32::MAX);
+        self.versions.range(lo..=hi).map(|(_, v)| v)
+    }
+
+    pub fn version(&self, workspace: &str, id: &str, version: u32) -> Option<&PromptVersionRecord> {
+        self.versions
+            .get(&(workspace.to_owned(), id.to_owned(), version))
+    }
+
+    pub fn partial(&self, workspace: &str, name: &str) -> Option<&PartialRecord> {
+        self.partials.get(&(workspace.to_owned(), name.to_owned()))
     }
 }

@@ -140,7 +140,8 @@ impl Tenants {
         .with_admins(loaded.users, loaded.admin_keys)
         .with_blocked(loaded.blocked)
         .with_limits(loaded.limits)
-        .with_guardrail_policies(loaded.guardrail_policies);
+        .with_guardrail_policies(loaded.guardrail_policies)
+        .with_prompts(loaded.prompts, loaded.prompt_versions, loaded.partials);
         Ok(self.directory.install(snap))
     }
 

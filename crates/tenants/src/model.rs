@@ -222,6 +222,34 @@ impl GuardrailPolicyRecord {
     }
 }
 
+/// A prompt made through the admin API (docs/prompts.md). `doc` is what the server built
+/// (`switchyard_prompts::model::PromptDoc`: description, labels, latest version); the store
+/// keys it by workspace and id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptRecord {
+    pub workspace: String,
+    pub id: String,
+    pub doc: Value,
+}
+
+/// One immutable version of a prompt (`switchyard_prompts::model::Version` in `doc`). Adding a
+/// version number that exists is a conflict, so two replicas cannot both make version N.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptVersionRecord {
+    pub workspace: String,
+    pub id: String,
+    pub version: u32,
+    pub doc: Value,
+}
+
+/// A partial with its versions (`switchyard_prompts::model::PartialDoc` in `doc`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartialRecord {
+    pub workspace: String,
+    pub name: String,
+    pub doc: Value,
+}
+
 /// An admin key created through the API: it acts with its user's roles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminKey {

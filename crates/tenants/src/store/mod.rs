@@ -6,8 +6,8 @@ pub mod postgres;
 pub mod sqlite;
 
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, User,
-    VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, PartialRecord,
+    PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -53,6 +53,19 @@ pub enum Change {
     DeleteLimit(String),
     PutGuardrailPolicy(GuardrailPolicyRecord),
     DeleteGuardrailPolicy(String),
+    PutPrompt(PromptRecord),
+    /// Deletes a prompt and every version of it.
+    DeletePrompt {
+        workspace: String,
+        id: String,
+    },
+    /// Adds a version; a conflict when that number exists.
+    AddPromptVersion(PromptVersionRecord),
+    PutPartial(PartialRecord),
+    DeletePartial {
+        workspace: String,
+        name: String,
+    },
 }
 
 /// Everything the snapshot is built from.
@@ -68,6 +81,9 @@ pub struct Loaded {
     pub blocked: Vec<(String, String)>,
     pub limits: Vec<LimitRecord>,
     pub guardrail_policies: Vec<GuardrailPolicyRecord>,
+    pub prompts: Vec<PromptRecord>,
+    pub prompt_versions: Vec<PromptVersionRecord>,
+    pub partials: Vec<PartialRecord>,
 }
 
 /// Which audit events to list, newest first.

@@ -4,8 +4,8 @@
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, User,
-    VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, PartialRecord,
+    PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -24,6 +24,10 @@ CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_limits (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_guardrail_policies (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_prompts (workspace TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, id));
+CREATE TABLE IF NOT EXISTS tenant_prompt_versions (workspace TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
+  doc TEXT NOT NULL, PRIMARY KEY (workspace, id, version));
+CREATE TABLE IF NOT EXISTS tenant_partials (workspace TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, name));
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked BOOLEAN NOT NULL DEFAULT FALSE,
   first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms BIGINT NOT NULL);
@@ -144,6 +148,18 @@ impl TenantStore for PostgresStore {
                 .query("SELECT doc FROM tenant_guardrail_policies", &[])
                 .await
                 .map_err(backend)?;
+            let prompts = tx
+                .query("SELECT doc FROM tenant_prompts", &[])
+                .await
+                .map_err(backend)?;
+            let prompt_versions = tx
+                .query("SELECT doc FROM tenant_prompt_versions", &[])
+                .await
+                .map_err(backend)?;
+            let partials = tx
+                .query("SELECT doc FROM tenant_partials", &[])
+                .await
+                .map_err(backend)?;
             let blocked = tx
                 .query(
                     "SELECT workspace, id FROM tenant_end_users WHERE blocked",
@@ -183,6 +199,18 @@ impl TenantStore for PostgresStore {
                 .iter()
                 .map(|d| serde_json::from_str::<GuardrailPolicyRecord>(d).map_err(backend))
                 .collect::<Result<_, _>>()?;
+            let prompts = docs(prompts)
+                .iter()
+                .map(|d| serde_json::from_str::<PromptRecord>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
+            let prompt_versions = docs(prompt_versions)
+                .iter()
+                .map(|d| serde_json::from_str::<PromptVersionRecord>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
+            let partials = docs(partials)
+                .iter()
+                .map(|d| serde_json::from_str::<PartialRecord>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
             Ok(Loaded {
                 version,
                 workspaces,
@@ -193,6 +221,9 @@ impl TenantStore for PostgresStore {
                 blocked,
                 limits,
                 guardrail_policies,
+                prompts,
+                prompt_versions,
+                partials,
             })
         })
     }
@@ -326,6 +357,62 @@ impl TenantStore for PostgresStore {
                         tx.execute("DELETE FROM tenant_guardrail_policies WHERE id = $1", &[id])
                             .await
                             .map_err(backend)?;
+                    }
+                    Change::PutPrompt(p) => {
+                        tx.execute(
+                            "INSERT INTO tenant_prompts (workspace, id, doc) VALUES ($1, $2, $3)
+                             ON CONFLICT (workspace, id) DO UPDATE SET doc = excluded.doc",
+                            &[&p.workspace, &p.id, &json(p)?],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::DeletePrompt { workspace, id } => {
+                        tx.execute(
+                            "DELETE FROM tenant_prompts WHERE workspace = $1 AND id = $2",
+                            &[workspace, id],
+                        )
+                        .await
+                        .map_err(backend)?;
+                        tx.execute(
+                            "DELETE FROM tenant_prompt_versions WHERE workspace = $1 AND id = $2",
+                            &[workspace, id],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::AddPromptVersion(v) => {
+                        tx.execute(
+                            "INSERT INTO tenant_prompt_versions (workspace, id, version, doc) VALUES ($1, $2, $3, $4)",
+                            &[&v.workspace, &v.id, &i64::from(v.version), &json(v)?],
+                        )
+                        .await
+                        .map_err(|e| {
+                            pg(
+                                e,
+                                &format!(
+                                    "version {} of prompt '{}' was made at the same time; try again",
+                                    v.version, v.id
+                                ),
+                            )
+                        })?;
+                    }
+                    Change::PutPartial(p) => {
+                        tx.execute(
+                            "INSERT INTO tenant_partials (workspace, name, doc) VALUES ($1, $2, $3)
+                             ON CONFLICT (workspace, name) DO UPDATE SET doc = excluded.doc",
+                            &[&p.workspace, &p.name, &json(p)?],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::DeletePartial { workspace, name } => {
+                        tx.execute(
+                            "DELETE FROM tenant_partials WHERE workspace = $1 AND name = $2",
+                            &[workspace, name],
+                        )
+                        .await
+                        .map_err(backend)?;
                     }
                     Change::DeleteEndUser { workspace, id } => {
                         tx.execute(

@@ -2,8 +2,8 @@
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, User,
-    VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, PartialRecord,
+    PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
 };
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
@@ -22,6 +22,10 @@ CREATE TABLE IF NOT EXISTS tenant_users (id TEXT PRIMARY KEY, email TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS tenant_admin_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_limits (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_guardrail_policies (id TEXT PRIMARY KEY, workspace TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_prompts (workspace TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, id));
+CREATE TABLE IF NOT EXISTS tenant_prompt_versions (workspace TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+  doc TEXT NOT NULL, PRIMARY KEY (workspace, id, version));
+CREATE TABLE IF NOT EXISTS tenant_partials (workspace TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, name));
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
   first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms INTEGER NOT NULL);
@@ -214,6 +218,58 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), Stor
             )
             .map_err(backend)?;
         }
+        Change::PutPrompt(p) => {
+            tx.execute(
+                "INSERT INTO tenant_prompts (workspace, id, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (workspace, id) DO UPDATE SET doc = excluded.doc",
+                params![p.workspace, p.id, json(p)?],
+            )
+            .map_err(backend)?;
+        }
+        Change::DeletePrompt { workspace, id } => {
+            tx.execute(
+                "DELETE FROM tenant_prompts WHERE workspace = ?1 AND id = ?2",
+                params![workspace, id],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "DELETE FROM tenant_prompt_versions WHERE workspace = ?1 AND id = ?2",
+                params![workspace, id],
+            )
+            .map_err(backend)?;
+        }
+        Change::AddPromptVersion(v) => {
+            tx.execute(
+                "INSERT INTO tenant_prompt_versions (workspace, id, version, doc) VALUES (?1, ?2, ?3, ?4)",
+                params![v.workspace, v.id, v.version, json(v)?],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StoreError::Conflict(format!(
+                        "version {} of prompt '{}' was made at the same time; try again",
+                        v.version, v.id
+                    ))
+                }
+                other => backend(other),
+            })?;
+        }
+        Change::PutPartial(p) => {
+            tx.execute(
+                "INSERT INTO tenant_partials (workspace, name, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (workspace, name) DO UPDATE SET doc = excluded.doc",
+                params![p.workspace, p.name, json(p)?],
+            )
+            .map_err(backend)?;
+        }
+        Change::DeletePartial { workspace, name } => {
+            tx.execute(
+                "DELETE FROM tenant_partials WHERE workspace = ?1 AND name = ?2",
+                params![workspace, name],
+            )
+            .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -258,6 +314,18 @@ impl TenantStore for SqliteStore {
                 .iter()
                 .map(|d| parse::<GuardrailPolicyRecord>(d))
                 .collect::<Result<_, _>>()?;
+            let prompts = docs("SELECT doc FROM tenant_prompts")?
+                .iter()
+                .map(|d| parse::<PromptRecord>(d))
+                .collect::<Result<_, _>>()?;
+            let prompt_versions = docs("SELECT doc FROM tenant_prompt_versions")?
+                .iter()
+                .map(|d| parse::<PromptVersionRecord>(d))
+                .collect::<Result<_, _>>()?;
+            let partials = docs("SELECT doc FROM tenant_partials")?
+                .iter()
+                .map(|d| parse::<PartialRecord>(d))
+                .collect::<Result<_, _>>()?;
             let blocked = {
                 let mut st = tx
                     .prepare("SELECT workspace, id FROM tenant_end_users WHERE blocked = 1")
@@ -277,6 +345,9 @@ impl TenantStore for SqliteStore {
                 blocked,
                 limits,
                 guardrail_policies,
+                prompts,
+                prompt_versions,
+                partials,
             })
         })
     }
