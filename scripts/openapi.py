@@ -51,7 +51,7 @@ schemas = {
   "AuditEvent": {"type": "object", "required": ["id", "object", "ts_ms", "actor", "action", "target"], "properties": {
       "id": {"type": "integer", "description": "Position in the log; pass the last one as `cursor` for the next page."},
       "object": {"const": "audit_event"}, "ts_ms": s_int, "actor": s_str,
-      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.create|block|unblock|delete`, `limit.create|update|delete`, `guardrail_policy.create|update|delete`, `vault.rotate_kek`."},
+      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.create|block|unblock|delete`, `limit.create|update|delete`, `guardrail_policy.create|update|delete`, `prompt.create|update|delete`, `prompt.version.create`, `prompt.label.set|delete`, `partial.put|delete`, `vault.rotate_kek`."},
       "target": s_str, "workspace": {"type": ["string", "null"]}, "before": {}, "after": {},
       "source_ip": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]}}},
   "AuditPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
@@ -143,6 +143,44 @@ schemas = {
   "CachePurged": {"type": "object", "required": ["object", "purged"], "properties": {"object": {"const": "cache_purge"}, "purged": {"type": "integer", "description": "Entries removed."}}},
   "RecordPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
       "object": {"const": "list"}, "data": {"type": "array", "items": ref("Record")}, "has_more": {"type": "boolean"}, "next_cursor": {"type": ["string", "null"]}}},
+  "MessageTemplate": {"type": "object", "additionalProperties": False, "required": ["role", "content"], "properties": {
+      "role": {"enum": ["system", "developer", "user", "assistant"]},
+      "content": {"description": "A Mustache template string, or content parts whose string fields are templates (`{\"type\": \"text\", \"text\": ...}`, `image_url` parts).", "oneOf": [s_str, {"type": "array", "items": {"type": "object"}}]}}},
+  "PromptVariable": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+      "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+      "type": {"enum": ["string", "number", "integer", "boolean", "object", "array", "content"], "default": "string", "description": "`content`: a content part (an image) or an array of them, placed where the variable stands."},
+      "required": {"type": "boolean", "default": False}, "default": {}, "description": s_str}},
+  "NewPromptVersion": {"type": "object", "required": ["messages"], "description": "A version's content (docs/prompts.md). Templates are Mustache without HTML escaping.", "properties": {
+      "messages": {"type": "array", "minItems": 1, "items": ref("MessageTemplate")},
+      "model": {"type": "string", "description": "A model or route; the caller's `model` wins."},
+      "params": {"type": "object", "description": "Request parameters (`temperature`, `max_tokens`, ...); the caller's win."},
+      "tools": {"type": "array", "items": {"type": "object"}}, "tool_choice": {}, "response_format": {"type": "object"},
+      "variables": {"type": "array", "items": ref("PromptVariable")},
+      "strict": {"type": "boolean", "default": False, "description": "Refuse variables the version does not declare (or use)."},
+      "note": s_str,
+      "labels": {"type": "array", "items": s_str, "description": "Labels to point at the new version (`production` needs a workspace admin)."}}},
+  "PromptVersion": {"allOf": [ref("NewPromptVersion"), {"type": "object", "required": ["object", "prompt", "workspace", "version", "created_ms", "created_by"], "properties": {
+      "object": {"const": "prompt_version"}, "prompt": s_str, "workspace": s_str, "version": {"type": "integer", "minimum": 1},
+      "partials": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "The partial versions it includes, pinned when it was made."},
+      "created_ms": s_int, "created_by": s_str}}]},
+  "Prompt": {"type": "object", "required": ["object", "id", "workspace", "labels", "latest", "created_ms", "updated_ms"], "properties": {
+      "object": {"const": "prompt"}, "id": s_str, "workspace": s_str, "description": s_str,
+      "labels": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "Label → version."},
+      "latest": {"type": "integer"}, "created_ms": s_int, "updated_ms": s_int,
+      "versions": {"type": "array", "items": {"type": "object"}, "description": "On `GET /prompts/{id}`: each version's number, author, time and note."}}},
+  "NewPrompt": {"type": "object", "additionalProperties": False, "required": ["id"], "properties": {
+      "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"}, "workspace": {"type": "string", "default": "default"}, "description": s_str,
+      "version": ref("NewPromptVersion"), "labels": {"type": "array", "items": s_str}}},
+  "PromptRender": {"type": "object", "required": ["object", "prompt", "version", "messages"], "properties": {
+      "object": {"const": "prompt_render"}, "prompt": s_str, "version": {"type": "integer"}, "label": {"type": ["string", "null"]},
+      "messages": {"type": "array", "items": {"type": "object"}}, "model": s_str, "params": {"type": "object"}, "tools": {}, "tool_choice": {}, "response_format": {}}},
+  "PromptDiff": {"type": "object", "required": ["object", "from", "to", "messages", "settings"], "properties": {
+      "object": {"const": "prompt_diff"}, "from": {"type": "integer"}, "to": {"type": "integer"},
+      "messages": {"type": "array", "items": {"type": "object", "description": "`{index, role: {from, to}, changed, lines: [{op: = | - | +, line}]}`"}},
+      "settings": {"type": "object", "description": "Each setting that differs: `{from, to}`."}}},
+  "Partial": {"type": "object", "required": ["object", "name", "workspace", "versions"], "properties": {
+      "object": {"const": "partial"}, "name": s_str, "workspace": s_str, "updated_ms": s_int,
+      "versions": {"type": "array", "items": {"type": "object", "properties": {"version": {"type": "integer"}, "template": s_str, "created_ms": s_int, "created_by": s_str}}}}},
 }
 
 filters = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d} for n, d in [
@@ -269,6 +307,41 @@ paths = {
       {"name": "bucket", "in": "query", "schema": s_str}, {"name": "group_by", "in": "query", "schema": s_str},
       {"name": "totals", "in": "query", "schema": {"type": "boolean"}, "description": "Also `totals` (the whole range, each record once) and, when both grouping and bucketing, `groups` (the whole range per group), from the same read."}],
     "responses": {"200": ok("Buckets.", {"type": "object"}), **errs(400, 401, 503)}}},
+  "/admin/v1/prompts": {
+    "get": {"summary": "Prompts in the workspaces the caller has a role in (`workspace` narrows).", "operationId": "listPrompts", "parameters": [{"name": "workspace", "in": "query", "schema": s_str}],
+      "responses": {"200": ok("The prompts.", lst("Prompt")), **errs(401, 404)}},
+    "post": {"summary": "Creates a prompt, with its first version and labels when given. Workspace members.", "operationId": "createPrompt", "requestBody": body(ref("NewPrompt")),
+      "responses": {"201": ok("The prompt.", ref("Prompt")), **errs(400, 401, 403, 404, 409)}}},
+  "/admin/v1/prompts/{id}": {"parameters": [ID("prompt"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "get": {"summary": "A prompt with its labels and versions. Workspace viewers.", "operationId": "getPrompt", "responses": {"200": ok("The prompt.", ref("Prompt")), **errs(401, 404)}},
+    "patch": {"summary": "Changes the description. Workspace members.", "operationId": "updatePrompt", "requestBody": body({"type": "object", "additionalProperties": False, "properties": {"description": {"type": ["string", "null"]}}}),
+      "responses": {"200": ok("The prompt.", ref("Prompt")), **errs(400, 401, 403, 404)}},
+    "delete": {"summary": "Deletes a prompt and its versions. Workspace admins.", "operationId": "deletePrompt", "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404)}}},
+  "/admin/v1/prompts/{id}/versions": {"parameters": [ID("prompt"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "get": {"summary": "Every version, oldest first. Workspace viewers.", "operationId": "listPromptVersions", "responses": {"200": ok("The versions.", lst("PromptVersion")), **errs(401, 404)}},
+    "post": {"summary": "Makes the next version (immutable; templates checked, partials pinned) and points `labels` at it. Workspace members (`production`: admins).", "operationId": "createPromptVersion", "requestBody": body(ref("NewPromptVersion")),
+      "responses": {"201": ok("The version.", ref("PromptVersion")), **errs(400, 401, 403, 404, 409)}}},
+  "/admin/v1/prompts/{id}/versions/{version}": {"parameters": [ID("prompt"), {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}, {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "get": {"summary": "One version.", "operationId": "getPromptVersion", "responses": {"200": ok("The version.", ref("PromptVersion")), **errs(401, 404)}}},
+  "/admin/v1/prompts/{id}/diff": {"parameters": [ID("prompt"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}, {"name": "from", "in": "query", "schema": {"type": "integer"}, "description": "Default: the version before `to`."}, {"name": "to", "in": "query", "schema": {"type": "integer"}, "description": "Default: the latest."}],
+    "get": {"summary": "Two versions compared: each message as a line diff, and the settings that differ.", "operationId": "diffPromptVersions", "responses": {"200": ok("The diff.", ref("PromptDiff")), **errs(400, 401, 404)}}},
+  "/admin/v1/prompts/{id}/labels/{label}": {"parameters": [ID("prompt"), {"name": "label", "in": "path", "required": True, "schema": s_str}, {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "put": {"summary": "Points a label at a version (one audited call; `production` needs a workspace admin).", "operationId": "setPromptLabel", "requestBody": body({"type": "object", "additionalProperties": False, "required": ["version"], "properties": {"version": {"type": "integer"}}}),
+      "responses": {"200": ok("The prompt.", ref("Prompt")), **errs(400, 401, 403, 404)}},
+    "delete": {"summary": "Removes a label.", "operationId": "deletePromptLabel", "responses": {"200": ok("The prompt.", ref("Prompt")), **errs(401, 403, 404)}}},
+  "/admin/v1/prompts/{id}/render": {"parameters": [ID("prompt"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "post": {"summary": "The version (explicit, else `label`, else `production`, else the latest) filled with `variables`; nothing is sent.", "operationId": "renderPrompt",
+      "requestBody": body({"type": "object", "additionalProperties": False, "properties": {"version": {"type": "integer"}, "label": s_str, "variables": {"type": "object"}}}),
+      "responses": {"200": ok("The filled request.", ref("PromptRender")), **errs(400, 401, 404)}}},
+  "/admin/v1/partials": {
+    "get": {"summary": "Partials in the workspaces the caller has a role in.", "operationId": "listPartials", "parameters": [{"name": "workspace", "in": "query", "schema": s_str}],
+      "responses": {"200": ok("The partials.", lst("Partial")), **errs(401)}},
+    "post": {"summary": "Adds a partial, or its next version when the name exists (versions that include it keep the version they pinned). Workspace members.", "operationId": "putPartial",
+      "requestBody": body({"type": "object", "additionalProperties": False, "required": ["name", "template"], "properties": {"name": s_str, "workspace": s_str, "template": s_str}}),
+      "responses": {"200": ok("The partial (a new version).", ref("Partial")), "201": ok("The partial (new).", ref("Partial")), **errs(400, 401, 403, 404)}}},
+  "/admin/v1/partials/{name}": {"parameters": [{"name": "name", "in": "path", "required": True, "schema": s_str}, {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "get": {"summary": "A partial with its versions.", "operationId": "getPartial", "responses": {"200": ok("The partial.", ref("Partial")), **errs(401, 404)}},
+    "delete": {"summary": "Deletes a partial no version includes. Workspace admins.", "operationId": "deletePartial", "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404, 409)}}},
   "/admin/v1/cache/stats": {"get": {"summary": "The response cache: requests by status, hit rate, dollars saved, what the store holds. Organisation admins.", "operationId": "cacheStats",
     "responses": {"200": ok("The figures.", ref("CacheStats")), **errs(401, 403, 404, 503)}}},
   "/admin/v1/cache/purge": {"post": {"summary": "Remove cached answers by workspace, namespace, client key, entry key or age, on every replica. Organisation admins; workspace admins for their workspace. Audited as `cache.purge`.", "operationId": "purgeCache",

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod diff;
 pub mod model;
 pub mod reference;
 pub mod render;

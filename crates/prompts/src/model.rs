@@ -147,3 +147,97 @@ pub fn valid_id(id: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
 }
+
+/// A version body that cannot be stored, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{param}: {message}")]
+pub struct Invalid {
+    pub param: String,
+    pub message: String,
+}
+
+fn invalid(param: impl Into<String>, message: impl Into<String>) -> Invalid {
+    Invalid {
+        param: param.into(),
+        message: message.into(),
+    }
+}
+
+/// Roles a message may have.
+pub const ROLES: [&str; 4] = ["system", "developer", "user", "assistant"];
+
+/// Request fields a version sets through its own fields, not `params`.
+const NOT_PARAMS: [&str; 9] = [
+    "messages",
+    "input",
+    "model",
+    "prompt",
+    "stream",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "system",
+];
+
+impl VersionBody {
+    /// What a version must be before it is stored (its templates are checked by compiling).
+    pub fn check(&self) -> Result<(), Invalid> {
+        if self.messages.is_empty() {
+            return Err(invalid("messages", "a version needs at least one message"));
+        }
+        for (i, m) in self.messages.iter().enumerate() {
+            if !ROLES.contains(&m.role.as_str()) {
+                return Err(invalid(
+                    format!("messages[{i}].role"),
+                    format!("must be one of {}", ROLES.join(", ")),
+                ));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, v) in self.variables.iter().enumerate() {
+            let ok = v
+                .name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && v.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && v.name.len() <= 64;
+            if !ok {
+                return Err(invalid(
+                    format!("variables[{i}].name"),
+                    "must be letters, digits and _, not starting with a digit (at most 64)",
+                ));
+            }
+            if !seen.insert(v.name.as_str()) {
+                return Err(invalid(
+                    format!("variables[{i}].name"),
+                    format!("\"{}\" is declared twice", v.name),
+                ));
+            }
+            if let Some(d) = &v.default {
+                let schema = crate::variables::Schema {
+                    specs: vec![v.clone()],
+                    used: Default::default(),
+                    top: Default::default(),
+                    strict: false,
+                };
+                let mut m = Map::new();
+                m.insert(v.name.clone(), d.clone());
+                if let Err(e) = schema.check(&m) {
+                    return Err(invalid(format!("variables[{i}].default"), e.message));
+                }
+            }
+        }
+        for k in self.params.keys() {
+            if NOT_PARAMS.contains(&k.as_str()) {
+                return Err(invalid(
+                    format!("params.{k}"),
+                    "is not a parameter a version sets (messages, model, tools and response_format have fields of their own; stream is the caller's)",
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -183,6 +183,11 @@ impl Compiled {
         })
     }
 
+    /// The partials it includes, however deep.
+    pub fn partial_names(&self) -> impl Iterator<Item = &String> {
+        self.partials.keys()
+    }
+
     /// The version filled with `given` variables.
     pub fn render(&self, given: &Map<String, Value>) -> Result<Rendered, RenderError> {
         let vars = self.schema.check(given)?;

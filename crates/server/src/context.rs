@@ -53,6 +53,28 @@ pub struct RequestCtx {
     pub cache_hit: Option<CacheHit>,
     /// The exact key of the request's cache entry (for `x-switchyard-cache-key`).
     pub cache_key: Option<switchyard_cache::Key>,
+    /// The prompt the request used (`prompts` stage): for the answer's header and the record.
+    pub prompt: Option<PromptUse>,
+}
+
+/// The prompt version a request used.
+#[derive(Debug, Clone)]
+pub struct PromptUse {
+    pub id: String,
+    pub version: u32,
+    /// The label that chose the version, when one did.
+    pub label: Option<String>,
+}
+
+impl PromptUse {
+    /// As the request record keeps it.
+    pub fn record(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({"id": self.id, "version": self.version});
+        if let Some(l) = &self.label {
+            v["label"] = serde_json::Value::String(l.clone());
+        }
+        v
+    }
 }
 
 /// The answer a cache hit served: who made it, what it cost then, how close its prompt was.
@@ -112,6 +134,7 @@ impl RequestCtx {
             cache: None,
             cache_hit: None,
             cache_key: None,
+            prompt: None,
         }
     }
 
@@ -146,6 +169,7 @@ impl RequestCtx {
             cache: None,
             cache_hit: None,
             cache_key: None,
+            prompt: None,
         }
     }
 

@@ -68,6 +68,15 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/guardrails/test", &["post"]),
     ("/admin/v1/limits", &["get", "post"]),
     ("/admin/v1/limits/{id}", &["get", "patch", "delete"]),
+    ("/admin/v1/prompts", &["get", "post"]),
+    ("/admin/v1/prompts/{id}", &["get", "patch", "delete"]),
+    ("/admin/v1/prompts/{id}/versions", &["get", "post"]),
+    ("/admin/v1/prompts/{id}/versions/{version}", &["get"]),
+    ("/admin/v1/prompts/{id}/diff", &["get"]),
+    ("/admin/v1/prompts/{id}/labels/{label}", &["put", "delete"]),
+    ("/admin/v1/prompts/{id}/render", &["post"]),
+    ("/admin/v1/partials", &["get", "post"]),
+    ("/admin/v1/partials/{name}", &["get", "delete"]),
     ("/admin/v1/cache/stats", &["get"]),
     ("/admin/v1/cache/purge", &["post"]),
     ("/admin/v1/logs", &["get"]),
@@ -81,6 +90,8 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
 pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>) -> Router {
     let api = Router::new()
         .route("/v1/chat/completions", post(chat))
+        .route("/v1/prompts/{id}/completions", post(prompt_completions))
+        .route("/v1/prompts/{id}/render", post(prompt_render))
         .route("/chat/completions", post(chat))
         .route("/v1/completions", post(completions))
         .route("/completions", post(completions))
@@ -192,6 +203,44 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
             "/admin/v1/playground/chat",
             post(crate::admin::playground::chat),
         )
+        .route(
+            "/admin/v1/prompts",
+            get(crate::admin::prompts::prompts).post(crate::admin::prompts::prompts),
+        )
+        .route(
+            "/admin/v1/prompts/{id}",
+            get(crate::admin::prompts::prompt)
+                .patch(crate::admin::prompts::prompt)
+                .delete(crate::admin::prompts::prompt),
+        )
+        .route(
+            "/admin/v1/prompts/{id}/versions",
+            get(crate::admin::prompts::versions).post(crate::admin::prompts::versions),
+        )
+        .route(
+            "/admin/v1/prompts/{id}/versions/{version}",
+            get(crate::admin::prompts::version),
+        )
+        .route(
+            "/admin/v1/prompts/{id}/diff",
+            get(crate::admin::prompts::diff),
+        )
+        .route(
+            "/admin/v1/prompts/{id}/labels/{label}",
+            axum::routing::put(crate::admin::prompts::label).delete(crate::admin::prompts::label),
+        )
+        .route(
+            "/admin/v1/prompts/{id}/render",
+            post(crate::admin::prompts::render),
+        )
+        .route(
+            "/admin/v1/partials",
+            get(crate::admin::prompts::partials).post(crate::admin::prompts::partials),
+        )
+        .route(
+            "/admin/v1/partials/{name}",
+            get(crate::admin::prompts::partial).delete(crate::admin::prompts::partial),
+        )
         .route("/admin/v1/cache/stats", get(crate::admin::cache::stats))
         .route(
             "/admin/v1/cache/purge",
@@ -293,6 +342,7 @@ async fn run(state: Arc<AppState>, op: Operation, req: Request) -> Response {
     crate::limits::add_headers(guard.ctx(), resp.headers_mut());
     crate::guard::add_headers(&state, guard.ctx(), &mut resp);
     crate::cache::add_header(guard.ctx(), &mut resp);
+    crate::prompts::add_header(guard.ctx(), &mut resp);
     observe::finish::track(&state, guard.answered(), resp, error)
 }
 
@@ -342,6 +392,43 @@ async fn compare(State(s): State<Arc<AppState>>, req: Request) -> Response {
     crate::compare::compare(&s, &parts.headers, body)
         .await
         .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /v1/prompts/{id}/completions` (Portkey's): `{variables, version?, label?, stream?,
+/// ...parameters}` becomes a chat completion with `prompt` set, and runs the whole request
+/// path (the prompts stage fills it in).
+async fn prompt_completions(
+    State(s): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    let (mut parts, body) = match whole(&s, s.cfg.max_body_bytes, req).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match crate::prompts::completions_body(&id, &body) {
+        Ok(b) => {
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            let req = Request::from_parts(parts, axum::body::Body::from(b));
+            run(s, Operation::ChatCompletions, req).await
+        }
+        Err(e) => e.render(Operation::ChatCompletions.dialect()),
+    }
+}
+
+/// `POST /v1/prompts/{id}/render`: the filled request, not sent (client keys).
+async fn prompt_render(
+    State(s): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    let (parts, body) = match whole(&s, s.cfg.max_body_bytes, req).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    crate::prompts::render_for_caller(&s, &parts.headers, &id, &body)
+        .await
+        .unwrap_or_else(|e| e.render(Operation::ChatCompletions.dialect()))
 }
 
 async fn feedback(State(s): State<Arc<AppState>>, req: Request) -> Response {

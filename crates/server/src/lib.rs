@@ -25,6 +25,7 @@ pub mod listen;
 pub mod models;
 pub mod observe;
 pub mod pipeline;
+pub mod prompts;
 pub mod relay;
 pub mod reload;
 pub mod route;

@@ -5,6 +5,8 @@
 //! | authenticate | Authorization / x-api-key,     | ctx.principal, ctx.caller     |
 //! |              | the tenants' snapshot          |                               |
 //! | read_body    | body, server.max_body_bytes    | the body bytes                |
+//! | prompts      | a prompt reference, the        | the body with the prompt's    |
+//! |              | tenants' snapshot (prompts)    | messages merged, ctx.prompt   |
 //! | parse        | body, limits (model name), the | model, stream flag            |
 //! |              | key's model allow-list         |                               |
 //! | resolve      | model, aliases, providers      | ctx.provider, upstream model  |
@@ -34,6 +36,7 @@ use switchyard_wire::peek::{peek, Required};
 pub const STAGES: &[&str] = &[
     "authenticate",
     "read_body",
+    "prompts",
     "parse",
     "resolve",
     "limits",
@@ -71,6 +74,8 @@ pub async fn handle(
         state.cfg.limits.body_read_timeout,
     )
     .await?;
+    ctx.enter("prompts");
+    let body = crate::prompts::apply(state, ctx, &parts.headers, body)?;
     ctx.enter("parse");
     let peeked = peek(&body, required(ctx.op)).map_err(|e| GatewayError::BadRequest {
         message: e.message,

@@ -73,6 +73,8 @@ pub struct AppState {
     /// The admin API's guardrail policies, built, for one tenants' snapshot version (and this
     /// state's config: a reload starts afresh).
     pub api_guardrails: ApiGuardrails,
+    /// The prompts, compiled, for one tenants' snapshot version.
+    pub api_prompts: arc_swap::ArcSwapOption<crate::prompts::ApiPrompts>,
     /// The response cache's store, when the config caches anything (`cache:`).
     pub cache: Option<Arc<dyn switchyard_cache::CacheStore>>,
     /// The semantic cache's index of prompt embeddings, when any request may use it.
@@ -268,6 +270,7 @@ impl AppState {
             limits,
             api_limits: ApiLimits::empty(),
             api_guardrails: ApiGuardrails::empty(),
+            api_prompts: arc_swap::ArcSwapOption::empty(),
             cache,
             semantic,
             images: d.images,
@@ -349,6 +352,7 @@ impl AppState {
             limit_memory: self.limit_memory.clone(),
             api_limits: ApiLimits::empty(),
             api_guardrails: ApiGuardrails::empty(),
+            api_prompts: arc_swap::ArcSwapOption::empty(),
             cache,
             semantic,
             limits,

@@ -215,6 +215,7 @@ async fn stages_run_in_the_documented_order() {
         [
             "authenticate",
             "read_body",
+            "prompts",
             "parse",
             "resolve",
             "limits",

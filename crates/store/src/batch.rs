@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A stored record's fields, in order (`Record`'s fields less the own-id flags).
-pub const FIELDS: [&str; 38] = [
+pub const FIELDS: [&str; 39] = [
     "id",
     "request_id",
     "trace_id",
@@ -54,6 +54,7 @@ pub const FIELDS: [&str; 38] = [
     "guardrails",
     "cache_similarity",
     "cache_saved_usd",
+    "prompt",
 ];
 
 /// Whether `b` holds a byte JSON must escape: a control character, `"` or `\\`. Eight bytes at a
@@ -242,21 +243,31 @@ impl Out {
         }
         self.sep();
         self.raw(if r.unpriced { b"true" } else { b"false" });
-        // Written only when policies ran or a cache field follows: the view reads an absent one
-        // as NULL.
-        let cached = r.cache_similarity.is_some() || r.cache_saved_usd.is_some();
-        match &r.guardrails {
-            Some(v) => {
-                self.sep();
-                let _ = serde_json::to_writer(&mut self.0, v);
+        // The trailing fields are written up to the last one present (absent ones before it
+        // as null): the view reads an absent one as NULL, and most records end here.
+        let tail = if r.prompt.is_some() {
+            4
+        } else if r.cache_similarity.is_some() || r.cache_saved_usd.is_some() {
+            3
+        } else {
+            usize::from(r.guardrails.is_some())
+        };
+        if tail >= 1 {
+            match &r.guardrails {
+                Some(v) => {
+                    self.sep();
+                    let _ = serde_json::to_writer(&mut self.0, v);
+                }
+                None => self.null(),
             }
-            None if cached => self.null(),
-            None => {}
         }
-        // Written only for cache hits.
-        if cached {
+        if tail >= 3 {
             self.opt_float(r.cache_similarity);
             self.opt_float(r.cache_saved_usd);
+        }
+        if let (4, Some(p)) = (tail, &r.prompt) {
+            self.sep();
+            let _ = serde_json::to_writer(&mut self.0, p);
         }
         self.close();
     }
@@ -319,6 +330,8 @@ struct Stored(
     // Added with the response cache: written for hits only.
     #[serde(default)] Option<f64>,
     #[serde(default)] Option<f64>,
+    // Added with the prompts: written when a request used one.
+    #[serde(default)] Option<Value>,
 );
 
 #[derive(Deserialize)]
@@ -383,6 +396,7 @@ impl From<Stored> for Record {
             guardrails: s.35,
             cache_similarity: s.36,
             cache_saved_usd: s.37,
+            prompt: s.38,
             own_request_id: false,
             own_trace_id: false,
         }
@@ -642,9 +656,20 @@ mod tests {
             guardrails: Some(serde_json::json!([{"policy": "p", "check": "email", "fired": true}])),
             cache_similarity: Some(0.97),
             cache_saved_usd: Some(0.002),
+            prompt: Some(serde_json::json!({"id": "greet", "version": 2, "label": "production"})),
             own_request_id: false,
             own_trace_id: false,
         };
+        // A prompt without guardrails or cache fields: their places are held by null.
+        let prompted = Record {
+            prompt: Some(serde_json::json!({"id": "greet", "version": 1})),
+            ..Record::default()
+        };
+        let prompted_json = to_json(std::slice::from_ref(&prompted)).unwrap();
+        assert_eq!(decode(&prompted_json).unwrap(), vec![prompted]);
+        let light: crate::fields::Light<'_> =
+            serde_json::from_str(&prompted_json[1..prompted_json.len() - 1]).unwrap();
+        assert_eq!(light.prompt(), Some(r#"{"id":"greet","version":1}"#));
         // A hit without guardrails: their place is held by null, the cache fields read back,
         // light too.
         let hit = Record {

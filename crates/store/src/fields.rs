@@ -169,6 +169,8 @@ pub struct Light<'a>(
     // here too, or records holding it fail to read.
     #[serde(default)] IgnoredAny,
     #[serde(default)] pub Option<f64>,
+    // The prompt a request used (`{id, version, label?, ...}`), when it used one.
+    #[serde(borrow, default)] pub Option<&'a RawValue>,
 );
 
 fn opt<'b>(t: &'b Option<Text<'_>>) -> Option<&'b str> {
@@ -176,6 +178,10 @@ fn opt<'b>(t: &'b Option<Text<'_>>) -> Option<&'b str> {
 }
 
 impl Light<'_> {
+    /// The prompt a request used, as stored (JSON), when it used one.
+    pub fn prompt(&self) -> Option<&str> {
+        self.38.map(RawValue::get)
+    }
     pub fn ts_ms(&self) -> i64 {
         self.5
     }

@@ -73,6 +73,9 @@ pub struct Record {
     pub cache_similarity: Option<f64>,
     /// What a cache hit's answer cost when it was made: what serving it from the cache saved.
     pub cache_saved_usd: Option<f64>,
+    /// The prompt a request used: `{id, version, label?, experiment?, variant?}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Value>,
     /// The gateway made `request_id` / `trace_id` with `query::record_id`'s layout at the
     /// request's start (rather than taking them from the caller): lookups find them through the
     /// primary key, so they are left out of the id indexes.

@@ -116,6 +116,7 @@ fn rec(i: i64, model: &str, provider: &str, status: u16) -> Record {
             6 => Some(0.5),
             _ => None,
         },
+        prompt: (i == 3).then(|| json!({"id": "greet", "version": 2})),
         own_request_id: false,
         own_trace_id: false,
     }

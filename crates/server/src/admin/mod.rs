@@ -7,6 +7,7 @@ pub mod limits;
 pub mod logs;
 mod params;
 pub mod playground;
+pub mod prompts;
 pub mod tenants;
 
 use crate::auth::authenticate;

@@ -330,6 +330,7 @@ fn record(
             cache: ctx.cache.map(str::to_owned),
             cache_similarity: hit.as_ref().and_then(|h| h.similarity),
             cache_saved_usd: hit.as_ref().map(|h| h.saved_nanos as f64 / 1e9),
+            prompt: ctx.prompt.as_ref().map(crate::context::PromptUse::record),
             metadata: std::mem::take(&mut ctx.metadata),
             attempts: ctx
                 .attempts
