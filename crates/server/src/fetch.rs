@@ -88,7 +88,49 @@ pub async fn post_json_with(
     .await
 }
 
+/// Any method with a JSON body or none, and `headers` (an admin API call of the CLI).
+pub async fn json_request_at(
+    method: http::Method,
+    addr: SocketAddr,
+    url: &url::Url,
+    host: &str,
+    tls: &TlsConfig,
+    body: Option<Bytes>,
+    headers: &[(String, String)],
+) -> Result<Response<Incoming>, String> {
+    send(
+        method,
+        addr,
+        url,
+        host,
+        tls,
+        "application/json",
+        body,
+        headers,
+    )
+    .await
+}
+
 async fn send_at(
+    addr: SocketAddr,
+    url: &url::Url,
+    host: &str,
+    tls: &TlsConfig,
+    accept: &str,
+    body: Option<Bytes>,
+    headers: &[(String, String)],
+) -> Result<Response<Incoming>, String> {
+    let method = if body.is_some() {
+        http::Method::POST
+    } else {
+        http::Method::GET
+    };
+    send(method, addr, url, host, tls, accept, body, headers).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    method: http::Method,
     addr: SocketAddr,
     url: &url::Url,
     host: &str,
@@ -110,11 +152,7 @@ async fn send_at(
         None => url.host_str().unwrap_or_default().to_owned(),
     };
     let mut req = Request::builder()
-        .method(if body.is_some() {
-            http::Method::POST
-        } else {
-            http::Method::GET
-        })
+        .method(method)
         .uri(target)
         .header(header::HOST, authority)
         .header(header::USER_AGENT, "switchyard")

@@ -536,3 +536,121 @@ async fn roles_viewers_read_members_edit_admins_move_production() {
         .await;
     assert_eq!(s, 404);
 }
+
+/// `switchyard prompts ...` against the test gateway; its exit status and output.
+async fn cli(h: &Harness, args: &[&str]) -> (bool, String) {
+    let mut all: Vec<String> = vec![
+        "prompts".into(),
+        "--url".into(),
+        h.url(""),
+        "--admin-key".into(),
+        ADMIN.into(),
+    ];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(&all)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompts_pull_and_push_round_trip_and_a_dry_run_changes_nothing() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    create(&h).await;
+    let (s, _) = admin(
+        &h,
+        "POST",
+        "/admin/v1/partials",
+        json!({"name": "sig", "template": "-- Support\n"}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let dir = std::env::temp_dir().join(format!("sy-prompts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let (ok, out) = cli(&h, &["pull", d]).await;
+    assert!(ok, "{out}");
+    let file = dir.join("default/support.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("production: latest"), "{text}");
+    assert!(
+        text.contains("You are the support agent of {{company}}"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("default/partials/sig.mustache")).unwrap(),
+        "-- Support\n"
+    );
+    // Pushing what was pulled changes nothing.
+    let (ok, out) = cli(&h, &["push", d]).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("unchanged prompt default/support")
+            && out.contains("unchanged partial default/sig"),
+        "{out}"
+    );
+    // An edited message and a new label: the dry run says so and changes nothing.
+    let edited = text
+        .replace("Be {{tone}}.", "Be {{tone}} and kind.")
+        .replace("production: latest", "production: 1\n  staging: latest");
+    std::fs::write(&file, edited).unwrap();
+    std::fs::write(
+        dir.join("default/partials/sig.mustache"),
+        "-- The support team\n",
+    )
+    .unwrap();
+    let (ok, out) = cli(&h, &["push", d, "--dry-run"]).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("would make version default/support@2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("would move label default/support:staging nothing -> 2"),
+        "{out}"
+    );
+    assert!(out.contains("would update partial default/sig"), "{out}");
+    let (_, p) = admin(&h, "GET", "/admin/v1/prompts/support", Value::Null).await;
+    assert_eq!(
+        (p["latest"].as_u64(), p["labels"].as_object().unwrap().len()),
+        (Some(1), 1)
+    );
+    let (_, sig) = admin(&h, "GET", "/admin/v1/partials/sig", Value::Null).await;
+    assert_eq!(sig["versions"].as_array().unwrap().len(), 1);
+    // The push itself.
+    let (ok, out) = cli(&h, &["push", d]).await;
+    assert!(ok, "{out}");
+    let (_, p) = admin(&h, "GET", "/admin/v1/prompts/support", Value::Null).await;
+    assert_eq!(p["labels"], json!({"production": 1, "staging": 2}));
+    let (_, v) = admin(
+        &h,
+        "GET",
+        "/admin/v1/prompts/support/versions/2",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        v["messages"][0]["content"],
+        "You are the support agent of {{company}}. Be {{tone}} and kind."
+    );
+    let (_, sig) = admin(&h, "GET", "/admin/v1/partials/sig", Value::Null).await;
+    assert_eq!(sig["versions"][1]["template"], "-- The support team\n");
+    // Round trip: pulling again gives the files that were pushed, and pushing them is a no-op.
+    let pushed = std::fs::read_to_string(&file).unwrap();
+    let (ok, _) = cli(&h, &["pull", d]).await;
+    assert!(ok);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), pushed);
+    let (_, out) = cli(&h, &["push", d]).await;
+    assert!(out.contains("unchanged prompt default/support"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,9 +1,10 @@
 //! Command line: `serve` (the default), `config check FILE`, `config schema`, `vault new-kek`,
 //! `vault rotate-kek`, `admin ...` (workspaces, keys and users in the store), `logs seed`
-//! (made-up records in the request log).
+//! (made-up records in the request log), `prompts pull|push` (prompts as files).
 
 mod admin;
 mod catalog;
+mod prompts;
 mod seed;
 
 use crate::startup::{check_exposure, serve, summary, termination_signal};
@@ -44,6 +45,9 @@ enum Command {
     /// The request log.
     #[command(subcommand)]
     Logs(LogsCommand),
+    /// Prompts as files, through a gateway's admin API: pull them into a folder, push a
+    /// folder's changes as new versions and label moves (docs/prompts.md).
+    Prompts(prompts::PromptsArgs),
 }
 
 #[derive(Subcommand)]
@@ -122,6 +126,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Admin(a)) => admin::admin(a),
         Some(Command::Logs(LogsCommand::Seed(a))) => seed::seed(a),
+        Some(Command::Prompts(a)) => prompts::prompts(a),
         Some(Command::Catalog(CatalogCommand::Update(a))) => catalog::update(a),
         Some(Command::Vault(VaultCommand::RotateKek {
             config,
