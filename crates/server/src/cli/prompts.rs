@@ -302,8 +302,11 @@ async fn pull(api: &Api, dir: &Path, only: Option<&str>) -> Result<(), String> {
 
 // ---- push ----
 
-/// Files under `dir`, sorted: `(workspace, path)` for `*.yaml` prompts and partials.
-fn files(dir: &Path) -> Result<(Vec<(String, PathBuf)>, Vec<(String, PathBuf)>), String> {
+/// Files of one kind: `(workspace, path)`.
+type Found = Vec<(String, PathBuf)>;
+
+/// Files under `dir`, sorted: `*.yaml` prompts and `partials/*.mustache`.
+fn files(dir: &Path) -> Result<(Found, Found), String> {
     let mut prompts = Vec::new();
     let mut partials = Vec::new();
     let read = |d: &Path| -> Result<Vec<PathBuf>, String> {
