@@ -198,11 +198,17 @@ impl Compiled {
             .filter(|s| s.kind == VarType::Content && vars.contains_key(&s.name))
             .map(|s| s.name.as_str())
             .collect();
-        let data = Value::Object(vars.clone());
+        let data = Value::Object(vars);
+        let Value::Object(vars) = &data else {
+            return Ok(Rendered {
+                messages: Vec::new(),
+                body: self.body.clone(),
+            });
+        };
         let mut messages = Vec::with_capacity(self.messages.len());
         for (role, content) in &self.messages {
             let content = match content {
-                Content::Text(t) => match self.fill(t, &data, &vars, &content_vars)? {
+                Content::Text(t) => match self.fill(t, &data, vars, &content_vars)? {
                     Filled::Text(s) => Value::String(s),
                     Filled::Parts(p) => Value::Array(p),
                 },
@@ -213,7 +219,7 @@ impl Compiled {
                         let mut filled = part.clone();
                         let mut spliced = None;
                         for (path, t) in templates {
-                            match self.fill(t, &data, &vars, &content_vars)? {
+                            match self.fill(t, &data, vars, &content_vars)? {
                                 Filled::Text(s) => {
                                     if let Some(slot) = at_path(&mut filled, path) {
                                         *slot = Value::String(s);

@@ -39,6 +39,17 @@ pub struct Template {
     top: BTreeSet<String>,
     /// Partials it includes, by name.
     partials: BTreeSet<String>,
+    /// A template whose only tags are variables, as text and variable paths: filled without
+    /// the engine (the same output: only sections, partials and comments have line rules).
+    plain: Option<Vec<Segment>>,
+}
+
+/// A piece of a template with no tags but variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Text(String),
+    /// A variable's dotted path.
+    Var(Vec<String>),
 }
 
 /// A tag: its sigil (`None` for a plain variable, `&` for `{{{x}}}` too), its name, and the
@@ -150,6 +161,7 @@ impl Template {
     /// gets them), but their names are known (`partials`).
     pub fn compile(src: &str) -> Result<Template, TemplateError> {
         let found = tags(src)?;
+        let plain = plain_segments(src, &found);
         let mut source = String::with_capacity(src.len() + found.len());
         let mut names = BTreeSet::new();
         let mut partials = BTreeSet::new();
@@ -200,6 +212,7 @@ impl Template {
                     names: BTreeSet::new(),
                     top: BTreeSet::new(),
                     partials: BTreeSet::new(),
+                    plain: None,
                 };
                 (p.clone(), t)
             })
@@ -210,6 +223,7 @@ impl Template {
             names,
             top,
             partials,
+            plain,
         })
     }
 
@@ -239,8 +253,53 @@ impl Template {
         data: &serde_json::Value,
         partials: &HashMap<String, Template>,
     ) -> Result<String, TemplateError> {
+        if let Some(segments) = &self.plain {
+            let mut out = String::with_capacity(self.source.len() + 64);
+            for s in segments {
+                match s {
+                    Segment::Text(t) => out.push_str(t),
+                    Segment::Var(path) => {
+                        let found = path.iter().try_fold(data, |v, k| v.get(k.as_str()));
+                        match found {
+                            Some(serde_json::Value::String(s)) => out.push_str(s),
+                            // As the engine prints it (its `Display`), so both paths agree.
+                            Some(v) => {
+                                use std::fmt::Write;
+                                let _ = write!(out, "{}", to_data(v));
+                            }
+                            None => {}
+                        }
+                    }
+                }
+            }
+            return Ok(out);
+        }
         run(&self.source, to_data(data), partials)
     }
+}
+
+/// The segments of a template whose tags are all variables (not `.`); `None` otherwise.
+fn plain_segments(src: &str, found: &[Tag<'_>]) -> Option<Vec<Segment>> {
+    let mut out = Vec::with_capacity(found.len() * 2 + 1);
+    let mut at = 0;
+    for (sigil, name, open) in found {
+        if !matches!(sigil, None | Some('&')) || *name == "." || name.is_empty() {
+            return None;
+        }
+        if *open > at {
+            out.push(Segment::Text(src[at..*open].to_owned()));
+        }
+        out.push(Segment::Var(name.split('.').map(str::to_owned).collect()));
+        // The tag's end: `}}}` for a triple, else `}}`.
+        let triple = src[*open..].starts_with("{{{");
+        let close = if triple { "}}}" } else { "}}" };
+        let body = open + if triple || *sigil == Some('&') { 3 } else { 2 };
+        at = body + src[body..].find(close)? + close.len();
+    }
+    if at < src.len() {
+        out.push(Segment::Text(src[at..].to_owned()));
+    }
+    Some(out)
 }
 
 /// The engine's value for a JSON value. Numbers that fit an `i64` stay integers, so `3` does not

@@ -95,3 +95,28 @@ fn top_level_variables_exclude_section_contents() {
     assert!(!t.is_static());
     assert!(Template::compile("just text").unwrap().is_static());
 }
+
+#[test]
+fn the_variables_only_path_prints_as_the_engine_does() {
+    let src = "a {{s}} b {{{n}}} c {{&f}} d {{ t }} e {{u.v}} f {{missing}} g {{nul}} h {{big}}";
+    let data = json!({"s": "<x> & \"y\"", "n": 3, "f": 2.5, "t": true, "u": {"v": "deep"},
+                      "nul": null, "big": 18446744073709551615u64});
+    let fast = Template::compile(src).unwrap();
+    assert!(fast.plain.is_some());
+    let engine = Template {
+        plain: None,
+        ..fast.clone()
+    };
+    assert_eq!(
+        fast.render(&data, &HashMap::new()).unwrap(),
+        engine.render(&data, &HashMap::new()).unwrap()
+    );
+    assert_eq!(
+        fast.render(&data, &HashMap::new()).unwrap(),
+        "a <x> & \"y\" b 3 c 2.5 d true e deep f  g  h 18446744073709552000"
+    );
+    // Sections, partials and comments take the engine.
+    for src in ["{{#a}}x{{/a}}", "{{> p}}", "x {{! c }} y", "{{.}}"] {
+        assert!(Template::compile(src).unwrap().plain.is_none(), "{src}");
+    }
+}
