@@ -51,7 +51,7 @@ schemas = {
   "AuditEvent": {"type": "object", "required": ["id", "object", "ts_ms", "actor", "action", "target"], "properties": {
       "id": {"type": "integer", "description": "Position in the log; pass the last one as `cursor` for the next page."},
       "object": {"const": "audit_event"}, "ts_ms": s_int, "actor": s_str,
-      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.create|block|unblock|delete`, `limit.create|update|delete`, `guardrail_policy.create|update|delete`, `prompt.create|update|delete`, `prompt.version.create`, `prompt.label.set|delete`, `partial.put|delete`, `vault.rotate_kek`."},
+      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.create|block|unblock|delete`, `limit.create|update|delete`, `guardrail_policy.create|update|delete`, `prompt.create|update|delete`, `prompt.version.create`, `prompt.label.set|delete`, `partial.put|delete`, `experiment.create|delete|stop|promote|conclude`, `vault.rotate_kek`."},
       "target": s_str, "workspace": {"type": ["string", "null"]}, "before": {}, "after": {},
       "source_ip": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]}}},
   "AuditPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {
@@ -181,6 +181,26 @@ schemas = {
   "Partial": {"type": "object", "required": ["object", "name", "workspace", "versions"], "properties": {
       "object": {"const": "partial"}, "name": s_str, "workspace": s_str, "updated_ms": s_int,
       "versions": {"type": "array", "items": {"type": "object", "properties": {"version": {"type": "integer"}, "template": s_str, "created_ms": s_int, "created_by": s_str}}}}},
+  "ExperimentVariant": {"type": "object", "additionalProperties": False, "required": ["name", "version"], "properties": {
+      "name": s_str, "version": {"type": "integer", "description": "The prompt version it serves."},
+      "weight": {"type": "number", "default": 1, "description": "Its share in a fixed split (normalised)."},
+      "model": {"type": "string", "description": "A model that replaces the version's and the caller's."},
+      "params": {"type": "object", "description": "Parameters that replace the version's and the caller's."}}},
+  "NewExperiment": {"type": "object", "additionalProperties": False, "required": ["id", "prompt", "variants"], "properties": {
+      "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"}, "workspace": {"type": "string", "default": "default"}, "description": s_str,
+      "prompt": s_str, "label": {"type": "string", "default": "production", "description": "The label whose traffic is split (running on `production` needs a workspace admin)."},
+      "variants": {"type": "array", "minItems": 2, "items": ref("ExperimentVariant")},
+      "unit": {"enum": ["end_user", "session", "key"], "default": "end_user", "description": "Who keeps one variant (falling back to the key)."},
+      "metric": {"enum": ["rate", "mean"], "default": "rate", "description": "Feedback scores as yes/no (above 0 is yes) or as numbers."},
+      "mode": {"enum": ["fixed", "adaptive"], "default": "fixed"},
+      "confidence": {"type": "number", "default": 0.95}, "floor": {"type": "number", "default": 0.05}, "min_samples": {"type": "integer", "default": 100}}},
+  "Experiment": {"allOf": [ref("NewExperiment"), {"type": "object", "required": ["object", "status", "started_ms", "updated_ms", "created_by"], "properties": {
+      "object": {"const": "experiment"}, "status": {"enum": ["running", "stopped", "concluded"]}, "winner": {"type": ["string", "null"]},
+      "started_ms": s_int, "updated_ms": s_int, "created_by": s_str}}]},
+  "ExperimentResults": {"type": "object", "required": ["object", "experiment", "status", "observations", "variants", "weights"], "properties": {
+      "object": {"const": "experiment_results"}, "experiment": s_str, "status": s_str, "winner": {"type": ["string", "null"]},
+      "observations": {"type": "integer"}, "weights": {"type": "array", "items": {"type": "number"}, "description": "The shares requests are assigned with now."},
+      "variants": {"type": "array", "items": {"type": "object", "description": "`{name, n, mean, interval: [lo, hi] (Wilson or t), anytime: [lo, hi] (confidence sequence), difference: [d, lo, hi] (Welch, against the first), p_best, allocation, requests, error_rate, cost_usd, latency_ms: {p50, p95}}`"}}}},
 }
 
 filters = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d} for n, d in [
@@ -342,6 +362,23 @@ paths = {
   "/admin/v1/partials/{name}": {"parameters": [{"name": "name", "in": "path", "required": True, "schema": s_str}, {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
     "get": {"summary": "A partial with its versions.", "operationId": "getPartial", "responses": {"200": ok("The partial.", ref("Partial")), **errs(401, 404)}},
     "delete": {"summary": "Deletes a partial no version includes. Workspace admins.", "operationId": "deletePartial", "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404, 409)}}},
+  "/admin/v1/experiments": {
+    "get": {"summary": "Experiments in the workspaces the caller has a role in.", "operationId": "listExperiments", "parameters": [{"name": "workspace", "in": "query", "schema": s_str}],
+      "responses": {"200": ok("The experiments.", lst("Experiment")), **errs(401)}},
+    "post": {"summary": "Starts an experiment on a prompt's label (one per label at a time).", "operationId": "createExperiment", "requestBody": body(ref("NewExperiment")),
+      "responses": {"201": ok("The experiment.", ref("Experiment")), **errs(400, 401, 403, 404, 409)}}},
+  "/admin/v1/experiments/{id}": {"parameters": [ID("experiment"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "get": {"summary": "One experiment.", "operationId": "getExperiment", "responses": {"200": ok("The experiment.", ref("Experiment")), **errs(401, 404)}},
+    "delete": {"summary": "Deletes an experiment. Workspace admins.", "operationId": "deleteExperiment", "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404)}}},
+  "/admin/v1/experiments/{id}/results": {"parameters": [ID("experiment"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "get": {"summary": "Per variant: observations, mean outcome with its intervals, probability best, allocation, requests, error rate, cost, latency. Reading them moves an adaptive experiment's allocation and concludes it once a winner is clear.", "operationId": "experimentResults",
+      "responses": {"200": ok("The results.", ref("ExperimentResults")), **errs(401, 404, 503)}}},
+  "/admin/v1/experiments/{id}/stop": {"parameters": [ID("experiment"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "post": {"summary": "Stops the experiment: the label serves its own version again.", "operationId": "stopExperiment", "responses": {"200": ok("The experiment.", ref("Experiment")), **errs(401, 403, 404)}}},
+  "/admin/v1/experiments/{id}/promote": {"parameters": [ID("experiment"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "post": {"summary": "Points the label at a variant's version (the winner by default) and stops the experiment, in one audited change.", "operationId": "promoteExperiment",
+      "requestBody": body({"type": "object", "additionalProperties": False, "properties": {"variant": s_str}}, False),
+      "responses": {"200": ok("The experiment.", ref("Experiment")), **errs(400, 401, 403, 404)}}},
   "/admin/v1/cache/stats": {"get": {"summary": "The response cache: requests by status, hit rate, dollars saved, what the store holds. Organisation admins.", "operationId": "cacheStats",
     "responses": {"200": ok("The figures.", ref("CacheStats")), **errs(401, 403, 404, 503)}}},
   "/admin/v1/cache/purge": {"post": {"summary": "Remove cached answers by workspace, namespace, client key, entry key or age, on every replica. Organisation admins; workspace admins for their workspace. Audited as `cache.purge`.", "operationId": "purgeCache",

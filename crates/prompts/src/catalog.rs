@@ -2,6 +2,7 @@
 //! looks prompts up in (a hash probe and a render; no I/O), and which version a request gets:
 //! the version it names, else the label it names, else `production`, else the latest.
 
+use crate::experiment::{ExperimentDoc, Status};
 use crate::model::{PartialDoc, PromptDoc, Version};
 use crate::render::Compiled;
 use serde_json::{Map, Value};
@@ -47,10 +48,12 @@ pub enum LookupError {
     Empty(String),
 }
 
-/// The compiled prompts.
+/// The compiled prompts, and the experiments on their labels.
 #[derive(Debug, Default)]
 pub struct Catalog {
     entries: HashMap<(String, String), Entry>,
+    /// (workspace, prompt, label) → the experiment running (or concluded) on it.
+    experiments: HashMap<(String, String, String), Arc<ExperimentDoc>>,
 }
 
 /// The partial texts a version pinned, by name.
@@ -109,7 +112,44 @@ impl Catalog {
                 )),
             }
         }
-        (Catalog { entries }, errors)
+        (
+            Catalog {
+                entries,
+                experiments: HashMap::new(),
+            },
+            errors,
+        )
+    }
+
+    /// Adds the experiments that run (or have concluded) on labels.
+    pub fn with_experiments(mut self, experiments: Vec<ExperimentDoc>) -> Catalog {
+        self.experiments = experiments
+            .into_iter()
+            .filter(|e| e.status != Status::Stopped)
+            .map(|e| {
+                (
+                    (e.workspace.clone(), e.prompt.clone(), e.label.clone()),
+                    Arc::new(e),
+                )
+            })
+            .collect();
+        self
+    }
+
+    /// The experiment on `label` of a prompt, when one runs.
+    pub fn experiment(
+        &self,
+        workspace: &str,
+        prompt: &str,
+        label: &str,
+    ) -> Option<&Arc<ExperimentDoc>> {
+        self.experiments
+            .get(&(workspace.to_owned(), prompt.to_owned(), label.to_owned()))
+    }
+
+    /// Every experiment not stopped.
+    pub fn experiments(&self) -> impl Iterator<Item = &Arc<ExperimentDoc>> {
+        self.experiments.values()
     }
 
     pub fn get(&self, workspace: &str, id: &str) -> Option<&Entry> {

@@ -64,6 +64,8 @@ pub struct PromptUse {
     pub version: u32,
     /// The label that chose the version, when one did.
     pub label: Option<String>,
+    /// The experiment on that label and the variant this request got.
+    pub experiment: Option<(String, String)>,
 }
 
 impl PromptUse {
@@ -72,6 +74,10 @@ impl PromptUse {
         let mut v = serde_json::json!({"id": self.id, "version": self.version});
         if let Some(l) = &self.label {
             v["label"] = serde_json::Value::String(l.clone());
+        }
+        if let Some((e, variant)) = &self.experiment {
+            v["experiment"] = serde_json::Value::String(e.clone());
+            v["variant"] = serde_json::Value::String(variant.clone());
         }
         v
     }

@@ -77,6 +77,11 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/prompts/{id}/render", &["post"]),
     ("/admin/v1/partials", &["get", "post"]),
     ("/admin/v1/partials/{name}", &["get", "delete"]),
+    ("/admin/v1/experiments", &["get", "post"]),
+    ("/admin/v1/experiments/{id}", &["get", "delete"]),
+    ("/admin/v1/experiments/{id}/results", &["get"]),
+    ("/admin/v1/experiments/{id}/stop", &["post"]),
+    ("/admin/v1/experiments/{id}/promote", &["post"]),
     ("/admin/v1/cache/stats", &["get"]),
     ("/admin/v1/cache/purge", &["post"]),
     ("/admin/v1/logs", &["get"]),
@@ -240,6 +245,24 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
         .route(
             "/admin/v1/partials/{name}",
             get(crate::admin::prompts::partial).delete(crate::admin::prompts::partial),
+        )
+        .route(
+            "/admin/v1/experiments",
+            get(crate::admin::experiments::experiments)
+                .post(crate::admin::experiments::experiments),
+        )
+        .route(
+            "/admin/v1/experiments/{id}",
+            get(crate::admin::experiments::experiment)
+                .delete(crate::admin::experiments::experiment),
+        )
+        .route(
+            "/admin/v1/experiments/{id}/results",
+            get(crate::admin::experiments::results),
+        )
+        .route(
+            "/admin/v1/experiments/{id}/{action}",
+            post(crate::admin::experiments::finish),
         )
         .route("/admin/v1/cache/stats", get(crate::admin::cache::stats))
         .route(

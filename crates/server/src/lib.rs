@@ -11,6 +11,7 @@ pub mod cli;
 pub mod compare;
 pub mod context;
 pub mod error;
+pub mod experiments;
 pub mod feedback;
 pub mod fetch;
 pub mod guard;

@@ -64,7 +64,13 @@ pub fn catalog(state: &AppState) -> Option<Arc<ApiPrompts>> {
         .values()
         .filter_map(|r| serde_json::from_value(r.doc.clone()).ok())
         .collect();
+    let experiments = set
+        .experiments
+        .values()
+        .filter_map(|r| serde_json::from_value(r.doc.clone()).ok())
+        .collect();
     let (catalog, errors) = Catalog::build(docs, versions, &partials);
+    let catalog = catalog.with_experiments(experiments);
     for e in errors {
         tracing::warn!(error = %e, "a prompt version does not compile");
     }
@@ -139,7 +145,7 @@ pub fn apply(
             p.workspace.as_str()
         });
     let prompts = catalog(state);
-    let chosen = match prompts.as_ref().map(|p| p.catalog.choose(workspace, &r)) {
+    let mut chosen = match prompts.as_ref().map(|p| p.catalog.choose(workspace, &r)) {
         Some(Ok(c)) => c,
         // OpenAI's own stored prompt: passed on untouched.
         Some(Err(LookupError::NoPrompt(_))) | None
@@ -158,6 +164,29 @@ pub fn apply(
             })
         }
     };
+    // An experiment on the label the request reached splits it between versions (a request
+    // naming a version explicitly is outside any experiment).
+    let mut variant = None;
+    if let (Some(p), None, Some(label)) = (&prompts, r.version, chosen.label.clone()) {
+        if let Some(exp) = p.catalog.experiment(workspace, &r.id, &label) {
+            let subject = crate::experiments::subject(exp, headers, &obj, ctx);
+            let weights = state.experiment_alloc.weights(exp);
+            if let Some(v) = switchyard_prompts::experiment::assign(&exp.id, &subject, &weights)
+                .and_then(|i| exp.variants.get(i))
+            {
+                if let Some(entry) = p.catalog.get(workspace, &r.id) {
+                    let c =
+                        entry
+                            .choose(Some(v.version), None)
+                            .map_err(|e| GatewayError::Missing {
+                                message: format!("Experiment '{}': {e}", exp.id),
+                            })?;
+                    chosen.compiled = c.compiled;
+                    variant = Some((exp.id.clone(), v.clone()));
+                }
+            }
+        }
+    }
     let rendered = chosen.compiled.render(&r.variables).map_err(|e| match e {
         RenderError::Variable(v) => GatewayError::BadRequest {
             message: v.message,
@@ -174,10 +203,20 @@ pub fn apply(
     })?;
     reference::strip(&mut obj);
     merge(api, &mut obj, &rendered).map_err(bad)?;
+    if let Some((_, v)) = &variant {
+        // A variant's model and parameters replace the version's and the caller's.
+        if let Some(m) = &v.model {
+            obj.insert("model".into(), Value::String(m.clone()));
+        }
+        for (k, val) in &v.params {
+            obj.insert(k.clone(), val.clone());
+        }
+    }
     ctx.prompt = Some(PromptUse {
         id: chosen.compiled.id.clone(),
         version: chosen.compiled.version,
         label: chosen.label,
+        experiment: variant.map(|(e, v)| (e, v.name)),
     });
     serde_json::to_vec(&obj)
         .map(Bytes::from)
@@ -186,15 +225,25 @@ pub fn apply(
         })
 }
 
-/// Names the prompt version an answer came from: `x-switchyard-prompt: id@version`.
+/// Names the prompt version an answer came from (`x-switchyard-prompt: id@version`) and the
+/// experiment's variant (`x-switchyard-experiment: id/variant`).
 pub fn add_header(ctx: &RequestCtx, resp: &mut axum::response::Response) {
     if let Some(p) = &ctx.prompt {
         if let Ok(v) = http::HeaderValue::from_str(&format!("{}@{}", p.id, p.version)) {
             resp.headers_mut()
                 .insert(http::HeaderName::from_static(HEADER), v);
         }
+        if let Some((e, variant)) = &p.experiment {
+            if let Ok(v) = http::HeaderValue::from_str(&format!("{e}/{variant}")) {
+                resp.headers_mut()
+                    .insert(http::HeaderName::from_static(EXPERIMENT_HEADER), v);
+            }
+        }
     }
 }
+
+/// The header naming the experiment and variant an answer came from.
+pub const EXPERIMENT_HEADER: &str = "x-switchyard-experiment";
 
 /// A rendered version as `/render` answers: which version, and the filled request parts.
 pub fn rendered_json(

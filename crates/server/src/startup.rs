@@ -268,6 +268,10 @@ pub fn serve(
     ];
     // Neither is housekeeping.
     tokio::spawn(housekeeping(gateway.clone(), closing.subscribe()));
+    tokio::spawn(crate::experiments::allocator(
+        gateway.clone(),
+        closing.subscribe(),
+    ));
     tokio::spawn(sweep_limits(state.limit_store.clone(), closing.subscribe()));
     // Retention is not waited for at shutdown.
     tokio::spawn(crate::observe::queue::retention(

@@ -55,6 +55,8 @@ pub struct AppState {
     pub guard_metrics: Arc<crate::observe::guardrails::GuardMetrics>,
     /// The response cache's counters (kept across reloads).
     pub cache_metrics: Arc<crate::cache::CacheMetrics>,
+    /// Adaptive experiments' current allocations, by `workspace/id` (kept across reloads).
+    pub experiment_alloc: Arc<crate::experiments::Allocations>,
     /// The cache's clock (kept across reloads; tests pause it).
     pub cache_clock: Arc<crate::cache::Clock>,
     /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
@@ -294,6 +296,7 @@ impl AppState {
             alerts: Arc::default(),
             guard_metrics: Arc::default(),
             cache_metrics: Arc::default(),
+            experiment_alloc: Arc::default(),
             cache_clock: Arc::default(),
             static_principals: StaticPrincipals::empty(),
         }))
@@ -377,6 +380,7 @@ impl AppState {
             alerts: self.alerts.clone(),
             guard_metrics: self.guard_metrics.clone(),
             cache_metrics: self.cache_metrics.clone(),
+            experiment_alloc: self.experiment_alloc.clone(),
             cache_clock: self.cache_clock.clone(),
             static_principals: StaticPrincipals::empty(),
         });

@@ -211,6 +211,43 @@ impl Store {
         }
     }
 
+    /// Feedback given from `from_ms` on, oldest first.
+    pub async fn feedback_since(&self, from_ms: i64) -> Result<Vec<Feedback>, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                s.feedback(query::feedback_since(query::Dialect::Sqlite, from_ms))
+                    .await
+            }
+            Store::Postgres(s) => {
+                s.feedback(query::feedback_since(query::Dialect::Postgres, from_ms))
+                    .await
+            }
+        }
+    }
+
+    /// The requests an experiment served from `from_ms` on: each one's variant and measures.
+    pub async fn experiment_rows(
+        &self,
+        experiment: &str,
+        from_ms: i64,
+    ) -> Result<Vec<scan::ExperimentRow>, StoreError> {
+        let filter = Filter {
+            from_ms: Some(from_ms),
+            ..Filter::default()
+        };
+        let (lo, hi) = filter.id_range();
+        let q = BatchQuery {
+            lo,
+            hi,
+            lookup: None,
+            newest_first: false,
+        };
+        Ok(self
+            .scan(q, scan::ExperimentRows::new(experiment, from_ms))
+            .await?
+            .rows)
+    }
+
     /// Deletes what is older than `before_ms` (Unix ms); returns how many records went.
     pub async fn delete_before(&self, before_ms: i64) -> Result<u64, StoreError> {
         match self {

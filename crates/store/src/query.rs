@@ -345,6 +345,21 @@ pub fn feedback_for(d: Dialect, request_id: &str, trace_id: &str) -> Sql {
     sql
 }
 
+/// Feedback given from `from_ms` on (an experiment's outcomes), oldest first.
+pub fn feedback_since(d: Dialect, from_ms: i64) -> Sql {
+    let mut sql = Sql::default();
+    let a = sql.bind(d, Param::Int(Some(from_ms)));
+    let meta = match d {
+        Dialect::Sqlite => "metadata",
+        Dialect::Postgres => "metadata::text",
+    };
+    sql.text = format!(
+        "SELECT id, ts_ms, request_id, trace_id, score, {meta}, caller FROM feedback \
+         WHERE ts_ms >= {a} ORDER BY ts_ms, id"
+    );
+    sql
+}
+
 /// Inserts one feedback row.
 pub fn insert_feedback(d: Dialect, f: &crate::record::Feedback) -> Sql {
     let mut sql = Sql::default();

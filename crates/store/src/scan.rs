@@ -128,6 +128,78 @@ impl Visit for Measures {
     }
 }
 
+/// One request an experiment served.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentRow {
+    pub request_id: String,
+    pub trace_id: String,
+    pub variant: String,
+    pub status: u16,
+    pub latency_ms: f64,
+    pub cost_usd: f64,
+}
+
+/// The requests whose record names `experiment` (in its `prompt` field), from a time on.
+pub struct ExperimentRows {
+    /// `"experiment":"<id>"` as the record's JSON holds it: most records are skipped on it.
+    needle: String,
+    experiment: String,
+    from_ms: i64,
+    pub rows: Vec<ExperimentRow>,
+}
+
+impl ExperimentRows {
+    pub fn new(experiment: &str, from_ms: i64) -> Self {
+        ExperimentRows {
+            needle: format!("\"experiment\":{}", serde_json::Value::from(experiment)),
+            experiment: experiment.to_owned(),
+            from_ms,
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// What the request path records of an experiment, in `Record::prompt`.
+#[derive(serde::Deserialize)]
+struct PromptField {
+    experiment: Option<String>,
+    variant: Option<String>,
+}
+
+impl Visit for ExperimentRows {
+    fn batch(&mut self, _max_id: &str, records: &str) -> Result<bool, StoreError> {
+        if !records.contains(&self.needle) {
+            return Ok(true);
+        }
+        for r in serde_json::from_str::<Vec<Light<'_>>>(records).map_err(bad)? {
+            let Some(p) = r.prompt() else {
+                continue;
+            };
+            if r.ts_ms() < self.from_ms || !p.contains(&self.needle) {
+                continue;
+            }
+            let Ok(f) = serde_json::from_str::<PromptField>(p) else {
+                continue;
+            };
+            let (Some(e), Some(variant)) = (f.experiment, f.variant) else {
+                continue;
+            };
+            if e != self.experiment {
+                continue;
+            }
+            self.rows.push(ExperimentRow {
+                request_id: r.request_id().to_owned(),
+                trace_id: r.trace_id().to_owned(),
+                variant,
+                status: r.status(),
+                latency_ms: r.latency_ms(),
+                cost_usd: r.cost_usd().unwrap_or(0.0),
+            });
+        }
+        Ok(true)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

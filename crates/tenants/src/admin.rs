@@ -1147,6 +1147,8 @@ impl Tenants {
                     | Change::AddPromptVersion(_)
                     | Change::PutPartial(_)
                     | Change::DeletePartial { .. }
+                    | Change::PutExperiment(_)
+                    | Change::DeleteExperiment { .. }
             )
         });
         if !prompt_only {

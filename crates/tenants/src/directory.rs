@@ -4,8 +4,8 @@
 use crate::access::Access;
 use crate::key::{self, Hasher};
 use crate::model::{
-    matches, AdminKey, Credential, CredentialKind, GuardrailPolicyRecord, LimitRecord,
-    PartialRecord, PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
+    matches, AdminKey, Credential, CredentialKind, ExperimentRecord, GuardrailPolicyRecord,
+    LimitRecord, PartialRecord, PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
 };
 use crate::vault::{Kek, VaultError};
 use arc_swap::ArcSwap;
@@ -238,6 +238,7 @@ impl Snapshot {
         prompts: Vec<PromptRecord>,
         versions: Vec<PromptVersionRecord>,
         partials: Vec<PartialRecord>,
+        experiments: Vec<ExperimentRecord>,
     ) -> Self {
         self.prompts = Arc::new(PromptSet {
             prompts: prompts
@@ -251,6 +252,10 @@ impl Snapshot {
             partials: partials
                 .into_iter()
                 .map(|p| ((p.workspace.clone(), p.name.clone()), p))
+                .collect(),
+            experiments: experiments
+                .into_iter()
+                .map(|e| ((e.workspace.clone(), e.id.clone()), e))
                 .collect(),
         });
         self
@@ -587,6 +592,8 @@ pub struct PromptSet {
     pub versions: std::collections::BTreeMap<(String, String, u32), PromptVersionRecord>,
     /// (workspace, name) → the partial.
     pub partials: std::collections::BTreeMap<(String, String), PartialRecord>,
+    /// (workspace, id) → the experiment.
+    pub experiments: std::collections::BTreeMap<(String, String), ExperimentRecord>,
 }
 
 impl PromptSet {

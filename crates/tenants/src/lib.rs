@@ -141,7 +141,12 @@ impl Tenants {
         .with_blocked(loaded.blocked)
         .with_limits(loaded.limits)
         .with_guardrail_policies(loaded.guardrail_policies)
-        .with_prompts(loaded.prompts, loaded.prompt_versions, loaded.partials);
+        .with_prompts(
+            loaded.prompts,
+            loaded.prompt_versions,
+            loaded.partials,
+            loaded.experiments,
+        );
         Ok(self.directory.install(snap))
     }
 

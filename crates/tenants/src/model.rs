@@ -250,6 +250,15 @@ pub struct PartialRecord {
     pub doc: Value,
 }
 
+/// An experiment between a prompt's versions (`switchyard_prompts::experiment::ExperimentDoc`
+/// in `doc`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentRecord {
+    pub workspace: String,
+    pub id: String,
+    pub doc: Value,
+}
+
 /// An admin key created through the API: it acts with its user's roles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminKey {

@@ -5,8 +5,10 @@
 //! (docs/experiments.md explains the statistics in plain words).
 
 pub mod assign;
+pub mod model;
 pub mod sim;
 pub mod stats;
 
 pub use assign::{assign, point};
+pub use model::{ExperimentDoc, Metric, Mode, Status, Unit, Variant};
 pub use stats::{Arm, Outcome, Results, Rule, VariantResult};

@@ -30,7 +30,7 @@ fn json_response(v: &serde_json::Value) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
 }
 
-async fn store(state: &AppState) -> Result<&Store, GatewayError> {
+pub(crate) async fn store(state: &AppState) -> Result<&Store, GatewayError> {
     state.log.store().await.map_err(store_error)
 }
 

@@ -6,8 +6,8 @@ pub mod postgres;
 pub mod sqlite;
 
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, PartialRecord,
-    PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, ExperimentRecord, GuardrailPolicyRecord,
+    LimitRecord, PartialRecord, PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -66,6 +66,11 @@ pub enum Change {
         workspace: String,
         name: String,
     },
+    PutExperiment(ExperimentRecord),
+    DeleteExperiment {
+        workspace: String,
+        id: String,
+    },
 }
 
 /// Everything the snapshot is built from.
@@ -84,6 +89,7 @@ pub struct Loaded {
     pub prompts: Vec<PromptRecord>,
     pub prompt_versions: Vec<PromptVersionRecord>,
     pub partials: Vec<PartialRecord>,
+    pub experiments: Vec<ExperimentRecord>,
 }
 
 /// Which audit events to list, newest first.

@@ -4,8 +4,8 @@
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, PartialRecord,
-    PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, ExperimentRecord, GuardrailPolicyRecord,
+    LimitRecord, PartialRecord, PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS tenant_prompts (workspace TEXT NOT NULL, id TEXT NOT 
 CREATE TABLE IF NOT EXISTS tenant_prompt_versions (workspace TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
   doc TEXT NOT NULL, PRIMARY KEY (workspace, id, version));
 CREATE TABLE IF NOT EXISTS tenant_partials (workspace TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, name));
+CREATE TABLE IF NOT EXISTS tenant_experiments (workspace TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked BOOLEAN NOT NULL DEFAULT FALSE,
   first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms BIGINT NOT NULL);
@@ -160,6 +161,10 @@ impl TenantStore for PostgresStore {
                 .query("SELECT doc FROM tenant_partials", &[])
                 .await
                 .map_err(backend)?;
+            let experiments = tx
+                .query("SELECT doc FROM tenant_experiments", &[])
+                .await
+                .map_err(backend)?;
             let blocked = tx
                 .query(
                     "SELECT workspace, id FROM tenant_end_users WHERE blocked",
@@ -211,6 +216,10 @@ impl TenantStore for PostgresStore {
                 .iter()
                 .map(|d| serde_json::from_str::<PartialRecord>(d).map_err(backend))
                 .collect::<Result<_, _>>()?;
+            let experiments = docs(experiments)
+                .iter()
+                .map(|d| serde_json::from_str::<ExperimentRecord>(d).map_err(backend))
+                .collect::<Result<_, _>>()?;
             Ok(Loaded {
                 version,
                 workspaces,
@@ -224,6 +233,7 @@ impl TenantStore for PostgresStore {
                 prompts,
                 prompt_versions,
                 partials,
+                experiments,
             })
         })
     }
@@ -410,6 +420,23 @@ impl TenantStore for PostgresStore {
                         tx.execute(
                             "DELETE FROM tenant_partials WHERE workspace = $1 AND name = $2",
                             &[workspace, name],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::PutExperiment(e) => {
+                        tx.execute(
+                            "INSERT INTO tenant_experiments (workspace, id, doc) VALUES ($1, $2, $3)
+                             ON CONFLICT (workspace, id) DO UPDATE SET doc = excluded.doc",
+                            &[&e.workspace, &e.id, &json(e)?],
+                        )
+                        .await
+                        .map_err(backend)?;
+                    }
+                    Change::DeleteExperiment { workspace, id } => {
+                        tx.execute(
+                            "DELETE FROM tenant_experiments WHERE workspace = $1 AND id = $2",
+                            &[workspace, id],
                         )
                         .await
                         .map_err(backend)?;

@@ -2,8 +2,8 @@
 
 use super::{AuditQuery, BoxFuture, Change, Loaded, Logged, StoreError, TenantStore};
 use crate::model::{
-    AdminKey, AuditEvent, Credential, EndUser, GuardrailPolicyRecord, LimitRecord, PartialRecord,
-    PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
+    AdminKey, AuditEvent, Credential, EndUser, ExperimentRecord, GuardrailPolicyRecord,
+    LimitRecord, PartialRecord, PromptRecord, PromptVersionRecord, User, VirtualKey, Workspace,
 };
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS tenant_prompts (workspace TEXT NOT NULL, id TEXT NOT 
 CREATE TABLE IF NOT EXISTS tenant_prompt_versions (workspace TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
   doc TEXT NOT NULL, PRIMARY KEY (workspace, id, version));
 CREATE TABLE IF NOT EXISTS tenant_partials (workspace TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, name));
+CREATE TABLE IF NOT EXISTS tenant_experiments (workspace TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
   first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_key_usage (id TEXT PRIMARY KEY, last_used_ms INTEGER NOT NULL);
@@ -270,6 +271,21 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), Stor
             )
             .map_err(backend)?;
         }
+        Change::PutExperiment(e) => {
+            tx.execute(
+                "INSERT INTO tenant_experiments (workspace, id, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (workspace, id) DO UPDATE SET doc = excluded.doc",
+                params![e.workspace, e.id, json(e)?],
+            )
+            .map_err(backend)?;
+        }
+        Change::DeleteExperiment { workspace, id } => {
+            tx.execute(
+                "DELETE FROM tenant_experiments WHERE workspace = ?1 AND id = ?2",
+                params![workspace, id],
+            )
+            .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -326,6 +342,10 @@ impl TenantStore for SqliteStore {
                 .iter()
                 .map(|d| parse::<PartialRecord>(d))
                 .collect::<Result<_, _>>()?;
+            let experiments = docs("SELECT doc FROM tenant_experiments")?
+                .iter()
+                .map(|d| parse::<ExperimentRecord>(d))
+                .collect::<Result<_, _>>()?;
             let blocked = {
                 let mut st = tx
                     .prepare("SELECT workspace, id FROM tenant_end_users WHERE blocked = 1")
@@ -348,6 +368,7 @@ impl TenantStore for SqliteStore {
                 prompts,
                 prompt_versions,
                 partials,
+                experiments,
             })
         })
     }
