@@ -246,6 +246,11 @@ impl Tenants {
         }
     }
 
+    /// Documents kept outside the snapshot (datasets, runs): see `TenantStore::get_doc`.
+    pub fn docs(&self) -> &dyn TenantStore {
+        self.store.as_ref()
+    }
+
     pub(crate) fn store(&self) -> &dyn TenantStore {
         self.store.as_ref()
     }

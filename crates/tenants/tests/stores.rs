@@ -274,6 +274,118 @@ async fn exercise(store: Arc<dyn TenantStore>) {
         ]
     );
     assert_eq!(events[0].event.workspace.as_deref(), Some(w.id.as_str()));
+
+    // Prompts, their versions (a version number taken twice is a conflict) and documents kept
+    // outside the snapshot.
+    use switchyard_tenants::model::{PromptRecord, PromptVersionRecord};
+    use switchyard_tenants::store::Change;
+    let version = |n: u32| {
+        Change::AddPromptVersion(PromptVersionRecord {
+            workspace: "default".into(),
+            id: "greet".into(),
+            version: n,
+            doc: serde_json::json!({"version": n}),
+        })
+    };
+    let prompt = Change::PutPrompt(PromptRecord {
+        workspace: "default".into(),
+        id: "greet".into(),
+        doc: serde_json::json!({"id": "greet"}),
+    });
+    t.change_prompts(
+        &actor(),
+        "prompt.create",
+        "prompt:greet".into(),
+        "default",
+        None,
+        None,
+        vec![prompt, version(1)],
+    )
+    .await
+    .unwrap();
+    let again = t
+        .change_prompts(
+            &actor(),
+            "prompt.version.create",
+            "prompt:greet".into(),
+            "default",
+            None,
+            None,
+            vec![version(1)],
+        )
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(switchyard_tenants::admin::AdminError::Conflict(_))
+        ),
+        "{again:?}"
+    );
+    let snap = t.snapshot();
+    assert_eq!(snap.prompts().versions_of("default", "greet").count(), 1);
+    let docs = t.docs();
+    docs.put_doc(
+        "run",
+        "default".into(),
+        "r1".into(),
+        serde_json::json!({"n": 1}),
+    )
+    .await
+    .unwrap();
+    docs.put_doc(
+        "run",
+        "default".into(),
+        "r1/row-1".into(),
+        serde_json::json!({"n": 2}),
+    )
+    .await
+    .unwrap();
+    docs.put_doc(
+        "run",
+        "default".into(),
+        "r2".into(),
+        serde_json::json!({"n": 3}),
+    )
+    .await
+    .unwrap();
+    docs.put_doc(
+        "run",
+        "default".into(),
+        "r1".into(),
+        serde_json::json!({"n": 4}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        docs.get_doc("run", "default".into(), "r1".into())
+            .await
+            .unwrap(),
+        Some(serde_json::json!({"n": 4}))
+    );
+    let listed: Vec<String> = docs
+        .list_docs("run", "default".into(), "r1".into())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(listed, vec!["r1", "r1/row-1"]);
+    assert_eq!(
+        docs.delete_docs("run", "default".into(), "r1".into())
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(docs
+        .get_doc("run", "default".into(), "r1".into())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(docs
+        .get_doc("dataset", "default".into(), "r2".into())
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// A database made before guardrail policies could be stored opens, keeps its data and gains

@@ -137,6 +137,35 @@ pub trait TenantStore: Send + Sync {
         only: Option<String>,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<EndUser>, StoreError>>;
+    /// A document kept outside the snapshot (datasets, evaluation runs and their results: the
+    /// admin API reads them, the request path never does), by kind, workspace and id.
+    fn get_doc(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        id: String,
+    ) -> BoxFuture<'_, Result<Option<serde_json::Value>, StoreError>>;
+    /// Documents of a kind in a workspace whose ids start with `prefix`, by id.
+    fn list_docs(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        prefix: String,
+    ) -> BoxFuture<'_, Result<Vec<(String, serde_json::Value)>, StoreError>>;
+    fn put_doc(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        id: String,
+        doc: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Deletes the documents whose ids start with `prefix`; how many went.
+    fn delete_docs(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        prefix: String,
+    ) -> BoxFuture<'_, Result<u64, StoreError>>;
     /// A signal for each change made elsewhere, when the store can tell (PostgreSQL's NOTIFY);
     /// the periodic version check covers the rest.
     fn watch(&self) -> Option<tokio::sync::mpsc::Receiver<()>> {

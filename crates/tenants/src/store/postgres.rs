@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS tenant_prompts (workspace TEXT NOT NULL, id TEXT NOT 
 CREATE TABLE IF NOT EXISTS tenant_prompt_versions (workspace TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
   doc TEXT NOT NULL, PRIMARY KEY (workspace, id, version));
 CREATE TABLE IF NOT EXISTS tenant_partials (workspace TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, name));
+CREATE TABLE IF NOT EXISTS tenant_docs (kind TEXT NOT NULL, workspace TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (kind, workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_experiments (workspace TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked BOOLEAN NOT NULL DEFAULT FALSE,
   first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, PRIMARY KEY (workspace, id));
@@ -561,6 +563,97 @@ impl TenantStore for PostgresStore {
                     last_seen_ms: r.get(3),
                 })
                 .collect())
+        })
+    }
+
+    fn get_doc(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        id: String,
+    ) -> BoxFuture<'_, Result<Option<serde_json::Value>, StoreError>> {
+        Box::pin(async move {
+            let rows = self
+                .client()
+                .await?
+                .query(
+                    "SELECT doc FROM tenant_docs WHERE kind = $1 AND workspace = $2 AND id = $3",
+                    &[&kind, &workspace, &id],
+                )
+                .await
+                .map_err(backend)?;
+            match rows.first() {
+                Some(r) => serde_json::from_str(r.get::<_, &str>(0))
+                    .map(Some)
+                    .map_err(backend),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn list_docs(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        prefix: String,
+    ) -> BoxFuture<'_, Result<Vec<(String, serde_json::Value)>, StoreError>> {
+        Box::pin(async move {
+            let rows = self
+                .client()
+                .await?
+                .query(
+                    "SELECT id, doc FROM tenant_docs WHERE kind = $1 AND workspace = $2
+                     AND substr(id, 1, length($3)) = $3 ORDER BY id",
+                    &[&kind, &workspace, &prefix],
+                )
+                .await
+                .map_err(backend)?;
+            rows.iter()
+                .map(|r| {
+                    let doc = serde_json::from_str(r.get::<_, &str>(1)).map_err(backend)?;
+                    Ok((r.get::<_, String>(0), doc))
+                })
+                .collect()
+        })
+    }
+
+    fn put_doc(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        id: String,
+        doc: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.client()
+                .await?
+                .execute(
+                    "INSERT INTO tenant_docs (kind, workspace, id, doc) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (kind, workspace, id) DO UPDATE SET doc = excluded.doc",
+                    &[&kind, &workspace, &id, &doc.to_string()],
+                )
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn delete_docs(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        prefix: String,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            self.client()
+                .await?
+                .execute(
+                    "DELETE FROM tenant_docs WHERE kind = $1 AND workspace = $2
+                     AND substr(id, 1, length($3)) = $3",
+                    &[&kind, &workspace, &prefix],
+                )
+                .await
+                .map_err(backend)
         })
     }
 

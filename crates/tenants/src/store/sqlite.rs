@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS tenant_prompts (workspace TEXT NOT NULL, id TEXT NOT 
 CREATE TABLE IF NOT EXISTS tenant_prompt_versions (workspace TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
   doc TEXT NOT NULL, PRIMARY KEY (workspace, id, version));
 CREATE TABLE IF NOT EXISTS tenant_partials (workspace TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, name));
+CREATE TABLE IF NOT EXISTS tenant_docs (kind TEXT NOT NULL, workspace TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (kind, workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_experiments (workspace TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, id));
 CREATE TABLE IF NOT EXISTS tenant_end_users (workspace TEXT NOT NULL, id TEXT NOT NULL, blocked INTEGER NOT NULL DEFAULT 0,
   first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, PRIMARY KEY (workspace, id));
@@ -488,6 +490,91 @@ impl TenantStore for SqliteStore {
                 })
                 .map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
+        })
+    }
+
+    fn get_doc(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        id: String,
+    ) -> BoxFuture<'_, Result<Option<serde_json::Value>, StoreError>> {
+        self.with(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT doc FROM tenant_docs WHERE kind = ?1 AND workspace = ?2 AND id = ?3",
+                )
+                .map_err(backend)?;
+            let mut rows = st
+                .query_map(params![kind, workspace, id], |r| r.get::<_, String>(0))
+                .map_err(backend)?;
+            match rows.next() {
+                Some(d) => Ok(Some(parse(&d.map_err(backend)?)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn list_docs(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        prefix: String,
+    ) -> BoxFuture<'_, Result<Vec<(String, serde_json::Value)>, StoreError>> {
+        self.with(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT id, doc FROM tenant_docs WHERE kind = ?1 AND workspace = ?2
+                     AND substr(id, 1, length(?3)) = ?3 ORDER BY id",
+                )
+                .map_err(backend)?;
+            let rows = st
+                .query_map(params![kind, workspace, prefix], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, d) = row.map_err(backend)?;
+                out.push((id, parse(&d)?));
+            }
+            Ok(out)
+        })
+    }
+
+    fn put_doc(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        id: String,
+        doc: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO tenant_docs (kind, workspace, id, doc) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (kind, workspace, id) DO UPDATE SET doc = excluded.doc",
+                params![kind, workspace, id, doc.to_string()],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn delete_docs(
+        &self,
+        kind: &'static str,
+        workspace: String,
+        prefix: String,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM tenant_docs WHERE kind = ?1 AND workspace = ?2
+                     AND substr(id, 1, length(?3)) = ?3",
+                    params![kind, workspace, prefix],
+                )
+                .map_err(backend)?;
+            Ok(n as u64)
         })
     }
 
