@@ -201,6 +201,32 @@ schemas = {
       "object": {"const": "experiment_results"}, "experiment": s_str, "status": s_str, "winner": {"type": ["string", "null"]},
       "observations": {"type": "integer"}, "weights": {"type": "array", "items": {"type": "number"}, "description": "The shares requests are assigned with now."},
       "variants": {"type": "array", "items": {"type": "object", "description": "`{name, n, mean, interval: [lo, hi] (Wilson or t), anytime: [lo, hi] (confidence sequence), difference: [d, lo, hi] (Welch, against the first), p_best, allocation, requests, error_rate, cost_usd, latency_ms: {p50, p95}}`"}}}},
+  "DatasetRow": {"type": "object", "additionalProperties": False, "properties": {"variables": {"type": "object"}, "expected": s_str}},
+  "NewDataset": {"type": "object", "additionalProperties": False, "required": ["id"], "description": "Rows from `rows`, `jsonl` (one row per line) and `from_logs` together; at most 10,000.", "properties": {
+      "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"}, "workspace": {"type": "string", "default": "default"}, "description": s_str,
+      "rows": {"type": "array", "items": ref("DatasetRow")}, "jsonl": s_str,
+      "from_logs": {"type": "object", "additionalProperties": False, "description": "Logged chat requests as rows: `variables.input` is the last user message, `expected` the answer's text (the log must keep bodies).",
+        "properties": {"filter": {"type": "object", "description": "The logs API's filters (`model`, `status`, `from`, ...)."}, "limit": {"type": "integer", "default": 1000}}}}},
+  "Dataset": {"type": "object", "required": ["object", "id", "workspace", "rows", "created_ms", "created_by"], "properties": {
+      "object": {"const": "dataset"}, "id": s_str, "workspace": s_str, "description": {"type": ["string", "null"]},
+      "rows": {"type": "integer"}, "data": {"type": "array", "items": ref("DatasetRow"), "description": "On `GET /datasets/{id}`."}, "created_ms": s_int, "created_by": s_str}},
+  "RunEvaluator": {"type": "object", "required": ["type"], "description": "`exact` and `similarity` against the row's `expected`; `check`: a guardrail check on the output, 1 when it does not fire (`expect: fire`: when it does); `judge`: `model` rates the output from 0 to `scale` (10).", "properties": {
+      "type": {"enum": ["exact", "similarity", "check", "judge"]}, "name": s_str, "check": {"type": "object"}, "expect": {"enum": ["pass", "fire"]},
+      "model": s_str, "rubric": s_str, "scale": {"type": "number"}}},
+  "NewRun": {"type": "object", "additionalProperties": False, "required": ["dataset", "prompt", "variants"], "properties": {
+      "id": s_str, "workspace": {"type": "string", "default": "default"}, "dataset": s_str, "prompt": s_str,
+      "variants": {"type": "array", "minItems": 2, "items": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+          "name": s_str, "version": {"type": "integer"}, "label": s_str, "model": s_str, "params": {"type": "object"}}}},
+      "evaluators": {"type": "array", "items": ref("RunEvaluator")},
+      "concurrency": {"type": "integer", "minimum": 1, "maximum": 32, "default": 4}, "confidence": {"type": "number", "default": 0.95},
+      "dry_run": {"type": "boolean", "default": False, "description": "Answer the cost estimate; run nothing."}}},
+  "Run": {"type": "object", "required": ["object", "id", "workspace", "dataset", "prompt", "status", "total", "done", "failed", "estimate"], "properties": {
+      "object": {"const": "run"}, "id": s_str, "workspace": s_str, "dataset": s_str, "prompt": s_str, "variants": {"type": "array", "items": {"type": "object"}},
+      "evaluators": {"type": "array", "items": ref("RunEvaluator")}, "concurrency": {"type": "integer"}, "confidence": {"type": "number"},
+      "status": {"enum": ["estimate", "running", "done", "cancelled"]}, "total": {"type": "integer"}, "done": {"type": "integer"}, "failed": {"type": "integer"},
+      "estimate": {"type": "object", "description": "`{requests, input_tokens, output_tokens_at_most, cost_usd_at_most}`"},
+      "summary": {"type": "object", "description": "When done: per variant, `{requests, errors, input_tokens, output_tokens, cost_usd, latency_ms: {p50, p95}, evaluators: {name: {n, mean, interval}}}`."},
+      "created_ms": s_int, "ended_ms": s_int, "created_by": s_str}},
 }
 
 filters = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d} for n, d in [
@@ -379,6 +405,24 @@ paths = {
     "post": {"summary": "Points the label at a variant's version (the winner by default) and stops the experiment, in one audited change.", "operationId": "promoteExperiment",
       "requestBody": body({"type": "object", "additionalProperties": False, "properties": {"variant": s_str}}, False),
       "responses": {"200": ok("The experiment.", ref("Experiment")), **errs(400, 401, 403, 404)}}},
+  "/admin/v1/datasets": {
+    "get": {"summary": "A workspace's datasets.", "operationId": "listDatasets", "parameters": [{"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}], "responses": {"200": ok("The datasets.", lst("Dataset")), **errs(401, 404)}},
+    "post": {"summary": "Uploads a dataset (JSON rows, JSONL, or logged requests). Workspace members; bodies up to 8 MiB.", "operationId": "createDataset", "requestBody": body(ref("NewDataset")),
+      "responses": {"201": ok("The dataset.", ref("Dataset")), **errs(400, 401, 403, 404)}}},
+  "/admin/v1/datasets/{id}": {"parameters": [ID("dataset"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "get": {"summary": "A dataset with its rows.", "operationId": "getDataset", "responses": {"200": ok("The dataset.", ref("Dataset")), **errs(401, 404)}},
+    "delete": {"summary": "Deletes a dataset.", "operationId": "deleteDataset", "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404)}}},
+  "/admin/v1/runs": {
+    "get": {"summary": "A workspace's runs.", "operationId": "listRuns", "parameters": [{"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}], "responses": {"200": ok("The runs.", lst("Run")), **errs(401, 404)}},
+    "post": {"summary": "Runs a prompt's variants over a dataset through the gateway's own routes (or, with `dry_run`, estimates what it would cost). Workspace members.", "operationId": "createRun", "requestBody": body(ref("NewRun")),
+      "responses": {"200": ok("The estimate (dry run).", ref("Run")), "201": ok("The run, started.", ref("Run")), **errs(400, 401, 403, 404, 409)}}},
+  "/admin/v1/runs/{id}": {"parameters": [ID("run"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "get": {"summary": "A run: progress while it runs (on the replica running it), the summary when done.", "operationId": "getRun", "responses": {"200": ok("The run.", ref("Run")), **errs(401, 404)}},
+    "delete": {"summary": "Deletes a run and its results (cancelling it first).", "operationId": "deleteRun", "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404)}}},
+  "/admin/v1/runs/{id}/results": {"parameters": [ID("run"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}, {"name": "offset", "in": "query", "schema": {"type": "integer"}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}}],
+    "get": {"summary": "Rows side by side: each variant's output, error, tokens, cost, latency and scores.", "operationId": "runResults", "responses": {"200": ok("The rows.", {"type": "object"}), **errs(401, 404)}}},
+  "/admin/v1/runs/{id}/cancel": {"parameters": [ID("run"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
+    "post": {"summary": "Cancels a run: no further calls, calls in flight cut.", "operationId": "cancelRun", "responses": {"200": ok("The run.", ref("Run")), **errs(401, 403, 404, 409)}}},
   "/admin/v1/cache/stats": {"get": {"summary": "The response cache: requests by status, hit rate, dollars saved, what the store holds. Organisation admins.", "operationId": "cacheStats",
     "responses": {"200": ok("The figures.", ref("CacheStats")), **errs(401, 403, 404, 503)}}},
   "/admin/v1/cache/purge": {"post": {"summary": "Remove cached answers by workspace, namespace, client key, entry key or age, on every replica. Organisation admins; workspace admins for their workspace. Audited as `cache.purge`.", "operationId": "purgeCache",

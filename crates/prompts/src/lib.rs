@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod catalog;
 pub mod diff;
+pub mod eval;
 pub mod experiment;
 pub mod model;
 pub mod reference;

@@ -82,6 +82,12 @@ pub const ADMIN_API: &[(&str, &[&str])] = &[
     ("/admin/v1/experiments/{id}/results", &["get"]),
     ("/admin/v1/experiments/{id}/stop", &["post"]),
     ("/admin/v1/experiments/{id}/promote", &["post"]),
+    ("/admin/v1/datasets", &["get", "post"]),
+    ("/admin/v1/datasets/{id}", &["get", "delete"]),
+    ("/admin/v1/runs", &["get", "post"]),
+    ("/admin/v1/runs/{id}", &["get", "delete"]),
+    ("/admin/v1/runs/{id}/results", &["get"]),
+    ("/admin/v1/runs/{id}/cancel", &["post"]),
     ("/admin/v1/cache/stats", &["get"]),
     ("/admin/v1/cache/purge", &["post"]),
     ("/admin/v1/logs", &["get"]),
@@ -263,6 +269,30 @@ pub fn router(state: crate::state::Gateway, extra: Router<crate::state::Gateway>
         .route(
             "/admin/v1/experiments/{id}/{action}",
             post(crate::admin::experiments::finish),
+        )
+        .route(
+            "/admin/v1/datasets",
+            get(crate::admin::datasets::datasets).post(crate::admin::datasets::datasets),
+        )
+        .route(
+            "/admin/v1/datasets/{id}",
+            get(crate::admin::datasets::dataset).delete(crate::admin::datasets::dataset),
+        )
+        .route(
+            "/admin/v1/runs",
+            get(crate::admin::datasets::runs).post(crate::admin::datasets::runs),
+        )
+        .route(
+            "/admin/v1/runs/{id}",
+            get(crate::admin::datasets::run).delete(crate::admin::datasets::run),
+        )
+        .route(
+            "/admin/v1/runs/{id}/results",
+            get(crate::admin::datasets::results),
+        )
+        .route(
+            "/admin/v1/runs/{id}/cancel",
+            post(crate::admin::datasets::cancel),
         )
         .route("/admin/v1/cache/stats", get(crate::admin::cache::stats))
         .route(

@@ -30,6 +30,7 @@ pub mod prompts;
 pub mod relay;
 pub mod reload;
 pub mod route;
+pub mod runs;
 pub mod startup;
 pub mod state;
 pub mod ui;

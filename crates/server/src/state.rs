@@ -57,6 +57,8 @@ pub struct AppState {
     pub cache_metrics: Arc<crate::cache::CacheMetrics>,
     /// Adaptive experiments' current allocations, by `workspace/id` (kept across reloads).
     pub experiment_alloc: Arc<crate::experiments::Allocations>,
+    /// Dataset runs in progress on this replica (kept across reloads).
+    pub runs: Arc<crate::runs::Runs>,
     /// The cache's clock (kept across reloads; tests pause it).
     pub cache_clock: Arc<crate::cache::Clock>,
     /// Static keys' principals for one tenants' snapshot version (`auth::caller`).
@@ -297,6 +299,7 @@ impl AppState {
             guard_metrics: Arc::default(),
             cache_metrics: Arc::default(),
             experiment_alloc: Arc::default(),
+            runs: Arc::default(),
             cache_clock: Arc::default(),
             static_principals: StaticPrincipals::empty(),
         }))
@@ -381,6 +384,7 @@ impl AppState {
             guard_metrics: self.guard_metrics.clone(),
             cache_metrics: self.cache_metrics.clone(),
             experiment_alloc: self.experiment_alloc.clone(),
+            runs: self.runs.clone(),
             cache_clock: self.cache_clock.clone(),
             static_principals: StaticPrincipals::empty(),
         });

@@ -2,6 +2,7 @@
 //! (`GET /admin/health`), Prometheus metrics (`GET /metrics`), and the request log (`logs`).
 
 pub mod cache;
+pub mod datasets;
 pub mod experiments;
 pub mod guardrails;
 pub mod limits;

@@ -132,15 +132,11 @@ pub(super) fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, G
     })
 }
 
-async fn split(req: Request) -> Result<(http::request::Parts, Bytes), GatewayError> {
+async fn split(req: Request, limit: usize) -> Result<(http::request::Parts, Bytes), GatewayError> {
     let (parts, b) = req.into_parts();
-    let bytes = crate::pipeline::read_body(
-        b,
-        &parts.headers,
-        64 * 1024,
-        std::time::Duration::from_secs(30),
-    )
-    .await?;
+    let bytes =
+        crate::pipeline::read_body(b, &parts.headers, limit, std::time::Duration::from_secs(30))
+            .await?;
     Ok((parts, bytes))
 }
 
@@ -149,8 +145,18 @@ pub(super) async fn with(
     req: Request,
     f: impl AsyncFnOnce(Ctx, Bytes, http::request::Parts) -> Result<Response, GatewayError>,
 ) -> Response {
+    with_limit(s, req, 64 * 1024, f).await
+}
+
+/// As `with`, reading a body of up to `limit` bytes (a dataset's rows).
+pub(super) async fn with_limit(
+    s: Arc<AppState>,
+    req: Request,
+    limit: usize,
+    f: impl AsyncFnOnce(Ctx, Bytes, http::request::Parts) -> Result<Response, GatewayError>,
+) -> Response {
     let run = async {
-        let (parts, bytes) = split(req).await?;
+        let (parts, bytes) = split(req, limit).await?;
         let c = admitted(&s, &parts).await?;
         f(c, bytes, parts).await
     };
