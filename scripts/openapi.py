@@ -212,7 +212,7 @@ schemas = {
       "rows": {"type": "integer"}, "data": {"type": "array", "items": ref("DatasetRow"), "description": "On `GET /datasets/{id}`."}, "created_ms": s_int, "created_by": s_str}},
   "RunEvaluator": {"type": "object", "required": ["type"], "description": "`exact` and `similarity` against the row's `expected`; `check`: a guardrail check on the output, 1 when it does not fire (`expect: fire`: when it does); `judge`: `model` rates the output from 0 to `scale` (10).", "properties": {
       "type": {"enum": ["exact", "similarity", "check", "judge"]}, "name": s_str, "check": {"type": "object"}, "expect": {"enum": ["pass", "fire"]},
-      "model": s_str, "rubric": s_str, "scale": {"type": "number"}}},
+      "model": s_str, "rubric": s_str, "scale": {"type": "number"}, "params": {"type": "object", "description": "The judge request's parameters."}}},
   "NewRun": {"type": "object", "additionalProperties": False, "required": ["dataset", "prompt", "variants"], "properties": {
       "id": s_str, "workspace": {"type": "string", "default": "default"}, "dataset": s_str, "prompt": s_str,
       "variants": {"type": "array", "minItems": 2, "items": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {

@@ -77,6 +77,9 @@ pub enum Evaluator {
         rubric: Option<String>,
         #[serde(default)]
         scale: Option<f64>,
+        /// Parameters for the judge's request (`temperature: 0`, ...).
+        #[serde(default)]
+        params: Map<String, Value>,
     },
 }
 
@@ -299,6 +302,7 @@ async fn score(
                 model,
                 rubric,
                 scale,
+                params,
                 ..
             } => {
                 let scale = scale.unwrap_or(10.0);
@@ -314,12 +318,12 @@ async fn score(
                     "{rubric}\nRate the answer from 0 to {scale}. Reply with the number first.\n\nThe input's variables: {}\n{expected}\nThe answer:\n{output}",
                     Value::Object(row.variables.clone())
                 );
-                let (status, _, b) = call(
-                    state,
-                    p,
-                    json!({"model": model, "messages": [{"role": "user", "content": ask}]}),
-                )
-                .await;
+                let mut req =
+                    json!({"model": model, "messages": [{"role": "user", "content": ask}]});
+                for (k, v) in params {
+                    req[k.as_str()] = v.clone();
+                }
+                let (status, _, b) = call(state, p, req).await;
                 if status == 200 {
                     b["choices"][0]["message"]["content"]
                         .as_str()

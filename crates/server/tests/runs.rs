@@ -74,7 +74,8 @@ async fn a_run_of_200_rows_over_two_versions_is_scored_and_summarised() {
         ],
         "evaluators": [
             {"type": "exact"}, {"type": "similarity"},
-            {"type": "check", "name": "says-yes", "check": {"check": "contains", "words": ["yes"]}, "expect": "fire"}
+            {"type": "check", "name": "says-yes", "check": {"check": "contains", "words": ["yes"]}, "expect": "fire"},
+            {"type": "judge", "model": "openai/gpt-4o-mini", "params": {"mock": {"content": "7 out of 10: fair"}}}
         ]
     });
     // The estimate first: 400 requests, nothing sent.
@@ -104,14 +105,28 @@ async fn a_run_of_200_rows_over_two_versions_is_scored_and_summarised() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(done["done"], 400, "{done}");
-    assert_eq!(h.mock.requests().len(), 400);
-    // Each version's prompt reached the upstream.
-    let sent: Vec<Value> = h
+    // 400 answers and 400 judgements; the judge saw the answer and the expected output.
+    assert_eq!(h.mock.requests().len(), 800);
+    let all: Vec<Value> = h
         .mock
         .requests()
         .iter()
         .map(|r| serde_json::from_str(&r.body).unwrap())
         .collect();
+    let is_judge = |b: &Value| {
+        b["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Rate the answer from 0 to 10")
+    };
+    let judged: Vec<&Value> = all.iter().filter(|b| is_judge(b)).collect();
+    assert_eq!(judged.len(), 400);
+    assert!(judged[0]["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("A good answer would be close to:"));
+    // Each version's prompt reached the upstream.
+    let sent: Vec<Value> = all.into_iter().filter(|b| !is_judge(b)).collect();
     assert_eq!(
         sent.iter()
             .filter(|b| b["messages"][0]["content"]
@@ -150,6 +165,12 @@ async fn a_run_of_200_rows_over_two_versions_is_scored_and_summarised() {
             (v["evaluators"]["similarity"]["mean"].as_f64().unwrap() - right / 200.0).abs() < 1e-12
         );
         assert_eq!(v["evaluators"]["says-yes"]["mean"].as_f64(), Some(says_yes));
+        let judge = &v["evaluators"]["judge"];
+        assert_eq!(judge["n"], 200);
+        assert!(
+            (judge["mean"].as_f64().unwrap() - 0.7).abs() < 1e-9,
+            "{judge}"
+        );
         assert!(v["output_tokens"].as_u64().unwrap() >= 200);
         assert!(v["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
     }
