@@ -65,6 +65,16 @@ class Gateway:
         except urllib.error.HTTPError as e:
             return e.code
 
+    def post(self, path: str, body: dict, key: str = CLIENT_KEY, extra: dict | None = None) -> tuple[int, dict]:
+        """A client request; its status and headers."""
+        headers = {"authorization": f"Bearer {key}", "content-type": "application/json"} | (extra or {})
+        req = urllib.request.Request(self.url + path, method="POST", data=json.dumps(body).encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, {k.lower(): v for k, v in r.headers.items()}
+        except urllib.error.HTTPError as e:
+            return e.code, {k.lower(): v for k, v in e.headers.items()}
+
     def idp_user(self, body: dict) -> None:
         """Who signs in at the mock identity provider next (`{"claims": ...}` or `{"refuse": ...}`)."""
         req = urllib.request.Request(self.mock_url + "/_mock/idp/user", method="POST", data=json.dumps(body).encode(),

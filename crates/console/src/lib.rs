@@ -42,6 +42,9 @@ files! {
     "js/pages/routes.js" => "text/javascript; charset=utf-8",
     "js/pages/cache.js" => "text/javascript; charset=utf-8",
     "js/pages/playground.js" => "text/javascript; charset=utf-8",
+    "js/pages/prompts.js" => "text/javascript; charset=utf-8",
+    "js/pages/experiments.js" => "text/javascript; charset=utf-8",
+    "js/pages/runs.js" => "text/javascript; charset=utf-8",
 }
 
 fn table() -> &'static [(&'static str, Asset)] {

@@ -11,6 +11,9 @@ import * as guardrails from "./pages/guardrails.js";
 import * as routes from "./pages/routes.js";
 import * as cache from "./pages/cache.js";
 import * as playground from "./pages/playground.js";
+import * as prompts from "./pages/prompts.js";
+import * as experiments from "./pages/experiments.js";
+import * as runs from "./pages/runs.js";
 
 /** Pages in navigation order; `org` pages need an organisation admin, `member` pages a member's
  *  role in some workspace (the API says so too). */
@@ -18,6 +21,9 @@ const PAGES = [
   { path: "/", title: "Overview", page: overview, org: true },
   { path: "/logs", title: "Logs", page: logs, org: true },
   { path: "/playground", title: "Playground", page: playground, member: true },
+  { path: "/prompts", title: "Prompts", page: prompts },
+  { path: "/experiments", title: "Experiments", page: experiments },
+  { path: "/runs", title: "Runs", page: runs },
   { path: "/keys", title: "Keys", page: keys },
   { path: "/limits", title: "Limits", page: limits },
   { path: "/guardrails", title: "Guardrails", page: guardrails },

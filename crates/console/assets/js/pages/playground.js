@@ -117,6 +117,19 @@ export async function show(main, params, { me }) {
     }
     chosen = [r.requested_model || r.model, ...DEFAULT_MODELS].filter(Boolean).slice(0, 2);
   }
+  const fromPrompt = params.get("prompt");
+  if (fromPrompt) {
+    // "Open in playground" from a prompt: its version's messages as they are written.
+    try {
+      const v = await api(`/prompts/${encodeURIComponent(fromPrompt)}/versions/${encodeURIComponent(params.get("version") || "1")}?workspace=${encodeURIComponent(params.get("workspace") || "default")}`);
+      const text = (m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content));
+      system = v.messages.filter((m) => m.role === "system").map(text).join("\n");
+      prompt = v.messages.filter((m) => m.role === "user").map(text).join("\n") || prompt;
+      if (v.model) chosen = [v.model, ...DEFAULT_MODELS].slice(0, 2);
+    } catch (err) {
+      notice(err.message, "error");
+    }
+  }
   const list = h("datalist", { id: "pg-models" }, models.map((m) => h("option", { value: m })));
   const ws = h("select", { id: "pg-ws" }, usable.map((w) => h("option", { value: w.id }, w.name)));
   const sys = h("input", { id: "pg-system", value: system, autocomplete: "off" });
@@ -148,5 +161,29 @@ export async function show(main, params, { me }) {
   h("div", { class: "filters" },
     h("button", { type: "submit" }, "Run"),
     h("button", { type: "button", class: "secondary", onclick: () => addColumn("") }, "Add a model")));
-  put(main, h("h1", {}, "Playground"), list, form, columns);
+  // "Save as prompt": the system and user text (and the first model) as a new prompt, or as
+  // the next version of one that exists.
+  const saveId = h("input", { id: "pg-save-id", autocomplete: "off", placeholder: "my-prompt" });
+  const save = h("form", { class: "filters", "aria-label": "Save as prompt", onsubmit: async (e) => {
+    e.preventDefault();
+    const id = saveId.value.trim();
+    const messages = [];
+    if (sys.value.trim()) messages.push({ role: "system", content: sys.value });
+    messages.push({ role: "user", content: text.value });
+    const version = { messages, model: modelInputs[0]?.value.trim() || undefined };
+    const q = `?workspace=${encodeURIComponent(ws.value)}`;
+    try {
+      let n = 1;
+      const exists = (await api(`/prompts${q}`)).data.some((p) => p.id === id);
+      if (exists) {
+        n = (await api(`/prompts/${encodeURIComponent(id)}/versions${q}`, { method: "POST", body: version })).version;
+      } else {
+        await api("/prompts", { method: "POST", body: { id, workspace: ws.value, version } });
+      }
+      notice(`Saved as prompt ${id}, version ${n}`);
+    } catch (err) {
+      notice(err.message, "error");
+    }
+  } }, h("label", { for: "pg-save-id" }, "Prompt id", saveId), h("button", { type: "submit", class: "secondary" }, "Save as prompt"));
+  put(main, h("h1", {}, "Playground"), list, form, save, columns);
 }
