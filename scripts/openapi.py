@@ -181,14 +181,15 @@ schemas = {
   "Partial": {"type": "object", "required": ["object", "name", "workspace", "versions"], "properties": {
       "object": {"const": "partial"}, "name": s_str, "workspace": s_str, "updated_ms": s_int,
       "versions": {"type": "array", "items": {"type": "object", "properties": {"version": {"type": "integer"}, "template": s_str, "created_ms": s_int, "created_by": s_str}}}}},
-  "ExperimentVariant": {"type": "object", "additionalProperties": False, "required": ["name", "version"], "properties": {
-      "name": s_str, "version": {"type": "integer", "description": "The prompt version it serves."},
+  "ExperimentVariant": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+      "name": s_str, "version": {"type": "integer", "description": "The prompt version it serves (prompt experiments)."},
       "weight": {"type": "number", "default": 1, "description": "Its share in a fixed split (normalised)."},
       "model": {"type": "string", "description": "A model that replaces the version's and the caller's."},
       "params": {"type": "object", "description": "Parameters that replace the version's and the caller's."}}},
-  "NewExperiment": {"type": "object", "additionalProperties": False, "required": ["id", "prompt", "variants"], "properties": {
+  "NewExperiment": {"type": "object", "additionalProperties": False, "required": ["id", "variants"], "description": "A prompt (and label) or a route.", "properties": {
       "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"}, "workspace": {"type": "string", "default": "default"}, "description": s_str,
       "prompt": s_str, "label": {"type": "string", "default": "production", "description": "The label whose traffic is split (running on `production` needs a workspace admin)."},
+      "route": {"type": "string", "description": "Instead of a prompt: a route or model name whose requests are split between the variants' models (workspace admins)."},
       "variants": {"type": "array", "minItems": 2, "items": ref("ExperimentVariant")},
       "unit": {"enum": ["end_user", "session", "key"], "default": "end_user", "description": "Who keeps one variant (falling back to the key)."},
       "metric": {"enum": ["rate", "mean"], "default": "rate", "description": "Feedback scores as yes/no (above 0 is yes) or as numbers."},

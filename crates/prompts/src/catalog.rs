@@ -54,6 +54,8 @@ pub struct Catalog {
     entries: HashMap<(String, String), Entry>,
     /// (workspace, prompt, label) → the experiment running (or concluded) on it.
     experiments: HashMap<(String, String, String), Arc<ExperimentDoc>>,
+    /// (workspace, route) → the experiment on a route's traffic.
+    routes: HashMap<(String, String), Arc<ExperimentDoc>>,
 }
 
 /// The partial texts a version pinned, by name.
@@ -116,6 +118,7 @@ impl Catalog {
             Catalog {
                 entries,
                 experiments: HashMap::new(),
+                routes: HashMap::new(),
             },
             errors,
         )
@@ -123,17 +126,29 @@ impl Catalog {
 
     /// Adds the experiments that run (or have concluded) on labels.
     pub fn with_experiments(mut self, experiments: Vec<ExperimentDoc>) -> Catalog {
-        self.experiments = experiments
+        for e in experiments
             .into_iter()
             .filter(|e| e.status != Status::Stopped)
-            .map(|e| {
-                (
-                    (e.workspace.clone(), e.prompt.clone(), e.label.clone()),
-                    Arc::new(e),
-                )
-            })
-            .collect();
+        {
+            match e.route.clone() {
+                Some(r) => {
+                    self.routes.insert((e.workspace.clone(), r), Arc::new(e));
+                }
+                None => {
+                    let k = (e.workspace.clone(), e.prompt.clone(), e.label.clone());
+                    self.experiments.insert(k, Arc::new(e));
+                }
+            }
+        }
         self
+    }
+
+    /// The experiment on requests naming `route` in `workspace`, when one runs.
+    pub fn route_experiment(&self, workspace: &str, route: &str) -> Option<&Arc<ExperimentDoc>> {
+        if self.routes.is_empty() {
+            return None;
+        }
+        self.routes.get(&(workspace.to_owned(), route.to_owned()))
     }
 
     /// The experiment on `label` of a prompt, when one runs.
@@ -149,7 +164,7 @@ impl Catalog {
 
     /// Every experiment not stopped.
     pub fn experiments(&self) -> impl Iterator<Item = &Arc<ExperimentDoc>> {
-        self.experiments.values()
+        self.experiments.values().chain(self.routes.values())
     }
 
     pub fn get(&self, workspace: &str, id: &str) -> Option<&Entry> {

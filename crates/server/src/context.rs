@@ -55,6 +55,8 @@ pub struct RequestCtx {
     pub cache_key: Option<switchyard_cache::Key>,
     /// The prompt the request used (`prompts` stage): for the answer's header and the record.
     pub prompt: Option<PromptUse>,
+    /// An experiment on the route the request named, and the variant it got.
+    pub route_experiment: Option<(String, String)>,
 }
 
 /// The prompt version a request used.
@@ -141,6 +143,7 @@ impl RequestCtx {
             cache_hit: None,
             cache_key: None,
             prompt: None,
+            route_experiment: None,
         }
     }
 
@@ -176,6 +179,7 @@ impl RequestCtx {
             cache_hit: None,
             cache_key: None,
             prompt: None,
+            route_experiment: None,
         }
     }
 

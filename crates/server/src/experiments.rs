@@ -104,6 +104,52 @@ pub fn subject(
     .unwrap_or_else(|| format!("request:{}", ctx.request_id.to_str().unwrap_or_default()))
 }
 
+/// An experiment on the route (or model) a request names: the variant's model and parameters
+/// replace the request's. `None` when no experiment runs on it (the body is unchanged); the
+/// cost without route experiments is one lookup in an empty map.
+pub fn route(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    headers: &HeaderMap,
+    body: &bytes::Bytes,
+    model: &str,
+) -> Result<Option<bytes::Bytes>, GatewayError> {
+    let Some(p) = crate::prompts::catalog(state) else {
+        return Ok(None);
+    };
+    let workspace = ctx
+        .principal
+        .as_ref()
+        .map_or(switchyard_tenants::model::DEFAULT_WORKSPACE, |p| {
+            p.workspace.as_str()
+        });
+    let Some(e) = p.catalog.route_experiment(workspace, model) else {
+        return Ok(None);
+    };
+    let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(None);
+    };
+    let subject = subject(e, headers, &obj, ctx);
+    let weights = state.experiment_alloc.weights(e);
+    let Some(v) = switchyard_prompts::experiment::assign(&e.id, &subject, &weights)
+        .and_then(|i| e.variants.get(i))
+    else {
+        return Ok(None);
+    };
+    if let Some(m) = &v.model {
+        obj.insert("model".into(), Value::String(m.clone()));
+    }
+    for (k, val) in &v.params {
+        obj.insert(k.clone(), val.clone());
+    }
+    ctx.route_experiment = Some((e.id.clone(), v.name.clone()));
+    serde_json::to_vec(&obj)
+        .map(|b| Some(bytes::Bytes::from(b)))
+        .map_err(|err| GatewayError::Internal {
+            detail: err.to_string(),
+        })
+}
+
 /// The header naming a session, for experiments whose unit is the session.
 pub const SESSION_HEADER: &str = "x-switchyard-session-id";
 

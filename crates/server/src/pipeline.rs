@@ -87,6 +87,19 @@ pub async fn handle(
         "model",
     )?;
     check_model(ctx.principal.as_deref(), &peeked.model)?;
+    // An experiment on the route named swaps in its variant's model (checked like the caller's).
+    let (body, peeked) =
+        match crate::experiments::route(state, ctx, &parts.headers, &body, &peeked.model)? {
+            Some(b) => {
+                let p = peek(&b, required(ctx.op)).map_err(|e| GatewayError::BadRequest {
+                    message: e.message,
+                    param: e.param,
+                })?;
+                check_model(ctx.principal.as_deref(), &p.model)?;
+                (b, p)
+            }
+            None => (body, peeked),
+        };
     if state.tenants.get().is_some() {
         // Recorded even when refused, so the record names who was blocked.
         ctx.end_user = end_user(&parts.headers, peeked.end_user.as_deref());

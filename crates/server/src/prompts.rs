@@ -228,6 +228,12 @@ pub fn apply(
 /// Names the prompt version an answer came from (`x-switchyard-prompt: id@version`) and the
 /// experiment's variant (`x-switchyard-experiment: id/variant`).
 pub fn add_header(ctx: &RequestCtx, resp: &mut axum::response::Response) {
+    if let Some((e, variant)) = &ctx.route_experiment {
+        if let Ok(v) = http::HeaderValue::from_str(&format!("{e}/{variant}")) {
+            resp.headers_mut()
+                .insert(http::HeaderName::from_static(EXPERIMENT_HEADER), v);
+        }
+    }
     if let Some(p) = &ctx.prompt {
         if let Ok(v) = http::HeaderValue::from_str(&format!("{}@{}", p.id, p.version)) {
             resp.headers_mut()

@@ -211,3 +211,104 @@ async fn an_adaptive_experiment_moves_traffic_to_the_better_variant_and_declares
         "{actions:?}"
     );
 }
+
+#[tokio::test]
+async fn a_route_experiment_splits_a_models_traffic_between_models() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    let (s, e) = admin(
+        &h,
+        "POST",
+        "/admin/v1/experiments",
+        json!({
+            "id": "cheaper", "route": "openai/gpt-4o", "unit": "end_user",
+            "variants": [
+                {"name": "big", "model": "openai/gpt-4o"},
+                {"name": "mini", "model": "openai/gpt-4o-mini", "params": {"temperature": 0.2}}
+            ]
+        }),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+    let mut seen = std::collections::HashMap::new();
+    for u in 0..60 {
+        let user = format!("u{u}");
+        let body =
+            json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
+        let (s, hd, _) = h
+            .post_with(
+                "/v1/chat/completions",
+                &body.to_string(),
+                &[("x-switchyard-end-user", &user)],
+            )
+            .await;
+        assert_eq!(s, 200);
+        let variant = hd["x-switchyard-experiment"]
+            .to_str()
+            .unwrap()
+            .split('/')
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let sent: Value = serde_json::from_str(&h.mock.requests().last().unwrap().body).unwrap();
+        match variant.as_str() {
+            "big" => assert_eq!(
+                (sent["model"].as_str(), sent.get("temperature")),
+                (Some("gpt-4o"), None)
+            ),
+            _ => assert_eq!(
+                (sent["model"].as_str(), sent["temperature"].as_f64()),
+                (Some("gpt-4o-mini"), Some(0.2))
+            ),
+        }
+        // Sticky: the same user again gets the same variant.
+        let (_, again, _) = h
+            .post_with(
+                "/v1/chat/completions",
+                &body.to_string(),
+                &[("x-switchyard-end-user", &user)],
+            )
+            .await;
+        assert_eq!(
+            again["x-switchyard-experiment"].to_str().unwrap(),
+            format!("cheaper/{variant}")
+        );
+        *seen.entry(variant).or_insert(0) += 1;
+    }
+    assert!(
+        seen.len() == 2 && seen.values().all(|n| *n >= 15),
+        "{seen:?}"
+    );
+    // Requests for other models are outside it; its results count the requests.
+    let (_, hd, _) = h
+        .chat(
+            &json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]})
+                .to_string(),
+        )
+        .await;
+    assert!(hd.get("x-switchyard-experiment").is_none());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (s, r) = admin(
+        &h,
+        "GET",
+        "/admin/v1/experiments/cheaper/results",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let requests: u64 = r["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(requests, 120);
+    // A route experiment has no label to promote to.
+    let (s, _) = admin(
+        &h,
+        "POST",
+        "/admin/v1/experiments/cheaper/promote",
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 400);
+}

@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     pub name: String,
-    /// The prompt version it serves.
+    /// The prompt version it serves (prompt experiments).
+    #[serde(default)]
     pub version: u32,
     /// Its share of traffic in a fixed split (any positive numbers; they are normalised).
     #[serde(default = "one")]
@@ -81,10 +82,16 @@ pub struct ExperimentDoc {
     pub workspace: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The prompt whose label's traffic is split.
+    /// The prompt whose label's traffic is split (empty for a route experiment).
+    #[serde(default)]
     pub prompt: String,
     /// The label (`production` by default): requests the label would serve are split.
+    #[serde(default)]
     pub label: String,
+    /// A route or model name: requests naming it are split between the variants' models
+    /// (instead of a prompt's label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
     pub variants: Vec<Variant>,
     #[serde(default)]
     pub unit: Unit,
@@ -123,6 +130,25 @@ impl ExperimentDoc {
             param: param.to_owned(),
             message,
         };
+        match &self.route {
+            Some(r) if r.is_empty() => return Err(bad("route", "must not be empty".into())),
+            Some(_) => {
+                if let Some(i) = self.variants.iter().position(|v| v.model.is_none()) {
+                    return Err(bad(
+                        &format!("variants[{i}].model"),
+                        "a route experiment's variants each name a model".into(),
+                    ));
+                }
+            }
+            None => {
+                if let Some(i) = self.variants.iter().position(|v| v.version == 0) {
+                    return Err(bad(
+                        &format!("variants[{i}].version"),
+                        "a prompt experiment's variants each name a version".into(),
+                    ));
+                }
+            }
+        }
         if self.variants.len() < 2 {
             return Err(bad(
                 "variants",

@@ -77,8 +77,10 @@ struct NewExperiment {
     id: String,
     workspace: Option<String>,
     description: Option<String>,
-    prompt: String,
+    #[serde(default)]
+    prompt: Option<String>,
     label: Option<String>,
+    route: Option<String>,
     variants: Vec<Variant>,
     #[serde(default)]
     unit: Unit,
@@ -113,9 +115,25 @@ pub async fn experiments(State(s): State<Arc<AppState>>, req: Request) -> Respon
         }
         let n: NewExperiment = body(&bytes)?;
         let ws = n.workspace.unwrap_or_else(|| DEFAULT_WORKSPACE.to_owned());
-        let label = n.label.unwrap_or_else(|| PRODUCTION.to_owned());
         c.need(&ws, WsRole::Viewer, "reading experiments")?;
-        may_run(&c, &ws, &label)?;
+        let (prompt, label) = match (&n.route, n.prompt.clone()) {
+            (Some(_), None) => {
+                // A route's traffic is every caller's: a workspace admin's call.
+                c.need(&ws, WsRole::Admin, "experiments on a route")?;
+                (String::new(), String::new())
+            }
+            (None, Some(p)) => {
+                let label = n.label.clone().unwrap_or_else(|| PRODUCTION.to_owned());
+                may_run(&c, &ws, &label)?;
+                (p, label)
+            }
+            _ => {
+                return Err(bad(
+                    "prompt",
+                    "name a prompt (and label) or a route, not both",
+                ))
+            }
+        };
         if !valid_id(&n.id) {
             return Err(bad(
                 "id",
@@ -127,34 +145,36 @@ pub async fn experiments(State(s): State<Arc<AppState>>, req: Request) -> Respon
                 message: format!("an experiment '{}' exists in workspace '{ws}'", n.id),
             });
         }
-        if set.prompt(&ws, &n.prompt).is_none() {
-            return Err(bad(
-                "prompt",
-                format!("no prompt '{}' in workspace '{ws}'", n.prompt),
-            ));
-        }
-        for (i, v) in n.variants.iter().enumerate() {
-            if set.version(&ws, &n.prompt, v.version).is_none() {
+        if n.route.is_none() {
+            if set.prompt(&ws, &prompt).is_none() {
                 return Err(bad(
-                    &format!("variants[{i}].version"),
-                    format!("prompt '{}' has no version {}", n.prompt, v.version),
+                    "prompt",
+                    format!("no prompt '{prompt}' in workspace '{ws}'"),
                 ));
+            }
+            for (i, v) in n.variants.iter().enumerate() {
+                if set.version(&ws, &prompt, v.version).is_none() {
+                    return Err(bad(
+                        &format!("variants[{i}].version"),
+                        format!("prompt '{prompt}' has no version {}", v.version),
+                    ));
+                }
             }
         }
         let busy = set.experiments.values().find_map(|r| {
             let e: ExperimentDoc = serde_json::from_value(r.doc.clone()).ok()?;
-            (e.workspace == ws
-                && e.prompt == n.prompt
-                && e.label == label
-                && e.status != Status::Stopped)
-                .then_some(e.id)
+            let same = e.workspace == ws
+                && e.status != Status::Stopped
+                && match (&n.route, &e.route) {
+                    (Some(a), Some(b)) => a == b,
+                    (None, None) => e.prompt == prompt && e.label == label,
+                    _ => false,
+                };
+            same.then_some(e.id)
         });
         if let Some(other) = busy {
             return Err(GatewayError::Conflict {
-                message: format!(
-                    "experiment '{other}' already splits {}:{label}; stop it first",
-                    n.prompt
-                ),
+                message: format!("experiment '{other}' already splits that traffic; stop it first"),
             });
         }
         let now = switchyard_tenants::now_ms();
@@ -162,8 +182,9 @@ pub async fn experiments(State(s): State<Arc<AppState>>, req: Request) -> Respon
             id: n.id,
             workspace: ws.clone(),
             description: n.description,
-            prompt: n.prompt,
+            prompt,
             label,
+            route: n.route,
             variants: n.variants,
             unit: n.unit,
             metric: n.metric,
@@ -266,13 +287,23 @@ pub async fn finish(
         let ws = workspace_of(&parts);
         c.need(&ws, WsRole::Viewer, "reading experiments")?;
         let e = find(&c, &ws, &id)?;
-        may_run(&c, &ws, &e.label)?;
+        if e.route.is_some() {
+            c.need(&ws, WsRole::Admin, "experiments on a route")?;
+        } else {
+            may_run(&c, &ws, &e.label)?;
+        }
         let mut after = e.clone();
         after.status = Status::Stopped;
         after.updated_ms = switchyard_tenants::now_ms();
         let mut changes = Vec::new();
         let what = match action.as_str() {
             "stop" => "experiment.stop",
+            "promote" if e.route.is_some() => {
+                return Err(bad(
+                    "variant",
+                    "a route experiment has no label to move: change the route's targets in the config",
+                ));
+            }
             "promote" => {
                 let p: Promote = body(&bytes)?;
                 let name = p.variant.or_else(|| e.winner.clone()).ok_or_else(|| {

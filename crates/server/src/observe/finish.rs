@@ -330,7 +330,15 @@ fn record(
             cache: ctx.cache.map(str::to_owned),
             cache_similarity: hit.as_ref().and_then(|h| h.similarity),
             cache_saved_usd: hit.as_ref().map(|h| h.saved_nanos as f64 / 1e9),
-            prompt: ctx.prompt.as_ref().map(crate::context::PromptUse::record),
+            prompt: ctx
+                .prompt
+                .as_ref()
+                .map(crate::context::PromptUse::record)
+                .or_else(|| {
+                    ctx.route_experiment
+                        .as_ref()
+                        .map(|(e, v)| serde_json::json!({"experiment": e, "variant": v}))
+                }),
             metadata: std::mem::take(&mut ctx.metadata),
             attempts: ctx
                 .attempts
