@@ -51,7 +51,7 @@ schemas = {
   "AuditEvent": {"type": "object", "required": ["id", "object", "ts_ms", "actor", "action", "target"], "properties": {
       "id": {"type": "integer", "description": "Position in the log; pass the last one as `cursor` for the next page."},
       "object": {"const": "audit_event"}, "ts_ms": s_int, "actor": s_str,
-      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.create|block|unblock|delete`, `limit.create|update|delete`, `guardrail_policy.create|update|delete`, `prompt.create|update|delete`, `prompt.version.create`, `prompt.label.set|delete`, `partial.put|delete`, `experiment.create|delete|stop|promote|conclude`, `vault.rotate_kek`."},
+      "action": {"type": "string", "description": "`workspace.create|update|delete`, `key.create|update|disable|enable|rotate|delete`, `credential.create|update|delete`, `user.create|update|delete`, `admin_key.create|delete`, `end_user.create|block|unblock|delete`, `limit.create|update|delete`, `guardrail_policy.create|update|delete`, `prompt.create|update|delete`, `prompt.version.create`, `prompt.label.set|delete`, `partial.put|delete`, `experiment.create|delete|stop|promote|conclude`, `dataset.create|delete`, `run.create|cancel|delete`, `vault.rotate_kek`."},
       "target": s_str, "workspace": {"type": ["string", "null"]}, "before": {}, "after": {},
       "source_ip": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]}}},
   "AuditPage": {"type": "object", "required": ["object", "data", "has_more"], "properties": {

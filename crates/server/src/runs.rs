@@ -452,6 +452,11 @@ pub fn start(gateway: crate::state::Gateway, run: RunDoc, rows: Vec<Row>) {
     let task = tokio::spawn(async move {
         let state = gateway.load();
         let p = Arc::new(principal(&state, &run.workspace, &run.id));
+        // The judge's calls are logged under a name of their own (`run:<id>:judge`).
+        let judge = Arc::new(Principal {
+            key_name: format!("run:{}:judge", run.id),
+            ..principal(&state, &run.workspace, &run.id)
+        });
         let rows = Arc::new(rows);
         let jobs: Vec<(usize, usize)> = (0..rows.len())
             .flat_map(|r| (0..run.variants.len()).map(move |v| (r, v)))
@@ -461,6 +466,7 @@ pub fn start(gateway: crate::state::Gateway, run: RunDoc, rows: Vec<Row>) {
             .map(|(r, vi)| {
                 let state = Arc::clone(&state);
                 let p = Arc::clone(&p);
+                let judge = Arc::clone(&judge);
                 let rows = Arc::clone(&rows);
                 let (d, f) = (Arc::clone(&d), Arc::clone(&f));
                 async move {
@@ -486,7 +492,7 @@ pub fn start(gateway: crate::state::Gateway, run: RunDoc, rows: Vec<Row>) {
                         out.output_tokens = usage.output;
                         out.cost_usd = cost_of(&state, &headers, &usage);
                         let text = b["choices"][0]["message"]["content"].as_str().unwrap_or_default().to_owned();
-                        out.scores = score(&state, &p, &run_ref.evaluators, row, &text).await;
+                        out.scores = score(&state, &judge, &run_ref.evaluators, row, &text).await;
                         out.output = Some(text);
                         d.fetch_add(1, Ordering::Relaxed);
                     } else {

@@ -14,7 +14,7 @@ const ADMIN: &str = "admin-key-runs";
 
 fn yaml() -> String {
     format!(
-        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\n  log: {{flush_interval_ms: 20}}\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\nclient_keys:\n  - name: test\n    key: {KEY}\n"
+        "server:\n  discover_env: false\n  admin_keys: [{{name: ops, key: {ADMIN}}}]\n  log: {{flush_interval_ms: 20, bodies: true}}\nproviders:\n  - name: openai\n    base_url: ${{MOCK}}\n    api_key: sk-upstream\nclient_keys:\n  - name: test\n    key: {KEY}\n"
     )
 }
 
@@ -188,6 +188,38 @@ async fn a_run_of_200_rows_over_two_versions_is_scored_and_summarised() {
     assert_eq!(data[3]["outputs"]["a"]["output"], "yes");
     assert_eq!(data[3]["outputs"]["b"]["scores"]["exact"], 0.0);
     assert_eq!(data[3]["outputs"]["a"]["scores"]["exact"], 1.0);
+    // Logged requests become a dataset: the last user message and the answer given.
+    let (s, d) = admin(
+        &h,
+        "POST",
+        "/admin/v1/datasets",
+        json!({"id": "from-logs", "from_logs": {"filter": {"key": "run:r1"}, "limit": 10}}),
+    )
+    .await;
+    assert_eq!((s, d["rows"].as_u64()), (201, Some(10)), "{d}");
+    let (_, d) = admin(&h, "GET", "/admin/v1/datasets/from-logs", Value::Null).await;
+    for row in d["data"].as_array().unwrap() {
+        let input = row["variables"]["input"].as_str().unwrap();
+        assert!(input.contains("yes or no: q"), "{row}");
+        let want = if input.starts_with("Think") {
+            "no"
+        } else {
+            "yes"
+        };
+        assert_eq!(row["expected"], want, "{row}");
+    }
+    // Uploads and runs are audited.
+    let (_, audit) = admin(&h, "GET", "/admin/v1/audit", Value::Null).await;
+    let actions: Vec<&str> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"dataset.create") && actions.contains(&"run.create"),
+        "{actions:?}"
+    );
     // The summary's cost is the rows' costs added up.
     let cost_a: f64 = data
         .iter()

@@ -33,6 +33,19 @@ fn store_err(e: switchyard_tenants::store::StoreError) -> GatewayError {
     }
 }
 
+/// Records an audit event for a change to documents outside the snapshot.
+async fn audit(
+    c: &Ctx,
+    action: &str,
+    target: String,
+    ws: &str,
+    after: Value,
+) -> Result<(), GatewayError> {
+    c.t.change_prompts(&c.actor, action, target, ws, None, Some(after), Vec::new())
+        .await
+        .map_err(super::tenants::admin_error)
+}
+
 fn query(parts: &http::request::Parts, name: &str) -> Option<String> {
     super::params::pairs(parts.uri.query())
         .into_iter()
@@ -171,10 +184,12 @@ pub async fn datasets(State(s): State<Arc<AppState>>, req: Request) -> Response 
             created_by: c.actor.name.clone(),
         };
         c.t.docs()
-            .put_doc(DATASET, ws, d.id.clone(), serde_json::to_value(&d).unwrap_or(Value::Null))
+            .put_doc(DATASET, ws.clone(), d.id.clone(), serde_json::to_value(&d).unwrap_or(Value::Null))
             .await
             .map_err(store_err)?;
-        Ok(answer(StatusCode::CREATED, &dataset_json(&d, false)))
+        let out = dataset_json(&d, false);
+        audit(&c, "dataset.create", format!("dataset:{ws}/{}", d.id), &ws, out.clone()).await?;
+        Ok(answer(StatusCode::CREATED, &out))
     })
     .await
 }
@@ -207,6 +222,14 @@ pub async fn dataset(
                 .delete_docs(DATASET, ws.clone(), id.clone())
                 .await
                 .map_err(store_err)?;
+            audit(
+                &c,
+                "dataset.delete",
+                format!("dataset:{ws}/{id}"),
+                &ws,
+                json!({"deleted": true}),
+            )
+            .await?;
             return Ok(answer(
                 StatusCode::OK,
                 &json!({"object": "dataset", "id": id, "deleted": true}),
@@ -333,12 +356,13 @@ pub async fn runs(
         c.t.docs()
             .put_doc(
                 RUN,
-                ws,
+                ws.clone(),
                 run.id.clone(),
                 serde_json::to_value(&run).unwrap_or(Value::Null),
             )
             .await
             .map_err(store_err)?;
+        audit(&c, "run.create", format!("run:{ws}/{}", run.id), &ws, json!({"dataset": run.dataset, "prompt": run.prompt, "variants": run.variants, "estimate": run.estimate})).await?;
         crate::runs::start(g, run.clone(), d.rows);
         Ok(answer(StatusCode::CREATED, &run_json(&state, &run)))
     })
@@ -375,6 +399,14 @@ pub async fn run(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Re
                 .delete_docs(RUN, ws.clone(), id.clone())
                 .await
                 .map_err(store_err)?;
+            audit(
+                &c,
+                "run.delete",
+                format!("run:{ws}/{id}"),
+                &ws,
+                json!({"deleted": true}),
+            )
+            .await?;
             return Ok(answer(
                 StatusCode::OK,
                 &json!({"object": "run", "id": id, "deleted": true}),
@@ -455,9 +487,22 @@ pub async fn cancel(
         r.status = "cancelled".into();
         r.ended_ms = Some(switchyard_tenants::now_ms());
         c.t.docs()
-            .put_doc(RUN, ws, id, serde_json::to_value(&r).unwrap_or(Value::Null))
+            .put_doc(
+                RUN,
+                ws.clone(),
+                id.clone(),
+                serde_json::to_value(&r).unwrap_or(Value::Null),
+            )
             .await
             .map_err(store_err)?;
+        audit(
+            &c,
+            "run.cancel",
+            format!("run:{ws}/{id}"),
+            &ws,
+            json!({"done": r.done, "failed": r.failed}),
+        )
+        .await?;
         Ok(answer(StatusCode::OK, &run_json(&state, &r)))
     })
     .await
