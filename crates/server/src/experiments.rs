@@ -90,6 +90,12 @@ pub fn subject(
             .map(|u| format!("user:{u}")),
         Unit::Session => header(SESSION_HEADER)
             .or_else(|| meta("session_id"))
+            .or_else(|| {
+                // A caller propagating one W3C trace through a session: the trace is the session.
+                ctx.trace
+                    .parent_id
+                    .map(|_| format!("{:032x}", ctx.trace.trace_id))
+            })
             .map(|s| format!("session:{s}")),
         Unit::Key => None,
     };

@@ -312,3 +312,75 @@ async fn a_route_experiment_splits_a_models_traffic_between_models() {
     .await;
     assert_eq!(s, 400);
 }
+
+#[tokio::test]
+async fn outcomes_per_session_count_each_session_once() {
+    let h = start_with(&yaml(), axum::Router::new()).await;
+    setup(&h).await;
+    let (s, e) = admin(
+        &h,
+        "POST",
+        "/admin/v1/experiments",
+        json!({
+            "id": "per-session", "prompt": "greet", "unit": "session",
+            "variants": [{"name": "a", "version": 1}, {"name": "b", "version": 2}]
+        }),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+    // 10 sessions of 3 requests, each session one W3C trace; feedback on the session's trace.
+    let mut variants = Vec::new();
+    for sess in 0..10u32 {
+        let trace = format!("{:032x}", 0xabc000 + sess);
+        let tp = format!("00-{trace}-00f067aa0ba902b7-01");
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let (s, hd, _) = h
+                .post_with(
+                    "/v1/chat/completions",
+                    &json!({"prompt": {"id": "greet"}}).to_string(),
+                    &[("traceparent", &tp)],
+                )
+                .await;
+            assert_eq!(s, 200);
+            got.push(hd["x-switchyard-experiment"].to_str().unwrap().to_owned());
+        }
+        assert!(
+            got.iter().all(|g| g == &got[0]),
+            "a session keeps its variant: {got:?}"
+        );
+        variants.push(got[0].clone());
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        let (s, b) = h
+            .json_as(
+                KEY,
+                "POST",
+                "/v1/feedback",
+                json!({"trace_id": trace, "score": 1}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let (_, r) = admin(
+        &h,
+        "GET",
+        "/admin/v1/experiments/per-session/results",
+        Value::Null,
+    )
+    .await;
+    let n: u64 = r["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["n"].as_u64().unwrap())
+        .sum();
+    let requests: u64 = r["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!((n, requests), (10, 30), "{r}");
+    let b = variants.iter().filter(|v| v.ends_with("/b")).count() as u64;
+    assert_eq!(r["variants"][1]["n"].as_u64(), Some(b), "{r}");
+}
