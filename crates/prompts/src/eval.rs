@@ -14,23 +14,13 @@ pub fn exact(output: &str, expected: &str) -> f64 {
 /// How alike two texts are, from 0 to 1: one less the edit distance between them (in
 /// characters, after trimming and lowercasing) over the longer one's length.
 pub fn similarity(output: &str, expected: &str) -> f64 {
-    let a: Vec<char> = output.trim().to_lowercase().chars().collect();
-    let b: Vec<char> = expected.trim().to_lowercase().chars().collect();
-    let longest = a.len().max(b.len());
+    let a = output.trim().to_lowercase();
+    let b = expected.trim().to_lowercase();
+    let longest = a.chars().count().max(b.chars().count());
     if longest == 0 {
         return 1.0;
     }
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    1.0 - row[b.len()] as f64 / longest as f64
+    1.0 - crate::variables::distance(&a, &b) as f64 / longest as f64
 }
 
 /// The first number in a judge's answer, as a score from 0 to 1 (`scale` is the judge's top

@@ -58,8 +58,8 @@ fn fits(kind: VarType, v: &Value) -> bool {
     }
 }
 
-/// Edit distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
+/// Edit distance in characters (for "did you mean", and the similarity evaluator).
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

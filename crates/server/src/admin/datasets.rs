@@ -2,6 +2,7 @@
 //! outputs, uploaded as JSON or JSONL or built from logged requests) and runs of a prompt's
 //! variants over them (docs/prompts.md#dataset-runs). Viewers read; members upload and run.
 
+use super::params::{invalid as bad, query_param as query, workspace_of};
 use super::tenants::{answer, body, list, with, with_limit, Ctx};
 use crate::error::GatewayError;
 use crate::runs::{
@@ -20,13 +21,6 @@ use switchyard_tenants::model::{WsRole, DEFAULT_WORKSPACE};
 /// Largest dataset upload.
 const MAX_UPLOAD: usize = 8 * 1024 * 1024;
 
-fn bad(param: &str, message: impl Into<String>) -> GatewayError {
-    GatewayError::BadRequest {
-        message: message.into(),
-        param: Some(param.to_owned()),
-    }
-}
-
 fn store_err(e: switchyard_tenants::store::StoreError) -> GatewayError {
     GatewayError::StoreUnavailable {
         detail: e.to_string(),
@@ -44,19 +38,6 @@ async fn audit(
     c.t.change_prompts(&c.actor, action, target, ws, None, Some(after), Vec::new())
         .await
         .map_err(super::tenants::admin_error)
-}
-
-fn query(parts: &http::request::Parts, name: &str) -> Option<String> {
-    super::params::pairs(parts.uri.query())
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-fn workspace_of(parts: &http::request::Parts) -> String {
-    query(parts, "workspace")
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| DEFAULT_WORKSPACE.to_owned())
 }
 
 fn dataset_json(d: &Dataset, with_rows: bool) -> Value {

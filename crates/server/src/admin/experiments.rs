@@ -3,6 +3,7 @@
 //! stop, promote the winner to the label (one audited call), delete. A workspace's viewers read;
 //! members run experiments on labels they may move (`production` takes an admin).
 
+use super::params::{invalid as bad, missing, workspace_of};
 use super::tenants::{admin_error, answer, body, list, with, Ctx};
 use crate::error::GatewayError;
 use crate::state::AppState;
@@ -17,26 +18,6 @@ use switchyard_prompts::experiment::{ExperimentDoc, Metric, Mode, Status, Unit, 
 use switchyard_prompts::model::{valid_id, PromptDoc};
 use switchyard_tenants::model::{ExperimentRecord, PromptRecord, WsRole, DEFAULT_WORKSPACE};
 use switchyard_tenants::store::Change;
-
-fn bad(param: &str, message: impl Into<String>) -> GatewayError {
-    GatewayError::BadRequest {
-        message: message.into(),
-        param: Some(param.to_owned()),
-    }
-}
-
-fn missing(message: String) -> GatewayError {
-    GatewayError::Missing { message }
-}
-
-fn workspace_of(parts: &http::request::Parts) -> String {
-    super::params::pairs(parts.uri.query())
-        .into_iter()
-        .find(|(k, _)| k == "workspace")
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| DEFAULT_WORKSPACE.to_owned())
-}
 
 fn doc_json(e: &ExperimentDoc) -> Value {
     let mut v = serde_json::to_value(e).unwrap_or(Value::Null);

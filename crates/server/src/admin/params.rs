@@ -206,6 +206,34 @@ pub fn check_known(pairs: &[(String, String)], known: &[&str]) -> Result<(), Gat
     Ok(())
 }
 
+/// A 400 naming `param` (the admin API's prompts, experiments, datasets and runs).
+pub(super) fn invalid(param: &str, message: impl Into<String>) -> GatewayError {
+    GatewayError::BadRequest {
+        message: message.into(),
+        param: Some(param.to_owned()),
+    }
+}
+
+/// A 404 in the admin API's words.
+pub(super) fn missing(message: String) -> GatewayError {
+    GatewayError::Missing { message }
+}
+
+/// The value of the query parameter `name`.
+pub(super) fn query_param(parts: &http::request::Parts, name: &str) -> Option<String> {
+    pairs(parts.uri.query())
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// The `workspace` query parameter (default `default`).
+pub(super) fn workspace_of(parts: &http::request::Parts) -> String {
+    query_param(parts, "workspace")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| switchyard_tenants::model::DEFAULT_WORKSPACE.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! snapshot's refresh. Roles: a workspace's viewers read, members make versions and move
 //! labels, admins move `production` and delete. Every change is audited.
 
+use super::params::{invalid as bad, missing, query_param as query, workspace_of};
 use super::tenants::{admin_error, answer, body, list, with, Ctx};
 use crate::error::GatewayError;
 use crate::state::AppState;
@@ -24,34 +25,6 @@ use switchyard_tenants::model::{
     PartialRecord, PromptRecord, PromptVersionRecord, WsRole, DEFAULT_WORKSPACE,
 };
 use switchyard_tenants::store::Change;
-
-fn bad(param: &str, message: impl Into<String>) -> GatewayError {
-    GatewayError::BadRequest {
-        message: message.into(),
-        param: Some(param.to_owned()),
-    }
-}
-
-fn missing(message: String) -> GatewayError {
-    GatewayError::Missing { message }
-}
-
-/// The `workspace` query parameter (default `default`).
-fn workspace_of(parts: &http::request::Parts) -> String {
-    super::params::pairs(parts.uri.query())
-        .into_iter()
-        .find(|(k, _)| k == "workspace")
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| DEFAULT_WORKSPACE.to_owned())
-}
-
-fn query(parts: &http::request::Parts, name: &str) -> Option<String> {
-    super::params::pairs(parts.uri.query())
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
 
 fn prompt_doc(set: &PromptSet, ws: &str, id: &str) -> Result<PromptDoc, GatewayError> {
     set.prompt(ws, id)
