@@ -193,6 +193,12 @@ def test_the_playground_streams_two_models_side_by_side_and_reopens_from_the_log
     console.open("/logs?key=admin-key%3Aops", ".vt")
     page.locator(".vt-spacer .vt-row").first.wait_for()
     page.locator(".vt-spacer .vt-row").first.click()
+    # The record saves as a prompt straight from the log.
+    page.locator("#log-save-id").fill("from-log")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("Saved as prompt from-log").wait_for()
+    saved = console.gateway.admin("GET", "/admin/v1/prompts/from-log/versions/1")
+    assert saved["messages"][-1] == {"role": "user", "content": prompt}
     page.get_by_role("link", name="Open in playground").click()
     page.wait_for_selector("#pg-prompt")
     page.wait_for_function("(p) => document.querySelector('#pg-prompt').value === p", arg=prompt)

@@ -3,7 +3,7 @@
 // kept in the URL; a live tail reads what arrived since the newest row; a row opens its record.
 
 import { api, query } from "../api.js";
-import { h, put, fmt } from "../dom.js";
+import { h, put, fmt, notice } from "../dom.js";
 import { VirtualTable } from "../table.js";
 
 const PAGE = 200;
@@ -51,6 +51,29 @@ function text(content) {
   return JSON.stringify(content);
 }
 
+/** "Save as prompt": the record's messages (and model) as a new prompt in its workspace, or
+ *  the next version of one that exists. */
+function saveAsPrompt(r, msgs) {
+  const id = h("input", { id: "log-save-id", autocomplete: "off", placeholder: "prompt-id" });
+  return h("form", { class: "filters", "aria-label": "Save as prompt", onsubmit: async (e) => {
+    e.preventDefault();
+    const ws = r.workspace || "default";
+    const messages = msgs.filter((m) => ["system", "developer", "user", "assistant"].includes(m.role))
+      .map((m) => ({ role: m.role, content: m.content }));
+    const version = { messages, model: r.requested_model || undefined };
+    try {
+      const q = `?workspace=${encodeURIComponent(ws)}`;
+      const exists = (await api(`/prompts${q}`)).data.some((p) => p.id === id.value.trim());
+      const made = exists
+        ? await api(`/prompts/${encodeURIComponent(id.value.trim())}/versions${q}`, { method: "POST", body: version })
+        : await api("/prompts", { method: "POST", body: { id: id.value.trim(), workspace: ws, version } });
+      notice(`Saved as prompt ${id.value.trim()}${made.version ? `, version ${made.version}` : ""}`);
+    } catch (err) {
+      notice(err.message, "error");
+    }
+  } }, h("label", { for: "log-save-id" }, "Save as prompt", id), h("button", { type: "submit", class: "secondary" }, "Save"));
+}
+
 async function detail(aside, row) {
   put(aside, h("p", {}, "Loading…"));
   aside.hidden = false;
@@ -62,6 +85,7 @@ async function detail(aside, row) {
       h("h2", { id: "detail-title" }, `${r.operation} · ${r.status}`),
       r.operation === "chat.completions" ? h("a", { href: `#/playground?from=${encodeURIComponent(r.id)}` }, "Open in playground") : null,
       h("button", { type: "button", class: "link", onclick: () => { aside.hidden = true; } }, "Close")),
+    msgs && Array.isArray(msgs) && r.operation === "chat.completions" ? saveAsPrompt(r, msgs) : null,
     h("dl", { class: "facts" },
       [["Request id", r.request_id], ["Time", fmt.time(r.ts_ms)], ["Model", `${r.provider || "—"} / ${r.model || r.requested_model || "—"}`],
         ["Route", r.route || "—"], ["Key", r.caller || r.key_id || "—"], ["Workspace", r.workspace || "—"],
