@@ -418,7 +418,7 @@ paths = {
     "post": {"summary": "Runs a prompt's variants over a dataset through the gateway's own routes (or, with `dry_run`, estimates what it would cost). Workspace members.", "operationId": "createRun", "requestBody": body(ref("NewRun")),
       "responses": {"200": ok("The estimate (dry run).", ref("Run")), "201": ok("The run, started.", ref("Run")), **errs(400, 401, 403, 404, 409)}}},
   "/admin/v1/runs/{id}": {"parameters": [ID("run"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}],
-    "get": {"summary": "A run: progress while it runs (on the replica running it), the summary when done.", "operationId": "getRun", "responses": {"200": ok("The run.", ref("Run")), **errs(401, 404)}},
+    "get": {"summary": "A run: progress while it runs (live on the replica running it, every 20 calls on others), the summary when done.", "operationId": "getRun", "responses": {"200": ok("The run.", ref("Run")), **errs(401, 404)}},
     "delete": {"summary": "Deletes a run and its results (cancelling it first).", "operationId": "deleteRun", "responses": {"200": ok("Deleted.", {"type": "object"}), **errs(401, 403, 404)}}},
   "/admin/v1/runs/{id}/results": {"parameters": [ID("run"), {"name": "workspace", "in": "query", "schema": {"type": "string", "default": "default"}}, {"name": "offset", "in": "query", "schema": {"type": "integer"}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}}],
     "get": {"summary": "Rows side by side: each variant's output, error, tokens, cost, latency and scores.", "operationId": "runResults", "responses": {"200": ok("The rows.", {"type": "object"}), **errs(401, 404)}}},

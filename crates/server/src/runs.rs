@@ -22,6 +22,10 @@ use switchyard_tenants::Principal;
 pub const DATASET: &str = "dataset";
 pub const RUN: &str = "run";
 pub const RESULT: &str = "run-result";
+/// A running run's counters, written every `PROGRESS_EVERY` calls so that other replicas see
+/// them (a document of its own: the run's document keeps its status).
+pub const PROGRESS: &str = "run-progress";
+const PROGRESS_EVERY: u64 = 20;
 /// Most rows a dataset holds, and most concurrent calls a run makes.
 pub const MAX_ROWS: usize = 10_000;
 pub const MAX_CONCURRENCY: usize = 32;
@@ -498,6 +502,11 @@ pub fn start(gateway: crate::state::Gateway, run: RunDoc, rows: Vec<Row>) {
                     } else {
                         out.error = Some(b["error"]["message"].as_str().map_or_else(|| format!("status {status}"), str::to_owned));
                         f.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let (done, failed) = (d.load(Ordering::Relaxed), f.load(Ordering::Relaxed));
+                    if let (Some(t), 0) = (state.tenants.get(), (done + failed) % PROGRESS_EVERY) {
+                        let progress = json!({"done": done, "failed": failed, "ts_ms": switchyard_tenants::now_ms()});
+                        let _ = t.docs().put_doc(PROGRESS, run_ref.workspace.clone(), run_ref.id.clone(), progress).await;
                     }
                     if let Some(t) = state.tenants.get() {
                         let id = format!("{}/{r:06}/{}", run_ref.id, v.name);

@@ -255,3 +255,45 @@ async fn cancelling_a_run_stops_its_upstream_calls() {
     let (_, again) = admin(&h, "POST", "/admin/v1/runs/slow/cancel", Value::Null).await;
     assert_eq!(again["error"]["code"], "conflict");
 }
+
+#[tokio::test]
+async fn another_replica_sees_a_runs_progress() {
+    // Two gateways sharing one tenants' store (SQLite file): the run runs on the first.
+    let db = std::env::temp_dir().join(format!("sy-runs-{:016x}.db", fastrand::u64(..)));
+    let shared = yaml().replace(
+        "  log: {",
+        &format!(
+            "  tenants: {{sqlite_path: \"{}\"}}\n  log: {{",
+            db.display()
+        ),
+    );
+    let a = start_with(&shared, axum::Router::new()).await;
+    let b = start_with(&shared, axum::Router::new()).await;
+    setup(&a, 50).await;
+    let slow = json!({"mock": {"content": "yes", "latency_ms": 100}});
+    let (s, r) = admin(&a, "POST", "/admin/v1/runs", json!({
+        "id": "shared", "dataset": "yes-no", "prompt": "qa", "concurrency": 4,
+        "variants": [{"name": "a", "version": 1, "params": slow}, {"name": "b", "version": 2, "params": slow}]
+    }))
+    .await;
+    assert_eq!(s, 201, "{r}");
+    let mut seen_midway = false;
+    for _ in 0..200 {
+        let (_, r) = admin(&b, "GET", "/admin/v1/runs/shared", Value::Null).await;
+        let done = r["done"].as_u64().unwrap_or(0);
+        if r["status"] == "running" && done > 0 {
+            assert!(done < 100);
+            seen_midway = true;
+        }
+        if r["status"] == "done" {
+            assert_eq!(r["done"], 100);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen_midway,
+        "the second replica never saw the run in progress"
+    );
+    let _ = std::fs::remove_file(&db);
+}

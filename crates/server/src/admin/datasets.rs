@@ -6,7 +6,8 @@ use super::params::{invalid as bad, query_param as query, workspace_of};
 use super::tenants::{answer, body, list, with, with_limit, Ctx};
 use crate::error::GatewayError;
 use crate::runs::{
-    Dataset, Evaluator, Row, RunDoc, RunVariant, DATASET, MAX_CONCURRENCY, MAX_ROWS, RESULT, RUN,
+    Dataset, Evaluator, Row, RunDoc, RunVariant, DATASET, MAX_CONCURRENCY, MAX_ROWS, PROGRESS,
+    RESULT, RUN,
 };
 use crate::state::{AppState, Gateway};
 use axum::extract::{Path, Request, State};
@@ -368,10 +369,14 @@ pub async fn run(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Re
     with(s, req, async move |c, _, parts| {
         let ws = workspace_of(&parts);
         c.need(&ws, WsRole::Viewer, "reading runs")?;
-        let r = load_run(&c, &ws, &id).await?;
+        let mut r = load_run(&c, &ws, &id).await?;
         if delete {
             c.need(&ws, WsRole::Member, "deleting runs")?;
             state.runs.cancel(&ws, &id);
+            c.t.docs()
+                .delete_docs(PROGRESS, ws.clone(), id.clone())
+                .await
+                .map_err(store_err)?;
             c.t.docs()
                 .delete_docs(RESULT, ws.clone(), format!("{id}/"))
                 .await
@@ -392,6 +397,18 @@ pub async fn run(State(s): State<Arc<AppState>>, Path(id): Path<String>, req: Re
                 StatusCode::OK,
                 &json!({"object": "run", "id": id, "deleted": true}),
             ));
+        }
+        // Running on another replica: the counters it writes every few calls.
+        if r.status == "running" && state.runs.progress(&ws, &id).is_none() {
+            if let Some(p) =
+                c.t.docs()
+                    .get_doc(PROGRESS, ws.clone(), id.clone())
+                    .await
+                    .map_err(store_err)?
+            {
+                r.done = p["done"].as_u64().unwrap_or(r.done);
+                r.failed = p["failed"].as_u64().unwrap_or(r.failed);
+            }
         }
         Ok(answer(StatusCode::OK, &run_json(&state, &r)))
     })
